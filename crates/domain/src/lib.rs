@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod case;
 pub mod money;
+pub mod records;
 pub mod reference;
 pub mod role;
 pub mod validate;

@@ -37,8 +37,7 @@ impl Money {
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
         let t = text.trim();
         let t = t.strip_prefix('$').unwrap_or(t);
-        if t.starts_with('-') {
-            let rest = &t[1..];
+        if let Some(rest) = t.strip_prefix('-') {
             if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
                 return Err(MoneyError::Negative);
             }

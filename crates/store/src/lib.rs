@@ -1,1 +1,323 @@
+//! Persistence for Redress: one [`Store`] trait, implemented for SQLite (embedded, the
+//! default) and PostgreSQL (several nodes). Both run the same named SQL statements (see
+//! `queries.rs`) against their own migrations; every multi-row change is one transaction,
+//! and every change writes its audit row inside that transaction.
 
+mod imp;
+pub mod postgres;
+mod queries;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use redress_domain::records::*;
+use redress_domain::*;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("the record changed since it was read (version {current})")]
+    Stale { current: i64 },
+    #[error("already exists: {0}")]
+    Duplicate(String),
+    #[error("idempotency key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("{0}")]
+    Domain(#[from] DomainError),
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("database unavailable: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who is acting, for the audit log and timeline authorship.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub username: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { user_id: None, username: "system".into() }
+    }
+    pub fn user(u: &User) -> Actor {
+        Actor { user_id: Some(u.id), username: u.username.clone() }
+    }
+}
+
+/// What a caller may see: staff see all cases; company users only their company's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    pub company_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewConsumer {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Address,
+    pub preferred_language: Option<Language>,
+    pub account_number: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub office: String,
+    /// The reference year: the office-local year of `opened_at`.
+    pub year: i16,
+    pub kind: CaseKind,
+    pub channel: Channel,
+    pub status: Status,
+    pub priority: Priority,
+    pub flags: Vec<Flag>,
+    pub category_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub account_number: Option<String>,
+    pub amount: Option<Money>,
+    pub description: String,
+    pub unit_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub consumer: NewConsumer,
+    pub opened_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    /// Extra timeline entries written after the opening entry (used by imports).
+    pub history: Vec<NewEntry>,
+}
+
+/// An idempotent create: the same key and request return the first result.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request_hash: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CasePatch {
+    pub priority: Option<Priority>,
+    pub flags: Option<Vec<Flag>>,
+    pub description: Option<String>,
+    pub category_id: Option<Option<i64>>,
+    pub company_id: Option<Option<i64>>,
+    pub account_number: Option<Option<String>>,
+    pub amount: Option<Option<Money>>,
+}
+
+impl CasePatch {
+    pub fn is_empty(&self) -> bool {
+        self.priority.is_none()
+            && self.flags.is_none()
+            && self.description.is_none()
+            && self.category_id.is_none()
+            && self.company_id.is_none()
+            && self.account_number.is_none()
+            && self.amount.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub entry_type: EntryType,
+    pub body: String,
+    pub visibility: Visibility,
+    pub data: serde_json::Value,
+    pub at: Timestamp,
+    /// Author; `None` for system entries.
+    pub author_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<Status>,
+    pub kind: Option<CaseKind>,
+    pub unit_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub opened_after: Option<Timestamp>,
+    /// Only cases with an internal id below this (cursor pagination, newest first).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub password_hash: Option<String>,
+}
+
+/// A user as needed to log in.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditVerdict {
+    Intact { rows: i64, chains: i64 },
+    Broken { row_id: i64, chain: String, seq: i64, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsumerLookup {
+    Phone(String),
+    Email(String),
+    Account(String),
+}
+
+/// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
+/// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    async fn migrate(&self) -> Result<()>;
+    /// Versions of the applied migrations.
+    async fn schema_versions(&self) -> Result<Vec<i64>>;
+    async fn ping(&self) -> Result<()>;
+
+    // Offices, units, companies, categories
+    async fn ensure_office(&self, office: &Office) -> Result<()>;
+    async fn office(&self, code: &str) -> Result<Office>;
+    async fn create_unit(&self, actor: &Actor, code: &str, name: &str, office: &str, at: Timestamp) -> Result<Unit>;
+    async fn units(&self) -> Result<Vec<Unit>>;
+    async fn unit_by_code(&self, code: &str) -> Result<Unit>;
+    async fn create_company(&self, actor: &Actor, name: &str, industry: &str, customer_count: Option<i64>, at: Timestamp) -> Result<Company>;
+    async fn companies(&self) -> Result<Vec<Company>>;
+    async fn company(&self, id: i64) -> Result<Company>;
+    async fn company_by_name(&self, name: &str) -> Result<Company>;
+    /// Creates every missing level of a path (`A > B > C`) and returns the leaf.
+    async fn ensure_category_path(&self, actor: &Actor, path: &[String], at: Timestamp) -> Result<Category>;
+    async fn categories(&self) -> Result<Vec<Category>>;
+    async fn category_by_path(&self, path: &str) -> Result<Category>;
+
+    // Users, tokens, sessions
+    async fn create_user(&self, actor: &Actor, user: &NewUser, at: Timestamp) -> Result<User>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn user(&self, id: i64) -> Result<User>;
+    async fn credentials(&self, username: &str) -> Result<Credentials>;
+    async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str, at: Timestamp) -> Result<()>;
+    async fn record_login(&self, user_id: i64, ok: bool, locked_until: Option<Timestamp>, at: Timestamp) -> Result<()>;
+    async fn create_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str, at: Timestamp) -> Result<ApiToken>;
+    async fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+    async fn revoke_token(&self, actor: &Actor, user_id: i64, token_id: i64, at: Timestamp) -> Result<()>;
+    /// The active user behind a token hash.
+    async fn user_by_token(&self, token_hash: &str) -> Result<User>;
+    async fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, at: Timestamp, expires_at: Timestamp) -> Result<()>;
+    /// The user and CSRF token of a live session.
+    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<(User, String)>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    // Consumers
+    async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>>;
+    /// Reads a consumer's record and audits the view.
+    async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer>;
+
+    // Cases
+    async fn create_case(&self, actor: &Actor, case: &NewCase, idempotency: Option<&IdempotencyKey>) -> Result<(Case, bool)>;
+    /// Reads a case; when `audit_view` is set the view of personal data is audited.
+    async fn case(&self, actor: &Actor, reference: &str, scope: Scope, audit_view: bool, at: Timestamp) -> Result<Case>;
+    async fn cases(&self, filter: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>>;
+    async fn update_case(&self, actor: &Actor, reference: &str, expected_version: i64, patch: &CasePatch, at: Timestamp) -> Result<Case>;
+    async fn change_status(&self, actor: &Actor, reference: &str, expected_version: Option<i64>, to: Status, reason: Option<&str>, at: Timestamp) -> Result<Case>;
+    async fn assign(&self, actor: &Actor, reference: &str, expected_version: Option<i64>, unit_id: Option<i64>, assignee_id: Option<i64>, at: Timestamp) -> Result<Case>;
+    async fn link(&self, actor: &Actor, reference: &str, other: &str, kind: LinkKind, at: Timestamp) -> Result<Case>;
+    /// Merges `reference` into `survivor`: the merged case points at the survivor and is final.
+    async fn merge(&self, actor: &Actor, reference: &str, survivor: &str, at: Timestamp) -> Result<Case>;
+    async fn add_entry(&self, actor: &Actor, reference: &str, entry: &NewEntry, scope: Scope) -> Result<TimelineEntry>;
+    /// The timeline, oldest first; `visible_to` limits it to entries of that visibility.
+    async fn timeline(&self, actor: &Actor, reference: &str, scope: Scope, visible_to: Option<Visibility>, at: Timestamp) -> Result<Vec<TimelineEntry>>;
+
+    // Audit
+    /// Appends one audit row outside any other change (logins, list views, exports).
+    async fn audit(&self, actor: &Actor, chain: &str, action: &str, subject: &str, detail: &str, at: Timestamp) -> Result<()>;
+    async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>>;
+    async fn verify_audit(&self) -> Result<AuditVerdict>;
+}
+
+/// Settings for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `FULL` (default) makes every acknowledged commit durable; `NORMAL` may lose the last
+    /// commits on power loss (never corrupts).
+    pub sqlite_synchronous: String,
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { sqlite_synchronous: "full".into(), max_connections: 8 }
+    }
+}
+
+/// Opens the store a URL names: `sqlite:PATH` (created if missing) or `postgres://...`.
+/// Any other scheme is refused, so a typo never starts an empty store somewhere else.
+pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url, options).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path), options).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// A URL with any password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{}:[redacted]{}", &url[..s], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn instant(m: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(m).map_err(|e| StoreError::Corrupt(format!("instant {m}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_match() {
+        let versions = |m: &sqlx::migrate::Migrator| m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>();
+        assert_eq!(versions(&sqlite::MIGRATOR), versions(&postgres::MIGRATOR));
+        assert!(!sqlite::MIGRATOR.iter().count() == 0);
+    }
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:[redacted]@h/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}
+
+/// The database driver's error type, for callers that classify failures.
+pub mod sqlx_error {
+    pub use sqlx::Error;
+}

@@ -1,1 +1,114 @@
+//! The HTTP face of Redress: the JSON API (`/api/v1`, OpenAPI at `/api/openapi.json`),
+//! health probes, and the pages staff log in to.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod pages;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use redress_domain::Clock;
+use redress_domain::records::Office;
+use redress_store::Store;
+use std::sync::Arc;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Mark cookies `Secure` (set when Redress is served over TLS).
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { secure_cookies: false, max_body_bytes: 256 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// The office new cases belong to unless they name another.
+    pub office: Office,
+    pub settings: Settings,
+}
+
+/// The wall clock. The one place Redress reads the time.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let spec = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
+    let docs = Arc::new(pages::api_docs_page(&openapi));
+    let limit = state.settings.max_body_bytes;
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(move || {
+            let spec = spec.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
+        }))
+        .route("/api/docs", get(move || {
+            let docs = docs.clone();
+            async move { Html(docs.as_str().to_owned()) }
+        }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(pages::router())
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        error::ApiError::NotFound.into_response()
+    } else {
+        pages::not_found()
+    }
+}
+
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// Serves until the shutdown future completes.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

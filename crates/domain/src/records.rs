@@ -1,0 +1,178 @@
+//! What the office keeps: the records that the store returns and the API shows.
+
+use crate::case::*;
+use crate::role::Role;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Office {
+    pub code: String,
+    pub name: String,
+    /// IANA time zone, e.g. `America/New_York`.
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Unit {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub office: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    pub industry: String,
+    /// Customers served, for complaints-per-100,000 figures.
+    pub customer_count: Option<i64>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Category {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    /// The names from the root down, joined by ` > `, e.g. `Energy > Electric > Billing`.
+    pub path: String,
+}
+
+/// The separator between category names in a path.
+pub const CATEGORY_SEPARATOR: &str = " > ";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Unit code.
+    pub unit: Option<String>,
+    /// For company users: the company whose cases they see.
+    pub company_id: Option<i64>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Consumer {
+    pub id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Address,
+    pub preferred_language: Language,
+    pub account_numbers: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CompanyRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseLink {
+    pub kind: LinkKind,
+    /// The other case.
+    pub reference: String,
+    /// `outgoing` when this case points at the other (e.g. this is a duplicate of it).
+    pub direction: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Case {
+    pub reference: String,
+    pub office: String,
+    pub kind: CaseKind,
+    pub channel: Channel,
+    pub status: Status,
+    pub priority: Priority,
+    pub flags: Vec<Flag>,
+    pub category: Option<String>,
+    pub consumer_id: i64,
+    /// Absent for roles that may not see consumers' personal data.
+    pub consumer: Option<Consumer>,
+    pub company: Option<CompanyRef>,
+    pub account_number: Option<String>,
+    /// Exact decimal text with two places, e.g. `"125.40"`.
+    pub amount_in_dispute: Option<String>,
+    pub description: String,
+    pub unit: Option<String>,
+    pub assignee: Option<String>,
+    /// When merged: the surviving case.
+    pub merged_into: Option<String>,
+    pub links: Vec<CaseLink>,
+    pub opened_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+/// A case as listed: enough to triage, without contact details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub kind: CaseKind,
+    pub channel: Channel,
+    pub status: Status,
+    pub priority: Priority,
+    pub flags: Vec<Flag>,
+    pub category: Option<String>,
+    pub company: Option<CompanyRef>,
+    pub unit: Option<String>,
+    pub assignee: Option<String>,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    /// Position in the case's timeline, from 1.
+    pub seq: i64,
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    pub body: String,
+    pub visibility: Visibility,
+    /// Structured details: call direction and duration, status from/to, assignment...
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub author: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub chain: String,
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub hash: String,
+}

@@ -1,0 +1,229 @@
+//! Who is calling: API tokens (`Authorization: Bearer rdr_...`, stored as SHA-256) and session
+//! cookies (HttpOnly, SameSite=Lax, Secure behind TLS). Passwords are Argon2id, verified only
+//! at login, with per-account throttling kept in the database so every node agrees.
+
+use crate::AppState;
+use crate::error::ApiError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::{Method, header, request::Parts};
+use jiff::{SignedDuration, Timestamp};
+use redress_domain::audit::sha256_hex;
+use redress_domain::records::User;
+use redress_domain::{Permission, Role};
+use redress_store::{Actor, Scope, StoreError};
+
+pub const SESSION_COOKIE: &str = "redress_session";
+pub const SESSION_HOURS: i64 = 8;
+/// Failed logins allowed before the account is locked for a while.
+pub const MAX_FAILED_LOGINS: i64 = 5;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    /// Set when authenticated by session cookie: the form/CSRF token of that session.
+    pub csrf: Option<String>,
+}
+
+impl CurrentUser {
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.user.role.allows(p) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user)
+    }
+    pub fn scope(&self) -> Scope {
+        if self.user.role == Role::Company {
+            // A company user with no company sees nothing: id 0 never exists.
+            Scope { company_id: Some(self.user.company_id.unwrap_or(0)) }
+        } else {
+            Scope::default()
+        }
+    }
+}
+
+/// Random bytes from the operating system, hex-encoded.
+pub fn random_hex(bytes: usize) -> Result<String, ApiError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+/// A new API token: `rdr_` and 64 hex characters (32 random bytes). Returns (token, hash).
+pub fn new_token() -> Result<(String, String), ApiError> {
+    let token = format!("rdr_{}", random_hex(32)?);
+    let hash = sha256_hex(token.as_bytes());
+    Ok((token, hash))
+}
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("hash: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Password rules: 12 to 256 characters.
+pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if n < 12 {
+        return Err(ApiError::field("password", "too_short", "Use at least 12 characters."));
+    }
+    if n > 256 {
+        return Err(ApiError::field("password", "too_long", "Use at most 256 characters."));
+    }
+    Ok(())
+}
+
+/// A hash checked against when the user does not exist, so timing does not reveal it.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1H6H3jvpQy2mtOuVOhP4Hm6xIcE4Q7fI3I9M1dEJ8uE";
+
+/// Checks a username and password, applying the lockout. Returns the user on success.
+pub async fn login(state: &AppState, username: &str, password: &str) -> Result<User, ApiError> {
+    let now = state.clock.now();
+    let creds = match state.store.credentials(username).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            let pw = password.to_string();
+            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
+            return Err(ApiError::Unauthenticated);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(until) = creds.locked_until
+        && until > now {
+            let secs = until.duration_since(now).as_secs().max(1) as u64;
+            return Err(ApiError::RateLimited { retry_after_secs: secs });
+        }
+    let ok = match (&creds.password_hash, creds.user.active) {
+        (Some(h), true) => {
+            let (pw, h) = (password.to_string(), h.clone());
+            tokio::task::spawn_blocking(move || verify_password(&pw, &h))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+        }
+        _ => false,
+    };
+    if ok {
+        state.store.record_login(creds.user.id, true, None, now).await?;
+        Ok(creds.user)
+    } else {
+        let failures = creds.failed_logins + 1;
+        let lock = (failures >= MAX_FAILED_LOGINS).then(|| {
+            // 1 minute after the fifth failure, doubling, at most a day.
+            let minutes = 1i64 << (failures - MAX_FAILED_LOGINS).min(10);
+            now + SignedDuration::from_mins(minutes.min(24 * 60))
+        });
+        state.store.record_login(creds.user.id, false, lock, now).await?;
+        Err(ApiError::Unauthenticated)
+    }
+}
+
+/// Starts a session; returns (cookie value, Set-Cookie header value).
+pub async fn start_session(state: &AppState, user: &User, secure: bool) -> Result<(String, String), ApiError> {
+    let id = random_hex(32)?;
+    let csrf = random_hex(16)?;
+    let now = state.clock.now();
+    let expires = now + SignedDuration::from_hours(SESSION_HOURS);
+    state.store.create_session(&sha256_hex(id.as_bytes()), user.id, &csrf, now, expires).await?;
+    Ok((id.clone(), session_cookie(&id, SESSION_HOURS * 3600, secure)))
+}
+
+pub fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Whether the request came over TLS (directly configured, or said by the proxy).
+pub fn is_secure(state: &AppState, parts_headers: &axum::http::HeaderMap) -> bool {
+    state.settings.secure_cookies
+        || parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+}
+
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+pub async fn session_user(state: &AppState, headers: &axum::http::HeaderMap, now: Timestamp) -> Option<CurrentUser> {
+    let id = cookie_value(headers, SESSION_COOKIE)?;
+    let (user, csrf) = state.store.session(&sha256_hex(id.as_bytes()), now).await.ok()?;
+    Some(CurrentUser { user, csrf: Some(csrf) })
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let text = auth.to_str().map_err(|_| ApiError::Unauthenticated)?;
+            let token = text.strip_prefix("Bearer ").or_else(|| text.strip_prefix("bearer ")).ok_or(ApiError::Unauthenticated)?;
+            let token = token.trim();
+            if !token.starts_with("rdr_") || token.len() != 68 {
+                return Err(ApiError::Unauthenticated);
+            }
+            return match state.store.user_by_token(&sha256_hex(token.as_bytes())).await {
+                Ok(user) => Ok(CurrentUser { user, csrf: None }),
+                Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let now = state.clock.now();
+        let current = session_user(state, &parts.headers, now).await.ok_or(ApiError::Unauthenticated)?;
+        // Cookie-authenticated changes must prove they come from our own pages.
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let same_site = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin");
+            if header_token != current.csrf.as_deref() && !same_site {
+                return Err(ApiError::Forbidden);
+            }
+        }
+        Ok(current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let (a, ha) = new_token().expect("token");
+        let (b, _) = new_token().expect("token");
+        assert_eq!(a.len(), 68);
+        assert!(a.starts_with("rdr_"));
+        assert_ne!(a, b);
+        assert_eq!(ha, sha256_hex(a.as_bytes()));
+    }
+
+    #[test]
+    fn password_round_trip() {
+        let h = hash_password("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(!verify_password("x", DUMMY_HASH));
+    }
+
+    #[test]
+    fn cookie_parsing() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; redress_session=abc; b=2".parse().expect("header"));
+        assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert!(session_cookie("x", 10, true).contains("; Secure"));
+        assert!(session_cookie("x", 10, false).contains("HttpOnly; SameSite=Lax"));
+    }
+}
