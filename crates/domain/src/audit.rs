@@ -58,7 +58,15 @@ mod tests {
     use super::*;
 
     fn sample(detail: &str) -> AuditContent<'_> {
-        AuditContent { chain: "case:NYC-2026-000001", seq: 1, at_micros: 42, actor: "ana", action: "case.create", subject: "NYC-2026-000001", detail }
+        AuditContent {
+            chain: "case:NYC-2026-000001",
+            seq: 1,
+            at_micros: 42,
+            actor: "ana",
+            action: "case.create",
+            subject: "NYC-2026-000001",
+            detail,
+        }
     }
 
     #[test]
@@ -72,8 +80,16 @@ mod tests {
 
     #[test]
     fn fields_cannot_bleed_into_each_other() {
-        let x = AuditContent { actor: "ab", action: "c", ..sample("") };
-        let y = AuditContent { actor: "a", action: "bc", ..sample("") };
+        let x = AuditContent {
+            actor: "ab",
+            action: "c",
+            ..sample("")
+        };
+        let y = AuditContent {
+            actor: "a",
+            action: "bc",
+            ..sample("")
+        };
         assert_ne!(canonical_bytes(&x), canonical_bytes(&y));
     }
 }

@@ -151,7 +151,14 @@ impl EntryType {
     /// Entry types that people write directly; the others are written by the system as a
     /// side effect of another action (a status change, an assignment...).
     pub fn is_manual(self) -> bool {
-        matches!(self, EntryType::Note | EntryType::Call | EntryType::Letter | EntryType::Email | EntryType::Attachment)
+        matches!(
+            self,
+            EntryType::Note
+                | EntryType::Call
+                | EntryType::Letter
+                | EntryType::Email
+                | EntryType::Attachment
+        )
     }
 }
 
@@ -166,7 +173,14 @@ impl Status {
     pub fn allowed_next(self) -> &'static [Status] {
         use Status::*;
         match self {
-            New => &[Open, PendingCompany, PendingConsumer, Escalated, Resolved, Closed],
+            New => &[
+                Open,
+                PendingCompany,
+                PendingConsumer,
+                Escalated,
+                Resolved,
+                Closed,
+            ],
             Open => &[PendingCompany, PendingConsumer, Escalated, Resolved, Closed],
             PendingCompany => &[Open, PendingConsumer, Escalated, Resolved, Closed],
             PendingConsumer => &[Open, PendingCompany, Escalated, Resolved, Closed],
@@ -182,7 +196,11 @@ impl Status {
         if self.allowed_next().contains(&to) {
             Ok(to)
         } else {
-            Err(crate::DomainError::InvalidTransition { from: self, to, allowed: self.allowed_next().to_vec() })
+            Err(crate::DomainError::InvalidTransition {
+                from: self,
+                to,
+                allowed: self.allowed_next().to_vec(),
+            })
         }
     }
 }
@@ -203,7 +221,10 @@ pub fn flags_from_text(text: &str) -> Vec<Flag> {
 pub fn minimum_priority(kind: CaseKind, flags: &[Flag]) -> Priority {
     if kind == CaseKind::Hotline || flags.contains(&Flag::CriticalIncident) {
         Priority::Critical
-    } else if flags.iter().any(|f| matches!(f, Flag::Legislative | Flag::HighImpact | Flag::Press)) {
+    } else if flags
+        .iter()
+        .any(|f| matches!(f, Flag::Legislative | Flag::HighImpact | Flag::Press))
+    {
         Priority::High
     } else {
         Priority::Normal
@@ -235,8 +256,14 @@ mod tests {
 
     #[test]
     fn flags_text_is_canonical() {
-        assert_eq!(flags_to_text(&[Flag::Press, Flag::Legislative, Flag::Press]), "legislative,press");
-        assert_eq!(flags_from_text("legislative,press"), vec![Flag::Legislative, Flag::Press]);
+        assert_eq!(
+            flags_to_text(&[Flag::Press, Flag::Legislative, Flag::Press]),
+            "legislative,press"
+        );
+        assert_eq!(
+            flags_from_text("legislative,press"),
+            vec![Flag::Legislative, Flag::Press]
+        );
         assert_eq!(flags_from_text(""), Vec::<Flag>::new());
     }
 

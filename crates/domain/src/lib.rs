@@ -36,3 +36,32 @@ pub enum DomainError {
         allowed: Vec<case::Status>,
     },
 }
+
+/// A clock that stands still until moved: for tests, demos and benchmarks.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<jiff::Timestamp>);
+
+impl ManualClock {
+    pub fn new(at: jiff::Timestamp) -> ManualClock {
+        ManualClock(std::sync::Mutex::new(at))
+    }
+    pub fn set(&self, at: jiff::Timestamp) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = at;
+        }
+    }
+    pub fn advance(&self, by: jiff::SignedDuration) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = t.saturating_add(by).unwrap_or(*t);
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> jiff::Timestamp {
+        self.0
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|p| *p.into_inner())
+    }
+}

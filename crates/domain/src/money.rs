@@ -38,7 +38,11 @@ impl Money {
         let t = text.trim();
         let t = t.strip_prefix('$').unwrap_or(t);
         if let Some(rest) = t.strip_prefix('-') {
-            if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+            if !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+            {
                 return Err(MoneyError::Negative);
             }
             return Err(MoneyError::NotANumber);
@@ -76,12 +80,23 @@ impl Money {
         if whole_digits.len() > 13 {
             return Err(MoneyError::TooLarge);
         }
-        let w: i64 = if whole_digits.is_empty() { 0 } else { whole_digits.parse().map_err(|_| MoneyError::TooLarge)? };
-        let mut f: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| MoneyError::NotANumber)? };
+        let w: i64 = if whole_digits.is_empty() {
+            0
+        } else {
+            whole_digits.parse().map_err(|_| MoneyError::TooLarge)?
+        };
+        let mut f: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| MoneyError::NotANumber)?
+        };
         if frac.len() == 1 {
             f *= 10;
         }
-        let cents = w.checked_mul(100).and_then(|c| c.checked_add(f)).ok_or(MoneyError::TooLarge)?;
+        let cents = w
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(f))
+            .ok_or(MoneyError::TooLarge)?;
         Money::from_cents(cents).ok_or(MoneyError::TooLarge)
     }
 }

@@ -27,7 +27,9 @@ pub enum ReferenceError {
 pub fn valid_office_code(code: &str) -> bool {
     (2..=8).contains(&code.len())
         && code.starts_with(|c: char| c.is_ascii_uppercase())
-        && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 impl Reference {
@@ -41,7 +43,11 @@ impl Reference {
         if sequence == 0 {
             return Err(ReferenceError::Sequence);
         }
-        Ok(Reference { office: office.to_string(), year, sequence })
+        Ok(Reference {
+            office: office.to_string(),
+            year,
+            sequence,
+        })
     }
 
     pub fn office(&self) -> &str {
@@ -65,7 +71,9 @@ impl FromStr for Reference {
     type Err = ReferenceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split('-');
-        let (Some(office), Some(year), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(office), Some(year), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(ReferenceError::Shape);
         };
         if year.len() != 4 || !year.chars().all(|c| c.is_ascii_digit()) {
@@ -95,13 +103,30 @@ mod tests {
         let r = Reference::new("NYC", 2026, 123).expect("valid");
         assert_eq!(r.to_string(), "NYC-2026-000123");
         assert_eq!("NYC-2026-000123".parse::<Reference>(), Ok(r));
-        assert_eq!(Reference::new("NYC", 2026, 1_234_567).map(|r| r.to_string()), Ok("NYC-2026-1234567".into()));
+        assert_eq!(
+            Reference::new("NYC", 2026, 1_234_567).map(|r| r.to_string()),
+            Ok("NYC-2026-1234567".into())
+        );
     }
 
     #[test]
     fn rejects_bad_shapes() {
-        for bad in ["", "NYC", "NYC-2026", "nyc-2026-000001", "NYC-26-000001", "NYC-2026-1", "NYC-2026-000000", "NYC-2026-0000001", "NYC-2026-000001-x", "N-2026-000001"] {
-            assert!(bad.parse::<Reference>().is_err(), "{bad} should be rejected");
+        for bad in [
+            "",
+            "NYC",
+            "NYC-2026",
+            "nyc-2026-000001",
+            "NYC-26-000001",
+            "NYC-2026-1",
+            "NYC-2026-000000",
+            "NYC-2026-0000001",
+            "NYC-2026-000001-x",
+            "N-2026-000001",
+        ] {
+            assert!(
+                bad.parse::<Reference>().is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 

@@ -112,7 +112,10 @@ impl FromStr for Role {
             .iter()
             .copied()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| crate::case::UnknownWord { kind: "role", word: s.to_string() })
+            .ok_or_else(|| crate::case::UnknownWord {
+                kind: "role",
+                word: s.to_string(),
+            })
     }
 }
 
@@ -123,7 +126,18 @@ mod tests {
     #[test]
     fn auditor_changes_nothing() {
         use Permission::*;
-        for p in [CaseCreate, CaseUpdate, CaseAssign, CaseChangeStatus, CaseLink, CaseMerge, TimelineWrite, CompanyWrite, ReferenceDataWrite, UserWrite] {
+        for p in [
+            CaseCreate,
+            CaseUpdate,
+            CaseAssign,
+            CaseChangeStatus,
+            CaseLink,
+            CaseMerge,
+            TimelineWrite,
+            CompanyWrite,
+            ReferenceDataWrite,
+            UserWrite,
+        ] {
             assert!(!Role::Auditor.allows(p), "{p:?}");
         }
         assert!(Role::Auditor.allows(AuditRead));

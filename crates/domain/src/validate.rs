@@ -23,7 +23,11 @@ impl FieldErrors {
         FieldErrors(Vec::new())
     }
     pub fn push(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), code: code.to_string(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            code: code.to_string(),
+            message: message.into(),
+        });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -33,13 +37,21 @@ impl FieldErrors {
     }
     /// `Ok(value)` when no error was recorded.
     pub fn finish<T>(self, value: T) -> Result<T, FieldErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
 impl fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -51,11 +63,17 @@ pub const SHORT_MAX: usize = 200;
 pub const ACCOUNT_MAX: usize = 64;
 
 fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
 /// A required piece of text, trimmed, at most `max` characters.
-pub fn required_text(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+pub fn required_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
     match value.map(str::trim) {
         None | Some("") => {
             errors.push(field, "required", "This field is required.");
@@ -66,7 +84,12 @@ pub fn required_text(errors: &mut FieldErrors, field: &str, value: Option<&str>,
 }
 
 /// An optional piece of text; empty counts as absent.
-pub fn optional_text(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
     match value.map(str::trim) {
         None | Some("") => None,
         Some(v) => text_checks(errors, field, v, max),
@@ -76,7 +99,11 @@ pub fn optional_text(errors: &mut FieldErrors, field: &str, value: Option<&str>,
 fn text_checks(errors: &mut FieldErrors, field: &str, v: &str, max: usize) -> Option<String> {
     let len = v.chars().count();
     if len > max {
-        errors.push(field, "too_long", format!("At most {max} characters (got {len})."));
+        errors.push(
+            field,
+            "too_long",
+            format!("At most {max} characters (got {len})."),
+        );
         None
     } else if has_control(v) {
         errors.push(field, "invalid_characters", "Contains control characters.");
@@ -92,7 +119,11 @@ pub fn email(errors: &mut FieldErrors, field: &str, value: &str) -> Option<Strin
     if is_email(v) {
         Some(v.to_ascii_lowercase())
     } else {
-        errors.push(field, "email_invalid", "Not a valid email address, e.g. name@example.org.");
+        errors.push(
+            field,
+            "email_invalid",
+            "Not a valid email address, e.g. name@example.org.",
+        );
         None
     }
 }
@@ -101,16 +132,30 @@ pub fn is_email(v: &str) -> bool {
     if v.len() > 254 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
-    let Some((local, domain)) = v.rsplit_once('@') else { return false };
-    if local.is_empty() || local.len() > 64 || local.contains('@') || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+    let Some((local, domain)) = v.rsplit_once('@') else {
+        return false;
+    };
+    if local.is_empty()
+        || local.len() > 64
+        || local.contains('@')
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+    {
         return false;
     }
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
         && labels.iter().all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic))
 }
 
 /// Normalises a phone number. North American numbers become `NXX-NXX-XXXX`; international
@@ -119,7 +164,11 @@ pub fn phone(errors: &mut FieldErrors, field: &str, value: &str) -> Option<Strin
     match normalize_phone(value) {
         Some(p) => Some(p),
         None => {
-            errors.push(field, "phone_invalid", "Not a valid phone number, e.g. 518-555-0100.");
+            errors.push(
+                field,
+                "phone_invalid",
+                "Not a valid phone number, e.g. 518-555-0100.",
+            );
             None
         }
     }
@@ -131,12 +180,17 @@ pub fn normalize_phone(value: &str) -> Option<String> {
         return None;
     }
     // Only digits and common punctuation; an extension is not accepted here.
-    if !v.chars().all(|c| c.is_ascii_digit() || " ()-.+".contains(c)) {
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_digit() || " ()-.+".contains(c))
+    {
         return None;
     }
     let digits: String = v.chars().filter(char::is_ascii_digit).collect();
     if v.starts_with('+') && !v.starts_with("+1") {
-        return (8..=15).contains(&digits.len()).then(|| format!("+{digits}"));
+        return (8..=15)
+            .contains(&digits.len())
+            .then(|| format!("+{digits}"));
     }
     let national = match digits.len() {
         10 => digits.as_str(),
@@ -148,7 +202,12 @@ pub fn normalize_phone(value: &str) -> Option<String> {
     if b[0] < b'2' || b[3] < b'2' {
         return None;
     }
-    Some(format!("{}-{}-{}", &national[0..3], &national[3..6], &national[6..10]))
+    Some(format!(
+        "{}-{}-{}",
+        &national[0..3],
+        &national[3..6],
+        &national[6..10]
+    ))
 }
 
 /// A US ZIP code: `12345` or `12345-6789`.
@@ -156,13 +215,21 @@ pub fn zip(errors: &mut FieldErrors, field: &str, value: &str) -> Option<String>
     let v = value.trim();
     let ok = match v.len() {
         5 => v.chars().all(|c| c.is_ascii_digit()),
-        10 => v.as_bytes()[5] == b'-' && v[..5].chars().all(|c| c.is_ascii_digit()) && v[6..].chars().all(|c| c.is_ascii_digit()),
+        10 => {
+            v.as_bytes()[5] == b'-'
+                && v[..5].chars().all(|c| c.is_ascii_digit())
+                && v[6..].chars().all(|c| c.is_ascii_digit())
+        }
         _ => false,
     };
     if ok {
         Some(v.to_string())
     } else {
-        errors.push(field, "zip_invalid", "Not a valid ZIP code, e.g. 12207 or 12207-1234.");
+        errors.push(
+            field,
+            "zip_invalid",
+            "Not a valid ZIP code, e.g. 12207 or 12207-1234.",
+        );
         None
     }
 }
@@ -181,9 +248,21 @@ pub fn state(errors: &mut FieldErrors, field: &str, value: &str) -> Option<Strin
 
 /// An account number: letters, digits, spaces and dashes, normalised to upper case without spaces.
 pub fn account_number(errors: &mut FieldErrors, field: &str, value: &str) -> Option<String> {
-    let v: String = value.trim().chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
-    if v.is_empty() || v.len() > ACCOUNT_MAX || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        errors.push(field, "account_invalid", "Account numbers use letters, digits and dashes (at most 64).");
+    let v: String = value
+        .trim()
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if v.is_empty()
+        || v.len() > ACCOUNT_MAX
+        || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        errors.push(
+            field,
+            "account_invalid",
+            "Account numbers use letters, digits and dashes (at most 64).",
+        );
         None
     } else {
         Some(v)
@@ -200,18 +279,48 @@ mod tests {
         assert!(is_email("ana@example.org"));
         assert!(is_email("a.b+c@sub.example.co"));
         assert!(is_email("josé@correo.es"));
-        for bad in ["not-an-email", "a@b", "@example.org", "a@@example.org", "a b@example.org", "a@example.c0m", "a..b@example.org", "a@-x.org", ""] {
+        for bad in [
+            "not-an-email",
+            "a@b",
+            "@example.org",
+            "a@@example.org",
+            "a b@example.org",
+            "a@example.c0m",
+            "a..b@example.org",
+            "a@-x.org",
+            "",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }
 
     #[test]
     fn phones() {
-        assert_eq!(normalize_phone("518-555-0100").as_deref(), Some("518-555-0100"));
-        assert_eq!(normalize_phone("(518) 555 0100").as_deref(), Some("518-555-0100"));
-        assert_eq!(normalize_phone("+1 518.555.0100").as_deref(), Some("518-555-0100"));
-        assert_eq!(normalize_phone("+34 912 345 678").as_deref(), Some("+34912345678"));
-        for bad in ["555-0100", "018-555-0100", "518-055-0100", "call me", "518-555-01000", "", "+12"] {
+        assert_eq!(
+            normalize_phone("518-555-0100").as_deref(),
+            Some("518-555-0100")
+        );
+        assert_eq!(
+            normalize_phone("(518) 555 0100").as_deref(),
+            Some("518-555-0100")
+        );
+        assert_eq!(
+            normalize_phone("+1 518.555.0100").as_deref(),
+            Some("518-555-0100")
+        );
+        assert_eq!(
+            normalize_phone("+34 912 345 678").as_deref(),
+            Some("+34912345678")
+        );
+        for bad in [
+            "555-0100",
+            "018-555-0100",
+            "518-055-0100",
+            "call me",
+            "518-555-01000",
+            "",
+            "+12",
+        ] {
             assert_eq!(normalize_phone(bad), None, "{bad}");
         }
     }
@@ -220,7 +329,10 @@ mod tests {
     fn zips_and_lengths() {
         let mut e = FieldErrors::new();
         assert_eq!(zip(&mut e, "z", "12207").as_deref(), Some("12207"));
-        assert_eq!(zip(&mut e, "z", "12207-1234").as_deref(), Some("12207-1234"));
+        assert_eq!(
+            zip(&mut e, "z", "12207-1234").as_deref(),
+            Some("12207-1234")
+        );
         assert!(e.is_empty());
         assert_eq!(zip(&mut e, "z", "1220"), None);
         assert_eq!(required_text(&mut e, "d", Some("   "), 10), None);

@@ -1,1 +1,432 @@
-fn main() {}
+//! `redress`: the one binary. Serves the office, manages users and tokens, loads demo data,
+//! checks the audit log and measures itself.
+
+mod bench;
+mod config;
+mod demo;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use config::{Config, StoreFlags};
+use redress_domain::Clock;
+use redress_domain::records::Office;
+use redress_store::{Actor, AuditVerdict, NewUser, Store, StoreOptions};
+use redress_web::{AppState, Settings, SystemClock};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "redress",
+    version,
+    about = "Case management for public consumer-complaint offices"
+)]
+struct Cli {
+    /// TOML configuration file (also REDRESS_CONFIG)
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and API (migrations run first)
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "REDRESS_LISTEN")]
+        listen: Option<String>,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Apply database migrations and exit
+    Migrate {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Load a lived-in demo office: units, users for every role, companies, categories and cases
+    Demo {
+        /// How many cases to build from the CFPB sample
+        #[arg(long, default_value_t = 6000)]
+        cases: usize,
+        /// The CFPB complaints sample (CSV, gzip)
+        #[arg(long, default_value = "../shared/data/cfpb_complaints_sample.csv.gz")]
+        source: PathBuf,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// The audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Measure throughput and latency over HTTP against a temporary store
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from the first line of standard input
+    Add {
+        username: String,
+        /// agent, senior_agent, supervisor, manager, analyst, admin, auditor or company
+        #[arg(long)]
+        role: String,
+        /// Unit code
+        #[arg(long)]
+        unit: Option<String>,
+        /// Company id or exact name (company users)
+        #[arg(long)]
+        company: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (required: passwords never go on the command line)
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// List users
+    List {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it once
+    Create {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Revoke a token by id
+    Revoke {
+        username: String,
+        id: i64,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every hash chain; exits 1 when a row was changed or removed
+    Verify {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REDRESS_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let code = runtime.block_on(run(cli))?;
+    std::process::exit(code);
+}
+
+async fn open(
+    cli_config: Option<&std::path::Path>,
+    flags: &StoreFlags,
+) -> anyhow::Result<(Config, Arc<dyn Store>)> {
+    let mut cfg = Config::load(cli_config)?;
+    cfg.apply(flags);
+    cfg.validate()?;
+    let url = cfg.database_url();
+    let options = StoreOptions {
+        sqlite_synchronous: cfg.sqlite_synchronous.clone(),
+        max_connections: cfg.max_connections,
+    };
+    let store = redress_store::open(&url, &options)
+        .await
+        .with_context(|| format!("opening {}", redress_store::redact_url(&url)))?;
+    store.migrate().await.context("applying migrations")?;
+    store
+        .ensure_office(&Office {
+            code: cfg.office.code.clone(),
+            name: cfg.office.name.clone(),
+            time_zone: cfg.office.time_zone.clone(),
+        })
+        .await?;
+    Ok((cfg, store))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config_file = cli.config.as_deref();
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve { listen, store } => {
+            let (mut cfg, store) = open(config_file, &store).await?;
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            let office = store.office(&cfg.office.code).await?;
+            let state = AppState {
+                store: store.clone(),
+                clock: Arc::new(SystemClock),
+                office,
+                settings: Settings {
+                    secure_cookies: cfg.secure_cookies,
+                    ..Settings::default()
+                },
+            };
+            let listener = tokio::net::TcpListener::bind(&cfg.listen)
+                .await
+                .with_context(|| format!("listening on {}", cfg.listen))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(
+                store = store.backend(),
+                "Redress serving on http://{addr}/ (API docs at http://{addr}/api/docs)"
+            );
+            redress_web::serve(listener, state, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+            Ok(0)
+        }
+        Command::Migrate { store } => {
+            let (_, store) = open(config_file, &store).await?;
+            let versions = store.schema_versions().await?;
+            println!(
+                "{} schema is at version {}",
+                store.backend(),
+                versions.last().copied().unwrap_or(0)
+            );
+            Ok(0)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    unit,
+                    company,
+                    display_name,
+                    password_stdin,
+                    store,
+                },
+        } => {
+            if !password_stdin {
+                bail!(
+                    "give --password-stdin and the password on standard input (passwords never go on the command line)"
+                );
+            }
+            let role: redress_domain::Role = role.parse().map_err(|_| {
+                anyhow::anyhow!("unknown role {role:?}; roles: agent, senior_agent, supervisor, manager, analyst, admin, auditor, company")
+            })?;
+            if !redress_web::api::directory::valid_username(&username) {
+                bail!("username: lower-case letters, digits, '.', '-' and '_'; 2 to 64 characters");
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            redress_web::auth::check_password_rules(&password)
+                .map_err(|_| anyhow::anyhow!("password: use 12 to 256 characters"))?;
+            let (_, store) = open(config_file, &store).await?;
+            let unit_id = match unit {
+                Some(code) => Some(
+                    store
+                        .unit_by_code(&code)
+                        .await
+                        .with_context(|| format!("no unit with code {code:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let company_id = match company {
+                Some(c) => Some(match c.parse::<i64>() {
+                    Ok(id) => {
+                        store
+                            .company(id)
+                            .await
+                            .with_context(|| format!("no company with id {id}"))?
+                            .id
+                    }
+                    Err(_) => {
+                        store
+                            .company_by_name(&c)
+                            .await
+                            .with_context(|| format!("no company named {c:?}"))?
+                            .id
+                    }
+                }),
+                None => None,
+            };
+            if role == redress_domain::Role::Company && company_id.is_none() {
+                bail!("company users need --company");
+            }
+            let hash =
+                tokio::task::spawn_blocking(move || redress_web::auth::hash_password(&password))
+                    .await?
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let new = NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                role,
+                unit_id,
+                company_id,
+                password_hash: Some(hash),
+            };
+            let user = store
+                .create_user(
+                    &Actor {
+                        user_id: None,
+                        username: "cli".into(),
+                    },
+                    &new,
+                    clock.now(),
+                )
+                .await
+                .map_err(|e| match e {
+                    redress_store::StoreError::Duplicate(_) => {
+                        anyhow::anyhow!("a user named {:?} already exists", new.username)
+                    }
+                    other => other.into(),
+                })?;
+            println!("added {} ({})", user.username, user.role);
+            Ok(0)
+        }
+        Command::User {
+            command: UserCommand::List { store },
+        } => {
+            let (_, store) = open(config_file, &store).await?;
+            println!(
+                "{:<24} {:<13} {:<12} {:<8} NAME",
+                "USERNAME", "ROLE", "UNIT", "ACTIVE"
+            );
+            for u in store.users().await? {
+                println!(
+                    "{:<24} {:<13} {:<12} {:<8} {}",
+                    u.username,
+                    u.role,
+                    u.unit.unwrap_or_default(),
+                    u.active,
+                    u.display_name
+                );
+            }
+            Ok(0)
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    username,
+                    name,
+                    store,
+                },
+        } => {
+            let (_, store) = open(config_file, &store).await?;
+            let user = store
+                .credentials(&username)
+                .await
+                .with_context(|| format!("no user named {username:?}"))?
+                .user;
+            let (token, hash) =
+                redress_web::auth::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+            store
+                .create_token(
+                    &Actor {
+                        user_id: None,
+                        username: "cli".into(),
+                    },
+                    user.id,
+                    &name,
+                    &hash,
+                    clock.now(),
+                )
+                .await?;
+            println!("{token}");
+            Ok(0)
+        }
+        Command::Token {
+            command:
+                TokenCommand::Revoke {
+                    username,
+                    id,
+                    store,
+                },
+        } => {
+            let (_, store) = open(config_file, &store).await?;
+            let user = store
+                .credentials(&username)
+                .await
+                .with_context(|| format!("no user named {username:?}"))?
+                .user;
+            store
+                .revoke_token(
+                    &Actor {
+                        user_id: None,
+                        username: "cli".into(),
+                    },
+                    user.id,
+                    id,
+                    clock.now(),
+                )
+                .await
+                .context("no such active token")?;
+            println!("revoked token {id} of {username}");
+            Ok(0)
+        }
+        Command::Demo {
+            cases,
+            source,
+            store,
+        } => {
+            let (cfg, store) = open(config_file, &store).await?;
+            demo::load(store.as_ref(), &cfg, &source, cases, &clock).await?;
+            Ok(0)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { store },
+        } => {
+            let (_, store) = open(config_file, &store).await?;
+            match store.verify_audit().await? {
+                AuditVerdict::Intact { rows, chains } => {
+                    println!("audit log intact: {rows} rows in {chains} chains");
+                    Ok(0)
+                }
+                AuditVerdict::Broken {
+                    row_id,
+                    chain,
+                    seq,
+                    reason,
+                } => {
+                    println!(
+                        "audit log BROKEN at row {row_id} ({chain}, position {seq}): {reason}"
+                    );
+                    Ok(1)
+                }
+            }
+        }
+        Command::Bench(args) => {
+            bench::run(args).await?;
+            Ok(0)
+        }
+    }
+}

@@ -168,12 +168,19 @@ impl CaseRow {
 
     fn company_ref(&self) -> Option<CompanyRef> {
         match (self.company_id, &self.company_name) {
-            (Some(id), Some(name)) => Some(CompanyRef { id, name: name.clone() }),
+            (Some(id), Some(name)) => Some(CompanyRef {
+                id,
+                name: name.clone(),
+            }),
             _ => None,
         }
     }
 
-    pub(crate) fn into_case(self, consumer: Option<Consumer>, links: Vec<CaseLink>) -> Result<Case> {
+    pub(crate) fn into_case(
+        self,
+        consumer: Option<Consumer>,
+        links: Vec<CaseLink>,
+    ) -> Result<Case> {
         Ok(Case {
             kind: word(&self.kind)?,
             channel: word(&self.channel)?,
@@ -243,7 +250,8 @@ impl EntryRow {
             seq: self.seq,
             entry_type: word(&self.entry_type)?,
             visibility: word(&self.visibility)?,
-            data: serde_json::from_str(&self.data).map_err(|e| StoreError::Corrupt(format!("timeline data: {e}")))?,
+            data: serde_json::from_str(&self.data)
+                .map_err(|e| StoreError::Corrupt(format!("timeline data: {e}")))?,
             body: self.body,
             author: self.author,
             at: instant(self.at)?,
@@ -253,7 +261,11 @@ impl EntryRow {
 
 impl LinkRow {
     pub(crate) fn into_link(self) -> Result<CaseLink> {
-        Ok(CaseLink { kind: word(&self.kind)?, reference: self.reference, direction: self.direction })
+        Ok(CaseLink {
+            kind: word(&self.kind)?,
+            reference: self.reference,
+            direction: self.direction,
+        })
     }
 }
 
@@ -271,13 +283,23 @@ impl CompanyRow {
 
 impl From<UnitRow> for Unit {
     fn from(r: UnitRow) -> Unit {
-        Unit { id: r.id, code: r.code, name: r.name, office: r.office }
+        Unit {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            office: r.office,
+        }
     }
 }
 
 impl From<CategoryRow> for Category {
     fn from(r: CategoryRow) -> Category {
-        Category { id: r.id, parent_id: r.parent_id, name: r.name, path: r.path }
+        Category {
+            id: r.id,
+            parent_id: r.parent_id,
+            name: r.name,
+            path: r.path,
+        }
     }
 }
 
@@ -300,9 +322,10 @@ impl AuditRow {
 /// Maps unique-constraint violations to [`StoreError::Duplicate`].
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e
-        && d.is_unique_violation() {
-            return StoreError::Duplicate(d.constraint().unwrap_or("unique").to_string());
-        }
+        && d.is_unique_violation()
+    {
+        return StoreError::Duplicate(d.constraint().unwrap_or("unique").to_string());
+    }
     if matches!(e, sqlx::Error::RowNotFound) {
         return StoreError::NotFound;
     }
@@ -321,11 +344,23 @@ pub(crate) struct ChainWalker {
 
 impl ChainWalker {
     pub(crate) fn new() -> ChainWalker {
-        ChainWalker { chain: String::new(), seq: 0, hash: GENESIS.into(), rows: 0, chains: 0, heads: Default::default() }
+        ChainWalker {
+            chain: String::new(),
+            seq: 0,
+            hash: GENESIS.into(),
+            rows: 0,
+            chains: 0,
+            heads: Default::default(),
+        }
     }
 
     fn broken(r: &AuditRow, reason: String) -> AuditVerdict {
-        AuditVerdict::Broken { row_id: r.id, chain: r.chain.clone(), seq: r.seq, reason }
+        AuditVerdict::Broken {
+            row_id: r.id,
+            chain: r.chain.clone(),
+            seq: r.seq,
+            reason,
+        }
     }
 
     /// The end of a chain: its head must match the last row seen.
@@ -339,7 +374,8 @@ impl ChainWalker {
                 row_id: 0,
                 chain: self.chain.clone(),
                 seq: self.seq,
-                reason: "the chain's recorded head does not match its last row (rows removed?)".into(),
+                reason: "the chain's recorded head does not match its last row (rows removed?)"
+                    .into(),
             }),
         }
     }
@@ -355,10 +391,16 @@ impl ChainWalker {
             self.chains += 1;
         }
         if r.seq != self.seq + 1 {
-            return Some(Self::broken(r, format!("expected position {}, found {}", self.seq + 1, r.seq)));
+            return Some(Self::broken(
+                r,
+                format!("expected position {}, found {}", self.seq + 1, r.seq),
+            ));
         }
         if r.prev_hash != self.hash {
-            return Some(Self::broken(r, "previous-hash link does not match the row before it".into()));
+            return Some(Self::broken(
+                r,
+                "previous-hash link does not match the row before it".into(),
+            ));
         }
         let content = AuditContent {
             chain: &r.chain,
@@ -371,7 +413,10 @@ impl ChainWalker {
         };
         let expected = chain_hash(&r.prev_hash, &content);
         if expected != r.hash {
-            return Some(Self::broken(r, "content does not match its hash (row edited)".into()));
+            return Some(Self::broken(
+                r,
+                "content does not match its hash (row edited)".into(),
+            ));
         }
         self.seq = r.seq;
         self.hash = r.hash.clone();
@@ -388,7 +433,11 @@ impl ChainWalker {
                 row_id: 0,
                 chain: String::new(),
                 seq: 0,
-                reason: format!("{} chain heads recorded but {} chains have rows", self.heads.len(), self.chains),
+                reason: format!(
+                    "{} chain heads recorded but {} chains have rows",
+                    self.heads.len(),
+                    self.chains
+                ),
             });
         }
         None

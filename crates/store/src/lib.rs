@@ -47,10 +47,16 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { user_id: None, username: "system".into() }
+        Actor {
+            user_id: None,
+            username: "system".into(),
+        }
     }
     pub fn user(u: &User) -> Actor {
-        Actor { user_id: Some(u.id), username: u.username.clone() }
+        Actor {
+            user_id: Some(u.id),
+            username: u.username.clone(),
+        }
     }
 }
 
@@ -169,8 +175,16 @@ pub struct Credentials {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditVerdict {
-    Intact { rows: i64, chains: i64 },
-    Broken { row_id: i64, chain: String, seq: i64, reason: String },
+    Intact {
+        rows: i64,
+        chains: i64,
+    },
+    Broken {
+        row_id: i64,
+        chain: String,
+        seq: i64,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,15 +208,34 @@ pub trait Store: Send + Sync + 'static {
     // Offices, units, companies, categories
     async fn ensure_office(&self, office: &Office) -> Result<()>;
     async fn office(&self, code: &str) -> Result<Office>;
-    async fn create_unit(&self, actor: &Actor, code: &str, name: &str, office: &str, at: Timestamp) -> Result<Unit>;
+    async fn create_unit(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        office: &str,
+        at: Timestamp,
+    ) -> Result<Unit>;
     async fn units(&self) -> Result<Vec<Unit>>;
     async fn unit_by_code(&self, code: &str) -> Result<Unit>;
-    async fn create_company(&self, actor: &Actor, name: &str, industry: &str, customer_count: Option<i64>, at: Timestamp) -> Result<Company>;
+    async fn create_company(
+        &self,
+        actor: &Actor,
+        name: &str,
+        industry: &str,
+        customer_count: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Company>;
     async fn companies(&self) -> Result<Vec<Company>>;
     async fn company(&self, id: i64) -> Result<Company>;
     async fn company_by_name(&self, name: &str) -> Result<Company>;
     /// Creates every missing level of a path (`A > B > C`) and returns the leaf.
-    async fn ensure_category_path(&self, actor: &Actor, path: &[String], at: Timestamp) -> Result<Category>;
+    async fn ensure_category_path(
+        &self,
+        actor: &Actor,
+        path: &[String],
+        at: Timestamp,
+    ) -> Result<Category>;
     async fn categories(&self) -> Result<Vec<Category>>;
     async fn category_by_path(&self, path: &str) -> Result<Category>;
 
@@ -211,14 +244,46 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<User>>;
     async fn user(&self, id: i64) -> Result<User>;
     async fn credentials(&self, username: &str) -> Result<Credentials>;
-    async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str, at: Timestamp) -> Result<()>;
-    async fn record_login(&self, user_id: i64, ok: bool, locked_until: Option<Timestamp>, at: Timestamp) -> Result<()>;
-    async fn create_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str, at: Timestamp) -> Result<ApiToken>;
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn record_login(
+        &self,
+        user_id: i64,
+        ok: bool,
+        locked_until: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<ApiToken>;
     async fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
-    async fn revoke_token(&self, actor: &Actor, user_id: i64, token_id: i64, at: Timestamp) -> Result<()>;
+    async fn revoke_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_id: i64,
+        at: Timestamp,
+    ) -> Result<()>;
     /// The active user behind a token hash.
     async fn user_by_token(&self, token_hash: &str) -> Result<User>;
-    async fn create_session(&self, id_hash: &str, user_id: i64, csrf: &str, at: Timestamp, expires_at: Timestamp) -> Result<()>;
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
     /// The user and CSRF token of a live session.
     async fn session(&self, id_hash: &str, now: Timestamp) -> Result<(User, String)>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
@@ -229,23 +294,92 @@ pub trait Store: Send + Sync + 'static {
     async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer>;
 
     // Cases
-    async fn create_case(&self, actor: &Actor, case: &NewCase, idempotency: Option<&IdempotencyKey>) -> Result<(Case, bool)>;
+    async fn create_case(
+        &self,
+        actor: &Actor,
+        case: &NewCase,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<(Case, bool)>;
     /// Reads a case; when `audit_view` is set the view of personal data is audited.
-    async fn case(&self, actor: &Actor, reference: &str, scope: Scope, audit_view: bool, at: Timestamp) -> Result<Case>;
+    async fn case(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        audit_view: bool,
+        at: Timestamp,
+    ) -> Result<Case>;
     async fn cases(&self, filter: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>>;
-    async fn update_case(&self, actor: &Actor, reference: &str, expected_version: i64, patch: &CasePatch, at: Timestamp) -> Result<Case>;
-    async fn change_status(&self, actor: &Actor, reference: &str, expected_version: Option<i64>, to: Status, reason: Option<&str>, at: Timestamp) -> Result<Case>;
-    async fn assign(&self, actor: &Actor, reference: &str, expected_version: Option<i64>, unit_id: Option<i64>, assignee_id: Option<i64>, at: Timestamp) -> Result<Case>;
-    async fn link(&self, actor: &Actor, reference: &str, other: &str, kind: LinkKind, at: Timestamp) -> Result<Case>;
+    async fn update_case(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected_version: i64,
+        patch: &CasePatch,
+        at: Timestamp,
+    ) -> Result<Case>;
+    async fn change_status(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected_version: Option<i64>,
+        to: Status,
+        reason: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Case>;
+    async fn assign(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected_version: Option<i64>,
+        unit_id: Option<i64>,
+        assignee_id: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Case>;
+    async fn link(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        other: &str,
+        kind: LinkKind,
+        at: Timestamp,
+    ) -> Result<Case>;
     /// Merges `reference` into `survivor`: the merged case points at the survivor and is final.
-    async fn merge(&self, actor: &Actor, reference: &str, survivor: &str, at: Timestamp) -> Result<Case>;
-    async fn add_entry(&self, actor: &Actor, reference: &str, entry: &NewEntry, scope: Scope) -> Result<TimelineEntry>;
+    async fn merge(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        survivor: &str,
+        at: Timestamp,
+    ) -> Result<Case>;
+    async fn add_entry(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        entry: &NewEntry,
+        scope: Scope,
+    ) -> Result<TimelineEntry>;
     /// The timeline, oldest first; `visible_to` limits it to entries of that visibility.
-    async fn timeline(&self, actor: &Actor, reference: &str, scope: Scope, visible_to: Option<Visibility>, at: Timestamp) -> Result<Vec<TimelineEntry>>;
+    async fn timeline(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        visible_to: Option<Visibility>,
+        at: Timestamp,
+    ) -> Result<Vec<TimelineEntry>>;
 
     // Audit
     /// Appends one audit row outside any other change (logins, list views, exports).
-    async fn audit(&self, actor: &Actor, chain: &str, action: &str, subject: &str, detail: &str, at: Timestamp) -> Result<()>;
+    async fn audit(
+        &self,
+        actor: &Actor,
+        chain: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        at: Timestamp,
+    ) -> Result<()>;
     async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>>;
     async fn verify_audit(&self) -> Result<AuditVerdict>;
 }
@@ -261,7 +395,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { sqlite_synchronous: "full".into(), max_connections: 8 }
+        StoreOptions {
+            sqlite_synchronous: "full".into(),
+            max_connections: 8,
+        }
     }
 }
 
@@ -269,9 +406,16 @@ impl Default for StoreOptions {
 /// Any other scheme is refused, so a typo never starts an empty store somewhere else.
 pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PostgresStore::connect(url, options).await?))
-    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path), options).await?))
+        Ok(Arc::new(
+            postgres::PostgresStore::connect(url, options).await?,
+        ))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path), options).await?,
+        ))
     } else {
         Err(StoreError::UnsupportedUrl(redact_url(url)))
     }
@@ -305,14 +449,21 @@ mod tests {
 
     #[test]
     fn migrations_match() {
-        let versions = |m: &sqlx::migrate::Migrator| m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>();
+        let versions = |m: &sqlx::migrate::Migrator| {
+            m.iter()
+                .map(|x| (x.version, x.description.to_string()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(versions(&sqlite::MIGRATOR), versions(&postgres::MIGRATOR));
         assert!(!sqlite::MIGRATOR.iter().count() == 0);
     }
 
     #[test]
     fn passwords_never_reach_logs() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:[redacted]@h/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:[redacted]@h/db"
+        );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -23,26 +23,31 @@ macro_rules! user_select {
     };
 }
 
-pub const SCHEMA_VERSIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+pub const SCHEMA_VERSIONS: &str =
+    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
 pub const PING: &str = "SELECT 1";
 
 pub const UPSERT_OFFICE: &str = "INSERT INTO offices (code, name, time_zone) VALUES ($1, $2, $3) \
      ON CONFLICT (code) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone";
 pub const OFFICE: &str = "SELECT code, name, time_zone FROM offices WHERE code = $1";
 
-pub const INSERT_UNIT: &str = "INSERT INTO units (code, name, office) VALUES ($1, $2, $3) RETURNING id";
+pub const INSERT_UNIT: &str =
+    "INSERT INTO units (code, name, office) VALUES ($1, $2, $3) RETURNING id";
 pub const UNITS: &str = "SELECT id, code, name, office FROM units ORDER BY name";
 pub const UNIT_BY_CODE: &str = "SELECT id, code, name, office FROM units WHERE code = $1";
 
-pub const INSERT_COMPANY: &str =
-    "INSERT INTO companies (name, industry, customer_count, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
-pub const COMPANIES: &str = "SELECT id, name, industry, customer_count, created_at FROM companies ORDER BY name";
-pub const COMPANY: &str = "SELECT id, name, industry, customer_count, created_at FROM companies WHERE id = $1";
+pub const INSERT_COMPANY: &str = "INSERT INTO companies (name, industry, customer_count, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const COMPANIES: &str =
+    "SELECT id, name, industry, customer_count, created_at FROM companies ORDER BY name";
+pub const COMPANY: &str =
+    "SELECT id, name, industry, customer_count, created_at FROM companies WHERE id = $1";
 pub const COMPANY_BY_NAME: &str =
     "SELECT id, name, industry, customer_count, created_at FROM companies WHERE name = $1";
 
-pub const CATEGORY_BY_PATH: &str = "SELECT id, parent_id, name, path FROM categories WHERE path = $1";
-pub const INSERT_CATEGORY: &str = "INSERT INTO categories (parent_id, name, path) VALUES ($1, $2, $3) RETURNING id";
+pub const CATEGORY_BY_PATH: &str =
+    "SELECT id, parent_id, name, path FROM categories WHERE path = $1";
+pub const INSERT_CATEGORY: &str =
+    "INSERT INTO categories (parent_id, name, path) VALUES ($1, $2, $3) RETURNING id";
 pub const CATEGORIES: &str = "SELECT id, parent_id, name, path FROM categories ORDER BY path";
 
 pub const INSERT_USER: &str = "INSERT INTO users (username, display_name, role, unit_id, company_id, password_hash, active, created_at) \
@@ -50,12 +55,13 @@ pub const INSERT_USER: &str = "INSERT INTO users (username, display_name, role, 
 pub const USERS: &str = concat!(user_select!(), "ORDER BY u.username");
 pub const USER: &str = concat!(user_select!(), "WHERE u.id = $1");
 pub const CREDENTIALS: &str = "SELECT x.password_hash, x.failed_logins, x.locked_until, x.id FROM users x WHERE x.username = $1";
-pub const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1";
+pub const SET_PASSWORD: &str =
+    "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1";
 pub const LOGIN_OK: &str = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1";
-pub const LOGIN_FAILED: &str = "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1";
+pub const LOGIN_FAILED: &str =
+    "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1";
 
-pub const INSERT_TOKEN: &str =
-    "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const INSERT_TOKEN: &str = "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
 pub const TOKENS: &str =
     "SELECT id, name, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id";
 pub const REVOKE_TOKEN: &str =
@@ -65,8 +71,7 @@ pub const USER_BY_TOKEN: &str = concat!(
     "JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active"
 );
 
-pub const INSERT_SESSION: &str =
-    "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
 pub const SESSION: &str = "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
@@ -75,10 +80,11 @@ pub const CONSUMER: &str = "SELECT id, name, phone, email, address_line1, addres
      preferred_language, created_at FROM consumers WHERE id = $1";
 pub const CONSUMER_ACCOUNTS: &str =
     "SELECT account_number FROM consumer_accounts WHERE consumer_id = $1 ORDER BY id";
-pub const CONSUMERS_BY_PHONE: &str = "SELECT id FROM consumers WHERE phone = $1 ORDER BY id LIMIT $2";
-pub const CONSUMERS_BY_EMAIL: &str = "SELECT id FROM consumers WHERE email = $1 ORDER BY id LIMIT $2";
-pub const CONSUMERS_BY_ACCOUNT: &str =
-    "SELECT DISTINCT consumer_id AS id FROM consumer_accounts WHERE account_number = $1 ORDER BY consumer_id LIMIT $2";
+pub const CONSUMERS_BY_PHONE: &str =
+    "SELECT id FROM consumers WHERE phone = $1 ORDER BY id LIMIT $2";
+pub const CONSUMERS_BY_EMAIL: &str =
+    "SELECT id FROM consumers WHERE email = $1 ORDER BY id LIMIT $2";
+pub const CONSUMERS_BY_ACCOUNT: &str = "SELECT DISTINCT consumer_id AS id FROM consumer_accounts WHERE account_number = $1 ORDER BY consumer_id LIMIT $2";
 pub const INSERT_CONSUMER: &str = "INSERT INTO consumers (name, phone, email, address_line1, address_line2, city, state, zip, \
      preferred_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
 /// Fills in what a repeat contact adds, never overwriting what is on file.
@@ -89,9 +95,9 @@ pub const ENRICH_CONSUMER: &str = "UPDATE consumers SET phone = COALESCE(phone, 
 pub const INSERT_ACCOUNT: &str = "INSERT INTO consumer_accounts (consumer_id, account_number) VALUES ($1, $2) \
      ON CONFLICT (consumer_id, account_number) DO NOTHING";
 
-pub const IDEMPOTENCY: &str = "SELECT request_hash, case_id FROM idempotency_keys WHERE user_id = $1 AND key = $2";
-pub const INSERT_IDEMPOTENCY: &str =
-    "INSERT INTO idempotency_keys (user_id, key, request_hash, case_id, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub const IDEMPOTENCY: &str =
+    "SELECT request_hash, case_id FROM idempotency_keys WHERE user_id = $1 AND key = $2";
+pub const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency_keys (user_id, key, request_hash, case_id, created_at) VALUES ($1, $2, $3, $4, $5)";
 
 pub const NEXT_REFERENCE: &str = "INSERT INTO reference_counters (office, year, last_seq) VALUES ($1, $2, 1) \
      ON CONFLICT (office, year) DO UPDATE SET last_seq = reference_counters.last_seq + 1 RETURNING last_seq";
@@ -101,8 +107,10 @@ pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, chann
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1) RETURNING id";
 
 pub const CASE_BY_ID: &str = concat!(case_select!(), "WHERE c.id = $1");
-pub const CASE_BY_REFERENCE: &str =
-    concat!(case_select!(), "WHERE c.reference = $1 AND ($2 IS NULL OR c.company_id = $2)");
+pub const CASE_BY_REFERENCE: &str = concat!(
+    case_select!(),
+    "WHERE c.reference = $1 AND ($2 IS NULL OR c.company_id = $2)"
+);
 pub const CASE_LIST: &str = concat!(
     case_select!(),
     "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
@@ -124,8 +132,7 @@ pub const CASE_LINKS: &str = "SELECT l.kind, o.reference, 'outgoing' AS directio
      JOIN cases o ON o.id = l.other_case_id WHERE l.case_id = $1 \
      UNION ALL SELECT l.kind, o.reference, 'incoming' AS direction FROM case_links l \
      JOIN cases o ON o.id = l.case_id WHERE l.other_case_id = $1";
-pub const INSERT_LINK: &str =
-    "INSERT INTO case_links (case_id, other_case_id, kind, created_by, created_at) VALUES ($1, $2, $3, $4, $5)";
+pub const INSERT_LINK: &str = "INSERT INTO case_links (case_id, other_case_id, kind, created_by, created_at) VALUES ($1, $2, $3, $4, $5)";
 
 pub const INSERT_ENTRY: &str = "INSERT INTO timeline (case_id, seq, entry_type, body, visibility, data, author_id, at) \
      VALUES ($1, (SELECT COALESCE(MAX(t.seq), 0) + 1 FROM timeline t WHERE t.case_id = $1), $2, $3, $4, $5, $6, $7) \
@@ -137,10 +144,12 @@ pub const TIMELINE_ENTRY: &str = "SELECT t.seq, t.entry_type, t.body, t.visibili
      FROM timeline t LEFT JOIN users u ON u.id = t.author_id WHERE t.case_id = $1 AND t.seq = $2";
 
 pub const NEW_CHAIN: &str = "INSERT INTO audit_chains (chain, seq, hash) VALUES ($1, 1, $2)";
-pub const ENSURE_CHAIN: &str = "INSERT INTO audit_chains (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING";
+pub const ENSURE_CHAIN: &str =
+    "INSERT INTO audit_chains (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING";
 /// Advances a chain's head, locking it until commit; returns the new position and the
 /// previous hash.
-pub const ADVANCE_CHAIN: &str = "UPDATE audit_chains SET seq = seq + 1 WHERE chain = $1 RETURNING seq, hash";
+pub const ADVANCE_CHAIN: &str =
+    "UPDATE audit_chains SET seq = seq + 1 WHERE chain = $1 RETURNING seq, hash";
 pub const SET_CHAIN_HASH: &str = "UPDATE audit_chains SET hash = $2 WHERE chain = $1";
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (chain, seq, at, actor, action, subject, detail, prev_hash, hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";

@@ -3,8 +3,8 @@
 //! through a small pool. `synchronous=FULL` by default: an acknowledged commit is on disk.
 
 use crate::*;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,11 +21,13 @@ impl SqliteStore {
 
     pub async fn open(path: &Path, options: &StoreOptions) -> Result<SqliteStore> {
         if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-            }
-        let sync = SqliteSynchronous::from_str(&options.sqlite_synchronous)
-            .map_err(|_| StoreError::UnsupportedUrl(format!("synchronous={}", options.sqlite_synchronous)))?;
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let sync = SqliteSynchronous::from_str(&options.sqlite_synchronous).map_err(|_| {
+            StoreError::UnsupportedUrl(format!("synchronous={}", options.sqlite_synchronous))
+        })?;
         let base = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -35,7 +37,11 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-16000");
-        let write = SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(base.clone()).await?;
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(base.clone())
+            .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .connect_with(base.read_only(true))
@@ -46,7 +52,10 @@ impl SqliteStore {
     /// A consistent copy of the whole database in one file (`VACUUM INTO`).
     pub async fn backup(&self, to: &Path) -> Result<()> {
         let target = to.to_string_lossy().to_string();
-        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.write).await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::{Method, header, request::Parts};
 use jiff::{SignedDuration, Timestamp};
@@ -29,7 +29,11 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
-        if self.user.role.allows(p) { Ok(()) } else { Err(ApiError::Forbidden) }
+        if self.user.role.allows(p) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
     pub fn actor(&self) -> Actor {
         Actor::user(&self.user)
@@ -37,7 +41,9 @@ impl CurrentUser {
     pub fn scope(&self) -> Scope {
         if self.user.role == Role::Company {
             // A company user with no company sees nothing: id 0 never exists.
-            Scope { company_id: Some(self.user.company_id.unwrap_or(0)) }
+            Scope {
+                company_id: Some(self.user.company_id.unwrap_or(0)),
+            }
         } else {
             Scope::default()
         }
@@ -69,17 +75,29 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// Password rules: 12 to 256 characters.
 pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
     if n < 12 {
-        return Err(ApiError::field("password", "too_short", "Use at least 12 characters."));
+        return Err(ApiError::field(
+            "password",
+            "too_short",
+            "Use at least 12 characters.",
+        ));
     }
     if n > 256 {
-        return Err(ApiError::field("password", "too_long", "Use at most 256 characters."));
+        return Err(ApiError::field(
+            "password",
+            "too_long",
+            "Use at most 256 characters.",
+        ));
     }
     Ok(())
 }
@@ -100,10 +118,13 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<U
         Err(e) => return Err(e.into()),
     };
     if let Some(until) = creds.locked_until
-        && until > now {
-            let secs = until.duration_since(now).as_secs().max(1) as u64;
-            return Err(ApiError::RateLimited { retry_after_secs: secs });
-        }
+        && until > now
+    {
+        let secs = until.duration_since(now).as_secs().max(1) as u64;
+        return Err(ApiError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
     let ok = match (&creds.password_hash, creds.user.active) {
         (Some(h), true) => {
             let (pw, h) = (password.to_string(), h.clone());
@@ -114,7 +135,10 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<U
         _ => false,
     };
     if ok {
-        state.store.record_login(creds.user.id, true, None, now).await?;
+        state
+            .store
+            .record_login(creds.user.id, true, None, now)
+            .await?;
         Ok(creds.user)
     } else {
         let failures = creds.failed_logins + 1;
@@ -123,19 +147,32 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<U
             let minutes = 1i64 << (failures - MAX_FAILED_LOGINS).min(10);
             now + SignedDuration::from_mins(minutes.min(24 * 60))
         });
-        state.store.record_login(creds.user.id, false, lock, now).await?;
+        state
+            .store
+            .record_login(creds.user.id, false, lock, now)
+            .await?;
         Err(ApiError::Unauthenticated)
     }
 }
 
 /// Starts a session; returns (cookie value, Set-Cookie header value).
-pub async fn start_session(state: &AppState, user: &User, secure: bool) -> Result<(String, String), ApiError> {
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    secure: bool,
+) -> Result<(String, String), ApiError> {
     let id = random_hex(32)?;
     let csrf = random_hex(16)?;
     let now = state.clock.now();
     let expires = now + SignedDuration::from_hours(SESSION_HOURS);
-    state.store.create_session(&sha256_hex(id.as_bytes()), user.id, &csrf, now, expires).await?;
-    Ok((id.clone(), session_cookie(&id, SESSION_HOURS * 3600, secure)))
+    state
+        .store
+        .create_session(&sha256_hex(id.as_bytes()), user.id, &csrf, now, expires)
+        .await?;
+    Ok((
+        id.clone(),
+        session_cookie(&id, SESSION_HOURS * 3600, secure),
+    ))
 }
 
 pub fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
@@ -148,45 +185,83 @@ pub fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
 /// Whether the request came over TLS (directly configured, or said by the proxy).
 pub fn is_secure(state: &AppState, parts_headers: &axum::http::HeaderMap) -> bool {
     state.settings.secure_cookies
-        || parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+        || parts_headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            == Some("https")
 }
 
 pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
 }
 
-pub async fn session_user(state: &AppState, headers: &axum::http::HeaderMap, now: Timestamp) -> Option<CurrentUser> {
+pub async fn session_user(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    now: Timestamp,
+) -> Option<CurrentUser> {
     let id = cookie_value(headers, SESSION_COOKIE)?;
-    let (user, csrf) = state.store.session(&sha256_hex(id.as_bytes()), now).await.ok()?;
-    Some(CurrentUser { user, csrf: Some(csrf) })
+    let (user, csrf) = state
+        .store
+        .session(&sha256_hex(id.as_bytes()), now)
+        .await
+        .ok()?;
+    Some(CurrentUser {
+        user,
+        csrf: Some(csrf),
+    })
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let text = auth.to_str().map_err(|_| ApiError::Unauthenticated)?;
-            let token = text.strip_prefix("Bearer ").or_else(|| text.strip_prefix("bearer ")).ok_or(ApiError::Unauthenticated)?;
+            let token = text
+                .strip_prefix("Bearer ")
+                .or_else(|| text.strip_prefix("bearer "))
+                .ok_or(ApiError::Unauthenticated)?;
             let token = token.trim();
             if !token.starts_with("rdr_") || token.len() != 68 {
                 return Err(ApiError::Unauthenticated);
             }
-            return match state.store.user_by_token(&sha256_hex(token.as_bytes())).await {
+            return match state
+                .store
+                .user_by_token(&sha256_hex(token.as_bytes()))
+                .await
+            {
                 Ok(user) => Ok(CurrentUser { user, csrf: None }),
                 Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
                 Err(e) => Err(e.into()),
             };
         }
         let now = state.clock.now();
-        let current = session_user(state, &parts.headers, now).await.ok_or(ApiError::Unauthenticated)?;
+        let current = session_user(state, &parts.headers, now)
+            .await
+            .ok_or(ApiError::Unauthenticated)?;
         // Cookie-authenticated changes must prove they come from our own pages.
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-            let same_site = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin");
+            let header_token = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
+            let same_site = parts
+                .headers
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                == Some("same-origin");
             if header_token != current.csrf.as_deref() && !same_site {
                 return Err(ApiError::Forbidden);
             }
@@ -221,7 +296,10 @@ mod tests {
     #[test]
     fn cookie_parsing() {
         let mut h = axum::http::HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; redress_session=abc; b=2".parse().expect("header"));
+        h.insert(
+            header::COOKIE,
+            "a=1; redress_session=abc; b=2".parse().expect("header"),
+        );
         assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert!(session_cookie("x", 10, true).contains("; Secure"));
         assert!(session_cookie("x", 10, false).contains("HttpOnly; SameSite=Lax"));

@@ -14,6 +14,8 @@ pub enum ApiError {
     Validation(FieldErrors),
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("authentication required")]
@@ -27,7 +29,11 @@ pub enum ApiError {
     #[error("If-Match header required")]
     PreconditionRequired,
     #[error("invalid transition from {from} to {to}")]
-    InvalidTransition { from: Status, to: Status, allowed: Vec<Status> },
+    InvalidTransition {
+        from: Status,
+        to: Status,
+        allowed: Vec<Status>,
+    },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("idempotency key reused with a different request")]
@@ -59,7 +65,9 @@ impl From<StoreError> for ApiError {
                 ApiError::InvalidTransition { from, to, allowed }
             }
             StoreError::Domain(DomainError::Validation(f)) => ApiError::Validation(f),
-            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => ApiError::Unavailable(sqlx_err.to_string()),
+            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => {
+                ApiError::Unavailable(sqlx_err.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -94,24 +102,79 @@ struct Problem<'a> {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = match &self {
-            ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields need attention"),
-            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", "The request body is not valid JSON"),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Send application/json"),
-            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this"),
+            ApiError::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Some fields need attention",
+            ),
+            ApiError::MalformedJson(_) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "The request body is not valid JSON",
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large",
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send application/json",
+            ),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role does not allow this",
+            ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            ApiError::PreconditionFailed { .. } => (StatusCode::PRECONDITION_FAILED, "stale_version", "The record changed since you read it"),
-            ApiError::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "if_match_required", "Send If-Match with the version you read"),
-            ApiError::InvalidTransition { .. } => (StatusCode::CONFLICT, "invalid_transition", "That status change is not allowed now"),
+            ApiError::PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "stale_version",
+                "The record changed since you read it",
+            ),
+            ApiError::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                "Send If-Match with the version you read",
+            ),
+            ApiError::InvalidTransition { .. } => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                "That status change is not allowed now",
+            ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "That already exists"),
-            ApiError::IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "This Idempotency-Key was used for a different request"),
-            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many attempts; wait and try again"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The database is unavailable"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side"),
+            ApiError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request",
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many attempts; wait and try again",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The database is unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side",
+            ),
         };
         let detail = match &self {
             ApiError::MalformedJson(m) => Some(m.clone()),
-            ApiError::InvalidTransition { from, to, .. } => Some(format!("A case in status {from} cannot move to {to}.")),
+            ApiError::InvalidTransition { from, to, .. } => {
+                Some(format!("A case in status {from} cannot move to {to}."))
+            }
             ApiError::Conflict(what) => Some(format!("Duplicate: {what}")),
             ApiError::Validation(e) => Some(e.to_string()),
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
@@ -131,7 +194,9 @@ impl IntoResponse for ApiError {
                 _ => None,
             },
             allowed: match &self {
-                ApiError::InvalidTransition { allowed, .. } => Some(allowed.iter().map(|s| s.as_str()).collect()),
+                ApiError::InvalidTransition { allowed, .. } => {
+                    Some(allowed.iter().map(|s| s.as_str()).collect())
+                }
                 _ => None,
             },
             current_version: match &self {
@@ -139,15 +204,21 @@ impl IntoResponse for ApiError {
                 _ => None,
             },
         };
-        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
+        let body =
+            serde_json::to_vec(&problem).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
         let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let ApiError::RateLimited { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if matches!(status, StatusCode::UNAUTHORIZED) {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         resp
     }

@@ -23,15 +23,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| {
-                let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                ct == "application/json"
+                    || (ct.starts_with("application/") && ct.ends_with("+json"))
             });
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let raw = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::MalformedJson(format!("could not read the body: {e}")))?;
+        let raw = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::MalformedJson(format!("could not read the body: {e}"))
+            }
+        })?;
         let value = parse_json(&raw)?;
         Ok(JsonBody { value, raw })
     }
@@ -50,19 +60,29 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
                 Category::Data => {
                     let msg = inner.to_string();
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    let (field, code) = if let Some(name) = backticked(&msg).filter(|_| msg.starts_with("unknown field")) {
+                    let (field, code) = if let Some(name) =
+                        backticked(&msg).filter(|_| msg.starts_with("unknown field"))
+                    {
                         (join(&path, &name), "unknown_field")
-                    } else if let Some(name) = backticked(&msg).filter(|_| msg.starts_with("missing field")) {
+                    } else if let Some(name) =
+                        backticked(&msg).filter(|_| msg.starts_with("missing field"))
+                    {
                         (join(&path, &name), "required")
                     } else if msg.starts_with("unknown variant") {
                         (path.clone(), "unknown_value")
                     } else {
                         (path.clone(), "invalid_type")
                     };
-                    let field = if field == "." || field.is_empty() { "body".to_string() } else { field };
+                    let field = if field == "." || field.is_empty() {
+                        "body".to_string()
+                    } else {
+                        field
+                    };
                     Err(ApiError::field(&field, code, &msg))
                 }
-                Category::Syntax | Category::Eof | Category::Io => Err(ApiError::MalformedJson(inner.to_string())),
+                Category::Syntax | Category::Eof | Category::Io => {
+                    Err(ApiError::MalformedJson(inner.to_string()))
+                }
             }
         }
     }
@@ -75,17 +95,35 @@ fn backticked(msg: &str) -> Option<String> {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") }
+    if path.is_empty() || path == "." {
+        name.to_string()
+    } else if path == name || path.ends_with(&format!(".{name}")) {
+        path.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 /// The version in `If-Match`: `"3"`, `W/"3"` or `3`.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let text = v.to_str().map_err(|_| ApiError::field("If-Match", "invalid", "If-Match must be a version such as \"3\""))?;
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().map_err(|_| {
+        ApiError::field(
+            "If-Match",
+            "invalid",
+            "If-Match must be a version such as \"3\"",
+        )
+    })?;
     let t = text.trim().trim_start_matches("W/").trim_matches('"');
-    t.parse::<i64>()
-        .map(Some)
-        .map_err(|_| ApiError::field("If-Match", "invalid", "If-Match must be a version such as \"3\""))
+    t.parse::<i64>().map(Some).map_err(|_| {
+        ApiError::field(
+            "If-Match",
+            "invalid",
+            "If-Match must be a version such as \"3\"",
+        )
+    })
 }
 
 pub fn etag(version: i64) -> String {
@@ -124,17 +162,40 @@ mod tests {
 
     fn fields(r: Result<Outer, ApiError>) -> Vec<String> {
         match r {
-            Err(ApiError::Validation(e)) => e.0.iter().map(|x| format!("{}:{}", x.field, x.code)).collect(),
+            Err(ApiError::Validation(e)) => {
+                e.0.iter()
+                    .map(|x| format!("{}:{}", x.field, x.code))
+                    .collect()
+            }
             other => vec![format!("{other:?}")],
         }
     }
 
     #[test]
     fn names_the_field() {
-        assert_eq!(fields(parse_json(br#"{"kind":"nope","consumer":{"email":"a"}}"#)), vec!["kind:unknown_value"]);
-        assert_eq!(fields(parse_json(br#"{"kind":"complaint","consumer":{"email":5}}"#)), vec!["consumer.email:invalid_type"]);
-        assert_eq!(fields(parse_json(br#"{"kind":"complaint","consumer":{"email":"a","x":1}}"#)), vec!["consumer.x:unknown_field"]);
-        assert_eq!(fields(parse_json(br#"{"kind":"complaint"}"#)), vec!["consumer:required"]);
-        assert!(matches!(parse_json::<Outer>(b"{"), Err(ApiError::MalformedJson(_))));
+        assert_eq!(
+            fields(parse_json(br#"{"kind":"nope","consumer":{"email":"a"}}"#)),
+            vec!["kind:unknown_value"]
+        );
+        assert_eq!(
+            fields(parse_json(
+                br#"{"kind":"complaint","consumer":{"email":5}}"#
+            )),
+            vec!["consumer.email:invalid_type"]
+        );
+        assert_eq!(
+            fields(parse_json(
+                br#"{"kind":"complaint","consumer":{"email":"a","x":1}}"#
+            )),
+            vec!["consumer.x:unknown_field"]
+        );
+        assert_eq!(
+            fields(parse_json(br#"{"kind":"complaint"}"#)),
+            vec!["consumer:required"]
+        );
+        assert!(matches!(
+            parse_json::<Outer>(b"{"),
+            Err(ApiError::MalformedJson(_))
+        ));
     }
 }

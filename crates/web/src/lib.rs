@@ -28,7 +28,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { secure_cookies: false, max_body_bytes: 256 * 1024 }
+        Settings {
+            secure_cookies: false,
+            max_body_bytes: 256 * 1024,
+        }
     }
 }
 
@@ -45,6 +48,7 @@ pub struct AppState {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[expect(clippy::disallowed_methods, reason = "the one real clock")]
     fn now(&self) -> jiff::Timestamp {
         jiff::Timestamp::now()
     }
@@ -52,22 +56,35 @@ impl Clock for SystemClock {
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
+        .nest("/api/v1", api::router())
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(readyz))
+        .split_for_parts();
     let spec = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let docs = Arc::new(pages::api_docs_page(&openapi));
     let limit = state.settings.max_body_bytes;
     Router::new()
-        .nest("/api/v1", api)
-        .route("/api/openapi.json", get(move || {
-            let spec = spec.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
-        }))
-        .route("/api/docs", get(move || {
-            let docs = docs.clone();
-            async move { Html(docs.as_str().to_owned()) }
-        }))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .merge(routes)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let spec = spec.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        spec.as_str().to_owned(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/api/docs",
+            get(move || {
+                let docs = docs.clone();
+                async move { Html(docs.as_str().to_owned()) }
+            }),
+        )
         .merge(pages::router())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(limit))
@@ -75,6 +92,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Up", body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database is reachable.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready", body = String), (status = 503, description = "Database unreachable")))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
@@ -95,12 +120,20 @@ async fn fallback(uri: axum::http::Uri) -> Response {
 
 async fn security_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -109,6 +142,12 @@ async fn security_headers(mut resp: Response) -> Response {
 }
 
 /// Serves until the shutdown future completes.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -54,14 +54,30 @@ fn layout(title: &str, body: &str) -> String {
 }
 
 pub fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html(layout("Not found", "<h1>Page not found</h1><p><a href=\"/\">Go to the start page</a></p>"))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Html(layout(
+            "Not found",
+            "<h1>Page not found</h1><p><a href=\"/\">Go to the start page</a></p>",
+        )),
+    )
+        .into_response()
 }
 
 fn login_form(error: Option<&str>, username: &str) -> String {
     let err = error
-        .map(|e| format!("<div class=\"error\" role=\"alert\" id=\"login-error\"><p>{}</p></div>", escape(e)))
+        .map(|e| {
+            format!(
+                "<div class=\"error\" role=\"alert\" id=\"login-error\"><p>{}</p></div>",
+                escape(e)
+            )
+        })
         .unwrap_or_default();
-    let described = if error.is_some() { " aria-describedby=\"login-error\" aria-invalid=\"true\"" } else { "" };
+    let described = if error.is_some() {
+        " aria-describedby=\"login-error\" aria-invalid=\"true\""
+    } else {
+        ""
+    };
     layout(
         "Log in",
         &format!(
@@ -80,50 +96,86 @@ async fn login_page() -> Html<String> {
 
 /// A cross-site form post is refused: the Origin, when sent, must be this host.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     origin.split_once("://").is_some_and(|(_, h)| h == host)
 }
 
-async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     if !same_origin(&headers) {
-        return (StatusCode::FORBIDDEN, Html(layout("Forbidden", "<h1>Request refused</h1>"))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            Html(layout("Forbidden", "<h1>Request refused</h1>")),
+        )
+            .into_response();
     }
     let username = form.get("username").map(|s| s.trim()).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     match auth::login(&state, username, password).await {
-        Ok(user) => match auth::start_session(&state, &user, auth::is_secure(&state, &headers)).await {
-            Ok((_, cookie)) => {
-                let mut resp = Redirect::to("/").into_response();
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    resp.headers_mut().insert(header::SET_COOKIE, v);
+        Ok(user) => {
+            match auth::start_session(&state, &user, auth::is_secure(&state, &headers)).await {
+                Ok((_, cookie)) => {
+                    let mut resp = Redirect::to("/").into_response();
+                    if let Ok(v) = HeaderValue::from_str(&cookie) {
+                        resp.headers_mut().insert(header::SET_COOKIE, v);
+                    }
+                    resp
                 }
-                resp
+                Err(e) => e.into_response(),
             }
-            Err(e) => e.into_response(),
-        },
+        }
         Err(crate::error::ApiError::RateLimited { .. }) => (
             StatusCode::TOO_MANY_REQUESTS,
-            Html(login_form(Some("Too many failed attempts. Wait a few minutes and try again."), username)),
+            Html(login_form(
+                Some("Too many failed attempts. Wait a few minutes and try again."),
+                username,
+            )),
         )
             .into_response(),
-        Err(crate::error::ApiError::Unauthenticated) => {
-            (StatusCode::UNAUTHORIZED, Html(login_form(Some("Wrong username or password."), username))).into_response()
-        }
+        Err(crate::error::ApiError::Unauthenticated) => (
+            StatusCode::UNAUTHORIZED,
+            Html(login_form(Some("Wrong username or password."), username)),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     if let Some(current) = auth::session_user(&state, &headers, state.clock.now()).await
-        && form.get("csrf").map(String::as_str) != current.csrf.as_deref() {
-            return (StatusCode::FORBIDDEN, Html(layout("Forbidden", "<h1>Request refused</h1>"))).into_response();
-        }
+        && form.get("csrf").map(String::as_str) != current.csrf.as_deref()
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(layout("Forbidden", "<h1>Request refused</h1>")),
+        )
+            .into_response();
+    }
     if let Some(id) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
-        let _ = state.store.delete_session(&redress_domain::audit::sha256_hex(id.as_bytes())).await;
+        let _ = state
+            .store
+            .delete_session(&redress_domain::audit::sha256_hex(id.as_bytes()))
+            .await;
     }
     let mut resp = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie("", 0, auth::is_secure(&state, &headers))) {
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(
+        "",
+        0,
+        auth::is_secure(&state, &headers),
+    )) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
@@ -133,7 +185,11 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(current) = auth::session_user(&state, &headers, state.clock.now()).await else {
         return Redirect::to("/login").into_response();
     };
-    let filter = CaseFilter { assignee_id: Some(current.user.id), limit: 50, ..CaseFilter::default() };
+    let filter = CaseFilter {
+        assignee_id: Some(current.user.id),
+        limit: 50,
+        ..CaseFilter::default()
+    };
     let rows = match state.store.cases(&filter, current.scope()).await {
         Ok(r) => r,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
@@ -174,7 +230,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
 pub fn api_docs_page(openapi: &utoipa::openapi::OpenApi) -> String {
     let mut body = String::from(
         "<h1>Redress API reference</h1><p>The machine-readable description is at <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). \
-All paths below are under <code>/api/v1</code>. Send <code>Authorization: Bearer TOKEN</code>.</p>\
+Send <code>Authorization: Bearer TOKEN</code>.</p>\
 <table><caption>Operations</caption><thead><tr><th scope=\"col\">Method</th><th scope=\"col\">Path</th><th scope=\"col\">What it does</th></tr></thead><tbody>",
     );
     let json = serde_json::to_value(openapi).unwrap_or_default();

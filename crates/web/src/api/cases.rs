@@ -146,12 +146,20 @@ pub struct CasePage {
     pub next_cursor: Option<String>,
 }
 
-pub(crate) fn amount(errors: &mut FieldErrors, field: &str, value: &serde_json::Value) -> Option<Money> {
+pub(crate) fn amount(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &serde_json::Value,
+) -> Option<Money> {
     let text = match value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
         _ => {
-            errors.push(field, "amount_invalid", "Give the amount as a decimal, e.g. \"125.40\".");
+            errors.push(
+                field,
+                "amount_invalid",
+                "Give the amount as a decimal, e.g. \"125.40\".",
+            );
             return None;
         }
     };
@@ -171,48 +179,105 @@ pub(crate) fn amount(errors: &mut FieldErrors, field: &str, value: &serde_json::
 }
 
 fn consumer(errors: &mut FieldErrors, c: &ConsumerInput) -> NewConsumer {
-    let name = v::required_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX).unwrap_or_default();
-    let email = c.email.as_deref().filter(|s| !s.trim().is_empty()).and_then(|e| v::email(errors, "consumer.email", e));
-    let phone = c.phone.as_deref().filter(|s| !s.trim().is_empty()).and_then(|p| v::phone(errors, "consumer.phone", p));
+    let name = v::required_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
+        .unwrap_or_default();
+    let email = c
+        .email
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|e| v::email(errors, "consumer.email", e));
+    let phone = c
+        .phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|p| v::phone(errors, "consumer.phone", p));
     let mut address = Address::default();
     if let Some(a) = &c.address {
-        address.line1 = v::optional_text(errors, "consumer.address.line1", a.line1.as_deref(), v::SHORT_MAX);
-        address.line2 = v::optional_text(errors, "consumer.address.line2", a.line2.as_deref(), v::SHORT_MAX);
+        address.line1 = v::optional_text(
+            errors,
+            "consumer.address.line1",
+            a.line1.as_deref(),
+            v::SHORT_MAX,
+        );
+        address.line2 = v::optional_text(
+            errors,
+            "consumer.address.line2",
+            a.line2.as_deref(),
+            v::SHORT_MAX,
+        );
         address.city = v::optional_text(errors, "consumer.address.city", a.city.as_deref(), 100);
-        address.state = a.state.as_deref().filter(|s| !s.trim().is_empty()).and_then(|s| v::state(errors, "consumer.address.state", s));
-        address.zip = a.zip.as_deref().filter(|s| !s.trim().is_empty()).and_then(|z| v::zip(errors, "consumer.address.zip", z));
+        address.state = a
+            .state
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| v::state(errors, "consumer.address.state", s));
+        address.zip = a
+            .zip
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|z| v::zip(errors, "consumer.address.zip", z));
     }
     let account_number = c
         .account_number
         .as_deref()
         .filter(|s| !s.trim().is_empty())
         .and_then(|a| v::account_number(errors, "consumer.account_number", a));
-    NewConsumer { name, phone, email, address, preferred_language: c.preferred_language, account_number }
+    NewConsumer {
+        name,
+        phone,
+        email,
+        address,
+        preferred_language: c.preferred_language,
+        account_number,
+    }
 }
 
-async fn lookup_category(state: &AppState, errors: &mut FieldErrors, field: &str, path: &str) -> ApiResult<Option<i64>> {
+async fn lookup_category(
+    state: &AppState,
+    errors: &mut FieldErrors,
+    field: &str,
+    path: &str,
+) -> ApiResult<Option<i64>> {
     match state.store.category_by_path(path.trim()).await {
         Ok(c) => Ok(Some(c.id)),
         Err(StoreError::NotFound) => {
-            errors.push(field, "unknown_category", "No such category; see /api/v1/categories.");
+            errors.push(
+                field,
+                "unknown_category",
+                "No such category; see /api/v1/categories.",
+            );
             Ok(None)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn lookup_company(state: &AppState, errors: &mut FieldErrors, field: &str, id: i64) -> ApiResult<Option<i64>> {
+async fn lookup_company(
+    state: &AppState,
+    errors: &mut FieldErrors,
+    field: &str,
+    id: i64,
+) -> ApiResult<Option<i64>> {
     match state.store.company(id).await {
         Ok(c) => Ok(Some(c.id)),
         Err(StoreError::NotFound) => {
-            errors.push(field, "unknown_company", "No such company; see /api/v1/companies.");
+            errors.push(
+                field,
+                "unknown_company",
+                "No such company; see /api/v1/companies.",
+            );
             Ok(None)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub(crate) async fn lookup_unit(state: &AppState, errors: &mut FieldErrors, field: &str, code: &str) -> ApiResult<Option<i64>> {
+pub(crate) async fn lookup_unit(
+    state: &AppState,
+    errors: &mut FieldErrors,
+    field: &str,
+    code: &str,
+) -> ApiResult<Option<i64>> {
     match state.store.unit_by_code(code).await {
         Ok(u) => Ok(Some(u.id)),
         Err(StoreError::NotFound) => {
@@ -223,11 +288,20 @@ pub(crate) async fn lookup_unit(state: &AppState, errors: &mut FieldErrors, fiel
     }
 }
 
-pub(crate) async fn lookup_staff(state: &AppState, errors: &mut FieldErrors, field: &str, username: &str) -> ApiResult<Option<i64>> {
+pub(crate) async fn lookup_staff(
+    state: &AppState,
+    errors: &mut FieldErrors,
+    field: &str,
+    username: &str,
+) -> ApiResult<Option<i64>> {
     match state.store.credentials(username).await {
         Ok(c) if c.user.active && c.user.role != Role::Company => Ok(Some(c.user.id)),
         Ok(_) | Err(StoreError::NotFound) => {
-            errors.push(field, "unknown_user", "No active staff member with that username.");
+            errors.push(
+                field,
+                "unknown_user",
+                "No active staff member with that username.",
+            );
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -244,7 +318,10 @@ fn case_response(status: StatusCode, case: &Case) -> Response {
 
 fn case_reference(reference: &str) -> ApiResult<String> {
     // A malformed reference cannot name a case.
-    reference.parse::<Reference>().map(|r| r.to_string()).map_err(|_| ApiError::NotFound)
+    reference
+        .parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| ApiError::NotFound)
 }
 
 /// Open a case.
@@ -253,24 +330,56 @@ fn case_reference(reference: &str) -> ApiResult<String> {
     responses((status = 201, description = "Created; `Location` names the case", body = Case),
               (status = 422, description = "Invalid input, with the offending fields")),
     security(("bearer" = [])))]
-pub async fn create_case(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, body: JsonBody<CreateCase>) -> ApiResult<Response> {
+pub async fn create_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: JsonBody<CreateCase>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseCreate)?;
     let idempotency = match headers.get("idempotency-key") {
         None => None,
         Some(k) => {
-            let key = k.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200)
-                .ok_or_else(|| ApiError::field("Idempotency-Key", "invalid", "1 to 200 visible characters."))?;
-            Some(IdempotencyKey { key: key.to_string(), request_hash: redress_domain::audit::sha256_hex(&body.raw) })
+            let key = k
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::field("Idempotency-Key", "invalid", "1 to 200 visible characters.")
+                })?;
+            Some(IdempotencyKey {
+                key: key.to_string(),
+                request_hash: redress_domain::audit::sha256_hex(&body.raw),
+            })
         }
     };
     let b = body.value;
     let mut errors = FieldErrors::new();
-    let description = v::required_text(&mut errors, "description", b.description.as_deref(), v::DESCRIPTION_MAX).unwrap_or_default();
+    let description = v::required_text(
+        &mut errors,
+        "description",
+        b.description.as_deref(),
+        v::DESCRIPTION_MAX,
+    )
+    .unwrap_or_default();
     let new_consumer = consumer(&mut errors, &b.consumer);
-    if new_consumer.email.is_none() && new_consumer.phone.is_none() && new_consumer.address.line1.is_none() && errors.0.iter().all(|e| !e.field.starts_with("consumer.")) {
-        errors.push("consumer", "contact_required", "Give at least a phone number, an email or a postal address.");
+    if new_consumer.email.is_none()
+        && new_consumer.phone.is_none()
+        && new_consumer.address.line1.is_none()
+        && errors.0.iter().all(|e| !e.field.starts_with("consumer."))
+    {
+        errors.push(
+            "consumer",
+            "contact_required",
+            "Give at least a phone number, an email or a postal address.",
+        );
     }
-    let amount = b.amount_in_dispute.as_ref().filter(|a| !a.is_null()).and_then(|a| amount(&mut errors, "amount_in_dispute", a));
+    let amount = b
+        .amount_in_dispute
+        .as_ref()
+        .filter(|a| !a.is_null())
+        .and_then(|a| amount(&mut errors, "amount_in_dispute", a));
     let category_id = match b.category.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(p) => lookup_category(&state, &mut errors, "category", p).await?,
         None => None,
@@ -286,7 +395,11 @@ pub async fn create_case(State(state): State<AppState>, user: CurrentUser, heade
     let assignee_id = match b.assignee.as_deref() {
         Some(u) => {
             if !user.user.role.allows(Permission::CaseAssign) && u != user.user.username {
-                errors.push("assignee", "not_allowed", "Your role may only assign a new case to yourself.");
+                errors.push(
+                    "assignee",
+                    "not_allowed",
+                    "Your role may only assign a new case to yourself.",
+                );
                 None
             } else {
                 lookup_staff(&state, &mut errors, "assignee", u).await?
@@ -309,9 +422,13 @@ pub async fn create_case(State(state): State<AppState>, user: CurrentUser, heade
         return Err(ApiError::Validation(errors));
     }
     let now = state.clock.now();
-    let tz = jiff::tz::TimeZone::get(&office.time_zone).map_err(|e| ApiError::Internal(format!("office time zone: {e}")))?;
+    let tz = jiff::tz::TimeZone::get(&office.time_zone)
+        .map_err(|e| ApiError::Internal(format!("office time zone: {e}")))?;
     let year = now.to_zoned(tz).year();
-    let priority = b.priority.unwrap_or(Priority::Normal).max(minimum_priority(b.kind, &b.flags));
+    let priority = b
+        .priority
+        .unwrap_or(Priority::Normal)
+        .max(minimum_priority(b.kind, &b.flags));
     let new_case = NewCase {
         office: office.code.clone(),
         year,
@@ -332,13 +449,17 @@ pub async fn create_case(State(state): State<AppState>, user: CurrentUser, heade
         closed_at: None,
         history: vec![],
     };
-    let (case, created) = state.store.create_case(&user.actor(), &new_case, idempotency.as_ref()).await?;
+    let (case, created) = state
+        .store
+        .create_case(&user.actor(), &new_case, idempotency.as_ref())
+        .await?;
     let mut resp = case_response(StatusCode::CREATED, &case);
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.reference)) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     if !created {
-        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
 }
@@ -348,11 +469,24 @@ pub async fn create_case(State(state): State<AppState>, user: CurrentUser, heade
     params(("reference" = String, Path, example = "NYC-2026-000123")),
     responses((status = 200, body = Case, description = "The case; `ETag` carries its version"), (status = 404, description = "No such case")),
     security(("bearer" = [])))]
-pub async fn get_case(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>) -> ApiResult<Response> {
+pub async fn get_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseRead)?;
     let reference = case_reference(&reference)?;
     let with_pii = user.user.role.sees_consumer_details();
-    let case = state.store.case(&user.actor(), &reference, user.scope(), with_pii, state.clock.now()).await?;
+    let case = state
+        .store
+        .case(
+            &user.actor(),
+            &reference,
+            user.scope(),
+            with_pii,
+            state.clock.now(),
+        )
+        .await?;
     Ok(case_response(StatusCode::OK, &case))
 }
 
@@ -361,15 +495,26 @@ pub async fn get_case(State(state): State<AppState>, user: CurrentUser, Path(ref
     params(("reference" = String, Path), ("If-Match" = String, Header, description = "The version read, e.g. \"3\"")),
     responses((status = 200, body = Case), (status = 412, description = "Stale version"), (status = 428, description = "If-Match missing")),
     security(("bearer" = [])))]
-pub async fn patch_case(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, headers: HeaderMap, body: JsonBody<PatchCase>) -> ApiResult<Response> {
+pub async fn patch_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<PatchCase>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseUpdate)?;
     let reference = case_reference(&reference)?;
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let b = body.value;
     let mut errors = FieldErrors::new();
-    let mut patch = CasePatch { priority: b.priority, flags: b.flags, ..CasePatch::default() };
+    let mut patch = CasePatch {
+        priority: b.priority,
+        flags: b.flags,
+        ..CasePatch::default()
+    };
     if let Some(d) = &b.description {
-        patch.description = v::required_text(&mut errors, "description", Some(d), v::DESCRIPTION_MAX);
+        patch.description =
+            v::required_text(&mut errors, "description", Some(d), v::DESCRIPTION_MAX);
     }
     if let Some(c) = &b.category {
         patch.category_id = Some(match c.as_deref().filter(|c| !c.trim().is_empty()) {
@@ -384,22 +529,52 @@ pub async fn patch_case(State(state): State<AppState>, user: CurrentUser, Path(r
         });
     }
     if let Some(a) = &b.account_number {
-        patch.account_number = Some(a.as_deref().filter(|s| !s.trim().is_empty()).and_then(|s| v::account_number(&mut errors, "account_number", s)));
+        patch.account_number = Some(
+            a.as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .and_then(|s| v::account_number(&mut errors, "account_number", s)),
+        );
     }
     if let Some(a) = &b.amount_in_dispute {
-        patch.amount = Some(a.as_ref().filter(|x| !x.is_null()).and_then(|x| amount(&mut errors, "amount_in_dispute", x)));
+        patch.amount = Some(
+            a.as_ref()
+                .filter(|x| !x.is_null())
+                .and_then(|x| amount(&mut errors, "amount_in_dispute", x)),
+        );
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     if patch.is_empty() {
-        return Err(ApiError::field("body", "empty_patch", "Give at least one field to change."));
+        return Err(ApiError::field(
+            "body",
+            "empty_patch",
+            "Give at least one field to change.",
+        ));
     }
-    let case = state.store.update_case(&user.actor(), &reference, expected, &patch, state.clock.now()).await?;
+    let case = state
+        .store
+        .update_case(
+            &user.actor(),
+            &reference,
+            expected,
+            &patch,
+            state.clock.now(),
+        )
+        .await?;
     Ok(case_response(StatusCode::OK, &case))
 }
 
-const LIST_PARAMS: &[&str] = &["status", "kind", "unit", "assignee", "company", "opened_after", "cursor", "limit"];
+const LIST_PARAMS: &[&str] = &[
+    "status",
+    "kind",
+    "unit",
+    "assignee",
+    "company",
+    "opened_after",
+    "cursor",
+    "limit",
+];
 
 /// List cases, newest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/cases", tag = "cases",
@@ -409,21 +584,38 @@ const LIST_PARAMS: &[&str] = &["status", "kind", "unit", "assignee", "company", 
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 50")),
     responses((status = 200, body = CasePage)),
     security(("bearer" = [])))]
-pub async fn list_cases(State(state): State<AppState>, user: CurrentUser, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<CasePage>> {
+pub async fn list_cases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<CasePage>> {
     user.require(Permission::CaseRead)?;
     let mut errors = FieldErrors::new();
     for k in q.keys() {
         if !LIST_PARAMS.contains(&k.as_str()) {
-            errors.push(k.clone(), "unknown_parameter", format!("Known parameters: {}.", LIST_PARAMS.join(", ")));
+            errors.push(
+                k.clone(),
+                "unknown_parameter",
+                format!("Known parameters: {}.", LIST_PARAMS.join(", ")),
+            );
         }
     }
-    let mut f = CaseFilter { limit: 50, ..CaseFilter::default() };
+    let mut f = CaseFilter {
+        limit: 50,
+        ..CaseFilter::default()
+    };
     let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
     if let Some(s) = get("status") {
-        f.status = s.parse().map_err(|_| errors.push("status", "unknown_value", "Not a known status.")).ok();
+        f.status = s
+            .parse()
+            .map_err(|_| errors.push("status", "unknown_value", "Not a known status."))
+            .ok();
     }
     if let Some(s) = get("kind") {
-        f.kind = s.parse().map_err(|_| errors.push("kind", "unknown_value", "Not a known case kind.")).ok();
+        f.kind = s
+            .parse()
+            .map_err(|_| errors.push("kind", "unknown_value", "Not a known case kind."))
+            .ok();
     }
     if let Some(s) = get("unit") {
         f.unit_id = lookup_unit(&state, &mut errors, "unit", s).await?;
@@ -432,17 +624,28 @@ pub async fn list_cases(State(state): State<AppState>, user: CurrentUser, Query(
         f.assignee_id = lookup_staff(&state, &mut errors, "assignee", s).await?;
     }
     if let Some(s) = get("company") {
-        f.company_id = s.parse().map_err(|_| errors.push("company", "invalid_type", "A company id (a number).")).ok();
+        f.company_id = s
+            .parse()
+            .map_err(|_| errors.push("company", "invalid_type", "A company id (a number)."))
+            .ok();
     }
     if let Some(s) = get("opened_after") {
         f.opened_after = parse_instant(&state, s).or_else(|| {
-            errors.push("opened_after", "invalid_date", "Use an RFC 3339 instant or YYYY-MM-DD.");
+            errors.push(
+                "opened_after",
+                "invalid_date",
+                "Use an RFC 3339 instant or YYYY-MM-DD.",
+            );
             None
         });
     }
     if let Some(s) = get("cursor") {
         f.before_id = s.parse::<i64>().ok().filter(|n| *n > 0).or_else(|| {
-            errors.push("cursor", "invalid_cursor", "Use the next_cursor of a previous page.");
+            errors.push(
+                "cursor",
+                "invalid_cursor",
+                "Use the next_cursor of a previous page.",
+            );
             None
         });
     }
@@ -464,7 +667,10 @@ pub async fn list_cases(State(state): State<AppState>, user: CurrentUser, Query(
     } else {
         None
     };
-    Ok(Json(CasePage { items: rows.into_iter().map(|(_, c)| c).collect(), next_cursor }))
+    Ok(Json(CasePage {
+        items: rows.into_iter().map(|(_, c)| c).collect(),
+        next_cursor,
+    }))
 }
 
 fn parse_instant(state: &AppState, s: &str) -> Option<jiff::Timestamp> {
@@ -481,20 +687,34 @@ fn parse_instant(state: &AppState, s: &str) -> Option<jiff::Timestamp> {
     params(("reference" = String, Path)),
     responses((status = 201, body = TimelineEntry), (status = 422, description = "Invalid entry")),
     security(("bearer" = [])))]
-pub async fn add_entry(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, body: JsonBody<NewTimelineEntry>) -> ApiResult<Response> {
+pub async fn add_entry(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    body: JsonBody<NewTimelineEntry>,
+) -> ApiResult<Response> {
     user.require(Permission::TimelineWrite)?;
     let reference = case_reference(&reference)?;
     let b = body.value;
     let mut errors = FieldErrors::new();
     if !b.entry_type.is_manual() {
-        errors.push("type", "not_allowed", "Only note, call, letter, email and attachment entries can be added.");
+        errors.push(
+            "type",
+            "not_allowed",
+            "Only note, call, letter, email and attachment entries can be added.",
+        );
     }
-    let text = v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX).unwrap_or_default();
+    let text =
+        v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX).unwrap_or_default();
     let is_company = user.user.role == Role::Company;
     let visibility = match (b.visibility, is_company) {
         (None, true) | (Some(Visibility::Company), true) => Visibility::Company,
         (Some(_), true) => {
-            errors.push("visibility", "not_allowed", "Company users write company-visible entries.");
+            errors.push(
+                "visibility",
+                "not_allowed",
+                "Company users write company-visible entries.",
+            );
             Visibility::Company
         }
         (None, false) => Visibility::Internal,
@@ -504,19 +724,41 @@ pub async fn add_entry(State(state): State<AppState>, user: CurrentUser, Path(re
     match (&b.call, b.entry_type) {
         (Some(c), EntryType::Call) => {
             if !(0..=86_400).contains(&c.duration_seconds) {
-                errors.push("call.duration_seconds", "out_of_range", "From 0 to 86400 seconds.");
+                errors.push(
+                    "call.duration_seconds",
+                    "out_of_range",
+                    "From 0 to 86400 seconds.",
+                );
             }
             data = serde_json::json!({"direction": c.direction, "duration_seconds": c.duration_seconds});
         }
-        (None, EntryType::Call) => errors.push("call", "required", "A call needs its direction and duration."),
-        (Some(_), _) => errors.push("call", "not_allowed", "Only call entries carry call details."),
+        (None, EntryType::Call) => errors.push(
+            "call",
+            "required",
+            "A call needs its direction and duration.",
+        ),
+        (Some(_), _) => errors.push(
+            "call",
+            "not_allowed",
+            "Only call entries carry call details.",
+        ),
         (None, _) => {}
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let entry = NewEntry { entry_type: b.entry_type, body: text, visibility, data, at: state.clock.now(), author_id: Some(user.user.id) };
-    let saved = state.store.add_entry(&user.actor(), &reference, &entry, user.scope()).await?;
+    let entry = NewEntry {
+        entry_type: b.entry_type,
+        body: text,
+        visibility,
+        data,
+        at: state.clock.now(),
+        author_id: Some(user.user.id),
+    };
+    let saved = state
+        .store
+        .add_entry(&user.actor(), &reference, &entry, user.scope())
+        .await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
@@ -525,17 +767,37 @@ pub async fn add_entry(State(state): State<AppState>, user: CurrentUser, Path(re
     params(("reference" = String, Path), ("visibility" = Option<Visibility>, Query)),
     responses((status = 200, body = Vec<TimelineEntry>)),
     security(("bearer" = [])))]
-pub async fn get_timeline(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<Vec<TimelineEntry>>> {
+pub async fn get_timeline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<TimelineEntry>>> {
     user.require(Permission::TimelineRead)?;
     let reference = case_reference(&reference)?;
     let mut visible = match q.get("visibility") {
-        Some(s) => Some(s.parse::<Visibility>().map_err(|_| ApiError::field("visibility", "unknown_value", "internal, consumer or company."))?),
+        Some(s) => Some(s.parse::<Visibility>().map_err(|_| {
+            ApiError::field(
+                "visibility",
+                "unknown_value",
+                "internal, consumer or company.",
+            )
+        })?),
         None => None,
     };
     if user.user.role == Role::Company {
         visible = Some(Visibility::Company);
     }
-    let entries = state.store.timeline(&user.actor(), &reference, user.scope(), visible, state.clock.now()).await?;
+    let entries = state
+        .store
+        .timeline(
+            &user.actor(),
+            &reference,
+            user.scope(),
+            visible,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(entries))
 }
 
@@ -544,12 +806,27 @@ pub async fn get_timeline(State(state): State<AppState>, user: CurrentUser, Path
     params(("reference" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = Case)),
     security(("bearer" = [])))]
-pub async fn assign(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, headers: HeaderMap, body: JsonBody<AssignInput>) -> ApiResult<Response> {
+pub async fn assign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<AssignInput>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseAssign)?;
     let reference = case_reference(&reference)?;
     let expected = if_match(&headers)?;
     let b = body.value;
-    let current = state.store.case(&user.actor(), &reference, user.scope(), false, state.clock.now()).await?;
+    let current = state
+        .store
+        .case(
+            &user.actor(),
+            &reference,
+            user.scope(),
+            false,
+            state.clock.now(),
+        )
+        .await?;
     let mut errors = FieldErrors::new();
     let unit_id = match &b.unit {
         Some(Some(code)) => lookup_unit(&state, &mut errors, "unit", code).await?,
@@ -568,12 +845,26 @@ pub async fn assign(State(state): State<AppState>, user: CurrentUser, Path(refer
         },
     };
     if b.unit.is_none() && b.assignee.is_none() {
-        errors.push("body", "empty_assignment", "Give a unit, an assignee or both.");
+        errors.push(
+            "body",
+            "empty_assignment",
+            "Give a unit, an assignee or both.",
+        );
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let case = state.store.assign(&user.actor(), &reference, expected, unit_id, assignee_id, state.clock.now()).await?;
+    let case = state
+        .store
+        .assign(
+            &user.actor(),
+            &reference,
+            expected,
+            unit_id,
+            assignee_id,
+            state.clock.now(),
+        )
+        .await?;
     Ok(case_response(StatusCode::OK, &case))
 }
 
@@ -582,7 +873,13 @@ pub async fn assign(State(state): State<AppState>, user: CurrentUser, Path(refer
     params(("reference" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 200, body = Case), (status = 409, description = "Transition not allowed; `allowed` lists the possible statuses")),
     security(("bearer" = [])))]
-pub async fn change_status(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, headers: HeaderMap, body: JsonBody<StatusInput>) -> ApiResult<Response> {
+pub async fn change_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<StatusInput>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseChangeStatus)?;
     let reference = case_reference(&reference)?;
     let expected = if_match(&headers)?;
@@ -590,12 +887,26 @@ pub async fn change_status(State(state): State<AppState>, user: CurrentUser, Pat
     let mut errors = FieldErrors::new();
     let reason = v::optional_text(&mut errors, "reason", b.reason.as_deref(), v::SHORT_MAX * 5);
     if b.status == Status::Merged {
-        errors.push("status", "not_allowed", "Use the merge endpoint to merge cases.");
+        errors.push(
+            "status",
+            "not_allowed",
+            "Use the merge endpoint to merge cases.",
+        );
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let case = state.store.change_status(&user.actor(), &reference, expected, b.status, reason.as_deref(), state.clock.now()).await?;
+    let case = state
+        .store
+        .change_status(
+            &user.actor(),
+            &reference,
+            expected,
+            b.status,
+            reason.as_deref(),
+            state.clock.now(),
+        )
+        .await?;
     Ok(case_response(StatusCode::OK, &case))
 }
 
@@ -604,17 +915,61 @@ pub async fn change_status(State(state): State<AppState>, user: CurrentUser, Pat
     params(("reference" = String, Path)),
     responses((status = 200, body = Case), (status = 409, description = "Already linked")),
     security(("bearer" = [])))]
-pub async fn link(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, body: JsonBody<LinkInput>) -> ApiResult<Response> {
+pub async fn link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    body: JsonBody<LinkInput>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseLink)?;
     let reference = case_reference(&reference)?;
     let target = body.value.target.trim().to_string();
-    let target = target.parse::<Reference>().map(|r| r.to_string()).map_err(|_| ApiError::field("target", "invalid_reference", "A case reference such as NYC-2026-000123."))?;
+    let target = target
+        .parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| {
+            ApiError::field(
+                "target",
+                "invalid_reference",
+                "A case reference such as NYC-2026-000123.",
+            )
+        })?;
     if target == reference {
-        return Err(ApiError::field("target", "same_case", "A case cannot be linked to itself."));
+        return Err(ApiError::field(
+            "target",
+            "same_case",
+            "A case cannot be linked to itself.",
+        ));
     }
-    let case = match state.store.link(&user.actor(), &reference, &target, body.value.kind, state.clock.now()).await {
-        Err(StoreError::NotFound) if state.store.case(&user.actor(), &reference, user.scope(), false, state.clock.now()).await.is_ok() => {
-            return Err(ApiError::field("target", "unknown_case", "No case with that reference."));
+    let case = match state
+        .store
+        .link(
+            &user.actor(),
+            &reference,
+            &target,
+            body.value.kind,
+            state.clock.now(),
+        )
+        .await
+    {
+        Err(StoreError::NotFound)
+            if state
+                .store
+                .case(
+                    &user.actor(),
+                    &reference,
+                    user.scope(),
+                    false,
+                    state.clock.now(),
+                )
+                .await
+                .is_ok() =>
+        {
+            return Err(ApiError::field(
+                "target",
+                "unknown_case",
+                "No case with that reference.",
+            ));
         }
         other => other?,
     };
@@ -626,16 +981,57 @@ pub async fn link(State(state): State<AppState>, user: CurrentUser, Path(referen
     params(("reference" = String, Path)),
     responses((status = 200, body = Case, description = "The merged case"), (status = 409, description = "Already merged")),
     security(("bearer" = [])))]
-pub async fn merge(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>, body: JsonBody<MergeInput>) -> ApiResult<Response> {
+pub async fn merge(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    body: JsonBody<MergeInput>,
+) -> ApiResult<Response> {
     user.require(Permission::CaseMerge)?;
     let reference = case_reference(&reference)?;
-    let into = body.value.into.trim().parse::<Reference>().map(|r| r.to_string()).map_err(|_| ApiError::field("into", "invalid_reference", "A case reference such as NYC-2026-000123."))?;
+    let into = body
+        .value
+        .into
+        .trim()
+        .parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| {
+            ApiError::field(
+                "into",
+                "invalid_reference",
+                "A case reference such as NYC-2026-000123.",
+            )
+        })?;
     if into == reference {
-        return Err(ApiError::field("into", "same_case", "A case cannot be merged into itself."));
+        return Err(ApiError::field(
+            "into",
+            "same_case",
+            "A case cannot be merged into itself.",
+        ));
     }
-    let case = match state.store.merge(&user.actor(), &reference, &into, state.clock.now()).await {
-        Err(StoreError::NotFound) if state.store.case(&user.actor(), &reference, user.scope(), false, state.clock.now()).await.is_ok() => {
-            return Err(ApiError::field("into", "unknown_case", "No case with that reference."));
+    let case = match state
+        .store
+        .merge(&user.actor(), &reference, &into, state.clock.now())
+        .await
+    {
+        Err(StoreError::NotFound)
+            if state
+                .store
+                .case(
+                    &user.actor(),
+                    &reference,
+                    user.scope(),
+                    false,
+                    state.clock.now(),
+                )
+                .await
+                .is_ok() =>
+        {
+            return Err(ApiError::field(
+                "into",
+                "unknown_case",
+                "No case with that reference.",
+            ));
         }
         other => other?,
     };
@@ -647,10 +1043,23 @@ pub async fn merge(State(state): State<AppState>, user: CurrentUser, Path(refere
     params(("reference" = String, Path)),
     responses((status = 200, body = Vec<AuditRecord>)),
     security(("bearer" = [])))]
-pub async fn case_audit(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>) -> ApiResult<Json<Vec<AuditRecord>>> {
+pub async fn case_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+) -> ApiResult<Json<Vec<AuditRecord>>> {
     user.require(Permission::AuditRead)?;
     let reference = case_reference(&reference)?;
     // 404 for unknown cases, as elsewhere.
-    state.store.case(&user.actor(), &reference, user.scope(), false, state.clock.now()).await?;
+    state
+        .store
+        .case(
+            &user.actor(),
+            &reference,
+            user.scope(),
+            false,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(state.store.audit_for_subject(&reference, 500).await?))
 }

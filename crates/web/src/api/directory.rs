@@ -22,23 +22,47 @@ use utoipa::ToSchema;
     params(("phone" = Option<String>, Query), ("email" = Option<String>, Query), ("account" = Option<String>, Query)),
     responses((status = 200, body = Vec<Consumer>)),
     security(("bearer" = [])))]
-pub async fn find_consumers(State(state): State<AppState>, user: CurrentUser, Query(q): Query<HashMap<String, String>>) -> ApiResult<Json<Vec<Consumer>>> {
+pub async fn find_consumers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<Consumer>>> {
     user.require(Permission::ConsumerRead)?;
     let mut errors = FieldErrors::new();
     let lookup = match (q.get("phone"), q.get("email"), q.get("account")) {
         (Some(p), None, None) => v::phone(&mut errors, "phone", p).map(ConsumerLookup::Phone),
         (None, Some(e), None) => v::email(&mut errors, "email", e).map(ConsumerLookup::Email),
-        (None, None, Some(a)) => v::account_number(&mut errors, "account", a).map(ConsumerLookup::Account),
+        (None, None, Some(a)) => {
+            v::account_number(&mut errors, "account", a).map(ConsumerLookup::Account)
+        }
         _ => {
-            errors.push("query", "one_lookup_required", "Give exactly one of phone, email or account.");
+            errors.push(
+                "query",
+                "one_lookup_required",
+                "Give exactly one of phone, email or account.",
+            );
             None
         }
     };
-    let Some(lookup) = lookup else { return Err(ApiError::Validation(errors)) };
+    let Some(lookup) = lookup else {
+        return Err(ApiError::Validation(errors));
+    };
     let found = state.store.find_consumers(&lookup, 20).await?;
     let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
-    let detail = serde_json::json!({"lookup": format!("{lookup:?}").split('(').next(), "consumer_ids": ids}).to_string();
-    state.store.audit(&user.actor(), &format!("user:{}", user.user.username), "consumer.search", "consumers", &detail, state.clock.now()).await?;
+    let detail =
+        serde_json::json!({"lookup": format!("{lookup:?}").split('(').next(), "consumer_ids": ids})
+            .to_string();
+    state
+        .store
+        .audit(
+            &user.actor(),
+            &format!("user:{}", user.user.username),
+            "consumer.search",
+            "consumers",
+            &detail,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(found))
 }
 
@@ -46,10 +70,19 @@ pub async fn find_consumers(State(state): State<AppState>, user: CurrentUser, Qu
 #[utoipa::path(get, path = "/consumers/{id}", tag = "consumers", params(("id" = i64, Path)),
     responses((status = 200, body = Consumer), (status = 404, description = "No such consumer")),
     security(("bearer" = [])))]
-pub async fn get_consumer(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Consumer>> {
+pub async fn get_consumer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Consumer>> {
     user.require(Permission::ConsumerRead)?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(Json(state.store.view_consumer(&user.actor(), id, state.clock.now()).await?))
+    Ok(Json(
+        state
+            .store
+            .view_consumer(&user.actor(), id, state.clock.now())
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,7 +96,10 @@ pub struct NewCompany {
 
 /// Companies complained about, with their customer counts.
 #[utoipa::path(get, path = "/companies", tag = "companies", responses((status = 200, body = Vec<Company>)), security(("bearer" = [])))]
-pub async fn list_companies(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Company>>> {
+pub async fn list_companies(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Company>>> {
     user.require(Permission::CompanyRead)?;
     let mut all = state.store.companies().await?;
     if let Some(id) = user.scope().company_id {
@@ -75,24 +111,45 @@ pub async fn list_companies(State(state): State<AppState>, user: CurrentUser) ->
 /// Add a company.
 #[utoipa::path(post, path = "/companies", tag = "companies", request_body = NewCompany,
     responses((status = 201, body = Company), (status = 409, description = "Name taken")), security(("bearer" = [])))]
-pub async fn create_company(State(state): State<AppState>, user: CurrentUser, body: JsonBody<NewCompany>) -> ApiResult<Response> {
+pub async fn create_company(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewCompany>,
+) -> ApiResult<Response> {
     user.require(Permission::CompanyWrite)?;
     let b = body.value;
     let mut errors = FieldErrors::new();
     let name = v::required_text(&mut errors, "name", b.name.as_deref(), v::NAME_MAX);
-    let industry = v::optional_text(&mut errors, "industry", Some(&b.industry), 100).unwrap_or_default();
+    let industry =
+        v::optional_text(&mut errors, "industry", Some(&b.industry), 100).unwrap_or_default();
     if b.customer_count.is_some_and(|n| n < 0) {
         errors.push("customer_count", "out_of_range", "Cannot be negative.");
     }
-    let name = errors.finish(name).map_err(ApiError::Validation)?.unwrap_or_default();
-    let c = state.store.create_company(&user.actor(), &name, &industry, b.customer_count, state.clock.now()).await?;
+    let name = errors
+        .finish(name)
+        .map_err(ApiError::Validation)?
+        .unwrap_or_default();
+    let c = state
+        .store
+        .create_company(
+            &user.actor(),
+            &name,
+            &industry,
+            b.customer_count,
+            state.clock.now(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 /// One company.
 #[utoipa::path(get, path = "/companies/{id}", tag = "companies", params(("id" = i64, Path)),
     responses((status = 200, body = Company)), security(("bearer" = [])))]
-pub async fn get_company(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Company>> {
+pub async fn get_company(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Company>> {
     user.require(Permission::CompanyRead)?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
     if user.scope().company_id.is_some_and(|own| own != id) {
@@ -112,28 +169,47 @@ pub struct NewUnit {
 
 /// The office's units (call center, hotline, hearings...).
 #[utoipa::path(get, path = "/units", tag = "reference data", responses((status = 200, body = Vec<Unit>)), security(("bearer" = [])))]
-pub async fn list_units(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Unit>>> {
+pub async fn list_units(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Unit>>> {
     user.require(Permission::ReferenceDataRead)?;
     Ok(Json(state.store.units().await?))
 }
 
 /// Add a unit.
 #[utoipa::path(post, path = "/units", tag = "reference data", request_body = NewUnit, responses((status = 201, body = Unit)), security(("bearer" = [])))]
-pub async fn create_unit(State(state): State<AppState>, user: CurrentUser, body: JsonBody<NewUnit>) -> ApiResult<Response> {
+pub async fn create_unit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewUnit>,
+) -> ApiResult<Response> {
     user.require(Permission::ReferenceDataWrite)?;
     let b = body.value;
     let mut errors = FieldErrors::new();
     let code = v::required_text(&mut errors, "code", b.code.as_deref(), 32);
-    if code.as_deref().is_some_and(|c| !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')) {
-        errors.push("code", "invalid_characters", "Letters, digits, - and _ only.");
+    if code.as_deref().is_some_and(|c| {
+        !c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    }) {
+        errors.push(
+            "code",
+            "invalid_characters",
+            "Letters, digits, - and _ only.",
+        );
     }
     let name = v::required_text(&mut errors, "name", b.name.as_deref(), v::NAME_MAX);
     let office = b.office.unwrap_or_else(|| state.office.code.clone());
     if state.store.office(&office).await.is_err() {
         errors.push("office", "unknown_office", "No such office.");
     }
-    let (code, name) = errors.finish((code.unwrap_or_default(), name.unwrap_or_default())).map_err(ApiError::Validation)?;
-    let u = state.store.create_unit(&user.actor(), &code, &name, &office, state.clock.now()).await?;
+    let (code, name) = errors
+        .finish((code.unwrap_or_default(), name.unwrap_or_default()))
+        .map_err(ApiError::Validation)?;
+    let u = state
+        .store
+        .create_unit(&user.actor(), &code, &name, &office, state.clock.now())
+        .await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
 }
 
@@ -146,14 +222,21 @@ pub struct NewCategory {
 
 /// The category tree (industry > service > issue > sub-issue), as paths.
 #[utoipa::path(get, path = "/categories", tag = "reference data", responses((status = 200, body = Vec<Category>)), security(("bearer" = [])))]
-pub async fn list_categories(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Category>>> {
+pub async fn list_categories(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Category>>> {
     user.require(Permission::ReferenceDataRead)?;
     Ok(Json(state.store.categories().await?))
 }
 
 /// Add a category path (missing levels are created).
 #[utoipa::path(post, path = "/categories", tag = "reference data", request_body = NewCategory, responses((status = 201, body = Category)), security(("bearer" = [])))]
-pub async fn create_category(State(state): State<AppState>, user: CurrentUser, body: JsonBody<NewCategory>) -> ApiResult<Response> {
+pub async fn create_category(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewCategory>,
+) -> ApiResult<Response> {
     user.require(Permission::ReferenceDataWrite)?;
     let mut errors = FieldErrors::new();
     if body.value.path.is_empty() || body.value.path.len() > 6 {
@@ -175,7 +258,10 @@ pub async fn create_category(State(state): State<AppState>, user: CurrentUser, b
         })
         .collect();
     let names = errors.finish(names).map_err(ApiError::Validation)?;
-    let c = state.store.ensure_category_path(&user.actor(), &names, state.clock.now()).await?;
+    let c = state
+        .store
+        .ensure_category_path(&user.actor(), &names, state.clock.now())
+        .await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
@@ -193,46 +279,83 @@ pub struct NewUserInput {
 
 /// Staff and company users.
 #[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = Vec<User>)), security(("bearer" = [])))]
-pub async fn list_users(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<User>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<User>>> {
     user.require(Permission::UserRead)?;
     Ok(Json(state.store.users().await?))
 }
 
 /// Add a user (admins).
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUserInput, responses((status = 201, body = User), (status = 409, description = "Username taken")), security(("bearer" = [])))]
-pub async fn create_user(State(state): State<AppState>, user: CurrentUser, body: JsonBody<NewUserInput>) -> ApiResult<Response> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewUserInput>,
+) -> ApiResult<Response> {
     user.require(Permission::UserWrite)?;
     let b = body.value;
     let mut errors = FieldErrors::new();
     let username = v::required_text(&mut errors, "username", b.username.as_deref(), 64);
     if username.as_deref().is_some_and(|u| !valid_username(u)) {
-        errors.push("username", "invalid_characters", "Lower-case letters, digits, '.', '-' and '_'; 2 to 64 characters.");
+        errors.push(
+            "username",
+            "invalid_characters",
+            "Lower-case letters, digits, '.', '-' and '_'; 2 to 64 characters.",
+        );
     }
-    let display = v::optional_text(&mut errors, "display_name", b.display_name.as_deref(), v::NAME_MAX);
+    let display = v::optional_text(
+        &mut errors,
+        "display_name",
+        b.display_name.as_deref(),
+        v::NAME_MAX,
+    );
     let unit_id = match &b.unit {
         Some(u) => crate::api::cases::lookup_unit(&state, &mut errors, "unit", u).await?,
         None => None,
     };
     if b.role == Role::Company && b.company_id.is_none() {
-        errors.push("company_id", "required", "Company users belong to a company.");
+        errors.push(
+            "company_id",
+            "required",
+            "Company users belong to a company.",
+        );
     }
     if let Some(id) = b.company_id
-        && state.store.company(id).await.is_err() {
-            errors.push("company_id", "unknown_company", "No such company.");
-        }
+        && state.store.company(id).await.is_err()
+    {
+        errors.push("company_id", "unknown_company", "No such company.");
+    }
     let password = b.password.unwrap_or_default();
     if let Err(ApiError::Validation(e)) = auth::check_password_rules(&password) {
         errors.0.extend(e.0);
     }
-    let username = errors.finish(username.unwrap_or_default()).map_err(ApiError::Validation)?;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(|e| ApiError::Internal(e.to_string()))??;
-    let new = NewUser { display_name: display.unwrap_or_else(|| username.clone()), username, role: b.role, unit_id, company_id: b.company_id, password_hash: Some(hash) };
-    let u = state.store.create_user(&user.actor(), &new, state.clock.now()).await?;
+    let username = errors
+        .finish(username.unwrap_or_default())
+        .map_err(ApiError::Validation)?;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let new = NewUser {
+        display_name: display.unwrap_or_else(|| username.clone()),
+        username,
+        role: b.role,
+        unit_id,
+        company_id: b.company_id,
+        password_hash: Some(hash),
+    };
+    let u = state
+        .store
+        .create_user(&user.actor(), &new, state.clock.now())
+        .await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
 }
 
 pub fn valid_username(u: &str) -> bool {
-    (2..=64).contains(&u.len()) && u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c))
+    (2..=64).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c))
 }
 
 /// The caller.
@@ -257,29 +380,55 @@ pub struct CreatedToken {
 
 /// The caller's API tokens.
 #[utoipa::path(get, path = "/tokens", tag = "users", responses((status = 200, body = Vec<ApiToken>)), security(("bearer" = [])))]
-pub async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     user.require(Permission::OwnTokens)?;
     Ok(Json(state.store.tokens(user.user.id).await?))
 }
 
 /// Create an API token for the caller; the secret is returned once.
 #[utoipa::path(post, path = "/tokens", tag = "users", request_body = NewTokenInput, responses((status = 201, body = CreatedToken)), security(("bearer" = [])))]
-pub async fn create_token(State(state): State<AppState>, user: CurrentUser, body: JsonBody<NewTokenInput>) -> ApiResult<Response> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewTokenInput>,
+) -> ApiResult<Response> {
     user.require(Permission::OwnTokens)?;
     let mut errors = FieldErrors::new();
-    let name = v::optional_text(&mut errors, "name", body.value.name.as_deref(), 100).unwrap_or_else(|| "api".into());
+    let name = v::optional_text(&mut errors, "name", body.value.name.as_deref(), 100)
+        .unwrap_or_else(|| "api".into());
     errors.finish(()).map_err(ApiError::Validation)?;
     let (token, hash) = auth::new_token()?;
-    let t = state.store.create_token(&user.actor(), user.user.id, &name, &hash, state.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { id: t.id, name: t.name, token })).into_response())
+    let t = state
+        .store
+        .create_token(&user.actor(), user.user.id, &name, &hash, state.clock.now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: t.id,
+            name: t.name,
+            token,
+        }),
+    )
+        .into_response())
 }
 
 /// Revoke one of the caller's tokens.
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 204, description = "Revoked")), security(("bearer" = [])))]
-pub async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     user.require(Permission::OwnTokens)?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    state.store.revoke_token(&user.actor(), user.user.id, id, state.clock.now()).await?;
+    state
+        .store
+        .revoke_token(&user.actor(), user.user.id, id, state.clock.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -300,12 +449,26 @@ pub struct SessionInfo {
 /// Log in with a password; sets the session cookie.
 #[utoipa::path(post, path = "/session", tag = "users", request_body = LoginInput,
     responses((status = 200, body = SessionInfo), (status = 401, description = "Wrong username or password"), (status = 429, description = "Locked for a while after repeated failures")))]
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: JsonBody<LoginInput>) -> ApiResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody<LoginInput>,
+) -> ApiResult<Response> {
     let user = auth::login(&state, &body.value.username, &body.value.password).await?;
     let secure = auth::is_secure(&state, &headers);
     let (id, cookie) = auth::start_session(&state, &user, secure).await?;
-    let (_, csrf) = state.store.session(&redress_domain::audit::sha256_hex(id.as_bytes()), state.clock.now()).await?;
-    let mut resp = Json(SessionInfo { user, csrf_token: csrf }).into_response();
+    let (_, csrf) = state
+        .store
+        .session(
+            &redress_domain::audit::sha256_hex(id.as_bytes()),
+            state.clock.now(),
+        )
+        .await?;
+    let mut resp = Json(SessionInfo {
+        user,
+        csrf_token: csrf,
+    })
+    .into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -316,10 +479,17 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Json
 #[utoipa::path(delete, path = "/session", tag = "users", responses((status = 204, description = "Logged out")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(id) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
-        state.store.delete_session(&redress_domain::audit::sha256_hex(id.as_bytes())).await?;
+        state
+            .store
+            .delete_session(&redress_domain::audit::sha256_hex(id.as_bytes()))
+            .await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie("", 0, auth::is_secure(&state, &headers))) {
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(
+        "",
+        0,
+        auth::is_secure(&state, &headers),
+    )) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp)
@@ -337,11 +507,25 @@ pub struct AuditCheck {
 
 /// Recompute the audit log's hash chains.
 #[utoipa::path(get, path = "/audit/verify", tag = "audit", responses((status = 200, body = AuditCheck)), security(("bearer" = [])))]
-pub async fn verify_audit(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<AuditCheck>> {
+pub async fn verify_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<AuditCheck>> {
     user.require(Permission::AuditRead)?;
     Ok(Json(match state.store.verify_audit().await? {
-        AuditVerdict::Intact { rows, chains } => AuditCheck { intact: true, rows, chains, broken_row: None, reason: None },
-        AuditVerdict::Broken { row_id, chain, seq, reason } => AuditCheck {
+        AuditVerdict::Intact { rows, chains } => AuditCheck {
+            intact: true,
+            rows,
+            chains,
+            broken_row: None,
+            reason: None,
+        },
+        AuditVerdict::Broken {
+            row_id,
+            chain,
+            seq,
+            reason,
+        } => AuditCheck {
             intact: false,
             rows: 0,
             chains: 0,

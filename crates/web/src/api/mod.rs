@@ -14,11 +14,15 @@ use utoipa_axum::routes;
     info(title = "Redress API", description = "Case management for public consumer-complaint offices. \
         Authenticate with `Authorization: Bearer TOKEN` (from `redress token create` or POST /api/v1/tokens). \
         Errors are RFC 9457 problem+json with a stable `code` and, for validation, `errors[].field`."),
-    servers((url = "/api/v1")),
     modifiers(&BearerAuth),
-    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"))
+    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "health"))
 )]
 struct ApiDoc;
+
+/// The document's header: title, description, security scheme, tags.
+pub fn doc() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
 
 struct BearerAuth;
 impl Modify for BearerAuth {
@@ -26,14 +30,19 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("rdr_ token").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("rdr_ token")
+                    .build(),
+            ),
         );
     }
 }
 
 /// Every API route, registered together with its OpenAPI description so neither can drift.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::new()
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case, cases::patch_case))
         .routes(routes!(cases::add_entry, cases::get_timeline))
@@ -44,10 +53,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::case_audit))
         .routes(routes!(directory::find_consumers))
         .routes(routes!(directory::get_consumer))
-        .routes(routes!(directory::list_companies, directory::create_company))
+        .routes(routes!(
+            directory::list_companies,
+            directory::create_company
+        ))
         .routes(routes!(directory::get_company))
         .routes(routes!(directory::list_units, directory::create_unit))
-        .routes(routes!(directory::list_categories, directory::create_category))
+        .routes(routes!(
+            directory::list_categories,
+            directory::create_category
+        ))
         .routes(routes!(directory::list_users, directory::create_user))
         .routes(routes!(directory::me))
         .routes(routes!(directory::list_tokens, directory::create_token))

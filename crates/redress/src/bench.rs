@@ -1,0 +1,394 @@
+//! `redress bench`: starts `redress serve` as a child process on a temporary store, drives
+//! it over HTTP on loopback, and prints throughput, latency, server CPU per create and memory.
+
+use anyhow::{Context, bail};
+use redress_store::{Actor, NewUser, StoreOptions};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// A PostgreSQL server URL (postgres://user@host/db): a temporary database is created on it
+    /// and dropped afterwards. Without it, a temporary SQLite file is used.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Cases in the store when reads are measured
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    /// Concurrent clients for the multi-client phases
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Creates measured in each create phase
+    #[arg(long, default_value_t = 5_000)]
+    creates: usize,
+    /// Reads measured
+    #[arg(long, default_value_t = 5_000)]
+    reads: usize,
+    /// SQLite synchronous setting for the server under test
+    #[arg(long, default_value = "full")]
+    sqlite_synchronous: String,
+}
+
+struct Server {
+    child: tokio::process::Child,
+    pid: u32,
+    base: String,
+}
+
+fn proc_cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("bad /proc stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("stime")?.parse()?;
+    // Linux reports clock ticks; USER_HZ is 100 on every supported platform.
+    Ok((utime + stime) / 100.0)
+}
+
+fn proc_status_kib(pid: u32, key: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .with_context(|| format!("{key} missing"))?;
+    Ok(line.split_whitespace().nth(1).context("value")?.parse()?)
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+fn body(i: usize) -> String {
+    serde_json::json!({
+        "kind": "complaint", "channel": "phone", "description": format!("Billed twice for October (bench {i})"),
+        "consumer": {"name": "Ana Díaz", "email": format!("ana{i}@example.org"), "phone": format!("518-555-{:04}", i % 10_000), "preferred_language": "es"}
+    })
+    .to_string()
+}
+
+struct Phase {
+    count: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    references: Vec<String>,
+}
+
+async fn creates(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    total: usize,
+    clients: usize,
+    offset: usize,
+) -> anyhow::Result<Phase> {
+    let per = total.div_ceil(clients);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, base, token) = (client.clone(), base.to_string(), token.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per);
+            let mut refs = Vec::with_capacity(per);
+            for k in 0..per {
+                let i = offset + c * per + k;
+                let t = Instant::now();
+                let resp = client
+                    .post(format!("{base}/api/v1/cases"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body(i))
+                    .send()
+                    .await?;
+                if resp.status().as_u16() != 201 {
+                    bail!(
+                        "create answered {}: {}",
+                        resp.status(),
+                        resp.text().await.unwrap_or_default()
+                    );
+                }
+                let v: serde_json::Value = resp.json().await?;
+                lat.push(t.elapsed());
+                refs.push(v["reference"].as_str().unwrap_or_default().to_string());
+            }
+            Ok::<_, anyhow::Error>((lat, refs))
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut references = Vec::new();
+    for t in tasks {
+        let (l, r) = t.await??;
+        latencies.extend(l);
+        references.extend(r);
+    }
+    let elapsed = start.elapsed();
+    latencies.sort();
+    Ok(Phase {
+        count: latencies.len(),
+        elapsed,
+        latencies,
+        references,
+    })
+}
+
+async fn reads(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    refs: &[String],
+    n: usize,
+) -> anyhow::Result<Phase> {
+    let start = Instant::now();
+    let mut lat = Vec::with_capacity(n);
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let r = &refs[(x as usize) % refs.len()];
+        let t = Instant::now();
+        let resp = client
+            .get(format!("{base}/api/v1/cases/{r}"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("read answered {}", resp.status());
+        }
+        let _ = resp.bytes().await?;
+        lat.push(t.elapsed());
+    }
+    let elapsed = start.elapsed();
+    lat.sort();
+    Ok(Phase {
+        count: n,
+        elapsed,
+        latencies: lat,
+        references: vec![],
+    })
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("redress-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (url, pg_admin) = match &args.database_url {
+        Some(admin) => {
+            let name = format!("redress_bench_{}", std::process::id());
+            let url = redress_store::postgres::create_database(admin, &name)
+                .await
+                .context("creating the bench database")?;
+            (url, Some((admin.clone(), name)))
+        }
+        None => (format!("sqlite:{}", dir.join("redress.db").display()), None),
+    };
+    let result = run_with(&args, &url, &dir).await;
+    if let Some((admin, name)) = pg_admin
+        && let Err(e) = redress_store::postgres::drop_database(&admin, &name).await
+    {
+        eprintln!("could not drop {name}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_with(args: &BenchArgs, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let store = redress_store::open(
+        url,
+        &StoreOptions {
+            sqlite_synchronous: args.sqlite_synchronous.clone(),
+            max_connections: 2,
+        },
+    )
+    .await?;
+    store.migrate().await?;
+    let clock = redress_web::SystemClock;
+    use redress_domain::Clock;
+    let user = store
+        .create_user(
+            &Actor::system(),
+            &NewUser {
+                username: "bench".into(),
+                display_name: "Bench".into(),
+                role: redress_domain::Role::Admin,
+                unit_id: None,
+                company_id: None,
+                password_hash: None,
+            },
+            clock.now(),
+        )
+        .await?;
+    let (token, hash) = redress_web::auth::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_token(&Actor::system(), user.id, "bench", &hash, clock.now())
+        .await?;
+    drop(store);
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let exe = std::env::current_exe()?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"));
+    if url.starts_with("postgres") {
+        cmd.arg("--database-url").arg(url);
+    } else {
+        cmd.arg("--data-dir").arg(dir);
+    }
+    cmd.env("REDRESS_SQLITE_SYNCHRONOUS", &args.sqlite_synchronous)
+        .env("REDRESS_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    let child = cmd.spawn().context("starting redress serve")?;
+    let pid = child.id().context("server pid")?;
+    let server = Server {
+        child,
+        pid,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let ready_by = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        if Instant::now() > ready_by {
+            bail!("server did not become ready");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let outcome = measure(args, &client, &server, &token).await;
+    let mut child = server.child;
+    let _ = child.kill().await;
+    outcome
+}
+
+async fn measure(
+    args: &BenchArgs,
+    client: &reqwest::Client,
+    server: &Server,
+    token: &str,
+) -> anyhow::Result<()> {
+    let backend = if args.database_url.is_some() {
+        "postgres".to_string()
+    } else {
+        format!("sqlite (synchronous={})", args.sqlite_synchronous)
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle_rss = proc_status_kib(server.pid, "VmRSS")?;
+    println!(
+        "redress bench: store {backend}, {} cores, server pid {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        server.pid
+    );
+    // Warm up connections and caches.
+    creates(client, &server.base, token, 200, args.clients, 10_000_000).await?;
+
+    let one = creates(
+        client,
+        &server.base,
+        token,
+        args.creates.clamp(1, 2_000),
+        1,
+        0,
+    )
+    .await?;
+    let cpu0 = proc_cpu_seconds(server.pid)?;
+    let many = creates(
+        client,
+        &server.base,
+        token,
+        args.creates,
+        args.clients,
+        1_000_000,
+    )
+    .await?;
+    let cpu1 = proc_cpu_seconds(server.pid)?;
+    let cpu_ms_per_create = (cpu1 - cpu0) * 1000.0 / many.count as f64;
+
+    let mut refs = one.references.clone();
+    refs.extend(many.references.iter().cloned());
+    let mut loaded = 200 + one.count + many.count;
+    let load_start = Instant::now();
+    let mut offset = 2_000_000;
+    while loaded < args.cases {
+        let batch = (args.cases - loaded).min(20_000);
+        let p = creates(client, &server.base, token, batch, args.clients, offset).await?;
+        offset += batch + args.clients;
+        loaded += p.count;
+        refs.extend(p.references);
+        eprintln!("  loaded {loaded} cases");
+    }
+    let load_secs = load_start.elapsed().as_secs_f64();
+    let read = reads(client, &server.base, token, &refs, args.reads).await?;
+    let peak = proc_status_kib(server.pid, "VmHWM")?;
+
+    let rate = |p: &Phase| p.count as f64 / p.elapsed.as_secs_f64();
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| creates/s, 1 client ({} creates) | {:.0} |",
+        one.count,
+        rate(&one)
+    );
+    println!(
+        "| create latency, 1 client p50 / p95 / p99 | {:.2} / {:.2} / {:.2} ms |",
+        pct(&one.latencies, 0.5),
+        pct(&one.latencies, 0.95),
+        pct(&one.latencies, 0.99)
+    );
+    println!(
+        "| creates/s, {} clients ({} creates) | {:.0} |",
+        args.clients,
+        many.count,
+        rate(&many)
+    );
+    println!(
+        "| create latency, {} clients p50 / p95 / p99 | {:.2} / {:.2} / {:.2} ms |",
+        args.clients,
+        pct(&many.latencies, 0.5),
+        pct(&many.latencies, 0.95),
+        pct(&many.latencies, 0.99)
+    );
+    println!(
+        "| server CPU per create ({} clients) | {:.3} ms |",
+        args.clients, cpu_ms_per_create
+    );
+    if load_secs > 0.0 {
+        println!(
+            "| bulk load to {loaded} cases | {:.0} creates/s |",
+            (loaded as f64 - (200 + one.count + many.count) as f64) / load_secs
+        );
+    }
+    println!(
+        "| read by reference with {loaded} cases, p50 / p95 ({} reads, 1 client) | {:.2} / {:.2} ms |",
+        read.count,
+        pct(&read.latencies, 0.5),
+        pct(&read.latencies, 0.95)
+    );
+    println!("| reads/s, 1 client | {:.0} |", rate(&read));
+    println!(
+        "| server RSS idle / peak | {:.1} / {:.1} MiB |",
+        idle_rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Settings, in layers: built-in defaults, then an optional TOML file (`--config` or
+//! `REDRESS_CONFIG`), then `REDRESS_*` environment variables, then command-line flags.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the SQLite file (and later attachments) live.
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL; empty for the SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// `full` (default: no acknowledged write is lost) or `normal` (faster; the last commits may
+    /// be lost on power failure, never corrupted).
+    pub sqlite_synchronous: String,
+    /// Database connections per node.
+    pub max_connections: u32,
+    /// Mark cookies Secure: set when Redress is reached over HTTPS.
+    pub secure_cookies: bool,
+    pub office: OfficeConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfficeConfig {
+    /// Prefix of reference numbers, e.g. `NYC` in `NYC-2026-000123`.
+    pub code: String,
+    pub name: String,
+    /// IANA time zone of the office.
+    pub time_zone: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./redress-data"),
+            database_url: None,
+            sqlite_synchronous: "full".into(),
+            max_connections: 8,
+            secure_cookies: false,
+            office: OfficeConfig::default(),
+        }
+    }
+}
+
+impl Default for OfficeConfig {
+    fn default() -> Self {
+        OfficeConfig {
+            code: "NYC".into(),
+            name: "Consumer Services Office".into(),
+            time_zone: "America/New_York".into(),
+        }
+    }
+}
+
+/// Flags that override the layers below them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StoreFlags {
+    /// Directory for the SQLite database [default: ./redress-data]
+    #[arg(long, env = "REDRESS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://user@host/db to use PostgreSQL instead of SQLite
+    #[arg(long, env = "REDRESS_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "configuration is the one place the environment is read"
+    )]
+    let value = std::env::var(name);
+    value.ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env("REDRESS_CONFIG").map(PathBuf::from));
+        let mut cfg = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<Config>(&text).with_context(|| format!("in {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env("REDRESS_LISTEN") {
+            cfg.listen = v;
+        }
+        if let Some(v) = env("REDRESS_SQLITE_SYNCHRONOUS") {
+            cfg.sqlite_synchronous = v;
+        }
+        if let Some(v) = env("REDRESS_MAX_CONNECTIONS") {
+            cfg.max_connections = v
+                .parse()
+                .context("REDRESS_MAX_CONNECTIONS must be a number")?;
+        }
+        if let Some(v) = env("REDRESS_SECURE_COOKIES") {
+            cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("REDRESS_OFFICE_CODE") {
+            cfg.office.code = v;
+        }
+        if let Some(v) = env("REDRESS_OFFICE_NAME") {
+            cfg.office.name = v;
+        }
+        if let Some(v) = env("REDRESS_OFFICE_TIME_ZONE") {
+            cfg.office.time_zone = v;
+        }
+        Ok(cfg)
+    }
+
+    pub fn apply(&mut self, flags: &StoreFlags) {
+        if let Some(d) = &flags.data_dir {
+            self.data_dir = d.clone();
+        }
+        if let Some(u) = &flags.database_url {
+            self.database_url = Some(u.clone());
+        }
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !redress_domain::reference::valid_office_code(&self.office.code) {
+            bail!(
+                "office.code {:?} must be 2 to 8 upper-case letters or digits, starting with a letter",
+                self.office.code
+            );
+        }
+        if jiff::tz::TimeZone::get(&self.office.time_zone).is_err() {
+            bail!(
+                "office.time_zone {:?} is not a known IANA time zone",
+                self.office.time_zone
+            );
+        }
+        if !matches!(
+            self.sqlite_synchronous.to_ascii_lowercase().as_str(),
+            "full" | "normal" | "extra"
+        ) {
+            bail!("sqlite_synchronous must be full, normal or extra");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("redress.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_keys_are_checked() {
+        let err = toml::from_str::<Config>("listen = \"0.0.0.0:1\"\nlisten_port = 3")
+            .map(|_| ())
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("listen_port"));
+        let ok: Config = toml::from_str("[office]\ncode = \"ALB\"").expect("valid");
+        assert_eq!(ok.office.code, "ALB");
+        assert_eq!(ok.office.time_zone, "America/New_York");
+        assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_data_dir() {
+        let c = Config::default();
+        assert_eq!(c.database_url(), "sqlite:./redress-data/redress.db");
+    }
+}

@@ -1,0 +1,487 @@
+//! `redress demo`: a lived-in office built from real public complaints (the CFPB sample):
+//! units, users for every role, companies with customer counts, a category tree, and cases
+//! with their timelines. Names and contact details are invented; the complaints are real.
+
+use crate::config::Config;
+use anyhow::{Context, bail};
+use jiff::SignedDuration;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use redress_domain::records::Address;
+use redress_domain::*;
+use redress_store::*;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+const UNITS: &[(&str, &str)] = &[
+    ("CALL", "Call Center"),
+    ("HOTLINE", "Emergency Hotline"),
+    ("ERU", "Expedited Resolution"),
+    ("HEARINGS", "Informal Hearings & Appeals"),
+    ("ANALYSIS", "Analysis"),
+    ("UPSTATE", "Upstate Office (Albany)"),
+    ("DOWNSTATE", "Downstate Office (New York City)"),
+];
+
+const USERS: &[(&str, &str, Role, &str)] = &[
+    ("admin", "Office Administrator", Role::Admin, "ANALYSIS"),
+    ("maria.lopez", "María López", Role::Agent, "CALL"),
+    ("james.chen", "James Chen", Role::Agent, "CALL"),
+    ("aisha.brown", "Aisha Brown", Role::Agent, "HOTLINE"),
+    ("david.kim", "David Kim", Role::SeniorAgent, "ERU"),
+    ("rosa.martinez", "Rosa Martínez", Role::Supervisor, "CALL"),
+    ("tom.oconnor", "Tom O'Connor", Role::Manager, "DOWNSTATE"),
+    ("priya.patel", "Priya Patel", Role::Analyst, "ANALYSIS"),
+    ("grace.wu", "Grace Wu", Role::Auditor, "ANALYSIS"),
+];
+
+const UTILITIES: &[(&str, &str, i64)] = &[
+    (
+        "Consolidated Edison Company of New York",
+        "Energy",
+        3_500_000,
+    ),
+    ("National Grid (Niagara Mohawk)", "Energy", 1_700_000),
+    ("New York State Electric & Gas", "Energy", 900_000),
+    ("Central Hudson Gas & Electric", "Energy", 380_000),
+    ("Verizon New York", "Telecommunications", 2_100_000),
+    ("Charter Communications (Spectrum)", "Cable", 2_400_000),
+    ("Suez Water New York", "Water", 210_000),
+];
+
+const UTILITY_CATEGORIES: &[&[&str]] = &[
+    &["Energy", "Electric", "Billing", "Estimated bill"],
+    &["Energy", "Electric", "Termination", "Shut-off notice"],
+    &["Energy", "Gas", "Billing", "High bill"],
+    &["Energy", "Gas", "Service", "Meter test"],
+    &[
+        "Telecommunications",
+        "Phone",
+        "Slamming",
+        "Unauthorized carrier change",
+    ],
+    &["Cable", "Television", "Billing", "Service credit"],
+    &["Water", "Residential", "Billing", "Shared meter"],
+];
+
+const FIRST: &[&str] = &[
+    "Ana", "Luis", "Carmen", "José", "Lucía", "Miguel", "Sofía", "John", "Mary", "Robert", "Linda",
+    "Michael", "Sarah", "Wei", "Fatima", "Olga", "Kwame", "Priya", "Daniel", "Grace", "Hector",
+    "Isabel", "Samuel", "Nadia",
+];
+const LAST: &[&str] = &[
+    "Díaz",
+    "García",
+    "Rodríguez",
+    "Hernández",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Nguyen",
+    "Cohen",
+    "Okafor",
+    "Rossi",
+    "Ivanova",
+    "Singh",
+    "Murphy",
+    "Torres",
+    "Rivera",
+    "Kowalski",
+];
+const AREA: &[&str] = &[
+    "518", "212", "716", "315", "607", "845", "914", "718", "347", "585",
+];
+
+/// A small deterministic mixer so the demo is the same every time.
+fn mix(n: u64) -> u64 {
+    let mut x = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn text_hash(s: &str) -> u64 {
+    s.bytes().fold(1469598103934665603u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(1099511628211)
+    })
+}
+
+fn random_password() -> anyhow::Result<String> {
+    redress_web::auth::random_hex(9).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn channel(submitted_via: &str) -> Channel {
+    match submitted_via {
+        "Phone" => Channel::Phone,
+        "Postal mail" => Channel::Mail,
+        "Fax" => Channel::Fax,
+        "Email" => Channel::Email,
+        "Referral" => Channel::ReferralIn,
+        _ => Channel::Web,
+    }
+}
+
+fn clean(s: &str, max: usize) -> String {
+    let t: String = s
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    t.chars().take(max).collect()
+}
+
+pub async fn load(
+    store: &dyn Store,
+    cfg: &Config,
+    source: &Path,
+    wanted: usize,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
+    if store.unit_by_code("CALL").await.is_ok() {
+        println!("The demo office is already loaded in this store; nothing changed.");
+        return Ok(());
+    }
+    let file = std::fs::File::open(source)
+        .with_context(|| format!("opening {} (give --source)", source.display()))?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .context("reading the CFPB sample")?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("column {name:?} missing"))
+    };
+    let (
+        c_date,
+        c_product,
+        c_sub,
+        c_issue,
+        c_subissue,
+        c_narr,
+        c_company,
+        c_state,
+        c_zip,
+        c_via,
+        c_sent,
+        c_resp,
+        c_timely,
+    ) = (
+        col("Date received")?,
+        col("Product")?,
+        col("Sub-product")?,
+        col("Issue")?,
+        col("Sub-issue")?,
+        col("Consumer complaint narrative")?,
+        col("Company")?,
+        col("State")?,
+        col("ZIP code")?,
+        col("Submitted via")?,
+        col("Date sent to company")?,
+        col("Company response to consumer")?,
+        col("Timely response?")?,
+    );
+    let now = clock.now();
+    let system = Actor::system();
+    let tz = TimeZone::get(&cfg.office.time_zone)?;
+
+    let mut unit_ids = HashMap::new();
+    for (code, name) in UNITS {
+        let u = store
+            .create_unit(&system, code, name, &cfg.office.code, now)
+            .await?;
+        unit_ids.insert(*code, u.id);
+    }
+    let mut logins = Vec::new();
+    let mut agent_ids = Vec::new();
+    for (username, name, role, unit) in USERS {
+        let password = random_password()?;
+        let hash =
+            redress_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let u = store
+            .create_user(
+                &system,
+                &NewUser {
+                    username: (*username).into(),
+                    display_name: (*name).into(),
+                    role: *role,
+                    unit_id: unit_ids.get(unit).copied(),
+                    company_id: None,
+                    password_hash: Some(hash),
+                },
+                now,
+            )
+            .await?;
+        if matches!(role, Role::Agent | Role::SeniorAgent) {
+            agent_ids.push((u.id, unit_ids.get(unit).copied()));
+        }
+        logins.push((username.to_string(), role.to_string(), password));
+    }
+    for (name, industry, count) in UTILITIES {
+        store
+            .create_company(&system, name, industry, Some(*count), now)
+            .await?;
+    }
+    for path in UTILITY_CATEGORIES {
+        let p: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        store.ensure_category_path(&system, &p, now).await?;
+    }
+
+    let mut companies: HashMap<String, i64> = HashMap::new();
+    let mut categories: HashMap<String, i64> = HashMap::new();
+    let mut consumers: Vec<NewConsumer> = Vec::new();
+    let mut made = 0usize;
+    let mut first_company: Option<(i64, String)> = None;
+    for (i, rec) in reader.records().enumerate() {
+        if made >= wanted {
+            break;
+        }
+        let rec = rec?;
+        let get = |c: usize| rec.get(c).unwrap_or("").trim();
+        let Ok(received) = get(c_date).parse::<Date>() else {
+            continue;
+        };
+        let company_name = clean(get(c_company), 200);
+        if company_name.is_empty() || get(c_product).is_empty() || get(c_issue).is_empty() {
+            continue;
+        }
+        let h = mix(i as u64);
+        let company_id = match companies.get(&company_name) {
+            Some(id) => *id,
+            None => {
+                let customers = 50_000 + (text_hash(&company_name) % 4_950_000) as i64;
+                let c = store
+                    .create_company(
+                        &system,
+                        &company_name,
+                        "Consumer finance",
+                        Some(customers),
+                        now,
+                    )
+                    .await?;
+                if first_company.is_none() {
+                    first_company = Some((c.id, c.name.clone()));
+                }
+                companies.insert(company_name.clone(), c.id);
+                c.id
+            }
+        };
+        let mut path = vec!["Consumer finance".to_string(), clean(get(c_product), 100)];
+        if !get(c_sub).is_empty() {
+            path.push(clean(get(c_sub), 100));
+        }
+        path.push(clean(get(c_issue), 100));
+        let path: Vec<String> = path.into_iter().map(|p| p.replace('>', "-")).collect();
+        let key = path.join(" > ");
+        let category_id = match categories.get(&key) {
+            Some(id) => *id,
+            None => {
+                let c = store.ensure_category_path(&system, &path, now).await?;
+                categories.insert(key, c.id);
+                c.id
+            }
+        };
+        // Every seventh contact is a repeat caller: same person, new case.
+        let consumer = if i % 7 == 6 && !consumers.is_empty() {
+            consumers[(h as usize) % consumers.len()].clone()
+        } else {
+            let first = FIRST[(h % FIRST.len() as u64) as usize];
+            let last = LAST[((h >> 8) % LAST.len() as u64) as usize];
+            let spanish = (h >> 16).is_multiple_of(5);
+            let zip = get(c_zip);
+            let state = get(c_state);
+            let c = NewConsumer {
+                name: format!("{first} {last}"),
+                phone: Some(format!(
+                    "{}-555-{:04}",
+                    AREA[((h >> 20) % AREA.len() as u64) as usize],
+                    100 + (i % 100)
+                )),
+                email: Some(format!(
+                    "{}.{}{}@example.org",
+                    first.to_lowercase(),
+                    last.to_lowercase().replace(['í', 'á', 'é', 'ó', 'ú'], "i"),
+                    i
+                )),
+                address: Address {
+                    line1: Some(format!("{} Main Street", 1 + (h >> 24) % 400)),
+                    line2: None,
+                    city: None,
+                    state: (state.len() == 2).then(|| state.to_string()),
+                    zip: (zip.len() == 5 && zip.chars().all(|c| c.is_ascii_digit()))
+                        .then(|| zip.to_string()),
+                },
+                preferred_language: Some(if spanish { Language::Es } else { Language::En }),
+                account_number: Some(format!("AC-{:08}", h % 100_000_000)),
+            };
+            consumers.push(c.clone());
+            c
+        };
+        let hour = 8 + (h >> 32) % 9;
+        let opened = received
+            .at(hour as i8, ((h >> 40) % 60) as i8, 0, 0)
+            .to_zoned(tz.clone())?
+            .timestamp();
+        let narrative = clean(get(c_narr), 20_000);
+        let description = if narrative.is_empty() {
+            let sub = get(c_subissue);
+            if sub.is_empty() {
+                get(c_issue).to_string()
+            } else {
+                format!("{}: {}", get(c_issue), sub)
+            }
+        } else {
+            narrative
+        };
+        let response = get(c_resp);
+        let mut history = Vec::new();
+        let mut status = Status::Open;
+        let mut closed_at = None;
+        if let Ok(sent) = get(c_sent).parse::<Date>() {
+            let at = sent
+                .at(12, 0, 0, 0)
+                .to_zoned(tz.clone())?
+                .timestamp()
+                .max(opened + SignedDuration::from_mins(1));
+            history.push(NewEntry {
+                entry_type: EntryType::Letter,
+                body: format!("Complaint referred to {company_name} for a response."),
+                visibility: Visibility::Company,
+                data: serde_json::json!({"event": "referred_to_company"}),
+                at,
+                author_id: None,
+            });
+            status = Status::PendingCompany;
+            if !response.is_empty() {
+                let timely = get(c_timely) == "Yes";
+                let resp_at = at
+                    + SignedDuration::from_hours(
+                        24 * (if timely {
+                            3 + (h % 10) as i64
+                        } else {
+                            20 + (h % 30) as i64
+                        }),
+                    );
+                history.push(NewEntry {
+                    entry_type: EntryType::Email,
+                    body: format!("Company response: {response}."),
+                    visibility: Visibility::Company,
+                    data: serde_json::json!({"event": "company_response", "timely": timely}),
+                    at: resp_at,
+                    author_id: None,
+                });
+                if response.starts_with("Closed") {
+                    let close_at = resp_at + SignedDuration::from_hours(24);
+                    history.push(NewEntry {
+                        entry_type: EntryType::StatusChange,
+                        body: "Status changed from pending_company to closed".into(),
+                        visibility: Visibility::Internal,
+                        data: serde_json::json!({"from": "pending_company", "to": "closed"}),
+                        at: close_at,
+                        author_id: None,
+                    });
+                    status = Status::Closed;
+                    closed_at = Some(close_at);
+                }
+            }
+        }
+        let (assignee_id, unit_id) = if status.is_open() || h.is_multiple_of(3) {
+            let (a, u) = agent_ids[(h as usize >> 3) % agent_ids.len()];
+            (Some(a), u)
+        } else {
+            (None, unit_ids.get("CALL").copied())
+        };
+        let amount = (h % 5 < 2)
+            .then(|| Money::from_cents(2_000 + (h >> 12) as i64 % 250_000))
+            .flatten();
+        let flags = match h % 97 {
+            0 => vec![Flag::Legislative],
+            1 => vec![Flag::Press],
+            2 => vec![Flag::HighImpact],
+            _ => vec![],
+        };
+        let kind = if h.is_multiple_of(11) {
+            CaseKind::Inquiry
+        } else {
+            CaseKind::Complaint
+        };
+        let case = NewCase {
+            office: cfg.office.code.clone(),
+            year: received.year(),
+            kind,
+            channel: channel(get(c_via)),
+            status,
+            priority: minimum_priority(kind, &flags),
+            flags,
+            category_id: Some(category_id),
+            company_id: Some(company_id),
+            account_number: consumer.account_number.clone(),
+            amount,
+            description,
+            unit_id,
+            assignee_id,
+            consumer,
+            opened_at: opened,
+            closed_at,
+            history,
+        };
+        store.create_case(&system, &case, None).await?;
+        made += 1;
+        if made.is_multiple_of(1000) {
+            eprintln!("  {made} cases loaded");
+        }
+    }
+    if made == 0 {
+        bail!("no usable rows in {}", source.display());
+    }
+    if let Some((company_id, company_name)) = first_company {
+        let password = random_password()?;
+        let hash =
+            redress_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .create_user(
+                &system,
+                &NewUser {
+                    username: "company.rep".into(),
+                    display_name: format!("{company_name} representative"),
+                    role: Role::Company,
+                    unit_id: None,
+                    company_id: Some(company_id),
+                    password_hash: Some(hash),
+                },
+                now,
+            )
+            .await?;
+        logins.push((
+            "company.rep".into(),
+            format!("company ({company_name})"),
+            password,
+        ));
+    }
+    println!(
+        "Demo office loaded: {} units, {} companies, {} categories, {made} cases.",
+        UNITS.len(),
+        companies.len() + UTILITIES.len(),
+        store.categories().await?.len()
+    );
+    println!();
+    println!(
+        "Log in at http://{}/login with one of these (passwords are random and shown only now):",
+        cfg.listen
+    );
+    for (user, role, password) in &logins {
+        println!("  {user:<16} {role:<40} {password}");
+    }
+    println!();
+    println!("For the API: redress token create admin");
+    Ok(())
+}

@@ -1,0 +1,591 @@
+//! Authentication and the role × endpoint matrix, asserted from one table.
+
+use crate::both_stores;
+use crate::harness::*;
+use redress_domain::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const ALL: &[Role] = Role::ALL;
+const STAFF: &[Role] = &[
+    Role::Agent,
+    Role::SeniorAgent,
+    Role::Supervisor,
+    Role::Manager,
+    Role::Admin,
+];
+const STAFF_AND_COMPANY: &[Role] = &[
+    Role::Agent,
+    Role::SeniorAgent,
+    Role::Supervisor,
+    Role::Manager,
+    Role::Admin,
+    Role::Company,
+];
+const STAFF_AND_AUDITOR: &[Role] = &[
+    Role::Agent,
+    Role::SeniorAgent,
+    Role::Supervisor,
+    Role::Manager,
+    Role::Admin,
+    Role::Auditor,
+];
+const ASSIGNERS: &[Role] = &[
+    Role::SeniorAgent,
+    Role::Supervisor,
+    Role::Manager,
+    Role::Admin,
+];
+const MERGERS: &[Role] = &[Role::Supervisor, Role::Manager, Role::Admin];
+const OVERSIGHT: &[Role] = &[Role::Supervisor, Role::Manager, Role::Admin, Role::Auditor];
+const REFERENCE_EDITORS: &[Role] = &[Role::Manager, Role::Admin];
+const ADMINS: &[Role] = &[Role::Admin];
+
+both_stores!(role_endpoint_matrix, async |app: &TestApp| {
+    let mut body = minimal_body();
+    body["company_id"] = json!(app.company_id);
+    let case = app.create_case(&body).await;
+    let r = case["reference"].as_str().unwrap().to_string();
+    let consumer = case["consumer_id"].as_i64().unwrap();
+    let company = app.company_id;
+
+    // (method, path, body, roles allowed). Every API endpoint appears here.
+    let table: Vec<(Method, String, Option<Value>, &[Role])> = vec![
+        (Method::GET, "/api/v1/cases".into(), None, ALL),
+        (
+            Method::POST,
+            "/api/v1/cases".into(),
+            Some(body.clone()),
+            STAFF,
+        ),
+        (Method::GET, format!("/api/v1/cases/{r}"), None, ALL),
+        (
+            Method::PATCH,
+            format!("/api/v1/cases/{r}"),
+            Some(json!({"priority": "high"})),
+            STAFF,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{r}/timeline"),
+            None,
+            ALL,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{r}/timeline"),
+            Some(json!({"type": "note", "body": "Checked the account"})),
+            STAFF_AND_COMPANY,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{r}/assignment"),
+            Some(json!({"unit": "CALL"})),
+            ASSIGNERS,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{r}/status"),
+            Some(json!({"status": "open"})),
+            STAFF,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{r}/links"),
+            Some(json!({"target": "NEW", "kind": "related"})),
+            STAFF,
+        ),
+        (
+            Method::POST,
+            "/api/v1/cases/NEW/merge".into(),
+            Some(json!({"into": r})),
+            MERGERS,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{r}/audit"),
+            None,
+            OVERSIGHT,
+        ),
+        (
+            Method::GET,
+            "/api/v1/consumers?phone=518-555-0100".into(),
+            None,
+            STAFF_AND_AUDITOR,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/consumers/{consumer}"),
+            None,
+            STAFF_AND_AUDITOR,
+        ),
+        (Method::GET, "/api/v1/companies".into(), None, ALL),
+        (
+            Method::POST,
+            "/api/v1/companies".into(),
+            Some(json!({"name": "UNIQUE", "industry": "Energy", "customer_count": 10})),
+            REFERENCE_EDITORS,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/companies/{company}"),
+            None,
+            ALL,
+        ),
+        (Method::GET, "/api/v1/units".into(), None, ALL),
+        (
+            Method::POST,
+            "/api/v1/units".into(),
+            Some(json!({"code": "UNIQUE", "name": "Unit"})),
+            REFERENCE_EDITORS,
+        ),
+        (Method::GET, "/api/v1/categories".into(), None, ALL),
+        (
+            Method::POST,
+            "/api/v1/categories".into(),
+            Some(json!({"path": ["Water", "UNIQUE"]})),
+            REFERENCE_EDITORS,
+        ),
+        (Method::GET, "/api/v1/users".into(), None, OVERSIGHT),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(
+                json!({"username": "UNIQUE", "role": "agent", "password": "a long enough password"}),
+            ),
+            ADMINS,
+        ),
+        (Method::GET, "/api/v1/me".into(), None, ALL),
+        (Method::GET, "/api/v1/tokens".into(), None, ALL),
+        (
+            Method::POST,
+            "/api/v1/tokens".into(),
+            Some(json!({"name": "laptop"})),
+            ALL,
+        ),
+        (Method::DELETE, "/api/v1/tokens/999999".into(), None, ALL),
+        (Method::GET, "/api/v1/audit/verify".into(), None, OVERSIGHT),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, allowed) in &table {
+        for role in Role::ALL {
+            let unique = role.as_str().replace('_', "");
+            let path = if path.contains("NEW") {
+                let mut b = minimal_body();
+                b["company_id"] = json!(company);
+                path.replace(
+                    "NEW",
+                    app.create_case(&b).await["reference"].as_str().unwrap(),
+                )
+            } else {
+                path.clone()
+            };
+            let mut req = app.req(*role, method.clone(), &path);
+            if method == Method::PATCH {
+                let current: Value = app.get(Role::Admin, &path).await.json().await.unwrap();
+                req = req.header("If-Match", format!("\"{}\"", current["version"]));
+            }
+            if let Some(b) = body {
+                let mut b = b.clone();
+                if let Some(t) = b["target"].as_str()
+                    && t == "NEW"
+                {
+                    let mut nb = minimal_body();
+                    nb["company_id"] = json!(company);
+                    b["target"] = app.create_case(&nb).await["reference"].clone();
+                }
+                let text = b.to_string().replace("UNIQUE", &format!("x{unique}"));
+                req = req.header("content-type", "application/json").body(text);
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let should = allowed.contains(role);
+            let ok = if should {
+                status != 401 && status != 403 && status < 500
+            } else {
+                status == 403
+            };
+            if !ok {
+                failures.push(format!(
+                    "{role} {method} {path}: got {status}, expected {}: {}",
+                    if should { "allowed" } else { "403" },
+                    resp.text().await.unwrap_or_default()
+                ));
+            } else if !should {
+                assert_eq!(resp.headers()["content-type"], "application/problem+json");
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "role matrix mismatches:\n{}",
+        failures.join("\n")
+    );
+});
+
+both_stores!(
+    unauthenticated_requests_get_401_problems,
+    async |app: &TestApp| {
+        for (method, path) in [
+            (Method::GET, "/api/v1/cases"),
+            (Method::POST, "/api/v1/cases"),
+            (Method::GET, "/api/v1/me"),
+            (Method::GET, "/api/v1/audit/verify"),
+        ] {
+            for auth in [
+                None,
+                Some("Bearer nope"),
+                Some("Bearer rdr_0000000000000000000000000000000000000000000000000000000000000000"),
+                Some("Basic YWRtaW46YWRtaW4="),
+            ] {
+                let mut req = app.client.request(method.clone(), app.url(path));
+                if let Some(a) = auth {
+                    req = req.header("authorization", a);
+                }
+                let r = req.json(&minimal_body()).send().await.unwrap();
+                assert_eq!(r.status(), 401, "{method} {path} {auth:?}");
+                assert_eq!(r.headers()["content-type"], "application/problem+json");
+                let p: Value = r.json().await.unwrap();
+                assert_eq!(p["code"], "unauthenticated");
+            }
+        }
+        assert_eq!(app.count("cases").await, 0);
+    }
+);
+
+both_stores!(
+    tokens_are_created_listed_and_revoked,
+    async |app: &TestApp| {
+        let created: Value = app
+            .post_json(Role::Analyst, "/api/v1/tokens", &json!({"name": "laptop"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = created["token"].as_str().unwrap().to_string();
+        assert!(token.starts_with("rdr_"));
+        let me: Value = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["role"], "analyst");
+        let list: Vec<Value> = app
+            .get(Role::Analyst, "/api/v1/tokens")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            list.iter()
+                .all(|t| t.get("token").is_none() && t.get("token_hash").is_none()),
+            "secrets are never listed"
+        );
+        let id = created["id"].as_i64().unwrap();
+        let r = app
+            .req(
+                Role::Analyst,
+                Method::DELETE,
+                &format!("/api/v1/tokens/{id}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let r = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        // Someone else's token cannot be revoked by id.
+        let other: Value = app
+            .post_json(Role::Agent, "/api/v1/tokens", &json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let r = app
+            .req(
+                Role::Analyst,
+                Method::DELETE,
+                &format!("/api/v1/tokens/{}", other["id"]),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+);
+
+both_stores!(password_login_session_and_lockout, async |app: &TestApp| {
+    let login = |user: &str, password: &str| {
+        app.client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+    };
+    let r = login("agent", PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    let info: Value = r.json().await.unwrap();
+    let csrf = info["csrf_token"].as_str().unwrap().to_string();
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    // A cookie-authenticated change needs the CSRF token.
+    let r = app
+        .client
+        .post(app.url("/api/v1/cases"))
+        .header("cookie", &session)
+        .json(&minimal_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(app.url("/api/v1/cases"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .json(&minimal_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app
+        .client
+        .delete(app.url("/api/v1/session"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/me"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    assert_eq!(
+        login("agent", "wrong password!").await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        login("nobody", "wrong password!").await.unwrap().status(),
+        401
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            login("analyst", "wrong password!").await.unwrap().status(),
+            401
+        );
+    }
+    let r = login("analyst", "wrong password!").await.unwrap();
+    assert_eq!(r.status(), 401, "the fifth failure is refused and locks");
+    let r = login("analyst", PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 429, "locked even with the right password");
+    assert!(r.headers().contains_key("retry-after"));
+    app.clock.advance(jiff::SignedDuration::from_mins(2));
+    assert_eq!(login("analyst", PASSWORD).await.unwrap().status(), 200);
+
+    // The HTML login form works too, and the start page needs a session.
+    let page = app
+        .client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<html lang=\"en\"") && page.contains("<label for=\"password\">"));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = browser.get(app.url("/")).send().await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/login")
+    );
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[("username", "agent"), ("password", "not the password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("role=\"alert\""));
+    let r = browser
+        .post(app.url("/login"))
+        .form(&[("username", "agent"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/")
+    );
+    let session = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let home = browser
+        .get(app.url("/"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("Test agent"));
+});
+
+both_stores!(company_users_see_only_their_own, async |app: &TestApp| {
+    let mut own = minimal_body();
+    own["company_id"] = json!(app.company_id);
+    let own = app.create_case(&own).await;
+    let other_company = app.store.company_by_name("National Grid").await.unwrap().id;
+    let mut other = minimal_body();
+    other["company_id"] = json!(other_company);
+    let other = app.create_case(&other).await;
+    let none = app.create_case(&minimal_body()).await;
+    let (ro, rx, rn) = (
+        own["reference"].as_str().unwrap(),
+        other["reference"].as_str().unwrap(),
+        none["reference"].as_str().unwrap(),
+    );
+
+    let list: Value = app
+        .get(Role::Company, "/api/v1/cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refs: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, vec![ro]);
+    assert_eq!(
+        app.get(Role::Company, &format!("/api/v1/cases/{ro}"))
+            .await
+            .status(),
+        200
+    );
+    for r in [rx, rn] {
+        assert_eq!(
+            app.get(Role::Company, &format!("/api/v1/cases/{r}"))
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get(Role::Company, &format!("/api/v1/cases/{r}/timeline"))
+                .await
+                .status(),
+            404
+        );
+        let resp = app
+            .post_json(
+                Role::Company,
+                &format!("/api/v1/cases/{r}/timeline"),
+                &json!({"type": "note", "body": "x"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 404);
+    }
+    app.post_json(
+        Role::Agent,
+        &format!("/api/v1/cases/{ro}/timeline"),
+        &json!({"type": "note", "body": "internal only", "visibility": "internal"}),
+    )
+    .await;
+    app.post_json(
+        Role::Agent,
+        &format!("/api/v1/cases/{ro}/timeline"),
+        &json!({"type": "letter", "body": "Referral to company", "visibility": "company"}),
+    )
+    .await;
+    let r = app
+        .post_json(
+            Role::Company,
+            &format!("/api/v1/cases/{ro}/timeline"),
+            &json!({"type": "email", "body": "We credited the account"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            Role::Company,
+            &format!("/api/v1/cases/{ro}/timeline"),
+            &json!({"type": "note", "body": "sneaky", "visibility": "internal"}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let seen: Vec<Value> = app
+        .get(Role::Company, &format!("/api/v1/cases/{ro}/timeline"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = seen.iter().map(|e| e["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        bodies,
+        vec!["Referral to company", "We credited the account"]
+    );
+    let companies: Vec<Value> = app
+        .get(Role::Company, "/api/v1/companies")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(companies.len(), 1);
+    assert_eq!(
+        app.get(Role::Company, &format!("/api/v1/companies/{other_company}"))
+            .await
+            .status(),
+        404
+    );
+    // Analysts read cases without consumers' contact details.
+    let analyst: Value = app
+        .get(Role::Analyst, &format!("/api/v1/cases/{ro}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(analyst["consumer"].is_null());
+});

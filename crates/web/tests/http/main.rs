@@ -1,0 +1,9 @@
+//! The HTTP suite: every test drives the real server over loopback, once on SQLite and once
+//! on PostgreSQL (each test with its own fresh database).
+
+mod harness;
+
+mod audit;
+mod auth_and_roles;
+mod cases;
+mod validation;
