@@ -1,0 +1,413 @@
+//! The command line, end to end: `user add`, `token create`, `serve`, a create → read →
+//! patch → timeline round trip over HTTP, and `audit verify` before and after tampering, on
+//! SQLite and on PostgreSQL.
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_redress");
+
+struct Target {
+    args: Vec<String>,
+    url: String,
+    dir: std::path::PathBuf,
+    pg: Option<String>,
+}
+
+fn pg_admin() -> String {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "tests choose their PostgreSQL server"
+    )]
+    let url = std::env::var("REDRESS_TEST_PG_URL");
+    url.unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn target(pg: bool, tag: &str) -> Target {
+    let dir = std::env::temp_dir().join(format!("redress-cli-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    if pg {
+        let name = format!("redress_cli_{}_{tag}", std::process::id());
+        let url = redress_store::postgres::create_database(&pg_admin(), &name)
+            .await
+            .expect("PostgreSQL is needed: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
+        Target {
+            args: vec!["--database-url".into(), url.clone()],
+            url,
+            dir,
+            pg: Some(name),
+        }
+    } else {
+        let url = format!("sqlite:{}", dir.join("redress.db").display());
+        Target {
+            args: vec!["--data-dir".into(), dir.display().to_string()],
+            url,
+            dir,
+            pg: None,
+        }
+    }
+}
+
+fn run(args: &[&str], t: &Target, stdin: Option<&str>) -> (i32, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .args(&t.args)
+        .current_dir(&t.dir)
+        .env("REDRESS_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::piped());
+    let mut child = cmd.spawn().expect("run redress");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+async fn round_trip(pg: bool) {
+    let t = target(pg, if pg { "pg" } else { "lite" }).await;
+    let (code, _, err) = run(
+        &["user", "add", "ana", "--role", "admin"],
+        &t,
+        Some("correct horse battery\n"),
+    );
+    assert_ne!(
+        code, 0,
+        "a password on the command line or none at all is refused"
+    );
+    assert!(err.contains("--password-stdin"), "{err}");
+    let (code, out, err) = run(
+        &["user", "add", "ana", "--role", "admin", "--password-stdin"],
+        &t,
+        Some("correct horse battery\n"),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = run(
+        &["user", "add", "ana", "--role", "agent", "--password-stdin"],
+        &t,
+        Some("correct horse battery\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = run(
+        &["user", "add", "bob", "--role", "wizard", "--password-stdin"],
+        &t,
+        Some("correct horse battery\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown role"), "{err}");
+    let (code, _, _) = run(
+        &["user", "add", "bob", "--role", "agent", "--password-stdin"],
+        &t,
+        Some("short\n"),
+    );
+    assert_ne!(code, 0);
+    let (_, list, _) = run(&["user", "list"], &t, None);
+    assert!(list.contains("ana") && list.contains("admin"), "{list}");
+    let (code, token, _) = run(&["token", "create", "ana", "--name", "ci"], &t, None);
+    assert_eq!(code, 0);
+    let token = token.trim().to_string();
+    assert!(token.starts_with("rdr_") && token.len() == 68, "{token}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(&t.args)
+        .current_dir(&t.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .unwrap_or(false)
+        == false
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = json!({"kind":"complaint","channel":"phone","description":"Billed twice for October","consumer":{"name":"Ana Díaz","email":"ana@example.org","phone":"518-555-0100","preferred_language":"es"}});
+    let create = || {
+        client
+            .post(format!("{base}/api/v1/cases"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "k1")
+            .json(&body)
+            .send()
+    };
+    let r = create().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let case: Value = r.json().await.unwrap();
+    let again: Value = create().await.unwrap().json().await.unwrap();
+    assert_eq!(case["reference"], again["reference"]);
+    let r = client
+        .get(format!("{base}{location}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let r = client
+        .patch(format!("{base}{location}"))
+        .bearer_auth(&token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"priority":"high"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .patch(format!("{base}{location}"))
+        .bearer_auth(&token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"priority":"low"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 412);
+    let r = client
+        .post(format!("{base}{location}/timeline"))
+        .bearer_auth(&token)
+        .json(&json!({"type":"note","body":"Called the company","visibility":"internal"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let tl: Vec<Value> = client
+        .get(format!("{base}{location}/timeline"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tl.last().unwrap()["body"], "Called the company");
+    let list: Value = client
+        .get(format!("{base}/api/v1/cases"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "one case despite the retried create"
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
+
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact"), "{out}");
+
+    // Tamper with one row directly in the database: verify names it and fails.
+    let id: i64 = if pg {
+        let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+        sqlx::query("DROP TRIGGER audit_log_append_only ON audit_log")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let id: i64 = sqlx::query_scalar("SELECT id FROM audit_log WHERE action = 'case.update'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_log SET detail = '{}' WHERE id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        id
+    } else {
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let id: i64 = sqlx::query_scalar("SELECT id FROM audit_log WHERE action = 'case.update'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_log SET detail = '{}' WHERE id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        id
+    };
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("row {id}")), "{out}");
+
+    if let Some(name) = &t.pg {
+        let _ = redress_store::postgres::drop_database(&pg_admin(), name).await;
+    }
+    let _ = std::fs::remove_dir_all(&t.dir);
+}
+
+#[tokio::test]
+async fn sqlite_cli_round_trip() {
+    round_trip(false).await;
+}
+
+#[tokio::test]
+async fn postgres_cli_round_trip() {
+    round_trip(true).await;
+}
+
+#[test]
+fn unknown_database_schemes_are_refused() {
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", "mysql://root@localhost/x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
+
+#[test]
+fn serve_with_no_flags_creates_the_sqlite_file() {
+    let dir = std::env::temp_dir().join(format!("redress-cli-default-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("redress-data/redress.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn demo_builds_a_lived_in_office() {
+    let t = target(false, "demo").await;
+    let source = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/cfpb_complaints_sample.csv.gz"
+    );
+    assert!(
+        std::path::Path::new(source).exists(),
+        "../shared/data is needed beside the project"
+    );
+    let (code, out, err) = run(&["demo", "--cases", "5000", "--source", source], &t, None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("5000 cases"), "{out}");
+    let admin_password = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("admin "))
+        .map(|rest| rest.split_whitespace().last().unwrap().to_string())
+        .expect("admin login printed");
+    for role in [
+        "agent",
+        "senior_agent",
+        "supervisor",
+        "manager",
+        "analyst",
+        "admin",
+        "auditor",
+        "company",
+    ] {
+        assert!(out.contains(role), "a user for {role}: {out}");
+    }
+    let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let units: Vec<String> = sqlx::query_scalar("SELECT name FROM units ORDER BY name")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let with_customers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM companies WHERE customer_count > 0")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timeline")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let repeat: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT consumer_id FROM cases GROUP BY consumer_id HAVING COUNT(*) > 1) x").fetch_one(&pool).await.unwrap();
+    let depth: i64 = sqlx::query_scalar(
+        "SELECT MAX(LENGTH(path) - LENGTH(REPLACE(path, '>', ''))) FROM categories",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(cases, 5000);
+    for u in [
+        "Call Center",
+        "Emergency Hotline",
+        "Expedited Resolution",
+        "Informal Hearings & Appeals",
+        "Analysis",
+    ] {
+        assert!(units.iter().any(|x| x == u), "{u} in {units:?}");
+    }
+    assert!(
+        units.iter().any(|x| x.starts_with("Upstate"))
+            && units.iter().any(|x| x.starts_with("Downstate"))
+    );
+    assert!(with_customers > 100);
+    assert!(entries > 10_000, "cases have timelines: {entries}");
+    assert!(
+        repeat > 100,
+        "repeat callers link to one consumer: {repeat}"
+    );
+    assert!(depth >= 3, "industry > service > issue > sub-issue");
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 0, "{out}");
+    // The printed password logs in.
+    let hash: String = {
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        let h = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'admin'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        h
+    };
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(!admin_password.is_empty());
+    let (_, again, _) = run(&["demo", "--cases", "10", "--source", source], &t, None);
+    assert!(again.contains("already loaded"), "{again}");
+    let _ = std::fs::remove_dir_all(&t.dir);
+}
