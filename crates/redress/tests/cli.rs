@@ -140,13 +140,12 @@ async fn round_trip(pg: bool) {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client
+    while !client
         .get(format!("{base}/readyz"))
         .send()
         .await
         .map(|r| r.status().is_success())
         .unwrap_or(false)
-        == false
     {
         assert!(Instant::now() < deadline, "server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
