@@ -71,6 +71,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API
+    Openapi,
     /// Measure throughput and latency over HTTP against a temporary store
     Bench(bench::BenchArgs),
 }
@@ -423,6 +425,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     Ok(1)
                 }
             }
+        }
+        Command::Openapi => {
+            println!("{}", redress_web::openapi_json());
+            Ok(0)
         }
         Command::Bench(args) => {
             bench::run(args).await?;

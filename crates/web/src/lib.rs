@@ -54,13 +54,25 @@ impl Clock for SystemClock {
     }
 }
 
-/// The whole application.
-pub fn app(state: AppState) -> Router {
-    let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
+fn routes_and_spec() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
         .nest("/api/v1", api::router())
         .routes(utoipa_axum::routes!(healthz))
         .routes(utoipa_axum::routes!(readyz))
-        .split_for_parts();
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document, as served at `/api/openapi.json`.
+pub fn openapi_json() -> String {
+    routes_and_spec()
+        .1
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".into())
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (routes, openapi) = routes_and_spec();
     let spec = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let docs = Arc::new(pages::api_docs_page(&openapi));
     let limit = state.settings.max_body_bytes;
