@@ -3,10 +3,11 @@
 //! `queries.rs`) against their own migrations; every multi-row change is one transaction,
 //! and every change writes its audit row inside that transaction.
 
-mod imp;
+mod logic;
 pub mod postgres;
 mod queries;
 pub mod sqlite;
+pub mod tx;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -34,6 +35,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("database error: {0}")]
+    Sqlite(String),
+    #[error("the commit failed, nothing was saved: {0}")]
+    CommitFailed(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,22 +1,22 @@
 //! The shared store for several Redress nodes: PostgreSQL. Every node is stateless; this
 //! database holds everything, and row locks order concurrent changes to one case.
 
-use crate::*;
-use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use crate::tx::{Arg, Engine, Job, Row, Tx, Val};
+use crate::{Result, StoreError, StoreOptions};
+use async_trait::async_trait;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Column, PgPool, Postgres, Row as _, TypeInfo};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PostgresStore {
-    pub(crate) write: PgPool,
-    pub(crate) read: PgPool,
+    pool: PgPool,
 }
 
 impl PostgresStore {
-    const BACKEND: &'static str = "postgres";
-
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<PostgresStore> {
         let opts = PgConnectOptions::from_str(url)?.application_name("redress");
         let pool = PgPoolOptions::new()
@@ -24,14 +24,140 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(PostgresStore {
-            write: pool.clone(),
-            read: pool,
-        })
+        Ok(PostgresStore { pool })
     }
 }
 
-crate::imp::impl_store!(PostgresStore, sqlx::Postgres, MIGRATOR);
+/// Maps driver errors; unique violations become [`StoreError::Duplicate`].
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        return StoreError::Duplicate(d.constraint().unwrap_or("unique").to_string());
+    }
+    StoreError::Database(e)
+}
+
+fn bind(sql: &'static str, args: Vec<Arg>) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+fn to_rows(rows: Vec<PgRow>) -> Result<Vec<Row>> {
+    let Some(first) = rows.first() else {
+        return Ok(vec![]);
+    };
+    let names: Arc<Vec<String>> = Arc::new(
+        first
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+    );
+    let kinds: Vec<String> = first
+        .columns()
+        .iter()
+        .map(|c| c.type_info().name().to_string())
+        .collect();
+    rows.iter()
+        .map(|r| {
+            let mut values = Vec::with_capacity(kinds.len());
+            for (i, kind) in kinds.iter().enumerate() {
+                let v = match kind.as_str() {
+                    "INT8" => r.try_get::<Option<i64>, _>(i)?.map(Val::Int),
+                    "INT4" => r
+                        .try_get::<Option<i32>, _>(i)?
+                        .map(|v| Val::Int(i64::from(v))),
+                    "INT2" => r
+                        .try_get::<Option<i16>, _>(i)?
+                        .map(|v| Val::Int(i64::from(v))),
+                    "BOOL" => r.try_get::<Option<bool>, _>(i)?.map(Val::Bool),
+                    _ => r.try_get::<Option<String>, _>(i)?.map(Val::Text),
+                };
+                values.push(v.unwrap_or(Val::Null));
+            }
+            Ok(Row {
+                names: names.clone(),
+                values,
+            })
+        })
+        .collect()
+}
+
+/// A transaction, or a plain connection for reads.
+enum PgTx {
+    Tx(sqlx::Transaction<'static, Postgres>),
+    Conn(sqlx::pool::PoolConnection<Postgres>),
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>> {
+        let q = bind(sql, args);
+        let rows = match self {
+            PgTx::Tx(t) => q.fetch_all(&mut **t).await,
+            PgTx::Conn(c) => q.fetch_all(&mut **c).await,
+        }
+        .map_err(db_err)?;
+        to_rows(rows)
+    }
+
+    async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64> {
+        let q = bind(sql, args);
+        let done = match self {
+            PgTx::Tx(t) => q.execute(&mut **t).await,
+            PgTx::Conn(c) => q.execute(&mut **c).await,
+        }
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl Engine for PostgresStore {
+    const BACKEND: &'static str = "postgres";
+
+    async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T> {
+        let mut tx = PgTx::Tx(self.pool.begin().await?);
+        let result = job(&mut tx).await;
+        match (result, tx) {
+            (Ok(v), PgTx::Tx(t)) => {
+                t.commit()
+                    .await
+                    .map_err(|e| StoreError::CommitFailed(e.to_string()))?;
+                Ok(v)
+            }
+            (Err(e), PgTx::Tx(t)) => {
+                let _ = t.rollback().await;
+                Err(e)
+            }
+            (r, PgTx::Conn(_)) => r,
+        }
+    }
+
+    async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T> {
+        let mut conn = PgTx::Conn(self.pool.acquire().await?);
+        job(&mut conn).await
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn schema_versions(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(crate::queries::SCHEMA_VERSIONS)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
 
 fn valid_database_name(name: &str) -> bool {
     !name.is_empty()

@@ -1,63 +1,359 @@
-//! The embedded store: one SQLite file in WAL mode. Writes go through a single connection
-//! (SQLite has one writer anyway, and this way no transaction ever waits on a lock), reads
-//! through a small pool. `synchronous=FULL` by default: an acknowledged commit is on disk.
+//! The embedded store: one SQLite file in WAL mode with `synchronous=FULL` by default.
+//!
+//! All writes go to one writer thread that owns the only write connection. It takes every
+//! job queued at that moment, runs each in its own savepoint inside one transaction, and
+//! commits once (group commit): under load, one fsync covers many requests, and a job that
+//! fails rolls back only its own savepoint. A reply is sent only after the commit, so an
+//! acknowledged write is on disk. Reads run on a few reader threads, each job in one read
+//! transaction (a consistent snapshot). A job runs start to finish on its thread, with no
+//! hop between threads per statement.
 
-use crate::*;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::path::Path;
-use std::str::FromStr;
+use crate::tx::{Arg, Engine, Job, Row, Tx, Val};
+use crate::{Result, StoreError, StoreOptions};
+use async_trait::async_trait;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The most jobs committed together.
+const MAX_BATCH: usize = 128;
+
 pub struct SqliteStore {
-    pub(crate) write: SqlitePool,
-    pub(crate) read: SqlitePool,
+    path: PathBuf,
+    writer: Sender<Erased>,
+    readers: Sender<Erased>,
+}
+
+/// A job with its result type erased, and the way to deliver its result.
+type Erased = Box<dyn FnOnce(&mut dyn Tx) -> Outcome + Send>;
+
+struct Outcome {
+    ok: bool,
+    /// Sends the job's result; given the commit error when the commit failed.
+    deliver: Box<dyn FnOnce(Option<String>) + Send>,
+}
+
+/// Runs a job's future to completion right here. SQLite jobs never wait on anything (every
+/// statement runs synchronously), so one poll finishes them.
+fn run_now<F: std::future::Future>(f: F) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
+fn erase<T: Send + 'static>(job: Job<T>, reply: tokio::sync::oneshot::Sender<Result<T>>) -> Erased {
+    Box::new(move |tx: &mut dyn Tx| {
+        let result = run_now(job(tx)).unwrap_or_else(|| {
+            Err(StoreError::Corrupt(
+                "a SQLite job waited on something".into(),
+            ))
+        });
+        let ok = result.is_ok();
+        Outcome {
+            ok,
+            deliver: Box::new(move |commit_error| {
+                let result = match (commit_error, result) {
+                    (Some(e), Ok(_)) => Err(StoreError::CommitFailed(e)),
+                    (_, r) => r,
+                };
+                let _ = reply.send(result);
+            }),
+        }
+    })
+}
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == ErrorCode::ConstraintViolation
+        && matches!(f.extended_code, 2067 | 1555)
+    {
+        return StoreError::Duplicate(msg.clone().unwrap_or_else(|| "unique".into()));
+    }
+    StoreError::Sqlite(e.to_string())
+}
+
+/// A transaction on a connection this thread owns.
+struct SqliteTx<'c> {
+    conn: &'c mut Connection,
+}
+
+fn to_value(a: &Arg) -> Value {
+    match a {
+        Arg::Int(Some(v)) => Value::Integer(*v),
+        Arg::Text(Some(v)) => Value::Text(v.clone()),
+        Arg::Bool(b) => Value::Integer(i64::from(*b)),
+        Arg::Int(None) | Arg::Text(None) => Value::Null,
+    }
+}
+
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &'static str,
+    args: &[Arg],
+) -> Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(sqlite_err)?;
+    for i in 1..=stmt.parameter_count() {
+        // `$n` binds the n-th argument, wherever it first appears in the statement.
+        let n = match stmt.parameter_name(i) {
+            Some(name) => name
+                .trim_start_matches(['$', '?'])
+                .parse::<usize>()
+                .map_err(|_| StoreError::Corrupt(format!("parameter {name} in {sql}")))?,
+            None => i,
+        };
+        let arg = args
+            .get(n - 1)
+            .ok_or_else(|| StoreError::Corrupt(format!("missing argument ${n} for {sql}")))?;
+        stmt.raw_bind_parameter(i, to_value(arg))
+            .map_err(sqlite_err)?;
+    }
+    Ok(stmt)
+}
+
+#[async_trait]
+impl Tx for SqliteTx<'_> {
+    async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>> {
+        let mut stmt = prepare(self.conn, sql, &args)?;
+        let names: Arc<Vec<String>> =
+            Arc::new(stmt.column_names().iter().map(|s| s.to_string()).collect());
+        let width = names.len();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sqlite_err)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(match r.get_ref(i).map_err(sqlite_err)? {
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(v) => Val::Int(v),
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Real(f) => Val::Text(f.to_string()),
+                    ValueRef::Blob(b) => Val::Text(String::from_utf8_lossy(b).into_owned()),
+                });
+            }
+            out.push(Row {
+                names: names.clone(),
+                values,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64> {
+        let mut stmt = prepare(self.conn, sql, &args)?;
+        Ok(stmt.raw_execute().map_err(sqlite_err)? as u64)
+    }
+}
+
+/// Stands in for a transaction that could not be started: every statement fails.
+struct FailedTx(String);
+
+#[async_trait]
+impl Tx for FailedTx {
+    async fn query(&mut self, _: &'static str, _: Vec<Arg>) -> Result<Vec<Row>> {
+        Err(StoreError::Sqlite(self.0.clone()))
+    }
+    async fn execute(&mut self, _: &'static str, _: Vec<Arg>) -> Result<u64> {
+        Err(StoreError::Sqlite(self.0.clone()))
+    }
+}
+
+fn open_writer(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", "-16000")?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "cache_size", "-8000")?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+fn writer_loop(mut conn: Connection, jobs: Receiver<Erased>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for job in batch {
+            let savepoint = match &began {
+                Ok(()) => conn
+                    .execute_batch("SAVEPOINT job")
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let outcome = match savepoint {
+                Ok(()) => {
+                    let outcome = job(&mut SqliteTx { conn: &mut conn });
+                    let end = if outcome.ok {
+                        "RELEASE job"
+                    } else {
+                        "ROLLBACK TO job; RELEASE job"
+                    };
+                    if let Err(e) = conn.execute_batch(end) {
+                        tracing::error!(error = %e, "ending a savepoint failed");
+                    }
+                    outcome
+                }
+                Err(e) => job(&mut FailedTx(e)),
+            };
+            outcomes.push(outcome);
+        }
+        let commit_error = match &began {
+            Ok(()) => match conn.execute_batch("COMMIT") {
+                Ok(()) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "commit failed; the batch is rolled back");
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Some(e.to_string())
+                }
+            },
+            Err(e) => Some(e.to_string()),
+        };
+        for o in outcomes {
+            (o.deliver)(commit_error.clone());
+        }
+    }
+}
+
+fn reader_loop(mut conn: Connection, jobs: Arc<Mutex<Receiver<Erased>>>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        let outcome = match conn.execute_batch("BEGIN") {
+            Ok(()) => {
+                let o = job(&mut SqliteTx { conn: &mut conn });
+                let _ = conn.execute_batch("COMMIT");
+                o
+            }
+            Err(e) => job(&mut FailedTx(e.to_string())),
+        };
+        (outcome.deliver)(None);
+    }
 }
 
 impl SqliteStore {
-    const BACKEND: &'static str = "sqlite";
-
     pub async fn open(path: &Path, options: &StoreOptions) -> Result<SqliteStore> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Sqlite(format!("creating {}: {e}", dir.display())))?;
         }
-        let sync = SqliteSynchronous::from_str(&options.sqlite_synchronous).map_err(|_| {
-            StoreError::UnsupportedUrl(format!("synchronous={}", options.sqlite_synchronous))
-        })?;
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(sync)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-16000");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(base.clone())
-            .await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .connect_with(base.read_only(true))
-            .await?;
-        Ok(SqliteStore { write, read })
+        let sync = options.sqlite_synchronous.to_ascii_uppercase();
+        if !matches!(sync.as_str(), "FULL" | "NORMAL" | "EXTRA") {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "synchronous={}",
+                options.sqlite_synchronous
+            )));
+        }
+        let writer_conn = open_writer(path, &sync).map_err(sqlite_err)?;
+        let (writer, writer_rx) = channel::<Erased>();
+        std::thread::Builder::new()
+            .name("redress-sqlite-writer".into())
+            .spawn(move || writer_loop(writer_conn, writer_rx))
+            .map_err(|e| StoreError::Sqlite(format!("starting the writer: {e}")))?;
+        let (readers, readers_rx) = channel::<Erased>();
+        let readers_rx = Arc::new(Mutex::new(readers_rx));
+        for i in 0..options.max_connections.clamp(1, 16) {
+            let conn = open_reader(path).map_err(sqlite_err)?;
+            let rx = readers_rx.clone();
+            std::thread::Builder::new()
+                .name(format!("redress-sqlite-reader-{i}"))
+                .spawn(move || reader_loop(conn, rx))
+                .map_err(|e| StoreError::Sqlite(format!("starting a reader: {e}")))?;
+        }
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer,
+            readers,
+        })
     }
 
-    /// A consistent copy of the whole database in one file (`VACUUM INTO`).
-    pub async fn backup(&self, to: &Path) -> Result<()> {
-        let target = to.to_string_lossy().to_string();
-        sqlx::query("VACUUM INTO $1")
-            .bind(target)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+    async fn submit<T: Send + 'static>(queue: &Sender<Erased>, job: Job<T>) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        queue
+            .send(erase(job, tx))
+            .map_err(|_| StoreError::Sqlite("the database thread has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Sqlite("the database thread dropped a job".into()))?
     }
 }
 
-crate::imp::impl_store!(SqliteStore, sqlx::Sqlite, MIGRATOR);
+#[async_trait]
+impl Engine for SqliteStore {
+    const BACKEND: &'static str = "sqlite";
+
+    async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T> {
+        Self::submit(&self.writer, job).await
+    }
+
+    async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T> {
+        Self::submit(&self.readers, job).await
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+        let opts = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        let result = MIGRATOR.run(&pool).await;
+        pool.close().await;
+        result?;
+        Ok(())
+    }
+
+    async fn schema_versions(&self) -> Result<Vec<i64>> {
+        self.read(crate::tx::job(|tx| {
+            Box::pin(async move {
+                tx.query(crate::queries::SCHEMA_VERSIONS, vec![])
+                    .await?
+                    .iter()
+                    .map(|r| r.int("version"))
+                    .collect()
+            })
+        }))
+        .await
+    }
+}

@@ -1,0 +1,1908 @@
+//! What each store operation does, written once against [`Tx`] and run by either backend's
+//! [`Engine`]. Every change writes its timeline entries and audit rows in the same job, so
+//! they commit or fail together.
+
+use crate::queries as q;
+use crate::tx::{Engine, Row, Tx, args, job};
+use crate::*;
+use async_trait::async_trait;
+use redress_domain::audit::{AuditContent, GENESIS, chain_hash};
+use std::str::FromStr;
+
+pub(crate) fn word<T: FromStr>(s: &str) -> Result<T> {
+    T::from_str(s).map_err(|_| StoreError::Corrupt(format!("unknown stored value {s:?}")))
+}
+
+pub(crate) fn money_text(cents: Option<i64>) -> Option<String> {
+    cents.and_then(Money::from_cents).map(|m| m.to_string())
+}
+
+fn company_ref(r: &Row) -> Result<Option<CompanyRef>> {
+    Ok(
+        match (r.opt_int("company_id")?, r.opt_text("company_name")?) {
+            (Some(id), Some(name)) => Some(CompanyRef { id, name }),
+            _ => None,
+        },
+    )
+}
+
+fn summary(r: &Row) -> Result<CaseSummary> {
+    Ok(CaseSummary {
+        reference: r.text("reference")?,
+        kind: word(&r.text("kind")?)?,
+        channel: word(&r.text("channel")?)?,
+        status: word(&r.text("status")?)?,
+        priority: word(&r.text("priority")?)?,
+        flags: flags_from_text(&r.text("flags")?),
+        category: r.opt_text("category_path")?,
+        company: company_ref(r)?,
+        unit: r.opt_text("unit_code")?,
+        assignee: r.opt_text("assignee")?,
+        opened_at: instant(r.int("opened_at")?)?,
+        updated_at: instant(r.int("updated_at")?)?,
+        version: r.int("version")?,
+    })
+}
+
+fn case_from(r: &Row, consumer: Option<Consumer>, links: Vec<CaseLink>) -> Result<Case> {
+    Ok(Case {
+        reference: r.text("reference")?,
+        office: r.text("office")?,
+        kind: word(&r.text("kind")?)?,
+        channel: word(&r.text("channel")?)?,
+        status: word(&r.text("status")?)?,
+        priority: word(&r.text("priority")?)?,
+        flags: flags_from_text(&r.text("flags")?),
+        category: r.opt_text("category_path")?,
+        consumer_id: r.int("consumer_id")?,
+        consumer,
+        company: company_ref(r)?,
+        account_number: r.opt_text("account_number")?,
+        amount_in_dispute: money_text(r.opt_int("amount_cents")?),
+        description: r.text("description")?,
+        unit: r.opt_text("unit_code")?,
+        assignee: r.opt_text("assignee")?,
+        merged_into: r.opt_text("merged_into")?,
+        links,
+        opened_at: instant(r.int("opened_at")?)?,
+        closed_at: r.opt_int("closed_at")?.map(instant).transpose()?,
+        updated_at: instant(r.int("updated_at")?)?,
+        version: r.int("version")?,
+    })
+}
+
+fn user_from(r: &Row) -> Result<User> {
+    Ok(User {
+        id: r.int("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        role: word(&r.text("role")?)?,
+        unit: r.opt_text("unit_code")?,
+        company_id: r.opt_int("company_id")?,
+        active: r.bool("active")?,
+        created_at: instant(r.int("created_at")?)?,
+    })
+}
+
+fn company_from(r: &Row) -> Result<Company> {
+    Ok(Company {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        industry: r.text("industry")?,
+        customer_count: r.opt_int("customer_count")?,
+        created_at: instant(r.int("created_at")?)?,
+    })
+}
+
+fn unit_from(r: &Row) -> Result<Unit> {
+    Ok(Unit {
+        id: r.int("id")?,
+        code: r.text("code")?,
+        name: r.text("name")?,
+        office: r.text("office")?,
+    })
+}
+
+fn category_from(r: &Row) -> Result<Category> {
+    Ok(Category {
+        id: r.int("id")?,
+        parent_id: r.opt_int("parent_id")?,
+        name: r.text("name")?,
+        path: r.text("path")?,
+    })
+}
+
+fn entry_from(r: &Row) -> Result<TimelineEntry> {
+    Ok(TimelineEntry {
+        seq: r.int("seq")?,
+        entry_type: word(&r.text("entry_type")?)?,
+        body: r.text("body")?,
+        visibility: word(&r.text("visibility")?)?,
+        data: serde_json::from_str(&r.text("data")?)
+            .map_err(|e| StoreError::Corrupt(format!("timeline data: {e}")))?,
+        author: r.opt_text("author")?,
+        at: instant(r.int("at")?)?,
+    })
+}
+
+fn audit_from(r: &AuditRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: r.id,
+        chain: r.chain.clone(),
+        seq: r.seq,
+        at: instant(r.at)?,
+        actor: r.actor.clone(),
+        action: r.action.clone(),
+        subject: r.subject.clone(),
+        detail: r.detail.clone(),
+        hash: r.hash.clone(),
+    })
+}
+
+pub(crate) struct AuditRow {
+    pub id: i64,
+    pub chain: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    fn from_row(r: &Row) -> Result<AuditRow> {
+        Ok(AuditRow {
+            id: r.int("id")?,
+            chain: r.text("chain")?,
+            seq: r.int("seq")?,
+            at: r.int("at")?,
+            actor: r.text("actor")?,
+            action: r.text("action")?,
+            subject: r.text("subject")?,
+            detail: r.text("detail")?,
+            prev_hash: r.text("prev_hash")?,
+            hash: r.text("hash")?,
+        })
+    }
+}
+
+/// The editable columns of a case, read before a change.
+struct ChangeRow {
+    id: i64,
+    version: i64,
+    status: Status,
+    priority: String,
+    flags: String,
+    category_id: Option<i64>,
+    company_id: Option<i64>,
+    account_number: Option<String>,
+    amount_cents: Option<i64>,
+    description: String,
+    unit_id: Option<i64>,
+    assignee_id: Option<i64>,
+}
+
+async fn change_row(tx: &mut dyn Tx, reference: &str, scope: Scope) -> Result<ChangeRow> {
+    let r = tx
+        .one(q::CASE_FOR_CHANGE, args![reference, scope.company_id])
+        .await?;
+    Ok(ChangeRow {
+        id: r.int("id")?,
+        version: r.int("version")?,
+        status: word(&r.text("status")?)?,
+        priority: r.text("priority")?,
+        flags: r.text("flags")?,
+        category_id: r.opt_int("category_id")?,
+        company_id: r.opt_int("company_id")?,
+        account_number: r.opt_text("account_number")?,
+        amount_cents: r.opt_int("amount_cents")?,
+        description: r.text("description")?,
+        unit_id: r.opt_int("unit_id")?,
+        assignee_id: r.opt_int("assignee_id")?,
+    })
+}
+
+fn check_version(row: &ChangeRow, expected: Option<i64>) -> Result<()> {
+    match expected {
+        Some(v) if v != row.version => Err(StoreError::Stale {
+            current: row.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn not_merged(row: &ChangeRow) -> Result<()> {
+    if row.status == Status::Merged {
+        Err(StoreError::Domain(DomainError::InvalidTransition {
+            from: row.status,
+            to: row.status,
+            allowed: vec![],
+        }))
+    } else {
+        Ok(())
+    }
+}
+
+/// Appends a row to a chain, taking the chain head's lock until commit.
+async fn append_audit(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    chain: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    at: Timestamp,
+) -> Result<()> {
+    tx.execute(q::ENSURE_CHAIN, args![chain, GENESIS]).await?;
+    let head = tx.one(q::ADVANCE_CHAIN, args![chain]).await?;
+    let (seq, prev) = (head.int("seq")?, head.text("hash")?);
+    write_audit_row(
+        tx, actor, chain, seq, &prev, action, subject, detail, at, false,
+    )
+    .await
+}
+
+/// The first row of a new chain (a case being created).
+async fn start_chain(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    chain: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    at: Timestamp,
+) -> Result<()> {
+    write_audit_row(
+        tx, actor, chain, 1, GENESIS, action, subject, detail, at, true,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_audit_row(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    chain: &str,
+    seq: i64,
+    prev: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    at: Timestamp,
+    new_chain: bool,
+) -> Result<()> {
+    let at = micros(at);
+    let content = AuditContent {
+        chain,
+        seq,
+        at_micros: at,
+        actor: &actor.username,
+        action,
+        subject,
+        detail,
+    };
+    let hash = chain_hash(prev, &content);
+    if new_chain {
+        tx.execute(q::NEW_CHAIN, args![chain, hash.as_str()])
+            .await?;
+    } else {
+        tx.execute(q::SET_CHAIN_HASH, args![chain, hash.as_str()])
+            .await?;
+    }
+    tx.execute(
+        q::INSERT_AUDIT,
+        args![
+            chain,
+            seq,
+            at,
+            actor.username.as_str(),
+            action,
+            subject,
+            detail,
+            prev,
+            hash
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_entry(tx: &mut dyn Tx, case_id: i64, e: &NewEntry) -> Result<i64> {
+    let r = tx
+        .one(
+            q::INSERT_ENTRY,
+            args![
+                case_id,
+                e.entry_type.as_str(),
+                e.body.as_str(),
+                e.visibility.as_str(),
+                e.data.to_string(),
+                e.author_id,
+                micros(e.at)
+            ],
+        )
+        .await?;
+    r.int("seq")
+}
+
+async fn load_consumer(tx: &mut dyn Tx, id: i64) -> Result<Consumer> {
+    let r = tx.one(q::CONSUMER, args![id]).await?;
+    let accounts = tx
+        .query(q::CONSUMER_ACCOUNTS, args![id])
+        .await?
+        .iter()
+        .map(|a| a.text("account_number"))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Consumer {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        phone: r.opt_text("phone")?,
+        email: r.opt_text("email")?,
+        address: Address {
+            line1: r.opt_text("address_line1")?,
+            line2: r.opt_text("address_line2")?,
+            city: r.opt_text("city")?,
+            state: r.opt_text("state")?,
+            zip: r.opt_text("zip")?,
+        },
+        preferred_language: word(&r.text("preferred_language")?)?,
+        account_numbers: accounts,
+        created_at: instant(r.int("created_at")?)?,
+    })
+}
+
+async fn links(tx: &mut dyn Tx, case_id: i64) -> Result<Vec<CaseLink>> {
+    tx.query(q::CASE_LINKS, args![case_id])
+        .await?
+        .iter()
+        .map(|l| {
+            Ok(CaseLink {
+                kind: word(&l.text("kind")?)?,
+                reference: l.text("reference")?,
+                direction: l.text("direction")?,
+            })
+        })
+        .collect()
+}
+
+async fn load_case(tx: &mut dyn Tx, id: i64, with_consumer: bool) -> Result<Case> {
+    let row = tx.one(q::CASE_BY_ID, args![id]).await?;
+    let consumer = if with_consumer {
+        Some(load_consumer(tx, row.int("consumer_id")?).await?)
+    } else {
+        None
+    };
+    let links = links(tx, id).await?;
+    case_from(&row, consumer, links)
+}
+
+async fn user_by_id(tx: &mut dyn Tx, id: i64) -> Result<User> {
+    user_from(&tx.one(q::USER, args![id]).await?)
+}
+
+async fn match_consumer(tx: &mut dyn Tx, c: &NewConsumer) -> Result<Option<i64>> {
+    if let Some(acct) = &c.account_number
+        && let Some(r) = tx
+            .optional(q::CONSUMERS_BY_ACCOUNT, args![acct, 1i64])
+            .await?
+    {
+        return Ok(Some(r.int("id")?));
+    }
+    if let Some(email) = &c.email
+        && let Some(r) = tx
+            .optional(q::CONSUMERS_BY_EMAIL, args![email, 1i64])
+            .await?
+    {
+        return Ok(Some(r.int("id")?));
+    }
+    if let Some(phone) = &c.phone
+        && let Some(r) = tx
+            .optional(q::CONSUMERS_BY_PHONE, args![phone, 1i64])
+            .await?
+    {
+        return Ok(Some(r.int("id")?));
+    }
+    Ok(None)
+}
+
+async fn create_case(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    c: &NewCase,
+    idem: Option<&IdempotencyKey>,
+) -> Result<(i64, bool)> {
+    if let (Some(k), Some(uid)) = (idem, actor.user_id)
+        && let Some(row) = tx
+            .optional(q::IDEMPOTENCY, args![uid, k.key.as_str()])
+            .await?
+    {
+        if row.text("request_hash")? != k.request_hash {
+            return Err(StoreError::IdempotencyKeyReused);
+        }
+        return Ok((row.int("case_id")?, false));
+    }
+    let at = micros(c.opened_at);
+    let lang = c.consumer.preferred_language.unwrap_or(Language::En);
+    let a = &c.consumer.address;
+    let consumer_id = match match_consumer(tx, &c.consumer).await? {
+        Some(id) => {
+            tx.execute(
+                q::ENRICH_CONSUMER,
+                args![
+                    id,
+                    &c.consumer.phone,
+                    &c.consumer.email,
+                    &a.line1,
+                    &a.line2,
+                    &a.city,
+                    &a.state,
+                    &a.zip,
+                    lang.as_str(),
+                    at
+                ],
+            )
+            .await?;
+            id
+        }
+        None => tx
+            .one(
+                q::INSERT_CONSUMER,
+                args![
+                    c.consumer.name.as_str(),
+                    &c.consumer.phone,
+                    &c.consumer.email,
+                    &a.line1,
+                    &a.line2,
+                    &a.city,
+                    &a.state,
+                    &a.zip,
+                    lang.as_str(),
+                    at
+                ],
+            )
+            .await?
+            .int("id")?,
+    };
+    if let Some(acct) = &c.consumer.account_number {
+        tx.execute(q::INSERT_ACCOUNT, args![consumer_id, acct])
+            .await?;
+    }
+    let seq = tx
+        .one(
+            q::NEXT_REFERENCE,
+            args![c.office.as_str(), i64::from(c.year)],
+        )
+        .await?
+        .int("last_seq")?;
+    let seq = u32::try_from(seq)
+        .map_err(|_| StoreError::Corrupt("reference sequence overflow".into()))?;
+    let reference = Reference::new(&c.office, c.year, seq)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .to_string();
+    let case_id = tx
+        .one(
+            q::INSERT_CASE,
+            args![
+                reference.as_str(),
+                c.office.as_str(),
+                c.kind.as_str(),
+                c.channel.as_str(),
+                c.status.as_str(),
+                c.priority.as_str(),
+                flags_to_text(&c.flags),
+                c.category_id,
+                consumer_id,
+                c.company_id,
+                &c.account_number,
+                c.amount.map(Money::cents),
+                c.description.as_str(),
+                c.unit_id,
+                c.assignee_id,
+                at,
+                c.closed_at.map(micros),
+                actor.user_id,
+            ],
+        )
+        .await?
+        .int("id")?;
+    let opened = NewEntry {
+        entry_type: EntryType::SystemEvent,
+        body: format!("Case opened ({}, {})", c.kind, c.channel),
+        visibility: Visibility::Internal,
+        data: serde_json::json!({"event": "opened", "kind": c.kind, "channel": c.channel, "by": actor.username}),
+        at: c.opened_at,
+        author_id: actor.user_id,
+    };
+    insert_entry(tx, case_id, &opened).await?;
+    for e in &c.history {
+        insert_entry(tx, case_id, e).await?;
+    }
+    let detail = serde_json::json!({
+        "kind": c.kind, "channel": c.channel, "status": c.status, "priority": c.priority,
+        "consumer_id": consumer_id, "company_id": c.company_id, "category_id": c.category_id,
+        "amount_cents": c.amount.map(Money::cents),
+    })
+    .to_string();
+    start_chain(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.create",
+        &reference,
+        &detail,
+        c.opened_at,
+    )
+    .await?;
+    if let (Some(k), Some(uid)) = (idem, actor.user_id) {
+        tx.execute(
+            q::INSERT_IDEMPOTENCY,
+            args![uid, k.key.as_str(), k.request_hash.as_str(), case_id, at],
+        )
+        .await?;
+    }
+    Ok((case_id, true))
+}
+
+async fn update_case(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    expected: i64,
+    p: &CasePatch,
+    at: Timestamp,
+) -> Result<i64> {
+    let row = change_row(tx, reference, Scope::default()).await?;
+    check_version(&row, Some(expected))?;
+    not_merged(&row)?;
+    let mut changes = serde_json::Map::new();
+    let priority = p
+        .priority
+        .map(|x| x.as_str().to_string())
+        .unwrap_or(row.priority.clone());
+    if priority != row.priority {
+        changes.insert(
+            "priority".into(),
+            serde_json::json!({"from": row.priority, "to": priority}),
+        );
+    }
+    let flags = p
+        .flags
+        .as_ref()
+        .map(|f| flags_to_text(f))
+        .unwrap_or(row.flags.clone());
+    if flags != row.flags {
+        changes.insert(
+            "flags".into(),
+            serde_json::json!({"from": row.flags, "to": flags}),
+        );
+    }
+    let description = p.description.clone().unwrap_or(row.description.clone());
+    if description != row.description {
+        changes.insert("description".into(), serde_json::json!({"changed": true}));
+    }
+    let category_id = p.category_id.unwrap_or(row.category_id);
+    if category_id != row.category_id {
+        changes.insert(
+            "category_id".into(),
+            serde_json::json!({"from": row.category_id, "to": category_id}),
+        );
+    }
+    let company_id = p.company_id.unwrap_or(row.company_id);
+    if company_id != row.company_id {
+        changes.insert(
+            "company_id".into(),
+            serde_json::json!({"from": row.company_id, "to": company_id}),
+        );
+    }
+    let account = p
+        .account_number
+        .clone()
+        .unwrap_or(row.account_number.clone());
+    if account != row.account_number {
+        changes.insert(
+            "account_number".into(),
+            serde_json::json!({"from": row.account_number, "to": account}),
+        );
+    }
+    let amount = p
+        .amount
+        .map(|a| a.map(Money::cents))
+        .unwrap_or(row.amount_cents);
+    if amount != row.amount_cents {
+        changes.insert(
+            "amount_in_dispute".into(),
+            serde_json::json!({"from": money_text(row.amount_cents), "to": money_text(amount)}),
+        );
+    }
+    let done = tx
+        .execute(
+            q::UPDATE_CASE,
+            args![
+                row.id,
+                row.version,
+                priority,
+                flags,
+                description,
+                category_id,
+                company_id,
+                account,
+                amount,
+                micros(at)
+            ],
+        )
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Stale {
+            current: row.version + 1,
+        });
+    }
+    if !changes.is_empty() {
+        let names: Vec<String> = changes.keys().cloned().collect();
+        let entry = NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body: format!("Case updated: {}", names.join(", ")),
+            visibility: Visibility::Internal,
+            data: serde_json::json!({"event": "updated", "changes": changes}),
+            at,
+            author_id: actor.user_id,
+        };
+        insert_entry(tx, row.id, &entry).await?;
+    }
+    let detail = serde_json::json!({"version": row.version + 1, "changes": changes}).to_string();
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.update",
+        reference,
+        &detail,
+        at,
+    )
+    .await?;
+    Ok(row.id)
+}
+
+async fn change_status(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    expected: Option<i64>,
+    to: Status,
+    reason: Option<&str>,
+    at: Timestamp,
+) -> Result<i64> {
+    let row = change_row(tx, reference, Scope::default()).await?;
+    check_version(&row, expected)?;
+    let from = row.status;
+    from.transition(to)?;
+    let closed_at = if to.is_open() { None } else { Some(micros(at)) };
+    let done = tx
+        .execute(
+            q::UPDATE_STATUS,
+            args![
+                row.id,
+                row.version,
+                to.as_str(),
+                closed_at,
+                None::<i64>,
+                micros(at)
+            ],
+        )
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Stale {
+            current: row.version + 1,
+        });
+    }
+    let body = match reason {
+        Some(r) => format!("Status changed from {from} to {to}: {r}"),
+        None => format!("Status changed from {from} to {to}"),
+    };
+    let entry = NewEntry {
+        entry_type: EntryType::StatusChange,
+        body,
+        visibility: Visibility::Internal,
+        data: serde_json::json!({"from": from, "to": to, "reason": reason}),
+        at,
+        author_id: actor.user_id,
+    };
+    insert_entry(tx, row.id, &entry).await?;
+    let detail =
+        serde_json::json!({"from": from, "to": to, "reason": reason, "version": row.version + 1})
+            .to_string();
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.status",
+        reference,
+        &detail,
+        at,
+    )
+    .await?;
+    Ok(row.id)
+}
+
+async fn assign(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    expected: Option<i64>,
+    unit_id: Option<i64>,
+    assignee_id: Option<i64>,
+    at: Timestamp,
+) -> Result<i64> {
+    let row = change_row(tx, reference, Scope::default()).await?;
+    check_version(&row, expected)?;
+    not_merged(&row)?;
+    let done = tx
+        .execute(
+            q::UPDATE_ASSIGNMENT,
+            args![row.id, row.version, unit_id, assignee_id, micros(at)],
+        )
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Stale {
+            current: row.version + 1,
+        });
+    }
+    let data = serde_json::json!({"from": {"unit_id": row.unit_id, "assignee_id": row.assignee_id}, "to": {"unit_id": unit_id, "assignee_id": assignee_id}});
+    let case = load_case(tx, row.id, false).await?;
+    let body = format!(
+        "Assigned to {} in {}",
+        case.assignee.as_deref().unwrap_or("nobody"),
+        case.unit.as_deref().unwrap_or("no unit")
+    );
+    let entry = NewEntry {
+        entry_type: EntryType::Assignment,
+        body,
+        visibility: Visibility::Internal,
+        data: data.clone(),
+        at,
+        author_id: actor.user_id,
+    };
+    insert_entry(tx, row.id, &entry).await?;
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.assign",
+        reference,
+        &data.to_string(),
+        at,
+    )
+    .await?;
+    Ok(row.id)
+}
+
+async fn link(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    other: &str,
+    kind: LinkKind,
+    at: Timestamp,
+) -> Result<i64> {
+    let a = change_row(tx, reference, Scope::default()).await?;
+    let b = change_row(tx, other, Scope::default()).await?;
+    tx.execute(q::TOUCH_CASE, args![a.id, micros(at)]).await?;
+    tx.execute(
+        q::INSERT_LINK,
+        args![a.id, b.id, kind.as_str(), actor.user_id, micros(at)],
+    )
+    .await?;
+    for (id, text) in [
+        (a.id, format!("Linked to {other} ({kind})")),
+        (b.id, format!("Linked from {reference} ({kind})")),
+    ] {
+        let e = NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body: text,
+            visibility: Visibility::Internal,
+            data: serde_json::json!({"event": "linked", "kind": kind, "from": reference, "to": other}),
+            at,
+            author_id: actor.user_id,
+        };
+        insert_entry(tx, id, &e).await?;
+    }
+    let detail = serde_json::json!({"kind": kind, "from": reference, "to": other}).to_string();
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.link",
+        reference,
+        &detail,
+        at,
+    )
+    .await?;
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{other}"),
+        "case.link",
+        other,
+        &detail,
+        at,
+    )
+    .await?;
+    Ok(a.id)
+}
+
+async fn merge(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    survivor: &str,
+    at: Timestamp,
+) -> Result<i64> {
+    let a = change_row(tx, reference, Scope::default()).await?;
+    let b = change_row(tx, survivor, Scope::default()).await?;
+    if a.status == Status::Merged || b.status == Status::Merged {
+        return Err(StoreError::Domain(DomainError::InvalidTransition {
+            from: a.status,
+            to: Status::Merged,
+            allowed: a.status.allowed_next().to_vec(),
+        }));
+    }
+    let done = tx
+        .execute(
+            q::UPDATE_STATUS,
+            args![
+                a.id,
+                a.version,
+                Status::Merged.as_str(),
+                micros(at),
+                b.id,
+                micros(at)
+            ],
+        )
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Stale {
+            current: a.version + 1,
+        });
+    }
+    tx.execute(q::TOUCH_CASE, args![b.id, micros(at)]).await?;
+    tx.execute(
+        q::INSERT_LINK,
+        args![
+            a.id,
+            b.id,
+            LinkKind::DuplicateOf.as_str(),
+            actor.user_id,
+            micros(at)
+        ],
+    )
+    .await?;
+    let data = serde_json::json!({"event": "merged", "merged": reference, "survivor": survivor, "previous_status": a.status});
+    for (id, text) in [
+        (a.id, format!("Merged into {survivor}")),
+        (b.id, format!("{reference} merged into this case")),
+    ] {
+        let e = NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body: text,
+            visibility: Visibility::Internal,
+            data: data.clone(),
+            at,
+            author_id: actor.user_id,
+        };
+        insert_entry(tx, id, &e).await?;
+    }
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.merge",
+        reference,
+        &data.to_string(),
+        at,
+    )
+    .await?;
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{survivor}"),
+        "case.merge",
+        survivor,
+        &data.to_string(),
+        at,
+    )
+    .await?;
+    Ok(a.id)
+}
+
+async fn ensure_category_path(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    path: &[String],
+    at: Timestamp,
+) -> Result<Category> {
+    let mut parent: Option<i64> = None;
+    let mut full = String::new();
+    let mut leaf: Option<Category> = None;
+    for name in path {
+        if !full.is_empty() {
+            full.push_str(CATEGORY_SEPARATOR);
+        }
+        full.push_str(name);
+        let cat = match tx
+            .optional(q::CATEGORY_BY_PATH, args![full.as_str()])
+            .await?
+        {
+            Some(r) => category_from(&r)?,
+            None => {
+                let id = tx
+                    .one(
+                        q::INSERT_CATEGORY,
+                        args![parent, name.as_str(), full.as_str()],
+                    )
+                    .await?
+                    .int("id")?;
+                append_audit(
+                    tx,
+                    actor,
+                    "reference",
+                    "category.create",
+                    &format!("category:{id}"),
+                    &serde_json::json!({"path": full}).to_string(),
+                    at,
+                )
+                .await?;
+                Category {
+                    id,
+                    parent_id: parent,
+                    name: name.clone(),
+                    path: full.clone(),
+                }
+            }
+        };
+        parent = Some(cat.id);
+        leaf = Some(cat);
+    }
+    leaf.ok_or(StoreError::NotFound)
+}
+
+/// Checks audit rows in chain order; reports the first break.
+pub(crate) struct ChainWalker {
+    chain: String,
+    seq: i64,
+    hash: String,
+    rows: i64,
+    chains: i64,
+    heads: std::collections::HashMap<String, (i64, String)>,
+}
+
+impl ChainWalker {
+    fn new(heads: std::collections::HashMap<String, (i64, String)>) -> ChainWalker {
+        ChainWalker {
+            chain: String::new(),
+            seq: 0,
+            hash: GENESIS.into(),
+            rows: 0,
+            chains: 0,
+            heads,
+        }
+    }
+
+    fn broken(r: &AuditRow, reason: String) -> AuditVerdict {
+        AuditVerdict::Broken {
+            row_id: r.id,
+            chain: r.chain.clone(),
+            seq: r.seq,
+            reason,
+        }
+    }
+
+    fn close_chain(&self) -> Option<AuditVerdict> {
+        if self.chain.is_empty() {
+            return None;
+        }
+        match self.heads.get(&self.chain) {
+            Some((seq, hash)) if *seq == self.seq && *hash == self.hash => None,
+            _ => Some(AuditVerdict::Broken {
+                row_id: 0,
+                chain: self.chain.clone(),
+                seq: self.seq,
+                reason: "the chain's recorded head does not match its last row (rows removed?)"
+                    .into(),
+            }),
+        }
+    }
+
+    fn step(&mut self, r: &AuditRow) -> Option<AuditVerdict> {
+        if r.chain != self.chain {
+            if let Some(v) = self.close_chain() {
+                return Some(v);
+            }
+            self.chain = r.chain.clone();
+            self.seq = 0;
+            self.hash = GENESIS.into();
+            self.chains += 1;
+        }
+        if r.seq != self.seq + 1 {
+            return Some(Self::broken(
+                r,
+                format!("expected position {}, found {}", self.seq + 1, r.seq),
+            ));
+        }
+        if r.prev_hash != self.hash {
+            return Some(Self::broken(
+                r,
+                "previous-hash link does not match the row before it".into(),
+            ));
+        }
+        let content = AuditContent {
+            chain: &r.chain,
+            seq: r.seq,
+            at_micros: r.at,
+            actor: &r.actor,
+            action: &r.action,
+            subject: &r.subject,
+            detail: &r.detail,
+        };
+        if chain_hash(&r.prev_hash, &content) != r.hash {
+            return Some(Self::broken(
+                r,
+                "content does not match its hash (row edited)".into(),
+            ));
+        }
+        self.seq = r.seq;
+        self.hash = r.hash.clone();
+        self.rows += 1;
+        None
+    }
+
+    fn finish(&mut self) -> Option<AuditVerdict> {
+        if let Some(v) = self.close_chain() {
+            return Some(v);
+        }
+        if self.heads.len() as i64 != self.chains {
+            return Some(AuditVerdict::Broken {
+                row_id: 0,
+                chain: String::new(),
+                seq: 0,
+                reason: format!(
+                    "{} chain heads recorded but {} chains have rows",
+                    self.heads.len(),
+                    self.chains
+                ),
+            });
+        }
+        None
+    }
+}
+
+async fn verify_audit(tx: &mut dyn Tx) -> Result<AuditVerdict> {
+    let mut heads = std::collections::HashMap::new();
+    for h in tx.query(q::AUDIT_HEADS, args![]).await? {
+        heads.insert(h.text("chain")?, (h.int("seq")?, h.text("hash")?));
+    }
+    let mut walker = ChainWalker::new(heads);
+    let (mut chain, mut seq) = (String::new(), 0i64);
+    loop {
+        let rows = tx
+            .query(q::AUDIT_PAGE, args![chain.as_str(), seq, 5000i64])
+            .await?;
+        let Some(last) = rows.last() else { break };
+        (chain, seq) = (last.text("chain")?, last.int("seq")?);
+        for r in &rows {
+            if let Some(v) = walker.step(&AuditRow::from_row(r)?) {
+                return Ok(v);
+            }
+        }
+    }
+    if let Some(v) = walker.finish() {
+        return Ok(v);
+    }
+    if let Some(r) = tx.optional(q::CASES_WITHOUT_CHAIN, args![]).await? {
+        return Ok(AuditVerdict::Broken {
+            row_id: 0,
+            chain: format!("case:{}", r.text("reference")?),
+            seq: 0,
+            reason: "case has no audit chain (rows removed?)".into(),
+        });
+    }
+    Ok(AuditVerdict::Intact {
+        rows: walker.rows,
+        chains: walker.chains,
+    })
+}
+
+/// One store, for any engine.
+#[async_trait]
+impl<E: Engine> Store for E {
+    fn backend(&self) -> &'static str {
+        E::BACKEND
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        Engine::migrate(self).await
+    }
+
+    async fn schema_versions(&self) -> Result<Vec<i64>> {
+        Engine::schema_versions(self).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.read(job(|tx| {
+            Box::pin(async move { tx.query(q::PING, args![]).await.map(|_| ()) })
+        }))
+        .await
+    }
+
+    async fn ensure_office(&self, o: &Office) -> Result<()> {
+        let o = o.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::UPSERT_OFFICE, args![o.code, o.name, o.time_zone])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn office(&self, code: &str) -> Result<Office> {
+        let code = code.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let r = tx.one(q::OFFICE, args![code]).await?;
+                Ok(Office {
+                    code: r.text("code")?,
+                    name: r.text("name")?,
+                    time_zone: r.text("time_zone")?,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn create_unit(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        office: &str,
+        at: Timestamp,
+    ) -> Result<Unit> {
+        let (actor, code, name, office) = (
+            actor.clone(),
+            code.to_string(),
+            name.to_string(),
+            office.to_string(),
+        );
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = tx
+                    .one(q::INSERT_UNIT, args![&code, &name, &office])
+                    .await?
+                    .int("id")?;
+                let detail =
+                    serde_json::json!({"code": code, "name": name, "office": office}).to_string();
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "unit.create",
+                    &format!("unit:{code}"),
+                    &detail,
+                    at,
+                )
+                .await?;
+                Ok(Unit {
+                    id,
+                    code,
+                    name,
+                    office,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn units(&self) -> Result<Vec<Unit>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::UNITS, args![])
+                    .await?
+                    .iter()
+                    .map(unit_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn unit_by_code(&self, code: &str) -> Result<Unit> {
+        let code = code.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { unit_from(&tx.one(q::UNIT_BY_CODE, args![code]).await?) })
+        }))
+        .await
+    }
+
+    async fn create_company(
+        &self,
+        actor: &Actor,
+        name: &str,
+        industry: &str,
+        customer_count: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Company> {
+        let (actor, name, industry) = (actor.clone(), name.to_string(), industry.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = tx.one(q::INSERT_COMPANY, args![&name, &industry, customer_count, micros(at)]).await?.int("id")?;
+                let detail = serde_json::json!({"name": name, "industry": industry, "customer_count": customer_count}).to_string();
+                append_audit(tx, &actor, "reference", "company.create", &format!("company:{id}"), &detail, at).await?;
+                Ok(Company { id, name, industry, customer_count, created_at: at })
+            })
+        }))
+        .await
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::COMPANIES, args![])
+                    .await?
+                    .iter()
+                    .map(company_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn company(&self, id: i64) -> Result<Company> {
+        self.read(job(move |tx| {
+            Box::pin(async move { company_from(&tx.one(q::COMPANY, args![id]).await?) })
+        }))
+        .await
+    }
+
+    async fn company_by_name(&self, name: &str) -> Result<Company> {
+        let name = name.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { company_from(&tx.one(q::COMPANY_BY_NAME, args![name]).await?) })
+        }))
+        .await
+    }
+
+    async fn ensure_category_path(
+        &self,
+        actor: &Actor,
+        path: &[String],
+        at: Timestamp,
+    ) -> Result<Category> {
+        let (actor, path) = (actor.clone(), path.to_vec());
+        self.write(job(move |tx| {
+            Box::pin(async move { ensure_category_path(tx, &actor, &path, at).await })
+        }))
+        .await
+    }
+
+    async fn categories(&self) -> Result<Vec<Category>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::CATEGORIES, args![])
+                    .await?
+                    .iter()
+                    .map(category_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn category_by_path(&self, path: &str) -> Result<Category> {
+        let path = path.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { category_from(&tx.one(q::CATEGORY_BY_PATH, args![path]).await?) })
+        }))
+        .await
+    }
+
+    async fn create_user(&self, actor: &Actor, u: &NewUser, at: Timestamp) -> Result<User> {
+        let (actor, u) = (actor.clone(), u.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = tx
+                    .one(q::INSERT_USER, args![&u.username, &u.display_name, u.role.as_str(), u.unit_id, u.company_id, &u.password_hash, true, micros(at)])
+                    .await?
+                    .int("id")?;
+                let detail = serde_json::json!({"role": u.role.as_str(), "unit_id": u.unit_id, "company_id": u.company_id}).to_string();
+                let chain = format!("user:{}", u.username);
+                append_audit(tx, &actor, &chain, "user.create", &chain, &detail, at).await?;
+                user_by_id(tx, id).await
+            })
+        }))
+        .await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::USERS, args![])
+                    .await?
+                    .iter()
+                    .map(user_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn user(&self, id: i64) -> Result<User> {
+        self.read(job(move |tx| {
+            Box::pin(async move { user_by_id(tx, id).await })
+        }))
+        .await
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Credentials> {
+        let username = username.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let r = tx.one(q::CREDENTIALS, args![username]).await?;
+                let user = user_by_id(tx, r.int("id")?).await?;
+                Ok(Credentials {
+                    user,
+                    password_hash: r.opt_text("password_hash")?,
+                    failed_logins: r.int("failed_logins")?,
+                    locked_until: r.opt_int("locked_until")?.map(instant).transpose()?,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        hash: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (actor, hash) = (actor.clone(), hash.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let user = user_by_id(tx, user_id).await?;
+                tx.execute(q::SET_PASSWORD, args![user_id, hash]).await?;
+                let chain = format!("user:{}", user.username);
+                append_audit(tx, &actor, &chain, "user.password", &chain, "{}", at).await
+            })
+        }))
+        .await
+    }
+
+    async fn record_login(
+        &self,
+        user_id: i64,
+        ok: bool,
+        locked_until: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let user = user_by_id(tx, user_id).await?;
+                if ok {
+                    tx.execute(q::LOGIN_OK, args![user_id]).await?;
+                } else {
+                    tx.execute(q::LOGIN_FAILED, args![user_id, locked_until.map(micros)])
+                        .await?;
+                }
+                let chain = format!("user:{}", user.username);
+                let action = if ok {
+                    "user.login"
+                } else {
+                    "user.login_failed"
+                };
+                append_audit(tx, &Actor::user(&user), &chain, action, &chain, "{}", at).await
+            })
+        }))
+        .await
+    }
+
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<ApiToken> {
+        let (actor, name, token_hash) = (actor.clone(), name.to_string(), token_hash.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let user = user_by_id(tx, user_id).await?;
+                let id = tx
+                    .one(
+                        q::INSERT_TOKEN,
+                        args![user_id, &name, token_hash, micros(at)],
+                    )
+                    .await?
+                    .int("id")?;
+                let chain = format!("user:{}", user.username);
+                append_audit(
+                    tx,
+                    &actor,
+                    &chain,
+                    "token.create",
+                    &chain,
+                    &serde_json::json!({"token_id": id, "name": name}).to_string(),
+                    at,
+                )
+                .await?;
+                Ok(ApiToken {
+                    id,
+                    name,
+                    created_at: at,
+                    revoked_at: None,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(q::TOKENS, args![user_id])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(ApiToken {
+                            id: r.int("id")?,
+                            name: r.text("name")?,
+                            created_at: instant(r.int("created_at")?)?,
+                            revoked_at: r.opt_int("revoked_at")?.map(instant).transpose()?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn revoke_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_id: i64,
+        at: Timestamp,
+    ) -> Result<()> {
+        let actor = actor.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let user = user_by_id(tx, user_id).await?;
+                if tx
+                    .execute(q::REVOKE_TOKEN, args![token_id, user_id, micros(at)])
+                    .await?
+                    == 0
+                {
+                    return Err(StoreError::NotFound);
+                }
+                let chain = format!("user:{}", user.username);
+                append_audit(
+                    tx,
+                    &actor,
+                    &chain,
+                    "token.revoke",
+                    &chain,
+                    &serde_json::json!({"token_id": token_id}).to_string(),
+                    at,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> Result<User> {
+        let token_hash = token_hash.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { user_from(&tx.one(q::USER_BY_TOKEN, args![token_hash]).await?) })
+        }))
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let (id_hash, csrf) = (id_hash.to_string(), csrf.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    q::INSERT_SESSION,
+                    args![id_hash, user_id, csrf, micros(at), micros(expires_at)],
+                )
+                .await
+                .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<(User, String)> {
+        let id_hash = id_hash.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let r = tx.one(q::SESSION, args![id_hash, micros(now)]).await?;
+                Ok((
+                    user_by_id(tx, r.int("user_id")?).await?,
+                    r.text("csrf_token")?,
+                ))
+            })
+        }))
+        .await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        let id_hash = id_hash.to_string();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::DELETE_SESSION, args![id_hash])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>> {
+        let lookup = lookup.clone();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = match &lookup {
+                    ConsumerLookup::Phone(p) => {
+                        tx.query(q::CONSUMERS_BY_PHONE, args![p, limit]).await?
+                    }
+                    ConsumerLookup::Email(e) => {
+                        tx.query(q::CONSUMERS_BY_EMAIL, args![e, limit]).await?
+                    }
+                    ConsumerLookup::Account(a) => {
+                        tx.query(q::CONSUMERS_BY_ACCOUNT, args![a, limit]).await?
+                    }
+                };
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(load_consumer(tx, r.int("id")?).await?);
+                }
+                Ok(out)
+            })
+        }))
+        .await
+    }
+
+    async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer> {
+        let c = self
+            .read(job(move |tx| {
+                Box::pin(async move { load_consumer(tx, id).await })
+            }))
+            .await?;
+        let actor = actor.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                append_audit(
+                    tx,
+                    &actor,
+                    &format!("consumer:{id}"),
+                    "consumer.view",
+                    &format!("consumer:{id}"),
+                    "{}",
+                    at,
+                )
+                .await
+            })
+        }))
+        .await?;
+        Ok(c)
+    }
+
+    async fn create_case(
+        &self,
+        actor: &Actor,
+        c: &NewCase,
+        idem: Option<&IdempotencyKey>,
+    ) -> Result<(Case, bool)> {
+        let (actor, c, idem) = (actor.clone(), c.clone(), idem.cloned());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let (id, created) = create_case(tx, &actor, &c, idem.as_ref()).await?;
+                Ok((load_case(tx, id, true).await?, created))
+            })
+        }))
+        .await
+    }
+
+    async fn case(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        audit_view: bool,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let reference = reference.to_string();
+        let r = reference.clone();
+        let case = self
+            .read(job(move |tx| {
+                Box::pin(async move {
+                    let row = tx
+                        .one(q::CASE_BY_REFERENCE, args![r, scope.company_id])
+                        .await?;
+                    let consumer = if audit_view {
+                        Some(load_consumer(tx, row.int("consumer_id")?).await?)
+                    } else {
+                        None
+                    };
+                    let links = links(tx, row.int("id")?).await?;
+                    case_from(&row, consumer, links)
+                })
+            }))
+            .await?;
+        if audit_view {
+            let actor = actor.clone();
+            self.write(job(move |tx| {
+                Box::pin(async move {
+                    append_audit(
+                        tx,
+                        &actor,
+                        &format!("case:{reference}"),
+                        "case.view",
+                        &reference,
+                        "{}",
+                        at,
+                    )
+                    .await
+                })
+            }))
+            .await?;
+        }
+        Ok(case)
+    }
+
+    async fn cases(&self, f: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>> {
+        let f = f.clone();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx
+                    .query(
+                        q::CASE_LIST,
+                        args![
+                            f.status.map(|s| s.as_str()),
+                            f.kind.map(|k| k.as_str()),
+                            f.unit_id,
+                            f.assignee_id,
+                            f.company_id,
+                            f.opened_after.map(micros),
+                            f.before_id,
+                            scope.company_id,
+                            f.limit
+                        ],
+                    )
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.int("id")?, summary(r)?)))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn update_case(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: i64,
+        patch: &CasePatch,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference, patch) = (actor.clone(), reference.to_string(), patch.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = update_case(tx, &actor, &reference, expected, &patch, at).await?;
+                load_case(tx, id, true).await
+            })
+        }))
+        .await
+    }
+
+    async fn change_status(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: Option<i64>,
+        to: Status,
+        reason: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference, reason) = (
+            actor.clone(),
+            reference.to_string(),
+            reason.map(str::to_string),
+        );
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = change_status(tx, &actor, &reference, expected, to, reason.as_deref(), at)
+                    .await?;
+                load_case(tx, id, true).await
+            })
+        }))
+        .await
+    }
+
+    async fn assign(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: Option<i64>,
+        unit_id: Option<i64>,
+        assignee_id: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference) = (actor.clone(), reference.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = assign(tx, &actor, &reference, expected, unit_id, assignee_id, at).await?;
+                load_case(tx, id, true).await
+            })
+        }))
+        .await
+    }
+
+    async fn link(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        other: &str,
+        kind: LinkKind,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference, other) = (actor.clone(), reference.to_string(), other.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = link(tx, &actor, &reference, &other, kind, at).await?;
+                load_case(tx, id, true).await
+            })
+        }))
+        .await
+    }
+
+    async fn merge(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        survivor: &str,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference, survivor) =
+            (actor.clone(), reference.to_string(), survivor.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = merge(tx, &actor, &reference, &survivor, at).await?;
+                load_case(tx, id, true).await
+            })
+        }))
+        .await
+    }
+
+    async fn add_entry(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        e: &NewEntry,
+        scope: Scope,
+    ) -> Result<TimelineEntry> {
+        let (actor, reference, e) = (actor.clone(), reference.to_string(), e.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let row = change_row(tx, &reference, scope).await?;
+                tx.execute(q::TOUCH_CASE, args![row.id, micros(e.at)]).await?;
+                let seq = insert_entry(tx, row.id, &e).await?;
+                let detail = serde_json::json!({"seq": seq, "type": e.entry_type, "visibility": e.visibility}).to_string();
+                append_audit(tx, &actor, &format!("case:{reference}"), "case.timeline.add", &reference, &detail, e.at).await?;
+                entry_from(&tx.one(q::TIMELINE_ENTRY, args![row.id, seq]).await?)
+            })
+        }))
+        .await
+    }
+
+    async fn timeline(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        visible_to: Option<Visibility>,
+        at: Timestamp,
+    ) -> Result<Vec<TimelineEntry>> {
+        let reference = reference.to_string();
+        let r = reference.clone();
+        let entries = self
+            .read(job(move |tx| {
+                Box::pin(async move {
+                    let id = tx
+                        .one(q::CASE_FOR_CHANGE, args![r, scope.company_id])
+                        .await?
+                        .int("id")?;
+                    tx.query(q::TIMELINE, args![id, visible_to.map(|v| v.as_str())])
+                        .await?
+                        .iter()
+                        .map(entry_from)
+                        .collect::<Result<Vec<_>>>()
+                })
+            }))
+            .await?;
+        let actor = actor.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                append_audit(
+                    tx,
+                    &actor,
+                    &format!("case:{reference}"),
+                    "case.timeline.view",
+                    &reference,
+                    "{}",
+                    at,
+                )
+                .await
+            })
+        }))
+        .await?;
+        Ok(entries)
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor,
+        chain: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (actor, chain, action, subject, detail) = (
+            actor.clone(),
+            chain.to_string(),
+            action.to_string(),
+            subject.to_string(),
+            detail.to_string(),
+        );
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                append_audit(tx, &actor, &chain, &action, &subject, &detail, at).await
+            })
+        }))
+        .await
+    }
+
+    async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>> {
+        let subject = subject.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(q::AUDIT_FOR_SUBJECT, args![subject, limit])
+                    .await?
+                    .iter()
+                    .map(|r| audit_from(&AuditRow::from_row(r)?))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn verify_audit(&self) -> Result<AuditVerdict> {
+        self.read(job(|tx| Box::pin(async move { verify_audit(tx).await })))
+            .await
+    }
+}

@@ -1,0 +1,181 @@
+//! The one interface the store's logic talks to: run a named statement with bound values
+//! inside the current transaction. PostgreSQL implements it over sqlx; SQLite over rusqlite
+//! on a dedicated thread, where a whole transaction runs without a thread hop per statement.
+
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Arg {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::Text(v)
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Arg {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(v)
+    }
+}
+
+/// Builds a `Vec<Arg>` from values.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::tx::Arg::from($v)),*] };
+}
+pub(crate) use args;
+
+/// A column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+/// One result row, read by column name.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub(crate) names: std::sync::Arc<Vec<String>>,
+    pub(crate) values: Vec<Val>,
+}
+
+impl Row {
+    fn val(&self, name: &str) -> Result<&Val> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.values[i])
+            .ok_or_else(|| StoreError::Corrupt(format!("column {name} missing")))
+    }
+    pub fn int(&self, name: &str) -> Result<i64> {
+        self.opt_int(name)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {name} is null")))
+    }
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        match self.val(name)? {
+            Val::Null => Ok(None),
+            Val::Int(i) => Ok(Some(*i)),
+            Val::Bool(b) => Ok(Some(i64::from(*b))),
+            Val::Text(t) => Err(StoreError::Corrupt(format!(
+                "column {name}: text {t:?} where a number belongs"
+            ))),
+        }
+    }
+    pub fn text(&self, name: &str) -> Result<String> {
+        self.opt_text(name)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {name} is null")))
+    }
+    pub fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        match self.val(name)? {
+            Val::Null => Ok(None),
+            Val::Text(t) => Ok(Some(t.clone())),
+            other => Err(StoreError::Corrupt(format!(
+                "column {name}: {other:?} where text belongs"
+            ))),
+        }
+    }
+    pub fn bool(&self, name: &str) -> Result<bool> {
+        match self.val(name)? {
+            Val::Bool(b) => Ok(*b),
+            Val::Int(i) => Ok(*i != 0),
+            other => Err(StoreError::Corrupt(format!(
+                "column {name}: {other:?} where a boolean belongs"
+            ))),
+        }
+    }
+    /// The first column, as a number (for `SELECT COUNT(*)`-like statements).
+    pub fn first_int(&self) -> Result<i64> {
+        match self.values.first() {
+            Some(Val::Int(i)) => Ok(*i),
+            other => Err(StoreError::Corrupt(format!(
+                "expected a number, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A transaction (or, for reads, a connection) the logic runs statements on.
+#[async_trait]
+pub trait Tx: Send {
+    async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>>;
+    /// Runs a statement; returns the number of rows it changed.
+    async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64>;
+}
+
+impl dyn Tx + '_ {
+    pub async fn optional(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Option<Row>> {
+        Ok(self.query(sql, args).await?.into_iter().next())
+    }
+    pub async fn one(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Row> {
+        self.optional(sql, args).await?.ok_or(StoreError::NotFound)
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A unit of work: everything one store call does, run in one transaction.
+pub type Job<T> = Box<dyn for<'a> FnOnce(&'a mut dyn Tx) -> BoxFuture<'a, Result<T>> + Send>;
+
+/// Wraps a closure as a [`Job`] (this fixes the closure's higher-ranked signature).
+pub fn job<T, F>(f: F) -> Job<T>
+where
+    F: for<'a> FnOnce(&'a mut dyn Tx) -> BoxFuture<'a, Result<T>> + Send + 'static,
+{
+    Box::new(f)
+}
+
+/// Where jobs run: a backend's transactions.
+#[async_trait]
+pub trait Engine: Send + Sync + 'static {
+    const BACKEND: &'static str;
+    /// Runs a job in a write transaction; committed when the job succeeds.
+    async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T>;
+    /// Runs a job that only reads, on a consistent snapshot.
+    async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T>;
+    async fn migrate(&self) -> Result<()>;
+    async fn schema_versions(&self) -> Result<Vec<i64>>;
+}
