@@ -369,13 +369,27 @@ async fn links(tx: &mut dyn Tx, case_id: i64) -> Result<Vec<CaseLink>> {
 }
 
 async fn load_case(tx: &mut dyn Tx, id: i64, with_consumer: bool) -> Result<Case> {
+    load_case_with(tx, id, with_consumer, true).await
+}
+
+/// Reads a case back; a case created in this transaction has no links yet.
+async fn load_case_with(
+    tx: &mut dyn Tx,
+    id: i64,
+    with_consumer: bool,
+    with_links: bool,
+) -> Result<Case> {
     let row = tx.one(q::CASE_BY_ID, args![id]).await?;
     let consumer = if with_consumer {
         Some(load_consumer(tx, row.int("consumer_id")?).await?)
     } else {
         None
     };
-    let links = links(tx, id).await?;
+    let links = if with_links {
+        links(tx, id).await?
+    } else {
+        Vec::new()
+    };
     case_from(&row, consumer, links)
 }
 
@@ -470,13 +484,7 @@ async fn create_case(
         tx.execute(q::INSERT_ACCOUNT, args![consumer_id, acct])
             .await?;
     }
-    let seq = tx
-        .one(
-            q::NEXT_REFERENCE,
-            args![c.office.as_str(), i64::from(c.year)],
-        )
-        .await?
-        .int("last_seq")?;
+    let seq = tx.next_reference(&c.office, i64::from(c.year)).await?;
     let seq = u32::try_from(seq)
         .map_err(|_| StoreError::Corrupt("reference sequence overflow".into()))?;
     let reference = Reference::new(&c.office, c.year, seq)
@@ -1620,7 +1628,7 @@ impl<E: Engine> Store for E {
         self.write(job(move |tx| {
             Box::pin(async move {
                 let (id, created) = create_case(tx, &actor, &c, idem.as_ref()).await?;
-                Ok((load_case(tx, id, true).await?, created))
+                Ok((load_case_with(tx, id, true, !created).await?, created))
             })
         }))
         .await

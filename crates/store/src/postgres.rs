@@ -14,6 +14,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// A separate small pool for reference counters: a create holds a connection from the
+    /// main pool while it takes a number, so taking it from the same pool could deadlock.
+    counters: PgPool,
 }
 
 impl PostgresStore {
@@ -22,9 +25,22 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.clone())
+            .await?;
+        let counters = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(crate::queries::ASYNC_COMMIT_SESSION)
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
             .connect_with(opts)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, counters })
     }
 }
 
@@ -93,16 +109,39 @@ fn to_rows(rows: Vec<PgRow>) -> Result<Vec<Row>> {
 
 /// A transaction, or a plain connection for reads.
 enum PgTx {
-    Tx(sqlx::Transaction<'static, Postgres>),
+    Tx(sqlx::Transaction<'static, Postgres>, PgPool),
     Conn(sqlx::pool::PoolConnection<Postgres>),
 }
 
 #[async_trait]
 impl Tx for PgTx {
+    /// Takes the number in its own short transaction, so concurrent creates do not queue on
+    /// the counter row until each other's commit. That commit need not wait for its own disk
+    /// flush: the case's commit, which comes later in the log, flushes it too; and if the
+    /// case never commits, nothing carries the number. A failed create leaves a gap.
+    async fn next_reference(&mut self, office: &str, year: i64) -> Result<i64> {
+        let pool = match self {
+            PgTx::Tx(_, pool) => pool.clone(),
+            PgTx::Conn(_) => {
+                return Err(StoreError::Corrupt(
+                    "reference numbers are taken in write transactions".into(),
+                ));
+            }
+        };
+        // The counter pool's sessions run with synchronous_commit off (see connect).
+        let seq: i64 = sqlx::query_scalar(crate::queries::NEXT_REFERENCE)
+            .bind(office)
+            .bind(year)
+            .fetch_one(&pool)
+            .await
+            .map_err(db_err)?;
+        Ok(seq)
+    }
+
     async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>> {
         let q = bind(sql, args);
         let rows = match self {
-            PgTx::Tx(t) => q.fetch_all(&mut **t).await,
+            PgTx::Tx(t, _) => q.fetch_all(&mut **t).await,
             PgTx::Conn(c) => q.fetch_all(&mut **c).await,
         }
         .map_err(db_err)?;
@@ -112,7 +151,7 @@ impl Tx for PgTx {
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64> {
         let q = bind(sql, args);
         let done = match self {
-            PgTx::Tx(t) => q.execute(&mut **t).await,
+            PgTx::Tx(t, _) => q.execute(&mut **t).await,
             PgTx::Conn(c) => q.execute(&mut **c).await,
         }
         .map_err(db_err)?;
@@ -125,16 +164,16 @@ impl Engine for PostgresStore {
     const BACKEND: &'static str = "postgres";
 
     async fn write<T: Send + 'static>(&self, job: Job<T>) -> Result<T> {
-        let mut tx = PgTx::Tx(self.pool.begin().await?);
+        let mut tx = PgTx::Tx(self.pool.begin().await?, self.counters.clone());
         let result = job(&mut tx).await;
         match (result, tx) {
-            (Ok(v), PgTx::Tx(t)) => {
+            (Ok(v), PgTx::Tx(t, _)) => {
                 t.commit()
                     .await
                     .map_err(|e| StoreError::CommitFailed(e.to_string()))?;
                 Ok(v)
             }
-            (Err(e), PgTx::Tx(t)) => {
+            (Err(e), PgTx::Tx(t, _)) => {
                 let _ = t.rollback().await;
                 Err(e)
             }

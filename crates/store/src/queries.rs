@@ -101,6 +101,9 @@ pub const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency_keys (user_id, key
 
 pub const NEXT_REFERENCE: &str = "INSERT INTO reference_counters (office, year, last_seq) VALUES ($1, $2, 1) \
      ON CONFLICT (office, year) DO UPDATE SET last_seq = reference_counters.last_seq + 1 RETURNING last_seq";
+/// PostgreSQL only, for the reference-counter sessions: commits do not wait for their own
+/// WAL flush (the case's later, synchronous commit flushes them).
+pub const ASYNC_COMMIT_SESSION: &str = "SET synchronous_commit TO OFF";
 pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, channel, status, priority, flags, category_id, \
      consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, closed_at, \
      updated_at, created_by, version) \

@@ -144,6 +144,15 @@ pub trait Tx: Send {
     async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>>;
     /// Runs a statement; returns the number of rows it changed.
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64>;
+
+    /// The next reference sequence number for an office and year. By default it is taken in
+    /// this transaction (gap-free: SQLite has one writer anyway).
+    async fn next_reference(&mut self, office: &str, year: i64) -> Result<i64> {
+        let rows = self
+            .query(crate::queries::NEXT_REFERENCE, args![office, year])
+            .await?;
+        rows.first().ok_or(StoreError::NotFound)?.int("last_seq")
+    }
 }
 
 impl dyn Tx + '_ {
