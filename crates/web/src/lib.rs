@@ -100,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(api_problems))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -128,6 +129,42 @@ async fn fallback(uri: axum::http::Uri) -> Response {
     } else {
         pages::not_found()
     }
+}
+
+/// Any error the framework itself answers under `/api/` (a wrong method, a malformed query
+/// string...) becomes problem+json too, so clients see one error format.
+async fn api_problems(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_api || is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (code, title) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This endpoint does not accept that method",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "Not found"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large"),
+        s if s.is_server_error() => ("internal", "Something went wrong on our side"),
+        _ => ("bad_request", "The request could not be read"),
+    };
+    let allow = resp.headers().get(header::ALLOW).cloned();
+    let body = serde_json::json!({"type": format!("/problems/{code}"), "title": title, "status": status.as_u16(), "code": code});
+    let mut out = (status, body.to_string()).into_response();
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(a) = allow {
+        out.headers_mut().insert(header::ALLOW, a);
+    }
+    out
 }
 
 async fn security_headers(mut resp: Response) -> Response {
