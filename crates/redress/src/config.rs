@@ -21,6 +21,8 @@ pub struct Config {
     pub max_connections: u32,
     /// Mark cookies Secure: set when Redress is reached over HTTPS.
     pub secure_cookies: bool,
+    /// Public portal submissions allowed per client address in ten minutes.
+    pub portal_submissions_per_10_minutes: usize,
     pub office: OfficeConfig,
 }
 
@@ -43,6 +45,7 @@ impl Default for Config {
             sqlite_synchronous: "full".into(),
             max_connections: 8,
             secure_cookies: false,
+            portal_submissions_per_10_minutes: 10,
             office: OfficeConfig::default(),
         }
     }
@@ -104,6 +107,11 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_SECURE_COOKIES") {
             cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("REDRESS_PORTAL_SUBMISSIONS_PER_10_MINUTES") {
+            cfg.portal_submissions_per_10_minutes = v
+                .parse()
+                .context("REDRESS_PORTAL_SUBMISSIONS_PER_10_MINUTES must be a number")?;
         }
         if let Some(v) = env("REDRESS_OFFICE_CODE") {
             cfg.office.code = v;

@@ -187,15 +187,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 cfg.listen = l;
             }
             let office = store.office(&cfg.office.code).await?;
-            let state = AppState {
-                store: store.clone(),
-                clock: Arc::new(SystemClock),
-                office,
-                settings: Settings {
-                    secure_cookies: cfg.secure_cookies,
-                    ..Settings::default()
-                },
+            let settings = Settings {
+                secure_cookies: cfg.secure_cookies,
+                portal_submissions_per_10_minutes: cfg.portal_submissions_per_10_minutes,
+                ..Settings::default()
             };
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings);
             let listener = tokio::net::TcpListener::bind(&cfg.listen)
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;

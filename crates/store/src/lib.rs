@@ -156,6 +156,9 @@ pub struct CaseFilter {
     pub opened_after: Option<Timestamp>,
     /// Only cases with an internal id below this (cursor pagination, newest first).
     pub before_id: Option<i64>,
+    pub consumer_id: Option<i64>,
+    /// Only cases still open (not resolved, closed or merged).
+    pub open_only: bool,
     pub limit: i64,
 }
 
@@ -176,6 +179,15 @@ pub struct Credentials {
     pub password_hash: Option<String>,
     pub failed_logins: i64,
     pub locked_until: Option<Timestamp>,
+}
+
+/// A unit's workload, for supervisors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitQueue {
+    pub code: String,
+    pub name: String,
+    pub open: i64,
+    pub new_unassigned: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +234,8 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<Unit>;
     async fn units(&self) -> Result<Vec<Unit>>;
+    /// Open and new-unassigned cases per unit.
+    async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
     async fn unit_by_code(&self, code: &str) -> Result<Unit>;
     async fn create_company(
         &self,
@@ -373,6 +387,17 @@ pub trait Store: Send + Sync + 'static {
         visible_to: Option<Visibility>,
         at: Timestamp,
     ) -> Result<Vec<TimelineEntry>>;
+
+    // Public portal
+    /// Records a private status link (stored as the hash of its token) for a case.
+    async fn create_portal_access(
+        &self,
+        reference: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// The case a private status link opens.
+    async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 
     // Audit
     /// Appends one audit row outside any other change (logins, list views, exports).

@@ -1226,6 +1226,26 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn unit_queues(&self) -> Result<Vec<UnitQueue>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::UNIT_QUEUES, args![])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(UnitQueue {
+                            code: r.text("code")?,
+                            name: r.text("name")?,
+                            open: r.int("open_cases")?,
+                            new_unassigned: r.int("new_unassigned")?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
     async fn unit_by_code(&self, code: &str) -> Result<Unit> {
         let code = code.to_string();
         self.read(job(move |tx| {
@@ -1697,7 +1717,9 @@ impl<E: Engine> Store for E {
                             f.opened_after.map(micros),
                             f.before_id,
                             scope.company_id,
-                            f.limit
+                            f.limit,
+                            f.consumer_id,
+                            f.open_only.then_some(1i64)
                         ],
                     )
                     .await?;
@@ -1869,6 +1891,43 @@ impl<E: Engine> Store for E {
         }))
         .await?;
         Ok(entries)
+    }
+
+    async fn create_portal_access(
+        &self,
+        reference: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (reference, token_hash) = (reference.to_string(), token_hash.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                if tx
+                    .execute(
+                        q::INSERT_PORTAL_ACCESS,
+                        args![reference, token_hash, micros(at)],
+                    )
+                    .await?
+                    == 0
+                {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+        }))
+        .await
+    }
+
+    async fn case_by_portal_token(&self, token_hash: &str) -> Result<String> {
+        let token_hash = token_hash.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.one(q::CASE_BY_PORTAL_TOKEN, args![token_hash])
+                    .await?
+                    .text("reference")
+            })
+        }))
+        .await
     }
 
     async fn audit(

@@ -118,7 +118,8 @@ pub const CASE_LIST: &str = concat!(
     case_select!(),
     "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
      AND ($4 IS NULL OR c.assignee_id = $4) AND ($5 IS NULL OR c.company_id = $5) AND ($6 IS NULL OR c.opened_at > $6) \
-     AND ($7 IS NULL OR c.id < $7) AND ($8 IS NULL OR c.company_id = $8) ORDER BY c.id DESC LIMIT $9"
+     AND ($7 IS NULL OR c.id < $7) AND ($8 IS NULL OR c.company_id = $8) AND ($10 IS NULL OR c.consumer_id = $10) \
+     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) ORDER BY c.id DESC LIMIT $9"
 );
 /// The raw, editable columns of a case, for changes.
 pub const CASE_FOR_CHANGE: &str = "SELECT id, version, status, priority, flags, category_id, company_id, account_number, \
@@ -163,3 +164,10 @@ pub const AUDIT_PAGE: &str = "SELECT id, chain, seq, at, actor, action, subject,
 pub const AUDIT_HEADS: &str = "SELECT chain, seq, hash FROM audit_chains ORDER BY chain";
 pub const CASES_WITHOUT_CHAIN: &str = "SELECT c.reference FROM cases c \
      WHERE NOT EXISTS (SELECT 1 FROM audit_chains h WHERE h.chain = 'case:' || c.reference) LIMIT 1";
+
+pub const INSERT_PORTAL_ACCESS: &str = "INSERT INTO portal_access (case_id, token_hash, created_at) SELECT id, $2, $3 FROM cases WHERE reference = $1";
+pub const CASE_BY_PORTAL_TOKEN: &str = "SELECT c.reference FROM portal_access p JOIN cases c ON c.id = p.case_id WHERE p.token_hash = $1";
+pub const UNIT_QUEUES: &str = "SELECT u.code, u.name, \
+     COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') THEN 1 ELSE 0 END), 0) AS open_cases, \
+     COALESCE(SUM(CASE WHEN c.status = 'new' AND c.assignee_id IS NULL THEN 1 ELSE 0 END), 0) AS new_unassigned \
+     FROM units u LEFT JOIN cases c ON c.unit_id = u.id GROUP BY u.code, u.name ORDER BY u.name";

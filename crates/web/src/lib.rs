@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 mod pages;
 
 use axum::Router;
@@ -24,6 +25,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Portal submissions (complaints, status look-ups) allowed per address in ten minutes.
+    pub portal_submissions_per_10_minutes: usize,
 }
 
 impl Default for Settings {
@@ -31,6 +34,7 @@ impl Default for Settings {
         Settings {
             secure_cookies: false,
             max_body_bytes: 256 * 1024,
+            portal_submissions_per_10_minutes: 10,
         }
     }
 }
@@ -42,6 +46,63 @@ pub struct AppState {
     /// The office new cases belong to unless they name another.
     pub office: Office,
     pub settings: Settings,
+    /// Public portal submissions per client address.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        office: Office,
+        settings: Settings,
+    ) -> AppState {
+        let limiter = Arc::new(RateLimiter::new(
+            settings.portal_submissions_per_10_minutes,
+            jiff::SignedDuration::from_mins(10),
+        ));
+        AppState {
+            store,
+            clock,
+            office,
+            settings,
+            limiter,
+        }
+    }
+}
+
+/// A sliding-window limit per client address (per node; the portal's anti-abuse measure).
+pub struct RateLimiter {
+    max: usize,
+    window: jiff::SignedDuration,
+    hits: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<jiff::Timestamp>>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: usize, window: jiff::SignedDuration) -> RateLimiter {
+        RateLimiter {
+            max,
+            window,
+            hits: Default::default(),
+        }
+    }
+
+    /// Records a hit; false when the address is over its limit.
+    pub fn allow(&self, ip: std::net::IpAddr, now: jiff::Timestamp) -> bool {
+        let Ok(mut hits) = self.hits.lock() else {
+            return false;
+        };
+        if hits.len() > 100_000 {
+            hits.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        let list = hits.entry(ip).or_default();
+        list.retain(|t| now.duration_since(*t) < self.window);
+        if list.len() >= self.max {
+            return false;
+        }
+        list.push(now);
+        true
+    }
 }
 
 /// The wall clock. The one place Redress reads the time.
@@ -123,11 +184,15 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn fallback(uri: axum::http::Uri) -> Response {
+async fn fallback(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
     if uri.path().starts_with("/api/") {
         error::ApiError::NotFound.into_response()
     } else {
-        pages::not_found()
+        pages::not_found_page(&state, &uri, &headers)
     }
 }
 
@@ -180,9 +245,7 @@ async fn security_headers(mut resp: Response) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -196,7 +259,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

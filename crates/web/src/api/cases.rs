@@ -308,53 +308,15 @@ pub(crate) async fn lookup_staff(
     }
 }
 
-fn case_response(status: StatusCode, case: &Case) -> Response {
-    let mut resp = (status, Json(case)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(case.version)) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    resp
-}
-
-fn case_reference(reference: &str) -> ApiResult<String> {
-    // A malformed reference cannot name a case.
-    reference
-        .parse::<Reference>()
-        .map(|r| r.to_string())
-        .map_err(|_| ApiError::NotFound)
-}
-
-/// Open a case.
-#[utoipa::path(post, path = "/cases", tag = "cases", request_body = CreateCase,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the same case")),
-    responses((status = 201, description = "Created; `Location` names the case", body = Case),
-              (status = 422, description = "Invalid input, with the offending fields")),
-    security(("bearer" = [])))]
-pub async fn create_case(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    headers: HeaderMap,
-    body: JsonBody<CreateCase>,
-) -> ApiResult<Response> {
-    user.require(Permission::CaseCreate)?;
-    let idempotency = match headers.get("idempotency-key") {
-        None => None,
-        Some(k) => {
-            let key = k
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= 200)
-                .ok_or_else(|| {
-                    ApiError::field("Idempotency-Key", "invalid", "1 to 200 visible characters.")
-                })?;
-            Some(IdempotencyKey {
-                key: key.to_string(),
-                request_hash: redress_domain::audit::sha256_hex(&body.raw),
-            })
-        }
-    };
-    let b = body.value;
+/// Validates a new case and opens it. Shared by the API, the intake screen and the public
+/// portal; `staff` is the staff member taking it (`None` on the portal).
+pub(crate) async fn open_case(
+    state: &AppState,
+    actor: &Actor,
+    staff: Option<&CurrentUser>,
+    b: CreateCase,
+    idempotency: Option<&IdempotencyKey>,
+) -> ApiResult<(Case, bool)> {
     let mut errors = FieldErrors::new();
     let description = v::required_text(
         &mut errors,
@@ -381,20 +343,22 @@ pub async fn create_case(
         .filter(|a| !a.is_null())
         .and_then(|a| amount(&mut errors, "amount_in_dispute", a));
     let category_id = match b.category.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(p) => lookup_category(&state, &mut errors, "category", p).await?,
+        Some(p) => lookup_category(state, &mut errors, "category", p).await?,
         None => None,
     };
     let company_id = match b.company_id {
-        Some(id) => lookup_company(&state, &mut errors, "company_id", id).await?,
+        Some(id) => lookup_company(state, &mut errors, "company_id", id).await?,
         None => None,
     };
     let unit_id = match b.unit.as_deref() {
-        Some(u) => lookup_unit(&state, &mut errors, "unit", u).await?,
+        Some(u) => lookup_unit(state, &mut errors, "unit", u).await?,
         None => None,
     };
     let assignee_id = match b.assignee.as_deref() {
         Some(u) => {
-            if !user.user.role.allows(Permission::CaseAssign) && u != user.user.username {
+            if staff
+                .is_none_or(|s| !s.user.role.allows(Permission::CaseAssign) && u != s.user.username)
+            {
                 errors.push(
                     "assignee",
                     "not_allowed",
@@ -402,7 +366,7 @@ pub async fn create_case(
                 );
                 None
             } else {
-                lookup_staff(&state, &mut errors, "assignee", u).await?
+                lookup_staff(state, &mut errors, "assignee", u).await?
             }
         }
         None => None,
@@ -449,10 +413,66 @@ pub async fn create_case(
         closed_at: None,
         history: vec![],
     };
-    let (case, created) = state
+    Ok(state
         .store
-        .create_case(&user.actor(), &new_case, idempotency.as_ref())
-        .await?;
+        .create_case(actor, &new_case, idempotency)
+        .await?)
+}
+
+fn case_response(status: StatusCode, case: &Case) -> Response {
+    let mut resp = (status, Json(case)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(case.version)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+fn case_reference(reference: &str) -> ApiResult<String> {
+    // A malformed reference cannot name a case.
+    reference
+        .parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| ApiError::NotFound)
+}
+
+/// Open a case.
+#[utoipa::path(post, path = "/cases", tag = "cases", request_body = CreateCase,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key returns the same case")),
+    responses((status = 201, description = "Created; `Location` names the case", body = Case),
+              (status = 422, description = "Invalid input, with the offending fields")),
+    security(("bearer" = [])))]
+pub async fn create_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: JsonBody<CreateCase>,
+) -> ApiResult<Response> {
+    user.require(Permission::CaseCreate)?;
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(k) => {
+            let key = k
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::field("Idempotency-Key", "invalid", "1 to 200 visible characters.")
+                })?;
+            Some(IdempotencyKey {
+                key: key.to_string(),
+                request_hash: redress_domain::audit::sha256_hex(&body.raw),
+            })
+        }
+    };
+    let (case, created) = open_case(
+        &state,
+        &user.actor(),
+        Some(&user),
+        body.value,
+        idempotency.as_ref(),
+    )
+    .await?;
     let mut resp = case_response(StatusCode::CREATED, &case);
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.reference)) {
         resp.headers_mut().insert(header::LOCATION, loc);
@@ -580,6 +600,7 @@ const LIST_PARAMS: &[&str] = &[
 #[utoipa::path(get, path = "/cases", tag = "cases",
     params(("status" = Option<Status>, Query), ("kind" = Option<CaseKind>, Query), ("unit" = Option<String>, Query, description = "Unit code"),
            ("assignee" = Option<String>, Query, description = "Username"), ("company" = Option<i64>, Query, description = "Company id"),
+           ("consumer" = Option<i64>, Query, description = "Consumer id"), ("open" = Option<bool>, Query, description = "Only cases still open"),
            ("opened_after" = Option<String>, Query, description = "RFC 3339 instant or YYYY-MM-DD (office time)"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 50")),
     responses((status = 200, body = CasePage)),
@@ -628,6 +649,19 @@ pub async fn list_cases(
             .parse()
             .map_err(|_| errors.push("company", "invalid_type", "A company id (a number)."))
             .ok();
+    }
+    if let Some(s) = get("consumer") {
+        f.consumer_id = s
+            .parse()
+            .map_err(|_| errors.push("consumer", "invalid_type", "A consumer id (a number)."))
+            .ok();
+    }
+    if let Some(s) = get("open") {
+        match s {
+            "true" => f.open_only = true,
+            "false" => {}
+            _ => errors.push("open", "invalid_type", "true or false."),
+        }
     }
     if let Some(s) = get("opened_after") {
         f.opened_after = parse_instant(&state, s).or_else(|| {

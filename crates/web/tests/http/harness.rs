@@ -157,12 +157,7 @@ impl TestApp {
                 .expect("token row");
             tokens.insert(*role, token);
         }
-        let state = AppState {
-            store: store.clone(),
-            clock: clock.clone(),
-            office,
-            settings: Settings::default(),
-        };
+        let state = AppState::new(store.clone(), clock.clone(), office, Settings::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

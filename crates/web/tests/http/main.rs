@@ -6,4 +6,5 @@ mod harness;
 mod audit;
 mod auth_and_roles;
 mod cases;
+mod pages;
 mod validation;

@@ -1,0 +1,1252 @@
+//! The agent workspace: log in, my work, search, intake, the case page and its actions.
+
+use super::*;
+use crate::api::cases::{AddressInput, ConsumerInput, CreateCase, open_case};
+use crate::error::ApiError;
+use axum::Form as PostForm;
+use axum::extract::{Path, Query, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use redress_domain::records::TimelineEntry;
+use redress_domain::*;
+use redress_store::{CaseFilter, ConsumerLookup, NewEntry, Scope, StoreError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/help", get(help))
+        .route("/search", get(search))
+        .route("/cases/new", get(intake_page).post(intake_submit))
+        .route("/cases/{reference}", get(case_page))
+        .route("/cases/{reference}/note", post(case_note))
+        .route("/cases/{reference}/call", post(case_call))
+        .route("/cases/{reference}/status", post(case_status))
+        .route("/cases/{reference}/assign", post(case_assign))
+}
+
+type Fields = HashMap<String, String>;
+
+/// The signed-in staff member, or a redirect to the login page.
+async fn session(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, Response> {
+    auth::session_user(state, headers, state.clock.now())
+        .await
+        .ok_or_else(|| Redirect::to("/login").into_response())
+}
+
+fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, form: &Fields) -> bool {
+    same_origin(headers)
+        && user.csrf.is_some()
+        && user.csrf.as_deref() == form.get("csrf").map(String::as_str)
+}
+
+fn forbidden(ctx: &Ctx, user: &CurrentUser) -> Response {
+    message(
+        ctx,
+        Some(NavUser::of(user)),
+        StatusCode::FORBIDDEN,
+        "forbidden-title",
+        "forbidden-body",
+    )
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+// ---- log in and out ----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    form: Form,
+    failure: Option<String>,
+}
+
+async fn login_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let (csrf, cookie) = form_token(&headers);
+    let page = LoginPage {
+        tr: ctx.tr,
+        nav: None,
+        switch_href: ctx.switch_href.clone(),
+        csrf,
+        form: Form::default(),
+        failure: None,
+    };
+    with_cookie(ctx.render(StatusCode::OK, &page), cookie)
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(form): PostForm<Fields>,
+) -> Response {
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let (csrf, cookie) = form_token(&headers);
+    let username = form
+        .get("username")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let password = form.get("password").cloned().unwrap_or_default();
+    let mut shown = Form::with([("username".to_string(), username.clone())].into());
+    let failure = |status: StatusCode, id: &str, shown: Form| {
+        let page = LoginPage {
+            tr: ctx.tr,
+            nav: None,
+            switch_href: ctx.switch_href.clone(),
+            csrf: csrf.clone(),
+            form: shown,
+            failure: Some(ctx.tr.t(id)),
+        };
+        with_cookie(ctx.render(status, &page), cookie.clone())
+    };
+    if !form_token_ok(&headers, &form) {
+        return failure(StatusCode::FORBIDDEN, "error-csrf", shown);
+    }
+    if username.is_empty() || password.is_empty() {
+        if username.is_empty() {
+            shown.add(&ctx.tr, "username", ctx.tr.t("error-required"));
+        }
+        if password.is_empty() {
+            shown.add(&ctx.tr, "password", ctx.tr.t("error-required"));
+        }
+        return failure(StatusCode::UNPROCESSABLE_ENTITY, "login-failed", shown);
+    }
+    match auth::login(&state, &username, &password).await {
+        Ok(user) => match auth::start_session(&state, &user, ctx.secure).await {
+            Ok((_, cookie)) => {
+                let mut r = Redirect::to("/").into_response();
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+                r
+            }
+            Err(e) => e.into_response(),
+        },
+        Err(ApiError::RateLimited { .. }) => {
+            failure(StatusCode::TOO_MANY_REQUESTS, "login-locked", shown)
+        }
+        Err(ApiError::Unauthenticated) => failure(StatusCode::UNAUTHORIZED, "login-failed", shown),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PostForm(form): PostForm<Fields>,
+) -> Response {
+    if let Some(current) = auth::session_user(&state, &headers, state.clock.now()).await
+        && !csrf_ok(&current, &headers, &form)
+    {
+        return (StatusCode::FORBIDDEN, "request refused").into_response();
+    }
+    if let Some(id) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
+        let _ = state
+            .store
+            .delete_session(&redress_domain::audit::sha256_hex(id.as_bytes()))
+            .await;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie(
+        "",
+        0,
+        auth::is_secure(&state, &headers),
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// ---- my work ----
+
+struct Row {
+    reference: String,
+    status: String,
+    priority: String,
+    kind: String,
+    company: String,
+    assignee: String,
+    updated: String,
+    opened: String,
+}
+
+fn row(state: &AppState, c: &redress_domain::records::CaseSummary) -> Row {
+    Row {
+        reference: c.reference.clone(),
+        status: c.status.to_string(),
+        priority: c.priority.to_string(),
+        kind: c.kind.to_string(),
+        company: c
+            .company
+            .as_ref()
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+        assignee: c.assignee.clone().unwrap_or_default(),
+        updated: local_time(state, c.updated_at),
+        opened: local_time(state, c.opened_at),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    name: String,
+    can_create: bool,
+    mine: Vec<Row>,
+    recent: Vec<Row>,
+    queues: Vec<(String, i64, i64)>,
+}
+
+async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let scope = user.scope();
+    let mine = state
+        .store
+        .cases(
+            &CaseFilter {
+                assignee_id: Some(user.user.id),
+                open_only: true,
+                limit: 50,
+                ..CaseFilter::default()
+            },
+            scope,
+        )
+        .await;
+    let recent = state
+        .store
+        .cases(
+            &CaseFilter {
+                limit: 10,
+                ..CaseFilter::default()
+            },
+            scope,
+        )
+        .await;
+    let queues = if user.user.role.allows(Permission::CaseAssign) {
+        state.store.unit_queues().await
+    } else {
+        Ok(vec![])
+    };
+    let (mine, recent, queues) = match (mine, recent, queues) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(e),
+    };
+    let page = HomePage {
+        tr: ctx.tr,
+        nav: Some(NavUser::of(&user)),
+        switch_href: ctx.switch_href.clone(),
+        name: user.user.display_name.clone(),
+        can_create: user.user.role.allows(Permission::CaseCreate),
+        mine: mine.iter().map(|(_, c)| row(&state, c)).collect(),
+        recent: recent.iter().map(|(_, c)| row(&state, c)).collect(),
+        queues: queues
+            .into_iter()
+            .map(|q| (q.name, q.open, q.new_unassigned))
+            .collect(),
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "help.html")]
+struct HelpPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+}
+
+async fn help(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    ctx.render(
+        StatusCode::OK,
+        &HelpPage {
+            tr: ctx.tr,
+            nav: Some(NavUser::of(&user)),
+            switch_href: ctx.switch_href.clone(),
+        },
+    )
+}
+
+// ---- search ----
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    query: String,
+    people: Vec<String>,
+    cases: Vec<Row>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    if let Ok(r) = query.to_ascii_uppercase().parse::<Reference>() {
+        let r = r.to_string();
+        if state
+            .store
+            .case(&user.actor(), &r, user.scope(), false, state.clock.now())
+            .await
+            .is_ok()
+        {
+            return Redirect::to(&format!("/cases/{r}")).into_response();
+        }
+    }
+    let mut people = Vec::new();
+    let mut cases = Vec::new();
+    if user.user.role.allows(Permission::ConsumerRead) && !query.is_empty() {
+        let lookup = if let Some(p) = validate::normalize_phone(&query) {
+            Some(ConsumerLookup::Phone(p))
+        } else if validate::is_email(&query) {
+            Some(ConsumerLookup::Email(query.to_ascii_lowercase()))
+        } else {
+            let mut errs = FieldErrors::new();
+            validate::account_number(&mut errs, "q", &query).map(ConsumerLookup::Account)
+        };
+        if let Some(lookup) = lookup {
+            let found = match state.store.find_consumers(&lookup, 20).await {
+                Ok(f) => f,
+                Err(e) => return internal(e),
+            };
+            let detail = serde_json::json!({"search": "page", "consumer_ids": found.iter().map(|c| c.id).collect::<Vec<_>>()}).to_string();
+            if let Err(e) = state
+                .store
+                .audit(
+                    &user.actor(),
+                    &format!("user:{}", user.user.username),
+                    "consumer.search",
+                    "consumers",
+                    &detail,
+                    state.clock.now(),
+                )
+                .await
+            {
+                return internal(e);
+            }
+            for c in &found {
+                people.push(format!(
+                    "{} · {}",
+                    c.name,
+                    [c.phone.clone(), c.email.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                ));
+                match state
+                    .store
+                    .cases(
+                        &CaseFilter {
+                            consumer_id: Some(c.id),
+                            limit: 50,
+                            ..CaseFilter::default()
+                        },
+                        user.scope(),
+                    )
+                    .await
+                {
+                    Ok(rows) => cases.extend(rows.iter().map(|(_, s)| row(&state, s))),
+                    Err(e) => return internal(e),
+                }
+            }
+        }
+    }
+    let page = SearchPage {
+        tr: ctx.tr,
+        nav: Some(NavUser::of(&user)),
+        switch_href: ctx.switch_href.clone(),
+        query,
+        people,
+        cases,
+    };
+    ctx.render(StatusCode::OK, &page)
+}
+
+// ---- intake ----
+
+#[derive(Template)]
+#[template(path = "intake.html")]
+struct IntakePage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    form: Form,
+    kinds: Options,
+    channels: Options,
+    languages: Options,
+    companies: Options,
+    categories: Options,
+}
+
+async fn intake_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    form: Form,
+    status: StatusCode,
+) -> Response {
+    let tr = ctx.tr;
+    let (companies, categories) = match (
+        state.store.companies().await,
+        state.store.categories().await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let mut company_options = vec![(String::new(), tr.t("intake-company-none"))];
+    company_options.extend(companies.into_iter().map(|c| (c.id.to_string(), c.name)));
+    let mut category_options = vec![(String::new(), tr.t("intake-category-none"))];
+    category_options.extend(categories.into_iter().map(|c| (c.path.clone(), c.path)));
+    let page = IntakePage {
+        tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        csrf: user.csrf.clone().unwrap_or_default(),
+        form,
+        kinds: word_options(
+            &tr,
+            "kind",
+            &[
+                CaseKind::Complaint,
+                CaseKind::Inquiry,
+                CaseKind::Hotline,
+                CaseKind::InformationRequest,
+                CaseKind::FoilRequest,
+            ],
+        ),
+        channels: word_options(
+            &tr,
+            "channel",
+            &[
+                Channel::Phone,
+                Channel::WalkIn,
+                Channel::Mail,
+                Channel::Fax,
+                Channel::Email,
+                Channel::Hotline,
+                Channel::ReferralIn,
+            ],
+        ),
+        languages: word_options(&tr, "language", Language::ALL),
+        companies: company_options,
+        categories: category_options,
+    };
+    ctx.render(status, &page)
+}
+
+async fn intake_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::CaseCreate) {
+        return forbidden(&ctx, &user);
+    }
+    let defaults: Fields = [
+        ("kind", "complaint"),
+        ("channel", "phone"),
+        ("consumer.preferred_language", ctx.lang().code()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    intake_render(&state, &ctx, &user, Form::with(defaults), StatusCode::OK).await
+}
+
+fn opt(form: &Fields, name: &str) -> Option<String> {
+    form.get(name)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+async fn intake_submit(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    if !user.user.role.allows(Permission::CaseCreate) {
+        return forbidden(&ctx, &user);
+    }
+    let mut form = Form::with(fields.clone());
+    if !csrf_ok(&user, &headers, &fields) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return intake_render(&state, &ctx, &user, form, StatusCode::FORBIDDEN).await;
+    }
+    let kind = opt(&fields, "kind").and_then(|k| k.parse::<CaseKind>().ok());
+    let channel = opt(&fields, "channel").and_then(|c| c.parse::<Channel>().ok());
+    let language =
+        opt(&fields, "consumer.preferred_language").and_then(|l| l.parse::<Language>().ok());
+    let company_id = opt(&fields, "company_id").map(|c| c.parse::<i64>());
+    let call_seconds = opt(&fields, "call_seconds").map(|c| c.parse::<i64>());
+    if kind.is_none() {
+        form.add(&tr, "kind", tr.t("error-unknown_value"));
+    }
+    if channel.is_none() {
+        form.add(&tr, "channel", tr.t("error-unknown_value"));
+    }
+    if matches!(company_id, Some(Err(_))) {
+        form.add(&tr, "company_id", tr.t("error-unknown_company"));
+    }
+    if matches!(call_seconds, Some(Err(_)))
+        || matches!(call_seconds, Some(Ok(n)) if !(0..=86_400).contains(&n))
+    {
+        form.add(&tr, "call_seconds", tr.t("error-invalid_type"));
+    }
+    let (Some(kind), Some(channel), true) = (kind, channel, form.errors.is_empty()) else {
+        return intake_render(&state, &ctx, &user, form, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let input = CreateCase {
+        kind,
+        channel,
+        description: opt(&fields, "description"),
+        consumer: ConsumerInput {
+            name: opt(&fields, "consumer.name"),
+            email: opt(&fields, "consumer.email"),
+            phone: opt(&fields, "consumer.phone"),
+            preferred_language: language,
+            address: Some(AddressInput {
+                line1: opt(&fields, "consumer.address.line1"),
+                line2: None,
+                city: opt(&fields, "consumer.address.city"),
+                state: opt(&fields, "consumer.address.state"),
+                zip: opt(&fields, "consumer.address.zip"),
+            }),
+            account_number: opt(&fields, "consumer.account_number"),
+        },
+        company_id: company_id.and_then(Result::ok),
+        category: opt(&fields, "category"),
+        amount_in_dispute: opt(&fields, "amount_in_dispute").map(serde_json::Value::String),
+        priority: None,
+        flags: vec![],
+        unit: user.user.unit.clone(),
+        assignee: Some(user.user.username.clone()),
+        office: None,
+    };
+    let opened = match open_case(&state, &user.actor(), Some(&user), input, None).await {
+        Ok((case, _)) => case,
+        Err(ApiError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            return intake_render(&state, &ctx, &user, form, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        }
+        Err(e) => return e.into_response(),
+    };
+    let now = state.clock.now();
+    if let Some(Ok(secs)) = call_seconds
+        && secs > 0
+    {
+        let entry = NewEntry {
+            entry_type: EntryType::Call,
+            body: format!(
+                "{} ({} min {} s)",
+                tr.word("direction", "inbound"),
+                secs / 60,
+                secs % 60
+            ),
+            visibility: Visibility::Internal,
+            data: serde_json::json!({"direction": "inbound", "duration_seconds": secs}),
+            at: now,
+            author_id: Some(user.user.id),
+        };
+        if let Err(e) = state
+            .store
+            .add_entry(&user.actor(), &opened.reference, &entry, Scope::default())
+            .await
+        {
+            return internal(e);
+        }
+    }
+    if fields.get("answered").map(String::as_str) == Some("yes")
+        && let Err(e) = state
+            .store
+            .change_status(
+                &user.actor(),
+                &opened.reference,
+                None,
+                Status::Closed,
+                Some("Answered on the call"),
+                now,
+            )
+            .await
+    {
+        return ApiError::from(e).into_response();
+    }
+    Redirect::to(&format!("/cases/{}", opened.reference)).into_response()
+}
+
+// ---- the case page ----
+
+struct CaseView {
+    reference: String,
+    status: String,
+    priority: String,
+    kind: String,
+    channel: String,
+    flags: String,
+    assignee: String,
+    unit: String,
+    company: String,
+    category: String,
+    amount: String,
+    opened: String,
+    consumer: String,
+    description: String,
+    merged_into: Option<String>,
+    links: Vec<(String, String)>,
+    version: i64,
+}
+
+struct EntryView {
+    kind: String,
+    at: String,
+    at_iso: String,
+    author: String,
+    visibility: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    c: CaseView,
+    entries: Vec<EntryView>,
+    filter: String,
+    filters: Options,
+    form: Form,
+    notice: Option<String>,
+    can_write: bool,
+    can_staff: bool,
+    can_assign: bool,
+    visibilities: Options,
+    directions: Options,
+    statuses: Options,
+    units: Options,
+    staff: Options,
+    audit: Vec<(String, String, String)>,
+}
+
+fn keep(entry: &TimelineEntry, filter: &str) -> bool {
+    match filter {
+        "notes" => entry.entry_type == EntryType::Note,
+        "correspondence" => matches!(
+            entry.entry_type,
+            EntryType::Call | EntryType::Letter | EntryType::Email
+        ),
+        "company" => entry.visibility == Visibility::Company,
+        _ => true,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn case_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    reference: &str,
+    filter: &str,
+    form: Form,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let tr = ctx.tr;
+    let now = state.clock.now();
+    let with_pii = user.user.role.sees_consumer_details();
+    let case = match state
+        .store
+        .case(&user.actor(), reference, user.scope(), with_pii, now)
+        .await
+    {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            return message(
+                ctx,
+                Some(NavUser::of(user)),
+                StatusCode::NOT_FOUND,
+                "notfound-title",
+                "notfound-body",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let visible = (user.user.role == Role::Company).then_some(Visibility::Company);
+    let entries = match state
+        .store
+        .timeline(&user.actor(), reference, user.scope(), visible, now)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return internal(e),
+    };
+    let audit = if user.user.role.allows(Permission::AuditRead) {
+        match state.store.audit_for_subject(reference, 50).await {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|a| (local_time(state, a.at), a.actor, a.action))
+                .collect(),
+            Err(e) => return internal(e),
+        }
+    } else {
+        vec![]
+    };
+    let can_assign = user.user.role.allows(Permission::CaseAssign) && case.status != Status::Merged;
+    let (units, staff) = if can_assign {
+        match (state.store.units().await, state.store.users().await) {
+            (Ok(u), Ok(s)) => {
+                let mut units = vec![(String::new(), tr.t("case-unassigned"))];
+                units.extend(u.into_iter().map(|u| (u.code, u.name)));
+                let mut staff = vec![(String::new(), tr.t("case-unassigned"))];
+                staff.extend(
+                    s.into_iter()
+                        .filter(|s| s.active && s.role != Role::Company)
+                        .map(|s| (s.username, s.display_name)),
+                );
+                (units, staff)
+            }
+            (Err(e), _) | (_, Err(e)) => return internal(e),
+        }
+    } else {
+        (vec![], vec![])
+    };
+    let mut form = form;
+    if !form.values.contains_key("unit") {
+        form.values
+            .insert("unit".into(), case.unit.clone().unwrap_or_default());
+    }
+    if !form.values.contains_key("assignee") {
+        form.values
+            .insert("assignee".into(), case.assignee.clone().unwrap_or_default());
+    }
+    let is_company = user.user.role == Role::Company;
+    let visibilities = if is_company {
+        word_options(&tr, "visibility", &[Visibility::Company])
+    } else {
+        word_options(&tr, "visibility", Visibility::ALL)
+    };
+    let consumer = case
+        .consumer
+        .as_ref()
+        .map(|c| {
+            let mut parts = vec![c.name.clone()];
+            parts.extend(c.phone.clone());
+            parts.extend(c.email.clone());
+            parts.push(tr.word("language", c.preferred_language.as_str()));
+            parts.join(" · ")
+        })
+        .unwrap_or_default();
+    let view = CaseView {
+        reference: case.reference.clone(),
+        status: case.status.to_string(),
+        priority: case.priority.to_string(),
+        kind: case.kind.to_string(),
+        channel: case.channel.to_string(),
+        flags: case
+            .flags
+            .iter()
+            .map(|f| f.as_str().replace('_', " "))
+            .collect::<Vec<_>>()
+            .join(", "),
+        assignee: case.assignee.clone().unwrap_or_default(),
+        unit: case.unit.clone().unwrap_or_default(),
+        company: case
+            .company
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        category: case.category.clone().unwrap_or_default(),
+        amount: case
+            .amount_in_dispute
+            .as_ref()
+            .map(|a| format!("${a}"))
+            .unwrap_or_default(),
+        opened: local_time(state, case.opened_at),
+        consumer,
+        description: case.description.clone(),
+        merged_into: case.merged_into.clone(),
+        links: case
+            .links
+            .iter()
+            .map(|l| (l.reference.clone(), l.kind.as_str().replace('_', " ")))
+            .collect(),
+        version: case.version,
+    };
+    let page = CasePage {
+        tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        csrf: user.csrf.clone().unwrap_or_default(),
+        entries: entries
+            .iter()
+            .filter(|e| keep(e, filter))
+            .map(|e| EntryView {
+                kind: e.entry_type.to_string(),
+                at: local_time(state, e.at),
+                at_iso: e.at.to_string(),
+                author: e.author.clone().unwrap_or_default(),
+                visibility: e.visibility.to_string(),
+                body: e.body.clone(),
+            })
+            .collect(),
+        filter: filter.to_string(),
+        filters: vec![
+            ("all".into(), tr.t("case-filter-all")),
+            ("notes".into(), tr.t("case-filter-notes")),
+            ("correspondence".into(), tr.t("case-filter-correspondence")),
+            ("company".into(), tr.t("case-filter-company")),
+        ],
+        form,
+        notice,
+        can_write: user.user.role.allows(Permission::TimelineWrite)
+            && case.status != Status::Merged,
+        can_staff: user.user.role.allows(Permission::CaseChangeStatus)
+            && case.status != Status::Merged,
+        can_assign,
+        visibilities,
+        directions: word_options(&tr, "direction", CallDirection::ALL),
+        statuses: case
+            .status
+            .allowed_next()
+            .iter()
+            .map(|s| (s.to_string(), tr.word("status", s.as_str())))
+            .collect(),
+        units,
+        staff,
+        audit,
+        c: view,
+    };
+    ctx.render(status, &page)
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    Query(q): Query<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let Ok(reference) = reference.parse::<Reference>() else {
+        return message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        );
+    };
+    let filter = q
+        .get("filter")
+        .map(String::as_str)
+        .filter(|f| ["all", "notes", "correspondence", "company"].contains(f))
+        .unwrap_or("all");
+    let mut form = Form::default();
+    form.values.insert(
+        "visibility".into(),
+        if user.user.role == Role::Company {
+            "company".into()
+        } else {
+            "internal".into()
+        },
+    );
+    form.values.insert("minutes".into(), "0".into());
+    case_render(
+        &state,
+        &ctx,
+        &user,
+        &reference.to_string(),
+        filter,
+        form,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// What a case action needs: the user, the context and the checked form, or a response.
+async fn action(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    reference: &str,
+    fields: &Fields,
+) -> Result<(CurrentUser, Ctx, String), Response> {
+    let user = session(state, headers).await?;
+    let ctx = Ctx::new(state, uri, headers);
+    let Ok(reference) = reference.parse::<Reference>() else {
+        return Err(message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        ));
+    };
+    if !csrf_ok(&user, headers, fields) {
+        let tr = ctx.tr;
+        let mut form = Form::with(fields.clone());
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return Err(case_render(
+            state,
+            &ctx,
+            &user,
+            &reference.to_string(),
+            "all",
+            form,
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await);
+    }
+    Ok((user, ctx, reference.to_string()))
+}
+
+fn back_to(reference: &str) -> Response {
+    Redirect::to(&format!("/cases/{reference}#timeline")).into_response()
+}
+
+async fn failed(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    reference: &str,
+    fields: &Fields,
+    e: ApiError,
+) -> Response {
+    let tr = ctx.tr;
+    let mut form = Form::with(fields.clone());
+    match e {
+        ApiError::Validation(errors) => {
+            form.add_all(&tr, &errors);
+            case_render(
+                state,
+                ctx,
+                user,
+                reference,
+                "all",
+                form,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        ApiError::InvalidTransition { .. } => {
+            case_render(
+                state,
+                ctx,
+                user,
+                reference,
+                "all",
+                form,
+                Some(tr.t("case-status-not-allowed")),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        ApiError::PreconditionFailed { .. } => {
+            case_render(
+                state,
+                ctx,
+                user,
+                reference,
+                "all",
+                form,
+                Some(tr.t("case-stale")),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        ApiError::Forbidden => forbidden(ctx, user),
+        other => other.into_response(),
+    }
+}
+
+async fn case_note(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut errors = FieldErrors::new();
+    let body = validate::required_text(
+        &mut errors,
+        "body",
+        fields.get("body").map(String::as_str),
+        validate::BODY_MAX,
+    );
+    let visibility = match fields
+        .get("visibility")
+        .and_then(|v| v.parse::<Visibility>().ok())
+    {
+        Some(v) if user.user.role != Role::Company || v == Visibility::Company => v,
+        _ => {
+            errors.push("visibility", "not_allowed", "Not allowed.");
+            Visibility::Internal
+        }
+    };
+    if !user.user.role.allows(Permission::TimelineWrite) {
+        return forbidden(&ctx, &user);
+    }
+    let Some(body) = body.filter(|_| errors.is_empty()) else {
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    };
+    let entry = NewEntry {
+        entry_type: EntryType::Note,
+        body,
+        visibility,
+        data: serde_json::json!({}),
+        at: state.clock.now(),
+        author_id: Some(user.user.id),
+    };
+    match state
+        .store
+        .add_entry(&user.actor(), &reference, &entry, user.scope())
+        .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+async fn case_call(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !user.user.role.allows(Permission::CaseChangeStatus) {
+        return forbidden(&ctx, &user);
+    }
+    let mut errors = FieldErrors::new();
+    let body = validate::required_text(
+        &mut errors,
+        "call_body",
+        fields.get("call_body").map(String::as_str),
+        validate::BODY_MAX,
+    );
+    let direction = fields
+        .get("direction")
+        .and_then(|d| d.parse::<CallDirection>().ok());
+    if direction.is_none() {
+        errors.push("direction", "unknown_value", "Choose a direction.");
+    }
+    let minutes = fields
+        .get("minutes")
+        .and_then(|m| m.trim().parse::<i64>().ok())
+        .filter(|m| (0..=600).contains(m));
+    if minutes.is_none() {
+        errors.push("minutes", "invalid_type", "From 0 to 600 minutes.");
+    }
+    let (Some(body), Some(direction), Some(minutes), true) =
+        (body, direction, minutes, errors.is_empty())
+    else {
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    };
+    let entry = NewEntry {
+        entry_type: EntryType::Call,
+        body,
+        visibility: Visibility::Internal,
+        data: serde_json::json!({"direction": direction, "duration_seconds": minutes * 60}),
+        at: state.clock.now(),
+        author_id: Some(user.user.id),
+    };
+    match state
+        .store
+        .add_entry(&user.actor(), &reference, &entry, user.scope())
+        .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+async fn case_status(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !user.user.role.allows(Permission::CaseChangeStatus) {
+        return forbidden(&ctx, &user);
+    }
+    let mut errors = FieldErrors::new();
+    let to = fields
+        .get("status")
+        .and_then(|s| s.parse::<Status>().ok())
+        .filter(|s| *s != Status::Merged);
+    if to.is_none() {
+        errors.push("status", "unknown_value", "Choose a status.");
+    }
+    let reason = validate::optional_text(
+        &mut errors,
+        "reason",
+        fields.get("reason").map(String::as_str),
+        1000,
+    );
+    let version = fields.get("version").and_then(|v| v.parse::<i64>().ok());
+    let (Some(to), true) = (to, errors.is_empty()) else {
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    };
+    match state
+        .store
+        .change_status(
+            &user.actor(),
+            &reference,
+            version,
+            to,
+            reason.as_deref(),
+            state.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+async fn case_assign(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !user.user.role.allows(Permission::CaseAssign) {
+        return forbidden(&ctx, &user);
+    }
+    let mut errors = FieldErrors::new();
+    let unit_id = match opt(&fields, "unit") {
+        Some(code) => {
+            match crate::api::cases::lookup_unit(&state, &mut errors, "unit", &code).await {
+                Ok(u) => u,
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => None,
+    };
+    let assignee_id = match opt(&fields, "assignee") {
+        Some(name) => {
+            match crate::api::cases::lookup_staff(&state, &mut errors, "assignee", &name).await {
+                Ok(u) => u,
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    }
+    let version = fields.get("version").and_then(|v| v.parse::<i64>().ok());
+    match state
+        .store
+        .assign(
+            &user.actor(),
+            &reference,
+            version,
+            unit_id,
+            assignee_id,
+            state.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}

@@ -1,0 +1,383 @@
+//! The pages people use in a browser: the agent workspace (`agent.rs`) and the public portal
+//! (`portal.rs`). Server-rendered askama templates, plain forms with a 303 after each post,
+//! English and Spanish, and JavaScript only as an enhancement.
+
+mod agent;
+mod portal;
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::i18n::{LANG_COOKIE, Lang, Tr, negotiate};
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use redress_domain::Permission;
+use redress_domain::validate::FieldErrors;
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/static/redress.css",
+            get(|| async {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/redress.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/redress.js",
+            get(|| async {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/redress.js"),
+                )
+            }),
+        )
+        .merge(agent::router())
+        .merge(portal::router())
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// What every page knows about its request: the language and how to switch it.
+pub struct Ctx {
+    pub tr: Tr,
+    remember_lang: bool,
+    pub switch_href: String,
+    pub secure: bool,
+}
+
+impl Ctx {
+    pub fn new(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Ctx {
+        let query: Vec<(String, String)> = uri
+            .query()
+            .map(|q| {
+                q.split('&')
+                    .filter_map(|kv| {
+                        kv.split_once('=')
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let asked = query
+            .iter()
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.as_str());
+        let (lang, remember) = negotiate(asked, headers);
+        let mut kept: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k != "lang")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        kept.push(format!("lang={}", lang.other().code()));
+        Ctx {
+            tr: Tr::new(lang),
+            remember_lang: remember,
+            switch_href: format!("{}?{}", uri.path(), kept.join("&")),
+            secure: auth::is_secure(state, headers),
+        }
+    }
+
+    /// Renders a page, remembering a language chosen with `?lang=`.
+    pub fn render<T: Template>(&self, status: StatusCode, page: &T) -> Response {
+        match page.render() {
+            Ok(html) => {
+                let mut r = (status, Html(html)).into_response();
+                if self.remember_lang {
+                    let cookie = format!(
+                        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+                        self.tr.lang.code(),
+                        if self.secure { "; Secure" } else { "" }
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&cookie) {
+                        r.headers_mut().append(header::SET_COOKIE, v);
+                    }
+                }
+                r
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "rendering a page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            }
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.tr.lang
+    }
+}
+
+/// The signed-in user as the page header shows them.
+pub struct NavUser {
+    pub display_name: String,
+    pub csrf: String,
+    pub can_create: bool,
+}
+
+impl NavUser {
+    pub fn of(u: &CurrentUser) -> NavUser {
+        NavUser {
+            display_name: u.user.display_name.clone(),
+            csrf: u.csrf.clone().unwrap_or_default(),
+            can_create: u.user.role.allows(Permission::CaseCreate),
+        }
+    }
+}
+
+/// One problem with a form field, ready to show.
+pub struct FieldMsg {
+    pub id: String,
+    pub label: String,
+    pub message: String,
+}
+
+/// A form's values and its problems, for showing it again.
+#[derive(Default)]
+pub struct Form {
+    pub values: HashMap<String, String>,
+    pub errors: Vec<FieldMsg>,
+    by_field: HashMap<String, String>,
+}
+
+impl Form {
+    pub fn with(values: HashMap<String, String>) -> Form {
+        Form {
+            values,
+            ..Form::default()
+        }
+    }
+    pub fn v(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+    pub fn err(&self, name: &str) -> Option<&str> {
+        self.by_field.get(name).map(String::as_str)
+    }
+    pub fn invalid(&self, name: &str) -> bool {
+        self.by_field.contains_key(name)
+    }
+    pub fn id(&self, name: &str) -> String {
+        name.replace('.', "-")
+    }
+    /// Adds a problem; `field` is the form field's name.
+    pub fn add(&mut self, tr: &Tr, field: &str, message: String) {
+        let target = if field == "consumer" {
+            "consumer.phone"
+        } else {
+            field
+        };
+        self.errors.push(FieldMsg {
+            id: target.replace('.', "-"),
+            label: field_label(tr, field),
+            message: message.clone(),
+        });
+        self.by_field.entry(target.to_string()).or_insert(message);
+    }
+    /// Adds the API's validation problems, translated.
+    pub fn add_all(&mut self, tr: &Tr, errors: &FieldErrors) {
+        for e in &errors.0 {
+            self.add(tr, &e.field, tr.error(&e.code, &e.message));
+        }
+    }
+}
+
+/// The label people see for a field, for the error summary.
+pub fn field_label(tr: &Tr, field: &str) -> String {
+    let id = match field {
+        "kind" => "intake-kind",
+        "channel" => "intake-channel",
+        "consumer" | "consumer.phone" => "intake-phone",
+        "consumer.name" => "intake-name",
+        "consumer.email" => "intake-email",
+        "consumer.account_number" => "intake-account",
+        "consumer.preferred_language" => "intake-language",
+        "consumer.address.line1" => "intake-address",
+        "consumer.address.city" => "intake-city",
+        "consumer.address.state" => "intake-state",
+        "consumer.address.zip" => "intake-zip",
+        "company_id" => "intake-company",
+        "category" => "intake-category",
+        "amount_in_dispute" => "intake-amount",
+        "description" => "intake-description",
+        "call_seconds" => "intake-call-seconds",
+        "body" | "call_body" => "case-note-body",
+        "visibility" => "case-visibility",
+        "minutes" => "case-call-minutes",
+        "direction" => "case-call-direction",
+        "status" => "case-new-status",
+        "reason" => "case-reason",
+        "unit" => "case-unit",
+        "assignee" => "case-assignee",
+        "username" => "login-username",
+        "password" => "login-password",
+        "reference" => "portal-lookup-reference",
+        "contact" => "portal-lookup-contact",
+        other => return other.to_string(),
+    };
+    tr.t(id)
+}
+
+/// Options for a select: (value, label).
+pub type Options = Vec<(String, String)>;
+
+pub fn word_options<T: Copy + std::fmt::Display>(tr: &Tr, prefix: &str, words: &[T]) -> Options {
+    words
+        .iter()
+        .map(|w| (w.to_string(), tr.word(prefix, &w.to_string())))
+        .collect()
+}
+
+/// Double-submit token for forms shown before anyone logs in (login, portal): a cookie and a
+/// hidden field that must match.
+pub const FORM_COOKIE: &str = "redress_form";
+
+pub fn form_token(headers: &HeaderMap) -> (String, Option<String>) {
+    match auth::cookie_value(headers, FORM_COOKIE)
+        .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        Some(v) => (v, None),
+        None => {
+            let v = auth::random_hex(16).unwrap_or_default();
+            let cookie = format!("{FORM_COOKIE}={v}; Path=/; HttpOnly; SameSite=Lax");
+            (v, Some(cookie))
+        }
+    }
+}
+
+pub fn with_cookie(mut r: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie
+        && let Ok(v) = HeaderValue::from_str(&c)
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// Whether a posted anonymous form carries the token of its cookie, and comes from this site.
+pub fn form_token_ok(headers: &HeaderMap, form: &HashMap<String, String>) -> bool {
+    let cookie = auth::cookie_value(headers, FORM_COOKIE);
+    same_origin(headers)
+        && cookie.is_some()
+        && cookie.as_deref() == form.get("csrf").map(String::as_str)
+}
+
+/// A cross-site post is refused: the Origin, when sent, must be this host.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin.split_once("://").is_some_and(|(_, h)| h == host)
+}
+
+/// A timestamp in the office's time zone, for people.
+pub fn local_time(state: &AppState, t: jiff::Timestamp) -> String {
+    match jiff::tz::TimeZone::get(&state.office.time_zone) {
+        Ok(tz) => t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub tr: Tr,
+    pub nav: Option<NavUser>,
+    pub switch_href: String,
+    pub title: String,
+    pub body: String,
+    pub back_href: String,
+    pub back_label: String,
+}
+
+pub fn message(
+    ctx: &Ctx,
+    nav: Option<NavUser>,
+    status: StatusCode,
+    title_id: &str,
+    body_id: &str,
+) -> Response {
+    let tr = ctx.tr;
+    ctx.render(
+        status,
+        &MessagePage {
+            tr,
+            nav,
+            switch_href: ctx.switch_href.clone(),
+            title: tr.t(title_id),
+            body: tr.t(body_id),
+            back_href: "/".into(),
+            back_label: tr.t("notfound-home"),
+        },
+    )
+}
+
+pub fn not_found_page(state: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+    let ctx = Ctx::new(state, uri, headers);
+    message(
+        &ctx,
+        None,
+        StatusCode::NOT_FOUND,
+        "notfound-title",
+        "notfound-body",
+    )
+}
+
+/// A readable page listing every operation of the OpenAPI document.
+pub fn api_docs_page(openapi: &utoipa::openapi::OpenApi) -> String {
+    let mut rows = String::new();
+    let json = serde_json::to_value(openapi).unwrap_or_default();
+    if let Some(paths) = json.get("paths").and_then(|p| p.as_object()) {
+        for (path, item) in paths {
+            if let Some(ops) = item.as_object() {
+                for (method, op) in ops {
+                    let summary = op.get("summary").and_then(|s| s.as_str()).unwrap_or("");
+                    rows.push_str(&format!(
+                        "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                        escape(&method.to_uppercase()),
+                        escape(path),
+                        escape(summary)
+                    ));
+                }
+            }
+        }
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>API reference · Redress</title><link rel=\"stylesheet\" href=\"/static/redress.css\"></head><body><a class=\"skip\" href=\"#main\">Skip to main content</a>\
+<header class=\"top\"><p class=\"brand\"><a href=\"/\">Redress</a></p></header><main id=\"main\" tabindex=\"-1\"><h1>Redress API reference</h1>\
+<p>The machine-readable description is at <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). Send <code>Authorization: Bearer TOKEN</code>.</p>\
+<table><caption>Operations</caption><thead><tr><th scope=\"col\">Method</th><th scope=\"col\">Path</th><th scope=\"col\">What it does</th></tr></thead><tbody>{rows}</tbody></table></main></body></html>"
+    )
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

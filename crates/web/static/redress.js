@@ -1,0 +1,120 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  'use strict';
+
+  function typing(el) {
+    return el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+  }
+
+  // Keyboard shortcuts (listed on /help).
+  document.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(document.activeElement)) return;
+    if (e.key === '/') { var q = document.getElementById('q'); if (q) { e.preventDefault(); q.focus(); } }
+    else if (e.key === 'n') { window.location.href = '/cases/new'; }
+    else if (e.key === 'h') { window.location.href = '/'; }
+    else if (e.key === '?') { window.location.href = '/help'; }
+    else if (e.key === 'c') { var b = document.getElementById('body'); if (b) { e.preventDefault(); b.focus(); } }
+  });
+
+  // Move focus to the error summary so screen-reader users hear it first.
+  document.addEventListener('DOMContentLoaded', function () {
+    var summary = document.getElementById('error-summary');
+    if (summary) summary.focus();
+  });
+
+  // Call timer on the intake screen: fills the call length field.
+  document.addEventListener('DOMContentLoaded', function () {
+    var toggle = document.getElementById('call-timer-toggle');
+    var display = document.getElementById('call-timer-display');
+    var seconds = document.getElementById('call_seconds');
+    if (!toggle || !display || !seconds) return;
+    var started = null, timer = null;
+    function elapsed() { return Math.round((Date.now() - started) / 1000) + (parseInt(seconds.dataset.base || '0', 10) || 0); }
+    function show(s) { display.textContent = Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'); }
+    function stop() {
+      if (!timer) return;
+      clearInterval(timer); timer = null;
+      seconds.value = String(elapsed());
+      seconds.dataset.base = seconds.value;
+      toggle.textContent = toggle.dataset.start;
+    }
+    toggle.addEventListener('click', function () {
+      if (timer) { stop(); return; }
+      started = Date.now();
+      seconds.dataset.base = seconds.value || '0';
+      timer = setInterval(function () { var s = elapsed(); show(s); seconds.value = String(s); }, 1000);
+      toggle.textContent = toggle.dataset.stop;
+    });
+    var form = document.getElementById('intake-form');
+    if (form) form.addEventListener('submit', stop);
+  });
+
+  // Repeat callers: as a phone, email or account number is typed, show who is on file.
+  document.addEventListener('DOMContentLoaded', function () {
+    var list = document.getElementById('matches-list');
+    var empty = document.getElementById('matches-empty');
+    if (!list) return;
+    var fields = [['consumer-phone', 'phone'], ['consumer-email', 'email'], ['consumer-account_number', 'account']];
+    var pending = null;
+    function render(people) {
+      list.textContent = '';
+      empty.hidden = people.length > 0;
+      people.forEach(function (p) {
+        var li = document.createElement('li');
+        var who = document.createElement('strong');
+        who.textContent = p.name;
+        li.appendChild(who);
+        li.appendChild(document.createTextNode(' — ' + [p.phone, p.email].filter(Boolean).join(' · ')));
+        if (p.cases && p.cases.length) {
+          var ul = document.createElement('ul');
+          p.cases.forEach(function (c) {
+            var item = document.createElement('li');
+            var a = document.createElement('a');
+            a.href = '/cases/' + c.reference;
+            a.textContent = c.reference;
+            item.appendChild(a);
+            item.appendChild(document.createTextNode(' ' + c.status));
+            ul.appendChild(item);
+          });
+          li.appendChild(document.createTextNode(' (' + p.cases.length + ' ' + list.dataset.openCases + ')'));
+          li.appendChild(ul);
+        }
+        var use = document.createElement('button');
+        use.type = 'button';
+        use.textContent = '✓ ' + p.name;
+        use.addEventListener('click', function () {
+          var set = function (id, v) { var el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
+          set('consumer-name', p.name); set('consumer-phone', p.phone); set('consumer-email', p.email);
+          var lang = document.getElementById('consumer-preferred_language');
+          if (lang && p.preferred_language) lang.value = p.preferred_language;
+        });
+        li.appendChild(document.createTextNode(' '));
+        li.appendChild(use);
+        list.appendChild(li);
+      });
+    }
+    function lookup(param, value) {
+      fetch('/api/v1/consumers?' + param + '=' + encodeURIComponent(value), { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (people) {
+          return Promise.all(people.map(function (p) {
+            return fetch('/api/v1/cases?open=true&limit=10&consumer=' + p.id, { credentials: 'same-origin' })
+              .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+              .then(function (page) { p.cases = page.items; return p; });
+          }));
+        })
+        .then(render)
+        .catch(function () {});
+    }
+    fields.forEach(function (f) {
+      var el = document.getElementById(f[0]);
+      if (!el) return;
+      el.addEventListener('input', function () {
+        clearTimeout(pending);
+        var v = el.value.trim();
+        if (v.length < 5) return;
+        pending = setTimeout(function () { lookup(f[1], v); }, 300);
+      });
+    });
+  });
+})();

@@ -1,0 +1,556 @@
+//! The pages, driven like a browser without JavaScript: forms, CSRF tokens, cookies, errors
+//! next to fields, both languages, and nothing stored when a form is refused.
+
+use crate::both_stores;
+use crate::harness::*;
+use redress_domain::Role;
+use serde_json::Value;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the hidden `csrf` field in a page.
+fn csrf(html: &str) -> String {
+    let at =
+        html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+async fn page(b: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let r = b.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn post(
+    b: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    b.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+async fn logged_in(app: &TestApp, user: &str) -> reqwest::Client {
+    let b = browser();
+    let (_, html) = page(&b, app, "/login").await;
+    let token = csrf(&html);
+    let r = post(
+        &b,
+        app,
+        "/login",
+        &[("csrf", &token), ("username", user), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "login as {user}");
+    b
+}
+
+both_stores!(
+    login_form_needs_its_token_and_right_password,
+    async |app: &TestApp| {
+        let b = browser();
+        let r = b.get(app.url("/")).send().await.unwrap();
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["location"].to_str().unwrap()
+            ),
+            (303, "/login")
+        );
+        let (status, html) = page(&b, app, "/login").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("<html lang=\"en\"") && html.contains("<label for=\"password\">"));
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            "/login",
+            &[("username", "agent"), ("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(r.status(), 403, "no token, no session");
+        let r = post(
+            &b,
+            app,
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "agent"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 401);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Wrong username or password.")
+        );
+        let r = post(
+            &b,
+            app,
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "agent"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["location"].to_str().unwrap()
+            ),
+            (303, "/")
+        );
+        let (status, home) = page(&b, app, "/").await;
+        assert_eq!(status, 200);
+        assert!(home.contains("Hello, Test agent"));
+        // Spanish, chosen once and remembered.
+        let (_, es) = page(&b, app, "/?lang=es").await;
+        assert!(es.contains("<html lang=\"es\"") && es.contains("Hola, Test agent"));
+        let (_, still) = page(&b, app, "/").await;
+        assert!(still.contains("Mi trabajo"));
+        let (_, help) = page(&b, app, "/help?lang=en").await;
+        assert!(help.contains("Keyboard shortcuts") && help.contains("<kbd>/</kbd>"));
+    }
+);
+
+both_stores!(
+    intake_takes_a_repeat_caller_and_shows_errors_next_to_fields,
+    async |app: &TestApp| {
+        let first = app.create_case(&minimal_body()).await;
+        let b = logged_in(app, "agent").await;
+        let (status, html) = page(&b, app, "/cases/new").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Electric") && html.contains("Billing"),
+            "category picker lists the tree"
+        );
+        assert!(
+            html.contains("Consolidated Edison"),
+            "company picker lists companies"
+        );
+        let token = csrf(&html);
+        let before = app.count("cases").await;
+        // Missing name, bad email: the form comes back with both errors and nothing is stored.
+        let r = post(
+            &b,
+            app,
+            "/cases/new",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("channel", "phone"),
+                ("consumer.email", "not-an-email"),
+                ("description", "x"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"error-summary\""));
+        assert!(
+            html.contains("href=\"#consumer-email\"") && html.contains("href=\"#consumer-name\"")
+        );
+        assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"consumer-email-error\""));
+        assert!(
+            html.contains("value=\"not-an-email\""),
+            "typed values are kept"
+        );
+        assert_eq!(app.count("cases").await, before);
+        // Without the form token nothing is stored either.
+        let r = post(
+            &b,
+            app,
+            "/cases/new",
+            &[
+                ("kind", "complaint"),
+                ("channel", "phone"),
+                ("consumer.name", "Ana Díaz"),
+                ("consumer.phone", "518-555-0100"),
+                ("description", "Billed twice"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.count("cases").await, before);
+        // The repeat caller: same phone, so the same consumer; the call length goes on the timeline.
+        let r = post(
+            &b,
+            app,
+            "/cases/new",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("channel", "phone"),
+                ("consumer.name", "Ana Díaz"),
+                ("consumer.phone", "(518) 555-0100"),
+                ("consumer.preferred_language", "es"),
+                ("company_id", &app.company_id.to_string()),
+                ("category", "Energy > Electric > Billing"),
+                ("amount_in_dispute", "84.10"),
+                ("description", "Billed again for October"),
+                ("call_seconds", "185"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        let reference = location.trim_start_matches("/cases/").to_string();
+        let case: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(case["consumer_id"], first["consumer_id"]);
+        assert_eq!(case["assignee"], "agent");
+        assert_eq!(case["amount_in_dispute"], "84.10");
+        let (status, html) = page(&b, app, &location).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Case opened") && html.contains("3 min 5 s"),
+            "call logged with its length"
+        );
+        // An inquiry answered on the call is closed at once.
+        let r = post(
+            &b,
+            app,
+            "/cases/new",
+            &[
+                ("csrf", &token),
+                ("kind", "inquiry"),
+                ("channel", "walk_in"),
+                ("consumer.name", "Luis Pérez"),
+                ("consumer.email", "luis@example.org"),
+                ("description", "Asked how to read a meter"),
+                ("answered", "yes"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let reference = r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/cases/")
+            .to_string();
+        let case: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(case["status"], "closed");
+    }
+);
+
+both_stores!(
+    case_page_actions_write_the_timeline,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let reference = c["reference"].as_str().unwrap();
+        let b = logged_in(app, "senior.agent").await;
+        let (status, html) = page(&b, app, &format!("/cases/{reference}")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("Case {reference}")) && html.contains("Ana Díaz"));
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/note"),
+            &[
+                ("csrf", &token),
+                ("body", "Called the company"),
+                ("visibility", "internal"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/note"),
+            &[("csrf", &token), ("body", ""), ("visibility", "internal")],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("href=\"#body\""));
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/call"),
+            &[
+                ("csrf", &token),
+                ("direction", "outbound"),
+                ("minutes", "4"),
+                ("call_body", "Left a message"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/assign"),
+            &[("csrf", &token), ("unit", "HOTLINE"), ("assignee", "agent")],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/status"),
+            &[
+                ("csrf", &token),
+                ("status", "pending_company"),
+                ("reason", "Referred"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/status"),
+            &[("csrf", &token), ("status", "new")],
+        )
+        .await;
+        assert_eq!(r.status(), 409, "not an allowed move");
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/note"),
+            &[("body", "no token"), ("visibility", "internal")],
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+        let timeline: Vec<Value> = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let types: Vec<&str> = timeline
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            vec![
+                "system_event",
+                "note",
+                "call",
+                "assignment",
+                "status_change"
+            ]
+        );
+        assert_eq!(timeline[2]["data"]["duration_seconds"], 240);
+        let (_, notes) = page(&b, app, &format!("/cases/{reference}?filter=notes")).await;
+        assert!(notes.contains("Called the company") && !notes.contains("Left a message"));
+        // Supervisors see who viewed the case; agents do not.
+        let sup = logged_in(app, "supervisor").await;
+        let (_, html) = page(&sup, app, &format!("/cases/{reference}")).await;
+        assert!(html.contains("Who viewed or changed this case") && html.contains("case.view"));
+        let agent = logged_in(app, "agent").await;
+        let (_, html) = page(&agent, app, &format!("/cases/{reference}")).await;
+        assert!(!html.contains("Who viewed or changed this case"));
+        // The search box finds a case by phone and by reference.
+        let (_, found) = page(&agent, app, "/search?q=518-555-0100").await;
+        assert!(found.contains(reference));
+        let r = agent
+            .get(app.url(&format!("/search?q={}", reference.to_lowercase())))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/cases/{reference}")
+        );
+    }
+);
+
+both_stores!(
+    portal_filing_in_spanish_and_following_up,
+    async |app: &TestApp| {
+        let b = browser();
+        let (status, html) = page(&b, app, "/portal/complaint?lang=es").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("<html lang=\"es\"") && html.contains("Presentar una queja"));
+        let token = csrf(&html);
+        // Errors come back in Spanish, next to the fields, and nothing is stored.
+        let r = post(
+            &b,
+            app,
+            "/portal/complaint",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("consumer.email", "no-es-correo"),
+                ("description", ""),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Hay un problema")
+                && html.contains("Escriba un correo electrónico como nombre@ejemplo.org.")
+        );
+        assert_eq!(app.count("cases").await, 0);
+        // The honeypot catches robots: nothing is stored.
+        let r = post(
+            &b,
+            app,
+            "/portal/complaint",
+            &[
+                ("csrf", &token),
+                ("website", "http://spam.example"),
+                ("consumer.name", "Bot"),
+                ("consumer.email", "bot@example.org"),
+                ("description", "Buy now"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(app.count("cases").await, 0);
+        // A real filing.
+        let r = post(
+            &b,
+            app,
+            "/portal/complaint",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("consumer.name", "Carmen Rodríguez"),
+                ("consumer.email", "carmen@example.org"),
+                ("company_id", &app.company_id.to_string()),
+                ("description", "Me cobraron dos veces en octubre."),
+                ("amount_in_dispute", "120.00"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let link = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(link.starts_with("/portal/status/") && link.ends_with("?new=1"));
+        let (status, html) = page(&b, app, &link).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Su número de referencia es NYC-2026-000001."),
+            "{html}"
+        );
+        let case: Value = app
+            .get(Role::Agent, "/api/v1/cases/NYC-2026-000001")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(case["channel"], "web");
+        assert_eq!(case["consumer"]["preferred_language"], "es");
+        // Status by reference and email, then add information.
+        let (_, html) = page(&b, app, "/portal/status").await;
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            "/portal/status",
+            &[
+                ("csrf", &token),
+                ("reference", "NYC-2026-000001"),
+                ("contact", "someone@example.org"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422, "the wrong contact finds nothing");
+        let r = post(
+            &b,
+            app,
+            "/portal/status",
+            &[
+                ("csrf", &token),
+                ("reference", "nyc-2026-000001"),
+                ("contact", "CARMEN@example.org"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let status_link = r.headers()["location"].to_str().unwrap().to_string();
+        let (_, html) = page(&b, app, &status_link).await;
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            &format!("{status_link}/add"),
+            &[
+                ("csrf", &token),
+                ("body", "Adjunto el número de cuenta: 555-123."),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        // Staff-only notes never show on the portal; the consumer's addition reaches the agent.
+        app.post_json(Role::Agent, "/api/v1/cases/NYC-2026-000001/timeline", &serde_json::json!({"type": "note", "body": "internal remark", "visibility": "internal"})).await;
+        app.post_json(Role::Agent, "/api/v1/cases/NYC-2026-000001/timeline", &serde_json::json!({"type": "letter", "body": "Le escribimos a la empresa.", "visibility": "consumer"})).await;
+        let (_, html) = page(&b, app, &status_link).await;
+        assert!(
+            html.contains("Le escribimos a la empresa.")
+                && html.contains("Adjunto el número de cuenta")
+                && !html.contains("internal remark")
+        );
+        let timeline: Vec<Value> = app
+            .get(Role::Agent, "/api/v1/cases/NYC-2026-000001/timeline")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            timeline
+                .iter()
+                .any(|e| e["body"] == "Adjunto el número de cuenta: 555-123."
+                    && e["visibility"] == "consumer")
+        );
+        // Unknown links are 404 pages.
+        assert_eq!(page(&b, app, "/portal/status/0000").await.0, 404);
+        assert_eq!(
+            page(&b, app, &format!("/portal/status/{}", "a".repeat(48)))
+                .await
+                .0,
+            404
+        );
+    }
+);
+
+both_stores!(portal_rate_limits_each_address, async |app: &TestApp| {
+    let b = browser();
+    let (_, html) = page(&b, app, "/portal/complaint").await;
+    let token = csrf(&html);
+    let mut last = 0;
+    for i in 0..11 {
+        let email = format!("p{i}@example.org");
+        let r = post(
+            &b,
+            app,
+            "/portal/complaint",
+            &[
+                ("csrf", &token),
+                ("consumer.name", "Pat"),
+                ("consumer.email", &email),
+                ("description", "Test"),
+            ],
+        )
+        .await;
+        last = r.status().as_u16();
+        if i < 10 {
+            assert_eq!(last, 303, "submission {i}");
+        }
+    }
+    assert_eq!(last, 429);
+    assert_eq!(app.count("cases").await, 10);
+});
