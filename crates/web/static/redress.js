@@ -76,12 +76,12 @@
             item.appendChild(document.createTextNode(' ' + c.status));
             ul.appendChild(item);
           });
-          li.appendChild(document.createTextNode(' (' + p.cases.length + ' ' + list.dataset.openCases + ')'));
+          li.appendChild(document.createTextNode(' (' + list.dataset.openCases + ': ' + p.cases.length + ')'));
           li.appendChild(ul);
         }
         var use = document.createElement('button');
         use.type = 'button';
-        use.textContent = '✓ ' + p.name;
+        use.textContent = list.dataset.use + ': ' + p.name;
         use.addEventListener('click', function () {
           var set = function (id, v) { var el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
           set('consumer-name', p.name); set('consumer-phone', p.phone); set('consumer-email', p.email);

@@ -591,6 +591,8 @@ const LIST_PARAMS: &[&str] = &[
     "unit",
     "assignee",
     "company",
+    "consumer",
+    "open",
     "opened_after",
     "cursor",
     "limit",

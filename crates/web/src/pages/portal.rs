@@ -330,7 +330,6 @@ struct StatusPage {
     link: String,
     link_full: String,
     just_filed: bool,
-    has_email: bool,
     added: bool,
 }
 
@@ -419,7 +418,6 @@ async fn status_render(
         link_full: format!("{scheme}://{host}{link}"),
         link,
         just_filed: flags.0,
-        has_email: case.consumer.as_ref().is_some_and(|c| c.email.is_some()),
         added: flags.1,
     };
     with_cookie(ctx.render(status, &page), cookie)

@@ -163,6 +163,20 @@ both_stores!(
             .await
             .unwrap();
         assert_eq!(by_account[0]["id"], first["consumer_id"]);
+        let open: Value = app
+            .get(
+                Role::Agent,
+                &format!("/api/v1/cases?consumer={}&open=true", first["consumer_id"]),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            open["items"].as_array().unwrap().len(),
+            2,
+            "both of the repeat caller's cases are open"
+        );
         let by_email: Vec<Value> = app
             .get(Role::Agent, "/api/v1/consumers?email=ANA@example.org")
             .await

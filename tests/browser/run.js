@@ -1,0 +1,224 @@
+// Browser and accessibility tests for Redress.
+// Drives Debian's chromium with playwright-core through the agent workspace (keyboard only)
+// and the public portal (in Spanish), injects axe-core into every page visited and fails on
+// any WCAG 2.1 A/AA violation. Writes screenshots to SCREENSHOT_DIR when set.
+// Usage: BASE_URL=http://127.0.0.1:PORT ADMIN_TOKEN=rdr_... AGENT_USER=... AGENT_PASSWORD=... node run.js
+'use strict';
+const { chromium } = require('playwright-core');
+const path = require('path');
+const assert = require('assert');
+
+const base = process.env.BASE_URL;
+const token = process.env.ADMIN_TOKEN;
+const agentUser = process.env.AGENT_USER;
+const agentPassword = process.env.AGENT_PASSWORD;
+const shots = process.env.SCREENSHOT_DIR;
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+let violations = 0;
+const audited = [];
+
+async function api(method, p, body) {
+  const r = await fetch(base + p, {
+    method,
+    headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function axe(page, label) {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const r = await page.evaluate((t) => window.axe.run(document, { runOnly: { type: 'tag', values: t } }), tags);
+  for (const v of r.violations) {
+    console.log(`VIOLATION ${label}: ${v.id} (${v.impact}) x${v.nodes.length}: ${v.help}`);
+    for (const n of v.nodes.slice(0, 3)) console.log(`   ${n.target.join(' ')}: ${n.failureSummary}`);
+  }
+  violations += r.violations.length;
+  audited.push(label);
+  console.log(`axe ${label}: ${r.passes.length} rules passed, ${r.violations.length} violated`);
+}
+
+async function shot(page, name) {
+  if (!shots) return;
+  await page.screenshot({ path: path.join(shots, name), fullPage: true });
+}
+
+// Presses Tab until the element matching `selector` has the focus.
+async function tabTo(page, selector, max = 80) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`could not reach ${selector} with Tab`);
+}
+
+async function typeInto(page, selector, text) {
+  await tabTo(page, selector);
+  await page.keyboard.type(text);
+}
+
+async function chooseByKeyboard(page, selector, label, value) {
+  await tabTo(page, selector);
+  await page.keyboard.type(label);
+  const chosen = await page.$eval(selector, (el) => el.value);
+  assert.strictEqual(chosen, value, `typing "${label}" in ${selector} chose ${chosen}`);
+}
+
+async function expectLang(page, lang) {
+  const l = await page.getAttribute('html', 'lang');
+  assert.strictEqual(l, lang, `page ${page.url()} has lang ${l}`);
+}
+
+(async () => {
+  // Reference data and the repeat caller's earlier case.
+  const company = await api('POST', '/api/v1/companies', { name: 'Consolidated Edison', industry: 'Energy', customer_count: 3500000 });
+  await api('POST', '/api/v1/categories', { path: ['Energy', 'Electric', 'Billing'] });
+  const earlier = await api('POST', '/api/v1/cases', {
+    kind: 'complaint', channel: 'phone', description: 'Estimated bill for September',
+    consumer: { name: 'Ana Díaz', email: 'ana@example.org', phone: '518-555-0100', preferred_language: 'es' },
+    company_id: company.id,
+  });
+
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    // ---- An agent, keyboard only, in English ----
+    const agent = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const page = await agent.newPage();
+    await page.goto(base + '/login');
+    await expectLang(page, 'en');
+    await axe(page, 'en /login');
+    await typeInto(page, '#username', agentUser);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(agentPassword);
+    await Promise.all([page.waitForURL(base + '/'), page.keyboard.press('Enter')]);
+    await axe(page, 'en / (my work)');
+
+    // Shortcut "n": take a new contact.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await Promise.all([page.waitForURL(base + '/cases/new'), page.keyboard.press('n')]);
+    await axe(page, 'en /cases/new');
+    await typeInto(page, '#consumer-phone', '518-555-0100');
+    // The repeat caller is recognized, with their open case.
+    await page.waitForSelector('#matches-list li:has-text("Ana Díaz")', { timeout: 10000 });
+    await page.waitForSelector(`#matches-list a:has-text("${earlier.reference}")`, { timeout: 10000 });
+    await typeInto(page, '#consumer-name', 'Ana Díaz');
+    await chooseByKeyboard(page, '#company_id', 'Consolidated', String(company.id));
+    await typeInto(page, '#amount_in_dispute', '84.10');
+    await typeInto(page, '#description', 'Billed twice for October after the meter was replaced.');
+    await axe(page, 'en /cases/new (with matches)');
+    await shot(page, 'intake.png');
+    await tabTo(page, 'form#intake-form button[type=submit]');
+    await Promise.all([page.waitForURL(/\/cases\/NYC-\d{4}-\d{6}$/), page.keyboard.press('Enter')]);
+    const reference = page.url().split('/cases/')[1];
+    const created = await api('GET', '/api/v1/cases/' + reference);
+    assert.strictEqual(created.consumer_id, earlier.consumer_id, 'the repeat caller is the same consumer');
+    await axe(page, 'en /cases/REF');
+
+    // Shortcut "c": write a note.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('c');
+    await page.keyboard.type('Called Con Edison billing; they will review the meter exchange.');
+    await tabTo(page, 'form[action$="/note"] button[type=submit]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.waitForSelector('.timeline li:has-text("Called Con Edison billing")');
+
+    // Assign it to the call center, to the agent.
+    await chooseByKeyboard(page, '#unit', 'Call', 'CALL');
+    await tabTo(page, 'form[action$="/assign"] button[type=submit]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.waitForSelector('.timeline li:has-text("Assigned to")');
+    await axe(page, 'en /cases/REF (after actions)');
+    await shot(page, 'case-page.png');
+
+    // The same pages in Spanish.
+    for (const p of ['/?lang=es', '/cases/new?lang=es', `/cases/${reference}?lang=es`, '/help?lang=es', '/search?q=518-555-0100&lang=es']) {
+      await page.goto(base + p);
+      await expectLang(page, 'es');
+      await axe(page, 'es ' + p.replace(reference, 'REF'));
+    }
+    await page.goto(base + '/help?lang=en');
+    await axe(page, 'en /help');
+    // Bad input through the intake form: errors next to fields, linked from the summary.
+    await page.goto(base + '/cases/new');
+    await typeInto(page, '#consumer-email', 'not-an-email');
+    await tabTo(page, 'form#intake-form button[type=submit]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.waitForSelector('#error-summary a[href="#consumer-email"]');
+    await page.waitForSelector('#consumer-email[aria-invalid="true"]');
+    await axe(page, 'en /cases/new (errors)');
+    await agent.close();
+
+    // ---- A consumer on the portal, in Spanish (from Accept-Language) ----
+    const consumer = await browser.newContext({ locale: 'es-US', bypassCSP: true, viewport: { width: 1024, height: 900 } });
+    const c = await consumer.newPage();
+    await c.goto(base + '/portal');
+    await expectLang(c, 'es');
+    await axe(c, 'es /portal');
+    await c.goto(base + '/portal/complaint');
+    await axe(c, 'es /portal/complaint');
+    // Sending it empty shows the errors in Spanish.
+    await tabTo(c, 'form button[type=submit]');
+    await Promise.all([c.waitForNavigation(), c.keyboard.press('Enter')]);
+    await c.waitForSelector('#error-summary:has-text("Hay un problema")');
+    await axe(c, 'es /portal/complaint (errors)');
+    await typeInto(c, '#consumer-name', 'Carmen Rodríguez');
+    await typeInto(c, '#consumer-email', 'carmen@example.org');
+    await chooseByKeyboard(c, '#company_id', 'Consolidated', String(company.id));
+    await typeInto(c, '#description', 'Me cobraron dos veces la factura de octubre.');
+    await tabTo(c, 'form button[type=submit]');
+    await Promise.all([c.waitForURL(/\/portal\/status\/[0-9a-f]{48}\?new=1$/), c.keyboard.press('Enter')]);
+    const confirmation = await c.textContent('.confirmation');
+    const m = confirmation.match(/NYC-\d{4}-\d{6}/);
+    assert.ok(m, 'the reference number is on screen: ' + confirmation);
+    const portalRef = m[0];
+    await axe(c, 'es /portal/status (filed)');
+    await shot(c, 'portal-es.png');
+
+    // Check status with the reference and email, then add information.
+    await c.goto(base + '/portal/status');
+    await typeInto(c, '#reference', portalRef);
+    await typeInto(c, '#contact', 'carmen@example.org');
+    await tabTo(c, 'form button[type=submit]');
+    await Promise.all([c.waitForURL(/\/portal\/status\/[0-9a-f]{48}$/), c.keyboard.press('Enter')]);
+    await typeInto(c, '#body', 'Mi número de cuenta es 4455-22.');
+    await tabTo(c, 'form[action$="/add"] button[type=submit]');
+    await Promise.all([c.waitForURL(/added=1$/), c.keyboard.press('Enter')]);
+    await c.waitForSelector('.notice:has-text("Gracias")');
+    await axe(c, 'es /portal/status (added)');
+    for (const p of ['/portal?lang=en', '/portal/complaint?lang=en', '/portal/status?lang=en']) {
+      await c.goto(base + p);
+      await expectLang(c, 'en');
+      await axe(c, 'en ' + p);
+    }
+    await consumer.close();
+
+    // The agent sees the consumer's addition on the timeline.
+    const timeline = await api('GET', `/api/v1/cases/${portalRef}/timeline`);
+    assert.ok(timeline.some((e) => e.body === 'Mi número de cuenta es 4455-22.' && e.visibility === 'consumer'), 'the addition reached the case');
+    const agent2 = await browser.newContext({ locale: 'en-US', bypassCSP: true });
+    const p2 = await agent2.newPage();
+    await p2.goto(base + '/login');
+    await typeInto(p2, '#username', agentUser);
+    await p2.keyboard.press('Tab');
+    await p2.keyboard.type(agentPassword);
+    await Promise.all([p2.waitForURL(base + '/'), p2.keyboard.press('Enter')]);
+    await p2.goto(`${base}/cases/${portalRef}`);
+    await p2.waitForSelector('.timeline li:has-text("Mi número de cuenta es 4455-22.")');
+    await agent2.close();
+  } finally {
+    await browser.close();
+  }
+  console.log(`${audited.length} pages checked with axe-core (WCAG 2.1 A/AA): ${violations} violations`);
+  process.exitCode = violations ? 1 : 0;
+})().catch((e) => {
+  console.error(e);
+  process.exitCode = 2;
+});

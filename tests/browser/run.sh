@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the browser suite against a fresh Redress on a temporary SQLite store.
+# Needs: Debian's chromium (/usr/bin/chromium) and `npm ci` in tests/browser.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+cargo build --quiet --locked --bin redress
+bin="$root/target/debug/redress"
+data="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$data"' EXIT
+admin_password="browser-admin-$(date +%s%N)"
+agent_password="browser-agent-$(date +%s%N)"
+"$bin" user add admin --role admin --password-stdin --data-dir "$data" <<< "$admin_password" > /dev/null
+"$bin" user add sam --role senior_agent --display-name "Sam Senior" --password-stdin --data-dir "$data" <<< "$agent_password" > /dev/null
+token="$("$bin" token create admin --data-dir "$data")"
+REDRESS_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" &
+server=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token" > /dev/null
+curl -fs -X POST "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"code":"CALL","name":"Call Center"}' > /dev/null
+mkdir -p "${SCREENSHOT_DIR:-$root/target/screenshots}"
+BASE_URL="http://127.0.0.1:$port" ADMIN_TOKEN="$token" AGENT_USER=sam AGENT_PASSWORD="$agent_password" \
+  SCREENSHOT_DIR="${SCREENSHOT_DIR:-$root/target/screenshots}" node "$here/run.js"
