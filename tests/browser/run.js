@@ -130,6 +130,13 @@ async function expectLang(page, lang) {
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     await page.waitForSelector('.timeline li:has-text("Called Con Edison billing")');
 
+    // Attach the consumer's bill (a file chooser cannot be typed into; the rest is keyboard).
+    await page.setInputFiles('#file', { name: 'october-bill.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n') });
+    await typeInto(page, '#note', 'October bill, as sent by the consumer');
+    await tabTo(page, 'form[action$="/attachments"] button[type=submit]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.waitForSelector('.files a:has-text("october-bill.pdf")');
+
     // Assign it to the call center, to the agent.
     await chooseByKeyboard(page, '#unit', 'Call', 'CALL');
     await tabTo(page, 'form[action$="/assign"] button[type=submit]');
@@ -189,6 +196,7 @@ async function expectLang(page, lang) {
     await tabTo(c, 'form button[type=submit]');
     await Promise.all([c.waitForURL(/\/portal\/status\/[0-9a-f]{48}$/), c.keyboard.press('Enter')]);
     await typeInto(c, '#body', 'Mi número de cuenta es 4455-22.');
+    await c.setInputFiles('#file', { name: 'recibo.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
     await tabTo(c, 'form[action$="/add"] button[type=submit]');
     await Promise.all([c.waitForURL(/added=1$/), c.keyboard.press('Enter')]);
     await c.waitForSelector('.notice:has-text("Gracias")');
@@ -203,6 +211,7 @@ async function expectLang(page, lang) {
     // The agent sees the consumer's addition on the timeline.
     const timeline = await api('GET', `/api/v1/cases/${portalRef}/timeline`);
     assert.ok(timeline.some((e) => e.body === 'Mi número de cuenta es 4455-22.' && e.visibility === 'consumer'), 'the addition reached the case');
+    assert.ok(timeline.some((e) => e.type === 'attachment' && e.body === 'recibo.pdf'), 'the document reached the case');
     const agent2 = await browser.newContext({ locale: 'en-US', bypassCSP: true });
     const p2 = await agent2.newPage();
     await p2.goto(base + '/login');
@@ -212,6 +221,7 @@ async function expectLang(page, lang) {
     await Promise.all([p2.waitForURL(base + '/'), p2.keyboard.press('Enter')]);
     await p2.goto(`${base}/cases/${portalRef}`);
     await p2.waitForSelector('.timeline li:has-text("Mi número de cuenta es 4455-22.")');
+    await p2.waitForSelector('.files a:has-text("recibo.pdf")');
     await agent2.close();
   } finally {
     await browser.close();

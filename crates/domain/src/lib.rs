@@ -4,6 +4,7 @@
 //! current time takes it as an argument, and [`Clock`] is only the interface the outer
 //! layers implement.
 
+pub mod attachment;
 pub mod audit;
 pub mod case;
 pub mod money;

@@ -176,3 +176,16 @@ pub struct AuditRecord {
     pub detail: String,
     pub hash: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub filename: String,
+    /// Decided from the file's content.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub visibility: Visibility,
+    pub uploaded_by: String,
+    pub uploaded_at: Timestamp,
+}

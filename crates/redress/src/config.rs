@@ -23,6 +23,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Public portal submissions allowed per client address in ten minutes.
     pub portal_submissions_per_10_minutes: usize,
+    /// Where attachments are kept [default: DATA_DIR/attachments]; with several nodes, a
+    /// directory they all share.
+    pub attachments_dir: Option<PathBuf>,
+    /// The largest attachment accepted, in bytes.
+    pub max_upload_bytes: usize,
     pub office: OfficeConfig,
 }
 
@@ -46,6 +51,8 @@ impl Default for Config {
             max_connections: 8,
             secure_cookies: false,
             portal_submissions_per_10_minutes: 10,
+            attachments_dir: None,
+            max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
             office: OfficeConfig::default(),
         }
     }
@@ -112,6 +119,14 @@ impl Config {
             cfg.portal_submissions_per_10_minutes = v
                 .parse()
                 .context("REDRESS_PORTAL_SUBMISSIONS_PER_10_MINUTES must be a number")?;
+        }
+        if let Some(v) = env("REDRESS_ATTACHMENTS_DIR") {
+            cfg.attachments_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("REDRESS_MAX_UPLOAD_BYTES") {
+            cfg.max_upload_bytes = v
+                .parse()
+                .context("REDRESS_MAX_UPLOAD_BYTES must be a number")?;
         }
         if let Some(v) = env("REDRESS_OFFICE_CODE") {
             cfg.office.code = v;

@@ -190,6 +190,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let settings = Settings {
                 secure_cookies: cfg.secure_cookies,
                 portal_submissions_per_10_minutes: cfg.portal_submissions_per_10_minutes,
+                attachments_dir: cfg
+                    .attachments_dir
+                    .clone()
+                    .unwrap_or_else(|| cfg.data_dir.join("attachments")),
+                max_upload_bytes: cfg.max_upload_bytes,
                 ..Settings::default()
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings);

@@ -172,6 +172,20 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
+/// A file being attached; its bytes are already stored under their SHA-256.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub visibility: Visibility,
+    /// What the timeline says about it; the file name when empty.
+    pub note: Option<String>,
+    pub at: Timestamp,
+    pub author_id: Option<i64>,
+}
+
 /// A user as needed to log in.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -387,6 +401,33 @@ pub trait Store: Send + Sync + 'static {
         visible_to: Option<Visibility>,
         at: Timestamp,
     ) -> Result<Vec<TimelineEntry>>;
+
+    // Attachments
+    /// Records an attachment and its timeline entry.
+    async fn add_attachment(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        attachment: &NewAttachment,
+        scope: Scope,
+    ) -> Result<Attachment>;
+    /// A case's attachments that the caller may see.
+    async fn attachments(
+        &self,
+        reference: &str,
+        scope: Scope,
+        visible_to: Option<Visibility>,
+    ) -> Result<Vec<Attachment>>;
+    /// One attachment, for download; the download is audited.
+    async fn open_attachment(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        id: i64,
+        scope: Scope,
+        visible_to: Option<Visibility>,
+        at: Timestamp,
+    ) -> Result<Attachment>;
 
     // Public portal
     /// Records a private status link (stored as the hash of its token) for a case.

@@ -125,6 +125,19 @@ fn entry_from(r: &Row) -> Result<TimelineEntry> {
     })
 }
 
+fn attachment_from(r: &Row) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.int("id")?,
+        filename: r.text("filename")?,
+        content_type: r.text("content_type")?,
+        size_bytes: r.int("size_bytes")?,
+        sha256: r.text("sha256")?,
+        visibility: word(&r.text("visibility")?)?,
+        uploaded_by: r.text("uploaded_by")?,
+        uploaded_at: instant(r.int("uploaded_at")?)?,
+    })
+}
+
 fn audit_from(r: &AuditRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         id: r.id,
@@ -1891,6 +1904,114 @@ impl<E: Engine> Store for E {
         }))
         .await?;
         Ok(entries)
+    }
+
+    async fn add_attachment(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        a: &NewAttachment,
+        scope: Scope,
+    ) -> Result<Attachment> {
+        let (actor, reference, a) = (actor.clone(), reference.to_string(), a.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let row = change_row(tx, &reference, scope).await?;
+                not_merged(&row)?;
+                tx.execute(q::TOUCH_CASE, args![row.id, micros(a.at)]).await?;
+                let id = tx
+                    .one(q::INSERT_ATTACHMENT, args![row.id, &a.filename, &a.content_type, a.size_bytes, &a.sha256, a.visibility.as_str(), actor.username.as_str(), micros(a.at)])
+                    .await?
+                    .int("id")?;
+                let entry = NewEntry {
+                    entry_type: EntryType::Attachment,
+                    body: a.note.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| a.filename.clone()),
+                    visibility: a.visibility,
+                    data: serde_json::json!({"attachment_id": id, "filename": a.filename, "content_type": a.content_type, "size_bytes": a.size_bytes}),
+                    at: a.at,
+                    author_id: a.author_id,
+                };
+                insert_entry(tx, row.id, &entry).await?;
+                let detail = serde_json::json!({"attachment_id": id, "filename": a.filename, "sha256": a.sha256, "size_bytes": a.size_bytes}).to_string();
+                append_audit(tx, &actor, &format!("case:{reference}"), "case.attachment.add", &reference, &detail, a.at).await?;
+                Ok(Attachment {
+                    id,
+                    filename: a.filename,
+                    content_type: a.content_type,
+                    size_bytes: a.size_bytes,
+                    sha256: a.sha256,
+                    visibility: a.visibility,
+                    uploaded_by: actor.username,
+                    uploaded_at: a.at,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn attachments(
+        &self,
+        reference: &str,
+        scope: Scope,
+        visible_to: Option<Visibility>,
+    ) -> Result<Vec<Attachment>> {
+        let reference = reference.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(
+                    q::ATTACHMENTS,
+                    args![reference, scope.company_id, visible_to.map(|v| v.as_str())],
+                )
+                .await?
+                .iter()
+                .map(attachment_from)
+                .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn open_attachment(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        id: i64,
+        scope: Scope,
+        visible_to: Option<Visibility>,
+        at: Timestamp,
+    ) -> Result<Attachment> {
+        let (actor, reference) = (actor.clone(), reference.to_string());
+        let r = reference.clone();
+        let found = self
+            .read(job(move |tx| {
+                Box::pin(async move {
+                    attachment_from(
+                        &tx.one(
+                            q::ATTACHMENT,
+                            args![r, scope.company_id, visible_to.map(|v| v.as_str()), id],
+                        )
+                        .await?,
+                    )
+                })
+            }))
+            .await?;
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let detail = serde_json::json!({"attachment_id": id}).to_string();
+                append_audit(
+                    tx,
+                    &actor,
+                    &format!("case:{reference}"),
+                    "case.attachment.download",
+                    &reference,
+                    &detail,
+                    at,
+                )
+                .await
+            })
+        }))
+        .await?;
+        Ok(found)
     }
 
     async fn create_portal_access(

@@ -171,3 +171,12 @@ pub const UNIT_QUEUES: &str = "SELECT u.code, u.name, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') THEN 1 ELSE 0 END), 0) AS open_cases, \
      COALESCE(SUM(CASE WHEN c.status = 'new' AND c.assignee_id IS NULL THEN 1 ELSE 0 END), 0) AS new_unassigned \
      FROM units u LEFT JOIN cases c ON c.unit_id = u.id GROUP BY u.code, u.name ORDER BY u.name";
+
+pub const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (case_id, filename, content_type, size_bytes, sha256, visibility, uploaded_by, uploaded_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+pub const ATTACHMENTS: &str = "SELECT a.id, a.filename, a.content_type, a.size_bytes, a.sha256, a.visibility, a.uploaded_by, a.uploaded_at \
+     FROM attachments a JOIN cases c ON c.id = a.case_id \
+     WHERE c.reference = $1 AND ($2 IS NULL OR c.company_id = $2) AND ($3 IS NULL OR a.visibility = $3) ORDER BY a.id";
+pub const ATTACHMENT: &str = "SELECT a.id, a.filename, a.content_type, a.size_bytes, a.sha256, a.visibility, a.uploaded_by, a.uploaded_at \
+     FROM attachments a JOIN cases c ON c.id = a.case_id \
+     WHERE c.reference = $1 AND ($2 IS NULL OR c.company_id = $2) AND ($3 IS NULL OR a.visibility = $3) AND a.id = $4";

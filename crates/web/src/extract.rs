@@ -8,6 +8,9 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
+/// The largest JSON body accepted.
+pub const JSON_MAX_BYTES: usize = 256 * 1024;
+
 /// A JSON body, plus its raw bytes (for idempotency hashing).
 pub struct JsonBody<T> {
     pub value: T,
@@ -42,6 +45,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::MalformedJson(format!("could not read the body: {e}"))
             }
         })?;
+        if raw.len() > JSON_MAX_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
         let value = parse_json(&raw)?;
         Ok(JsonBody { value, raw })
     }

@@ -2,6 +2,7 @@
 //! health probes, and the pages staff log in to.
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -27,6 +28,10 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Portal submissions (complaints, status look-ups) allowed per address in ten minutes.
     pub portal_submissions_per_10_minutes: usize,
+    /// Where attachment bytes are kept (shared between nodes on PostgreSQL).
+    pub attachments_dir: std::path::PathBuf,
+    /// The largest attachment accepted, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for Settings {
@@ -35,6 +40,8 @@ impl Default for Settings {
             secure_cookies: false,
             max_body_bytes: 256 * 1024,
             portal_submissions_per_10_minutes: 10,
+            attachments_dir: std::path::PathBuf::from("./redress-data/attachments"),
+            max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -48,6 +55,7 @@ pub struct AppState {
     pub settings: Settings,
     /// Public portal submissions per client address.
     pub limiter: Arc<RateLimiter>,
+    pub blobs: Arc<attachments::Blobs>,
 }
 
 impl AppState {
@@ -61,12 +69,14 @@ impl AppState {
             settings.portal_submissions_per_10_minutes,
             jiff::SignedDuration::from_mins(10),
         ));
+        let blobs = Arc::new(attachments::Blobs::new(settings.attachments_dir.clone()));
         AppState {
             store,
             clock,
             office,
             settings,
             limiter,
+            blobs,
         }
     }
 }
@@ -136,7 +146,11 @@ pub fn app(state: AppState) -> Router {
     let (routes, openapi) = routes_and_spec();
     let spec = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let docs = Arc::new(pages::api_docs_page(&openapi));
-    let limit = state.settings.max_body_bytes;
+    // Uploads need room; JSON bodies are held to max_body_bytes by their extractor.
+    let limit = state
+        .settings
+        .max_body_bytes
+        .max(state.settings.max_upload_bytes + 1024 * 1024);
     Router::new()
         .merge(routes)
         .route(

@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub mod directory;
+pub mod files;
 
 use crate::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -51,6 +52,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::link))
         .routes(routes!(cases::merge))
         .routes(routes!(cases::case_audit))
+        .routes(routes!(files::upload, files::list))
+        .routes(routes!(files::download))
         .routes(routes!(directory::find_consumers))
         .routes(routes!(directory::get_consumer))
         .routes(routes!(

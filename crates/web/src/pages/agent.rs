@@ -24,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/call", post(case_call))
         .route("/cases/{reference}/status", post(case_status))
         .route("/cases/{reference}/assign", post(case_assign))
+        .route("/cases/{reference}/attachments", post(case_attach))
+        .route("/cases/{reference}/attachments/{id}", get(case_download))
 }
 
 type Fields = HashMap<String, String>;
@@ -667,6 +669,7 @@ struct CasePage {
     units: Options,
     staff: Options,
     audit: Vec<(String, String, String)>,
+    attachments: Vec<(i64, String, String, String)>,
 }
 
 fn keep(entry: &TimelineEntry, filter: &str) -> bool {
@@ -731,6 +734,25 @@ async fn case_render(
         }
     } else {
         vec![]
+    };
+    let visible_files = (user.user.role == Role::Company).then_some(Visibility::Company);
+    let attachments = match state
+        .store
+        .attachments(reference, user.scope(), visible_files)
+        .await
+    {
+        Ok(a) => a
+            .into_iter()
+            .map(|a| {
+                (
+                    a.id,
+                    a.filename,
+                    human_size(a.size_bytes),
+                    a.visibility.to_string(),
+                )
+            })
+            .collect(),
+        Err(e) => return internal(e),
     };
     let can_assign = user.user.role.allows(Permission::CaseAssign) && case.status != Status::Merged;
     let (units, staff) = if can_assign {
@@ -855,6 +877,7 @@ async fn case_render(
         units,
         staff,
         audit,
+        attachments,
         c: view,
     };
     ctx.render(status, &page)
@@ -896,6 +919,14 @@ async fn case_page(
         },
     );
     form.values.insert("minutes".into(), "0".into());
+    form.values.insert(
+        "file_visibility".into(),
+        if user.user.role == Role::Company {
+            "company".into()
+        } else {
+            "internal".into()
+        },
+    );
     case_render(
         &state,
         &ctx,
@@ -1248,5 +1279,129 @@ async fn case_assign(
     {
         Ok(_) => back_to(&reference),
         Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+pub(crate) fn human_size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+async fn case_attach(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let Ok(reference) = reference.parse::<Reference>().map(|r| r.to_string()) else {
+        return message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        );
+    };
+    if !user.user.role.allows(Permission::TimelineWrite) {
+        return forbidden(&ctx, &user);
+    }
+    let max = state.settings.max_upload_bytes;
+    let (upload, mut fields) = match crate::attachments::read_upload(mp, max, true).await {
+        Ok(x) => x,
+        Err(p) => {
+            return failed(
+                &state,
+                &ctx,
+                &user,
+                &reference,
+                &Fields::new(),
+                p.into_api(max),
+            )
+            .await;
+        }
+    };
+    if !csrf_ok(&user, &headers, &fields) {
+        let tr = ctx.tr;
+        let mut form = Form::default();
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return case_render(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            "all",
+            form,
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    if let Some(v) = fields.remove("file_visibility") {
+        fields.insert("visibility".into(), v);
+    }
+    match crate::api::files::store_upload(&state, &user, &reference, upload, &fields).await {
+        Ok(_) => back_to(&reference),
+        Err(e) => {
+            fields.remove("csrf");
+            failed(&state, &ctx, &user, &reference, &fields, e).await
+        }
+    }
+}
+
+async fn case_download(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path((reference, id)): Path<(String, String)>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let (Ok(reference), Ok(id)) = (reference.parse::<Reference>(), id.parse::<i64>()) else {
+        return message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        );
+    };
+    let visible = (user.user.role == Role::Company).then_some(Visibility::Company);
+    match state
+        .store
+        .open_attachment(
+            &user.actor(),
+            &reference.to_string(),
+            id,
+            user.scope(),
+            visible,
+            state.clock.now(),
+        )
+        .await
+    {
+        Ok(a) => crate::api::files::send_file(&state, &a)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(StoreError::NotFound) => message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        ),
+        Err(e) => internal(e),
     }
 }

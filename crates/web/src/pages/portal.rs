@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/status", get(lookup_page).post(lookup_submit))
         .route("/portal/status/{token}", get(status_page))
         .route("/portal/status/{token}/add", post(add_information))
+        .route("/portal/status/{token}/attachments/{id}", get(download))
 }
 
 type Fields = HashMap<String, String>;
@@ -313,6 +314,7 @@ struct PublicEntry {
     at: String,
     at_iso: String,
     body: String,
+    attachment: Option<i64>,
 }
 
 #[derive(Template)]
@@ -413,6 +415,9 @@ async fn status_render(
                 at: local_time(state, e.at),
                 at_iso: e.at.to_string(),
                 body: e.body.clone(),
+                attachment: (e.entry_type == EntryType::Attachment)
+                    .then(|| e.data["attachment_id"].as_i64())
+                    .flatten(),
             })
             .collect(),
         link_full: format!("{scheme}://{host}{link}"),
@@ -444,16 +449,72 @@ async fn status_page(
     .await
 }
 
+/// The case a private link opens, or the response to give.
+async fn linked_case(state: &AppState, ctx: &Ctx, token: &str) -> Result<String, Response> {
+    if !valid_token(token) {
+        return Err(message(
+            ctx,
+            None,
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        ));
+    }
+    match state
+        .store
+        .case_by_portal_token(&sha256_hex(token.as_bytes()))
+        .await
+    {
+        Ok(r) => Ok(r),
+        Err(StoreError::NotFound) => Err(message(
+            ctx,
+            None,
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        )),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
 async fn add_information(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
     Path(token): Path<String>,
-    PostForm(fields): PostForm<Fields>,
+    mp: axum::extract::Multipart,
 ) -> Response {
     let ctx = Ctx::new(&state, &uri, &headers);
     let tr = ctx.tr;
-    let mut form = Form::with(fields.clone());
+    let reference = match linked_case(&state, &ctx, &token).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let max = state.settings.max_upload_bytes;
+    let (upload, fields) = match crate::attachments::read_upload(mp, max, false).await {
+        Ok(x) => x,
+        Err(p) => {
+            let mut form = Form::default();
+            form.add(&tr, "file", tr.error(p.code(), &p.message(max)));
+            return status_render(
+                &state,
+                &ctx,
+                &headers,
+                &token,
+                form,
+                (false, false),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let mut form = Form::with(
+        fields
+            .iter()
+            .filter(|(k, _)| k.as_str() == "body")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
     if !form_token_ok(&headers, &fields) {
         form.add(&tr, "body", tr.t("error-csrf"));
         return status_render(
@@ -468,13 +529,20 @@ async fn add_information(
         .await;
     }
     let mut errors = FieldErrors::new();
-    let body = validate::required_text(
+    let body = validate::optional_text(
         &mut errors,
         "body",
         fields.get("body").map(String::as_str),
         validate::BODY_MAX,
     );
-    let Some(body) = body else {
+    if body.is_none() && upload.is_none() && errors.is_empty() {
+        errors.push(
+            "body",
+            "body_or_file",
+            "Write something or attach a document.",
+        );
+    }
+    if !errors.is_empty() {
         form.add_all(&tr, &errors);
         return status_render(
             &state,
@@ -486,8 +554,67 @@ async fn add_information(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
+    }
+    let now = state.clock.now();
+    let actor = portal_actor();
+    if let Some(upload) = upload {
+        let size = upload.bytes.len() as i64;
+        let sha = match state.blobs.save(upload.bytes).await {
+            Ok(sha) => sha,
+            Err(e) => {
+                return ApiError::Internal(format!("storing an attachment: {e}")).into_response();
+            }
+        };
+        let new = redress_store::NewAttachment {
+            filename: upload.filename,
+            content_type: upload.content_type.to_string(),
+            size_bytes: size,
+            sha256: sha,
+            visibility: Visibility::Consumer,
+            note: None,
+            at: now,
+            author_id: None,
+        };
+        if let Err(e) = state
+            .store
+            .add_attachment(&actor, &reference, &new, Scope::default())
+            .await
+        {
+            return ApiError::from(e).into_response();
+        }
+    }
+    if let Some(body) = body {
+        let entry = NewEntry {
+            entry_type: EntryType::Note,
+            body,
+            visibility: Visibility::Consumer,
+            data: serde_json::json!({"source": "portal", "from": "consumer"}),
+            at: now,
+            author_id: None,
+        };
+        if let Err(e) = state
+            .store
+            .add_entry(&actor, &reference, &entry, Scope::default())
+            .await
+        {
+            return ApiError::from(e).into_response();
+        }
+    }
+    Redirect::to(&format!("/portal/status/{token}?added=1")).into_response()
+}
+
+async fn download(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path((token, id)): Path<(String, String)>,
+) -> Response {
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let reference = match linked_case(&state, &ctx, &token).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
     };
-    if !valid_token(&token) {
+    let Ok(id) = id.parse::<i64>() else {
         return message(
             &ctx,
             None,
@@ -495,38 +622,29 @@ async fn add_information(
             "notfound-title",
             "notfound-body",
         );
-    }
-    let reference = match state
-        .store
-        .case_by_portal_token(&sha256_hex(token.as_bytes()))
-        .await
-    {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => {
-            return message(
-                &ctx,
-                None,
-                StatusCode::NOT_FOUND,
-                "notfound-title",
-                "notfound-body",
-            );
-        }
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let entry = NewEntry {
-        entry_type: EntryType::Note,
-        body,
-        visibility: Visibility::Consumer,
-        data: serde_json::json!({"source": "portal", "from": "consumer"}),
-        at: state.clock.now(),
-        author_id: None,
     };
     match state
         .store
-        .add_entry(&portal_actor(), &reference, &entry, Scope::default())
+        .open_attachment(
+            &portal_actor(),
+            &reference,
+            id,
+            Scope::default(),
+            Some(Visibility::Consumer),
+            state.clock.now(),
+        )
         .await
     {
-        Ok(_) => Redirect::to(&format!("/portal/status/{token}?added=1")).into_response(),
+        Ok(a) => crate::api::files::send_file(&state, &a)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(StoreError::NotFound) => message(
+            &ctx,
+            None,
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        ),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

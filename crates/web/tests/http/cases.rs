@@ -540,6 +540,8 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/links", &["post"]),
         ("/api/v1/cases/{reference}/merge", &["post"]),
         ("/api/v1/cases/{reference}/audit", &["get"]),
+        ("/api/v1/cases/{reference}/attachments", &["get", "post"]),
+        ("/api/v1/cases/{reference}/attachments/{id}", &["get"]),
         ("/api/v1/consumers", &["get"]),
         ("/api/v1/consumers/{id}", &["get"]),
         ("/api/v1/companies", &["get", "post"]),
@@ -565,7 +567,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        22,
+        24,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

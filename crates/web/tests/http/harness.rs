@@ -27,6 +27,7 @@ pub struct TestApp {
     pub database_url: String,
     pg_name: Option<String>,
     _dir: Option<TempDir>,
+    _files: TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -157,7 +158,13 @@ impl TestApp {
                 .expect("token row");
             tokens.insert(*role, token);
         }
-        let state = AppState::new(store.clone(), clock.clone(), office, Settings::default());
+        let files = std::env::temp_dir().join(format!("redress-test-files-{unique}"));
+        let settings = Settings {
+            attachments_dir: files.clone(),
+            max_upload_bytes: 64 * 1024,
+            ..Settings::default()
+        };
+        let state = AppState::new(store.clone(), clock.clone(), office, settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -180,8 +187,13 @@ impl TestApp {
             database_url: url,
             pg_name,
             _dir: dir,
+            _files: TempDir(files),
             shutdown: Some(tx),
         }
+    }
+
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        self._files.0.clone()
     }
 
     pub fn token(&self, role: Role) -> &str {

@@ -6,5 +6,6 @@ mod harness;
 mod audit;
 mod auth_and_roles;
 mod cases;
+mod files;
 mod pages;
 mod validation;

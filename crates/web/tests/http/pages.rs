@@ -362,6 +362,41 @@ both_stores!(
         let agent = logged_in(app, "agent").await;
         let (_, html) = page(&agent, app, &format!("/cases/{reference}")).await;
         assert!(!html.contains("Who viewed or changed this case"));
+        // Attach a file from the case page; a refused type comes back next to the field.
+        let attach = |bytes: Vec<u8>, name: &'static str, with_token: bool| {
+            let mut form = reqwest::multipart::Form::new()
+                .text("file_visibility", "internal")
+                .text("note", "Bill copy");
+            if with_token {
+                form = form.text("csrf", token.clone());
+            }
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+            b.post(app.url(&format!("/cases/{reference}/attachments")))
+                .multipart(form)
+                .send()
+        };
+        let r = attach(b"\x7fELF\x02\x01\x01".to_vec(), "tool.pdf", true)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("href=\"#file\"") && html.contains("Only PDF, images"));
+        let r = attach(b"%PDF-1.4\n%%EOF\n".to_vec(), "bill.pdf", false)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.count("attachments").await, 0);
+        let r = attach(b"%PDF-1.4\n%%EOF\n".to_vec(), "bill.pdf", true)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&b, app, &format!("/cases/{reference}")).await;
+        assert!(
+            html.contains(&format!("/cases/{reference}/attachments/")) && html.contains("bill.pdf")
+        );
         // The search box finds a case by phone and by reference.
         let (_, found) = page(&agent, app, "/search?q=518-555-0100").await;
         assert!(found.contains(reference));
@@ -484,17 +519,79 @@ both_stores!(
         let status_link = r.headers()["location"].to_str().unwrap().to_string();
         let (_, html) = page(&b, app, &status_link).await;
         let token = csrf(&html);
-        let r = post(
-            &b,
-            app,
-            &format!("{status_link}/add"),
-            &[
-                ("csrf", &token),
-                ("body", "Adjunto el número de cuenta: 555-123."),
-            ],
+        let upload = |fields: Vec<(&'static str, String)>,
+                      file: Option<(&'static str, Vec<u8>)>| {
+            let mut form = reqwest::multipart::Form::new();
+            for (k, v) in fields {
+                form = form.text(k, v);
+            }
+            if let Some((name, bytes)) = file {
+                form = form.part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name),
+                );
+            }
+            b.post(app.url(&format!("{status_link}/add")))
+                .multipart(form)
+                .send()
+        };
+        // Nothing at all, a refused type, and no form token: nothing is stored.
+        let before = app.count("timeline").await;
+        let r = upload(vec![("csrf", token.clone())], None).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("Escriba algo o adjunte un documento.")
+        );
+        let r = upload(
+            vec![("csrf", token.clone()), ("body", "x".into())],
+            Some(("virus.exe", b"MZ\x90\x00\x03".to_vec())),
         )
-        .await;
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("Solo se aceptan PDF"));
+        let r = upload(vec![("body", "sin token".into())], None)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.count("timeline").await, before);
+        assert_eq!(app.count("attachments").await, 0);
+        let r = upload(
+            vec![
+                ("csrf", token.clone()),
+                ("body", "Adjunto el número de cuenta: 555-123.".into()),
+            ],
+            Some(("factura.pdf", b"%PDF-1.4\n%%EOF\n".to_vec())),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status(), 303);
+        let files: Vec<Value> = app
+            .get(Role::Agent, "/api/v1/cases/NYC-2026-000001/attachments")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            (
+                files[0]["filename"].as_str(),
+                files[0]["visibility"].as_str()
+            ),
+            (Some("factura.pdf"), Some("consumer"))
+        );
+        let (_, html) = page(&b, app, &status_link).await;
+        let href = format!("{status_link}/attachments/{}", files[0]["id"]);
+        assert!(
+            html.contains(&href),
+            "the consumer can download their document"
+        );
+        let dl = b.get(app.url(&href)).send().await.unwrap();
+        assert_eq!(dl.status(), 200);
+        assert_eq!(dl.headers()["content-type"], "application/pdf");
         // Staff-only notes never show on the portal; the consumer's addition reaches the agent.
         app.post_json(Role::Agent, "/api/v1/cases/NYC-2026-000001/timeline", &serde_json::json!({"type": "note", "body": "internal remark", "visibility": "internal"})).await;
         app.post_json(Role::Agent, "/api/v1/cases/NYC-2026-000001/timeline", &serde_json::json!({"type": "letter", "body": "Le escribimos a la empresa.", "visibility": "consumer"})).await;
