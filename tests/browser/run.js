@@ -163,6 +163,26 @@ async function expectLang(page, lang) {
     await axe(page, 'en /cases/new (errors)');
     await agent.close();
 
+    // ---- Supervision, administration and the account page, as the administrator ----
+    const admin = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const a = await admin.newPage();
+    await a.goto(base + '/login');
+    await typeInto(a, '#username', process.env.ADMIN_USER);
+    await a.keyboard.press('Tab');
+    await a.keyboard.type(process.env.ADMIN_PASSWORD);
+    await Promise.all([a.waitForURL(base + '/'), a.keyboard.press('Enter')]);
+    for (const lang of ['en', 'es']) {
+      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/account']) {
+        const url = `${p}${p.includes('?') ? '&' : '?'}lang=${lang}`;
+        await a.goto(base + url);
+        await expectLang(a, lang);
+        await axe(a, `${lang} ${p}`);
+      }
+    }
+    await a.goto(base + '/supervisor?lang=en');
+    await shot(a, 'supervision.png');
+    await admin.close();
+
     // ---- A consumer on the portal, in Spanish (from Accept-Language) ----
     const consumer = await browser.newContext({ locale: 'es-US', bypassCSP: true, viewport: { width: 1024, height: 900 } });
     const c = await consumer.newPage();

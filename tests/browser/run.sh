@@ -22,4 +22,5 @@ curl -fs "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token"
 curl -fs -X POST "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"code":"CALL","name":"Call Center"}' > /dev/null
 mkdir -p "${SCREENSHOT_DIR:-$root/target/screenshots}"
 BASE_URL="http://127.0.0.1:$port" ADMIN_TOKEN="$token" AGENT_USER=sam AGENT_PASSWORD="$agent_password" \
+  ADMIN_USER=admin ADMIN_PASSWORD="$admin_password" \
   SCREENSHOT_DIR="${SCREENSHOT_DIR:-$root/target/screenshots}" node "$here/run.js"

@@ -204,6 +204,26 @@ pub struct UnitQueue {
     pub new_unassigned: i64,
 }
 
+/// A unit's open work by age, for the supervisors' dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitLoad {
+    pub code: String,
+    pub name: String,
+    pub open: i64,
+    pub new_today: i64,
+    /// Open cases by days since they were opened: 0–2, 3–7, 8–30, over 30.
+    pub aging: [i64; 4],
+}
+
+/// Where the dashboard's age buckets start: the start of today, and 2, 7 and 30 days ago.
+#[derive(Debug, Clone, Copy)]
+pub struct AgeBounds {
+    pub today: Timestamp,
+    pub days_2: Timestamp,
+    pub days_7: Timestamp,
+    pub days_30: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditVerdict {
     Intact {
@@ -250,6 +270,8 @@ pub trait Store: Send + Sync + 'static {
     async fn units(&self) -> Result<Vec<Unit>>;
     /// Open and new-unassigned cases per unit.
     async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
+    /// Open work per unit, new today and by age.
+    async fn unit_dashboard(&self, bounds: AgeBounds) -> Result<Vec<UnitLoad>>;
     async fn unit_by_code(&self, code: &str) -> Result<Unit>;
     async fn create_company(
         &self,

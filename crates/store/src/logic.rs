@@ -1259,6 +1259,40 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn unit_dashboard(&self, b: AgeBounds) -> Result<Vec<UnitLoad>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(
+                    q::UNIT_DASHBOARD,
+                    args![
+                        micros(b.today),
+                        micros(b.days_2),
+                        micros(b.days_7),
+                        micros(b.days_30)
+                    ],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(UnitLoad {
+                        code: r.text("code")?,
+                        name: r.text("name")?,
+                        open: r.int("open_cases")?,
+                        new_today: r.int("new_today")?,
+                        aging: [
+                            r.int("age_0_2")?,
+                            r.int("age_3_7")?,
+                            r.int("age_8_30")?,
+                            r.int("age_over_30")?,
+                        ],
+                    })
+                })
+                .collect()
+            })
+        }))
+        .await
+    }
+
     async fn unit_by_code(&self, code: &str) -> Result<Unit> {
         let code = code.to_string();
         self.read(job(move |tx| {

@@ -180,3 +180,11 @@ pub const ATTACHMENTS: &str = "SELECT a.id, a.filename, a.content_type, a.size_b
 pub const ATTACHMENT: &str = "SELECT a.id, a.filename, a.content_type, a.size_bytes, a.sha256, a.visibility, a.uploaded_by, a.uploaded_at \
      FROM attachments a JOIN cases c ON c.id = a.case_id \
      WHERE c.reference = $1 AND ($2 IS NULL OR c.company_id = $2) AND ($3 IS NULL OR a.visibility = $3) AND a.id = $4";
+pub const UNIT_DASHBOARD: &str = "SELECT u.code, u.name, \
+     COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') THEN 1 ELSE 0 END), 0) AS open_cases, \
+     COALESCE(SUM(CASE WHEN c.opened_at >= $1 THEN 1 ELSE 0 END), 0) AS new_today, \
+     COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at >= $2 THEN 1 ELSE 0 END), 0) AS age_0_2, \
+     COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $2 AND c.opened_at >= $3 THEN 1 ELSE 0 END), 0) AS age_3_7, \
+     COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $3 AND c.opened_at >= $4 THEN 1 ELSE 0 END), 0) AS age_8_30, \
+     COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $4 THEN 1 ELSE 0 END), 0) AS age_over_30 \
+     FROM units u LEFT JOIN cases c ON c.unit_id = u.id GROUP BY u.code, u.name ORDER BY u.name";

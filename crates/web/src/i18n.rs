@@ -123,7 +123,8 @@ impl Tr {
         LOCALES.lookup_with_args(&self.lang.id(), id, &args)
     }
     /// A message with a number (for plurals).
-    pub fn tn(&self, id: &str, name: &str, n: i64) -> String {
+    pub fn tn(&self, id: &str, name: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
         args.insert(Cow::Owned(name.to_string()), FluentValue::from(n));
         LOCALES.lookup_with_args(&self.lang.id(), id, &args)

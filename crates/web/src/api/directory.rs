@@ -295,7 +295,12 @@ pub async fn create_user(
     body: JsonBody<NewUserInput>,
 ) -> ApiResult<Response> {
     user.require(Permission::UserWrite)?;
-    let b = body.value;
+    let u = add_user(&state, &user.actor(), body.value).await?;
+    Ok((StatusCode::CREATED, Json(u)).into_response())
+}
+
+/// Validates and adds a user; shared by the API and the admin page.
+pub(crate) async fn add_user(state: &AppState, actor: &Actor, b: NewUserInput) -> ApiResult<User> {
     let mut errors = FieldErrors::new();
     let username = v::required_text(&mut errors, "username", b.username.as_deref(), 64);
     if username.as_deref().is_some_and(|u| !valid_username(u)) {
@@ -312,7 +317,7 @@ pub async fn create_user(
         v::NAME_MAX,
     );
     let unit_id = match &b.unit {
-        Some(u) => crate::api::cases::lookup_unit(&state, &mut errors, "unit", u).await?,
+        Some(u) => crate::api::cases::lookup_unit(state, &mut errors, "unit", u).await?,
         None => None,
     };
     if b.role == Role::Company && b.company_id.is_none() {
@@ -345,11 +350,10 @@ pub async fn create_user(
         company_id: b.company_id,
         password_hash: Some(hash),
     };
-    let u = state
+    Ok(state
         .store
-        .create_user(&user.actor(), &new, state.clock.now())
-        .await?;
-    Ok((StatusCode::CREATED, Json(u)).into_response())
+        .create_user(actor, &new, state.clock.now())
+        .await?)
 }
 
 pub fn valid_username(u: &str) -> bool {

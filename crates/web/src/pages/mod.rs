@@ -4,6 +4,7 @@
 
 mod agent;
 mod portal;
+mod staff;
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(agent::router())
         .merge(portal::router())
+        .merge(staff::router())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -126,6 +128,8 @@ pub struct NavUser {
     pub display_name: String,
     pub csrf: String,
     pub can_create: bool,
+    pub can_supervise: bool,
+    pub can_admin: bool,
 }
 
 impl NavUser {
@@ -134,6 +138,8 @@ impl NavUser {
             display_name: u.user.display_name.clone(),
             csrf: u.csrf.clone().unwrap_or_default(),
             can_create: u.user.role.allows(Permission::CaseCreate),
+            can_supervise: u.user.role.allows(Permission::CaseAssign),
+            can_admin: u.user.role.allows(Permission::UserWrite),
         }
     }
 }
@@ -225,6 +231,16 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "password" => "login-password",
         "reference" => "portal-lookup-reference",
         "contact" => "portal-lookup-contact",
+        "display_name" | "name" => "admin-name",
+        "role" => "admin-role",
+        "code" => "admin-code",
+        "user_unit" => "case-unit",
+        "case" => "sup-select",
+        "current_password" => "account-current",
+        "new_password" => "account-new",
+        "confirm_password" => "account-confirm",
+        "file" => "case-file",
+        "note" => "case-file-note",
         other => return other.to_string(),
     };
     tr.t(id)

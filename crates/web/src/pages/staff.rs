@@ -1,0 +1,723 @@
+//! Supervision (unit dashboard, bulk reassignment), administration (users, units) and the
+//! user's own account (password change).
+
+use super::*;
+use crate::api::directory::{NewUserInput, add_user};
+use crate::error::ApiError;
+use axum::Form as PostForm;
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use jiff::{SignedDuration, Timestamp};
+use redress_domain::*;
+use redress_store::{AgeBounds, CaseFilter, StoreError, UnitLoad};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/supervisor", get(dashboard))
+        .route("/supervisor/cases", get(unit_cases))
+        .route("/supervisor/reassign", post(reassign))
+        .route("/admin", get(admin_page))
+        .route("/admin/users", post(admin_add_user))
+        .route("/admin/units", post(admin_add_unit))
+        .route("/account", get(account_page))
+        .route("/account/password", post(change_password))
+}
+
+type Fields = HashMap<String, String>;
+
+async fn session(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, Response> {
+    auth::session_user(state, headers, state.clock.now())
+        .await
+        .ok_or_else(|| Redirect::to("/login").into_response())
+}
+
+fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, token: Option<&str>) -> bool {
+    same_origin(headers) && user.csrf.is_some() && user.csrf.as_deref() == token
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+fn forbidden(ctx: &Ctx, user: &CurrentUser) -> Response {
+    message(
+        ctx,
+        Some(NavUser::of(user)),
+        StatusCode::FORBIDDEN,
+        "forbidden-title",
+        "forbidden-body",
+    )
+}
+
+/// Where today starts in the office, and the age boundaries before it.
+fn bounds(state: &AppState, now: Timestamp) -> AgeBounds {
+    let today = jiff::tz::TimeZone::get(&state.office.time_zone)
+        .ok()
+        .and_then(|tz| now.to_zoned(tz).start_of_day().ok())
+        .map(|z| z.timestamp())
+        .unwrap_or(now);
+    let back = |days: i64| now - SignedDuration::from_hours(24 * days);
+    AgeBounds {
+        today,
+        days_2: back(3),
+        days_7: back(8),
+        days_30: back(31),
+    }
+}
+
+// ---- supervision ----
+
+struct UnitRow {
+    code: String,
+    name: String,
+    name_short: String,
+    open: i64,
+    new_today: i64,
+    aging: [i64; 4],
+    row_y: usize,
+    /// (x, width) of each age segment of the bar.
+    segments: Vec<(i64, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "supervisor.html")]
+struct DashboardPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    units: Vec<UnitRow>,
+    chart_height: usize,
+}
+
+fn unit_rows(loads: Vec<UnitLoad>) -> Vec<UnitRow> {
+    let max = loads
+        .iter()
+        .map(|l| l.aging.iter().sum::<i64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    loads
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut x = 180i64;
+            let segments = l
+                .aging
+                .iter()
+                .map(|n| {
+                    let w = n * 440 / max;
+                    let seg = (x, w);
+                    x += w;
+                    seg
+                })
+                .collect();
+            UnitRow {
+                name_short: l.name.chars().take(24).collect(),
+                code: l.code,
+                name: l.name,
+                open: l.open,
+                new_today: l.new_today,
+                aging: l.aging,
+                row_y: i * 28 + 4,
+                segments,
+            }
+        })
+        .collect()
+}
+
+async fn dashboard(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::CaseAssign) {
+        return forbidden(&ctx, &user);
+    }
+    let loads = match state
+        .store
+        .unit_dashboard(bounds(&state, state.clock.now()))
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let units = unit_rows(loads);
+    let chart_height = units.len() * 28 + 8;
+    ctx.render(
+        StatusCode::OK,
+        &DashboardPage {
+            tr: ctx.tr,
+            nav: Some(NavUser::of(&user)),
+            switch_href: ctx.switch_href.clone(),
+            units,
+            chart_height,
+        },
+    )
+}
+
+struct CaseRow {
+    reference: String,
+    status: String,
+    priority: String,
+    assignee: String,
+    opened: String,
+}
+
+#[derive(Template)]
+#[template(path = "reassign.html")]
+struct ReassignPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    form: Form,
+    unit_code: String,
+    unit_name: String,
+    cases: Vec<CaseRow>,
+    units: Options,
+    staff: Options,
+    done: i64,
+}
+
+async fn reassign_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    unit_code: &str,
+    form: Form,
+    done: i64,
+    status: StatusCode,
+) -> Response {
+    let tr = ctx.tr;
+    let unit = match state.store.unit_by_code(unit_code).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => {
+            return message(
+                ctx,
+                Some(NavUser::of(user)),
+                StatusCode::NOT_FOUND,
+                "notfound-title",
+                "notfound-body",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let filter = CaseFilter {
+        unit_id: Some(unit.id),
+        open_only: true,
+        limit: 200,
+        ..CaseFilter::default()
+    };
+    let (cases, units, users) = match (
+        state.store.cases(&filter, user.scope()).await,
+        state.store.units().await,
+        state.store.users().await,
+    ) {
+        (Ok(c), Ok(u), Ok(s)) => (c, u, s),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(e),
+    };
+    let mut unit_options = vec![(String::new(), tr.t("case-unassigned"))];
+    unit_options.extend(units.into_iter().map(|u| (u.code, u.name)));
+    let mut staff = vec![(String::new(), tr.t("case-unassigned"))];
+    staff.extend(
+        users
+            .into_iter()
+            .filter(|u| u.active && u.role != Role::Company)
+            .map(|u| (u.username, u.display_name)),
+    );
+    let page = ReassignPage {
+        tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        csrf: user.csrf.clone().unwrap_or_default(),
+        form,
+        unit_code: unit.code,
+        unit_name: unit.name,
+        cases: cases
+            .iter()
+            .map(|(_, c)| CaseRow {
+                reference: c.reference.clone(),
+                status: c.status.to_string(),
+                priority: c.priority.to_string(),
+                assignee: c.assignee.clone().unwrap_or_default(),
+                opened: local_time(state, c.opened_at),
+            })
+            .collect(),
+        units: unit_options,
+        staff,
+        done,
+    };
+    ctx.render(status, &page)
+}
+
+async fn unit_cases(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::CaseAssign) {
+        return forbidden(&ctx, &user);
+    }
+    let unit = q.get("unit").cloned().unwrap_or_default();
+    let done = q.get("done").and_then(|d| d.parse().ok()).unwrap_or(0);
+    let mut form = Form::default();
+    form.values.insert("unit".into(), unit.clone());
+    reassign_render(&state, &ctx, &user, &unit, form, done, StatusCode::OK).await
+}
+
+async fn reassign(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(pairs): PostForm<Vec<(String, String)>>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    if !user.user.role.allows(Permission::CaseAssign) {
+        return forbidden(&ctx, &user);
+    }
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let from_unit = one("from_unit").unwrap_or_default();
+    let selected: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "case")
+        .filter_map(|(_, v)| v.parse::<Reference>().ok())
+        .map(|r| r.to_string())
+        .collect();
+    let mut form = Form::with(
+        pairs
+            .iter()
+            .filter(|(k, _)| k == "unit" || k == "assignee")
+            .cloned()
+            .collect(),
+    );
+    if !csrf_ok(&user, &headers, one("csrf").as_deref()) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return reassign_render(
+            &state,
+            &ctx,
+            &user,
+            &from_unit,
+            form,
+            0,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let mut errors = FieldErrors::new();
+    if selected.is_empty() {
+        errors.push("case", "none_selected", "Select at least one case.");
+    }
+    let unit_id = match one("unit") {
+        Some(code) => {
+            match crate::api::cases::lookup_unit(&state, &mut errors, "unit", &code).await {
+                Ok(u) => u,
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => None,
+    };
+    let assignee_id = match one("assignee") {
+        Some(name) => {
+            match crate::api::cases::lookup_staff(&state, &mut errors, "assignee", &name).await {
+                Ok(u) => u,
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        form.add_all(&tr, &errors);
+        return reassign_render(
+            &state,
+            &ctx,
+            &user,
+            &from_unit,
+            form,
+            0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let now = state.clock.now();
+    let mut done = 0i64;
+    for r in &selected {
+        match state
+            .store
+            .assign(&user.actor(), r, None, unit_id, assignee_id, now)
+            .await
+        {
+            Ok(_) => done += 1,
+            Err(e) => tracing::warn!(reference = %r, error = %e, "reassignment skipped"),
+        }
+    }
+    Redirect::to(&format!("/supervisor/cases?unit={from_unit}&done={done}")).into_response()
+}
+
+// ---- administration ----
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    form: Form,
+    notice: Option<String>,
+    users: Vec<(String, String, String, String)>,
+    unit_rows: Vec<(String, String)>,
+    roles: Options,
+    units: Options,
+}
+
+async fn admin_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    form: Form,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let tr = ctx.tr;
+    let (users, units) = match (state.store.users().await, state.store.units().await) {
+        (Ok(u), Ok(n)) => (u, n),
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let mut unit_options = vec![(String::new(), tr.t("case-unassigned"))];
+    unit_options.extend(units.iter().map(|u| (u.code.clone(), u.name.clone())));
+    let roles: Options = Role::ALL
+        .iter()
+        .filter(|r| **r != Role::Company)
+        .map(|r| (r.as_str().to_string(), tr.word("role", r.as_str())))
+        .collect();
+    let page = AdminPage {
+        tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        csrf: user.csrf.clone().unwrap_or_default(),
+        form,
+        notice,
+        users: users
+            .into_iter()
+            .map(|u| {
+                (
+                    u.username,
+                    u.display_name,
+                    u.role.as_str().to_string(),
+                    u.unit.unwrap_or_default(),
+                )
+            })
+            .collect(),
+        unit_rows: units.into_iter().map(|u| (u.code, u.name)).collect(),
+        roles,
+        units: unit_options,
+    };
+    ctx.render(status, &page)
+}
+
+async fn admin_gate(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(CurrentUser, Ctx), Response> {
+    let user = session(state, headers).await?;
+    let ctx = Ctx::new(state, uri, headers);
+    if !user.user.role.allows(Permission::UserWrite) {
+        return Err(forbidden(&ctx, &user));
+    }
+    Ok((user, ctx))
+}
+
+async fn admin_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<Fields>,
+) -> Response {
+    let (user, ctx) = match admin_gate(&state, &uri, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let notice = match q.get("added").map(String::as_str) {
+        Some("user") => Some(ctx.tr.t("admin-user-added")),
+        Some("unit") => Some(ctx.tr.t("admin-unit-added")),
+        _ => None,
+    };
+    let mut form = Form::default();
+    form.values.insert("role".into(), "agent".into());
+    admin_render(&state, &ctx, &user, form, notice, StatusCode::OK).await
+}
+
+async fn admin_add_user(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx) = match admin_gate(&state, &uri, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let tr = ctx.tr;
+    let mut shown = fields.clone();
+    shown.remove("password");
+    let mut form = Form::with(shown);
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return admin_render(&state, &ctx, &user, form, None, StatusCode::FORBIDDEN).await;
+    }
+    let opt = |k: &str| {
+        fields
+            .get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let Some(role) = opt("role")
+        .and_then(|r| r.parse::<Role>().ok())
+        .filter(|r| *r != Role::Company)
+    else {
+        form.add(&tr, "role", tr.t("error-unknown_value"));
+        return admin_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let input = NewUserInput {
+        username: opt("username"),
+        display_name: opt("display_name"),
+        role,
+        unit: opt("user_unit"),
+        company_id: None,
+        password: fields.get("password").cloned(),
+    };
+    match add_user(&state, &user.actor(), input).await {
+        Ok(_) => Redirect::to("/admin?added=user").into_response(),
+        Err(ApiError::Validation(errors)) => {
+            for e in &errors.0 {
+                let field = if e.field == "unit" {
+                    "user_unit"
+                } else {
+                    e.field.as_str()
+                };
+                form.add(&tr, field, tr.error(&e.code, &e.message));
+            }
+            admin_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(ApiError::Conflict(_)) => {
+            form.add(&tr, "username", tr.t("error-conflict"));
+            admin_render(&state, &ctx, &user, form, None, StatusCode::CONFLICT).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn admin_add_unit(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx) = match admin_gate(&state, &uri, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let tr = ctx.tr;
+    let mut form = Form::with(fields.clone());
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return admin_render(&state, &ctx, &user, form, None, StatusCode::FORBIDDEN).await;
+    }
+    let mut errors = FieldErrors::new();
+    let code = validate::required_text(
+        &mut errors,
+        "code",
+        fields.get("code").map(String::as_str),
+        32,
+    )
+    .map(|c| c.to_ascii_uppercase());
+    if code.as_deref().is_some_and(|c| {
+        !c.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    }) {
+        errors.push(
+            "code",
+            "invalid_characters",
+            "Letters, digits, - and _ only.",
+        );
+    }
+    let name = validate::required_text(
+        &mut errors,
+        "name",
+        fields.get("name").map(String::as_str),
+        validate::NAME_MAX,
+    );
+    let (Some(code), Some(name), true) = (code, name, errors.is_empty()) else {
+        form.add_all(&tr, &errors);
+        return admin_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match state
+        .store
+        .create_unit(
+            &user.actor(),
+            &code,
+            &name,
+            &state.office.code,
+            state.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => Redirect::to("/admin?added=unit").into_response(),
+        Err(StoreError::Duplicate(_)) => {
+            form.add(&tr, "code", tr.t("error-conflict"));
+            admin_render(&state, &ctx, &user, form, None, StatusCode::CONFLICT).await
+        }
+        Err(e) => internal(e),
+    }
+}
+
+// ---- my account ----
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    form: Form,
+    changed: bool,
+}
+
+fn account_render(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    form: Form,
+    changed: bool,
+    status: StatusCode,
+) -> Response {
+    let page = AccountPage {
+        tr: ctx.tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        csrf: user.csrf.clone().unwrap_or_default(),
+        form,
+        changed,
+    };
+    ctx.render(status, &page)
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    account_render(
+        &ctx,
+        &user,
+        Form::default(),
+        q.contains_key("changed"),
+        StatusCode::OK,
+    )
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    let mut form = Form::default();
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return account_render(&ctx, &user, form, false, StatusCode::FORBIDDEN);
+    }
+    let current = fields.get("current_password").cloned().unwrap_or_default();
+    let new = fields.get("new_password").cloned().unwrap_or_default();
+    let confirm = fields.get("confirm_password").cloned().unwrap_or_default();
+    if let Err(ApiError::Validation(e)) = auth::check_password_rules(&new) {
+        for err in &e.0 {
+            form.add(&tr, "new_password", tr.error(&err.code, &err.message));
+        }
+    }
+    if new != confirm {
+        form.add(&tr, "confirm_password", tr.t("error-password_mismatch"));
+    }
+    if !form.errors.is_empty() {
+        return account_render(&ctx, &user, form, false, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // The current password is checked like a login, lockout included.
+    match auth::login(&state, &user.user.username, &current).await {
+        Ok(_) => {}
+        Err(ApiError::Unauthenticated) | Err(ApiError::RateLimited { .. }) => {
+            form.add(&tr, "current_password", tr.t("error-password_wrong"));
+            return account_render(&ctx, &user, form, false, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Err(e) => return e.into_response(),
+    }
+    let hash = match tokio::task::spawn_blocking(move || auth::hash_password(&new)).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return e.into_response(),
+        Err(e) => return internal(e),
+    };
+    match state
+        .store
+        .set_password(&user.actor(), user.user.id, &hash, state.clock.now())
+        .await
+    {
+        Ok(()) => Redirect::to("/account?changed=1").into_response(),
+        Err(e) => internal(e),
+    }
+}
