@@ -186,6 +186,14 @@ pub struct NewAttachment {
     pub author_id: Option<i64>,
 }
 
+/// A live browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
 /// A user as needed to log in.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -340,7 +348,9 @@ pub trait Store: Send + Sync + 'static {
         expires_at: Timestamp,
     ) -> Result<()>;
     /// The user and CSRF token of a live session.
-    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<(User, String)>;
+    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Session>;
+    /// Moves a live session's end to `until`.
+    async fn extend_session(&self, id_hash: &str, until: Timestamp, now: Timestamp) -> Result<()>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
 
     // Consumers
@@ -365,6 +375,8 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<Case>;
     async fn cases(&self, filter: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>>;
+    /// Cases whose consumer, company or description mentions `text` (case-insensitive).
+    async fn search_cases(&self, text: &str, scope: Scope, limit: i64) -> Result<Vec<CaseSummary>>;
     async fn update_case(
         &self,
         actor: &Actor,

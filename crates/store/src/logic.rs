@@ -1609,15 +1609,36 @@ impl<E: Engine> Store for E {
         .await
     }
 
-    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<(User, String)> {
+    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Session> {
         let id_hash = id_hash.to_string();
         self.read(job(move |tx| {
             Box::pin(async move {
                 let r = tx.one(q::SESSION, args![id_hash, micros(now)]).await?;
-                Ok((
-                    user_by_id(tx, r.int("user_id")?).await?,
-                    r.text("csrf_token")?,
-                ))
+                Ok(Session {
+                    user: user_by_id(tx, r.int("user_id")?).await?,
+                    csrf: r.text("csrf_token")?,
+                    expires_at: instant(r.int("expires_at")?)?,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn extend_session(&self, id_hash: &str, until: Timestamp, now: Timestamp) -> Result<()> {
+        let id_hash = id_hash.to_string();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                if tx
+                    .execute(
+                        q::EXTEND_SESSION,
+                        args![id_hash, micros(until), micros(now)],
+                    )
+                    .await?
+                    == 0
+                {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
             })
         }))
         .await
@@ -1772,6 +1793,31 @@ impl<E: Engine> Store for E {
                     .await?;
                 rows.iter()
                     .map(|r| Ok((r.int("id")?, summary(r)?)))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn search_cases(&self, text: &str, scope: Scope, limit: i64) -> Result<Vec<CaseSummary>> {
+        let escaped: String = text
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| {
+                if matches!(c, '%' | '_' | '\\') {
+                    vec!['\\', c]
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(q::CASE_SEARCH, args![pattern, scope.company_id, limit])
+                    .await?
+                    .iter()
+                    .map(summary)
                     .collect()
             })
         }))

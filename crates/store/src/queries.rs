@@ -72,7 +72,9 @@ pub const USER_BY_TOKEN: &str = concat!(
 );
 
 pub const INSERT_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
-pub const SESSION: &str = "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+pub const EXTEND_SESSION: &str =
+    "UPDATE sessions SET expires_at = $2 WHERE id_hash = $1 AND expires_at > $3";
+pub const SESSION: &str = "SELECT s.user_id, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
 
@@ -188,3 +190,11 @@ pub const UNIT_DASHBOARD: &str = "SELECT u.code, u.name, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $3 AND c.opened_at >= $4 THEN 1 ELSE 0 END), 0) AS age_8_30, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $4 THEN 1 ELSE 0 END), 0) AS age_over_30 \
      FROM units u LEFT JOIN cases c ON c.unit_id = u.id GROUP BY u.code, u.name ORDER BY u.name";
+/// Cases whose consumer name, company name or description contains the words (`$1` is a
+/// lower-case `LIKE` pattern with `\\` as its escape).
+pub const CASE_SEARCH: &str = concat!(
+    case_select!(),
+    "LEFT JOIN consumers p ON p.id = c.consumer_id \
+     WHERE (LOWER(p.name) LIKE $1 ESCAPE '\\' OR LOWER(co.name) LIKE $1 ESCAPE '\\' OR LOWER(c.description) LIKE $1 ESCAPE '\\') \
+     AND ($2 IS NULL OR c.company_id = $2) ORDER BY c.id DESC LIMIT $3"
+);

@@ -25,6 +25,8 @@ pub struct CurrentUser {
     pub user: User,
     /// Set when authenticated by session cookie: the form/CSRF token of that session.
     pub csrf: Option<String>,
+    /// When the session ends, unless extended.
+    pub session_expires: Option<Timestamp>,
 }
 
 impl CurrentUser {
@@ -209,14 +211,15 @@ pub async fn session_user(
     now: Timestamp,
 ) -> Option<CurrentUser> {
     let id = cookie_value(headers, SESSION_COOKIE)?;
-    let (user, csrf) = state
+    let s = state
         .store
         .session(&sha256_hex(id.as_bytes()), now)
         .await
         .ok()?;
     Some(CurrentUser {
-        user,
-        csrf: Some(csrf),
+        user: s.user,
+        csrf: Some(s.csrf),
+        session_expires: Some(s.expires_at),
     })
 }
 
@@ -242,7 +245,11 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .user_by_token(&sha256_hex(token.as_bytes()))
                 .await
             {
-                Ok(user) => Ok(CurrentUser { user, csrf: None }),
+                Ok(user) => Ok(CurrentUser {
+                    user,
+                    csrf: None,
+                    session_expires: None,
+                }),
                 Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
                 Err(e) => Err(e.into()),
             };

@@ -22,6 +22,27 @@
     if (summary) summary.focus();
   });
 
+  // Warn before the session ends, with a way to extend it (WCAG 2.2.1).
+  document.addEventListener('DOMContentLoaded', function () {
+    var box = document.getElementById('session-warning');
+    if (!box) return;
+    var form = document.getElementById('session-extend');
+    var expires = parseInt(box.dataset.expires || '0', 10);
+    var timer = null;
+    function arm() {
+      clearTimeout(timer);
+      var wait = expires - Date.now() - 5 * 60 * 1000;
+      if (expires > 0) timer = setTimeout(function () { box.hidden = false; var b = box.querySelector('button'); if (b) b.focus(); }, Math.max(wait, 0));
+    }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      fetch('/session/extend', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Accept': 'application/json' }, body: new URLSearchParams(new FormData(form)) })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) { if (j && j.expires_ms) { expires = j.expires_ms; box.hidden = true; arm(); } });
+    });
+    arm();
+  });
+
   // Call timer on the intake screen: fills the call length field.
   document.addEventListener('DOMContentLoaded', function () {
     var toggle = document.getElementById('call-timer-toggle');

@@ -461,13 +461,14 @@ pub async fn login(
     let user = auth::login(&state, &body.value.username, &body.value.password).await?;
     let secure = auth::is_secure(&state, &headers);
     let (id, cookie) = auth::start_session(&state, &user, secure).await?;
-    let (_, csrf) = state
+    let csrf = state
         .store
         .session(
             &redress_domain::audit::sha256_hex(id.as_bytes()),
             state.clock.now(),
         )
-        .await?;
+        .await?
+        .csrf;
     let mut resp = Json(SessionInfo {
         user,
         csrf_token: csrf,

@@ -25,6 +25,9 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/status", post(case_status))
         .route("/cases/{reference}/assign", post(case_assign))
         .route("/cases/{reference}/attachments", post(case_attach))
+        .route("/cases/{reference}/link", post(case_link))
+        .route("/cases/{reference}/merge", post(case_merge))
+        .route("/session/extend", post(extend_session))
         .route("/cases/{reference}/attachments/{id}", get(case_download))
 }
 
@@ -384,6 +387,18 @@ async fn search(
             }
         }
     }
+    if query.chars().count() >= 3 {
+        match state.store.search_cases(&query, user.scope(), 50).await {
+            Ok(found) => {
+                for c in &found {
+                    if !cases.iter().any(|r| r.reference == c.reference) {
+                        cases.push(row(&state, c));
+                    }
+                }
+            }
+            Err(e) => return internal(e),
+        }
+    }
     let page = SearchPage {
         tr: ctx.tr,
         nav: Some(NavUser::of(&user)),
@@ -670,6 +685,8 @@ struct CasePage {
     staff: Options,
     audit: Vec<(String, String, String)>,
     attachments: Vec<(i64, String, String, String)>,
+    can_merge: bool,
+    link_kinds: Options,
 }
 
 fn keep(entry: &TimelineEntry, filter: &str) -> bool {
@@ -878,6 +895,8 @@ async fn case_render(
         staff,
         audit,
         attachments,
+        can_merge: user.user.role.allows(Permission::CaseMerge) && case.status != Status::Merged,
+        link_kinds: word_options(&tr, "link", LinkKind::ALL),
         c: view,
     };
     ctx.render(status, &page)
@@ -919,6 +938,7 @@ async fn case_page(
         },
     );
     form.values.insert("minutes".into(), "0".into());
+    form.values.insert("link_kind".into(), "related".into());
     form.values.insert(
         "file_visibility".into(),
         if user.user.role == Role::Company {
@@ -1403,5 +1423,202 @@ async fn case_download(
             "notfound-body",
         ),
         Err(e) => internal(e),
+    }
+}
+
+/// Reads a reference typed into a form field, recording a problem if it is not one.
+fn typed_reference(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&String>,
+    this: &str,
+) -> Option<String> {
+    match value
+        .map(|v| v.trim().to_ascii_uppercase())
+        .filter(|v| !v.is_empty())
+    {
+        None => {
+            errors.push(field, "required", "Required.");
+            None
+        }
+        Some(v) => match v.parse::<Reference>() {
+            Ok(r) if r.to_string() == this => {
+                errors.push(field, "same_case", "Choose another case.");
+                None
+            }
+            Ok(r) => Some(r.to_string()),
+            Err(_) => {
+                errors.push(
+                    field,
+                    "invalid_reference",
+                    "A reference such as NYC-2026-000123.",
+                );
+                None
+            }
+        },
+    }
+}
+
+async fn case_link(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !user.user.role.allows(Permission::CaseLink) {
+        return forbidden(&ctx, &user);
+    }
+    let mut errors = FieldErrors::new();
+    let target = typed_reference(&mut errors, "target", fields.get("target"), &reference);
+    let kind = fields
+        .get("link_kind")
+        .and_then(|k| k.parse::<LinkKind>().ok());
+    if kind.is_none() {
+        errors.push("link_kind", "unknown_value", "Choose how they are related.");
+    }
+    let (Some(target), Some(kind), true) = (target, kind, errors.is_empty()) else {
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    };
+    match state
+        .store
+        .link(&user.actor(), &reference, &target, kind, state.clock.now())
+        .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(StoreError::NotFound) => {
+            failed(
+                &state,
+                &ctx,
+                &user,
+                &reference,
+                &fields,
+                ApiError::field("target", "unknown_case", "No case has that reference."),
+            )
+            .await
+        }
+        Err(StoreError::Duplicate(_)) => {
+            let notice = Some(ctx.tr.t("case-already-linked"));
+            case_render(
+                &state,
+                &ctx,
+                &user,
+                &reference,
+                "all",
+                Form::with(fields.clone()),
+                notice,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+async fn case_merge(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !user.user.role.allows(Permission::CaseMerge) {
+        return forbidden(&ctx, &user);
+    }
+    let mut errors = FieldErrors::new();
+    let Some(into) = typed_reference(&mut errors, "into", fields.get("into"), &reference) else {
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    };
+    match state
+        .store
+        .merge(&user.actor(), &reference, &into, state.clock.now())
+        .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(StoreError::NotFound) => {
+            failed(
+                &state,
+                &ctx,
+                &user,
+                &reference,
+                &fields,
+                ApiError::field("into", "unknown_case", "No case has that reference."),
+            )
+            .await
+        }
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+/// Extends the session by its full length: from the warning box (JSON) or without script
+/// (a redirect back).
+async fn extend_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&user, &headers, &fields) {
+        return (StatusCode::FORBIDDEN, "request refused").into_response();
+    }
+    let Some(id) = auth::cookie_value(&headers, auth::SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let now = state.clock.now();
+    let until = now + jiff::SignedDuration::from_hours(auth::SESSION_HOURS);
+    if let Err(e) = state
+        .store
+        .extend_session(
+            &redress_domain::audit::sha256_hex(id.as_bytes()),
+            until,
+            now,
+        )
+        .await
+    {
+        return internal(e);
+    }
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    if wants_json {
+        axum::Json(serde_json::json!({"expires_ms": until.as_millisecond()})).into_response()
+    } else {
+        let back = headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| {
+                r.find("://")
+                    .and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string()))
+            })
+            .unwrap_or_else(|| "/".into());
+        Redirect::to(&back).into_response()
     }
 }

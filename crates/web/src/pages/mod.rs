@@ -130,6 +130,8 @@ pub struct NavUser {
     pub can_create: bool,
     pub can_supervise: bool,
     pub can_admin: bool,
+    /// When the session ends, in milliseconds since the epoch (for the warning before it does).
+    pub expires_ms: i64,
 }
 
 impl NavUser {
@@ -140,6 +142,7 @@ impl NavUser {
             can_create: u.user.role.allows(Permission::CaseCreate),
             can_supervise: u.user.role.allows(Permission::CaseAssign),
             can_admin: u.user.role.allows(Permission::UserWrite),
+            expires_ms: u.session_expires.map(|t| t.as_millisecond()).unwrap_or(0),
         }
     }
 }
@@ -240,6 +243,9 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "new_password" => "account-new",
         "confirm_password" => "account-confirm",
         "file" => "case-file",
+        "target" => "case-link-target",
+        "link_kind" => "case-link-kind",
+        "into" => "case-merge-into",
         "note" => "case-file-note",
         other => return other.to_string(),
     };

@@ -871,3 +871,147 @@ both_stores!(
         assert_eq!(page(&sup, app, "/admin").await.0, 403);
     }
 );
+
+both_stores!(
+    link_merge_search_and_session_extension_from_pages,
+    async |app: &TestApp| {
+        let mut body = minimal_body();
+        body["company_id"] = serde_json::json!(app.company_id);
+        body["description"] = serde_json::json!("Meter 100% wrong since the estimated_read in May");
+        let a = app.create_case(&body).await["reference"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let b_ref = app.create_case(&minimal_body()).await["reference"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sup = logged_in(app, "supervisor").await;
+        let (_, html) = page(&sup, app, &format!("/cases/{a}")).await;
+        let token = csrf(&html);
+        let r = post(
+            &sup,
+            app,
+            &format!("/cases/{a}/link"),
+            &[
+                ("csrf", &token),
+                ("target", "NYC-2026-999999"),
+                ("link_kind", "related"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("No case has that reference.")
+        );
+        let r = post(
+            &sup,
+            app,
+            &format!("/cases/{a}/link"),
+            &[("csrf", &token), ("target", &a), ("link_kind", "related")],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let r = post(
+            &sup,
+            app,
+            &format!("/cases/{a}/link"),
+            &[
+                ("csrf", &token),
+                ("target", &b_ref.to_lowercase()),
+                ("link_kind", "related"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let r = post(
+            &sup,
+            app,
+            &format!("/cases/{a}/link"),
+            &[
+                ("csrf", &token),
+                ("target", &b_ref),
+                ("link_kind", "related"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 409);
+        let r = post(
+            &sup,
+            app,
+            &format!("/cases/{b_ref}/merge"),
+            &[("csrf", &token), ("into", &a)],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let merged: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{b_ref}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (merged["status"].as_str(), merged["merged_into"].as_str()),
+            (Some("merged"), Some(a.as_str()))
+        );
+        // Agents may link but not merge.
+        let agent = logged_in(app, "agent").await;
+        let (_, html) = page(&agent, app, &format!("/cases/{a}")).await;
+        assert!(html.contains("/link\"") && !html.contains("/merge\""));
+
+        // Search by a consumer's name, a company's name and words of the description; % is literal.
+        for (q, expect) in [
+            ("díaz", true),
+            ("consolidated", true),
+            ("estimated_read", true),
+            ("100%", true),
+            ("1000%", false),
+            ("nobody at all", false),
+        ] {
+            let (_, html) = page(
+                &agent,
+                app,
+                &format!("/search?q={}", q.replace('%', "%25").replace(' ', "+")),
+            )
+            .await;
+            assert_eq!(
+                html.contains(&format!("href=\"/cases/{a}\"")),
+                expect,
+                "search {q}"
+            );
+        }
+
+        // The session can be extended before it ends.
+        let (_, html) = page(&agent, app, "/").await;
+        let token = csrf(&html);
+        let at = html.find("data-expires=\"").unwrap() + "data-expires=\"".len();
+        let expires: i64 = html[at..].split('"').next().unwrap().parse().unwrap();
+        app.clock.advance(jiff::SignedDuration::from_hours(7));
+        let r = agent
+            .post(app.url("/session/extend"))
+            .header("accept", "application/json")
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let j: Value = r.json().await.unwrap();
+        assert_eq!(j["expires_ms"].as_i64().unwrap(), expires + 7 * 3600 * 1000);
+        app.clock.advance(jiff::SignedDuration::from_hours(2));
+        assert_eq!(
+            page(&agent, app, "/").await.0,
+            200,
+            "still signed in after the original end"
+        );
+        let r = agent
+            .post(app.url("/session/extend"))
+            .form(&[("csrf", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+);
