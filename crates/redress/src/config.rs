@@ -28,6 +28,12 @@ pub struct Config {
     pub attachments_dir: Option<PathBuf>,
     /// The largest attachment accepted, in bytes.
     pub max_upload_bytes: usize,
+    /// The sender of outgoing email, e.g. `Consumer Services <no-reply@example.gov>`.
+    pub mail_from: String,
+    /// `smtp://host:25`, `smtp://user:password@host:587?tls=required` or `smtps://...`.
+    pub smtp_url: Option<String>,
+    /// Instead of SMTP: write each message as an `.eml` file into this directory.
+    pub mail_pickup_dir: Option<PathBuf>,
     pub office: OfficeConfig,
 }
 
@@ -53,6 +59,9 @@ impl Default for Config {
             portal_submissions_per_10_minutes: 10,
             attachments_dir: None,
             max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
+            mail_from: "Redress <no-reply@localhost>".into(),
+            smtp_url: None,
+            mail_pickup_dir: None,
             office: OfficeConfig::default(),
         }
     }
@@ -127,6 +136,15 @@ impl Config {
             cfg.max_upload_bytes = v
                 .parse()
                 .context("REDRESS_MAX_UPLOAD_BYTES must be a number")?;
+        }
+        if let Some(v) = env("REDRESS_MAIL_FROM") {
+            cfg.mail_from = v;
+        }
+        if let Some(v) = env("REDRESS_SMTP_URL") {
+            cfg.smtp_url = Some(v);
+        }
+        if let Some(v) = env("REDRESS_MAIL_PICKUP_DIR") {
+            cfg.mail_pickup_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = env("REDRESS_OFFICE_CODE") {
             cfg.office.code = v;

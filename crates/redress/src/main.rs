@@ -197,7 +197,19 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 max_upload_bytes: cfg.max_upload_bytes,
                 ..Settings::default()
             };
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings);
+            let mailer = redress_web::mail::Mailer::from_settings(
+                &cfg.mail_from,
+                cfg.smtp_url.as_deref(),
+                cfg.mail_pickup_dir.as_deref(),
+            )?;
+            if mailer.is_none() {
+                tracing::warn!(
+                    "no smtp_url or mail_pickup_dir is set: outgoing email waits in the outbox"
+                );
+            }
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings)
+                .with_mailer(mailer);
+            redress_web::mail::spawn_sender(state.clone());
             let listener = tokio::net::TcpListener::bind(&cfg.listen)
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;

@@ -186,6 +186,24 @@ pub struct NewAttachment {
     pub author_id: Option<i64>,
 }
 
+/// An email to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// The case it is about, if any.
+    pub reference: Option<String>,
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub mail: OutgoingMail,
+    pub attempts: i64,
+}
+
 /// A live browser session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -462,6 +480,20 @@ pub trait Store: Send + Sync + 'static {
         visible_to: Option<Visibility>,
         at: Timestamp,
     ) -> Result<Attachment>;
+
+    // Outgoing mail
+    async fn enqueue_mail(&self, mail: &OutgoingMail, at: Timestamp) -> Result<i64>;
+    /// Claims the oldest message due at `now` (not yet tried `max_attempts` times) until `lease_until`.
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        max_attempts: i64,
+    ) -> Result<Option<QueuedMail>>;
+    async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()>;
+    async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()>;
+    /// Messages not sent yet.
+    async fn mail_waiting(&self) -> Result<i64>;
 
     // Public portal
     /// Records a private status link (stored as the hash of its token) for a case.

@@ -2094,6 +2094,83 @@ impl<E: Engine> Store for E {
         Ok(found)
     }
 
+    async fn enqueue_mail(&self, m: &OutgoingMail, at: Timestamp) -> Result<i64> {
+        let m = m.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.one(
+                    q::ENQUEUE_MAIL,
+                    args![m.recipient, m.subject, m.body, m.reference, micros(at)],
+                )
+                .await?
+                .int("id")
+            })
+        }))
+        .await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        max_attempts: i64,
+    ) -> Result<Option<QueuedMail>> {
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let Some(r) = tx
+                    .optional(
+                        q::CLAIM_MAIL,
+                        args![micros(now), micros(lease_until), max_attempts],
+                    )
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(QueuedMail {
+                    id: r.int("id")?,
+                    mail: OutgoingMail {
+                        recipient: r.text("recipient")?,
+                        subject: r.text("subject")?,
+                        body: r.text("body")?,
+                        reference: r.opt_text("reference")?,
+                    },
+                    attempts: r.int("attempts")?,
+                }))
+            })
+        }))
+        .await
+    }
+
+    async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()> {
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::MAIL_SENT, args![id, micros(at)])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()> {
+        let error: String = error.chars().take(1000).collect();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::MAIL_FAILED, args![id, micros(retry_at), error])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn mail_waiting(&self) -> Result<i64> {
+        self.read(job(|tx| {
+            Box::pin(async move { tx.one(q::MAIL_WAITING, args![]).await?.int("n") })
+        }))
+        .await
+    }
+
     async fn create_portal_access(
         &self,
         reference: &str,

@@ -198,3 +198,18 @@ pub const CASE_SEARCH: &str = concat!(
      WHERE (LOWER(p.name) LIKE $1 ESCAPE '\\' OR LOWER(co.name) LIKE $1 ESCAPE '\\' OR LOWER(c.description) LIKE $1 ESCAPE '\\') \
      AND ($2 IS NULL OR c.company_id = $2) ORDER BY c.id DESC LIMIT $3"
 );
+
+pub const ENQUEUE_MAIL: &str = "INSERT INTO outbox (recipient, subject, body, reference, created_at, next_attempt_at) \
+     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+/// Claims the oldest due message for a while. The lock condition is repeated outside the
+/// sub-select so that on PostgreSQL a second claimer re-checks it and gets nothing.
+pub const CLAIM_MAIL: &str = "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until < $1) AND attempts < $3 ORDER BY id LIMIT 1) \
+     AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $1) \
+     RETURNING id, recipient, subject, body, reference, attempts";
+pub const MAIL_SENT: &str =
+    "UPDATE outbox SET sent_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1";
+pub const MAIL_FAILED: &str =
+    "UPDATE outbox SET next_attempt_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1";
+pub const MAIL_WAITING: &str = "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL";

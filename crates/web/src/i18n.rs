@@ -122,6 +122,17 @@ impl Tr {
         );
         LOCALES.lookup_with_args(&self.lang.id(), id, &args)
     }
+    /// A message with several text arguments.
+    pub fn targs(&self, id: &str, pairs: &[(&str, &str)]) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        for (k, v) in pairs {
+            args.insert(
+                Cow::Owned((*k).to_string()),
+                FluentValue::from((*v).to_string()),
+            );
+        }
+        LOCALES.lookup_with_args(&self.lang.id(), id, &args)
+    }
     /// A message with a number (for plurals).
     pub fn tn(&self, id: &str, name: &str, n: impl std::borrow::Borrow<i64>) -> String {
         let n = *n.borrow();

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod mail;
 mod pages;
 
 use axum::Router;
@@ -56,6 +57,8 @@ pub struct AppState {
     /// Public portal submissions per client address.
     pub limiter: Arc<RateLimiter>,
     pub blobs: Arc<attachments::Blobs>,
+    /// Where outgoing mail goes; `None` leaves it queued.
+    pub mailer: Option<Arc<mail::Mailer>>,
 }
 
 impl AppState {
@@ -77,7 +80,16 @@ impl AppState {
             settings,
             limiter,
             blobs,
+            mailer: None,
         }
+    }
+}
+
+impl AppState {
+    /// Sends mail with this mailer.
+    pub fn with_mailer(mut self, mailer: Option<mail::Mailer>) -> AppState {
+        self.mailer = mailer.map(Arc::new);
+        self
     }
 }
 

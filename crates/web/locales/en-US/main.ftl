@@ -311,3 +311,14 @@ error-invalid_reference = Enter a reference like NYC-2026-000123.
 error-unknown_case = No case has that reference.
 error-same_case = Choose another case.
 case-already-linked = These cases are already linked that way.
+portal-mail-subject = We received your case { $reference }
+portal-mail-body =
+    Thank you for contacting us. We received your case.
+
+    Your reference number is { $reference }.
+
+    You can check its status and add information or documents at any time with this private link:
+    { $link }
+
+    Keep this message. Do not share the link: anyone who has it can see your case.
+portal-filed-email = We also sent this number and the link to the email address you gave.

@@ -311,3 +311,14 @@ error-invalid_reference = Escriba una referencia como NYC-2026-000123.
 error-unknown_case = Ningún caso tiene esa referencia.
 error-same_case = Elija otro caso.
 case-already-linked = Estos casos ya están relacionados de esa forma.
+portal-mail-subject = Recibimos su caso { $reference }
+portal-mail-body =
+    Gracias por comunicarse con nosotros. Recibimos su caso.
+
+    Su número de referencia es { $reference }.
+
+    Puede consultar su estado y agregar información o documentos en cualquier momento con este enlace privado:
+    { $link }
+
+    Guarde este mensaje. No comparta el enlace: cualquier persona que lo tenga puede ver su caso.
+portal-filed-email = También enviamos este número y el enlace al correo electrónico que nos dio.

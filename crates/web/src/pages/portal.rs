@@ -200,10 +200,33 @@ async fn complaint_submit(
         }
         Err(e) => return e.into_response(),
     };
-    match mint_link(&state, &case.reference).await {
-        Ok(token) => Redirect::to(&format!("/portal/status/{token}?new=1")).into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+    let token = match mint_link(&state, &case.reference).await {
+        Ok(token) => token,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if let Some(email) = case.consumer.as_ref().and_then(|c| c.email.clone()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let link = format!(
+            "{}://{host}/portal/status/{token}",
+            if ctx.secure { "https" } else { "http" }
+        );
+        let mail = redress_store::OutgoingMail {
+            recipient: email,
+            subject: tr.t1("portal-mail-subject", "reference", &case.reference),
+            body: tr.targs(
+                "portal-mail-body",
+                &[("reference", &case.reference), ("link", &link)],
+            ),
+            reference: Some(case.reference.clone()),
+        };
+        if let Err(e) = state.store.enqueue_mail(&mail, state.clock.now()).await {
+            return ApiError::from(e).into_response();
+        }
     }
+    Redirect::to(&format!("/portal/status/{token}?new=1")).into_response()
 }
 
 /// A new private status link for a case; only its hash is kept.
@@ -332,6 +355,7 @@ struct StatusPage {
     link: String,
     link_full: String,
     just_filed: bool,
+    has_email: bool,
     added: bool,
 }
 
@@ -423,6 +447,7 @@ async fn status_render(
         link_full: format!("{scheme}://{host}{link}"),
         link,
         just_filed: flags.0,
+        has_email: case.consumer.as_ref().is_some_and(|c| c.email.is_some()),
         added: flags.1,
     };
     with_cookie(ctx.render(status, &page), cookie)

@@ -179,3 +179,63 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    outbox_claims_once_and_retries_later,
+    async |app: &TestApp| {
+        use jiff::SignedDuration;
+        let now = app.clock.now_ts();
+        let mail = redress_store::OutgoingMail {
+            recipient: "ana@example.org".into(),
+            subject: "S".into(),
+            body: "B".into(),
+            reference: None,
+        };
+        app.store.enqueue_mail(&mail, now).await.unwrap();
+        let lease = now + SignedDuration::from_mins(5);
+        let first = app
+            .store
+            .claim_mail(now, lease, 3)
+            .await
+            .unwrap()
+            .expect("due");
+        assert_eq!(first.attempts, 1);
+        assert!(
+            app.store.claim_mail(now, lease, 3).await.unwrap().is_none(),
+            "a claimed message is not handed out twice"
+        );
+        app.store
+            .mail_failed(
+                first.id,
+                "connection refused",
+                now + SignedDuration::from_mins(2),
+            )
+            .await
+            .unwrap();
+        assert!(
+            app.store
+                .claim_mail(now + SignedDuration::from_mins(1), lease, 3)
+                .await
+                .unwrap()
+                .is_none(),
+            "not before its retry time"
+        );
+        let later = now + SignedDuration::from_mins(3);
+        let second = app
+            .store
+            .claim_mail(later, later + SignedDuration::from_mins(5), 3)
+            .await
+            .unwrap()
+            .expect("due again");
+        assert_eq!(second.attempts, 2);
+        app.store.mail_sent(second.id, later).await.unwrap();
+        assert_eq!(app.store.mail_waiting().await.unwrap(), 0);
+        assert!(
+            app.store
+                .claim_mail(later + SignedDuration::from_hours(1), later, 3)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);

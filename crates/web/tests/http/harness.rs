@@ -17,6 +17,7 @@ pub enum Backend {
 }
 
 pub struct TestApp {
+    pub state: AppState,
     pub base: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
@@ -164,7 +165,15 @@ impl TestApp {
             max_upload_bytes: 64 * 1024,
             ..Settings::default()
         };
-        let state = AppState::new(store.clone(), clock.clone(), office, settings);
+        let mailer = redress_web::mail::Mailer::from_settings(
+            "Redress Test <no-reply@example.org>",
+            None,
+            Some(&files.join("mail")),
+        )
+        .expect("mailer");
+        let state =
+            AppState::new(store.clone(), clock.clone(), office, settings).with_mailer(mailer);
+        let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -177,6 +186,7 @@ impl TestApp {
             .await;
         });
         TestApp {
+            state: app_state,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             store,
@@ -305,7 +315,7 @@ impl TestApp {
     }
 }
 
-trait NowTs {
+pub trait NowTs {
     fn now_ts(&self) -> Timestamp;
 }
 impl NowTs for ManualClock {

@@ -489,6 +489,26 @@ both_stores!(
             .unwrap();
         assert_eq!(case["channel"], "web");
         assert_eq!(case["consumer"]["preferred_language"], "es");
+        // The reference and the private link go out by email, in Spanish.
+        assert!(html.contains("También enviamos este número"));
+        assert_eq!(redress_web::mail::deliver_due(&app.state).await.unwrap(), 1);
+        assert_eq!(
+            redress_web::mail::deliver_due(&app.state).await.unwrap(),
+            0,
+            "sent once"
+        );
+        let mails: Vec<_> = std::fs::read_dir(app.files_dir().join("mail"))
+            .unwrap()
+            .flatten()
+            .collect();
+        assert_eq!(mails.len(), 1);
+        let eml = std::fs::read_to_string(mails[0].path()).unwrap();
+        assert!(eml.contains("To: carmen@example.org"), "{eml}");
+        let decoded = eml.replace("=\r\n", "").replace("=\n", "");
+        assert!(
+            decoded.contains("NYC-2026-000001") && decoded.contains("/portal/status/"),
+            "{eml}"
+        );
         // Status by reference and email, then add information.
         let (_, html) = page(&b, app, "/portal/status").await;
         let token = csrf(&html);
