@@ -145,6 +145,13 @@ async function expectLang(page, lang) {
     await axe(page, 'en /cases/REF (after actions)');
     await shot(page, 'case-page.png');
 
+    // Find it again from anywhere: "/" jumps to the search box.
+    await page.goto(base + '/');
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('/');
+    await page.keyboard.type(reference);
+    await Promise.all([page.waitForURL(base + '/cases/' + reference), page.keyboard.press('Enter')]);
+
     // The same pages in Spanish.
     for (const p of ['/?lang=es', '/cases/new?lang=es', `/cases/${reference}?lang=es`, '/help?lang=es', '/search?q=518-555-0100&lang=es']) {
       await page.goto(base + p);

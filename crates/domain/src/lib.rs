@@ -11,6 +11,7 @@ pub mod money;
 pub mod records;
 pub mod reference;
 pub mod role;
+pub mod totp;
 pub mod validate;
 
 pub use case::*;

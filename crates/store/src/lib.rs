@@ -219,6 +219,9 @@ pub struct Credentials {
     pub password_hash: Option<String>,
     pub failed_logins: i64,
     pub locked_until: Option<Timestamp>,
+    /// Base32 TOTP secret when the user turned on two-step login.
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
 /// A unit's workload, for supervisors.
@@ -325,6 +328,16 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<User>>;
     async fn user(&self, id: i64) -> Result<User>;
     async fn credentials(&self, username: &str) -> Result<Credentials>;
+    /// Turns two-step login on (a secret) or off (`None`).
+    async fn set_totp(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        secret: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Spends a TOTP time step; false when it was spent already.
+    async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
     async fn set_password(
         &self,
         actor: &Actor,

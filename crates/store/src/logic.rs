@@ -1431,8 +1431,48 @@ impl<E: Engine> Store for E {
                     password_hash: r.opt_text("password_hash")?,
                     failed_logins: r.int("failed_logins")?,
                     locked_until: r.opt_int("locked_until")?.map(instant).transpose()?,
+                    totp_secret: r.opt_text("totp_secret")?,
+                    totp_last_step: r.opt_int("totp_last_step")?,
                 })
             })
+        }))
+        .await
+    }
+
+    async fn set_totp(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        secret: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (actor, secret) = (actor.clone(), secret.map(str::to_string));
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let user = user_by_id(tx, user_id).await?;
+                let on = secret.is_some();
+                tx.execute(q::SET_TOTP, args![user_id, secret]).await?;
+                let chain = format!("user:{}", user.username);
+                append_audit(
+                    tx,
+                    &actor,
+                    &chain,
+                    if on { "user.totp.on" } else { "user.totp.off" },
+                    &chain,
+                    "{}",
+                    at,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
+    async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        self.write(job(move |tx| {
+            Box::pin(
+                async move { Ok(tx.execute(q::USE_TOTP_STEP, args![user_id, step]).await? == 1) },
+            )
         }))
         .await
     }

@@ -54,7 +54,10 @@ pub const INSERT_USER: &str = "INSERT INTO users (username, display_name, role, 
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 pub const USERS: &str = concat!(user_select!(), "ORDER BY u.username");
 pub const USER: &str = concat!(user_select!(), "WHERE u.id = $1");
-pub const CREDENTIALS: &str = "SELECT x.password_hash, x.failed_logins, x.locked_until, x.id FROM users x WHERE x.username = $1";
+pub const CREDENTIALS: &str = "SELECT x.password_hash, x.failed_logins, x.locked_until, x.id, x.totp_secret, x.totp_last_step FROM users x WHERE x.username = $1";
+pub const SET_TOTP: &str = "UPDATE users SET totp_secret = $2, totp_last_step = NULL WHERE id = $1";
+/// Records a used TOTP step; changes nothing (so the code is refused) when it was used already.
+pub const USE_TOTP_STEP: &str = "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
 pub const SET_PASSWORD: &str =
     "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1";
 pub const LOGIN_OK: &str = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1";

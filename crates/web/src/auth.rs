@@ -108,7 +108,21 @@ pub fn check_password_rules(password: &str) -> Result<(), ApiError> {
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1H6H3jvpQy2mtOuVOhP4Hm6xIcE4Q7fI3I9M1dEJ8uE";
 
 /// Checks a username and password, applying the lockout. Returns the user on success.
-pub async fn login(state: &AppState, username: &str, password: &str) -> Result<User, ApiError> {
+/// Whether login asks for the one-time code of users who turned two-step login on.
+#[derive(Debug, Clone, Copy)]
+pub enum SecondStep<'a> {
+    /// A login: the code typed, if any.
+    Code(Option<&'a str>),
+    /// Re-checking the password of someone already signed in.
+    Skip,
+}
+
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    second: SecondStep<'_>,
+) -> Result<User, ApiError> {
     let now = state.clock.now();
     let creds = match state.store.credentials(username).await {
         Ok(c) => c,
@@ -136,6 +150,26 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<U
         }
         _ => false,
     };
+    // The second step, for users who turned it on.
+    let second_ok = match (&creds.totp_secret, second, ok) {
+        (Some(secret), SecondStep::Code(code), true) => {
+            let secret = redress_domain::totp::base32_decode(secret).unwrap_or_default();
+            match code.and_then(|c| {
+                redress_domain::totp::verify(&secret, c, now.as_second(), creds.totp_last_step)
+            }) {
+                Some(step) => state.store.use_totp_step(creds.user.id, step).await?,
+                None => false,
+            }
+        }
+        _ => true,
+    };
+    if ok && !second_ok {
+        state
+            .store
+            .record_login(creds.user.id, false, None, now)
+            .await?;
+        return Err(ApiError::SecondFactorRequired);
+    }
     if ok {
         state
             .store

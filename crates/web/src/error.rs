@@ -20,6 +20,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("authentication required")]
     Unauthenticated,
+    #[error("the one-time code is missing or wrong")]
+    SecondFactorRequired,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -126,6 +128,11 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "Authentication required",
+            ),
+            ApiError::SecondFactorRequired => (
+                StatusCode::UNAUTHORIZED,
+                "second_factor_required",
+                "Enter the code from your authenticator app",
             ),
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,

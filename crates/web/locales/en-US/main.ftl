@@ -322,3 +322,17 @@ portal-mail-body =
 
     Keep this message. Do not share the link: anyone who has it can see your case.
 portal-filed-email = We also sent this number and the link to the email address you gave.
+login-code = One-time code
+login-code-hint = Only if you turned on two-step login: the 6 digits from your authenticator app.
+login-code-needed = Enter the current code from your authenticator app.
+totp-title = Two-step login
+totp-is-on = Two-step login is on: logging in needs your password and a code from your authenticator app.
+totp-is-off = Two-step login is off. Turn it on so that a stolen password is not enough to get into your account.
+totp-add-key = Add this key to your authenticator app:
+totp-uri = Or use this address:
+totp-code = The 6-digit code your app now shows
+totp-turn-on = Turn on two-step login
+totp-turn-off = Turn off two-step login
+totp-on-done = Two-step login is now on.
+totp-off-done = Two-step login is now off.
+error-code_wrong = That code is not right. Check the time on your phone and try the newest code.

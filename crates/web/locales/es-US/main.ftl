@@ -322,3 +322,17 @@ portal-mail-body =
 
     Guarde este mensaje. No comparta el enlace: cualquier persona que lo tenga puede ver su caso.
 portal-filed-email = También enviamos este número y el enlace al correo electrónico que nos dio.
+login-code = Código de un solo uso
+login-code-hint = Solo si activó el inicio de sesión en dos pasos: los 6 dígitos de su aplicación de autenticación.
+login-code-needed = Escriba el código actual de su aplicación de autenticación.
+totp-title = Inicio de sesión en dos pasos
+totp-is-on = El inicio de sesión en dos pasos está activado: para entrar necesita su contraseña y un código de su aplicación de autenticación.
+totp-is-off = El inicio de sesión en dos pasos está desactivado. Actívelo para que una contraseña robada no baste para entrar en su cuenta.
+totp-add-key = Agregue esta clave a su aplicación de autenticación:
+totp-uri = O use esta dirección:
+totp-code = El código de 6 dígitos que muestra ahora su aplicación
+totp-turn-on = Activar el inicio de sesión en dos pasos
+totp-turn-off = Desactivar el inicio de sesión en dos pasos
+totp-on-done = El inicio de sesión en dos pasos ya está activado.
+totp-off-done = El inicio de sesión en dos pasos ya está desactivado.
+error-code_wrong = Ese código no es correcto. Revise la hora de su teléfono y pruebe el código más reciente.

@@ -441,6 +441,8 @@ pub async fn revoke_token(
 pub struct LoginInput {
     pub username: String,
     pub password: String,
+    /// The authenticator app's code, for users who turned on two-step login.
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -458,7 +460,13 @@ pub async fn login(
     headers: HeaderMap,
     body: JsonBody<LoginInput>,
 ) -> ApiResult<Response> {
-    let user = auth::login(&state, &body.value.username, &body.value.password).await?;
+    let user = auth::login(
+        &state,
+        &body.value.username,
+        &body.value.password,
+        auth::SecondStep::Code(body.value.code.as_deref()),
+    )
+    .await?;
     let secure = auth::is_secure(&state, &headers);
     let (id, cookie) = auth::start_session(&state, &user, secure).await?;
     let csrf = state

@@ -125,7 +125,8 @@ async fn login_submit(
         }
         return failure(StatusCode::UNPROCESSABLE_ENTITY, "login-failed", shown);
     }
-    match auth::login(&state, &username, &password).await {
+    let code = form.get("code").map(|c| c.trim()).filter(|c| !c.is_empty());
+    match auth::login(&state, &username, &password, auth::SecondStep::Code(code)).await {
         Ok(user) => match auth::start_session(&state, &user, ctx.secure).await {
             Ok((_, cookie)) => {
                 let mut r = Redirect::to("/").into_response();
@@ -140,6 +141,9 @@ async fn login_submit(
             failure(StatusCode::TOO_MANY_REQUESTS, "login-locked", shown)
         }
         Err(ApiError::Unauthenticated) => failure(StatusCode::UNAUTHORIZED, "login-failed", shown),
+        Err(ApiError::SecondFactorRequired) => {
+            failure(StatusCode::UNAUTHORIZED, "login-code-needed", shown)
+        }
         Err(e) => e.into_response(),
     }
 }

@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/units", post(admin_add_unit))
         .route("/account", get(account_page))
         .route("/account/password", post(change_password))
+        .route("/account/totp/on", post(totp_on))
+        .route("/account/totp/off", post(totp_off))
 }
 
 type Fields = HashMap<String, String>;
@@ -627,15 +629,50 @@ struct AccountPage {
     csrf: String,
     form: Form,
     changed: bool,
+    notice: Option<String>,
+    totp_on: bool,
+    new_secret: String,
+    new_secret_grouped: String,
+    otpauth: String,
 }
 
-fn account_render(
+async fn account_render(
+    state: &AppState,
     ctx: &Ctx,
     user: &CurrentUser,
     form: Form,
     changed: bool,
+    notice: Option<String>,
     status: StatusCode,
 ) -> Response {
+    let totp_on = match state.store.credentials(&user.user.username).await {
+        Ok(c) => c.totp_secret.is_some(),
+        Err(e) => return internal(e),
+    };
+    let new_secret = match form
+        .values
+        .get("secret")
+        .filter(|s| redress_domain::totp::base32_decode(s).is_some_and(|b| b.len() == 20))
+    {
+        Some(s) => s.clone(),
+        None => {
+            let mut bytes = [0u8; 20];
+            if getrandom::fill(&mut bytes).is_err() {
+                return internal("no randomness");
+            }
+            redress_domain::totp::base32_encode(&bytes)
+        }
+    };
+    let grouped = new_secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let otpauth = format!(
+        "otpauth://totp/Redress:{}?secret={}&issuer=Redress",
+        user.user.username, new_secret
+    );
     let page = AccountPage {
         tr: ctx.tr,
         nav: Some(NavUser::of(user)),
@@ -643,6 +680,11 @@ fn account_render(
         csrf: user.csrf.clone().unwrap_or_default(),
         form,
         changed,
+        notice,
+        totp_on,
+        new_secret,
+        new_secret_grouped: grouped,
+        otpauth,
     };
     ctx.render(status, &page)
 }
@@ -658,13 +700,21 @@ async fn account_page(
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
+    let notice = match q.get("totp").map(String::as_str) {
+        Some("on") => Some(ctx.tr.t("totp-on-done")),
+        Some("off") => Some(ctx.tr.t("totp-off-done")),
+        _ => None,
+    };
     account_render(
+        &state,
         &ctx,
         &user,
         Form::default(),
         q.contains_key("changed"),
+        notice,
         StatusCode::OK,
     )
+    .await
 }
 
 async fn change_password(
@@ -682,7 +732,16 @@ async fn change_password(
     let mut form = Form::default();
     if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
         form.add(&tr, "csrf", tr.t("error-csrf"));
-        return account_render(&ctx, &user, form, false, StatusCode::FORBIDDEN);
+        return account_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            false,
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     let current = fields.get("current_password").cloned().unwrap_or_default();
     let new = fields.get("new_password").cloned().unwrap_or_default();
@@ -696,14 +755,39 @@ async fn change_password(
         form.add(&tr, "confirm_password", tr.t("error-password_mismatch"));
     }
     if !form.errors.is_empty() {
-        return account_render(&ctx, &user, form, false, StatusCode::UNPROCESSABLE_ENTITY);
+        return account_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            false,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     // The current password is checked like a login, lockout included.
-    match auth::login(&state, &user.user.username, &current).await {
+    match auth::login(
+        &state,
+        &user.user.username,
+        &current,
+        auth::SecondStep::Skip,
+    )
+    .await
+    {
         Ok(_) => {}
         Err(ApiError::Unauthenticated) | Err(ApiError::RateLimited { .. }) => {
             form.add(&tr, "current_password", tr.t("error-password_wrong"));
-            return account_render(&ctx, &user, form, false, StatusCode::UNPROCESSABLE_ENTITY);
+            return account_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                false,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
         Err(e) => return e.into_response(),
     }
@@ -718,6 +802,137 @@ async fn change_password(
         .await
     {
         Ok(()) => Redirect::to("/account?changed=1").into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn totp_on(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    let mut form = Form::with(
+        fields
+            .iter()
+            .filter(|(k, _)| k.as_str() == "secret")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return account_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            false,
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let secret = fields.get("secret").cloned().unwrap_or_default();
+    let bytes = redress_domain::totp::base32_decode(&secret).filter(|b| b.len() == 20);
+    let code = fields.get("totp_code").map(String::as_str).unwrap_or("");
+    let step = bytes
+        .as_ref()
+        .and_then(|b| redress_domain::totp::verify(b, code, state.clock.now().as_second(), None));
+    let (Some(_), Some(step)) = (bytes, step) else {
+        form.add(&tr, "totp_code", tr.t("error-code_wrong"));
+        return account_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            false,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    if let Err(e) = state
+        .store
+        .set_totp(
+            &user.actor(),
+            user.user.id,
+            Some(&secret),
+            state.clock.now(),
+        )
+        .await
+    {
+        return internal(e);
+    }
+    // The code used to turn it on is spent.
+    if let Err(e) = state.store.use_totp_step(user.user.id, step).await {
+        return internal(e);
+    }
+    Redirect::to("/account?totp=on").into_response()
+}
+
+async fn totp_off(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    let mut form = Form::default();
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return account_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            false,
+            None,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let password = fields.get("totp_password").cloned().unwrap_or_default();
+    match auth::login(
+        &state,
+        &user.user.username,
+        &password,
+        auth::SecondStep::Skip,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(ApiError::Unauthenticated) | Err(ApiError::RateLimited { .. }) => {
+            form.add(&tr, "totp_password", tr.t("error-password_wrong"));
+            return account_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                false,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(e) => return e.into_response(),
+    }
+    match state
+        .store
+        .set_totp(&user.actor(), user.user.id, None, state.clock.now())
+        .await
+    {
+        Ok(()) => Redirect::to("/account?totp=off").into_response(),
         Err(e) => internal(e),
     }
 }

@@ -1035,3 +1035,121 @@ both_stores!(
         assert_eq!(r.status(), 403);
     }
 );
+
+both_stores!(
+    two_step_login_with_a_one_time_code,
+    async |app: &TestApp| {
+        use redress_domain::totp;
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, "/account").await;
+        assert!(html.contains("Two-step login is off"));
+        let token = csrf(&html);
+        let at = html.find("name=\"secret\" value=\"").unwrap() + "name=\"secret\" value=\"".len();
+        let secret = html[at..].split('"').next().unwrap().to_string();
+        let key = totp::base32_decode(&secret).unwrap();
+        let now = || app.clock.now_ts().as_second();
+        let code = |t: i64| format!("{:06}", totp::code_at_step(&key, totp::step_of(t)));
+        let r = post(
+            &b,
+            app,
+            "/account/totp/on",
+            &[
+                ("csrf", &token),
+                ("secret", &secret),
+                ("totp_code", "000000"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let r = post(
+            &b,
+            app,
+            "/account/totp/on",
+            &[
+                ("csrf", &token),
+                ("secret", &secret),
+                ("totp_code", &code(now())),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let (_, html) = page(&b, app, "/account?totp=on").await;
+        assert!(html.contains("Two-step login is now on."));
+
+        let login = |c: Option<String>| {
+            app.client
+                .post(app.url("/api/v1/session"))
+                .json(&serde_json::json!({"username": "agent", "password": PASSWORD, "code": c}))
+                .send()
+        };
+        let r = login(None).await.unwrap();
+        assert_eq!(r.status(), 401);
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "second_factor_required");
+        assert_eq!(
+            login(Some(code(now()))).await.unwrap().status(),
+            401,
+            "the code that turned it on is spent"
+        );
+        app.clock.advance(jiff::SignedDuration::from_secs(30));
+        assert_eq!(login(Some(code(now()))).await.unwrap().status(), 200);
+        assert_eq!(
+            login(Some(code(now()))).await.unwrap().status(),
+            401,
+            "a code works once"
+        );
+        // The login page asks for it too.
+        app.clock.advance(jiff::SignedDuration::from_secs(30));
+        let fresh = browser();
+        let (_, html) = page(&fresh, app, "/login").await;
+        let t = csrf(&html);
+        let r = post(
+            &fresh,
+            app,
+            "/login",
+            &[("csrf", &t), ("username", "agent"), ("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(r.status(), 401);
+        assert!(r.text().await.unwrap().contains("Enter the current code"));
+        let r = post(
+            &fresh,
+            app,
+            "/login",
+            &[
+                ("csrf", &t),
+                ("username", "agent"),
+                ("password", PASSWORD),
+                ("code", &code(now())),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        // Turning it off needs the password.
+        let (_, html) = page(&fresh, app, "/account").await;
+        let t = csrf(&html);
+        assert_eq!(
+            post(
+                &fresh,
+                app,
+                "/account/totp/off",
+                &[("csrf", &t), ("totp_password", "not my password")]
+            )
+            .await
+            .status(),
+            422
+        );
+        assert_eq!(
+            post(
+                &fresh,
+                app,
+                "/account/totp/off",
+                &[("csrf", &t), ("totp_password", PASSWORD)]
+            )
+            .await
+            .status(),
+            303
+        );
+        assert_eq!(login(None).await.unwrap().status(), 200);
+    }
+);
