@@ -1153,3 +1153,65 @@ both_stores!(
         assert_eq!(login(None).await.unwrap().status(), 200);
     }
 );
+
+both_stores!(
+    over_long_text_and_oversized_files_through_forms_store_nothing,
+    async |app: &TestApp| {
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, "/cases/new").await;
+        let token = csrf(&html);
+        let long = "x".repeat(20_001);
+        let r = post(
+            &b,
+            app,
+            "/cases/new",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("channel", "phone"),
+                ("consumer.name", "Ana Díaz"),
+                ("consumer.phone", "518-555-0100"),
+                ("description", &long),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("href=\"#description\"") && html.contains("This is too long."));
+        assert_eq!(app.count("cases").await, 0);
+
+        let c = app.create_case(&minimal_body()).await;
+        let reference = c["reference"].as_str().unwrap();
+        let (_, html) = page(&b, app, &format!("/cases/{reference}")).await;
+        let token = csrf(&html);
+        let big = [b"%PDF-1.4\n".as_slice(), &vec![b'a'; 70 * 1024]].concat();
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", token.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(big).file_name("big.pdf"),
+            );
+        let r = b
+            .post(app.url(&format!("/cases/{reference}/attachments")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("The file is too large"));
+        assert_eq!(app.count("attachments").await, 0);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/note"),
+            &[
+                ("csrf", &token),
+                ("body", &"n".repeat(50_001)),
+                ("visibility", "internal"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(app.count("timeline").await, 1);
+    }
+);
