@@ -6,6 +6,7 @@
 
 pub mod attachment;
 pub mod audit;
+pub mod calendar;
 pub mod case;
 pub mod money;
 pub mod records;

@@ -73,6 +73,11 @@ enum Command {
     },
     /// Print the OpenAPI 3.1 document of the HTTP API
     Openapi,
+    /// Business days and holidays (New York State rules plus an office's closures)
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Measure throughput and latency over HTTP against a temporary store
     Bench(bench::BenchArgs),
 }
@@ -120,6 +125,40 @@ enum TokenCommand {
     Revoke {
         username: String,
         id: i64,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print the date N business days after DATE (DATE itself not counted)
+    AddBusinessDays {
+        /// YYYY-MM-DD
+        date: String,
+        days: u32,
+        /// Use this office's calendar (its closures too)
+        #[arg(long)]
+        office: Option<String>,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// List a year's holidays and closures, one `YYYY-MM-DD name` a line
+    Holidays {
+        year: i16,
+        #[arg(long)]
+        office: Option<String>,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Record a day an office is closed (a snow day, a proclaimed holiday)
+    Close {
+        /// YYYY-MM-DD
+        date: String,
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         store: StoreFlags,
     },
@@ -440,6 +479,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
+        Command::Calendar { command } => calendar(config_file, command, &clock).await,
         Command::Openapi => {
             println!("{}", redress_web::openapi_json());
             Ok(0)
@@ -449,4 +489,92 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+fn parse_date(text: &str) -> anyhow::Result<jiff::civil::Date> {
+    text.parse::<jiff::civil::Date>()
+        .map_err(|_| anyhow::anyhow!("{text:?} is not a date like 2026-12-24"))
+}
+
+/// The calendar of an office: New York State rules plus its recorded closures. Without an
+/// office, no store is opened.
+async fn office_calendar(
+    config_file: Option<&std::path::Path>,
+    office: Option<&str>,
+    flags: &StoreFlags,
+) -> anyhow::Result<redress_domain::calendar::Calendar> {
+    let mut cal =
+        redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default());
+    if let Some(code) = office {
+        let (_, store) = open(config_file, flags).await?;
+        store
+            .office(code)
+            .await
+            .with_context(|| format!("no office with code {code:?}"))?;
+        for (day, reason) in store.closures(code).await? {
+            cal.close(day, &reason);
+        }
+    }
+    Ok(cal)
+}
+
+async fn calendar(
+    config_file: Option<&std::path::Path>,
+    command: CalendarCommand,
+    clock: &SystemClock,
+) -> anyhow::Result<i32> {
+    match command {
+        CalendarCommand::AddBusinessDays {
+            date,
+            days,
+            office,
+            store,
+        } => {
+            let start = parse_date(&date)?;
+            let cal = office_calendar(config_file, office.as_deref(), &store).await?;
+            println!("{}", cal.add_business_days(start, days)?);
+        }
+        CalendarCommand::Holidays {
+            year,
+            office,
+            store,
+        } => {
+            if !(1900..=2999).contains(&year) {
+                bail!("year must be between 1900 and 2999");
+            }
+            let cal = office_calendar(config_file, office.as_deref(), &store).await?;
+            for h in cal.year(year) {
+                println!("{} {}", h.date, h.name);
+            }
+        }
+        CalendarCommand::Close {
+            date,
+            office,
+            reason,
+            store,
+        } => {
+            let day = parse_date(&date)?;
+            let reason = reason.trim();
+            if reason.is_empty() || reason.chars().count() > 200 {
+                bail!("--reason: 1 to 200 characters");
+            }
+            let (_, st) = open(config_file, &store).await?;
+            st.office(&office)
+                .await
+                .with_context(|| format!("no office with code {office:?}"))?;
+            st.add_closure(
+                &Actor {
+                    user_id: None,
+                    username: "cli".into(),
+                },
+                &office,
+                day,
+                reason,
+                clock.now(),
+            )
+            .await?;
+            println!("{office} is closed on {day}: {reason}");
+        }
+    }
+    Ok(0)
 }

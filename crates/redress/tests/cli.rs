@@ -410,3 +410,73 @@ async fn demo_builds_a_lived_in_office() {
     assert!(again.contains("already loaded"), "{again}");
     let _ = std::fs::remove_dir_all(&t.dir);
 }
+
+#[tokio::test]
+async fn calendar_contract_and_office_closures() {
+    let t = target(false, "cal").await;
+    let (code, out, _) = run(
+        &["calendar", "add-business-days", "2026-12-24", "1"],
+        &t,
+        None,
+    );
+    assert_eq!((code, out.as_str()), (0, "2026-12-28\n"));
+    let (code, out, _) = run(&["calendar", "holidays", "2027"], &t, None);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 14);
+    assert!(lines.contains(&"2027-07-05 Independence Day (observed)"));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.len() > 11 && l.as_bytes()[4] == b'-' && l.as_bytes()[10] == b' ')
+    );
+    let (code, _, err) = run(
+        &["calendar", "add-business-days", "24/12/2026", "1"],
+        &t,
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("not a date"));
+    // An office's closure moves its deadlines; the state calendar is unchanged.
+    let (code, out, err) = run(
+        &[
+            "calendar",
+            "close",
+            "2026-12-28",
+            "--office",
+            "NYC",
+            "--reason",
+            "Snow day",
+        ],
+        &t,
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = run(
+        &[
+            "calendar",
+            "add-business-days",
+            "2026-12-24",
+            "1",
+            "--office",
+            "NYC",
+        ],
+        &t,
+        None,
+    );
+    assert_eq!(out, "2026-12-29\n");
+    let (_, out, _) = run(
+        &["calendar", "holidays", "2026", "--office", "NYC"],
+        &t,
+        None,
+    );
+    assert!(out.contains("2026-12-28 Snow day"));
+    let (code, _, err) = run(
+        &["calendar", "holidays", "2026", "--office", "ZZZ"],
+        &t,
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("no office"));
+    let _ = std::fs::remove_dir_all(&t.dir);
+}

@@ -297,6 +297,17 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<Unit>;
     async fn units(&self) -> Result<Vec<Unit>>;
+    /// Records a day the office is closed (or renames it).
+    async fn add_closure(
+        &self,
+        actor: &Actor,
+        office: &str,
+        day: jiff::civil::Date,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// The office's closures, in date order.
+    async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>>;
     /// Open and new-unassigned cases per unit.
     async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
     /// Open work per unit, new today and by age.

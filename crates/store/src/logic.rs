@@ -1239,6 +1239,66 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn add_closure(
+        &self,
+        actor: &Actor,
+        office: &str,
+        day: jiff::civil::Date,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (actor, office, reason) = (actor.clone(), office.to_string(), reason.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    q::ADD_CLOSURE,
+                    args![
+                        office.as_str(),
+                        day.to_string(),
+                        reason.as_str(),
+                        micros(at)
+                    ],
+                )
+                .await?;
+                let detail =
+                    serde_json::json!({"office": office, "day": day.to_string(), "reason": reason})
+                        .to_string();
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "office.closure",
+                    &format!("office:{office}"),
+                    &detail,
+                    at,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
+    async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>> {
+        let office = office.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(q::CLOSURES, args![office])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let day = r.text("day")?;
+                        Ok((
+                            day.parse()
+                                .map_err(|_| StoreError::Corrupt(format!("closure day {day}")))?,
+                            r.text("reason")?,
+                        ))
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
     async fn unit_queues(&self) -> Result<Vec<UnitQueue>> {
         self.read(job(|tx| {
             Box::pin(async move {

@@ -216,3 +216,7 @@ pub const MAIL_SENT: &str =
 pub const MAIL_FAILED: &str =
     "UPDATE outbox SET next_attempt_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1";
 pub const MAIL_WAITING: &str = "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL";
+
+pub const ADD_CLOSURE: &str = "INSERT INTO office_closures (office, day, reason, created_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (office, day) DO UPDATE SET reason = excluded.reason";
+pub const CLOSURES: &str = "SELECT day, reason FROM office_closures WHERE office = $1 ORDER BY day";
