@@ -8,6 +8,7 @@ pub mod attachment;
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod clock;
 pub mod money;
 pub mod records;
 pub mod reference;

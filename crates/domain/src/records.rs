@@ -189,3 +189,18 @@ pub struct Attachment {
     pub uploaded_by: String,
     pub uploaded_at: Timestamp,
 }
+
+/// A deadline clock as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseClock {
+    /// e.g. `company_response`, `foil_first_response`.
+    pub name: String,
+    /// The rule's source in the deadline table (e.g. `C26`).
+    pub source: String,
+    pub started_at: Timestamp,
+    /// When it is due: a business day at the office's cut-off time, moved later by pauses.
+    pub due_at: Timestamp,
+    pub state: crate::clock::ClockState,
+    pub paused_at: Option<Timestamp>,
+    pub stopped_at: Option<Timestamp>,
+}

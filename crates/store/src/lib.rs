@@ -530,6 +530,11 @@ pub trait Store: Send + Sync + 'static {
     /// The case a private status link opens.
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 
+    // Clocks
+    /// The case's clocks and their states at `now`.
+    async fn clocks(&self, reference: &str, scope: Scope, now: Timestamp)
+    -> Result<Vec<CaseClock>>;
+
     // Audit
     /// Appends one audit row outside any other change (logins, list views, exports).
     async fn audit(

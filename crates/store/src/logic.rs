@@ -187,6 +187,8 @@ struct ChangeRow {
     id: i64,
     version: i64,
     status: Status,
+    kind: CaseKind,
+    office: String,
     priority: String,
     flags: String,
     category_id: Option<i64>,
@@ -206,6 +208,8 @@ async fn change_row(tx: &mut dyn Tx, reference: &str, scope: Scope) -> Result<Ch
         id: r.int("id")?,
         version: r.int("version")?,
         status: word(&r.text("status")?)?,
+        kind: word(&r.text("kind")?)?,
+        office: r.text("office")?,
         priority: r.text("priority")?,
         flags: r.text("flags")?,
         category_id: r.opt_int("category_id")?,
@@ -237,6 +241,149 @@ fn not_merged(row: &ChangeRow) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// An office's calendar (New York State rules plus its closures) and time zone.
+async fn office_calendar(
+    tx: &mut dyn Tx,
+    office: &str,
+) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)> {
+    let o = tx.one(q::OFFICE, args![office]).await?;
+    let tz = jiff::tz::TimeZone::get(&o.text("time_zone")?)
+        .map_err(|e| StoreError::Corrupt(format!("office time zone: {e}")))?;
+    let mut cal =
+        redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default());
+    for r in tx.query(q::CLOSURES, args![office]).await? {
+        let day = r.text("day")?;
+        cal.close(
+            day.parse()
+                .map_err(|_| StoreError::Corrupt(format!("closure day {day}")))?,
+            &r.text("reason")?,
+        );
+    }
+    Ok((cal, tz))
+}
+
+struct OpenClock {
+    id: i64,
+    name: String,
+    due_at: i64,
+    paused_at: Option<i64>,
+}
+
+/// Starts, pauses, resumes and stops the case's clocks as a status change requires, writing
+/// a timeline entry for each.
+#[allow(clippy::too_many_arguments)]
+async fn apply_clock_effects(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    case_id: i64,
+    office: &str,
+    kind: CaseKind,
+    from: Option<Status>,
+    to: Status,
+    at: Timestamp,
+) -> Result<()> {
+    use redress_domain::clock::{self, Effect};
+    let effects = clock::effects(kind, from, to);
+    if effects.is_empty() {
+        return Ok(());
+    }
+    let (cal, tz) = office_calendar(tx, office).await?;
+    let local = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    for effect in effects {
+        let open: Vec<OpenClock> = tx
+            .query(q::CASE_CLOCKS, args![case_id])
+            .await?
+            .iter()
+            .filter(|r| r.opt_int("stopped_at").ok().flatten().is_none())
+            .map(|r| {
+                Ok(OpenClock {
+                    id: r.int("id")?,
+                    name: r.text("name")?,
+                    due_at: r.int("due_at")?,
+                    paused_at: r.opt_int("paused_at")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut events: Vec<(String, serde_json::Value)> = Vec::new();
+        match effect {
+            Effect::Start(rule) => {
+                if open.iter().any(|c| c.name == rule.name) {
+                    continue;
+                }
+                let due = clock::due_at(&cal, &tz, at, rule.length)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                tx.execute(
+                    q::INSERT_CLOCK,
+                    args![case_id, rule.name, rule.source, micros(at), micros(due)],
+                )
+                .await?;
+                events.push((format!("Clock {} started; due {}", rule.name, local(due)), serde_json::json!({"event": "clock_started", "clock": rule.name, "due_at": due})));
+            }
+            Effect::Stop { name, met } => {
+                for c in open.iter().filter(|c| c.name == name) {
+                    tx.execute(
+                        q::STOP_CLOCK,
+                        args![c.id, micros(at), if met { "met" } else { "stopped" }],
+                    )
+                    .await?;
+                    let on_time = met && micros(at) <= c.due_at;
+                    let word = if !met {
+                        "stopped"
+                    } else if on_time {
+                        "met"
+                    } else {
+                        "missed (late)"
+                    };
+                    events.push((format!("Clock {name} {word}"), serde_json::json!({"event": "clock_stopped", "clock": name, "outcome": word})));
+                }
+            }
+            Effect::PauseAll => {
+                for c in open.iter().filter(|c| c.paused_at.is_none()) {
+                    tx.execute(q::PAUSE_CLOCK, args![c.id, micros(at)]).await?;
+                    events.push((
+                        format!("Clock {} paused", c.name),
+                        serde_json::json!({"event": "clock_paused", "clock": c.name}),
+                    ));
+                }
+            }
+            Effect::ResumeAll => {
+                for c in open.iter() {
+                    if let Some(p) = c.paused_at {
+                        let due = clock::resume(&cal, &tz, instant(c.due_at)?, instant(p)?, at)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        tx.execute(q::RESUME_CLOCK, args![c.id, micros(due)])
+                            .await?;
+                        events.push((format!("Clock {} resumed; due {}", c.name, local(due)), serde_json::json!({"event": "clock_resumed", "clock": c.name, "due_at": due})));
+                    }
+                }
+            }
+            Effect::StopAll => {
+                for c in open.iter() {
+                    tx.execute(q::STOP_CLOCK, args![c.id, micros(at), "stopped"])
+                        .await?;
+                    events.push((format!("Clock {} stopped (case closed)", c.name), serde_json::json!({"event": "clock_stopped", "clock": c.name, "outcome": "stopped"})));
+                }
+            }
+        }
+        for (body, data) in events {
+            let e = NewEntry {
+                entry_type: EntryType::SystemEvent,
+                body,
+                visibility: Visibility::Internal,
+                data,
+                at,
+                author_id: actor.user_id,
+            };
+            insert_entry(tx, case_id, &e).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Appends a row to a chain, taking the chain head's lock until commit.
@@ -541,6 +688,19 @@ async fn create_case(
     for e in &c.history {
         insert_entry(tx, case_id, e).await?;
     }
+    if c.history.is_empty() {
+        apply_clock_effects(
+            tx,
+            actor,
+            case_id,
+            &c.office,
+            c.kind,
+            None,
+            c.status,
+            c.opened_at,
+        )
+        .await?;
+    }
     let detail = serde_json::json!({
         "kind": c.kind, "channel": c.channel, "status": c.status, "priority": c.priority,
         "consumer_id": consumer_id, "company_id": c.company_id, "category_id": c.category_id,
@@ -731,6 +891,7 @@ async fn change_status(
         author_id: actor.user_id,
     };
     insert_entry(tx, row.id, &entry).await?;
+    apply_clock_effects(tx, actor, row.id, &row.office, row.kind, Some(from), to, at).await?;
     let detail =
         serde_json::json!({"from": from, "to": to, "reason": reason, "version": row.version + 1})
             .to_string();
@@ -888,6 +1049,17 @@ async fn merge(
         });
     }
     tx.execute(q::TOUCH_CASE, args![b.id, micros(at)]).await?;
+    apply_clock_effects(
+        tx,
+        actor,
+        a.id,
+        &a.office,
+        a.kind,
+        Some(a.status),
+        Status::Merged,
+        at,
+    )
+    .await?;
     tx.execute(
         q::INSERT_LINK,
         args![
@@ -2267,6 +2439,48 @@ impl<E: Engine> Store for E {
     async fn mail_waiting(&self) -> Result<i64> {
         self.read(job(|tx| {
             Box::pin(async move { tx.one(q::MAIL_WAITING, args![]).await?.int("n") })
+        }))
+        .await
+    }
+
+    async fn clocks(
+        &self,
+        reference: &str,
+        scope: Scope,
+        now: Timestamp,
+    ) -> Result<Vec<CaseClock>> {
+        let reference = reference.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let id = tx
+                    .one(q::CASE_ID_BY_REFERENCE, args![reference, scope.company_id])
+                    .await?
+                    .int("id")?;
+                tx.query(q::CASE_CLOCKS, args![id])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let due = instant(r.int("due_at")?)?;
+                        let paused = r.opt_int("paused_at")?.map(instant).transpose()?;
+                        let stopped = r.opt_int("stopped_at")?.map(instant).transpose()?;
+                        let met = r.opt_text("outcome")?.as_deref() == Some("met");
+                        Ok(CaseClock {
+                            name: r.text("name")?,
+                            source: r.text("source")?,
+                            started_at: instant(r.int("started_at")?)?,
+                            due_at: due,
+                            state: redress_domain::clock::state_at(
+                                now,
+                                due,
+                                paused,
+                                stopped.map(|s| (s, met)),
+                            ),
+                            paused_at: paused,
+                            stopped_at: stopped,
+                        })
+                    })
+                    .collect()
+            })
         }))
         .await
     }

@@ -127,7 +127,7 @@ pub const CASE_LIST: &str = concat!(
      AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) ORDER BY c.id DESC LIMIT $9"
 );
 /// The raw, editable columns of a case, for changes.
-pub const CASE_FOR_CHANGE: &str = "SELECT id, version, status, priority, flags, category_id, company_id, account_number, \
+pub const CASE_FOR_CHANGE: &str = "SELECT id, version, status, kind, office, priority, flags, category_id, company_id, account_number, \
      amount_cents, description, unit_id, assignee_id FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
 pub const UPDATE_CASE: &str = "UPDATE cases SET priority = $3, flags = $4, description = $5, category_id = $6, company_id = $7, \
      account_number = $8, amount_cents = $9, updated_at = $10, version = version + 1 WHERE id = $1 AND version = $2";
@@ -220,3 +220,14 @@ pub const MAIL_WAITING: &str = "SELECT COUNT(*) AS n FROM outbox WHERE sent_at I
 pub const ADD_CLOSURE: &str = "INSERT INTO office_closures (office, day, reason, created_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (office, day) DO UPDATE SET reason = excluded.reason";
 pub const CLOSURES: &str = "SELECT day, reason FROM office_closures WHERE office = $1 ORDER BY day";
+
+pub const INSERT_CLOCK: &str =
+    "INSERT INTO clocks (case_id, name, source, started_at, due_at) VALUES ($1, $2, $3, $4, $5)";
+pub const CASE_CLOCKS: &str = "SELECT id, name, source, started_at, due_at, paused_at, stopped_at, outcome FROM clocks WHERE case_id = $1 ORDER BY id";
+pub const STOP_CLOCK: &str = "UPDATE clocks SET stopped_at = $2, outcome = $3, paused_at = NULL WHERE id = $1 AND stopped_at IS NULL";
+pub const PAUSE_CLOCK: &str =
+    "UPDATE clocks SET paused_at = $2 WHERE id = $1 AND stopped_at IS NULL AND paused_at IS NULL";
+pub const RESUME_CLOCK: &str =
+    "UPDATE clocks SET paused_at = NULL, due_at = $2 WHERE id = $1 AND paused_at IS NOT NULL";
+pub const CASE_ID_BY_REFERENCE: &str =
+    "SELECT id, kind, office FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";

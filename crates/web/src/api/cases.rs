@@ -1099,3 +1099,24 @@ pub async fn case_audit(
         .await?;
     Ok(Json(state.store.audit_for_subject(&reference, 500).await?))
 }
+
+/// The case's deadline clocks: when each started, when it is due, and its state now
+/// (`running`, `paused`, `met`, `missed` or `stopped`).
+#[utoipa::path(get, path = "/cases/{reference}/clocks", tag = "cases",
+    params(("reference" = String, Path)),
+    responses((status = 200, body = Vec<CaseClock>)),
+    security(("bearer" = [])))]
+pub async fn clocks(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+) -> ApiResult<Json<Vec<CaseClock>>> {
+    user.require(Permission::CaseRead)?;
+    let reference = case_reference(&reference)?;
+    Ok(Json(
+        state
+            .store
+            .clocks(&reference, user.scope(), state.clock.now())
+            .await?,
+    ))
+}

@@ -52,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::link))
         .routes(routes!(cases::merge))
         .routes(routes!(cases::case_audit))
+        .routes(routes!(cases::clocks))
         .routes(routes!(files::upload, files::list))
         .routes(routes!(files::download))
         .routes(routes!(directory::find_consumers))

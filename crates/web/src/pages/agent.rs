@@ -691,6 +691,7 @@ struct CasePage {
     attachments: Vec<(i64, String, String, String)>,
     can_merge: bool,
     link_kinds: Options,
+    clocks: Vec<(String, String, String)>,
 }
 
 fn keep(entry: &TimelineEntry, filter: &str) -> bool {
@@ -770,6 +771,19 @@ async fn case_render(
                     a.filename,
                     human_size(a.size_bytes),
                     a.visibility.to_string(),
+                )
+            })
+            .collect(),
+        Err(e) => return internal(e),
+    };
+    let clocks = match state.store.clocks(reference, user.scope(), now).await {
+        Ok(c) => c
+            .into_iter()
+            .map(|k| {
+                (
+                    k.name,
+                    local_time(state, k.due_at),
+                    k.state.as_str().to_string(),
                 )
             })
             .collect(),
@@ -901,6 +915,7 @@ async fn case_render(
         attachments,
         can_merge: user.user.role.allows(Permission::CaseMerge) && case.status != Status::Merged,
         link_kinds: word_options(&tr, "link", LinkKind::ALL),
+        clocks,
         c: view,
     };
     ctx.render(status, &page)

@@ -6,6 +6,7 @@ mod harness;
 mod audit;
 mod auth_and_roles;
 mod cases;
+mod clocks;
 mod files;
 mod pages;
 mod validation;

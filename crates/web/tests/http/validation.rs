@@ -227,7 +227,11 @@ both_stores!(
         let after: Value = app.get(Role::Auditor, &path).await.json().await.unwrap();
         assert_eq!(after["version"], 1);
         assert_eq!(after["priority"], "normal");
-        assert_eq!(app.count("timeline").await, 1);
+        assert_eq!(
+            app.count("timeline").await,
+            2,
+            "the opening entry and the clock's start"
+        );
         // Only the create and the auditor's view were audited.
         assert_eq!(app.count("audit_log").await, audit_before + 1);
 
