@@ -531,6 +531,12 @@ pub trait Store: Send + Sync + 'static {
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 
     // Clocks
+    /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
+    async fn deadlines_for(
+        &self,
+        assignee_id: i64,
+        until: Timestamp,
+    ) -> Result<Vec<(String, String, Timestamp)>>;
     /// The case's clocks and their states at `now`.
     async fn clocks(&self, reference: &str, scope: Scope, now: Timestamp)
     -> Result<Vec<CaseClock>>;

@@ -2443,6 +2443,29 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn deadlines_for(
+        &self,
+        assignee_id: i64,
+        until: Timestamp,
+    ) -> Result<Vec<(String, String, Timestamp)>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(q::DEADLINES_FOR, args![assignee_id, micros(until)])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok((
+                            r.text("reference")?,
+                            r.text("name")?,
+                            instant(r.int("due_at")?)?,
+                        ))
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
     async fn clocks(
         &self,
         reference: &str,

@@ -231,3 +231,7 @@ pub const RESUME_CLOCK: &str =
     "UPDATE clocks SET paused_at = NULL, due_at = $2 WHERE id = $1 AND paused_at IS NOT NULL";
 pub const CASE_ID_BY_REFERENCE: &str =
     "SELECT id, kind, office FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
+/// Open, running clocks due by `$2` on cases assigned to `$1`, soonest first (uses the index on
+/// the due instant).
+pub const DEADLINES_FOR: &str = "SELECT c.reference, k.name, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
+     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2 AND c.assignee_id = $1 ORDER BY k.due_at LIMIT 100";

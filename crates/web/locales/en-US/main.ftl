@@ -347,3 +347,6 @@ clockstate-paused = Paused
 clockstate-met = Met
 clockstate-missed = Missed
 clockstate-stopped = Stopped
+home-due = Due today and overdue
+home-due-none = Nothing of yours is due today or overdue.
+home-overdue = Overdue since

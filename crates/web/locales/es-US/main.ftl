@@ -347,3 +347,6 @@ clockstate-paused = En pausa
 clockstate-met = Cumplido
 clockstate-missed = Vencido
 clockstate-stopped = Detenido
+home-due = Vencen hoy o ya vencieron
+home-due-none = Nada suyo vence hoy ni está vencido.
+home-overdue = Vencido desde

@@ -216,6 +216,8 @@ struct HomePage {
     mine: Vec<Row>,
     recent: Vec<Row>,
     queues: Vec<(String, i64, i64)>,
+    /// (reference, clock, due, overdue)
+    due: Vec<(String, String, String, bool)>,
 }
 
 async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
@@ -247,6 +249,19 @@ async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Re
             scope,
         )
         .await;
+    let now = state.clock.now();
+    let end_of_today = jiff::tz::TimeZone::get(&state.office.time_zone)
+        .ok()
+        .and_then(|tz| now.to_zoned(tz).end_of_day().ok())
+        .map(|z| z.timestamp())
+        .unwrap_or(now);
+    let due = match state.store.deadlines_for(user.user.id, end_of_today).await {
+        Ok(d) => d
+            .into_iter()
+            .map(|(r, name, at)| (r, name, local_time(&state, at), at < now))
+            .collect(),
+        Err(e) => return internal(e),
+    };
     let queues = if user.user.role.allows(Permission::CaseAssign) {
         state.store.unit_queues().await
     } else {
@@ -268,6 +283,7 @@ async fn home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Re
             .into_iter()
             .map(|q| (q.name, q.open, q.new_unassigned))
             .collect(),
+        due,
     };
     ctx.render(StatusCode::OK, &page)
 }

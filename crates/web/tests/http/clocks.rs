@@ -157,6 +157,41 @@ both_stores!(
             "met",
             "closing is also a response"
         );
+        // My work lists what is due today or overdue on my cases.
+        let mut body3 = body.clone();
+        body3["description"] = json!("Third request");
+        let c3 = app.create_case(&body3).await;
+        let r3 = c3["reference"].as_str().unwrap().to_string();
+        app.post_json(
+            Role::Supervisor,
+            &format!("/api/v1/cases/{r3}/assignment"),
+            &json!({"assignee": "agent"}),
+        )
+        .await;
+        app.clock.set("2026-12-04T23:00:00Z".parse().unwrap());
+        let b = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let login = b
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "agent", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let home = b
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            home.contains(&format!("href=\"/cases/{r3}\"")) && home.contains("Overdue since"),
+            "{home}"
+        );
         // Company users see clocks only on their own cases.
         assert_eq!(
             app.get(Role::Company, &format!("/api/v1/cases/{r}/clocks"))
