@@ -249,6 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings)
                 .with_mailer(mailer);
             redress_web::mail::spawn_sender(state.clone());
+            redress_web::mail::spawn_deadline_sweeper(state.clone());
             let listener = tokio::net::TcpListener::bind(&cfg.listen)
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;

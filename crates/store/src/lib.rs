@@ -531,6 +531,14 @@ pub trait Store: Send + Sync + 'static {
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 
     // Clocks
+    /// Warns about clocks due within `warn_before` and escalates missed ones (priority raised
+    /// to at least high), each once, with timeline and audit entries. Returns (warned, escalated).
+    async fn sweep_clocks(
+        &self,
+        now: Timestamp,
+        warn_before: jiff::SignedDuration,
+        limit: i64,
+    ) -> Result<(usize, usize)>;
     /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
     async fn deadlines_for(
         &self,

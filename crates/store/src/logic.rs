@@ -2443,6 +2443,52 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn sweep_clocks(
+        &self,
+        now: Timestamp,
+        warn_before: jiff::SignedDuration,
+        limit: i64,
+    ) -> Result<(usize, usize)> {
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let system = Actor::system();
+                let mut escalated = 0;
+                for r in tx.query(q::CLOCKS_TO_ESCALATE, args![micros(now), limit]).await? {
+                    let (id, case_id, name, reference) = (r.int("id")?, r.int("case_id")?, r.text("name")?, r.text("reference")?);
+                    if tx.execute(q::MARK_ESCALATED, args![id, micros(now)]).await? == 0 {
+                        continue;
+                    }
+                    let priority: Priority = word(&r.text("priority")?)?;
+                    let raised = priority < Priority::High;
+                    if raised {
+                        tx.execute(q::RAISE_PRIORITY, args![case_id, Priority::High.as_str(), micros(now)]).await?;
+                    }
+                    let body = if raised { format!("Deadline {name} missed; priority raised to high") } else { format!("Deadline {name} missed") };
+                    let data = serde_json::json!({"event": "clock_escalated", "clock": name, "priority_raised": raised});
+                    insert_entry(tx, case_id, &NewEntry { entry_type: EntryType::SystemEvent, body, visibility: Visibility::Internal, data: data.clone(), at: now, author_id: None }).await?;
+                    append_audit(tx, &system, &format!("case:{reference}"), "case.escalate", &reference, &data.to_string(), now).await?;
+                    escalated += 1;
+                }
+                let mut warned = 0;
+                let horizon = now.checked_add(warn_before).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                for r in tx.query(q::CLOCKS_TO_WARN, args![micros(horizon), limit]).await? {
+                    let (id, case_id, name, reference) = (r.int("id")?, r.int("case_id")?, r.text("name")?, r.text("reference")?);
+                    if tx.execute(q::MARK_WARNED, args![id, micros(now)]).await? == 0 {
+                        continue;
+                    }
+                    let due = instant(r.int("due_at")?)?;
+                    let data = serde_json::json!({"event": "clock_due_soon", "clock": name, "due_at": due});
+                    let body = format!("Deadline {name} is due soon ({due})");
+                    insert_entry(tx, case_id, &NewEntry { entry_type: EntryType::SystemEvent, body, visibility: Visibility::Internal, data: data.clone(), at: now, author_id: None }).await?;
+                    append_audit(tx, &system, &format!("case:{reference}"), "case.deadline_warning", &reference, &data.to_string(), now).await?;
+                    warned += 1;
+                }
+                Ok((warned, escalated))
+            })
+        }))
+        .await
+    }
+
     async fn deadlines_for(
         &self,
         assignee_id: i64,

@@ -235,3 +235,15 @@ pub const CASE_ID_BY_REFERENCE: &str =
 /// the due instant).
 pub const DEADLINES_FOR: &str = "SELECT c.reference, k.name, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2 AND c.assignee_id = $1 ORDER BY k.due_at LIMIT 100";
+/// Running clocks due by `$1` and not yet warned about (through the index on the due instant).
+pub const CLOCKS_TO_WARN: &str = "SELECT k.id, k.case_id, k.name, k.due_at, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
+     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $1 AND k.warned_at IS NULL ORDER BY k.due_at LIMIT $2";
+/// Running clocks past due (`$1`) and not yet escalated.
+pub const CLOCKS_TO_ESCALATE: &str = "SELECT k.id, k.case_id, k.name, k.due_at, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
+     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 AND k.escalated_at IS NULL ORDER BY k.due_at LIMIT $2";
+/// Marks a warning done; changes nothing when another node did it first.
+pub const MARK_WARNED: &str =
+    "UPDATE clocks SET warned_at = $2 WHERE id = $1 AND warned_at IS NULL";
+pub const MARK_ESCALATED: &str = "UPDATE clocks SET escalated_at = $2, warned_at = COALESCE(warned_at, $2) WHERE id = $1 AND escalated_at IS NULL";
+pub const RAISE_PRIORITY: &str =
+    "UPDATE cases SET priority = $2, updated_at = $3, version = version + 1 WHERE id = $1";

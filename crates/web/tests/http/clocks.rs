@@ -201,3 +201,90 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    due_soon_warnings_and_missed_deadline_escalations_happen_once,
+    async |app: &TestApp| {
+        use jiff::SignedDuration;
+        app.clock.set("2026-12-10T15:00:00Z".parse().unwrap());
+        let c = app.create_case(&minimal_body()).await;
+        let r = c["reference"].as_str().unwrap().to_string();
+        app.post_json(
+            Role::Agent,
+            &format!("/api/v1/cases/{r}/status"),
+            &json!({"status": "pending_company"}),
+        )
+        .await;
+        // company_response is due 2026-12-28 22:00Z; resolution_target 2027-01-26.
+        let day = SignedDuration::from_hours(24);
+        let sweep = |at: &'static str| {
+            let store = app.store.clone();
+            async move {
+                store
+                    .sweep_clocks(at.parse().unwrap(), day, 100)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(sweep("2026-12-20T15:00:00Z").await, (0, 0));
+        assert_eq!(
+            sweep("2026-12-28T00:00:00Z").await,
+            (1, 0),
+            "within a day of the company's deadline"
+        );
+        assert_eq!(sweep("2026-12-28T01:00:00Z").await, (0, 0), "warned once");
+        assert_eq!(
+            sweep("2026-12-29T15:00:00Z").await,
+            (0, 1),
+            "missed: escalated"
+        );
+        assert_eq!(
+            sweep("2026-12-30T15:00:00Z").await,
+            (0, 0),
+            "escalated once"
+        );
+        let case: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{r}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(case["priority"], "high");
+        let timeline: Vec<Value> = app
+            .get(Role::Agent, &format!("/api/v1/cases/{r}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let events: Vec<&str> = timeline
+            .iter()
+            .filter_map(|e| e["data"]["event"].as_str())
+            .filter(|e| *e == "clock_due_soon" || *e == "clock_escalated")
+            .collect();
+        assert_eq!(events, vec!["clock_due_soon", "clock_escalated"]);
+        let trail: Vec<Value> = app
+            .get(Role::Supervisor, &format!("/api/v1/cases/{r}/audit"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            trail
+                .iter()
+                .any(|a| a["action"] == "case.escalate" && a["actor"] == "system")
+        );
+        // A paused clock is neither warned about nor escalated.
+        app.clock.set("2027-01-20T15:00:00Z".parse().unwrap());
+        app.post_json(
+            Role::Agent,
+            &format!("/api/v1/cases/{r}/status"),
+            &json!({"status": "pending_consumer"}),
+        )
+        .await;
+        assert_eq!(sweep("2027-02-20T15:00:00Z").await, (0, 0));
+        assert!(matches!(
+            app.store.verify_audit().await.unwrap(),
+            redress_store::AuditVerdict::Intact { .. }
+        ));
+    }
+);

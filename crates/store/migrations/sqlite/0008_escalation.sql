@@ -1,0 +1,3 @@
+-- When a clock's due-soon warning and its missed-deadline escalation were done (each once).
+ALTER TABLE clocks ADD COLUMN warned_at INTEGER;
+ALTER TABLE clocks ADD COLUMN escalated_at INTEGER;
