@@ -147,6 +147,33 @@ impl NavUser {
     }
 }
 
+/// The signed-in user, or a redirect to the login page.
+pub(super) async fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<CurrentUser, Response> {
+    auth::session_user(state, headers, state.clock.now())
+        .await
+        .ok_or_else(|| axum::response::Redirect::to("/login").into_response())
+}
+
+/// An unexpected failure: logged with its cause; the person sees a plain error.
+pub(super) fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+/// The page for a role that may not do this.
+pub(super) fn forbidden(ctx: &Ctx, user: &CurrentUser) -> Response {
+    message(
+        ctx,
+        Some(NavUser::of(user)),
+        StatusCode::FORBIDDEN,
+        "forbidden-title",
+        "forbidden-body",
+    )
+}
+
 /// One problem with a form field, ready to show.
 pub struct FieldMsg {
     pub id: String,

@@ -28,29 +28,8 @@ pub fn router() -> Router<AppState> {
 
 type Fields = HashMap<String, String>;
 
-async fn session(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, Response> {
-    auth::session_user(state, headers, state.clock.now())
-        .await
-        .ok_or_else(|| Redirect::to("/login").into_response())
-}
-
 fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, token: Option<&str>) -> bool {
     same_origin(headers) && user.csrf.is_some() && user.csrf.as_deref() == token
-}
-
-fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "page failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-}
-
-fn forbidden(ctx: &Ctx, user: &CurrentUser) -> Response {
-    message(
-        ctx,
-        Some(NavUser::of(user)),
-        StatusCode::FORBIDDEN,
-        "forbidden-title",
-        "forbidden-body",
-    )
 }
 
 /// Where today starts in the office, and the age boundaries before it.
