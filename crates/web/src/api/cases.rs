@@ -1120,3 +1120,74 @@ pub async fn clocks(
             .await?,
     ))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LifecycleTransition {
+    pub from: Status,
+    pub to: Status,
+    /// Roles that may make this change.
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Lifecycle {
+    pub kind: CaseKind,
+    pub states: Vec<Status>,
+    /// The status a new case starts in.
+    pub initial: Status,
+    pub transitions: Vec<LifecycleTransition>,
+    /// Clocks this kind of case starts when it is opened.
+    pub clocks_on_open: Vec<String>,
+}
+
+/// Each case kind with its states and allowed transitions (and who may make them).
+#[utoipa::path(get, path = "/lifecycles", tag = "cases", responses((status = 200, body = Vec<Lifecycle>)), security(("bearer" = [])))]
+pub async fn lifecycles(user: CurrentUser) -> ApiResult<Json<Vec<Lifecycle>>> {
+    user.require(Permission::ReferenceDataRead)?;
+    let roles: Vec<Role> = Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| r.allows(Permission::CaseChangeStatus))
+        .collect();
+    let mergers: Vec<Role> = Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| r.allows(Permission::CaseMerge))
+        .collect();
+    let out = CaseKind::ALL
+        .iter()
+        .map(|kind| {
+            let mut transitions: Vec<LifecycleTransition> = Status::ALL
+                .iter()
+                .flat_map(|from| {
+                    from.allowed_next().iter().map(|to| LifecycleTransition {
+                        from: *from,
+                        to: *to,
+                        roles: roles.clone(),
+                    })
+                })
+                .collect();
+            transitions.extend(Status::ALL.iter().filter(|s| s.is_open()).map(|from| {
+                LifecycleTransition {
+                    from: *from,
+                    to: Status::Merged,
+                    roles: mergers.clone(),
+                }
+            }));
+            Lifecycle {
+                kind: *kind,
+                states: Status::ALL.to_vec(),
+                initial: Status::New,
+                transitions,
+                clocks_on_open: redress_domain::clock::effects(*kind, None, Status::New)
+                    .into_iter()
+                    .filter_map(|e| match e {
+                        redress_domain::clock::Effect::Start(rule) => Some(rule.name.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Json(out))
+}

@@ -136,10 +136,17 @@ pub async fn upload(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(r): Path<String>,
-    mp: Multipart,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
     user.require(Permission::TimelineWrite)?;
     let r = reference(&r)?;
+    let mp = mp.map_err(|e| {
+        ApiError::field(
+            "file",
+            "invalid_type",
+            &format!("Send multipart/form-data with a `file` part ({e})."),
+        )
+    })?;
     let max = state.settings.max_upload_bytes;
     let (upload, fields) = read_upload(mp, max, true)
         .await

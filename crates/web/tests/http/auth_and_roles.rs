@@ -165,6 +165,26 @@ both_stores!(role_endpoint_matrix, async |app: &TestApp| {
         ),
         (Method::DELETE, "/api/v1/tokens/999999".into(), None, ALL),
         (Method::GET, "/api/v1/audit/verify".into(), None, OVERSIGHT),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{r}/attachments"),
+            None,
+            ALL,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{r}/attachments"),
+            None,
+            STAFF_AND_COMPANY,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{r}/attachments/999999"),
+            None,
+            ALL,
+        ),
+        (Method::GET, format!("/api/v1/cases/{r}/clocks"), None, ALL),
+        (Method::GET, "/api/v1/lifecycles".into(), None, ALL),
     ];
     let mut failures = Vec::new();
     for (method, path, body, allowed) in &table {

@@ -557,6 +557,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/attachments", &["get", "post"]),
         ("/api/v1/cases/{reference}/attachments/{id}", &["get"]),
         ("/api/v1/cases/{reference}/clocks", &["get"]),
+        ("/api/v1/lifecycles", &["get"]),
         ("/api/v1/consumers", &["get"]),
         ("/api/v1/consumers/{id}", &["get"]),
         ("/api/v1/companies", &["get", "post"]),
@@ -582,7 +583,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        25,
+        26,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -602,4 +603,50 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         .await
         .unwrap();
     assert!(docs.contains("/api/v1/cases/{reference}/timeline"));
+});
+
+both_stores!(lifecycles_list_each_kind, async |app: &TestApp| {
+    let list: Vec<Value> = app
+        .get(Role::Analyst, "/api/v1/lifecycles")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = list.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "complaint",
+            "inquiry",
+            "hotline",
+            "foil_request",
+            "information_request"
+        ]
+    );
+    let complaint = &list[0];
+    assert!(
+        complaint["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "pending_company")
+    );
+    assert!(
+        complaint["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["from"] == "closed" && t["to"] == "open")
+    );
+    assert_eq!(complaint["clocks_on_open"], json!(["resolution_target"]));
+    assert_eq!(list[3]["clocks_on_open"], json!(["foil_first_response"]));
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/lifecycles"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 });
