@@ -250,6 +250,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 .with_mailer(mailer);
             redress_web::mail::spawn_sender(state.clone());
             redress_web::mail::spawn_deadline_sweeper(state.clone());
+            redress_web::jobs::spawn_worker(state.clone());
             let listener = tokio::net::TcpListener::bind(&cfg.listen)
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;

@@ -204,6 +204,63 @@ pub struct QueuedMail {
     pub attempts: i64,
 }
 
+/// Work scheduled for later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    /// Writes a reminder on a case's timeline at a set time.
+    Reminder {
+        reference: String,
+        body: String,
+        author_id: Option<i64>,
+    },
+}
+
+impl JobKind {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JobKind::Reminder { .. } => "reminder",
+        }
+    }
+    pub fn to_payload(&self) -> String {
+        match self {
+            JobKind::Reminder {
+                reference,
+                body,
+                author_id,
+            } => serde_json::json!({"reference": reference, "body": body, "author_id": author_id})
+                .to_string(),
+        }
+    }
+    pub fn from_parts(kind: &str, payload: &str) -> Result<JobKind> {
+        let v: serde_json::Value = serde_json::from_str(payload)
+            .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
+        match kind {
+            "reminder" => Ok(JobKind::Reminder {
+                reference: v["reference"].as_str().unwrap_or_default().to_string(),
+                body: v["body"].as_str().unwrap_or_default().to_string(),
+                author_id: v["author_id"].as_i64(),
+            }),
+            other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
+        }
+    }
+}
+
+/// A job claimed by a node.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub job: JobKind,
+    pub attempts: i64,
+}
+
+/// Jobs waiting, done and dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobCounts {
+    pub waiting: i64,
+    pub done: i64,
+    pub dead: i64,
+}
+
 /// A live browser session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -518,6 +575,36 @@ pub trait Store: Send + Sync + 'static {
     async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()>;
     /// Messages not sent yet.
     async fn mail_waiting(&self) -> Result<i64>;
+
+    // Jobs
+    /// Schedules a job; with a `dedupe_key` already used, nothing is added. Returns whether it was added.
+    async fn enqueue_job(
+        &self,
+        job: &JobKind,
+        dedupe_key: Option<&str>,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Claims the oldest due job for `node` until `lease_until`.
+    async fn claim_job(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        node: &str,
+    ) -> Result<Option<ClaimedJob>>;
+    /// Runs a claimed job's effects and marks it done, in one transaction; false (and no
+    /// effect) when the node no longer holds the lease.
+    async fn finish_job(&self, claimed: &ClaimedJob, node: &str, at: Timestamp) -> Result<bool>;
+    /// Reschedules a failed job, or marks it dead.
+    async fn fail_job(
+        &self,
+        id: i64,
+        node: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn job_counts(&self) -> Result<JobCounts>;
 
     // Public portal
     /// Records a private status link (stored as the hash of its token) for a case.

@@ -3,7 +3,7 @@
 //! they commit or fail together.
 
 use crate::queries as q;
-use crate::tx::{Engine, Row, Tx, args, job};
+use crate::tx::{Engine, Row, Tx, args, job, job as job_fn};
 use crate::*;
 use async_trait::async_trait;
 use redress_domain::audit::{AuditContent, GENESIS, chain_hash};
@@ -970,7 +970,11 @@ async fn link(
 ) -> Result<i64> {
     let a = change_row(tx, reference, Scope::default()).await?;
     let b = change_row(tx, other, Scope::default()).await?;
-    tx.execute(q::TOUCH_CASE, args![a.id, micros(at)]).await?;
+    // Both timelines get an entry: lock both cases, lower id first so two links never wait on
+    // each other.
+    for id in [a.id.min(b.id), a.id.max(b.id)] {
+        tx.execute(q::TOUCH_CASE, args![id, micros(at)]).await?;
+    }
     tx.execute(
         q::INSERT_LINK,
         args![a.id, b.id, kind.as_str(), actor.user_id, micros(at)],
@@ -2459,6 +2463,7 @@ impl<E: Engine> Store for E {
                         continue;
                     }
                     let priority: Priority = word(&r.text("priority")?)?;
+                    tx.execute(q::TOUCH_CASE, args![case_id, micros(now)]).await?;
                     let raised = priority < Priority::High;
                     if raised {
                         tx.execute(q::RAISE_PRIORITY, args![case_id, Priority::High.as_str(), micros(now)]).await?;
@@ -2476,6 +2481,7 @@ impl<E: Engine> Store for E {
                     if tx.execute(q::MARK_WARNED, args![id, micros(now)]).await? == 0 {
                         continue;
                     }
+                    tx.execute(q::TOUCH_CASE, args![case_id, micros(now)]).await?;
                     let due = instant(r.int("due_at")?)?;
                     let data = serde_json::json!({"event": "clock_due_soon", "clock": name, "due_at": due});
                     let body = format!("Deadline {name} is due soon ({due})");
@@ -2549,6 +2555,145 @@ impl<E: Engine> Store for E {
                         })
                     })
                     .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn enqueue_job(
+        &self,
+        job: &JobKind,
+        dedupe_key: Option<&str>,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let (kind, payload, key) = (job.kind(), job.to_payload(), dedupe_key.map(str::to_string));
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                Ok(tx
+                    .execute(
+                        q::ENQUEUE_JOB,
+                        args![kind, payload, key, micros(run_at), micros(now)],
+                    )
+                    .await?
+                    == 1)
+            })
+        }))
+        .await
+    }
+
+    async fn claim_job(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        node: &str,
+    ) -> Result<Option<ClaimedJob>> {
+        let node = node.to_string();
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                let Some(r) = tx
+                    .optional(q::CLAIM_JOB, args![micros(now), micros(lease_until), node])
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(ClaimedJob {
+                    id: r.int("id")?,
+                    job: JobKind::from_parts(&r.text("kind")?, &r.text("payload")?)?,
+                    attempts: r.int("attempts")?,
+                }))
+            })
+        }))
+        .await
+    }
+
+    async fn finish_job(&self, claimed: &ClaimedJob, node: &str, at: Timestamp) -> Result<bool> {
+        let (claimed, node) = (claimed.clone(), node.to_string());
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                // Completion first: if the lease was lost, nothing else happens.
+                if tx
+                    .execute(q::COMPLETE_JOB, args![claimed.id, micros(at), node])
+                    .await?
+                    == 0
+                {
+                    return Ok(false);
+                }
+                match &claimed.job {
+                    JobKind::Reminder {
+                        reference,
+                        body,
+                        author_id,
+                    } => {
+                        let row = change_row(tx, reference, Scope::default()).await?;
+                        // Locks the case so concurrent writers number its timeline in turn.
+                        tx.execute(q::TOUCH_CASE, args![row.id, micros(at)]).await?;
+                        let e = NewEntry {
+                            entry_type: EntryType::Note,
+                            body: body.clone(),
+                            visibility: Visibility::Internal,
+                            data: serde_json::json!({"event": "reminder", "job_id": claimed.id}),
+                            at,
+                            author_id: *author_id,
+                        };
+                        insert_entry(tx, row.id, &e).await?;
+                        append_audit(
+                            tx,
+                            &Actor::system(),
+                            &format!("case:{reference}"),
+                            "case.reminder",
+                            reference,
+                            &serde_json::json!({"job_id": claimed.id}).to_string(),
+                            at,
+                        )
+                        .await?;
+                    }
+                }
+                Ok(true)
+            })
+        }))
+        .await
+    }
+
+    async fn fail_job(
+        &self,
+        id: i64,
+        node: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (node, error) = (
+            node.to_string(),
+            error.chars().take(1000).collect::<String>(),
+        );
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                match retry_at {
+                    Some(r) => {
+                        tx.execute(q::RETRY_JOB, args![id, micros(r), error, node])
+                            .await?
+                    }
+                    None => {
+                        tx.execute(q::KILL_JOB, args![id, micros(at), error, node])
+                            .await?
+                    }
+                };
+                Ok(())
+            })
+        }))
+        .await
+    }
+
+    async fn job_counts(&self) -> Result<JobCounts> {
+        self.read(job_fn(|tx| {
+            Box::pin(async move {
+                let r = tx.one(q::JOB_COUNTS, args![]).await?;
+                Ok(JobCounts {
+                    waiting: r.int("waiting")?,
+                    done: r.int("done")?,
+                    dead: r.int("dead")?,
+                })
             })
         }))
         .await

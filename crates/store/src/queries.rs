@@ -136,7 +136,7 @@ pub const UPDATE_STATUS: &str = "UPDATE cases SET status = $3, closed_at = $4, m
 pub const UPDATE_ASSIGNMENT: &str = "UPDATE cases SET unit_id = $3, assignee_id = $4, updated_at = $5, version = version + 1 \
      WHERE id = $1 AND version = $2";
 /// Takes the case row's lock (PostgreSQL) and marks it touched.
-pub const TOUCH_CASE: &str = "UPDATE cases SET updated_at = $2 WHERE id = $1";
+pub const TOUCH_CASE: &str = "UPDATE cases SET updated_at = CASE WHEN updated_at < $2 THEN $2 ELSE updated_at END WHERE id = $1";
 pub const CASE_LINKS: &str = "SELECT l.kind, o.reference, 'outgoing' AS direction FROM case_links l \
      JOIN cases o ON o.id = l.other_case_id WHERE l.case_id = $1 \
      UNION ALL SELECT l.kind, o.reference, 'incoming' AS direction FROM case_links l \
@@ -247,3 +247,21 @@ pub const MARK_WARNED: &str =
 pub const MARK_ESCALATED: &str = "UPDATE clocks SET escalated_at = $2, warned_at = COALESCE(warned_at, $2) WHERE id = $1 AND escalated_at IS NULL";
 pub const RAISE_PRIORITY: &str =
     "UPDATE cases SET priority = $2, updated_at = $3, version = version + 1 WHERE id = $1";
+
+pub const ENQUEUE_JOB: &str = "INSERT INTO jobs (kind, payload, dedupe_key, run_at, created_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (dedupe_key) DO NOTHING";
+/// Claims the oldest due job for a lease. The conditions are repeated outside the sub-select
+/// so that on PostgreSQL a concurrent claimer re-checks them on the locked row and gets nothing.
+pub const CLAIM_JOB: &str = "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND dead_at IS NULL AND run_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until < $1) ORDER BY run_at, id LIMIT 1) \
+     AND done_at IS NULL AND dead_at IS NULL AND (locked_until IS NULL OR locked_until < $1) \
+     RETURNING id, kind, payload, attempts";
+/// Completes a job only if this node still holds its lease.
+pub const COMPLETE_JOB: &str = "UPDATE jobs SET done_at = $2, locked_until = NULL WHERE id = $1 AND locked_by = $3 AND done_at IS NULL";
+pub const RETRY_JOB: &str = "UPDATE jobs SET run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1 AND locked_by = $4 AND done_at IS NULL";
+pub const KILL_JOB: &str = "UPDATE jobs SET dead_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1 AND locked_by = $4 AND done_at IS NULL";
+pub const JOB_COUNTS: &str = "SELECT \
+     COALESCE(SUM(CASE WHEN done_at IS NULL AND dead_at IS NULL THEN 1 ELSE 0 END), 0) AS waiting, \
+     COALESCE(SUM(CASE WHEN done_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS done, \
+     COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS dead FROM jobs";

@@ -1191,3 +1191,66 @@ pub async fn lifecycles(user: CurrentUser) -> ApiResult<Json<Vec<Lifecycle>>> {
         .collect();
     Ok(Json(out))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderInput {
+    /// When to write the reminder on the timeline (RFC 3339).
+    #[schema(value_type = String, example = "2026-12-01T14:00:00Z")]
+    pub at: String,
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReminderScheduled {
+    pub at: jiff::Timestamp,
+}
+
+/// Schedule a reminder: a note written on the timeline at the given time (run by the job
+/// worker, exactly once).
+#[utoipa::path(post, path = "/cases/{reference}/reminders", tag = "timeline", request_body = ReminderInput,
+    params(("reference" = String, Path)),
+    responses((status = 202, body = ReminderScheduled), (status = 422, description = "Bad time or text")),
+    security(("bearer" = [])))]
+pub async fn schedule_reminder(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    body: JsonBody<ReminderInput>,
+) -> ApiResult<Response> {
+    user.require(Permission::CaseUpdate)?;
+    let reference = case_reference(&reference)?;
+    let b = body.value;
+    let mut errors = FieldErrors::new();
+    let text = v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX);
+    let now = state.clock.now();
+    let at = match b.at.parse::<jiff::Timestamp>() {
+        Ok(t) if t >= now - jiff::SignedDuration::from_mins(1) => Some(t),
+        Ok(_) => {
+            errors.push("at", "in_the_past", "Choose a time in the future.");
+            None
+        }
+        Err(_) => {
+            errors.push(
+                "at",
+                "invalid_date",
+                "An RFC 3339 time such as 2026-12-01T14:00:00Z.",
+            );
+            None
+        }
+    };
+    let (Some(text), Some(at), true) = (text, at, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    state
+        .store
+        .case(&user.actor(), &reference, user.scope(), false, now)
+        .await?;
+    let job = redress_store::JobKind::Reminder {
+        reference,
+        body: text,
+        author_id: Some(user.user.id),
+    };
+    state.store.enqueue_job(&job, None, at, now).await?;
+    Ok((StatusCode::ACCEPTED, Json(ReminderScheduled { at })).into_response())
+}

@@ -54,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::case_audit))
         .routes(routes!(cases::clocks))
         .routes(routes!(cases::lifecycles))
+        .routes(routes!(cases::schedule_reminder))
         .routes(routes!(files::upload, files::list))
         .routes(routes!(files::download))
         .routes(routes!(directory::find_consumers))

@@ -185,6 +185,12 @@ both_stores!(role_endpoint_matrix, async |app: &TestApp| {
         ),
         (Method::GET, format!("/api/v1/cases/{r}/clocks"), None, ALL),
         (Method::GET, "/api/v1/lifecycles".into(), None, ALL),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{r}/reminders"),
+            Some(json!({"at": "2026-03-10T14:00:00Z", "body": "Call the consumer back"})),
+            STAFF,
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, allowed) in &table {

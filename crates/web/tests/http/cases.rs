@@ -558,6 +558,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/attachments/{id}", &["get"]),
         ("/api/v1/cases/{reference}/clocks", &["get"]),
         ("/api/v1/lifecycles", &["get"]),
+        ("/api/v1/cases/{reference}/reminders", &["post"]),
         ("/api/v1/consumers", &["get"]),
         ("/api/v1/consumers/{id}", &["get"]),
         ("/api/v1/companies", &["get", "post"]),
@@ -583,7 +584,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        26,
+        27,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

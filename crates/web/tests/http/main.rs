@@ -8,5 +8,6 @@ mod auth_and_roles;
 mod cases;
 mod clocks;
 mod files;
+mod jobs;
 mod pages;
 mod validation;
