@@ -117,6 +117,49 @@ pub fn new_york_holidays(year: i16, rules: Rules) -> Vec<Holiday> {
     out
 }
 
+/// Whether a date is one of the New York State holidays (as observed), without allocating.
+fn is_new_york_holiday(date: Date, rules: Rules) -> bool {
+    let (y, m, d) = (date.year(), date.month(), date.day());
+    let fixed = |fm: i8, fd: i8| -> bool {
+        let Ok(h) = Date::new(y, fm, fd) else {
+            return false;
+        };
+        match h.weekday() {
+            Weekday::Sunday => h.tomorrow().is_ok_and(|o| o == date),
+            Weekday::Saturday if rules.saturday_to_friday => h.yesterday().is_ok_and(|o| o == date),
+            _ => h == date,
+        }
+    };
+    // A Saturday New Year's Day may be observed on December 31 of the year before.
+    if m == 12
+        && d == 31
+        && rules.saturday_to_friday
+        && Date::new(y.saturating_add(1), 1, 1).is_ok_and(|ny| ny.weekday() == Weekday::Saturday)
+    {
+        return true;
+    }
+    let nth = |n: i8, wd: Weekday| nth_weekday(y, m, wd, n) == Some(date);
+    match m {
+        1 => fixed(1, 1) || (date.weekday() == Weekday::Monday && nth(3, Weekday::Monday)),
+        2 => fixed(2, 12) || (date.weekday() == Weekday::Monday && nth(3, Weekday::Monday)),
+        5 => date.weekday() == Weekday::Monday && last_weekday(y, 5, Weekday::Monday) == Some(date),
+        6 => fixed(6, 19) || (date.weekday() == Weekday::Sunday && nth(2, Weekday::Sunday)),
+        7 => fixed(7, 4),
+        9 => date.weekday() == Weekday::Monday && nth(1, Weekday::Monday),
+        10 => date.weekday() == Weekday::Monday && nth(2, Weekday::Monday),
+        11 => {
+            fixed(11, 11)
+                || (date.weekday() == Weekday::Thursday && nth(4, Weekday::Thursday))
+                || (rules.election_day
+                    && date.weekday() == Weekday::Tuesday
+                    && nth_weekday(y, 11, Weekday::Monday, 1).and_then(|m| m.tomorrow().ok())
+                        == Some(date))
+        }
+        12 => fixed(12, 25),
+        _ => false,
+    }
+}
+
 /// An office's calendar: the rule-based holidays plus its own closures.
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
@@ -160,8 +203,13 @@ impl Calendar {
     }
 
     pub fn is_business_day(&self, date: Date) -> bool {
-        !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
-            && self.holiday(date).is_none()
+        if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
+            || self.closures.contains_key(&date)
+        {
+            return false;
+        }
+        // Without building the named list: only the rule that could fall on this day is checked.
+        !is_new_york_holiday(date, self.rules)
     }
 
     /// The holidays and closures of a year, in date order.
@@ -305,6 +353,29 @@ mod tests {
             ..Rules::default()
         });
         assert!(!friday.is_business_day(date(2021, 12, 31)));
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_the_named_list() {
+        for rules in [
+            Rules::default(),
+            Rules {
+                saturday_to_friday: true,
+                election_day: false,
+            },
+        ] {
+            let c = Calendar::new(rules);
+            let mut d = date(2019, 1, 1);
+            while d < date(2032, 1, 1) {
+                let weekday = !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday);
+                assert_eq!(
+                    c.is_business_day(d),
+                    weekday && c.holiday(d).is_none(),
+                    "{d} {rules:?}"
+                );
+                d = d.tomorrow().expect("date");
+            }
+        }
     }
 
     #[test]

@@ -248,18 +248,20 @@ async fn office_calendar(
     tx: &mut dyn Tx,
     office: &str,
 ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)> {
-    let o = tx.one(q::OFFICE, args![office]).await?;
-    let tz = jiff::tz::TimeZone::get(&o.text("time_zone")?)
+    let rows = tx.query(q::OFFICE_CALENDAR, args![office]).await?;
+    let first = rows.first().ok_or(StoreError::NotFound)?;
+    let tz = jiff::tz::TimeZone::get(&first.text("time_zone")?)
         .map_err(|e| StoreError::Corrupt(format!("office time zone: {e}")))?;
     let mut cal =
         redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default());
-    for r in tx.query(q::CLOSURES, args![office]).await? {
-        let day = r.text("day")?;
-        cal.close(
-            day.parse()
-                .map_err(|_| StoreError::Corrupt(format!("closure day {day}")))?,
-            &r.text("reason")?,
-        );
+    for r in &rows {
+        if let (Some(day), Some(reason)) = (r.opt_text("day")?, r.opt_text("reason")?) {
+            cal.close(
+                day.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("closure day {day}")))?,
+                &reason,
+            );
+        }
     }
     Ok((cal, tz))
 }

@@ -265,3 +265,7 @@ pub const JOB_COUNTS: &str = "SELECT \
      COALESCE(SUM(CASE WHEN done_at IS NULL AND dead_at IS NULL THEN 1 ELSE 0 END), 0) AS waiting, \
      COALESCE(SUM(CASE WHEN done_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS done, \
      COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS dead FROM jobs";
+/// An office's time zone with its closures, in one exchange (one row per closure, or one row
+/// with no day).
+pub const OFFICE_CALENDAR: &str = "SELECT o.time_zone, c.day, c.reason FROM offices o \
+     LEFT JOIN office_closures c ON c.office = o.code WHERE o.code = $1 ORDER BY c.day";
