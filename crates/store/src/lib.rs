@@ -493,13 +493,15 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<&str>,
         at: Timestamp,
     ) -> Result<Case>;
+    /// Sets the unit and/or assignee; for each, `None` keeps the current one and `Some(None)`
+    /// clears it.
     async fn assign(
         &self,
         actor: &Actor,
         reference: &str,
         expected_version: Option<i64>,
-        unit_id: Option<i64>,
-        assignee_id: Option<i64>,
+        unit_id: Option<Option<i64>>,
+        assignee_id: Option<Option<i64>>,
         at: Timestamp,
     ) -> Result<Case>;
     async fn link(

@@ -915,13 +915,15 @@ async fn assign(
     actor: &Actor,
     reference: &str,
     expected: Option<i64>,
-    unit_id: Option<i64>,
-    assignee_id: Option<i64>,
+    unit_id: Option<Option<i64>>,
+    assignee_id: Option<Option<i64>>,
     at: Timestamp,
 ) -> Result<i64> {
     let row = change_row(tx, reference, Scope::default()).await?;
     check_version(&row, expected)?;
     not_merged(&row)?;
+    let unit_id = unit_id.unwrap_or(row.unit_id);
+    let assignee_id = assignee_id.unwrap_or(row.assignee_id);
     let done = tx
         .execute(
             q::UPDATE_ASSIGNMENT,
@@ -2149,8 +2151,8 @@ impl<E: Engine> Store for E {
         actor: &Actor,
         reference: &str,
         expected: Option<i64>,
-        unit_id: Option<i64>,
-        assignee_id: Option<i64>,
+        unit_id: Option<Option<i64>>,
+        assignee_id: Option<Option<i64>>,
         at: Timestamp,
     ) -> Result<Case> {
         let (actor, reference) = (actor.clone(), reference.to_string());

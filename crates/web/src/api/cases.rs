@@ -853,32 +853,17 @@ pub async fn assign(
     let reference = case_reference(&reference)?;
     let expected = if_match(&headers)?;
     let b = body.value;
-    let current = state
-        .store
-        .case(
-            &user.actor(),
-            &reference,
-            user.scope(),
-            false,
-            state.clock.now(),
-        )
-        .await?;
     let mut errors = FieldErrors::new();
+    // Absent keeps the current value; null clears it.
     let unit_id = match &b.unit {
-        Some(Some(code)) => lookup_unit(&state, &mut errors, "unit", code).await?,
-        Some(None) => None,
-        None => match &current.unit {
-            Some(code) => state.store.unit_by_code(code).await.ok().map(|u| u.id),
-            None => None,
-        },
+        Some(Some(code)) => Some(lookup_unit(&state, &mut errors, "unit", code).await?),
+        Some(None) => Some(None),
+        None => None,
     };
     let assignee_id = match &b.assignee {
-        Some(Some(name)) => lookup_staff(&state, &mut errors, "assignee", name).await?,
-        Some(None) => None,
-        None => match &current.assignee {
-            Some(name) => state.store.credentials(name).await.ok().map(|c| c.user.id),
-            None => None,
-        },
+        Some(Some(name)) => Some(lookup_staff(&state, &mut errors, "assignee", name).await?),
+        Some(None) => Some(None),
+        None => None,
     };
     if b.unit.is_none() && b.assignee.is_none() {
         errors.push(

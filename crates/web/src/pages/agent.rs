@@ -980,6 +980,7 @@ async fn action(
     headers: &HeaderMap,
     reference: &str,
     fields: &Fields,
+    permission: Permission,
 ) -> Result<(CurrentUser, Ctx, String), Response> {
     let user = session(state, headers).await?;
     let ctx = Ctx::new(state, uri, headers);
@@ -1007,6 +1008,9 @@ async fn action(
             StatusCode::FORBIDDEN,
         )
         .await);
+    }
+    if !user.user.role.allows(permission) {
+        return Err(forbidden(&ctx, &user));
     }
     Ok((user, ctx, reference.to_string()))
 }
@@ -1078,7 +1082,16 @@ async fn case_note(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::TimelineWrite,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -1099,9 +1112,6 @@ async fn case_note(
             Visibility::Internal
         }
     };
-    if !user.user.role.allows(Permission::TimelineWrite) {
-        return forbidden(&ctx, &user);
-    }
     let Some(body) = body.filter(|_| errors.is_empty()) else {
         return failed(
             &state,
@@ -1138,13 +1148,19 @@ async fn case_call(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseChangeStatus,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !user.user.role.allows(Permission::CaseChangeStatus) {
-        return forbidden(&ctx, &user);
-    }
     let mut errors = FieldErrors::new();
     let body = validate::required_text(
         &mut errors,
@@ -1203,13 +1219,19 @@ async fn case_status(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseChangeStatus,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !user.user.role.allows(Permission::CaseChangeStatus) {
-        return forbidden(&ctx, &user);
-    }
     let mut errors = FieldErrors::new();
     let to = fields
         .get("status")
@@ -1260,13 +1282,19 @@ async fn case_assign(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseAssign,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !user.user.role.allows(Permission::CaseAssign) {
-        return forbidden(&ctx, &user);
-    }
     let mut errors = FieldErrors::new();
     let unit_id = match opt(&fields, "unit") {
         Some(code) => {
@@ -1304,8 +1332,8 @@ async fn case_assign(
             &user.actor(),
             &reference,
             version,
-            unit_id,
-            assignee_id,
+            Some(unit_id),
+            Some(assignee_id),
             state.clock.now(),
         )
         .await
@@ -1479,13 +1507,19 @@ async fn case_link(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseLink,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !user.user.role.allows(Permission::CaseLink) {
-        return forbidden(&ctx, &user);
-    }
     let mut errors = FieldErrors::new();
     let target = typed_reference(&mut errors, "target", fields.get("target"), &reference);
     let kind = fields
@@ -1547,13 +1581,19 @@ async fn case_merge(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(&state, &uri, &headers, &reference, &fields).await {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseMerge,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !user.user.role.allows(Permission::CaseMerge) {
-        return forbidden(&ctx, &user);
-    }
     let mut errors = FieldErrors::new();
     let Some(into) = typed_reference(&mut errors, "into", fields.get("into"), &reference) else {
         return failed(

@@ -344,7 +344,14 @@ async fn reassign(
     for r in &selected {
         match state
             .store
-            .assign(&user.actor(), r, None, unit_id, assignee_id, now)
+            .assign(
+                &user.actor(),
+                r,
+                None,
+                Some(unit_id),
+                Some(assignee_id),
+                now,
+            )
             .await
         {
             Ok(_) => done += 1,
