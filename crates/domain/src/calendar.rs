@@ -251,6 +251,40 @@ impl Calendar {
         Ok(d)
     }
 
+    /// `n` business days (or calendar days) before `end`, landing on a business day at or
+    /// before the one counted: for due-soon warnings.
+    pub fn sub_business_days(
+        &self,
+        end: Date,
+        n: crate::clock::Length,
+    ) -> Result<Date, CalendarError> {
+        let mut d = end;
+        match n {
+            crate::clock::Length::CalendarDays(days) => {
+                d = d
+                    .checked_sub(jiff::Span::new().days(i64::from(days)))
+                    .map_err(|_| CalendarError::OutOfRange)?;
+            }
+            crate::clock::Length::BusinessDays(days) => {
+                let mut left = days;
+                let mut guard = 0u32;
+                while left > 0 {
+                    d = d.yesterday().map_err(|_| CalendarError::OutOfRange)?;
+                    if self.is_business_day(d) {
+                        left -= 1;
+                        guard = 0;
+                    } else {
+                        guard += 1;
+                        if guard > 366 {
+                            return Err(CalendarError::NoBusinessDay(end));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(d)
+    }
+
     /// The day itself when it is a business day, otherwise the next one (GCL §25-a).
     pub fn roll_forward(&self, date: Date) -> Result<Date, CalendarError> {
         let mut d = date;

@@ -52,6 +52,7 @@ word_enum!(
         Hotline = "hotline",
         FoilRequest = "foil_request",
         InformationRequest = "information_request",
+        Mediation = "mediation",
     }
 );
 

@@ -9,6 +9,8 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod clock;
+pub mod hotline;
+pub mod lifecycle;
 pub mod money;
 pub mod records;
 pub mod reference;

@@ -109,6 +109,9 @@ pub struct Case {
     pub kind: CaseKind,
     pub channel: Channel,
     pub status: Status,
+    /// The state within the kind's lifecycle (see `GET /lifecycles`); absent on cases opened
+    /// before lifecycles, which count as the first state with their status.
+    pub stage: Option<String>,
     pub priority: Priority,
     pub flags: Vec<Flag>,
     pub category: Option<String>,
@@ -125,6 +128,9 @@ pub struct Case {
     /// When merged: the surviving case.
     pub merged_into: Option<String>,
     pub links: Vec<CaseLink>,
+    /// What the lifecycle's transitions recorded (mailing dates, hearing dates, amounts in
+    /// cents, outcomes).
+    pub facts: Vec<CaseFact>,
     pub opened_at: Timestamp,
     pub closed_at: Option<Timestamp>,
     pub updated_at: Timestamp,
@@ -203,4 +209,14 @@ pub struct CaseClock {
     pub state: crate::clock::ClockState,
     pub paused_at: Option<Timestamp>,
     pub stopped_at: Option<Timestamp>,
+    /// `legal`, `target` or `window` (absent on clocks started before lifecycles).
+    pub kind: Option<crate::lifecycle::ClockKind>,
+}
+
+/// A value a lifecycle transition recorded on a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseFact {
+    pub name: String,
+    pub value: String,
+    pub set_at: Timestamp,
 }

@@ -34,6 +34,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Instead of SMTP: write each message as an `.eml` file into this directory.
     pub mail_pickup_dir: Option<PathBuf>,
+    /// A directory of lifecycle files (`*.toml`); each replaces the shipped file of the same
+    /// name or adds one. Checked at start: a mistake stops Redress with its file and line.
+    pub lifecycles_dir: Option<PathBuf>,
     pub office: OfficeConfig,
 }
 
@@ -62,6 +65,7 @@ impl Default for Config {
             mail_from: "Redress <no-reply@localhost>".into(),
             smtp_url: None,
             mail_pickup_dir: None,
+            lifecycles_dir: None,
             office: OfficeConfig::default(),
         }
     }
@@ -98,6 +102,36 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Config {
+    /// The lifecycles in force: the shipped packs, with the files of `lifecycles_dir` replacing
+    /// or adding to them. Every file is checked; the first mistake is reported as
+    /// `file:line:column: reason`.
+    pub fn lifecycles(&self) -> anyhow::Result<redress_domain::lifecycle::Lifecycles> {
+        let mut files: Vec<(String, String)> = redress_domain::lifecycle::SHIPPED
+            .iter()
+            .map(|(n, t)| (format!("lifecycles/{n}"), t.to_string()))
+            .collect();
+        if let Some(dir) = &self.lifecycles_dir {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| format!("reading lifecycles from {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            names.sort();
+            for path in names {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let base = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                files.retain(|(n, _)| n.rsplit('/').next() != Some(base.as_str()));
+                files.push((path.display().to_string(), text));
+            }
+        }
+        redress_domain::lifecycle::Lifecycles::parse(&files)
+            .map_err(|e| anyhow::anyhow!("invalid lifecycle: {e}"))
+    }
+
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let file = file
             .map(Path::to_path_buf)
@@ -128,6 +162,9 @@ impl Config {
             cfg.portal_submissions_per_10_minutes = v
                 .parse()
                 .context("REDRESS_PORTAL_SUBMISSIONS_PER_10_MINUTES must be a number")?;
+        }
+        if let Some(v) = env("REDRESS_LIFECYCLES_DIR") {
+            cfg.lifecycles_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = env("REDRESS_ATTACHMENTS_DIR") {
             cfg.attachments_dir = Some(PathBuf::from(v));

@@ -420,6 +420,10 @@ pub async fn load(
             kind,
             channel: channel(get(c_via)),
             status,
+            // Imported history: the state is the first of the lifecycle with this status, and
+            // no clocks are started (the deadlines of the past are not re-run).
+            stage: None,
+            opening: vec![],
             priority: minimum_priority(kind, &flags),
             flags,
             category_id: Some(category_id),

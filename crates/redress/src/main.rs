@@ -221,6 +221,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     let clock = SystemClock;
     match cli.command {
         Command::Serve { listen, store } => {
+            // Lifecycle files are checked before anything else starts.
+            let lifecycles = config::Config::load(config_file)?.lifecycles()?;
             let (mut cfg, store) = open(config_file, &store).await?;
             if let Some(l) = listen {
                 cfg.listen = l;
@@ -247,7 +249,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings)
-                .with_mailer(mailer);
+                .with_mailer(mailer)
+                .with_lifecycles(lifecycles);
             redress_web::mail::spawn_sender(state.clone());
             redress_web::mail::spawn_deadline_sweeper(state.clone());
             redress_web::jobs::spawn_worker(state.clone());

@@ -480,3 +480,74 @@ async fn calendar_contract_and_office_closures() {
     assert!(err.contains("no office"));
     let _ = std::fs::remove_dir_all(&t.dir);
 }
+
+#[test]
+fn invalid_lifecycle_files_stop_serve_with_file_line_and_reason() {
+    let dir = std::env::temp_dir().join(format!("redress-cli-lifecycles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let lifecycles = dir.join("lifecycles");
+    std::fs::create_dir_all(&lifecycles).unwrap();
+    // The shipped FOIL pack with one transition pointing at a state that does not exist.
+    let shipped = include_str!("../../../lifecycles/foil_request.toml");
+    let broken = shipped.replacen("to = \"searching\"", "to = \"rummaging\"", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("rummaging"))
+        .unwrap()
+        + 1;
+    std::fs::write(lifecycles.join("foil_request.toml"), &broken).unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REDRESS_LIFECYCLES_DIR", &lifecycles)
+        .env("REDRESS_LOG", "warn")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "foil_request.toml:{line}:6: unknown state \"rummaging\""
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("redress-data").exists(),
+        "nothing starts before the lifecycles are checked"
+    );
+    // A file with a TOML syntax error.
+    std::fs::write(
+        lifecycles.join("foil_request.toml"),
+        "kind = \"foil_request\"\nversion = \n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REDRESS_LIFECYCLES_DIR", &lifecycles)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("foil_request.toml:2:"), "{stderr}");
+    // A good override replaces the shipped pack: serve gets as far as listening.
+    std::fs::write(
+        lifecycles.join("foil_request.toml"),
+        shipped.replace("version = 1", "version = 2"),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REDRESS_LIFECYCLES_DIR", &lifecycles)
+        .env("REDRESS_LOG", "warn")
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "serve is running");
+    child.kill().unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,6 +11,7 @@ pub mod tx;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 use std::sync::Arc;
@@ -89,6 +90,10 @@ pub struct NewCase {
     pub kind: CaseKind,
     pub channel: Channel,
     pub status: Status,
+    /// The lifecycle state it starts in.
+    pub stage: Option<String>,
+    /// The clocks the lifecycle starts when a case opens (not started for imports with history).
+    pub opening: Vec<ClockEffect>,
     pub priority: Priority,
     pub flags: Vec<Flag>,
     pub category_id: Option<i64>,
@@ -213,12 +218,19 @@ pub enum JobKind {
         body: String,
         author_id: Option<i64>,
     },
+    /// A system transition a missed deadline calls for (e.g. constructive denial).
+    Transition {
+        reference: String,
+        transition: String,
+        clock: String,
+    },
 }
 
 impl JobKind {
     pub fn kind(&self) -> &'static str {
         match self {
             JobKind::Reminder { .. } => "reminder",
+            JobKind::Transition { .. } => "transition",
         }
     }
     pub fn to_payload(&self) -> String {
@@ -228,6 +240,12 @@ impl JobKind {
                 body,
                 author_id,
             } => serde_json::json!({"reference": reference, "body": body, "author_id": author_id})
+                .to_string(),
+            JobKind::Transition {
+                reference,
+                transition,
+                clock,
+            } => serde_json::json!({"reference": reference, "transition": transition, "clock": clock})
                 .to_string(),
         }
     }
@@ -239,6 +257,11 @@ impl JobKind {
                 reference: v["reference"].as_str().unwrap_or_default().to_string(),
                 body: v["body"].as_str().unwrap_or_default().to_string(),
                 author_id: v["author_id"].as_i64(),
+            }),
+            "transition" => Ok(JobKind::Transition {
+                reference: v["reference"].as_str().unwrap_or_default().to_string(),
+                transition: v["transition"].as_str().unwrap_or_default().to_string(),
+                clock: v["clock"].as_str().unwrap_or_default().to_string(),
             }),
             other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
         }
@@ -484,13 +507,15 @@ pub trait Store: Send + Sync + 'static {
         patch: &CasePatch,
         at: Timestamp,
     ) -> Result<Case>;
-    async fn change_status(
+    /// Takes a lifecycle transition planned on version `expected` of the case (`Stale` when the
+    /// case changed since).
+    async fn transition(
         &self,
         actor: &Actor,
         reference: &str,
-        expected_version: Option<i64>,
-        to: Status,
-        reason: Option<&str>,
+        scope: Scope,
+        expected: i64,
+        plan: &Plan,
         at: Timestamp,
     ) -> Result<Case>;
     /// Sets the unit and/or assignee; for each, `None` keeps the current one and `Some(None)`
@@ -596,7 +621,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ClaimedJob>>;
     /// Runs a claimed job's effects and marks it done, in one transaction; false (and no
     /// effect) when the node no longer holds the lease.
-    async fn finish_job(&self, claimed: &ClaimedJob, node: &str, at: Timestamp) -> Result<bool>;
+    /// `plan` is the transition a `Transition` job takes, with the case version it was planned
+    /// on (`None`: the case has moved on and the job completes without effect).
+    async fn finish_job(
+        &self,
+        claimed: &ClaimedJob,
+        node: &str,
+        plan: Option<(&Plan, i64)>,
+        at: Timestamp,
+    ) -> Result<bool>;
     /// Reschedules a failed job, or marks it dead.
     async fn fail_job(
         &self,
@@ -620,14 +653,11 @@ pub trait Store: Send + Sync + 'static {
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 
     // Clocks
-    /// Warns about clocks due within `warn_before` and escalates missed ones (priority raised
-    /// to at least high), each once, with timeline and audit entries. Returns (warned, escalated).
-    async fn sweep_clocks(
-        &self,
-        now: Timestamp,
-        warn_before: jiff::SignedDuration,
-        limit: i64,
-    ) -> Result<(usize, usize)>;
+    /// Runs each clock's due-soon actions once its warning instant has come, and its overdue
+    /// actions once it is past due (raise priority, notify, move unit, schedule a system
+    /// transition), each once per clock, with timeline and audit entries. Returns (warned,
+    /// escalated).
+    async fn sweep_clocks(&self, now: Timestamp, limit: i64) -> Result<(usize, usize)>;
     /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
     async fn deadlines_for(
         &self,

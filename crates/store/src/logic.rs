@@ -7,6 +7,7 @@ use crate::tx::{Engine, Row, Tx, args, job, job as job_fn};
 use crate::*;
 use async_trait::async_trait;
 use redress_domain::audit::{AuditContent, GENESIS, chain_hash};
+use redress_domain::lifecycle::{Action, ClockKind, ClockPolicy};
 use std::str::FromStr;
 
 pub(crate) fn word<T: FromStr>(s: &str) -> Result<T> {
@@ -51,6 +52,7 @@ fn case_from(r: &Row, consumer: Option<Consumer>, links: Vec<CaseLink>) -> Resul
         kind: word(&r.text("kind")?)?,
         channel: word(&r.text("channel")?)?,
         status: word(&r.text("status")?)?,
+        stage: r.opt_text("stage")?,
         priority: word(&r.text("priority")?)?,
         flags: flags_from_text(&r.text("flags")?),
         category: r.opt_text("category_path")?,
@@ -64,6 +66,7 @@ fn case_from(r: &Row, consumer: Option<Consumer>, links: Vec<CaseLink>) -> Resul
         assignee: r.opt_text("assignee")?,
         merged_into: r.opt_text("merged_into")?,
         links,
+        facts: Vec::new(),
         opened_at: instant(r.int("opened_at")?)?,
         closed_at: r.opt_int("closed_at")?.map(instant).transpose()?,
         updated_at: instant(r.int("updated_at")?)?,
@@ -187,7 +190,6 @@ struct ChangeRow {
     id: i64,
     version: i64,
     status: Status,
-    kind: CaseKind,
     office: String,
     priority: String,
     flags: String,
@@ -208,7 +210,6 @@ async fn change_row(tx: &mut dyn Tx, reference: &str, scope: Scope) -> Result<Ch
         id: r.int("id")?,
         version: r.int("version")?,
         status: word(&r.text("status")?)?,
-        kind: word(&r.text("kind")?)?,
         office: r.text("office")?,
         priority: r.text("priority")?,
         flags: r.text("flags")?,
@@ -270,24 +271,29 @@ struct OpenClock {
     id: i64,
     name: String,
     due_at: i64,
+    warn_at: Option<i64>,
     paused_at: Option<i64>,
 }
 
-/// Starts, pauses, resumes and stops the case's clocks as a status change requires, writing
-/// a timeline entry for each.
-#[allow(clippy::too_many_arguments)]
+/// Micro-seconds at the office's cut-off on a date.
+fn cutoff_on(date: jiff::civil::Date, tz: &jiff::tz::TimeZone) -> Result<Timestamp> {
+    date.at(redress_domain::clock::CUTOFF_HOUR, 0, 0, 0)
+        .to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Starts, pauses, resumes and stops the case's clocks as a transition requires, writing a
+/// timeline entry for each.
 async fn apply_clock_effects(
     tx: &mut dyn Tx,
     actor: &Actor,
     case_id: i64,
     office: &str,
-    kind: CaseKind,
-    from: Option<Status>,
-    to: Status,
+    effects: &[ClockEffect],
     at: Timestamp,
 ) -> Result<()> {
-    use redress_domain::clock::{self, Effect};
-    let effects = clock::effects(kind, from, to);
+    use redress_domain::clock;
     if effects.is_empty() {
         return Ok(());
     }
@@ -297,6 +303,7 @@ async fn apply_clock_effects(
             .strftime("%Y-%m-%d %H:%M")
             .to_string()
     };
+    let corrupt = |e: redress_domain::calendar::CalendarError| StoreError::Corrupt(e.to_string());
     for effect in effects {
         let open: Vec<OpenClock> = tx
             .query(q::CASE_CLOCKS, args![case_id])
@@ -308,33 +315,69 @@ async fn apply_clock_effects(
                     id: r.int("id")?,
                     name: r.text("name")?,
                     due_at: r.int("due_at")?,
+                    warn_at: r.opt_int("warn_at")?,
                     paused_at: r.opt_int("paused_at")?,
                 })
             })
             .collect::<Result<_>>()?;
         let mut events: Vec<(String, serde_json::Value)> = Vec::new();
         match effect {
-            Effect::Start(rule) => {
-                if open.iter().any(|c| c.name == rule.name) {
-                    continue;
+            ClockEffect::Start(s) => {
+                // Starting a clock again (a new decision, a new notice) replaces the old one.
+                for c in open.iter().filter(|c| c.name == s.name) {
+                    tx.execute(q::STOP_CLOCK, args![c.id, micros(at), "stopped"])
+                        .await?;
+                    events.push((format!("Clock {} stopped (started again)", c.name), serde_json::json!({"event": "clock_stopped", "clock": c.name, "outcome": "stopped"})));
                 }
-                let due = clock::due_at(&cal, &tz, at, rule.length)
+                let started = match s.starts_on {
+                    Some(d) => d
+                        .to_zoned(tz.clone())
+                        .map(|z| z.timestamp())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    None => s.at,
+                };
+                let due = match &s.due {
+                    DueAt::After(len) => {
+                        clock::due_at(&cal, &tz, started, *len).map_err(corrupt)?
+                    }
+                    DueAt::On(d) => cutoff_on(*d, &tz)?,
+                };
+                let warn = match s.warn {
+                    Some(lead) => {
+                        let day = due.to_zoned(tz.clone()).date();
+                        let back = cal.sub_business_days(day, lead).map_err(corrupt)?;
+                        Some(micros(cutoff_on(back, &tz)?.min(due)))
+                    }
+                    None => None,
+                };
+                let policy = serde_json::to_string(&s.policy)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 tx.execute(
                     q::INSERT_CLOCK,
-                    args![case_id, rule.name, rule.source, micros(at), micros(due)],
+                    args![
+                        case_id,
+                        s.name.as_str(),
+                        s.source.as_str(),
+                        micros(started),
+                        micros(due),
+                        warn,
+                        policy
+                    ],
                 )
                 .await?;
-                events.push((format!("Clock {} started; due {}", rule.name, local(due)), serde_json::json!({"event": "clock_started", "clock": rule.name, "due_at": due})));
+                events.push((
+                    format!("Clock {} started; due {}", s.name, local(due)),
+                    serde_json::json!({"event": "clock_started", "clock": s.name, "due_at": due}),
+                ));
             }
-            Effect::Stop { name, met } => {
-                for c in open.iter().filter(|c| c.name == name) {
+            ClockEffect::Stop { name, met } => {
+                for c in open.iter().filter(|c| &c.name == name) {
                     tx.execute(
                         q::STOP_CLOCK,
-                        args![c.id, micros(at), if met { "met" } else { "stopped" }],
+                        args![c.id, micros(at), if *met { "met" } else { "stopped" }],
                     )
                     .await?;
-                    let on_time = met && micros(at) <= c.due_at;
+                    let on_time = *met && micros(at) <= c.due_at;
                     let word = if !met {
                         "stopped"
                     } else if on_time {
@@ -345,8 +388,11 @@ async fn apply_clock_effects(
                     events.push((format!("Clock {name} {word}"), serde_json::json!({"event": "clock_stopped", "clock": name, "outcome": word})));
                 }
             }
-            Effect::PauseAll => {
-                for c in open.iter().filter(|c| c.paused_at.is_none()) {
+            ClockEffect::Pause { name } => {
+                for c in open
+                    .iter()
+                    .filter(|c| &c.name == name && c.paused_at.is_none())
+                {
                     tx.execute(q::PAUSE_CLOCK, args![c.id, micros(at)]).await?;
                     events.push((
                         format!("Clock {} paused", c.name),
@@ -354,18 +400,19 @@ async fn apply_clock_effects(
                     ));
                 }
             }
-            Effect::ResumeAll => {
-                for c in open.iter() {
+            ClockEffect::Resume { name } => {
+                for c in open.iter().filter(|c| &c.name == name) {
                     if let Some(p) = c.paused_at {
                         let due = clock::resume(&cal, &tz, instant(c.due_at)?, instant(p)?, at)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        tx.execute(q::RESUME_CLOCK, args![c.id, micros(due)])
+                            .map_err(corrupt)?;
+                        let warn = c.warn_at.map(|w| micros(due) - (c.due_at - w));
+                        tx.execute(q::RESUME_CLOCK, args![c.id, micros(due), warn])
                             .await?;
                         events.push((format!("Clock {} resumed; due {}", c.name, local(due)), serde_json::json!({"event": "clock_resumed", "clock": c.name, "due_at": due})));
                     }
                 }
             }
-            Effect::StopAll => {
+            ClockEffect::StopAll => {
                 for c in open.iter() {
                     tx.execute(q::STOP_CLOCK, args![c.id, micros(at), "stopped"])
                         .await?;
@@ -386,6 +433,106 @@ async fn apply_clock_effects(
         }
     }
     Ok(())
+}
+
+/// Takes a checked lifecycle transition: the new state and status, the facts it records, its
+/// clock effects, a timeline entry and an audit row, all against the version it was planned on.
+async fn apply_transition(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    scope: Scope,
+    expected: i64,
+    plan: &Plan,
+    at: Timestamp,
+) -> Result<i64> {
+    let row = change_row(tx, reference, scope).await?;
+    check_version(&row, Some(expected))?;
+    not_merged(&row)?;
+    let current: Priority = word(&row.priority)?;
+    let priority = plan.priority.map_or(current, |p| p.max(current));
+    let closed_at = if plan.status.is_open() {
+        None
+    } else {
+        Some(micros(at))
+    };
+    let done = tx
+        .execute(
+            q::UPDATE_STAGE,
+            args![
+                row.id,
+                row.version,
+                plan.status.as_str(),
+                plan.to.as_str(),
+                closed_at,
+                priority.as_str(),
+                micros(at)
+            ],
+        )
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Stale {
+            current: row.version + 1,
+        });
+    }
+    for (name, value) in &plan.facts {
+        tx.execute(
+            q::SET_FACT,
+            args![row.id, name.as_str(), value.as_str(), micros(at)],
+        )
+        .await?;
+    }
+    let mut body = if plan.from == plan.to {
+        plan.label.clone()
+    } else {
+        format!("{} ({} → {})", plan.label, plan.from, plan.to)
+    };
+    for (name, value) in &plan.facts {
+        body.push_str(&format!("\n{name}: {value}"));
+    }
+    let facts: serde_json::Map<String, serde_json::Value> = plan
+        .facts
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let data = serde_json::json!({
+        "transition": plan.transition, "from": plan.from, "to": plan.to,
+        "from_status": row.status, "to_status": plan.status, "facts": facts,
+    });
+    let entry = NewEntry {
+        entry_type: EntryType::StatusChange,
+        body,
+        visibility: Visibility::Internal,
+        data: data.clone(),
+        at,
+        author_id: actor.user_id,
+    };
+    insert_entry(tx, row.id, &entry).await?;
+    if priority != current {
+        let e = NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body: format!("Priority raised from {current} to {priority}"),
+            visibility: Visibility::Internal,
+            data: serde_json::json!({"event": "priority_raised", "from": current, "to": priority}),
+            at,
+            author_id: actor.user_id,
+        };
+        insert_entry(tx, row.id, &e).await?;
+    }
+    apply_clock_effects(tx, actor, row.id, &row.office, &plan.effects, at).await?;
+    let mut detail = data;
+    detail["version"] = serde_json::json!(row.version + 1);
+    append_audit(
+        tx,
+        actor,
+        &format!("case:{reference}"),
+        "case.transition",
+        reference,
+        &detail.to_string(),
+        at,
+    )
+    .await?;
+    Ok(row.id)
 }
 
 /// Appends a row to a chain, taking the chain head's lock until commit.
@@ -552,7 +699,26 @@ async fn load_case_with(
     } else {
         Vec::new()
     };
-    case_from(&row, consumer, links)
+    let mut case = case_from(&row, consumer, links)?;
+    if with_links {
+        case.facts = facts(tx, id).await?;
+    }
+    Ok(case)
+}
+
+/// What a case's lifecycle transitions recorded.
+async fn facts(tx: &mut dyn Tx, case_id: i64) -> Result<Vec<CaseFact>> {
+    tx.query(q::CASE_FACTS, args![case_id])
+        .await?
+        .iter()
+        .map(|f| {
+            Ok(CaseFact {
+                name: f.text("name")?,
+                value: f.text("value")?,
+                set_at: instant(f.int("set_at")?)?,
+            })
+        })
+        .collect()
 }
 
 async fn user_by_id(tx: &mut dyn Tx, id: i64) -> Result<User> {
@@ -674,6 +840,7 @@ async fn create_case(
                 at,
                 c.closed_at.map(micros),
                 actor.user_id,
+                &c.stage,
             ],
         )
         .await?
@@ -691,17 +858,7 @@ async fn create_case(
         insert_entry(tx, case_id, e).await?;
     }
     if c.history.is_empty() {
-        apply_clock_effects(
-            tx,
-            actor,
-            case_id,
-            &c.office,
-            c.kind,
-            None,
-            c.status,
-            c.opened_at,
-        )
-        .await?;
+        apply_clock_effects(tx, actor, case_id, &c.office, &c.opening, c.opened_at).await?;
     }
     let detail = serde_json::json!({
         "kind": c.kind, "channel": c.channel, "status": c.status, "priority": c.priority,
@@ -840,68 +997,6 @@ async fn update_case(
         actor,
         &format!("case:{reference}"),
         "case.update",
-        reference,
-        &detail,
-        at,
-    )
-    .await?;
-    Ok(row.id)
-}
-
-async fn change_status(
-    tx: &mut dyn Tx,
-    actor: &Actor,
-    reference: &str,
-    expected: Option<i64>,
-    to: Status,
-    reason: Option<&str>,
-    at: Timestamp,
-) -> Result<i64> {
-    let row = change_row(tx, reference, Scope::default()).await?;
-    check_version(&row, expected)?;
-    let from = row.status;
-    from.transition(to)?;
-    let closed_at = if to.is_open() { None } else { Some(micros(at)) };
-    let done = tx
-        .execute(
-            q::UPDATE_STATUS,
-            args![
-                row.id,
-                row.version,
-                to.as_str(),
-                closed_at,
-                None::<i64>,
-                micros(at)
-            ],
-        )
-        .await?;
-    if done == 0 {
-        return Err(StoreError::Stale {
-            current: row.version + 1,
-        });
-    }
-    let body = match reason {
-        Some(r) => format!("Status changed from {from} to {to}: {r}"),
-        None => format!("Status changed from {from} to {to}"),
-    };
-    let entry = NewEntry {
-        entry_type: EntryType::StatusChange,
-        body,
-        visibility: Visibility::Internal,
-        data: serde_json::json!({"from": from, "to": to, "reason": reason}),
-        at,
-        author_id: actor.user_id,
-    };
-    insert_entry(tx, row.id, &entry).await?;
-    apply_clock_effects(tx, actor, row.id, &row.office, row.kind, Some(from), to, at).await?;
-    let detail =
-        serde_json::json!({"from": from, "to": to, "reason": reason, "version": row.version + 1})
-            .to_string();
-    append_audit(
-        tx,
-        actor,
-        &format!("case:{reference}"),
-        "case.status",
         reference,
         &detail,
         at,
@@ -1057,17 +1152,7 @@ async fn merge(
         });
     }
     tx.execute(q::TOUCH_CASE, args![b.id, micros(at)]).await?;
-    apply_clock_effects(
-        tx,
-        actor,
-        a.id,
-        &a.office,
-        a.kind,
-        Some(a.status),
-        Status::Merged,
-        at,
-    )
-    .await?;
+    apply_clock_effects(tx, actor, a.id, &a.office, &[ClockEffect::StopAll], at).await?;
     tx.execute(
         q::INSERT_LINK,
         args![
@@ -2024,7 +2109,9 @@ impl<E: Engine> Store for E {
                         None
                     };
                     let links = links(tx, row.int("id")?).await?;
-                    case_from(&row, consumer, links)
+                    let mut case = case_from(&row, consumer, links)?;
+                    case.facts = facts(tx, row.int("id")?).await?;
+                    Ok(case)
                 })
             }))
             .await?;
@@ -2122,24 +2209,20 @@ impl<E: Engine> Store for E {
         .await
     }
 
-    async fn change_status(
+    async fn transition(
         &self,
         actor: &Actor,
         reference: &str,
-        expected: Option<i64>,
-        to: Status,
-        reason: Option<&str>,
+        scope: Scope,
+        expected: i64,
+        plan: &Plan,
         at: Timestamp,
     ) -> Result<Case> {
-        let (actor, reference, reason) = (
-            actor.clone(),
-            reference.to_string(),
-            reason.map(str::to_string),
-        );
+        let (actor, reference, plan) = (actor.clone(), reference.to_string(), plan.clone());
         self.write(job(move |tx| {
             Box::pin(async move {
-                let id = change_status(tx, &actor, &reference, expected, to, reason.as_deref(), at)
-                    .await?;
+                let id =
+                    apply_transition(tx, &actor, &reference, scope, expected, &plan, at).await?;
                 load_case(tx, id, true).await
             })
         }))
@@ -2451,46 +2534,40 @@ impl<E: Engine> Store for E {
         .await
     }
 
-    async fn sweep_clocks(
-        &self,
-        now: Timestamp,
-        warn_before: jiff::SignedDuration,
-        limit: i64,
-    ) -> Result<(usize, usize)> {
+    async fn sweep_clocks(&self, now: Timestamp, limit: i64) -> Result<(usize, usize)> {
         self.write(job(move |tx| {
             Box::pin(async move {
-                let system = Actor::system();
                 let mut escalated = 0;
-                for r in tx.query(q::CLOCKS_TO_ESCALATE, args![micros(now), limit]).await? {
-                    let (id, case_id, name, reference) = (r.int("id")?, r.int("case_id")?, r.text("name")?, r.text("reference")?);
-                    if tx.execute(q::MARK_ESCALATED, args![id, micros(now)]).await? == 0 {
+                for r in tx
+                    .query(q::CLOCKS_TO_ESCALATE, args![micros(now), limit])
+                    .await?
+                {
+                    let id = r.int("id")?;
+                    if tx
+                        .execute(q::MARK_ESCALATED, args![id, micros(now)])
+                        .await?
+                        == 0
+                    {
                         continue;
                     }
-                    let priority: Priority = word(&r.text("priority")?)?;
-                    tx.execute(q::TOUCH_CASE, args![case_id, micros(now)]).await?;
-                    let raised = priority < Priority::High;
-                    if raised {
-                        tx.execute(q::RAISE_PRIORITY, args![case_id, Priority::High.as_str(), micros(now)]).await?;
-                    }
-                    let body = if raised { format!("Deadline {name} missed; priority raised to high") } else { format!("Deadline {name} missed") };
-                    let data = serde_json::json!({"event": "clock_escalated", "clock": name, "priority_raised": raised});
-                    insert_entry(tx, case_id, &NewEntry { entry_type: EntryType::SystemEvent, body, visibility: Visibility::Internal, data: data.clone(), at: now, author_id: None }).await?;
-                    append_audit(tx, &system, &format!("case:{reference}"), "case.escalate", &reference, &data.to_string(), now).await?;
+                    let policy = clock_policy(r.opt_text("policy")?.as_deref())?;
+                    run_clock_actions(tx, &r, &policy.on_overdue, policy.kind, true, now).await?;
                     escalated += 1;
                 }
                 let mut warned = 0;
-                let horizon = now.checked_add(warn_before).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                for r in tx.query(q::CLOCKS_TO_WARN, args![micros(horizon), limit]).await? {
-                    let (id, case_id, name, reference) = (r.int("id")?, r.int("case_id")?, r.text("name")?, r.text("reference")?);
-                    if tx.execute(q::MARK_WARNED, args![id, micros(now)]).await? == 0 {
+                for r in tx
+                    .query(q::CLOCKS_TO_WARN, args![micros(now), limit])
+                    .await?
+                {
+                    if tx
+                        .execute(q::MARK_WARNED, args![r.int("id")?, micros(now)])
+                        .await?
+                        == 0
+                    {
                         continue;
                     }
-                    tx.execute(q::TOUCH_CASE, args![case_id, micros(now)]).await?;
-                    let due = instant(r.int("due_at")?)?;
-                    let data = serde_json::json!({"event": "clock_due_soon", "clock": name, "due_at": due});
-                    let body = format!("Deadline {name} is due soon ({due})");
-                    insert_entry(tx, case_id, &NewEntry { entry_type: EntryType::SystemEvent, body, visibility: Visibility::Internal, data: data.clone(), at: now, author_id: None }).await?;
-                    append_audit(tx, &system, &format!("case:{reference}"), "case.deadline_warning", &reference, &data.to_string(), now).await?;
+                    let policy = clock_policy(r.opt_text("policy")?.as_deref())?;
+                    run_clock_actions(tx, &r, &policy.on_due_soon, policy.kind, false, now).await?;
                     warned += 1;
                 }
                 Ok((warned, escalated))
@@ -2543,6 +2620,10 @@ impl<E: Engine> Store for E {
                         let paused = r.opt_int("paused_at")?.map(instant).transpose()?;
                         let stopped = r.opt_int("stopped_at")?.map(instant).transpose()?;
                         let met = r.opt_text("outcome")?.as_deref() == Some("met");
+                        let kind = match r.opt_text("policy")? {
+                            Some(p) => Some(clock_policy(Some(&p))?.kind),
+                            None => None,
+                        };
                         Ok(CaseClock {
                             name: r.text("name")?,
                             source: r.text("source")?,
@@ -2556,6 +2637,7 @@ impl<E: Engine> Store for E {
                             ),
                             paused_at: paused,
                             stopped_at: stopped,
+                            kind,
                         })
                     })
                     .collect()
@@ -2611,8 +2693,15 @@ impl<E: Engine> Store for E {
         .await
     }
 
-    async fn finish_job(&self, claimed: &ClaimedJob, node: &str, at: Timestamp) -> Result<bool> {
+    async fn finish_job(
+        &self,
+        claimed: &ClaimedJob,
+        node: &str,
+        plan: Option<(&Plan, i64)>,
+        at: Timestamp,
+    ) -> Result<bool> {
         let (claimed, node) = (claimed.clone(), node.to_string());
+        let plan = plan.map(|(p, v)| (p.clone(), v));
         self.write(job_fn(move |tx| {
             Box::pin(async move {
                 // Completion first: if the lease was lost, nothing else happens.
@@ -2651,6 +2740,20 @@ impl<E: Engine> Store for E {
                             at,
                         )
                         .await?;
+                    }
+                    JobKind::Transition { reference, .. } => {
+                        if let Some((plan, version)) = &plan {
+                            apply_transition(
+                                tx,
+                                &Actor::system(),
+                                reference,
+                                Scope::default(),
+                                *version,
+                                plan,
+                                at,
+                            )
+                            .await?;
+                        }
                     }
                 }
                 Ok(true)
@@ -2782,4 +2885,158 @@ impl<E: Engine> Store for E {
         self.read(job(|tx| Box::pin(async move { verify_audit(tx).await })))
             .await
     }
+}
+
+fn clock_policy(text: Option<&str>) -> Result<ClockPolicy> {
+    match text {
+        Some(t) => {
+            serde_json::from_str(t).map_err(|e| StoreError::Corrupt(format!("clock policy: {e}")))
+        }
+        // Clocks started before lifecycles: escalate a missed deadline to high priority.
+        None => Ok(ClockPolicy {
+            kind: ClockKind::Target,
+            on_due_soon: Vec::new(),
+            on_overdue: vec![Action::RaisePriority(Priority::High)],
+        }),
+    }
+}
+
+/// Runs a clock's due-soon (`overdue` false) or overdue actions, with a timeline entry and an
+/// audit row. `r` is a row of `CLOCKS_TO_WARN` / `CLOCKS_TO_ESCALATE`.
+async fn run_clock_actions(
+    tx: &mut dyn Tx,
+    r: &Row,
+    actions: &[Action],
+    kind: ClockKind,
+    overdue: bool,
+    now: Timestamp,
+) -> Result<()> {
+    let system = Actor::system();
+    let (clock_id, case_id, name, reference) = (
+        r.int("id")?,
+        r.int("case_id")?,
+        r.text("name")?,
+        r.text("reference")?,
+    );
+    let due = instant(r.int("due_at")?)?;
+    let mut priority: Priority = word(&r.text("priority")?)?;
+    tx.execute(q::TOUCH_CASE, args![case_id, micros(now)])
+        .await?;
+    let mut done: Vec<String> = Vec::new();
+    for action in actions {
+        match action {
+            Action::RaisePriority(p) => {
+                if *p > priority {
+                    tx.execute(q::RAISE_PRIORITY, args![case_id, p.as_str(), micros(now)])
+                        .await?;
+                    done.push(format!("priority raised to {p}"));
+                    priority = *p;
+                }
+            }
+            Action::Notify => {
+                let to: Vec<String> = tx
+                    .query(q::NOTIFY_RECIPIENTS, args![case_id])
+                    .await?
+                    .iter()
+                    .map(|x| x.text("email"))
+                    .collect::<Result<_>>()?;
+                let subject = if overdue {
+                    format!("[{reference}] Deadline missed: {name}")
+                } else {
+                    format!("[{reference}] Deadline due soon: {name}")
+                };
+                let body = format!("Case {reference}: the deadline {name} is due {due}.\n");
+                for recipient in &to {
+                    tx.one(
+                        q::ENQUEUE_MAIL,
+                        args![
+                            recipient.as_str(),
+                            subject.as_str(),
+                            body.as_str(),
+                            reference.as_str(),
+                            micros(now)
+                        ],
+                    )
+                    .await?;
+                }
+                done.push(format!("{} notified", to.len()));
+            }
+            Action::MoveUnit(code) => {
+                if tx
+                    .execute(q::MOVE_TO_UNIT, args![case_id, code.as_str(), micros(now)])
+                    .await?
+                    == 1
+                {
+                    done.push(format!("moved to unit {code}"));
+                } else {
+                    done.push(format!("unit {code} does not exist; not moved"));
+                }
+            }
+            Action::Transition(t) => {
+                let job = JobKind::Transition {
+                    reference: reference.clone(),
+                    transition: t.clone(),
+                    clock: name.clone(),
+                };
+                tx.execute(
+                    q::ENQUEUE_JOB,
+                    args![
+                        job.kind(),
+                        job.to_payload(),
+                        format!("clock:{clock_id}:{t}"),
+                        micros(now),
+                        micros(now)
+                    ],
+                )
+                .await?;
+                done.push(format!("{t} scheduled"));
+            }
+        }
+    }
+    let what = if !overdue {
+        "is due soon"
+    } else if kind == ClockKind::Window {
+        "has closed"
+    } else {
+        "was missed"
+    };
+    let mut body = format!("Deadline {name} {what} (due {due})");
+    if !done.is_empty() {
+        body.push_str(&format!(": {}", done.join("; ")));
+    }
+    let event = if overdue {
+        "clock_escalated"
+    } else {
+        "clock_due_soon"
+    };
+    let data = serde_json::json!({"event": event, "clock": name, "due_at": due, "actions": done});
+    insert_entry(
+        tx,
+        case_id,
+        &NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body,
+            visibility: Visibility::Internal,
+            data: data.clone(),
+            at: now,
+            author_id: None,
+        },
+    )
+    .await?;
+    let action = if overdue {
+        "case.escalate"
+    } else {
+        "case.deadline_warning"
+    };
+    append_audit(
+        tx,
+        &system,
+        &format!("case:{reference}"),
+        action,
+        &reference,
+        &data.to_string(),
+        now,
+    )
+    .await?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 macro_rules! case_select {
     () => {
-        "SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.priority, c.flags, \
+        "SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
          cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, c.account_number, \
          c.amount_cents, c.description, un.code AS unit_code, a.username AS assignee, m.reference AS merged_into, \
          c.opened_at, c.closed_at, c.updated_at, c.version \
@@ -111,8 +111,8 @@ pub const NEXT_REFERENCE: &str = "INSERT INTO reference_counters (office, year, 
 pub const ASYNC_COMMIT_SESSION: &str = "SET synchronous_commit TO OFF";
 pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, channel, status, priority, flags, category_id, \
      consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, closed_at, \
-     updated_at, created_by, version) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1) RETURNING id";
+     updated_at, created_by, version, stage) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1, $19) RETURNING id";
 
 pub const CASE_BY_ID: &str = concat!(case_select!(), "WHERE c.id = $1");
 pub const CASE_BY_REFERENCE: &str = concat!(
@@ -127,7 +127,7 @@ pub const CASE_LIST: &str = concat!(
      AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) ORDER BY c.id DESC LIMIT $9"
 );
 /// The raw, editable columns of a case, for changes.
-pub const CASE_FOR_CHANGE: &str = "SELECT id, version, status, kind, office, priority, flags, category_id, company_id, account_number, \
+pub const CASE_FOR_CHANGE: &str = "SELECT id, version, status, office, priority, flags, category_id, company_id, account_number, \
      amount_cents, description, unit_id, assignee_id FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
 pub const UPDATE_CASE: &str = "UPDATE cases SET priority = $3, flags = $4, description = $5, category_id = $6, company_id = $7, \
      account_number = $8, amount_cents = $9, updated_at = $10, version = version + 1 WHERE id = $1 AND version = $2";
@@ -221,25 +221,26 @@ pub const ADD_CLOSURE: &str = "INSERT INTO office_closures (office, day, reason,
      ON CONFLICT (office, day) DO UPDATE SET reason = excluded.reason";
 pub const CLOSURES: &str = "SELECT day, reason FROM office_closures WHERE office = $1 ORDER BY day";
 
-pub const INSERT_CLOCK: &str =
-    "INSERT INTO clocks (case_id, name, source, started_at, due_at) VALUES ($1, $2, $3, $4, $5)";
-pub const CASE_CLOCKS: &str = "SELECT id, name, source, started_at, due_at, paused_at, stopped_at, outcome FROM clocks WHERE case_id = $1 ORDER BY id";
+pub const INSERT_CLOCK: &str = "INSERT INTO clocks (case_id, name, source, started_at, due_at, warn_at, policy) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const CASE_CLOCKS: &str = "SELECT id, name, source, started_at, due_at, warn_at, paused_at, stopped_at, outcome, policy \
+     FROM clocks WHERE case_id = $1 ORDER BY id";
 pub const STOP_CLOCK: &str = "UPDATE clocks SET stopped_at = $2, outcome = $3, paused_at = NULL WHERE id = $1 AND stopped_at IS NULL";
 pub const PAUSE_CLOCK: &str =
     "UPDATE clocks SET paused_at = $2 WHERE id = $1 AND stopped_at IS NULL AND paused_at IS NULL";
-pub const RESUME_CLOCK: &str =
-    "UPDATE clocks SET paused_at = NULL, due_at = $2 WHERE id = $1 AND paused_at IS NOT NULL";
+pub const RESUME_CLOCK: &str = "UPDATE clocks SET paused_at = NULL, due_at = $2, warn_at = $3 WHERE id = $1 AND paused_at IS NOT NULL";
 pub const CASE_ID_BY_REFERENCE: &str =
     "SELECT id, kind, office FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
 /// Open, running clocks due by `$2` on cases assigned to `$1`, soonest first (uses the index on
 /// the due instant).
 pub const DEADLINES_FOR: &str = "SELECT c.reference, k.name, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2 AND c.assignee_id = $1 ORDER BY k.due_at LIMIT 100";
-/// Running clocks due by `$1` and not yet warned about (through the index on the due instant).
-pub const CLOCKS_TO_WARN: &str = "SELECT k.id, k.case_id, k.name, k.due_at, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
-     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $1 AND k.warned_at IS NULL ORDER BY k.due_at LIMIT $2";
-/// Running clocks past due (`$1`) and not yet escalated.
-pub const CLOCKS_TO_ESCALATE: &str = "SELECT k.id, k.case_id, k.name, k.due_at, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
+/// Running clocks whose due-soon instant has come (`$1`) and not yet warned about (through the
+/// index on the warning instant).
+pub const CLOCKS_TO_WARN: &str = "SELECT k.id, k.case_id, k.name, k.due_at, k.policy, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
+     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.warn_at <= $1 AND k.warned_at IS NULL ORDER BY k.warn_at LIMIT $2";
+/// Running clocks past due (`$1`) and not yet escalated (through the index on the due instant).
+pub const CLOCKS_TO_ESCALATE: &str = "SELECT k.id, k.case_id, k.name, k.due_at, k.policy, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 AND k.escalated_at IS NULL ORDER BY k.due_at LIMIT $2";
 /// Marks a warning done; changes nothing when another node did it first.
 pub const MARK_WARNED: &str =
@@ -269,3 +270,19 @@ pub const JOB_COUNTS: &str = "SELECT \
 /// with no day).
 pub const OFFICE_CALENDAR: &str = "SELECT o.time_zone, c.day, c.reason FROM offices o \
      LEFT JOIN office_closures c ON c.office = o.code WHERE o.code = $1 ORDER BY c.day";
+
+/// A transition: the new status, state and priority, checked against the version read.
+pub const UPDATE_STAGE: &str = "UPDATE cases SET status = $3, stage = $4, closed_at = $5, priority = $6, updated_at = $7, \
+     version = version + 1 WHERE id = $1 AND version = $2";
+pub const SET_FACT: &str = "INSERT INTO case_facts (case_id, name, value, set_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at";
+pub const CASE_FACTS: &str =
+    "SELECT name, value, set_at FROM case_facts WHERE case_id = $1 ORDER BY name";
+/// Who hears about a deadline: the assignee and the supervisors of the case's unit.
+pub const NOTIFY_RECIPIENTS: &str = "SELECT DISTINCT u.email FROM users u JOIN cases c ON c.id = $1 \
+     WHERE u.email IS NOT NULL AND u.active AND (u.id = c.assignee_id OR (u.role = 'supervisor' AND u.unit_id = c.unit_id)) \
+     ORDER BY u.email";
+/// Moves a case to the unit with code `$2` (the next tier), clearing its assignee; nothing when
+/// there is no such unit.
+pub const MOVE_TO_UNIT: &str = "UPDATE cases SET unit_id = (SELECT id FROM units WHERE code = $2), assignee_id = NULL, \
+     updated_at = $3, version = version + 1 WHERE id = $1 AND EXISTS (SELECT 1 FROM units WHERE code = $2)";

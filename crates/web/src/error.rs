@@ -4,7 +4,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use redress_domain::{DomainError, FieldErrors, Status};
+use redress_domain::lifecycle::TransitionError;
+use redress_domain::{DomainError, FieldErrors};
 use redress_store::StoreError;
 use serde::Serialize;
 
@@ -30,11 +31,12 @@ pub enum ApiError {
     PreconditionFailed { current: i64 },
     #[error("If-Match header required")]
     PreconditionRequired,
-    #[error("invalid transition from {from} to {to}")]
+    /// A status change or lifecycle transition not allowed from where the case stands;
+    /// `allowed` names what is.
+    #[error("invalid transition: {detail}")]
     InvalidTransition {
-        from: Status,
-        to: Status,
-        allowed: Vec<Status>,
+        detail: String,
+        allowed: Vec<String>,
     },
     #[error("conflict: {0}")]
     Conflict(String),
@@ -64,13 +66,35 @@ impl From<StoreError> for ApiError {
             StoreError::Duplicate(what) => ApiError::Conflict(what),
             StoreError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             StoreError::Domain(DomainError::InvalidTransition { from, to, allowed }) => {
-                ApiError::InvalidTransition { from, to, allowed }
+                ApiError::InvalidTransition {
+                    detail: format!("A case in status {from} cannot move to {to}."),
+                    allowed: allowed.iter().map(|s| s.to_string()).collect(),
+                }
             }
             StoreError::Domain(DomainError::Validation(f)) => ApiError::Validation(f),
             StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => {
                 ApiError::Unavailable(sqlx_err.to_string())
             }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(e: TransitionError) -> ApiError {
+        match e {
+            TransitionError::NotAllowed {
+                stage,
+                transition,
+                allowed,
+            } => ApiError::InvalidTransition {
+                detail: format!(
+                    "{transition:?} cannot be taken while the case is in state {stage:?}."
+                ),
+                allowed,
+            },
+            TransitionError::Role { .. } => ApiError::Forbidden,
+            TransitionError::Fields(f) => ApiError::Validation(f),
         }
     }
 }
@@ -96,7 +120,7 @@ struct Problem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    allowed: Option<Vec<&'static str>>,
+    allowed: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<i64>,
 }
@@ -179,9 +203,7 @@ impl IntoResponse for ApiError {
         };
         let detail = match &self {
             ApiError::MalformedJson(m) => Some(m.clone()),
-            ApiError::InvalidTransition { from, to, .. } => {
-                Some(format!("A case in status {from} cannot move to {to}."))
-            }
+            ApiError::InvalidTransition { detail, .. } => Some(detail.clone()),
             ApiError::Conflict(what) => Some(format!("Duplicate: {what}")),
             ApiError::Validation(e) => Some(e.to_string()),
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
@@ -201,9 +223,7 @@ impl IntoResponse for ApiError {
                 _ => None,
             },
             allowed: match &self {
-                ApiError::InvalidTransition { allowed, .. } => {
-                    Some(allowed.iter().map(|s| s.as_str()).collect())
-                }
+                ApiError::InvalidTransition { allowed, .. } => Some(allowed),
                 _ => None,
             },
             current_version: match &self {

@@ -31,11 +31,31 @@ pub async fn run_due_jobs(
         let Some(claimed) = state.store.claim_job(now, now + LEASE, node).await? else {
             break;
         };
-        match state
-            .store
-            .finish_job(&claimed, node, state.clock.now())
-            .await
-        {
+        let plan = match &claimed.job {
+            redress_store::JobKind::Transition {
+                reference,
+                transition,
+                ..
+            } => crate::lifecycle::plan_job(state, reference, transition)
+                .await
+                .map_err(|e| redress_store::StoreError::Corrupt(e.to_string())),
+            _ => Ok(None),
+        };
+        let result = match plan {
+            Ok(plan) => {
+                state
+                    .store
+                    .finish_job(
+                        &claimed,
+                        node,
+                        plan.as_ref().map(|(p, v)| (p, *v)),
+                        state.clock.now(),
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(true) => finished += 1,
             Ok(false) => tracing::warn!(
                 job = claimed.id,

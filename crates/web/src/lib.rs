@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod jobs;
+pub mod lifecycle;
 pub mod mail;
 mod pages;
 
@@ -60,6 +61,8 @@ pub struct AppState {
     pub blobs: Arc<attachments::Blobs>,
     /// Where outgoing mail goes; `None` leaves it queued.
     pub mailer: Option<Arc<mail::Mailer>>,
+    /// The lifecycle of each case kind (the shipped packs unless the office supplies its own).
+    pub lifecycles: Arc<redress_domain::lifecycle::Lifecycles>,
 }
 
 impl AppState {
@@ -82,6 +85,9 @@ impl AppState {
             limiter,
             blobs,
             mailer: None,
+            lifecycles: Arc::new(
+                redress_domain::lifecycle::Lifecycles::shipped().unwrap_or_default(),
+            ),
         }
     }
 }
@@ -90,6 +96,15 @@ impl AppState {
     /// Sends mail with this mailer.
     pub fn with_mailer(mut self, mailer: Option<mail::Mailer>) -> AppState {
         self.mailer = mailer.map(Arc::new);
+        self
+    }
+
+    /// Uses these lifecycles instead of the shipped packs.
+    pub fn with_lifecycles(
+        mut self,
+        lifecycles: redress_domain::lifecycle::Lifecycles,
+    ) -> AppState {
+        self.lifecycles = Arc::new(lifecycles);
         self
     }
 }

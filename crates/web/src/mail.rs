@@ -119,23 +119,12 @@ pub fn spawn_sender(state: AppState) {
     });
 }
 
-/// How long before a deadline its due-soon warning is written.
-pub const WARN_BEFORE_HOURS: i64 = 24;
-
 /// Warns about deadlines due soon and escalates missed ones, every minute. Each effect happens
 /// once even with several nodes (the store marks each clock conditionally).
 pub fn spawn_deadline_sweeper(state: AppState) {
     tokio::spawn(async move {
         loop {
-            match state
-                .store
-                .sweep_clocks(
-                    state.clock.now(),
-                    SignedDuration::from_hours(WARN_BEFORE_HOURS),
-                    1000,
-                )
-                .await
-            {
+            match state.store.sweep_clocks(state.clock.now(), 1000).await {
                 Ok((0, 0)) => {}
                 Ok((warned, escalated)) => tracing::info!(warned, escalated, "deadline sweep"),
                 Err(e) => tracing::error!(error = %e, "deadline sweep"),

@@ -393,12 +393,19 @@ pub(crate) async fn open_case(
         .priority
         .unwrap_or(Priority::Normal)
         .max(minimum_priority(b.kind, &b.flags));
+    let lc = state
+        .lifecycles
+        .for_kind(b.kind)
+        .ok_or_else(|| ApiError::Internal(format!("no lifecycle for {}", b.kind)))?;
+    let initial = lc.current(Some(&lc.initial), Status::New);
     let new_case = NewCase {
         office: office.code.clone(),
         year,
         kind: b.kind,
         channel: b.channel,
-        status: Status::New,
+        status: initial.status,
+        stage: Some(initial.name.clone()),
+        opening: lc.opening(now),
         priority,
         flags: b.flags,
         category_id,
@@ -917,18 +924,92 @@ pub async fn change_status(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    let case = crate::lifecycle::take_status(
+        &state,
+        &user,
+        &reference,
+        b.status,
+        reason.as_deref(),
+        expected,
+    )
+    .await?;
+    Ok(case_response(StatusCode::OK, &case))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    /// A transition's name from `GET /cases/{reference}/lifecycle` or `GET /lifecycles`.
+    pub transition: String,
+    /// The values the transition requires or accepts: dates as `YYYY-MM-DD`, amounts as
+    /// `125.40`, choices by their word.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// Take a lifecycle transition. 409 (`allowed` names the transitions possible now) when the
+/// case is not in a state it starts from; 403 when the role may not take it; 422 naming each
+/// missing or invalid field. Nothing changes on any error.
+#[utoipa::path(post, path = "/cases/{reference}/transitions", tag = "cases", request_body = TransitionInput,
+    params(("reference" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Case), (status = 403, description = "The role may not take this transition"),
+              (status = 409, description = "Not allowed from the case's state; `allowed` lists the transitions that are"),
+              (status = 422, description = "Missing or invalid fields (`fields.NAME`)")),
+    security(("bearer" = [])))]
+pub async fn take_transition(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<TransitionInput>,
+) -> ApiResult<Response> {
+    user.require(Permission::CaseRead)?;
+    let reference = case_reference(&reference)?;
+    let expected = if_match(&headers)?;
+    let b = body.value;
+    let fields: Vec<(String, String)> = b.fields.into_iter().collect();
+    let case = crate::lifecycle::take(
+        &state,
+        crate::lifecycle::Taker::Person(&user),
+        &reference,
+        b.transition.trim(),
+        &fields,
+        expected,
+    )
+    .await?;
+    Ok(case_response(StatusCode::OK, &case))
+}
+
+/// Where the case stands in its lifecycle: its state, the transitions the caller may take now
+/// (with their fields), its clocks with labels, the termination hold and, on hotline cases, the
+/// earliest lawful shut-off.
+#[utoipa::path(get, path = "/cases/{reference}/lifecycle", tag = "cases",
+    params(("reference" = String, Path), ("lang" = Option<String>, Query, description = "`es` for Spanish labels")),
+    responses((status = 200, body = crate::lifecycle::CaseLifecycle)),
+    security(("bearer" = [])))]
+pub async fn case_lifecycle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> ApiResult<Json<crate::lifecycle::CaseLifecycle>> {
+    user.require(Permission::CaseRead)?;
+    let reference = case_reference(&reference)?;
+    let now = state.clock.now();
     let case = state
         .store
-        .change_status(
-            &user.actor(),
-            &reference,
-            expected,
-            b.status,
-            reason.as_deref(),
-            state.clock.now(),
-        )
+        .case(&user.actor(), &reference, user.scope(), false, now)
         .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    let clocks = state.store.clocks(&reference, user.scope(), now).await?;
+    let spanish = q.lang.as_deref() == Some("es");
+    Ok(Json(
+        crate::lifecycle::describe(&state, &case, &clocks, Some(user.user.role), spanish).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LangQuery {
+    pub lang: Option<String>,
 }
 
 /// Link two cases (related, or duplicate-of).
@@ -1106,75 +1187,15 @@ pub async fn clocks(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LifecycleTransition {
-    pub from: Status,
-    pub to: Status,
-    /// Roles that may make this change.
-    pub roles: Vec<Role>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Lifecycle {
-    pub kind: CaseKind,
-    pub states: Vec<Status>,
-    /// The status a new case starts in.
-    pub initial: Status,
-    pub transitions: Vec<LifecycleTransition>,
-    /// Clocks this kind of case starts when it is opened.
-    pub clocks_on_open: Vec<String>,
-}
-
-/// Each case kind with its states and allowed transitions (and who may make them).
-#[utoipa::path(get, path = "/lifecycles", tag = "cases", responses((status = 200, body = Vec<Lifecycle>)), security(("bearer" = [])))]
-pub async fn lifecycles(user: CurrentUser) -> ApiResult<Json<Vec<Lifecycle>>> {
+/// Each case kind's lifecycle: states (with the status each counts as and the termination
+/// hold), transitions (from, to, roles, required fields, clock effects), clocks and fields.
+#[utoipa::path(get, path = "/lifecycles", tag = "cases", responses((status = 200, body = Vec<redress_domain::lifecycle::Lifecycle>)), security(("bearer" = [])))]
+pub async fn lifecycles(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<redress_domain::lifecycle::Lifecycle>>> {
     user.require(Permission::ReferenceDataRead)?;
-    let roles: Vec<Role> = Role::ALL
-        .iter()
-        .copied()
-        .filter(|r| r.allows(Permission::CaseChangeStatus))
-        .collect();
-    let mergers: Vec<Role> = Role::ALL
-        .iter()
-        .copied()
-        .filter(|r| r.allows(Permission::CaseMerge))
-        .collect();
-    let out = CaseKind::ALL
-        .iter()
-        .map(|kind| {
-            let mut transitions: Vec<LifecycleTransition> = Status::ALL
-                .iter()
-                .flat_map(|from| {
-                    from.allowed_next().iter().map(|to| LifecycleTransition {
-                        from: *from,
-                        to: *to,
-                        roles: roles.clone(),
-                    })
-                })
-                .collect();
-            transitions.extend(Status::ALL.iter().filter(|s| s.is_open()).map(|from| {
-                LifecycleTransition {
-                    from: *from,
-                    to: Status::Merged,
-                    roles: mergers.clone(),
-                }
-            }));
-            Lifecycle {
-                kind: *kind,
-                states: Status::ALL.to_vec(),
-                initial: Status::New,
-                transitions,
-                clocks_on_open: redress_domain::clock::effects(*kind, None, Status::New)
-                    .into_iter()
-                    .filter_map(|e| match e {
-                        redress_domain::clock::Effect::Start(rule) => Some(rule.name.to_string()),
-                        _ => None,
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    Ok(Json(out))
+    Ok(Json(state.lifecycles.0.clone()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -49,6 +49,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::add_entry, cases::get_timeline))
         .routes(routes!(cases::assign))
         .routes(routes!(cases::change_status))
+        .routes(routes!(cases::take_transition))
+        .routes(routes!(cases::case_lifecycle))
         .routes(routes!(cases::link))
         .routes(routes!(cases::merge))
         .routes(routes!(cases::case_audit))

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/note", post(case_note))
         .route("/cases/{reference}/call", post(case_call))
         .route("/cases/{reference}/status", post(case_status))
+        .route("/cases/{reference}/transition", post(case_transition))
         .route("/cases/{reference}/assign", post(case_assign))
         .route("/cases/{reference}/attachments", post(case_attach))
         .route("/cases/{reference}/link", post(case_link))
@@ -457,6 +458,7 @@ async fn intake_render(
                 CaseKind::Complaint,
                 CaseKind::Inquiry,
                 CaseKind::Hotline,
+                CaseKind::Mediation,
                 CaseKind::InformationRequest,
                 CaseKind::FoilRequest,
             ],
@@ -612,19 +614,17 @@ async fn intake_submit(
         }
     }
     if fields.get("answered").map(String::as_str) == Some("yes")
-        && let Err(e) = state
-            .store
-            .change_status(
-                &user.actor(),
-                &opened.reference,
-                None,
-                Status::Closed,
-                Some("Answered on the call"),
-                now,
-            )
-            .await
+        && let Err(e) = crate::lifecycle::take_status(
+            &state,
+            &user,
+            &opened.reference,
+            Status::Closed,
+            Some("Answered on the call"),
+            None,
+        )
+        .await
     {
-        return ApiError::from(e).into_response();
+        return e.into_response();
     }
     Redirect::to(&format!("/cases/{}", opened.reference)).into_response()
 }
@@ -678,14 +678,59 @@ struct CasePage {
     can_assign: bool,
     visibilities: Options,
     directions: Options,
-    statuses: Options,
     units: Options,
     staff: Options,
     audit: Vec<(String, String, String)>,
     attachments: Vec<(i64, String, String, String)>,
     can_merge: bool,
     link_kinds: Options,
-    clocks: Vec<(String, String, String)>,
+    clocks: Vec<ClockRow>,
+    stage: String,
+    lifecycle: String,
+    steps: Vec<StepView>,
+    hold: Option<HoldView>,
+    hotline: Option<HotlineRow>,
+}
+
+struct ClockRow {
+    label: String,
+    kind: String,
+    source: String,
+    due: String,
+    due_iso: String,
+    state: String,
+}
+
+struct StepField {
+    id: String,
+    path: String,
+    label: String,
+    kind: String,
+    options: Vec<(String, String)>,
+    required: bool,
+    value: String,
+    error: Option<String>,
+}
+
+struct StepView {
+    name: String,
+    label: String,
+    open: bool,
+    fields: Vec<StepField>,
+}
+
+struct HoldView {
+    active: bool,
+    message: String,
+    text: String,
+    source: String,
+}
+
+struct HotlineRow {
+    earliest: Option<String>,
+    cold_weather: bool,
+    open_now: bool,
+    hours: String,
 }
 
 fn keep(entry: &TimelineEntry, filter: &str) -> bool {
@@ -770,19 +815,104 @@ async fn case_render(
             .collect(),
         Err(e) => return internal(e),
     };
-    let clocks = match state.store.clocks(reference, user.scope(), now).await {
-        Ok(c) => c
-            .into_iter()
-            .map(|k| {
-                (
-                    k.name,
-                    local_time(state, k.due_at),
-                    k.state.as_str().to_string(),
-                )
-            })
-            .collect(),
+    let raw_clocks = match state.store.clocks(reference, user.scope(), now).await {
+        Ok(c) => c,
         Err(e) => return internal(e),
     };
+    let spanish = tr.lang == crate::i18n::Lang::Es;
+    let life =
+        match crate::lifecycle::describe(state, &case, &raw_clocks, Some(user.user.role), spanish)
+            .await
+        {
+            Ok(l) => l,
+            Err(e) => return e.into_response(),
+        };
+    let clocks: Vec<ClockRow> = life
+        .clocks
+        .iter()
+        .map(|k| ClockRow {
+            label: k.label.clone(),
+            kind: k
+                .kind
+                .map(|x| tr.word("clockkind", &format!("{x:?}").to_lowercase()))
+                .unwrap_or_default(),
+            source: k.source.clone(),
+            due: local_time(state, k.due_at),
+            due_iso: k.due_at.to_string(),
+            state: k.state.as_str().to_string(),
+        })
+        .collect();
+    let failed_step = form.v("transition").to_string();
+    let steps: Vec<StepView> = life
+        .transitions
+        .iter()
+        .map(|t| {
+            let mine = failed_step == t.name;
+            StepView {
+                name: t.name.clone(),
+                label: t.label.clone(),
+                open: mine,
+                fields: t
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let path = format!("fields.{}", f.name);
+                        StepField {
+                            id: format!("t-{}-{}", t.name, f.name),
+                            label: f.label.clone(),
+                            kind: f.kind.clone(),
+                            options: f
+                                .options
+                                .iter()
+                                .map(|o| (o.clone(), o.replace('_', " ")))
+                                .collect(),
+                            required: f.required,
+                            value: if mine {
+                                form.v(&path).to_string()
+                            } else {
+                                String::new()
+                            },
+                            error: if mine {
+                                form.err(&path).map(str::to_string)
+                            } else {
+                                None
+                            },
+                            path,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let hold = life.hold.as_ref().map(|h| HoldView {
+        active: h.active,
+        message: {
+            let amount = h
+                .disputed_cents
+                .and_then(Money::from_cents)
+                .map(|m| format!("${m}"))
+                .unwrap_or_default();
+            let until = h.ends_at.map(|t| local_time(state, t));
+            match (h.active, until) {
+                (true, Some(u)) => tr.targs("hold-until", &[("amount", &amount), ("until", &u)]),
+                (true, None) => tr.t1("hold-pending", "amount", &amount),
+                (false, Some(u)) => tr.t1("hold-ended-on", "until", &u),
+                (false, None) => String::new(),
+            }
+        },
+        text: if spanish {
+            h.text_es.clone()
+        } else {
+            h.text.clone()
+        },
+        source: h.source.clone(),
+    });
+    let hotline = life.hotline.as_ref().map(|h| HotlineRow {
+        earliest: h.earliest_termination.map(|t| local_time(state, t)),
+        cold_weather: h.cold_weather_period,
+        open_now: h.hotline_open_now,
+        hours: h.hours.clone(),
+    });
     let can_assign = user.user.role.allows(Permission::CaseAssign) && case.status != Status::Merged;
     let (units, staff) = if can_assign {
         match (state.store.units().await, state.store.users().await) {
@@ -897,12 +1027,6 @@ async fn case_render(
         can_assign,
         visibilities,
         directions: word_options(&tr, "direction", CallDirection::ALL),
-        statuses: case
-            .status
-            .allowed_next()
-            .iter()
-            .map(|s| (s.to_string(), tr.word("status", s.as_str())))
-            .collect(),
         units,
         staff,
         audit,
@@ -910,6 +1034,11 @@ async fn case_render(
         can_merge: user.user.role.allows(Permission::CaseMerge) && case.status != Status::Merged,
         link_kinds: word_options(&tr, "link", LinkKind::ALL),
         clocks,
+        stage: life.stage_label.clone(),
+        lifecycle: life.lifecycle.clone(),
+        steps,
+        hold,
+        hotline,
         c: view,
     };
     ctx.render(status, &page)
@@ -1258,20 +1387,58 @@ async fn case_status(
         )
         .await;
     };
-    match state
-        .store
-        .change_status(
-            &user.actor(),
-            &reference,
-            version,
-            to,
-            reason.as_deref(),
-            state.clock.now(),
-        )
+    match crate::lifecycle::take_status(&state, &user, &reference, to, reason.as_deref(), version)
         .await
     {
         Ok(_) => back_to(&reference),
-        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
+    }
+}
+
+/// Takes a lifecycle transition from the case page: `transition` names it, `fields.NAME` carry
+/// its values.
+async fn case_transition(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseRead,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let transition = fields.get("transition").cloned().unwrap_or_default();
+    let values: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("fields.")
+                .filter(|_| !v.trim().is_empty())
+                .map(|n| (n.to_string(), v.clone()))
+        })
+        .collect();
+    let version = fields.get("version").and_then(|v| v.parse::<i64>().ok());
+    match crate::lifecycle::take(
+        &state,
+        crate::lifecycle::Taker::Person(&user),
+        &reference,
+        &transition,
+        &values,
+        version,
+    )
+    .await
+    {
+        Ok(_) => back_to(&reference),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
     }
 }
 

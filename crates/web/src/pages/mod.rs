@@ -215,9 +215,17 @@ impl Form {
         } else {
             field
         };
+        // A lifecycle step's fields carry the step in their id (several steps share names).
+        let (id, label) = match target.strip_prefix("fields.") {
+            Some(name) => (
+                format!("t-{}-{name}", self.v("transition")),
+                name.replace('_', " "),
+            ),
+            None => (target.replace('.', "-"), field_label(tr, field)),
+        };
         self.errors.push(FieldMsg {
-            id: target.replace('.', "-"),
-            label: field_label(tr, field),
+            id,
+            label,
             message: message.clone(),
         });
         self.by_field.entry(target.to_string()).or_insert(message);

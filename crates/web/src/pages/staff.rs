@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/supervisor/cases", get(unit_cases))
         .route("/supervisor/reassign", post(reassign))
         .route("/admin", get(admin_page))
+        .route("/admin/lifecycles", get(lifecycles_page))
         .route("/admin/users", post(admin_add_user))
         .route("/admin/units", post(admin_add_unit))
         .route("/account", get(account_page))
@@ -921,4 +922,165 @@ async fn totp_off(
         Ok(()) => Redirect::to("/account?totp=off").into_response(),
         Err(e) => internal(e),
     }
+}
+
+// ---- lifecycles ----
+
+struct TransitionRow {
+    name: String,
+    label: String,
+    from: String,
+    to: String,
+    roles: String,
+    requires: String,
+    effects: String,
+}
+
+struct LifecycleView {
+    kind: String,
+    name: String,
+    version: u32,
+    file: String,
+    source: String,
+    hold: String,
+    /// (label, name, status, hold)
+    states: Vec<(String, String, String, String)>,
+    transitions: Vec<TransitionRow>,
+    /// (label, name, kind, length, source, when missed)
+    clocks: Vec<(String, String, String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "lifecycles.html")]
+struct LifecyclesPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    lifecycles: Vec<LifecycleView>,
+}
+
+/// Every case kind's lifecycle as tables: states, transitions and clocks.
+async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    use redress_domain::lifecycle::{Action, Due, Hold, length_text};
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::ReferenceDataRead) || user.user.role == Role::Company {
+        return forbidden(&ctx, &user);
+    }
+    let es = ctx.tr.lang == crate::i18n::Lang::Es;
+    let pick = |en: &str, sp: &str| if es { sp.to_string() } else { en.to_string() };
+    let lifecycles = state
+        .lifecycles
+        .0
+        .iter()
+        .map(|l| LifecycleView {
+            kind: l.kind.to_string(),
+            name: pick(&l.name, &l.name_es),
+            version: l.version,
+            file: l.file.clone(),
+            source: l.source.clone(),
+            hold: l
+                .hold
+                .as_ref()
+                .map(|h| format!("{} ({})", pick(&h.text, &h.text_es), h.source))
+                .unwrap_or_default(),
+            states: l
+                .states
+                .iter()
+                .map(|s| {
+                    let hold = match &s.hold {
+                        Hold::None => String::new(),
+                        Hold::Pending => "✓".into(),
+                        Hold::Until(c) => format!("→ {c}"),
+                    };
+                    (
+                        pick(&s.label, &s.label_es),
+                        s.name.clone(),
+                        s.status.to_string(),
+                        hold,
+                    )
+                })
+                .collect(),
+            transitions: l
+                .transitions
+                .iter()
+                .map(|t| {
+                    let mut effects = Vec::new();
+                    for (sign, list) in [
+                        ("+", &t.start),
+                        ("✓", &t.stop),
+                        ("×", &t.cancel),
+                        ("‖", &t.pause),
+                        ("▶", &t.resume),
+                    ] {
+                        effects.extend(list.iter().map(|c| format!("{sign}{c}")));
+                    }
+                    if let Some(p) = t.priority {
+                        effects.push(format!("priority ≥ {p}"));
+                    }
+                    TransitionRow {
+                        name: t.name.clone(),
+                        label: pick(&t.label, &t.label_es),
+                        from: t.from.join(", "),
+                        to: t.to.clone(),
+                        roles: if t.system {
+                            "system".into()
+                        } else {
+                            t.roles
+                                .iter()
+                                .map(|r| r.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        },
+                        requires: t.requires.join(", "),
+                        effects: effects.join(" "),
+                    }
+                })
+                .collect(),
+            clocks: l
+                .clocks
+                .iter()
+                .map(|c| {
+                    let length = match &c.due {
+                        Due::After(len) => match &c.starts_on {
+                            Some(f) => format!("{} from {f}", length_text(*len)),
+                            None => length_text(*len),
+                        },
+                        Due::On(f) => format!("on {f}"),
+                    };
+                    let overdue = c
+                        .on_overdue
+                        .iter()
+                        .map(|a| match a {
+                            Action::RaisePriority(p) => format!("priority → {p}"),
+                            Action::Notify => "notify".into(),
+                            Action::MoveUnit(u) => format!("unit → {u}"),
+                            Action::Transition(t) => format!("→ {t}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    (
+                        pick(&c.label, &c.label_es),
+                        c.name.clone(),
+                        format!("{:?}", c.kind).to_lowercase(),
+                        length,
+                        c.source.clone(),
+                        overdue,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    ctx.render(
+        StatusCode::OK,
+        &LifecyclesPage {
+            tr: ctx.tr,
+            nav: Some(NavUser::of(&user)),
+            switch_href: ctx.switch_href.clone(),
+            lifecycles,
+        },
+    )
 }

@@ -184,6 +184,23 @@ both_stores!(role_endpoint_matrix, async |app: &TestApp| {
             ALL,
         ),
         (Method::GET, format!("/api/v1/cases/{r}/clocks"), None, ALL),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{r}/lifecycle"),
+            None,
+            ALL,
+        ),
+        (
+            Method::POST,
+            "/api/v1/cases/NEW/transitions".into(),
+            Some(json!({"transition": "refer_to_company"})),
+            &[
+                Role::Agent,
+                Role::SeniorAgent,
+                Role::Supervisor,
+                Role::Manager,
+            ],
+        ),
         (Method::GET, "/api/v1/lifecycles".into(), None, ALL),
         (
             Method::POST,

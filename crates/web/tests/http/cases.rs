@@ -255,13 +255,23 @@ both_stores!(status_changes_follow_the_rules, async |app: &TestApp| {
             &json!({"status": "closed"}),
         )
         .await;
+    assert_eq!(r.status(), 422, "closing records a resolution");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "reason");
+    let r = app
+        .post_json(
+            Role::Agent,
+            &format!("{path}/status"),
+            &json!({"status": "closed", "reason": "Company credited the account"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let closed: Value = r.json().await.unwrap();
     assert!(closed["closed_at"].is_string());
     let before = app.count("timeline").await;
     let r = app
         .post_json(
-            Role::Agent,
+            Role::Supervisor,
             &format!("{path}/status"),
             &json!({"status": "resolved"}),
         )
@@ -278,9 +288,9 @@ both_stores!(status_changes_follow_the_rules, async |app: &TestApp| {
     );
     let r = app
         .post_json(
-            Role::Agent,
+            Role::Supervisor,
             &format!("{path}/status"),
-            &json!({"status": "open"}),
+            &json!({"status": "open", "reason": "Consumer called back"}),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -557,6 +567,8 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/attachments", &["get", "post"]),
         ("/api/v1/cases/{reference}/attachments/{id}", &["get"]),
         ("/api/v1/cases/{reference}/clocks", &["get"]),
+        ("/api/v1/cases/{reference}/lifecycle", &["get"]),
+        ("/api/v1/cases/{reference}/transitions", &["post"]),
         ("/api/v1/lifecycles", &["get"]),
         ("/api/v1/cases/{reference}/reminders", &["post"]),
         ("/api/v1/consumers", &["get"]),
@@ -584,7 +596,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        27,
+        29,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -621,7 +633,8 @@ both_stores!(lifecycles_list_each_kind, async |app: &TestApp| {
             "inquiry",
             "hotline",
             "foil_request",
-            "information_request"
+            "information_request",
+            "mediation"
         ]
     );
     let complaint = &list[0];
@@ -630,17 +643,32 @@ both_stores!(lifecycles_list_each_kind, async |app: &TestApp| {
             .as_array()
             .unwrap()
             .iter()
-            .any(|s| s == "pending_company")
+            .any(|s| s["name"] == "referred_to_company" && s["status"] == "pending_company")
     );
+    let reopen = complaint["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "reopen")
+        .unwrap();
+    assert_eq!(reopen["from"], json!(["closed", "settled"]));
+    assert_eq!(reopen["to"], "investigating");
     assert!(
-        complaint["transitions"]
+        reopen["roles"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["from"] == "closed" && t["to"] == "open")
+            .all(|r| r != "agent")
     );
-    assert_eq!(complaint["clocks_on_open"], json!(["resolution_target"]));
-    assert_eq!(list[3]["clocks_on_open"], json!(["foil_first_response"]));
+    assert_eq!(complaint["open_starts"], json!(["resolution_target"]));
+    assert_eq!(list[3]["open_starts"], json!(["first_response"]));
+    assert!(
+        complaint["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "review_request_window" && c["kind"] == "window")
+    );
     assert_eq!(
         app.client
             .get(app.url("/api/v1/lifecycles"))

@@ -155,7 +155,7 @@ both_stores!(
         // Node A comes back and tries to finish: its lease is gone, so nothing happens.
         assert!(
             !app.store
-                .finish_job(&claimed, "node-a", app.clock.now_ts())
+                .finish_job(&claimed, "node-a", None, app.clock.now_ts())
                 .await
                 .unwrap()
         );

@@ -1,0 +1,1447 @@
+//! Case lifecycles as data: each case kind's states, the transitions between them (who may take
+//! each, what it requires, which clocks it starts, stops, pauses or resumes), its clocks and
+//! the termination hold. A lifecycle is read from a TOML file and checked as a whole before it
+//! is used; every mistake is reported with the file, line and reason.
+
+use crate::clock::Length;
+use crate::{CaseKind, FieldErrors, Priority, Role, Status};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use toml::Spanned;
+
+/// A mistake in a lifecycle file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {reason}")]
+pub struct LifecycleError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+/// What a state means for the termination hold (process.md C.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "type", content = "clock")]
+pub enum Hold {
+    /// No hold in this state.
+    None,
+    /// Held for as long as the case stays in this state.
+    Pending,
+    /// Held until the named clock's due instant (a decision's mailing date + the window).
+    Until(String),
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct State {
+    pub name: String,
+    /// The general status this state counts as in queues and reports.
+    pub status: Status,
+    pub label: String,
+    pub label_es: String,
+    pub hold: Hold,
+    /// What the public sees (Open311 maps every state to `open` or `closed`).
+    pub public: String,
+}
+
+/// What happens when a clock comes due or is missed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "action", content = "to")]
+pub enum Action {
+    /// Raise the case's priority to at least this.
+    RaisePriority(Priority),
+    /// Email the assignee (and the unit's supervisors).
+    Notify,
+    /// Move the case to this unit (by code), clearing the assignee: the next tier.
+    MoveUnit(String),
+    /// Take this lifecycle transition as the system (e.g. constructive denial).
+    Transition(String),
+}
+
+/// How a clock's length is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Due {
+    /// A period after the start.
+    #[schema(value_type = String)]
+    After(Length),
+    /// The date in a field of the transition that starts the clock (e.g. the hearing date).
+    On(String),
+}
+
+/// Legal clocks come from a rule and cannot be edited; targets are the office's own;
+/// windows are the time a party has to act (they never escalate against staff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    Legal,
+    Target,
+    Window,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClockDef {
+    pub name: String,
+    pub label: String,
+    pub label_es: String,
+    /// The rule, e.g. `16 NYCRR 12.5(a)(1) (C09)`.
+    pub source: String,
+    pub kind: ClockKind,
+    pub due: Due,
+    /// A date field of the starting transition that the clock counts from (e.g. the mailing
+    /// date); without it the clock starts at the transition.
+    pub starts_on: Option<String>,
+    /// How long before the due instant the due-soon actions run.
+    #[schema(value_type = Option<String>)]
+    pub warn: Option<Length>,
+    pub on_due_soon: Vec<Action>,
+    pub on_overdue: Vec<Action>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "type", content = "options")]
+pub enum FieldKind {
+    Date,
+    Text,
+    Money,
+    Choice(Vec<String>),
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldDef {
+    pub name: String,
+    pub kind: FieldKind,
+    pub label: String,
+    pub label_es: String,
+    /// A date that must be at least this long after the day of the transition (notice).
+    #[schema(value_type = Option<String>)]
+    pub min_notice: Option<Length>,
+    /// A date that may not be later than the day of the transition (e.g. a mailing date).
+    pub not_future: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Transition {
+    pub name: String,
+    pub label: String,
+    pub label_es: String,
+    pub from: Vec<String>,
+    pub to: String,
+    pub roles: Vec<Role>,
+    /// Fields that must be given.
+    pub requires: Vec<String>,
+    /// Fields that may be given.
+    pub optional: Vec<String>,
+    pub start: Vec<String>,
+    /// Clocks ended as met (the awaited act happened).
+    pub stop: Vec<String>,
+    /// Clocks ended as stopped (no longer relevant).
+    pub cancel: Vec<String>,
+    pub pause: Vec<String>,
+    pub resume: Vec<String>,
+    /// Priority the case is raised to (never lowered).
+    pub priority: Option<Priority>,
+    /// Taken only by the scheduler (e.g. constructive denial when a deadline passes).
+    pub system: bool,
+}
+
+/// The termination-hold rule of a lifecycle.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HoldRule {
+    pub source: String,
+    pub text: String,
+    pub text_es: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Lifecycle {
+    pub kind: CaseKind,
+    pub version: u32,
+    pub name: String,
+    pub name_es: String,
+    pub source: String,
+    /// The file it was read from.
+    pub file: String,
+    pub initial: String,
+    /// Clocks started when a case is opened.
+    pub open_starts: Vec<String>,
+    pub hold: Option<HoldRule>,
+    pub states: Vec<State>,
+    pub clocks: Vec<ClockDef>,
+    pub fields: Vec<FieldDef>,
+    pub transitions: Vec<Transition>,
+}
+
+// ---- the file format ------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    kind: Spanned<String>,
+    version: u32,
+    name: String,
+    name_es: String,
+    source: String,
+    initial: Spanned<String>,
+    #[serde(default)]
+    open_starts: Vec<Spanned<String>>,
+    hold: Option<HoldDoc>,
+    #[serde(rename = "state")]
+    states: Vec<StateDoc>,
+    #[serde(default, rename = "clock")]
+    clocks: Vec<ClockDoc>,
+    #[serde(default, rename = "field")]
+    fields: Vec<FieldDoc>,
+    #[serde(rename = "transition")]
+    transitions: Vec<TransitionDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldDoc {
+    source: String,
+    text: String,
+    text_es: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateDoc {
+    name: Spanned<String>,
+    status: Spanned<String>,
+    label: String,
+    label_es: String,
+    hold: Option<Spanned<String>>,
+    public: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockDoc {
+    name: Spanned<String>,
+    label: String,
+    label_es: String,
+    source: String,
+    kind: Spanned<String>,
+    length: Option<Spanned<String>>,
+    due_on: Option<Spanned<String>>,
+    starts_on: Option<Spanned<String>>,
+    warn: Option<Spanned<String>>,
+    #[serde(default)]
+    on_due_soon: Vec<Spanned<String>>,
+    #[serde(default)]
+    on_overdue: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldDoc {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    label: String,
+    label_es: String,
+    #[serde(default)]
+    options: Vec<String>,
+    min_notice: Option<Spanned<String>>,
+    #[serde(default)]
+    not_future: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionDoc {
+    name: Spanned<String>,
+    label: String,
+    label_es: String,
+    from: Vec<Spanned<String>>,
+    to: Spanned<String>,
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    optional: Vec<Spanned<String>>,
+    #[serde(default)]
+    start: Vec<Spanned<String>>,
+    #[serde(default)]
+    stop: Vec<Spanned<String>>,
+    #[serde(default)]
+    cancel: Vec<Spanned<String>>,
+    #[serde(default)]
+    pause: Vec<Spanned<String>>,
+    #[serde(default)]
+    resume: Vec<Spanned<String>>,
+    priority: Option<Spanned<String>>,
+    #[serde(default)]
+    system: bool,
+}
+
+/// Parses a length such as `15 calendar days` or `5 business days`.
+pub fn parse_length(text: &str) -> Option<Length> {
+    let mut words = text.split_whitespace();
+    let n: u32 = words.next()?.parse().ok()?;
+    let basis = words.next()?;
+    let unit = words.next()?;
+    if words.next().is_some() || !matches!(unit, "day" | "days") {
+        return None;
+    }
+    match basis {
+        "calendar" => Some(Length::CalendarDays(n)),
+        "business" => Some(Length::BusinessDays(n)),
+        _ => None,
+    }
+}
+
+pub fn length_text(l: Length) -> String {
+    match l {
+        Length::BusinessDays(n) => format!("{n} business days"),
+        Length::CalendarDays(n) => format!("{n} calendar days"),
+    }
+}
+
+struct Reader<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Reader<'_> {
+    fn err(&self, span: std::ops::Range<usize>, reason: impl Into<String>) -> LifecycleError {
+        let start = span.start.min(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LifecycleError {
+            file: self.file.to_string(),
+            line,
+            column,
+            reason: reason.into(),
+        }
+    }
+
+    fn word<T: std::str::FromStr>(
+        &self,
+        s: &Spanned<String>,
+        what: &str,
+    ) -> Result<T, LifecycleError> {
+        s.get_ref()
+            .parse()
+            .map_err(|_| self.err(s.span(), format!("{:?} is not a known {what}", s.get_ref())))
+    }
+
+    fn length(&self, s: &Spanned<String>) -> Result<Length, LifecycleError> {
+        parse_length(s.get_ref()).ok_or_else(|| {
+            self.err(
+                s.span(),
+                format!(
+                    "{:?} is not a length; write e.g. \"15 calendar days\" or \"5 business days\"",
+                    s.get_ref()
+                ),
+            )
+        })
+    }
+
+    fn action(
+        &self,
+        s: &Spanned<String>,
+        transitions: &[String],
+        role_ok: bool,
+    ) -> Result<Action, LifecycleError> {
+        let text = s.get_ref();
+        let (verb, arg) = text.split_once(':').unwrap_or((text.as_str(), ""));
+        match verb {
+            "notify" if arg.is_empty() => Ok(Action::Notify),
+            "raise_priority" => {
+                let p = if arg.is_empty() { Priority::High } else {
+                    arg.parse().map_err(|_| self.err(s.span(), format!("{arg:?} is not a priority")))?
+                };
+                Ok(Action::RaisePriority(p))
+            }
+            "move_unit" if !arg.is_empty() => Ok(Action::MoveUnit(arg.to_string())),
+            "transition" if transitions.iter().any(|t| t == arg) && role_ok => Ok(Action::Transition(arg.to_string())),
+            "transition" => Err(self.err(s.span(), format!("{arg:?} is not a system transition of this lifecycle"))),
+            _ => Err(self.err(
+                s.span(),
+                format!("{text:?} is not an action; use notify, raise_priority[:PRIORITY], move_unit:UNIT or transition:NAME"),
+            )),
+        }
+    }
+}
+
+fn check_name(r: &Reader, s: &Spanned<String>) -> Result<(), LifecycleError> {
+    let ok = !s.get_ref().is_empty()
+        && s.get_ref().len() <= 60
+        && s.get_ref()
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(r.err(
+            s.span(),
+            format!(
+                "{:?}: names are lower-case letters, digits and _",
+                s.get_ref()
+            ),
+        ))
+    }
+}
+
+fn unique<'a>(
+    r: &Reader,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+) -> Result<Vec<String>, LifecycleError> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for n in names {
+        check_name(r, n)?;
+        if !seen.insert(n.get_ref().clone()) {
+            return Err(r.err(
+                n.span(),
+                format!("{what} {:?} is declared twice", n.get_ref()),
+            ));
+        }
+        out.push(n.get_ref().clone());
+    }
+    Ok(out)
+}
+
+fn known(
+    r: &Reader,
+    list: &[Spanned<String>],
+    names: &[String],
+    what: &str,
+) -> Result<Vec<String>, LifecycleError> {
+    list.iter()
+        .map(|s| {
+            if names.iter().any(|n| n == s.get_ref()) {
+                Ok(s.get_ref().clone())
+            } else {
+                Err(r.err(s.span(), format!("unknown {what} {:?}", s.get_ref())))
+            }
+        })
+        .collect()
+}
+
+impl Lifecycle {
+    /// Reads and checks a lifecycle file.
+    pub fn parse(file: &str, text: &str) -> Result<Lifecycle, LifecycleError> {
+        let r = Reader { file, text };
+        let doc: FileDoc = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            r.err(span, e.message().trim().to_string())
+        })?;
+        let kind: CaseKind = r.word(&doc.kind, "case kind")?;
+        let state_names = unique(&r, doc.states.iter().map(|s| &s.name), "state")?;
+        let clock_names = unique(&r, doc.clocks.iter().map(|c| &c.name), "clock")?;
+        let field_names = unique(&r, doc.fields.iter().map(|f| &f.name), "field")?;
+        let transition_names = unique(&r, doc.transitions.iter().map(|t| &t.name), "transition")?;
+        let system_transitions: Vec<String> = doc
+            .transitions
+            .iter()
+            .filter(|t| t.system)
+            .map(|t| t.name.get_ref().clone())
+            .collect();
+        if !state_names.contains(doc.initial.get_ref()) {
+            return Err(r.err(
+                doc.initial.span(),
+                format!("initial state {:?} is not declared", doc.initial.get_ref()),
+            ));
+        }
+        let fields = doc
+            .fields
+            .iter()
+            .map(|f| {
+                let kind = match f.kind.get_ref().as_str() {
+                    "date" => FieldKind::Date,
+                    "text" => FieldKind::Text,
+                    "money" => FieldKind::Money,
+                    "choice" if !f.options.is_empty() => FieldKind::Choice(f.options.clone()),
+                    "choice" => return Err(r.err(f.kind.span(), "a choice field needs options")),
+                    other => {
+                        return Err(r.err(
+                            f.kind.span(),
+                            format!("{other:?} is not a field type (date, text, money, choice)"),
+                        ));
+                    }
+                };
+                let min_notice = f.min_notice.as_ref().map(|s| r.length(s)).transpose()?;
+                if (min_notice.is_some() || f.not_future) && kind != FieldKind::Date {
+                    return Err(r.err(
+                        f.kind.span(),
+                        "min_notice and not_future apply to date fields",
+                    ));
+                }
+                Ok(FieldDef {
+                    name: f.name.get_ref().clone(),
+                    kind,
+                    label: f.label.clone(),
+                    label_es: f.label_es.clone(),
+                    min_notice,
+                    not_future: f.not_future,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let date_fields: Vec<String> = fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Date)
+            .map(|f| f.name.clone())
+            .collect();
+        let clocks = doc
+            .clocks
+            .iter()
+            .map(|c| {
+                let kind = match c.kind.get_ref().as_str() {
+                    "legal" => ClockKind::Legal,
+                    "target" => ClockKind::Target,
+                    "window" => ClockKind::Window,
+                    other => {
+                        return Err(r.err(
+                            c.kind.span(),
+                            format!("{other:?} is not a clock kind (legal, target, window)"),
+                        ));
+                    }
+                };
+                let due = match (&c.length, &c.due_on) {
+                    (Some(l), None) => Due::After(r.length(l)?),
+                    (None, Some(f)) => Due::On(
+                        known(&r, std::slice::from_ref(f), &date_fields, "date field")?.remove(0),
+                    ),
+                    _ => {
+                        return Err(r.err(
+                            c.name.span(),
+                            format!(
+                                "clock {:?} needs exactly one of length or due_on",
+                                c.name.get_ref()
+                            ),
+                        ));
+                    }
+                };
+                let starts_on = c
+                    .starts_on
+                    .as_ref()
+                    .map(|f| {
+                        known(&r, std::slice::from_ref(f), &date_fields, "date field")
+                            .map(|mut v| v.remove(0))
+                    })
+                    .transpose()?;
+                let actions = |list: &[Spanned<String>]| {
+                    list.iter()
+                        .map(|a| r.action(a, &system_transitions, true))
+                        .collect::<Result<Vec<_>, _>>()
+                };
+                Ok(ClockDef {
+                    name: c.name.get_ref().clone(),
+                    label: c.label.clone(),
+                    label_es: c.label_es.clone(),
+                    source: c.source.clone(),
+                    kind,
+                    due,
+                    starts_on,
+                    warn: c.warn.as_ref().map(|w| r.length(w)).transpose()?,
+                    on_due_soon: actions(&c.on_due_soon)?,
+                    on_overdue: actions(&c.on_overdue)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let states = doc
+            .states
+            .iter()
+            .map(|s| {
+                let status: Status = r.word(&s.status, "status")?;
+                if status == Status::Merged {
+                    return Err(r.err(s.status.span(), "merged is reached only by merging"));
+                }
+                let hold = match s.hold.as_ref().map(|h| h.get_ref().as_str()) {
+                    None => Hold::None,
+                    Some("pending") => Hold::Pending,
+                    Some(_) => {
+                        let h = s.hold.as_ref().ok_or_else(|| r.err(0..0, "hold"))?;
+                        Hold::Until(
+                            known(
+                                &r,
+                                std::slice::from_ref(h),
+                                &clock_names,
+                                "clock (hold until)",
+                            )?
+                            .remove(0),
+                        )
+                    }
+                };
+                if hold != Hold::None && doc.hold.is_none() {
+                    return Err(r.err(
+                        s.name.span(),
+                        "a state holds but the lifecycle has no [hold] rule",
+                    ));
+                }
+                let public = match &s.public {
+                    Some(p) if matches!(p.get_ref().as_str(), "open" | "closed") => {
+                        p.get_ref().clone()
+                    }
+                    Some(p) => return Err(r.err(p.span(), "public is open or closed")),
+                    None if status.is_open() => "open".into(),
+                    None => "closed".into(),
+                };
+                Ok(State {
+                    name: s.name.get_ref().clone(),
+                    status,
+                    label: s.label.clone(),
+                    label_es: s.label_es.clone(),
+                    hold,
+                    public,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut transitions = Vec::new();
+        for t in &doc.transitions {
+            let mut from = Vec::new();
+            for f in &t.from {
+                match f.get_ref().as_str() {
+                    "*open" => from.extend(
+                        states
+                            .iter()
+                            .filter(|s| s.status.is_open())
+                            .map(|s| s.name.clone()),
+                    ),
+                    "*closed" => from.extend(
+                        states
+                            .iter()
+                            .filter(|s| !s.status.is_open())
+                            .map(|s| s.name.clone()),
+                    ),
+                    _ => from.extend(known(&r, std::slice::from_ref(f), &state_names, "state")?),
+                }
+            }
+            let to = known(&r, std::slice::from_ref(&t.to), &state_names, "state")?.remove(0);
+            from.retain(|f| *f != to || t.from.iter().any(|x| x.get_ref() == &to));
+            let roles = t
+                .roles
+                .iter()
+                .map(|x| r.word::<Role>(x, "role"))
+                .collect::<Result<Vec<_>, _>>()?;
+            if roles.is_empty() && !t.system {
+                return Err(r.err(
+                    t.name.span(),
+                    format!(
+                        "transition {:?} names no role and is not a system transition",
+                        t.name.get_ref()
+                    ),
+                ));
+            }
+            let requires = known(&r, &t.requires, &field_names, "field")?;
+            let optional = known(&r, &t.optional, &field_names, "field")?;
+            let start = known(&r, &t.start, &clock_names, "clock")?;
+            for (s, c) in t.start.iter().zip(&start) {
+                let def = clocks
+                    .iter()
+                    .find(|d| &d.name == c)
+                    .ok_or_else(|| r.err(s.span(), "clock"))?;
+                for needed in def.starts_on.iter().chain(match &def.due {
+                    Due::On(f) => Some(f),
+                    Due::After(_) => None,
+                }) {
+                    if !requires.contains(needed) {
+                        return Err(r.err(s.span(), format!("clock {c:?} counts from field {needed:?}, which transition {:?} does not require", t.name.get_ref())));
+                    }
+                }
+            }
+            transitions.push(Transition {
+                name: t.name.get_ref().clone(),
+                label: t.label.clone(),
+                label_es: t.label_es.clone(),
+                from,
+                to,
+                roles,
+                requires,
+                optional,
+                start,
+                stop: known(&r, &t.stop, &clock_names, "clock")?,
+                cancel: known(&r, &t.cancel, &clock_names, "clock")?,
+                pause: known(&r, &t.pause, &clock_names, "clock")?,
+                resume: known(&r, &t.resume, &clock_names, "clock")?,
+                priority: t
+                    .priority
+                    .as_ref()
+                    .map(|p| r.word(p, "priority"))
+                    .transpose()?,
+                system: t.system,
+            });
+        }
+        let open_starts = known(&r, &doc.open_starts, &clock_names, "clock")?;
+        for (s, c) in doc.open_starts.iter().zip(&open_starts) {
+            if clocks
+                .iter()
+                .any(|d| &d.name == c && (d.starts_on.is_some() || matches!(d.due, Due::On(_))))
+            {
+                return Err(r.err(
+                    s.span(),
+                    format!(
+                        "clock {c:?} counts from a field, so it cannot start when a case opens"
+                    ),
+                ));
+            }
+        }
+        // Every state but the initial one must be reachable, and every open state must lead on.
+        for s in &states {
+            if s.name != *doc.initial.get_ref() && !transitions.iter().any(|t| t.to == s.name) {
+                let span = doc
+                    .states
+                    .iter()
+                    .find(|d| d.name.get_ref() == &s.name)
+                    .map_or(0..0, |d| d.name.span());
+                return Err(r.err(
+                    span,
+                    format!("state {:?} cannot be reached by any transition", s.name),
+                ));
+            }
+            if s.status.is_open() && !transitions.iter().any(|t| t.from.contains(&s.name)) {
+                let span = doc
+                    .states
+                    .iter()
+                    .find(|d| d.name.get_ref() == &s.name)
+                    .map_or(0..0, |d| d.name.span());
+                return Err(r.err(span, format!("open state {:?} has no way out", s.name)));
+            }
+        }
+        let _ = transition_names;
+        Ok(Lifecycle {
+            kind,
+            version: doc.version,
+            name: doc.name,
+            name_es: doc.name_es,
+            source: doc.source,
+            file: file.to_string(),
+            initial: doc.initial.get_ref().clone(),
+            open_starts,
+            hold: doc.hold.map(|h| HoldRule {
+                source: h.source,
+                text: h.text,
+                text_es: h.text_es,
+            }),
+            states,
+            clocks,
+            fields,
+            transitions,
+        })
+    }
+
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.name == name)
+    }
+
+    pub fn clock(&self, name: &str) -> Option<&ClockDef> {
+        self.clocks.iter().find(|c| c.name == name)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn transition(&self, name: &str) -> Option<&Transition> {
+        self.transitions.iter().find(|t| t.name == name)
+    }
+
+    /// The state a case is in: its recorded stage when this lifecycle still has it, otherwise
+    /// the first state with the case's status (cases opened before a lifecycle changed keep
+    /// working).
+    pub fn current<'a>(&'a self, stage: Option<&str>, status: Status) -> &'a State {
+        stage
+            .and_then(|s| self.state(s))
+            .or_else(|| self.states.iter().find(|s| s.status == status))
+            .or_else(|| self.state(&self.initial))
+            .unwrap_or(&self.states[0])
+    }
+
+    /// The transitions a role may take from a state (system transitions excluded).
+    pub fn available<'a>(&'a self, stage: &str, role: Option<Role>) -> Vec<&'a Transition> {
+        self.transitions
+            .iter()
+            .filter(|t| t.from.iter().any(|f| f == stage))
+            .filter(|t| match role {
+                Some(r) => !t.system && t.roles.contains(&r),
+                None => !t.system,
+            })
+            .collect()
+    }
+
+    /// The clock starts when a case is opened at `at`.
+    pub fn opening(&self, at: Timestamp) -> Vec<ClockEffect> {
+        self.open_starts
+            .iter()
+            .filter_map(|c| self.clock(c))
+            .map(|c| start_effect(c, at, None, None))
+            .collect()
+    }
+
+    /// Checks a transition and works out everything it does.
+    ///
+    /// `role` is `None` for the scheduler. `today` is the office's date of the transition.
+    pub fn plan(
+        &self,
+        stage: &str,
+        transition: &str,
+        role: Option<Role>,
+        fields: &[(String, String)],
+        at: Timestamp,
+        today: Date,
+    ) -> Result<Plan, TransitionError> {
+        let allowed = || {
+            self.available(stage, role)
+                .iter()
+                .map(|t| t.name.clone())
+                .collect::<Vec<_>>()
+        };
+        let Some(t) = self.transition(transition) else {
+            return Err(TransitionError::NotAllowed {
+                stage: stage.to_string(),
+                transition: transition.to_string(),
+                allowed: allowed(),
+            });
+        };
+        if !t.from.iter().any(|f| f == stage) || (t.system && role.is_some()) {
+            return Err(TransitionError::NotAllowed {
+                stage: stage.to_string(),
+                transition: transition.to_string(),
+                allowed: allowed(),
+            });
+        }
+        if let Some(r) = role
+            && !t.roles.contains(&r)
+        {
+            return Err(TransitionError::Role {
+                transition: t.name.clone(),
+                roles: t.roles.clone(),
+            });
+        }
+        let mut errors = FieldErrors::new();
+        let mut facts = Vec::new();
+        for (name, _) in fields {
+            if !t.requires.contains(name) && !t.optional.contains(name) {
+                errors.push(
+                    format!("fields.{name}"),
+                    "unknown_field",
+                    format!("Transition {} takes no field {name}.", t.name),
+                );
+            }
+        }
+        let mut dates: Vec<(String, Date)> = Vec::new();
+        for name in t.requires.iter().chain(&t.optional) {
+            let Some(def) = self.field(name) else {
+                continue;
+            };
+            let path = format!("fields.{name}");
+            let value = fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty());
+            let Some(value) = value else {
+                if t.requires.contains(name) {
+                    errors.push(path, "required", format!("{} is required.", def.label));
+                }
+                continue;
+            };
+            match &def.kind {
+                FieldKind::Text => {
+                    if value.chars().count() > 4000 {
+                        errors.push(path, "too_long", "At most 4,000 characters.");
+                    } else {
+                        facts.push((name.clone(), value.to_string()));
+                    }
+                }
+                FieldKind::Money => match crate::Money::parse(value) {
+                    Ok(m) => facts.push((name.clone(), m.cents().to_string())),
+                    Err(_) => errors.push(path, "invalid_amount", "An amount such as 125.40."),
+                },
+                FieldKind::Choice(options) => {
+                    if options.iter().any(|o| o == value) {
+                        facts.push((name.clone(), value.to_string()));
+                    } else {
+                        errors.push(
+                            path,
+                            "invalid_choice",
+                            format!("One of: {}.", options.join(", ")),
+                        );
+                    }
+                }
+                FieldKind::Date => {
+                    match value.parse::<Date>() {
+                        Ok(d) => {
+                            let mut ok = true;
+                            if def.not_future && d > today {
+                                errors.push(
+                                    path.clone(),
+                                    "in_the_future",
+                                    format!("{} cannot be later than today.", def.label),
+                                );
+                                ok = false;
+                            }
+                            if let Some(notice) = def.min_notice {
+                                let days = match notice {
+                                    Length::CalendarDays(n) | Length::BusinessDays(n) => n,
+                                };
+                                let earliest = today
+                                    .checked_add(jiff::Span::new().days(i64::from(days)))
+                                    .unwrap_or(today);
+                                if d < earliest {
+                                    errors.push(path.clone(), "too_soon", format!("{} must be at least {} after today ({earliest} or later).", def.label, length_text(notice)));
+                                    ok = false;
+                                }
+                            }
+                            if ok {
+                                facts.push((name.clone(), d.to_string()));
+                                dates.push((name.clone(), d));
+                            }
+                        }
+                        Err(_) => errors.push(path, "invalid_date", "A date such as 2026-12-01."),
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(TransitionError::Fields(errors));
+        }
+        let to = self
+            .state(&t.to)
+            .ok_or_else(|| TransitionError::NotAllowed {
+                stage: stage.to_string(),
+                transition: transition.to_string(),
+                allowed: allowed(),
+            })?;
+        let mut effects = Vec::new();
+        for c in &t.stop {
+            effects.push(ClockEffect::Stop {
+                name: c.clone(),
+                met: true,
+            });
+        }
+        for c in &t.cancel {
+            effects.push(ClockEffect::Stop {
+                name: c.clone(),
+                met: false,
+            });
+        }
+        for c in &t.pause {
+            effects.push(ClockEffect::Pause { name: c.clone() });
+        }
+        for c in &t.resume {
+            effects.push(ClockEffect::Resume { name: c.clone() });
+        }
+        if !to.status.is_open() {
+            effects.push(ClockEffect::StopAll);
+        }
+        let date_of = |f: &Option<String>| {
+            f.as_ref()
+                .and_then(|n| dates.iter().find(|(d, _)| d == n).map(|(_, v)| *v))
+        };
+        for c in t.start.iter().filter_map(|c| self.clock(c)) {
+            let on = match &c.due {
+                Due::On(f) => date_of(&Some(f.clone())),
+                Due::After(_) => None,
+            };
+            effects.push(start_effect(c, at, date_of(&c.starts_on), on));
+        }
+        Ok(Plan {
+            transition: t.name.clone(),
+            label: t.label.clone(),
+            from: stage.to_string(),
+            to: to.name.clone(),
+            status: to.status,
+            priority: t.priority,
+            facts,
+            effects,
+        })
+    }
+}
+
+fn start_effect(
+    c: &ClockDef,
+    at: Timestamp,
+    starts_on: Option<Date>,
+    due_on: Option<Date>,
+) -> ClockEffect {
+    let policy = ClockPolicy {
+        kind: c.kind,
+        on_due_soon: c.on_due_soon.clone(),
+        on_overdue: c.on_overdue.clone(),
+    };
+    ClockEffect::Start(ClockStart {
+        name: c.name.clone(),
+        source: c.source.clone(),
+        at,
+        starts_on,
+        due: match (&c.due, due_on) {
+            (Due::After(l), _) => DueAt::After(*l),
+            (Due::On(_), Some(d)) => DueAt::On(d),
+            (Due::On(_), None) => DueAt::After(Length::CalendarDays(0)),
+        },
+        warn: c.warn,
+        policy,
+    })
+}
+
+/// The actions a clock carries with it, stored on the clock so that the scheduler needs no
+/// lifecycle to act on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockPolicy {
+    pub kind: ClockKind,
+    pub on_due_soon: Vec<Action>,
+    pub on_overdue: Vec<Action>,
+}
+
+impl<'de> Deserialize<'de> for ClockKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "legal" => Ok(ClockKind::Legal),
+            "target" => Ok(ClockKind::Target),
+            "window" => Ok(ClockKind::Window),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown clock kind {other}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueAt {
+    After(Length),
+    /// Due on this date at the office's cut-off.
+    On(Date),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockStart {
+    pub name: String,
+    pub source: String,
+    /// The transition's instant.
+    pub at: Timestamp,
+    /// Counts from this date instead (e.g. the mailing date).
+    pub starts_on: Option<Date>,
+    pub due: DueAt,
+    pub warn: Option<Length>,
+    pub policy: ClockPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClockEffect {
+    Start(ClockStart),
+    Stop {
+        name: String,
+        met: bool,
+    },
+    Pause {
+        name: String,
+    },
+    Resume {
+        name: String,
+    },
+    /// Ends every clock still open, as stopped (the case closed).
+    StopAll,
+}
+
+/// Everything a checked transition does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub transition: String,
+    pub label: String,
+    pub from: String,
+    pub to: String,
+    pub status: Status,
+    pub priority: Option<Priority>,
+    /// Field values recorded on the case (dates as `YYYY-MM-DD`, money in cents).
+    pub facts: Vec<(String, String)>,
+    pub effects: Vec<ClockEffect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("{transition:?} cannot be taken from {stage:?}; allowed: {allowed:?}")]
+    NotAllowed {
+        stage: String,
+        transition: String,
+        allowed: Vec<String>,
+    },
+    #[error("{transition:?} is for {roles:?}")]
+    Role {
+        transition: String,
+        roles: Vec<Role>,
+    },
+    #[error("{0}")]
+    Fields(FieldErrors),
+}
+
+/// The termination hold on a case now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct HoldStatus {
+    pub active: bool,
+    /// When the hold ends; `None` while it lasts as long as the case is pending.
+    pub ends_at: Option<Timestamp>,
+    pub disputed_cents: Option<i64>,
+    pub source: String,
+    pub text: String,
+    pub text_es: String,
+}
+
+impl Lifecycle {
+    /// Whether service may be terminated for the disputed amount (process.md C.2). `clocks`
+    /// are the case's clocks as (name, due instant), oldest first.
+    pub fn hold_status(
+        &self,
+        state: &State,
+        disputed_cents: Option<i64>,
+        clocks: &[(String, Timestamp)],
+        now: Timestamp,
+    ) -> Option<HoldStatus> {
+        let rule = self.hold.as_ref()?;
+        let disputed = disputed_cents.filter(|c| *c > 0)?;
+        let (active, ends_at) = match &state.hold {
+            Hold::None => (false, None),
+            Hold::Pending => (true, None),
+            Hold::Until(c) => match clocks.iter().rev().find(|(n, _)| n == c) {
+                Some((_, due)) => (now <= *due, Some(*due)),
+                None => (false, None),
+            },
+        };
+        Some(HoldStatus {
+            active,
+            ends_at,
+            disputed_cents: Some(disputed),
+            source: rule.source.clone(),
+            text: rule.text.clone(),
+            text_es: rule.text_es.clone(),
+        })
+    }
+}
+
+/// The lifecycles in force, one per case kind.
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycles(pub Vec<Lifecycle>);
+
+impl Lifecycles {
+    /// Reads a set of files, each `(name, text)`; one lifecycle per kind.
+    pub fn parse(files: &[(String, String)]) -> Result<Lifecycles, LifecycleError> {
+        let mut out: Vec<Lifecycle> = Vec::new();
+        for (name, text) in files {
+            let lc = Lifecycle::parse(name, text)?;
+            if let Some(other) = out.iter().find(|o| o.kind == lc.kind) {
+                return Err(LifecycleError {
+                    file: name.clone(),
+                    line: 1,
+                    column: 1,
+                    reason: format!("kind {} already has a lifecycle in {}", lc.kind, other.file),
+                });
+            }
+            out.push(lc);
+        }
+        for kind in CaseKind::ALL {
+            if !out.iter().any(|l| l.kind == *kind) {
+                return Err(LifecycleError {
+                    file: files.first().map(|f| f.0.clone()).unwrap_or_default(),
+                    line: 1,
+                    column: 1,
+                    reason: format!("no lifecycle for case kind {kind}"),
+                });
+            }
+        }
+        out.sort_by_key(|l| l.kind);
+        Ok(Lifecycles(out))
+    }
+
+    pub fn for_kind(&self, kind: CaseKind) -> Option<&Lifecycle> {
+        self.0.iter().find(|l| l.kind == kind)
+    }
+}
+
+/// The process packs shipped with Redress, as `(file name, text)`.
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "utility_complaint.toml",
+        include_str!("../../../lifecycles/utility_complaint.toml"),
+    ),
+    (
+        "hotline.toml",
+        include_str!("../../../lifecycles/hotline.toml"),
+    ),
+    (
+        "mediation.toml",
+        include_str!("../../../lifecycles/mediation.toml"),
+    ),
+    (
+        "insurance_inquiry.toml",
+        include_str!("../../../lifecycles/insurance_inquiry.toml"),
+    ),
+    (
+        "city_information_request.toml",
+        include_str!("../../../lifecycles/city_information_request.toml"),
+    ),
+    (
+        "foil_request.toml",
+        include_str!("../../../lifecycles/foil_request.toml"),
+    ),
+];
+
+impl Lifecycles {
+    /// The shipped packs.
+    pub fn shipped() -> Result<Lifecycles, LifecycleError> {
+        Lifecycles::parse(
+            &SHIPPED
+                .iter()
+                .map(|(n, t)| (format!("lifecycles/{n}"), t.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn shipped() -> Lifecycles {
+        match Lifecycles::shipped() {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn every_shipped_pack_parses_and_covers_every_kind() {
+        let all = shipped();
+        assert_eq!(all.0.len(), CaseKind::ALL.len());
+        for kind in CaseKind::ALL {
+            assert!(all.for_kind(*kind).is_some(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn lengths_parse() {
+        assert_eq!(
+            parse_length("15 calendar days"),
+            Some(Length::CalendarDays(15))
+        );
+        assert_eq!(
+            parse_length("1 business day"),
+            Some(Length::BusinessDays(1))
+        );
+        assert_eq!(parse_length("15 days"), None);
+        assert_eq!(parse_length("fifteen calendar days"), None);
+    }
+
+    fn error_of(text: &str) -> LifecycleError {
+        match Lifecycle::parse("bad.toml", text) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e,
+        }
+    }
+
+    const MINIMAL: &str = r#"kind = "inquiry"
+version = 1
+name = "x"
+name_es = "x"
+source = "x"
+initial = "open"
+
+[[state]]
+name = "open"
+status = "new"
+label = "Open"
+label_es = "Abierta"
+
+[[state]]
+name = "closed"
+status = "closed"
+label = "Closed"
+label_es = "Cerrada"
+
+[[transition]]
+name = "close"
+label = "Close"
+label_es = "Cerrar"
+from = ["open"]
+to = "closed"
+roles = ["agent"]
+"#;
+
+    #[test]
+    fn minimal_file_is_accepted() {
+        let lc = Lifecycle::parse("ok.toml", MINIMAL).expect("parses");
+        assert_eq!(lc.available("open", Some(Role::Agent)).len(), 1);
+        assert!(lc.available("open", Some(Role::Company)).is_empty());
+    }
+
+    #[test]
+    fn mistakes_name_the_file_line_and_reason() {
+        let e = error_of(&MINIMAL.replace("to = \"closed\"", "to = \"shut\""));
+        assert_eq!((e.file.as_str(), e.line), ("bad.toml", 25));
+        assert!(e.reason.contains("unknown state \"shut\""), "{e}");
+
+        let e = error_of(&MINIMAL.replace("roles = [\"agent\"]", "roles = [\"janitor\"]"));
+        assert_eq!(e.line, 26);
+        assert!(e.reason.contains("role"), "{e}");
+
+        let e = error_of(&MINIMAL.replace("status = \"closed\"", "status = \"gone\""));
+        assert_eq!(e.line, 16);
+
+        let e = error_of(&MINIMAL.replace("version = 1", "version = \"one\""));
+        assert_eq!(e.line, 2);
+
+        let e =
+            error_of(&MINIMAL.replace("label = \"Open\"", "label = \"Open\"\ncolour = \"red\""));
+        assert_eq!(e.line, 12);
+        assert!(e.reason.contains("colour"), "{e}");
+
+        let e = error_of(&MINIMAL.replace("kind = \"inquiry\"", "kind = \"gossip\""));
+        assert_eq!((e.line, e.column), (1, 8));
+
+        // A state nobody can reach.
+        let e = error_of(&format!(
+            "{MINIMAL}\n[[state]]\nname = \"limbo\"\nstatus = \"open\"\nlabel = \"L\"\nlabel_es = \"L\"\n"
+        ));
+        assert!(e.reason.contains("cannot be reached"), "{e}");
+        assert_eq!(e.line, 29);
+
+        // A clock counted from a field the transition does not require.
+        let text = format!(
+            "{}\n[[clock]]\nname = \"w\"\nlabel = \"W\"\nlabel_es = \"W\"\nsource = \"s\"\nkind = \"window\"\nlength = \"15 calendar days\"\nstarts_on = \"mailed_on\"\n\n[[field]]\nname = \"mailed_on\"\ntype = \"date\"\nlabel = \"M\"\nlabel_es = \"M\"\n",
+            MINIMAL.replace(
+                "roles = [\"agent\"]",
+                "roles = [\"agent\"]\nstart = [\"w\"]"
+            )
+        );
+        let e = error_of(&text);
+        assert!(e.reason.contains("does not require"), "{e}");
+        assert_eq!(e.line, 27);
+    }
+
+    #[test]
+    fn plans_check_role_fields_and_state() {
+        let all = shipped();
+        let lc = all.for_kind(CaseKind::Complaint).expect("complaint");
+        let at: Timestamp = "2026-12-01T15:00:00Z".parse().expect("ts");
+        let today = date(2026, 12, 1);
+        // Wrong state: the error lists what may be done instead.
+        match lc.plan(
+            "received",
+            "issue_initial_decision",
+            Some(Role::Agent),
+            &[],
+            at,
+            today,
+        ) {
+            Err(TransitionError::NotAllowed { allowed, .. }) => {
+                assert!(allowed.contains(&"refer_to_company".to_string()));
+                assert!(allowed.contains(&"close".to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Wrong role.
+        assert!(matches!(
+            lc.plan(
+                "hearing_requested",
+                "schedule_hearing",
+                Some(Role::Agent),
+                &[],
+                at,
+                today
+            ),
+            Err(TransitionError::Role { .. })
+        ));
+        // Fields: required, in the future, too little notice, unknown.
+        let f = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        match lc.plan(
+            "investigating",
+            "issue_initial_decision",
+            Some(Role::Agent),
+            &f(&[("mailed_on", "2026-12-02"), ("colour", "red")]),
+            at,
+            today,
+        ) {
+            Err(TransitionError::Fields(e)) => {
+                assert_eq!(
+                    e.fields(),
+                    vec!["fields.colour", "fields.decision", "fields.mailed_on"]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match lc.plan(
+            "hearing_requested",
+            "schedule_hearing",
+            Some(Role::Supervisor),
+            &f(&[("hearing_on", "2026-12-10"), ("place", "Albany")]),
+            at,
+            today,
+        ) {
+            Err(TransitionError::Fields(e)) => assert_eq!(e.0[0].code, "too_soon"),
+            other => panic!("{other:?}"),
+        }
+        // A good one: the window counts from the mailing date.
+        let plan = lc
+            .plan(
+                "investigating",
+                "issue_initial_decision",
+                Some(Role::Agent),
+                &f(&[("decision", "Refund $40"), ("mailed_on", "2026-11-30")]),
+                at,
+                today,
+            )
+            .expect("plan");
+        assert_eq!(plan.to, "initial_decision");
+        assert!(plan.effects.iter().any(|e| matches!(e, ClockEffect::Start(s) if s.name == "review_request_window" && s.starts_on == Some(date(2026, 11, 30)))));
+        // System transitions are not for people.
+        let foil = all.for_kind(CaseKind::FoilRequest).expect("foil");
+        assert!(
+            foil.plan(
+                "received",
+                "constructive_denial",
+                Some(Role::Manager),
+                &[],
+                at,
+                today
+            )
+            .is_err()
+        );
+        assert!(
+            foil.plan("received", "constructive_denial", None, &[], at, today)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn hold_follows_the_state_and_the_window() {
+        let all = shipped();
+        let lc = all.for_kind(CaseKind::Complaint).expect("complaint");
+        let now: Timestamp = "2026-12-10T15:00:00Z".parse().expect("ts");
+        let due: Timestamp = "2026-12-15T22:00:00Z".parse().expect("ts");
+        let pending = lc.state("investigating").expect("state");
+        let h = lc
+            .hold_status(pending, Some(12_000), &[], now)
+            .expect("hold");
+        assert!(h.active && h.ends_at.is_none());
+        assert!(lc.hold_status(pending, None, &[], now).is_none());
+        let decided = lc.state("initial_decision").expect("state");
+        let clocks = vec![("review_request_window".to_string(), due)];
+        let h = lc
+            .hold_status(decided, Some(12_000), &clocks, now)
+            .expect("hold");
+        assert!(h.active && h.ends_at == Some(due));
+        let later: Timestamp = "2026-12-16T15:00:00Z".parse().expect("ts");
+        assert!(
+            !lc.hold_status(decided, Some(12_000), &clocks, later)
+                .expect("hold")
+                .active
+        );
+        let closed = lc.state("closed").expect("state");
+        assert!(
+            !lc.hold_status(closed, Some(12_000), &clocks, now)
+                .expect("hold")
+                .active
+        );
+    }
+}

@@ -1,0 +1,394 @@
+//! Taking lifecycle transitions and describing where a case stands in its lifecycle: shared by
+//! the API, the case page and the job worker.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use jiff::Timestamp;
+use redress_domain::Status;
+use redress_domain::calendar::{Calendar, Rules};
+use redress_domain::clock::ClockState;
+use redress_domain::lifecycle::{ClockKind, HoldStatus, Lifecycle, Plan};
+use redress_domain::records::{Case, CaseClock};
+use redress_store::{Actor, Scope, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// How many times a transition is re-planned when the case changes under it.
+const RETRIES: usize = 3;
+
+pub fn lifecycle_of<'a>(state: &'a AppState, case: &Case) -> ApiResult<&'a Lifecycle> {
+    state
+        .lifecycles
+        .for_kind(case.kind)
+        .ok_or_else(|| ApiError::Internal(format!("no lifecycle for {}", case.kind)))
+}
+
+/// The office's calendar and time zone for a case.
+pub async fn office_calendar(
+    state: &AppState,
+    office: &str,
+) -> ApiResult<(Calendar, jiff::tz::TimeZone)> {
+    let code = office.to_string();
+    let tz_name = if code == state.office.code {
+        state.office.time_zone.clone()
+    } else {
+        state.store.office(&code).await?.time_zone
+    };
+    let tz = jiff::tz::TimeZone::get(&tz_name)
+        .map_err(|e| ApiError::Internal(format!("office time zone: {e}")))?;
+    let mut cal = Calendar::new(Rules::default());
+    for (day, reason) in state.store.closures(&code).await? {
+        cal.close(day, &reason);
+    }
+    Ok((cal, tz))
+}
+
+/// Who takes a transition: a person (their role is checked) or the scheduler.
+pub enum Taker<'a> {
+    Person(&'a CurrentUser),
+    System,
+}
+
+/// Plans and takes a transition. `expected` is the version the caller read (If-Match); without
+/// it the transition is re-planned when the case changed in between.
+pub async fn take(
+    state: &AppState,
+    taker: Taker<'_>,
+    reference: &str,
+    transition: &str,
+    fields: &[(String, String)],
+    expected: Option<i64>,
+) -> ApiResult<Case> {
+    let (actor, scope, role) = match &taker {
+        Taker::Person(u) => (u.actor(), u.scope(), Some(u.user.role)),
+        Taker::System => (Actor::system(), Scope::default(), None),
+    };
+    let mut attempt = 0;
+    loop {
+        let now = state.clock.now();
+        let case = state
+            .store
+            .case(&actor, reference, scope, false, now)
+            .await?;
+        if let Some(v) = expected
+            && v != case.version
+        {
+            return Err(ApiError::PreconditionFailed {
+                current: case.version,
+            });
+        }
+        let plan = plan_for(state, &case, transition, role, fields, now).await?;
+        match state
+            .store
+            .transition(&actor, reference, scope, case.version, &plan, now)
+            .await
+        {
+            Err(StoreError::Stale { .. }) if expected.is_none() && attempt < RETRIES => {
+                attempt += 1;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Checks a transition against the case as it is now.
+pub async fn plan_for(
+    state: &AppState,
+    case: &Case,
+    transition: &str,
+    role: Option<redress_domain::Role>,
+    fields: &[(String, String)],
+    now: Timestamp,
+) -> ApiResult<Plan> {
+    if case.status == Status::Merged {
+        return Err(ApiError::InvalidTransition {
+            detail: "A merged case is final.".into(),
+            allowed: vec![],
+        });
+    }
+    let lc = lifecycle_of(state, case)?;
+    let current = lc.current(case.stage.as_deref(), case.status);
+    let (_, tz) = office_calendar(state, &case.office).await?;
+    let today = now.to_zoned(tz).date();
+    Ok(lc.plan(&current.name, transition, role, fields, now, today)?)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldView {
+    pub name: String,
+    pub label: String,
+    /// `date`, `text`, `money` or `choice`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub options: Vec<String>,
+    pub required: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionView {
+    pub name: String,
+    pub label: String,
+    pub to: String,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockView {
+    pub name: String,
+    pub label: String,
+    pub source: String,
+    /// `legal`, `target` or `window`.
+    pub kind: Option<ClockKind>,
+    pub started_at: Timestamp,
+    pub due_at: Timestamp,
+    pub state: ClockState,
+}
+
+/// Emergency-hotline facts computed from the notice (C18–C21, C25).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotlineView {
+    /// The earliest instant the utility may lawfully shut service off.
+    pub earliest_termination: Option<Timestamp>,
+    pub cold_weather_period: bool,
+    pub hotline_open_now: bool,
+    pub hours: String,
+}
+
+/// Where a case stands in its lifecycle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseLifecycle {
+    pub lifecycle: String,
+    pub version: u32,
+    pub stage: String,
+    pub stage_label: String,
+    pub status: Status,
+    /// What the public sees: `open` or `closed`.
+    pub public_status: String,
+    /// The transitions the caller may take now.
+    pub transitions: Vec<TransitionView>,
+    pub clocks: Vec<ClockView>,
+    /// The termination hold, on kinds that have one and cases with a disputed amount.
+    pub hold: Option<HoldStatus>,
+    pub hotline: Option<HotlineView>,
+}
+
+fn fact(case: &Case, name: &str) -> Option<String> {
+    case.facts
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| f.value.clone())
+}
+
+/// Describes a case's place in its lifecycle for a role (`None`: the public), in a language.
+pub async fn describe(
+    state: &AppState,
+    case: &Case,
+    clocks: &[CaseClock],
+    role: Option<redress_domain::Role>,
+    spanish: bool,
+) -> ApiResult<CaseLifecycle> {
+    let lc = lifecycle_of(state, case)?;
+    let now = state.clock.now();
+    let current = lc.current(case.stage.as_deref(), case.status);
+    let pick = |en: &str, es: &str| {
+        if spanish && !es.is_empty() {
+            es.to_string()
+        } else {
+            en.to_string()
+        }
+    };
+    let transitions = match role {
+        Some(r) if case.status != Status::Merged => lc
+            .available(&current.name, Some(r))
+            .into_iter()
+            .map(|t| TransitionView {
+                name: t.name.clone(),
+                label: pick(&t.label, &t.label_es),
+                to: t.to.clone(),
+                fields: t
+                    .requires
+                    .iter()
+                    .chain(&t.optional)
+                    .filter_map(|f| lc.field(f))
+                    .map(|f| {
+                        let (kind, options) = match &f.kind {
+                            redress_domain::lifecycle::FieldKind::Date => ("date", vec![]),
+                            redress_domain::lifecycle::FieldKind::Text => ("text", vec![]),
+                            redress_domain::lifecycle::FieldKind::Money => ("money", vec![]),
+                            redress_domain::lifecycle::FieldKind::Choice(o) => {
+                                ("choice", o.clone())
+                            }
+                        };
+                        FieldView {
+                            name: f.name.clone(),
+                            label: pick(&f.label, &f.label_es),
+                            kind: kind.into(),
+                            options,
+                            required: t.requires.contains(&f.name),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let clock_views: Vec<ClockView> = clocks
+        .iter()
+        .map(|c| {
+            let def = lc.clock(&c.name);
+            ClockView {
+                name: c.name.clone(),
+                label: def.map_or_else(|| c.name.clone(), |d| pick(&d.label, &d.label_es)),
+                source: c.source.clone(),
+                kind: c.kind,
+                started_at: c.started_at,
+                due_at: c.due_at,
+                state: c.state,
+            }
+        })
+        .collect();
+    let dues: Vec<(String, Timestamp)> =
+        clocks.iter().map(|c| (c.name.clone(), c.due_at)).collect();
+    let disputed = case
+        .amount_in_dispute
+        .as_deref()
+        .and_then(|a| redress_domain::Money::parse(a).ok())
+        .map(|m| m.cents());
+    let hold = lc.hold_status(current, disputed, &dues, now);
+    let hotline = if case.kind == redress_domain::CaseKind::Hotline {
+        let (cal, tz) = office_calendar(state, &case.office).await?;
+        let served = fact(case, "notice_served_on").and_then(|d| d.parse().ok());
+        let scheduled = fact(case, "termination_on").and_then(|d| d.parse().ok());
+        Some(HotlineView {
+            earliest_termination: served.and_then(|s| {
+                redress_domain::hotline::earliest_termination(&cal, &tz, s, scheduled)
+            }),
+            cold_weather_period: redress_domain::hotline::cold_weather(
+                now.to_zoned(tz.clone()).date(),
+            ),
+            hotline_open_now: redress_domain::hotline::hotline_open(&cal, &tz, now),
+            hours: format!(
+                "{:02}:00–{:02}:00",
+                redress_domain::hotline::HOTLINE_FROM_HOUR,
+                redress_domain::hotline::HOTLINE_UNTIL_HOUR
+            ),
+        })
+    } else {
+        None
+    };
+    Ok(CaseLifecycle {
+        lifecycle: pick(&lc.name, &lc.name_es),
+        version: lc.version,
+        stage: current.name.clone(),
+        stage_label: pick(&current.label, &current.label_es),
+        status: case.status,
+        public_status: if case.status.is_open() {
+            current.public.clone()
+        } else {
+            "closed".into()
+        },
+        transitions,
+        clocks: clock_views,
+        hold,
+        hotline,
+    })
+}
+
+/// Plans a `Transition` job against the case as it is now, with the version it was planned on;
+/// `None` when the case has moved on (the job then completes without effect).
+pub async fn plan_job(
+    state: &AppState,
+    reference: &str,
+    transition: &str,
+) -> ApiResult<Option<(Plan, i64)>> {
+    let now = state.clock.now();
+    let case = state
+        .store
+        .case(&Actor::system(), reference, Scope::default(), false, now)
+        .await?;
+    match plan_for(state, &case, transition, None, &[], now).await {
+        Ok(p) => Ok(Some((p, case.version))),
+        Err(ApiError::InvalidTransition { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Maps a plain status change onto the lifecycle: the first transition the caller may take from
+/// where the case stands to a state with that status, whose required fields are all text (the
+/// reason fills them).
+pub async fn take_status(
+    state: &AppState,
+    user: &CurrentUser,
+    reference: &str,
+    to: Status,
+    reason: Option<&str>,
+    expected: Option<i64>,
+) -> ApiResult<Case> {
+    let now = state.clock.now();
+    let case = state
+        .store
+        .case(&user.actor(), reference, user.scope(), false, now)
+        .await?;
+    if let Some(v) = expected
+        && v != case.version
+    {
+        return Err(ApiError::PreconditionFailed {
+            current: case.version,
+        });
+    }
+    let lc = lifecycle_of(state, &case)?;
+    let current = lc.current(case.stage.as_deref(), case.status);
+    let available = lc.available(&current.name, Some(user.user.role));
+    let status_of = |t: &redress_domain::lifecycle::Transition| lc.state(&t.to).map(|s| s.status);
+    let only_text = |t: &redress_domain::lifecycle::Transition| {
+        t.requires.iter().all(|f| {
+            lc.field(f)
+                .is_some_and(|d| d.kind == redress_domain::lifecycle::FieldKind::Text)
+        })
+    };
+    let Some(t) = available
+        .iter()
+        .find(|t| status_of(t) == Some(to) && t.to != current.name && only_text(t))
+    else {
+        let mut allowed: Vec<String> = available
+            .iter()
+            .filter(|t| only_text(t) && t.to != current.name)
+            .filter_map(|t| status_of(t))
+            .map(|s| s.to_string())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        return Err(ApiError::InvalidTransition {
+            detail: format!(
+                "A case in state {:?} (status {}) cannot move to status {to} directly; see GET /api/v1/cases/{reference}/lifecycle for its transitions.",
+                current.name, case.status
+            ),
+            allowed,
+        });
+    };
+    let fields: Vec<(String, String)> = match reason {
+        Some(r) => t
+            .requires
+            .iter()
+            .map(|f| (f.clone(), r.to_string()))
+            .collect(),
+        None if t.requires.is_empty() => vec![],
+        None => {
+            return Err(ApiError::field(
+                "reason",
+                "required",
+                "Give a reason: this change records it.",
+            ));
+        }
+    };
+    take(
+        state,
+        Taker::Person(user),
+        reference,
+        &t.name.clone(),
+        &fields,
+        expected,
+    )
+    .await
+}
