@@ -145,6 +145,34 @@ async function expectLang(page, lang) {
     await axe(page, 'en /cases/REF (after actions)');
     await shot(page, 'case-page.png');
 
+    // Next steps from the lifecycle, by keyboard: open the step, then submit it.
+    await page.waitForSelector('#hold.hold-active');
+    const steps = await page.$$eval('#steps summary', (s) => s.map((x) => x.textContent.trim()));
+    assert.ok(steps.includes('Refer to the company'), steps.join(', '));
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await tabTo(page, '#step-open_investigation', 300);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Consumer disputes the meter exchange date.');
+    await tabTo(page, 'details[open] button[type=submit]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.waitForSelector('#stage:has-text("Investigating")');
+    await page.waitForSelector('#hold:has-text("while this complaint is pending")');
+    await axe(page, 'en /cases/REF (investigating)');
+    // A step with a date: the initial decision, with a mailing date in the future refused.
+    await page.click('summary:has-text("Issue the initial decision")');
+    await page.fill('details[open] textarea', 'Refund the duplicate charge of $84.10.');
+    await page.fill('details[open] input[type=date]', '2099-01-01');
+    await Promise.all([page.waitForNavigation(), page.click('details[open] button[type=submit]')]);
+    await page.waitForSelector('details[open] input[type=date][aria-invalid="true"]');
+    await axe(page, 'en /cases/REF (step errors)');
+    await page.fill('details[open] input[type=date]', new Date().toISOString().slice(0, 10));
+    await Promise.all([page.waitForNavigation(), page.click('details[open] button[type=submit]')]);
+    await page.waitForSelector('#stage:has-text("Initial decision mailed")');
+    await page.waitForSelector('#clocks td:has-text("Window to request an informal hearing or review")');
+    await axe(page, 'en /cases/REF (decision)');
+    await shot(page, 'case-lifecycle.png');
+
     // Find it again from anywhere: "/" jumps to the search box.
     await page.goto(base + '/');
     await page.evaluate(() => document.activeElement && document.activeElement.blur());
@@ -179,7 +207,7 @@ async function expectLang(page, lang) {
     await a.keyboard.type(process.env.ADMIN_PASSWORD);
     await Promise.all([a.waitForURL(base + '/'), a.keyboard.press('Enter')]);
     for (const lang of ['en', 'es']) {
-      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/account']) {
+      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/admin/lifecycles', '/account']) {
         const url = `${p}${p.includes('?') ? '&' : '?'}lang=${lang}`;
         await a.goto(base + url);
         await expectLang(a, lang);
