@@ -37,6 +37,11 @@ pub struct Config {
     /// A directory of lifecycle files (`*.toml`); each replaces the shipped file of the same
     /// name or adds one. Checked at start: a mistake stops Redress with its file and line.
     pub lifecycles_dir: Option<PathBuf>,
+    /// Seconds a node holds a claimed job before another node may take it over.
+    pub job_lease_secs: u64,
+    /// Fault injection for fail-over drills (never in production): hold each claimed job this
+    /// many milliseconds before running it.
+    pub fault_job_stall_ms: Option<u64>,
     pub office: OfficeConfig,
 }
 
@@ -66,6 +71,8 @@ impl Default for Config {
             smtp_url: None,
             mail_pickup_dir: None,
             lifecycles_dir: None,
+            job_lease_secs: 300,
+            fault_job_stall_ms: None,
             office: OfficeConfig::default(),
         }
     }
@@ -162,6 +169,17 @@ impl Config {
             cfg.portal_submissions_per_10_minutes = v
                 .parse()
                 .context("REDRESS_PORTAL_SUBMISSIONS_PER_10_MINUTES must be a number")?;
+        }
+        if let Some(v) = env("REDRESS_JOB_LEASE_SECS") {
+            cfg.job_lease_secs = v
+                .parse()
+                .context("REDRESS_JOB_LEASE_SECS must be a number of seconds")?;
+        }
+        if let Some(v) = env("REDRESS_FAULT_JOB_STALL_MS") {
+            cfg.fault_job_stall_ms = Some(
+                v.parse()
+                    .context("REDRESS_FAULT_JOB_STALL_MS must be a number of milliseconds")?,
+            );
         }
         if let Some(v) = env("REDRESS_LIFECYCLES_DIR") {
             cfg.lifecycles_dir = Some(PathBuf::from(v));

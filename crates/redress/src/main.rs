@@ -236,6 +236,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     .clone()
                     .unwrap_or_else(|| cfg.data_dir.join("attachments")),
                 max_upload_bytes: cfg.max_upload_bytes,
+                job_lease: jiff::SignedDuration::from_secs(
+                    i64::try_from(cfg.job_lease_secs.clamp(1, 86_400)).unwrap_or(300),
+                ),
+                job_stall: cfg.fault_job_stall_ms.map(std::time::Duration::from_millis),
                 ..Settings::default()
             };
             let mailer = redress_web::mail::Mailer::from_settings(

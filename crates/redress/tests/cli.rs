@@ -551,3 +551,211 @@ fn invalid_lifecycle_files_stop_serve_with_file_line_and_reason() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The real nodes in these tests run on the system clock, so the test reads it too.
+fn wall_clock() -> jiff::Timestamp {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "real serve processes use the system clock"
+    )]
+    let now = jiff::Timestamp::now();
+    now
+}
+
+/// Starts `redress serve` on a free port with extra environment; returns it and its base URL
+/// once it answers.
+async fn start_node(t: &Target, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(&t.args)
+        .current_dir(&t.dir)
+        .env("REDRESS_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{base}/readyz"))
+        .await
+        .map(|r| r.status().is_success())
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "node did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+/// Two `redress serve` processes on one PostgreSQL database share the scheduled jobs: each runs
+/// exactly once. Then a node is killed while it holds a job: the job is taken over after its
+/// lease, retried once and finished once.
+#[tokio::test]
+async fn two_serve_nodes_on_postgres_run_each_job_exactly_once() {
+    let t = target(true, "nodes").await;
+    let (code, _, err) = run(
+        &[
+            "user",
+            "add",
+            "ops",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        &t,
+        Some("correct horse battery\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, token, _) = run(&["token", "create", "ops"], &t, None);
+    let token = token.trim().to_string();
+    let lease = [("REDRESS_JOB_LEASE_SECS", "3")];
+    let (mut a, base_a) = start_node(&t, &lease).await;
+    let (mut b, base_b) = start_node(&t, &lease).await;
+    let client = reqwest::Client::new();
+    let case: Value = client
+        .post(format!("{base_a}/api/v1/cases"))
+        .bearer_auth(&token)
+        .json(&json!({"kind":"complaint","channel":"phone","description":"Reminders","consumer":{"name":"Ana Díaz","phone":"518-555-0100"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = case["reference"].as_str().unwrap().to_string();
+    // 60 reminders, scheduled through both nodes, all due within a couple of seconds.
+    let at = wall_clock() + jiff::SignedDuration::from_secs(2);
+    for i in 0..60 {
+        let base = if i % 2 == 0 { &base_a } else { &base_b };
+        let resp = client
+            .post(format!("{base}/api/v1/cases/{r}/reminders"))
+            .bearer_auth(&token)
+            .json(&json!({"at": at.to_string(), "body": format!("Reminder {i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202);
+    }
+    let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if done == 60 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {done} of 60 jobs done");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let timeline: Vec<Value> = client
+        .get(format!("{base_b}/api/v1/cases/{r}/timeline"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut job_ids: Vec<i64> = timeline
+        .iter()
+        .filter(|e| e["data"]["event"] == "reminder")
+        .map(|e| e["data"]["job_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(job_ids.len(), 60, "each reminder written once");
+    job_ids.sort();
+    job_ids.dedup();
+    assert_eq!(job_ids.len(), 60);
+    let nodes: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT locked_by) FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    eprintln!("60 jobs run by {nodes} node(s)");
+    let attempts: i64 = sqlx::query_scalar("SELECT MAX(attempts) FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 1, "no job was run twice");
+
+    // Node A is replaced by one that stalls on every job it claims; node B is stopped so that
+    // the stalling node takes the next job.
+    let _ = a.kill();
+    let _ = a.wait();
+    let _ = b.kill();
+    let _ = b.wait();
+    let (mut stalling, base_s) = start_node(
+        &t,
+        &[
+            ("REDRESS_JOB_LEASE_SECS", "3"),
+            ("REDRESS_FAULT_JOB_STALL_MS", "600000"),
+        ],
+    )
+    .await;
+    let resp = client
+        .post(format!("{base_s}/api/v1/cases/{r}/reminders"))
+        .bearer_auth(&token)
+        .json(&json!({"at": wall_clock().to_string(), "body": "Taken over"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (id, holder): (i64, String) = loop {
+        if let Some(row) = sqlx::query_as::<_, (i64, String)>(
+            "SELECT id, locked_by FROM jobs WHERE done_at IS NULL AND locked_by IS NOT NULL",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        {
+            break row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalling node never claimed the job"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Killed mid-job: it holds the lease and has done nothing.
+    stalling.kill().unwrap();
+    let _ = stalling.wait();
+    let (mut c, _) = start_node(&t, &lease).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (attempts, finisher): (i64, String) = loop {
+        if let Some(row) = sqlx::query_as::<_, (i64, String)>(
+            "SELECT attempts, locked_by FROM jobs WHERE id = $1 AND done_at IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_optional(&pool)
+        .await
+        .unwrap()
+        {
+            break row;
+        }
+        assert!(Instant::now() < deadline, "the job was not taken over");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(attempts, 2, "claimed by the killed node, retried once");
+    assert_ne!(finisher, holder, "finished by the other node");
+    let written: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM timeline WHERE body = 'Taken over'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(written, 1, "finished once");
+    let _ = c.kill();
+    let _ = c.wait();
+    pool.close().await;
+    if let Some(name) = &t.pg {
+        let _ = redress_store::postgres::drop_database(&pg_admin(), name).await;
+    }
+    let _ = std::fs::remove_dir_all(&t.dir);
+}

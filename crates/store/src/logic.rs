@@ -2482,7 +2482,11 @@ impl<E: Engine> Store for E {
             Box::pin(async move {
                 let Some(r) = tx
                     .optional(
-                        q::CLAIM_MAIL,
+                        if tx.skips_locked_rows() {
+                            q::CLAIM_MAIL_SKIP_LOCKED
+                        } else {
+                            q::CLAIM_MAIL
+                        },
                         args![micros(now), micros(lease_until), max_attempts],
                     )
                     .await?
@@ -2678,7 +2682,14 @@ impl<E: Engine> Store for E {
         self.write(job_fn(move |tx| {
             Box::pin(async move {
                 let Some(r) = tx
-                    .optional(q::CLAIM_JOB, args![micros(now), micros(lease_until), node])
+                    .optional(
+                        if tx.skips_locked_rows() {
+                            q::CLAIM_JOB_SKIP_LOCKED
+                        } else {
+                            q::CLAIM_JOB
+                        },
+                        args![micros(now), micros(lease_until), node],
+                    )
                     .await?
                 else {
                     return Ok(None);

@@ -115,6 +115,9 @@ enum PgTx {
 
 #[async_trait]
 impl Tx for PgTx {
+    fn skips_locked_rows(&self) -> bool {
+        true
+    }
     /// Takes the number in its own short transaction, so concurrent creates do not queue on
     /// the counter row until each other's commit. That commit need not wait for its own disk
     /// flush: the case's commit, which comes later in the log, flushes it too; and if the

@@ -211,6 +211,11 @@ pub const CLAIM_MAIL: &str = "UPDATE outbox SET locked_until = $2, attempts = at
                  AND (locked_until IS NULL OR locked_until < $1) AND attempts < $3 ORDER BY id LIMIT 1) \
      AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $1) \
      RETURNING id, recipient, subject, body, reference, attempts";
+/// PostgreSQL: the same claim with `FOR UPDATE SKIP LOCKED`.
+pub const CLAIM_MAIL_SKIP_LOCKED: &str = "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until < $1) AND attempts < $3 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, recipient, subject, body, reference, attempts";
 pub const MAIL_SENT: &str =
     "UPDATE outbox SET sent_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1";
 pub const MAIL_FAILED: &str =
@@ -257,6 +262,12 @@ pub const CLAIM_JOB: &str = "UPDATE jobs SET locked_until = $2, locked_by = $3, 
      WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND dead_at IS NULL AND run_at <= $1 \
                  AND (locked_until IS NULL OR locked_until < $1) ORDER BY run_at, id LIMIT 1) \
      AND done_at IS NULL AND dead_at IS NULL AND (locked_until IS NULL OR locked_until < $1) \
+     RETURNING id, kind, payload, attempts";
+/// PostgreSQL: the same claim, passing over rows another node is claiming this instant
+/// (`FOR UPDATE SKIP LOCKED`), so that claimers do not queue behind each other.
+pub const CLAIM_JOB_SKIP_LOCKED: &str = "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND dead_at IS NULL AND run_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until < $1) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, payload, attempts";
 /// Completes a job only if this node still holds its lease.
 pub const COMPLETE_JOB: &str = "UPDATE jobs SET done_at = $2, locked_until = NULL WHERE id = $1 AND locked_by = $3 AND done_at IS NULL";

@@ -145,6 +145,12 @@ pub trait Tx: Send {
     /// Runs a statement; returns the number of rows it changed.
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64>;
 
+    /// Whether claims may skip rows other transactions hold (`FOR UPDATE SKIP LOCKED`):
+    /// PostgreSQL's many writers; SQLite has one writer and needs no skipping.
+    fn skips_locked_rows(&self) -> bool {
+        false
+    }
+
     /// The next reference sequence number for an office and year. By default it is taken in
     /// this transaction (gap-free: SQLite has one writer anyway).
     async fn next_reference(&mut self, office: &str, year: i64) -> Result<i64> {

@@ -6,7 +6,7 @@ use crate::AppState;
 use jiff::SignedDuration;
 use std::time::Duration;
 
-/// How long a claimed job is reserved for its node.
+/// How long a claimed job is reserved for its node, by default.
 pub const LEASE: SignedDuration = SignedDuration::from_mins(5);
 /// Attempts before a job is dead.
 pub const MAX_ATTEMPTS: i64 = 6;
@@ -28,9 +28,17 @@ pub async fn run_due_jobs(
     let mut finished = 0;
     for _ in 0..max {
         let now = state.clock.now();
-        let Some(claimed) = state.store.claim_job(now, now + LEASE, node).await? else {
+        let Some(claimed) = state
+            .store
+            .claim_job(now, now + state.settings.job_lease, node)
+            .await?
+        else {
             break;
         };
+        if let Some(stall) = state.settings.job_stall {
+            tracing::warn!(job = claimed.id, ?stall, "fault injection: holding the job");
+            tokio::time::sleep(stall).await;
+        }
         let plan = match &claimed.job {
             redress_store::JobKind::Transition {
                 reference,

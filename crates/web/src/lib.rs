@@ -35,6 +35,11 @@ pub struct Settings {
     pub attachments_dir: std::path::PathBuf,
     /// The largest attachment accepted, in bytes.
     pub max_upload_bytes: usize,
+    /// How long a claimed job is reserved for its node before another may take it over.
+    pub job_lease: jiff::SignedDuration,
+    /// Fault injection for fail-over drills: hold each claimed job this long before running it
+    /// (so that a node can be stopped mid-job). `None` in normal operation.
+    pub job_stall: Option<std::time::Duration>,
 }
 
 impl Default for Settings {
@@ -45,6 +50,8 @@ impl Default for Settings {
             portal_submissions_per_10_minutes: 10,
             attachments_dir: std::path::PathBuf::from("./redress-data/attachments"),
             max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
+            job_lease: jobs::LEASE,
+            job_stall: None,
         }
     }
 }
