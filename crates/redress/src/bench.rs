@@ -27,6 +27,16 @@ pub struct BenchArgs {
     /// SQLite synchronous setting for the server under test
     #[arg(long, default_value = "full")]
     sqlite_synchronous: String,
+    /// Which measurements: `http` (creates and reads through `redress serve`), `clocks` (the
+    /// deadline sweep over a large store) or `all`
+    #[arg(long, default_value = "all")]
+    only: String,
+    /// Open cases, each with a running clock, in the store the sweep is measured on
+    #[arg(long, default_value_t = 1_000_000)]
+    clock_cases: i64,
+    /// How many of those clocks are past due when the sweep runs
+    #[arg(long, default_value_t = 10_000)]
+    due: i64,
 }
 
 struct Server {
@@ -176,11 +186,38 @@ async fn reads(
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("redress-bench-{}", std::process::id()));
+    if !matches!(args.only.as_str(), "all" | "http" | "clocks") {
+        bail!("--only is http, clocks or all");
+    }
+    if args.only != "clocks" {
+        with_store(&args, "http", |url, dir| {
+            let args = args.clone();
+            async move { run_with(&args, &url, &dir).await }
+        })
+        .await?;
+    }
+    if args.only != "http" {
+        with_store(&args, "clocks", |url, _| {
+            let args = args.clone();
+            async move { clocks(&args, &url).await }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Runs `f` on a fresh temporary store (a SQLite file, or a PostgreSQL database that is
+/// dropped afterwards).
+async fn with_store<F, Fut>(args: &BenchArgs, tag: &str, f: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let dir = std::env::temp_dir().join(format!("redress-bench-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let (url, pg_admin) = match &args.database_url {
         Some(admin) => {
-            let name = format!("redress_bench_{}", std::process::id());
+            let name = format!("redress_bench_{}_{tag}", std::process::id());
             let url = redress_store::postgres::create_database(admin, &name)
                 .await
                 .context("creating the bench database")?;
@@ -188,7 +225,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         None => (format!("sqlite:{}", dir.join("redress.db").display()), None),
     };
-    let result = run_with(&args, &url, &dir).await;
+    let result = f(url, dir.clone()).await;
     if let Some((admin, name)) = pg_admin
         && let Err(e) = redress_store::postgres::drop_database(&admin, &name).await
     {
@@ -214,6 +251,7 @@ async fn run_with(args: &BenchArgs, url: &str, dir: &std::path::Path) -> anyhow:
         .create_user(
             &Actor::system(),
             &NewUser {
+                email: None,
                 username: "bench".into(),
                 display_name: "Bench".into(),
                 role: redress_domain::Role::Admin,
@@ -390,5 +428,139 @@ async fn measure(
         idle_rss as f64 / 1024.0,
         peak as f64 / 1024.0
     );
+    Ok(())
+}
+
+/// The deadline sweep over a large store: `clock_cases` open cases with a running clock each,
+/// `due` of them past due. Measures the sweep's search alone (through the index on the due
+/// instant), then the escalation of every due clock (priority, timeline entry, audit row).
+async fn clocks(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
+    use redress_domain::records::Address;
+    use redress_store::{NewCase, NewConsumer};
+    let store = redress_store::open(
+        url,
+        &StoreOptions {
+            sqlite_synchronous: args.sqlite_synchronous.clone(),
+            max_connections: 4,
+        },
+    )
+    .await?;
+    store.migrate().await?;
+    let office = redress_domain::records::Office {
+        code: "NYC".into(),
+        name: "Bench".into(),
+        time_zone: "America/New_York".into(),
+    };
+    store.ensure_office(&office).await?;
+    // A fixed instant: the load is laid out around it.
+    let now: jiff::Timestamp = "2026-12-01T15:00:00Z".parse()?;
+    let (first, _) = store
+        .create_case(
+            &Actor::system(),
+            &NewCase {
+                office: office.code.clone(),
+                year: 2026,
+                kind: redress_domain::CaseKind::Complaint,
+                channel: redress_domain::Channel::Phone,
+                status: redress_domain::Status::Open,
+                stage: Some("investigating".into()),
+                opening: vec![],
+                priority: redress_domain::Priority::Normal,
+                flags: vec![],
+                category_id: None,
+                company_id: None,
+                account_number: None,
+                amount: None,
+                description: "Benchmark consumer".into(),
+                unit_id: None,
+                assignee_id: None,
+                consumer: NewConsumer {
+                    name: "Bench Consumer".into(),
+                    phone: Some("5185550100".into()),
+                    email: None,
+                    address: Address::default(),
+                    preferred_language: None,
+                    account_number: None,
+                },
+                opened_at: now,
+                closed_at: None,
+                history: vec![],
+            },
+            None,
+        )
+        .await?;
+    let backend = if url.starts_with("postgres") {
+        "postgres".to_string()
+    } else {
+        format!("sqlite (synchronous={})", args.sqlite_synchronous)
+    };
+    println!("redress bench clocks: store {backend}");
+    let step = jiff::SignedDuration::from_secs(1);
+    let first_due = now - jiff::SignedDuration::from_secs(args.due);
+    let load = Instant::now();
+    store
+        .seed_clock_load(
+            &office.code,
+            first.consumer_id,
+            args.clock_cases,
+            100_000,
+            first_due,
+            step,
+            now,
+        )
+        .await?;
+    eprintln!(
+        "  loaded {} open cases with clocks in {:.1} s",
+        args.clock_cases,
+        load.elapsed().as_secs_f64()
+    );
+    let plan = store.due_clocks_plan(now).await?;
+    // Warm the cache as a running node's would be, then time the search.
+    store.find_due_clocks(now, 1000).await?;
+    let mut batch = Vec::new();
+    let mut all = Vec::new();
+    let mut found_all = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        store.find_due_clocks(now, 1000).await?;
+        batch.push(t.elapsed());
+        let t = Instant::now();
+        found_all = store.find_due_clocks(now, args.due * 2).await?;
+        all.push(t.elapsed());
+    }
+    batch.sort();
+    all.sort();
+    let t = Instant::now();
+    let mut escalated = 0;
+    loop {
+        let (_, e) = store.sweep_clocks(now, 1000).await?;
+        if e == 0 {
+            break;
+        }
+        escalated += e;
+    }
+    let escalate_secs = t.elapsed().as_secs_f64();
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| due-clock search, one sweep batch (1,000 of {} due, {} open clocks), p50 / p95 | {:.2} / {:.2} ms |",
+        args.due,
+        args.clock_cases,
+        pct(&batch, 0.5),
+        pct(&batch, 0.95)
+    );
+    println!(
+        "| due-clock search, all {found_all} due ({} open clocks), p50 / p95 | {:.2} / {:.2} ms |",
+        args.clock_cases,
+        pct(&all, 0.5),
+        pct(&all, 0.95)
+    );
+    println!(
+        "| {escalated} due escalations (priority, timeline entry, audit row each) | {:.2} s ({:.0}/s) |",
+        escalate_secs,
+        escalated as f64 / escalate_secs
+    );
+    println!("| plan of the search | {} |", plan.join(" / "));
     Ok(())
 }

@@ -211,6 +211,7 @@ pub async fn load(
             .create_user(
                 &system,
                 &NewUser {
+                    email: None,
                     username: (*username).into(),
                     display_name: (*name).into(),
                     role: *role,
@@ -455,6 +456,7 @@ pub async fn load(
             .create_user(
                 &system,
                 &NewUser {
+                    email: None,
                     username: "company.rep".into(),
                     display_name: format!("{company_name} representative"),
                     role: Role::Company,

@@ -80,6 +80,19 @@ enum Command {
     },
     /// Measure throughput and latency over HTTP against a temporary store
     Bench(bench::BenchArgs),
+    /// The case lifecycles in force (shipped packs and `lifecycles_dir`)
+    Lifecycles {
+        #[command(subcommand)]
+        command: LifecyclesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LifecyclesCommand {
+    /// Check every lifecycle file; exit 1 naming the file, line and reason of the first mistake
+    Check,
+    /// Print each lifecycle's states and deadlines as Markdown tables
+    Markdown,
 }
 
 #[derive(Subcommand)]
@@ -98,6 +111,9 @@ enum UserCommand {
         company: Option<String>,
         #[arg(long)]
         display_name: Option<String>,
+        /// Where deadline notices (due soon, missed) are sent
+        #[arg(long)]
+        email: Option<String>,
         /// Read the password from standard input (required: passwords never go on the command line)
         #[arg(long)]
         password_stdin: bool,
@@ -290,6 +306,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     unit,
                     company,
                     display_name,
+                    email,
                     password_stdin,
                     store,
                 },
@@ -350,7 +367,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 tokio::task::spawn_blocking(move || redress_web::auth::hash_password(&password))
                     .await?
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(e) = &email
+                && !redress_domain::validate::is_email(e)
+            {
+                bail!("--email {e:?} is not an email address");
+            }
             let new = NewUser {
+                email,
                 display_name: display_name.unwrap_or_else(|| username.clone()),
                 username,
                 role,
@@ -497,7 +520,103 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             bench::run(args).await?;
             Ok(0)
         }
+        Command::Lifecycles { command } => {
+            let all = Config::load(config_file)?.lifecycles()?;
+            match command {
+                LifecyclesCommand::Check => {
+                    for l in &all.0 {
+                        println!(
+                            "{}: {} v{} ({} states, {} transitions, {} clocks) from {}",
+                            l.kind,
+                            l.name,
+                            l.version,
+                            l.states.len(),
+                            l.transitions.len(),
+                            l.clocks.len(),
+                            l.file
+                        );
+                    }
+                }
+                LifecyclesCommand::Markdown => print!("{}", lifecycles_markdown(&all)),
+            }
+            Ok(0)
+        }
     }
+}
+
+/// Each lifecycle's states and deadlines as Markdown (the README's tables are made with it).
+fn lifecycles_markdown(all: &redress_domain::lifecycle::Lifecycles) -> String {
+    use redress_domain::lifecycle::{Due, Hold, length_text};
+    use std::fmt::Write;
+    let mut out = String::new();
+    for l in &all.0 {
+        let _ = writeln!(out, "#### {} (`{}`, {})\n", l.name, l.kind, l.file);
+        let states: Vec<String> = l
+            .states
+            .iter()
+            .map(|s| {
+                let hold = match &s.hold {
+                    Hold::None => "",
+                    Hold::Pending => " (hold)",
+                    Hold::Until(_) => " (hold until window ends)",
+                };
+                format!("`{}`{hold}", s.name)
+            })
+            .collect();
+        let _ = writeln!(out, "States: {}.\n", states.join(", "));
+        let _ = writeln!(
+            out,
+            "| Clock | Kind | Starts | Length | When missed | Source |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for c in &l.clocks {
+            let starters: Vec<String> = l
+                .transitions
+                .iter()
+                .filter(|t| t.start.contains(&c.name))
+                .map(|t| format!("`{}`", t.name))
+                .chain(
+                    l.open_starts
+                        .contains(&c.name)
+                        .then(|| "opening".to_string()),
+                )
+                .collect();
+            let length = match &c.due {
+                Due::After(len) => match &c.starts_on {
+                    Some(f) => format!("{} from `{f}`", length_text(*len)),
+                    None => length_text(*len),
+                },
+                Due::On(f) => format!("on `{f}`"),
+            };
+            let overdue: Vec<String> = c
+                .on_overdue
+                .iter()
+                .map(|a| match a {
+                    redress_domain::lifecycle::Action::RaisePriority(p) => format!("priority {p}"),
+                    redress_domain::lifecycle::Action::Notify => "notify".into(),
+                    redress_domain::lifecycle::Action::MoveUnit(u) => format!("unit {u}"),
+                    redress_domain::lifecycle::Action::Transition(t) => format!("→ `{t}`"),
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| `{}` {} | {} | {} | {} | {} | {} |",
+                c.name,
+                c.label,
+                format!("{:?}", c.kind).to_lowercase(),
+                starters.join(", "),
+                length,
+                if overdue.is_empty() {
+                    "—".into()
+                } else {
+                    overdue.join(", ")
+                },
+                c.source
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
 }
 
 fn parse_date(text: &str) -> anyhow::Result<jiff::civil::Date> {

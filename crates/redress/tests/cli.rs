@@ -530,12 +530,24 @@ fn invalid_lifecycle_files_stop_serve_with_file_line_and_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("foil_request.toml:2:"), "{stderr}");
-    // A good override replaces the shipped pack: serve gets as far as listening.
+    // A good override replaces the shipped pack: the check lists it, and serve starts.
     std::fs::write(
         lifecycles.join("foil_request.toml"),
         shipped.replace("version = 1", "version = 2"),
     )
     .unwrap();
+    let out = Command::new(BIN)
+        .args(["lifecycles", "check"])
+        .env("REDRESS_LIFECYCLES_DIR", &lifecycles)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert_eq!(listed.lines().count(), 6, "{listed}");
+    assert!(
+        listed.contains("foil_request: FOIL request (POL §89) v2"),
+        "{listed}"
+    );
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("REDRESS_LIFECYCLES_DIR", &lifecycles)

@@ -175,6 +175,8 @@ pub struct NewUser {
     pub unit_id: Option<i64>,
     pub company_id: Option<i64>,
     pub password_hash: Option<String>,
+    /// Where deadline notices go.
+    pub email: Option<String>,
 }
 
 /// A file being attached; its bytes are already stored under their SHA-256.
@@ -658,6 +660,25 @@ pub trait Store: Send + Sync + 'static {
     /// transition), each once per clock, with timeline and audit entries. Returns (warned,
     /// escalated).
     async fn sweep_clocks(&self, now: Timestamp, limit: i64) -> Result<(usize, usize)>;
+    /// How many clocks are past due at `now` and not yet escalated, up to `limit`: the
+    /// sweep's search, alone (for the benchmark).
+    async fn find_due_clocks(&self, now: Timestamp, limit: i64) -> Result<usize>;
+    /// The database's plan for that search, one line per step.
+    async fn due_clocks_plan(&self, now: Timestamp) -> Result<Vec<String>>;
+    /// Benchmark load: `n` open cases (`BENCH-1`...) for one consumer, each with one running
+    /// clock; the i-th is due `step` after the one before, the first at `first_due`. Loaded in
+    /// batches of `batch`.
+    #[allow(clippy::too_many_arguments)]
+    async fn seed_clock_load(
+        &self,
+        office: &str,
+        consumer_id: i64,
+        n: i64,
+        batch: i64,
+        first_due: Timestamp,
+        step: jiff::SignedDuration,
+        at: Timestamp,
+    ) -> Result<()>;
     /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
     async fn deadlines_for(
         &self,

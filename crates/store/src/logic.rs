@@ -1713,7 +1713,7 @@ impl<E: Engine> Store for E {
         self.write(job(move |tx| {
             Box::pin(async move {
                 let id = tx
-                    .one(q::INSERT_USER, args![&u.username, &u.display_name, u.role.as_str(), u.unit_id, u.company_id, &u.password_hash, true, micros(at)])
+                    .one(q::INSERT_USER, args![&u.username, &u.display_name, u.role.as_str(), u.unit_id, u.company_id, &u.password_hash, true, micros(at), &u.email])
                     .await?
                     .int("id")?;
                 let detail = serde_json::json!({"role": u.role.as_str(), "unit_id": u.unit_id, "company_id": u.company_id}).to_string();
@@ -2482,7 +2482,7 @@ impl<E: Engine> Store for E {
             Box::pin(async move {
                 let Some(r) = tx
                     .optional(
-                        if tx.skips_locked_rows() {
+                        if tx.is_postgres() {
                             q::CLAIM_MAIL_SKIP_LOCKED
                         } else {
                             q::CLAIM_MAIL
@@ -2578,6 +2578,91 @@ impl<E: Engine> Store for E {
             })
         }))
         .await
+    }
+
+    async fn find_due_clocks(&self, now: Timestamp, limit: i64) -> Result<usize> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                Ok(tx
+                    .query(q::CLOCKS_TO_ESCALATE, args![micros(now), limit])
+                    .await?
+                    .len())
+            })
+        }))
+        .await
+    }
+
+    async fn due_clocks_plan(&self, now: Timestamp) -> Result<Vec<String>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let pg = tx.is_postgres();
+                let sql = if pg {
+                    q::EXPLAIN_CLOCKS_TO_ESCALATE_PG
+                } else {
+                    q::EXPLAIN_CLOCKS_TO_ESCALATE_SQLITE
+                };
+                tx.query(sql, args![micros(now), 1000i64])
+                    .await?
+                    .iter()
+                    .map(|r| r.text(if pg { "QUERY PLAN" } else { "detail" }))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn seed_clock_load(
+        &self,
+        office: &str,
+        consumer_id: i64,
+        n: i64,
+        batch: i64,
+        first_due: Timestamp,
+        step: jiff::SignedDuration,
+        at: Timestamp,
+    ) -> Result<()> {
+        let policy = serde_json::to_string(&ClockPolicy {
+            kind: ClockKind::Target,
+            on_due_soon: vec![],
+            on_overdue: vec![Action::RaisePriority(Priority::High)],
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let step = step.as_micros() as i64;
+        let mut from = 1i64;
+        let mut first_id: Option<i64> = None;
+        while from <= n {
+            let to = (from + batch.max(1) - 1).min(n);
+            let (office, policy) = (office.to_string(), policy.clone());
+            let first = self
+                .write(job(move |tx| {
+                    Box::pin(async move {
+                        tx.execute(
+                            q::SEED_CASES,
+                            args![from, to, office, consumer_id, micros(at)],
+                        )
+                        .await?;
+                        let lo = tx
+                            .one(q::SEED_CASE_ID, args![format!("BENCH-{from}")])
+                            .await?
+                            .int("id")?;
+                        let hi = tx
+                            .one(q::SEED_CASE_ID, args![format!("BENCH-{to}")])
+                            .await?
+                            .int("id")?;
+                        let base = first_id.unwrap_or(lo);
+                        tx.execute(
+                            q::SEED_CLOCKS,
+                            args![micros(at), micros(first_due), base, step, policy, hi, lo],
+                        )
+                        .await?;
+                        Ok(base)
+                    })
+                }))
+                .await?;
+            first_id = Some(first);
+            from = to + 1;
+        }
+        Ok(())
     }
 
     async fn deadlines_for(
@@ -2683,7 +2768,7 @@ impl<E: Engine> Store for E {
             Box::pin(async move {
                 let Some(r) = tx
                     .optional(
-                        if tx.skips_locked_rows() {
+                        if tx.is_postgres() {
                             q::CLAIM_JOB_SKIP_LOCKED
                         } else {
                             q::CLAIM_JOB

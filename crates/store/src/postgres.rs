@@ -115,7 +115,7 @@ enum PgTx {
 
 #[async_trait]
 impl Tx for PgTx {
-    fn skips_locked_rows(&self) -> bool {
+    fn is_postgres(&self) -> bool {
         true
     }
     /// Takes the number in its own short transaction, so concurrent creates do not queue on

@@ -50,8 +50,8 @@ pub const INSERT_CATEGORY: &str =
     "INSERT INTO categories (parent_id, name, path) VALUES ($1, $2, $3) RETURNING id";
 pub const CATEGORIES: &str = "SELECT id, parent_id, name, path FROM categories ORDER BY path";
 
-pub const INSERT_USER: &str = "INSERT INTO users (username, display_name, role, unit_id, company_id, password_hash, active, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+pub const INSERT_USER: &str = "INSERT INTO users (username, display_name, role, unit_id, company_id, password_hash, active, created_at, email) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 pub const USERS: &str = concat!(user_select!(), "ORDER BY u.username");
 pub const USER: &str = concat!(user_select!(), "WHERE u.id = $1");
 pub const CREDENTIALS: &str = "SELECT x.password_hash, x.failed_logins, x.locked_until, x.id, x.totp_secret, x.totp_last_step FROM users x WHERE x.username = $1";
@@ -244,9 +244,19 @@ pub const DEADLINES_FOR: &str = "SELECT c.reference, k.name, k.due_at FROM clock
 /// index on the warning instant).
 pub const CLOCKS_TO_WARN: &str = "SELECT k.id, k.case_id, k.name, k.due_at, k.policy, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.warn_at <= $1 AND k.warned_at IS NULL ORDER BY k.warn_at LIMIT $2";
+macro_rules! clocks_to_escalate {
+    () => {
+        "SELECT k.id, k.case_id, k.name, k.due_at, k.policy, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
+         WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 AND k.escalated_at IS NULL ORDER BY k.due_at LIMIT $2"
+    };
+}
 /// Running clocks past due (`$1`) and not yet escalated (through the index on the due instant).
-pub const CLOCKS_TO_ESCALATE: &str = "SELECT k.id, k.case_id, k.name, k.due_at, k.policy, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \
-     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 AND k.escalated_at IS NULL ORDER BY k.due_at LIMIT $2";
+pub const CLOCKS_TO_ESCALATE: &str = clocks_to_escalate!();
+/// How SQLite finds them (for the benchmark's proof that the index is used).
+pub const EXPLAIN_CLOCKS_TO_ESCALATE_SQLITE: &str =
+    concat!("EXPLAIN QUERY PLAN ", clocks_to_escalate!());
+pub const EXPLAIN_CLOCKS_TO_ESCALATE_PG: &str = concat!("EXPLAIN ", clocks_to_escalate!());
+
 /// Marks a warning done; changes nothing when another node did it first.
 pub const MARK_WARNED: &str =
     "UPDATE clocks SET warned_at = $2 WHERE id = $1 AND warned_at IS NULL";
@@ -297,3 +307,13 @@ pub const NOTIFY_RECIPIENTS: &str = "SELECT DISTINCT u.email FROM users u JOIN c
 /// there is no such unit.
 pub const MOVE_TO_UNIT: &str = "UPDATE cases SET unit_id = (SELECT id FROM units WHERE code = $2), assignee_id = NULL, \
      updated_at = $3, version = version + 1 WHERE id = $1 AND EXISTS (SELECT 1 FROM units WHERE code = $2)";
+
+/// Benchmark load: open cases `BENCH-$1` to `BENCH-$2`, all for one consumer.
+pub const SEED_CASES: &str = "WITH RECURSIVE n(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM n WHERE i < $2) \
+     INSERT INTO cases (reference, office, kind, channel, status, stage, priority, flags, consumer_id, description, opened_at, updated_at, version) \
+     SELECT 'BENCH-' || i, $3, 'complaint', 'phone', 'open', 'investigating', 'normal', '', $4, 'Benchmark case', $5, $5, 1 FROM n";
+pub const SEED_CASE_ID: &str = "SELECT id FROM cases WHERE reference = $1";
+/// Benchmark load: one running clock per case with id `$7`..`$6`, due `$4` microseconds apart
+/// counting from case id `$3`, which is due at `$2`.
+pub const SEED_CLOCKS: &str = "INSERT INTO clocks (case_id, name, source, started_at, due_at, policy) \
+     SELECT id, 'resolution_target', 'bench', $1, $2 + (id - $3) * $4, $5 FROM cases WHERE id >= $7 AND id <= $6";

@@ -145,9 +145,10 @@ pub trait Tx: Send {
     /// Runs a statement; returns the number of rows it changed.
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64>;
 
-    /// Whether claims may skip rows other transactions hold (`FOR UPDATE SKIP LOCKED`):
-    /// PostgreSQL's many writers; SQLite has one writer and needs no skipping.
-    fn skips_locked_rows(&self) -> bool {
+    /// Whether this is PostgreSQL: its claims skip rows other transactions hold (`FOR UPDATE
+    /// SKIP LOCKED`; SQLite has one writer and needs no skipping), and its plans are explained
+    /// in its own words.
+    fn is_postgres(&self) -> bool {
         false
     }
 

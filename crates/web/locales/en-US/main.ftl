@@ -389,3 +389,4 @@ lifecycle-effects = Clocks
 lifecycle-length = Length
 lifecycle-source = Source
 lifecycle-on-overdue = When missed
+admin-email = Email for deadline notices

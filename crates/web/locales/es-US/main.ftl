@@ -389,3 +389,4 @@ lifecycle-effects = Plazos
 lifecycle-length = Duración
 lifecycle-source = Fuente
 lifecycle-on-overdue = Al vencer
+admin-email = Correo para avisos de plazos

@@ -275,6 +275,9 @@ pub struct NewUserInput {
     pub company_id: Option<i64>,
     /// At least 12 characters.
     pub password: Option<String>,
+    /// Where deadline notices (due soon, missed) are sent.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Staff and company users.
@@ -332,6 +335,10 @@ pub(crate) async fn add_user(state: &AppState, actor: &Actor, b: NewUserInput) -
     {
         errors.push("company_id", "unknown_company", "No such company.");
     }
+    let email = match b.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => v::email(&mut errors, "email", e),
+        None => None,
+    };
     let password = b.password.unwrap_or_default();
     if let Err(ApiError::Validation(e)) = auth::check_password_rules(&password) {
         errors.0.extend(e.0);
@@ -343,6 +350,7 @@ pub(crate) async fn add_user(state: &AppState, actor: &Actor, b: NewUserInput) -
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
     let new = NewUser {
+        email,
         display_name: display.unwrap_or_else(|| username.clone()),
         username,
         role: b.role,

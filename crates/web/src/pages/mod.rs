@@ -270,6 +270,7 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "reference" => "portal-lookup-reference",
         "contact" => "portal-lookup-contact",
         "display_name" | "name" => "admin-name",
+        "email" => "admin-email",
         "role" => "admin-role",
         "code" => "admin-code",
         "user_unit" => "case-unit",

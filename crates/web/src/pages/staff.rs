@@ -503,6 +503,7 @@ async fn admin_add_user(
         unit: opt("user_unit"),
         company_id: None,
         password: fields.get("password").cloned(),
+        email: opt("email"),
     };
     match add_user(&state, &user.actor(), input).await {
         Ok(_) => Redirect::to("/admin?added=user").into_response(),

@@ -141,6 +141,7 @@ impl TestApp {
                 .create_user(
                     &system,
                     &NewUser {
+                        email: None,
                         username: role.as_str().replace('_', "."),
                         display_name: format!("Test {role}"),
                         role: *role,
