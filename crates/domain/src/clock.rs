@@ -134,7 +134,8 @@ impl ClockState {
     }
 }
 
-fn at_cutoff(date: jiff::civil::Date, tz: &TimeZone) -> Result<Timestamp, CalendarError> {
+/// A date's cut-off instant in a time zone.
+pub fn at_cutoff(date: jiff::civil::Date, tz: &TimeZone) -> Result<Timestamp, CalendarError> {
     date.at(CUTOFF_HOUR, 0, 0, 0)
         .to_zoned(tz.clone())
         .map(|z| z.timestamp())

@@ -171,6 +171,81 @@ pub struct Lifecycle {
     pub clocks: Vec<ClockDef>,
     pub fields: Vec<FieldDef>,
     pub transitions: Vec<Transition>,
+    /// Form letters a transition produces, with placeholders filled from the case.
+    pub letters: Vec<LetterDef>,
+}
+
+/// Who a letter goes to; its timeline entry is visible to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Addressee {
+    Consumer,
+    Company,
+}
+
+/// A form letter: English and Spanish text with placeholders such as `{{reference}}`,
+/// `{{fact.mailed_on}}` or `{{due.review_request_window}}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LetterDef {
+    pub name: String,
+    /// The transition that produces it.
+    pub transition: String,
+    pub to: Addressee,
+    pub subject: String,
+    pub subject_es: String,
+    pub body: String,
+    pub body_es: String,
+}
+
+/// A letter written out for a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    pub name: String,
+    pub to: Addressee,
+    pub language: crate::Language,
+    pub subject: String,
+    pub body: String,
+}
+
+/// What a letter's placeholders are filled with.
+#[derive(Debug, Clone, Default)]
+pub struct LetterContext {
+    pub reference: String,
+    pub consumer: String,
+    pub company: String,
+    /// The amount in dispute, as money text (`125.40`).
+    pub amount: String,
+    pub today: String,
+    /// Recorded values by field name, as stored (dates `YYYY-MM-DD`, money in cents).
+    pub facts: Vec<(String, String)>,
+    /// Due dates by clock name, as the office writes them.
+    pub dues: Vec<(String, String)>,
+}
+
+/// A letter's text with each paragraph on one line: the file wraps lines for reading; a blank
+/// line separates paragraphs.
+fn reflow(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The placeholders of a text: the words between `{{` and `}}`.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let Some(close) = rest[open..].find("}}") else {
+            out.push("");
+            break;
+        };
+        out.push(rest[open + 2..open + close].trim());
+        rest = &rest[open + close + 2..];
+    }
+    out
 }
 
 // ---- the file format ------------------------------------------------------------------------
@@ -195,6 +270,20 @@ struct FileDoc {
     fields: Vec<FieldDoc>,
     #[serde(rename = "transition")]
     transitions: Vec<TransitionDoc>,
+    #[serde(default, rename = "letter")]
+    letters: Vec<LetterDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterDoc {
+    name: Spanned<String>,
+    transition: Spanned<String>,
+    to: Spanned<String>,
+    subject: Spanned<String>,
+    subject_es: Spanned<String>,
+    body: Spanned<String>,
+    body_es: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -704,7 +793,55 @@ impl Lifecycle {
                 return Err(r.err(span, format!("open state {:?} has no way out", s.name)));
             }
         }
-        let _ = transition_names;
+        unique(&r, doc.letters.iter().map(|l| &l.name), "letter")?;
+        let mut letters = Vec::new();
+        for l in &doc.letters {
+            let transition = known(
+                &r,
+                std::slice::from_ref(&l.transition),
+                &transition_names,
+                "transition",
+            )?
+            .remove(0);
+            let to = match l.to.get_ref().as_str() {
+                "consumer" => Addressee::Consumer,
+                "company" => Addressee::Company,
+                other => {
+                    return Err(r.err(
+                        l.to.span(),
+                        format!("{other:?}: a letter goes to the consumer or the company"),
+                    ));
+                }
+            };
+            for text in [&l.subject, &l.subject_es, &l.body, &l.body_es] {
+                for word in placeholders(text.get_ref()) {
+                    let ok = match word.split_once('.') {
+                        None => matches!(
+                            word,
+                            "reference" | "consumer" | "company" | "amount" | "today"
+                        ),
+                        Some(("fact", f)) => field_names.iter().any(|n| n == f),
+                        Some(("due", c)) => clock_names.iter().any(|n| n == c),
+                        _ => false,
+                    };
+                    if !ok {
+                        // Point at the placeholder itself within the file.
+                        let raw = r.text.get(text.span()).unwrap_or_default();
+                        let start = text.span().start + raw.find(word).unwrap_or(0);
+                        return Err(r.err(start..start, format!("unknown placeholder {{{{{word}}}}}; use reference, consumer, company, amount, today, fact.FIELD or due.CLOCK")));
+                    }
+                }
+            }
+            letters.push(LetterDef {
+                name: l.name.get_ref().clone(),
+                transition,
+                to,
+                subject: l.subject.get_ref().clone(),
+                subject_es: l.subject_es.get_ref().clone(),
+                body: reflow(l.body.get_ref()),
+                body_es: reflow(l.body_es.get_ref()),
+            });
+        }
         Ok(Lifecycle {
             kind,
             version: doc.version,
@@ -723,7 +860,88 @@ impl Lifecycle {
             clocks,
             fields,
             transitions,
+            letters,
         })
+    }
+
+    /// Writes out a letter in a language, filling its placeholders. Dates stay as recorded,
+    /// amounts are shown as money and choices as words.
+    pub fn render(
+        &self,
+        letter: &LetterDef,
+        language: crate::Language,
+        ctx: &LetterContext,
+    ) -> Letter {
+        let fill = |text: &str| {
+            let mut out = String::with_capacity(text.len());
+            let mut rest = text;
+            while let Some(open) = rest.find("{{") {
+                out.push_str(&rest[..open]);
+                let Some(close) = rest[open..].find("}}") else {
+                    break;
+                };
+                let word = rest[open + 2..open + close].trim();
+                let value = match word.split_once('.') {
+                    None => match word {
+                        "reference" => ctx.reference.clone(),
+                        "consumer" => ctx.consumer.clone(),
+                        "company" => ctx.company.clone(),
+                        "amount" => format!("${}", ctx.amount),
+                        _ => ctx.today.clone(),
+                    },
+                    Some(("fact", f)) => {
+                        let raw = ctx
+                            .facts
+                            .iter()
+                            .rev()
+                            .find(|(n, _)| n == f)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default();
+                        match self.field(f).map(|d| &d.kind) {
+                            Some(FieldKind::Money) => raw
+                                .parse::<i64>()
+                                .ok()
+                                .and_then(crate::Money::from_cents)
+                                .map(|m| format!("${m}"))
+                                .unwrap_or(raw),
+                            Some(FieldKind::Choice(_)) => raw.replace('_', " "),
+                            _ => raw,
+                        }
+                    }
+                    Some((_, c)) => ctx
+                        .dues
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| n == c)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                };
+                out.push_str(&value);
+                rest = &rest[open + close + 2..];
+            }
+            out.push_str(rest);
+            out
+        };
+        let (subject, body) = if language == crate::Language::Es {
+            (&letter.subject_es, &letter.body_es)
+        } else {
+            (&letter.subject, &letter.body)
+        };
+        Letter {
+            name: letter.name.clone(),
+            to: letter.to,
+            language,
+            subject: fill(subject),
+            body: fill(body),
+        }
+    }
+
+    /// The letters a transition produces.
+    pub fn letters_for(&self, transition: &str) -> Vec<&LetterDef> {
+        self.letters
+            .iter()
+            .filter(|l| l.transition == transition)
+            .collect()
     }
 
     pub fn state(&self, name: &str) -> Option<&State> {
@@ -951,6 +1169,7 @@ impl Lifecycle {
             priority: t.priority,
             facts,
             effects,
+            letters: Vec::new(),
         })
     }
 }
@@ -1023,6 +1242,28 @@ pub struct ClockStart {
     pub policy: ClockPolicy,
 }
 
+impl ClockStart {
+    /// When the clock starts and when it is due, in an office's calendar and time zone.
+    pub fn instants(
+        &self,
+        cal: &crate::calendar::Calendar,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<(Timestamp, Timestamp), crate::calendar::CalendarError> {
+        let started = match self.starts_on {
+            Some(d) => d
+                .to_zoned(tz.clone())
+                .map(|z| z.timestamp())
+                .map_err(|_| crate::calendar::CalendarError::OutOfRange)?,
+            None => self.at,
+        };
+        let due = match &self.due {
+            DueAt::After(len) => crate::clock::due_at(cal, tz, started, *len)?,
+            DueAt::On(d) => crate::clock::at_cutoff(*d, tz)?,
+        };
+        Ok((started, due))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClockEffect {
     Start(ClockStart),
@@ -1052,6 +1293,8 @@ pub struct Plan {
     /// Field values recorded on the case (dates as `YYYY-MM-DD`, money in cents).
     pub facts: Vec<(String, String)>,
     pub effects: Vec<ClockEffect>,
+    /// The letters it produces, written out (filled in by the caller, who knows the case).
+    pub letters: Vec<Letter>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1411,6 +1654,43 @@ roles = ["agent"]
             foil.plan("received", "constructive_denial", None, &[], at, today)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn letters_check_their_placeholders_and_fill_them() {
+        let text = format!(
+            "{MINIMAL}\n[[letter]]\nname = \"l\"\ntransition = \"close\"\nto = \"consumer\"\nsubject = \"Case {{{{reference}}}}\"\nsubject_es = \"Caso {{{{reference}}}}\"\nbody = \"\"\"\nDue {{{{due.nothing}}}}\n\"\"\"\nbody_es = \"x\"\n"
+        );
+        let e = error_of(&text);
+        assert!(
+            e.reason.contains("unknown placeholder {{due.nothing}}"),
+            "{e}"
+        );
+        assert_eq!(e.line, 35);
+        let all = shipped();
+        let lc = all.for_kind(CaseKind::Mediation).expect("mediation");
+        let def = lc.letters_for("record_agreement")[0];
+        let ctx = LetterContext {
+            reference: "NYC-2026-000001".into(),
+            consumer: "Ana Díaz".into(),
+            company: "Acme Movers".into(),
+            facts: vec![
+                ("remedy".into(), "refund".into()),
+                ("refund_amount".into(), "14999".into()),
+            ],
+            ..LetterContext::default()
+        };
+        let es = lc.render(def, crate::Language::Es, &ctx);
+        assert_eq!(es.subject, "Su queja NYC-2026-000001 se resolvió");
+        assert!(
+            es.body
+                .contains("Acme Movers aceptó resolver su queja: refund $149.99"),
+            "{}",
+            es.body
+        );
+        let en = lc.render(def, crate::Language::En, &ctx);
+        assert!(en.body.starts_with("Dear Ana Díaz,"), "{}", en.body);
+        assert!(!en.body.contains("{{"));
     }
 
     #[test]

@@ -564,6 +564,24 @@ fn lifecycles_markdown(all: &redress_domain::lifecycle::Lifecycles) -> String {
             })
             .collect();
         let _ = writeln!(out, "States: {}.\n", states.join(", "));
+        if !l.letters.is_empty() {
+            let letters: Vec<String> = l
+                .letters
+                .iter()
+                .map(|x| {
+                    let to = match x.to {
+                        redress_domain::lifecycle::Addressee::Consumer => "consumer",
+                        redress_domain::lifecycle::Addressee::Company => "company",
+                    };
+                    format!("`{}` (to the {to}, on `{}`)", x.name, x.transition)
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "Letters (English and Spanish): {}.\n",
+                letters.join(", ")
+            );
+        }
         let _ = writeln!(
             out,
             "| Clock | Kind | Starts | Length | When missed | Source |"

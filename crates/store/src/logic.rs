@@ -329,19 +329,7 @@ async fn apply_clock_effects(
                         .await?;
                     events.push((format!("Clock {} stopped (started again)", c.name), serde_json::json!({"event": "clock_stopped", "clock": c.name, "outcome": "stopped"})));
                 }
-                let started = match s.starts_on {
-                    Some(d) => d
-                        .to_zoned(tz.clone())
-                        .map(|z| z.timestamp())
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    None => s.at,
-                };
-                let due = match &s.due {
-                    DueAt::After(len) => {
-                        clock::due_at(&cal, &tz, started, *len).map_err(corrupt)?
-                    }
-                    DueAt::On(d) => cutoff_on(*d, &tz)?,
-                };
+                let (started, due) = s.instants(&cal, &tz).map_err(corrupt)?;
                 let warn = match s.warn {
                     Some(lead) => {
                         let day = due.to_zoned(tz.clone()).date();
@@ -520,6 +508,20 @@ async fn apply_transition(
         insert_entry(tx, row.id, &e).await?;
     }
     apply_clock_effects(tx, actor, row.id, &row.office, &plan.effects, at).await?;
+    for letter in &plan.letters {
+        let e = NewEntry {
+            entry_type: EntryType::Letter,
+            body: format!("{}\n\n{}", letter.subject, letter.body),
+            visibility: match letter.to {
+                redress_domain::lifecycle::Addressee::Consumer => Visibility::Consumer,
+                redress_domain::lifecycle::Addressee::Company => Visibility::Company,
+            },
+            data: serde_json::json!({"letter": letter.name, "language": letter.language, "subject": letter.subject, "transition": plan.transition}),
+            at,
+            author_id: actor.user_id,
+        };
+        insert_entry(tx, row.id, &e).await?;
+    }
     let mut detail = data;
     detail["version"] = serde_json::json!(row.version + 1);
     append_audit(

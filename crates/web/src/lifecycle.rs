@@ -78,7 +78,8 @@ pub async fn take(
                 current: case.version,
             });
         }
-        let plan = plan_for(state, &case, transition, role, fields, now).await?;
+        let mut plan = plan_for(state, &case, transition, role, fields, now).await?;
+        write_letters(state, &case, &mut plan, now).await?;
         match state
             .store
             .transition(&actor, reference, scope, case.version, &plan, now)
@@ -90,6 +91,87 @@ pub async fn take(
             other => return Ok(other?),
         }
     }
+}
+
+/// Writes out the letters a planned transition produces, in the addressee's language, with the
+/// case's facts and the due dates of its clocks (those the transition starts included). Reading
+/// the consumer's name for a letter is a view of personal data, audited as the system's.
+async fn write_letters(
+    state: &AppState,
+    case: &Case,
+    plan: &mut Plan,
+    now: Timestamp,
+) -> ApiResult<()> {
+    use redress_domain::lifecycle::{Addressee, ClockEffect, LetterContext};
+    let lc = lifecycle_of(state, case)?;
+    let defs = lc.letters_for(&plan.transition);
+    if defs.is_empty() {
+        return Ok(());
+    }
+    let full = state
+        .store
+        .case(
+            &Actor::system(),
+            &case.reference,
+            Scope::default(),
+            true,
+            now,
+        )
+        .await?;
+    let (cal, tz) = office_calendar(state, &case.office).await?;
+    let day = |t: Timestamp| t.to_zoned(tz.clone()).date().to_string();
+    let mut dues: Vec<(String, String)> = state
+        .store
+        .clocks(&case.reference, Scope::default(), now)
+        .await?
+        .iter()
+        .map(|c| (c.name.clone(), day(c.due_at)))
+        .collect();
+    for e in &plan.effects {
+        if let ClockEffect::Start(s) = e {
+            let (_, due) = s
+                .instants(&cal, &tz)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            dues.push((s.name.clone(), day(due)));
+        }
+    }
+    let mut facts: Vec<(String, String)> = full
+        .facts
+        .iter()
+        .map(|f| (f.name.clone(), f.value.clone()))
+        .collect();
+    facts.extend(plan.facts.iter().cloned());
+    let ctx = LetterContext {
+        reference: full.reference.clone(),
+        consumer: full
+            .consumer
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        company: full
+            .company
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        amount: full
+            .amount_in_dispute
+            .clone()
+            .unwrap_or_else(|| "0.00".into()),
+        today: day(now),
+        facts,
+        dues,
+    };
+    for def in defs {
+        let language = match def.to {
+            Addressee::Consumer => full
+                .consumer
+                .as_ref()
+                .map_or(redress_domain::Language::En, |c| c.preferred_language),
+            Addressee::Company => redress_domain::Language::En,
+        };
+        plan.letters.push(lc.render(def, language, &ctx));
+    }
+    Ok(())
 }
 
 /// Checks a transition against the case as it is now.
@@ -308,7 +390,10 @@ pub async fn plan_job(
         .case(&Actor::system(), reference, Scope::default(), false, now)
         .await?;
     match plan_for(state, &case, transition, None, &[], now).await {
-        Ok(p) => Ok(Some((p, case.version))),
+        Ok(mut p) => {
+            write_letters(state, &case, &mut p, now).await?;
+            Ok(Some((p, case.version)))
+        }
         Err(ApiError::InvalidTransition { .. }) => Ok(None),
         Err(e) => Err(e),
     }

@@ -97,6 +97,20 @@ async fn events(app: &TestApp, r: &str) -> Vec<String> {
         .collect()
 }
 
+/// The letters on a case's timeline.
+async fn letters(app: &TestApp, r: &str) -> Vec<Value> {
+    let timeline: Vec<Value> = app
+        .get(Role::Supervisor, &format!("/api/v1/cases/{r}/timeline"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    timeline
+        .into_iter()
+        .filter(|e| e["type"] == "letter")
+        .collect()
+}
+
 fn fact(case: &Value, name: &str) -> Option<String> {
     case["facts"]
         .as_array()
@@ -299,6 +313,56 @@ both_stores!(
         assert_eq!(
             fact(&case(app, &r).await, "mailed_on").as_deref(),
             Some("2027-01-04")
+        );
+        // The decision letter, in the consumer's Spanish, with the window and the hold filled in;
+        // the company got its referral letter in English.
+        let all_letters = letters(app, &r).await;
+        let decision = all_letters
+            .iter()
+            .find(|l| l["data"]["letter"] == "initial_decision")
+            .expect("decision letter");
+        assert_eq!(
+            (
+                decision["visibility"].as_str(),
+                decision["data"]["language"].as_str()
+            ),
+            (Some("consumer"), Some("es"))
+        );
+        let body = decision["body"].as_str().unwrap();
+        assert!(
+            body.starts_with("Decisión sobre su queja") && body.contains("Refund $40"),
+            "{body}"
+        );
+        assert!(
+            body.contains("a más tardar el 2027-01-19") && body.contains("$412.50"),
+            "{body}"
+        );
+        let referral = all_letters
+            .iter()
+            .find(|l| l["data"]["letter"] == "referral_to_company")
+            .expect("referral letter");
+        assert_eq!(referral["visibility"], "company");
+        assert!(
+            referral["body"]
+                .as_str()
+                .unwrap()
+                .contains("report what you did by 2026-12-24")
+        );
+        // The company sees its letter, not the consumer's.
+        let seen: Vec<Value> = app
+            .get(Role::Company, &format!("/api/v1/cases/{r}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            seen.iter()
+                .any(|e| e["data"]["letter"] == "referral_to_company")
+        );
+        assert!(
+            !seen
+                .iter()
+                .any(|e| e["data"]["letter"] == "initial_decision")
         );
 
         // T10: the customer asks for a hearing in time; the hold continues while it is pending.
@@ -875,6 +939,15 @@ both_stores!(
         let l = life(app, Role::Agent, &r).await;
         assert_eq!(state(&l, "first_response"), "met");
         assert_eq!(due(&l, "determination"), "2026-12-30T22:00:00Z");
+        let ack = letters(app, &r).await;
+        assert!(
+            ack[0]["body"]
+                .as_str()
+                .unwrap()
+                .contains("a más tardar el 2026-12-30"),
+            "{}",
+            ack[0]["body"]
+        );
         // Extended to a date certain, with a reason.
         step(
             app,

@@ -358,9 +358,11 @@ both_stores!(
                 "note",
                 "call",
                 "assignment",
-                "status_change"
+                "status_change",
+                "letter"
             ]
         );
+        assert_eq!(timeline[5]["data"]["letter"], "referral_to_company");
         assert_eq!(timeline[2]["data"]["duration_seconds"], 240);
         let (_, notes) = page(&b, app, &format!("/cases/{reference}?filter=notes")).await;
         assert!(notes.contains("Called the company") && !notes.contains("Left a message"));
