@@ -390,3 +390,5 @@ lifecycle-length = Length
 lifecycle-source = Source
 lifecycle-on-overdue = When missed
 admin-email = Email for deadline notices
+portal-open = Open
+portal-closed = Closed

@@ -390,3 +390,5 @@ lifecycle-length = Duración
 lifecycle-source = Fuente
 lifecycle-on-overdue = Al vencer
 admin-email = Correo para avisos de plazos
+portal-open = Abierto
+portal-closed = Cerrado

@@ -349,7 +349,9 @@ struct StatusPage {
     csrf: String,
     form: Form,
     reference: String,
-    status: String,
+    stage: String,
+    public_status: String,
+    hold: Option<String>,
     opened: String,
     entries: Vec<PublicEntry>,
     link: String,
@@ -417,6 +419,30 @@ async fn status_render(
         Ok(e) => e,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    // Where the case stands, in words the public reads, and the termination hold if any.
+    let clocks = match state.store.clocks(&reference, Scope::default(), now).await {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let spanish = ctx.tr.lang == crate::i18n::Lang::Es;
+    let life = match crate::lifecycle::describe(state, &case, &clocks, None, spanish).await {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let hold = life.hold.as_ref().filter(|h| h.active).map(|h| {
+        let amount = h
+            .disputed_cents
+            .and_then(redress_domain::Money::from_cents)
+            .map(|m| format!("${m}"))
+            .unwrap_or_default();
+        match h.ends_at {
+            Some(t) => ctx.tr.targs(
+                "hold-until",
+                &[("amount", &amount), ("until", &local_time(state, t))],
+            ),
+            None => ctx.tr.t1("hold-pending", "amount", &amount),
+        }
+    });
     let (csrf, cookie) = form_token(headers);
     let host = headers
         .get(header::HOST)
@@ -431,7 +457,9 @@ async fn status_render(
         csrf,
         form,
         reference: case.reference.clone(),
-        status: case.status.to_string(),
+        stage: life.stage_label.clone(),
+        public_status: life.public_status.clone(),
+        hold,
         opened: local_time(state, case.opened_at),
         entries: entries
             .iter()

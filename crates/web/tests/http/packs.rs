@@ -1219,3 +1219,78 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    existing_cases_keep_working_when_a_lifecycle_changes,
+    async |app: &TestApp| {
+        at(app, "2026-12-01T15:00:00Z").await;
+        let r = open(app, "mediation", "web", json!({})).await;
+        step(app, Role::Agent, &r, "screen", json!({})).await;
+        // The office adds a state to the mediation pack (a new version of the file).
+        let shipped = redress_domain::lifecycle::SHIPPED
+            .iter()
+            .find(|(n, _)| *n == "mediation.toml")
+            .unwrap()
+            .1
+            .replace("version = 1", "version = 2")
+            + r#"
+[[state]]
+name = "awaiting_documents"
+status = "pending_consumer"
+label = "Awaiting the consumer's documents"
+label_es = "Esperando los documentos del consumidor"
+
+[[transition]]
+name = "ask_for_documents"
+label = "Ask for documents"
+label_es = "Pedir documentos"
+from = ["screened"]
+to = "awaiting_documents"
+roles = ["agent"]
+
+[[transition]]
+name = "documents_received"
+label = "Documents received"
+label_es = "Documentos recibidos"
+from = ["awaiting_documents"]
+to = "screened"
+roles = ["agent"]
+"#;
+        let mut files: Vec<(String, String)> = redress_domain::lifecycle::SHIPPED
+            .iter()
+            .filter(|(n, _)| *n != "mediation.toml")
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        files.push(("mediation.toml".into(), shipped));
+        let v2 = redress_domain::lifecycle::Lifecycles::parse(&files).unwrap();
+        let state = app.state.clone().with_lifecycles(v2);
+        let c: redress_domain::records::Case = serde_json::from_value(case(app, &r).await).unwrap();
+        let clocks = app
+            .store
+            .clocks(&r, redress_store::Scope::default(), app.clock.now_ts())
+            .await
+            .unwrap();
+        let l = redress_web::lifecycle::describe(&state, &c, &clocks, Some(Role::Agent), false)
+            .await
+            .unwrap();
+        assert_eq!((l.stage.as_str(), l.version), ("screened", 2));
+        let names: Vec<&str> = l.transitions.iter().map(|t| t.name.as_str()).collect();
+        assert!(
+            names.contains(&"ask_for_documents") && names.contains(&"send_to_business"),
+            "{names:?}"
+        );
+        // A case imported before lifecycles (no state recorded) counts as the first state with its
+        // status, and can move on.
+        app.raw_sql(&[&format!(
+            "UPDATE cases SET stage = NULL WHERE reference = '{r}'"
+        )])
+        .await;
+        let l = life(app, Role::Agent, &r).await;
+        assert_eq!(l["stage"], "screened");
+        step(app, Role::Agent, &r, "send_to_business", json!({})).await;
+        assert_eq!(
+            life(app, Role::Agent, &r).await["stage"],
+            "sent_to_business"
+        );
+    }
+);

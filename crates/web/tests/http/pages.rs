@@ -492,6 +492,12 @@ both_stores!(
             html.contains("Su número de referencia es NYC-2026-000001."),
             "{html}"
         );
+        // Where it stands, and the hold on the disputed amount, in the consumer's language.
+        assert!(html.contains("Abierto · Recibida"), "{html}");
+        assert!(
+            html.contains("No se puede cortar el servicio por la cantidad disputada ($120.00)"),
+            "{html}"
+        );
         let case: Value = app
             .get(Role::Agent, "/api/v1/cases/NYC-2026-000001")
             .await
