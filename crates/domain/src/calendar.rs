@@ -160,6 +160,15 @@ fn is_new_york_holiday(date: Date, rules: Rules) -> bool {
     }
 }
 
+/// New York State's calendar and time zone, for tests.
+#[cfg(test)]
+pub(crate) fn new_york() -> (Calendar, jiff::tz::TimeZone) {
+    (
+        Calendar::new(Rules::default()),
+        jiff::tz::TimeZone::get("America/New_York").expect("time zone"),
+    )
+}
+
 /// An office's calendar: the rule-based holidays plus its own closures.
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
@@ -233,11 +242,22 @@ impl Calendar {
 
     /// `n` business days after `start`; the start day itself is not counted (GCL §20).
     pub fn add_business_days(&self, start: Date, n: u32) -> Result<Date, CalendarError> {
+        self.step_business_days(start, n, true)
+    }
+
+    /// Counts `n` business days from `start`, forwards or backwards (the start not counted).
+    fn step_business_days(
+        &self,
+        start: Date,
+        n: u32,
+        forward: bool,
+    ) -> Result<Date, CalendarError> {
         let mut d = start;
         let mut left = n;
         let mut guard = 0u32;
         while left > 0 {
-            d = d.tomorrow().map_err(|_| CalendarError::OutOfRange)?;
+            d = if forward { d.tomorrow() } else { d.yesterday() }
+                .map_err(|_| CalendarError::OutOfRange)?;
             if self.is_business_day(d) {
                 left -= 1;
                 guard = 0;
@@ -266,20 +286,7 @@ impl Calendar {
                     .map_err(|_| CalendarError::OutOfRange)?;
             }
             crate::clock::Length::BusinessDays(days) => {
-                let mut left = days;
-                let mut guard = 0u32;
-                while left > 0 {
-                    d = d.yesterday().map_err(|_| CalendarError::OutOfRange)?;
-                    if self.is_business_day(d) {
-                        left -= 1;
-                        guard = 0;
-                    } else {
-                        guard += 1;
-                        if guard > 366 {
-                            return Err(CalendarError::NoBusinessDay(end));
-                        }
-                    }
-                }
+                d = self.step_business_days(end, days, false)?;
             }
         }
         Ok(d)
@@ -331,6 +338,21 @@ mod tests {
 
     fn ny() -> Calendar {
         Calendar::new(Rules::default())
+    }
+
+    #[test]
+    fn counting_back_mirrors_counting_forward() {
+        use crate::clock::Length;
+        let cal = ny();
+        // Five business days before Monday 2026-12-28: 24, 23, 22, 21, 18 (Christmas skipped).
+        assert_eq!(
+            cal.sub_business_days(date(2026, 12, 28), Length::BusinessDays(5)),
+            Ok(date(2026, 12, 18))
+        );
+        assert_eq!(
+            cal.sub_business_days(date(2026, 12, 28), Length::CalendarDays(5)),
+            Ok(date(2026, 12, 23))
+        );
     }
 
     #[test]

@@ -281,14 +281,10 @@ mod effect_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::Rules;
     use proptest::prelude::*;
 
     fn ny() -> (Calendar, TimeZone) {
-        (
-            Calendar::new(Rules::default()),
-            TimeZone::get("America/New_York").expect("tz"),
-        )
+        crate::calendar::new_york()
     }
 
     #[test]

@@ -75,15 +75,11 @@ pub fn hotline_open(cal: &Calendar, tz: &TimeZone, at: Timestamp) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::Rules;
     use jiff::civil::date;
     use proptest::prelude::*;
 
     fn ny() -> (Calendar, TimeZone) {
-        (
-            Calendar::new(Rules::default()),
-            TimeZone::get("America/New_York").expect("tz"),
-        )
+        crate::calendar::new_york()
     }
 
     #[test]
