@@ -169,11 +169,18 @@ pub(crate) fn new_york() -> (Calendar, jiff::tz::TimeZone) {
     )
 }
 
-/// An office's calendar: the rule-based holidays plus its own closures.
-#[derive(Debug, Clone, Default)]
+/// An office's calendar: the rule-based holidays plus its own closures, and the hour it closes.
+#[derive(Debug, Clone)]
 pub struct Calendar {
     rules: Rules,
     closures: BTreeMap<Date, String>,
+    closes_at: i8,
+}
+
+impl Default for Calendar {
+    fn default() -> Calendar {
+        Calendar::new(Rules::default())
+    }
 }
 
 impl Calendar {
@@ -181,7 +188,18 @@ impl Calendar {
         Calendar {
             rules,
             closures: BTreeMap::new(),
+            closes_at: crate::clock::CUTOFF_HOUR,
         }
+    }
+
+    /// The office closes at this hour (0–23, office time); deadlines fall due then.
+    pub fn closing_at(mut self, hour: i8) -> Calendar {
+        self.closes_at = hour.clamp(0, 23);
+        self
+    }
+
+    pub fn closing_hour(&self) -> i8 {
+        self.closes_at
     }
 
     /// Adds a day the office is closed.

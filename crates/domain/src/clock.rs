@@ -109,7 +109,8 @@ pub const RESOLUTION_TARGET: ClockRule = ClockRule {
     source: "C08",
 };
 
-/// The hour (office time) by which a due date's work must be done.
+/// The hour (office time) by which a due date's work must be done, unless the office closes at
+/// another.
 pub const CUTOFF_HOUR: i8 = 17;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -134,9 +135,13 @@ impl ClockState {
     }
 }
 
-/// A date's cut-off instant in a time zone.
-pub fn at_cutoff(date: jiff::civil::Date, tz: &TimeZone) -> Result<Timestamp, CalendarError> {
-    date.at(CUTOFF_HOUR, 0, 0, 0)
+/// A date's cut-off instant (the office's closing hour) in a time zone.
+pub fn at_cutoff(
+    cal: &Calendar,
+    date: jiff::civil::Date,
+    tz: &TimeZone,
+) -> Result<Timestamp, CalendarError> {
+    date.at(cal.closing_hour(), 0, 0, 0)
         .to_zoned(tz.clone())
         .map(|z| z.timestamp())
         .map_err(|_| CalendarError::OutOfRange)
@@ -154,7 +159,7 @@ pub fn due_at(
         Length::BusinessDays(n) => cal.add_business_days(day, n)?,
         Length::CalendarDays(n) => cal.add_calendar_days(day, n)?,
     };
-    at_cutoff(due, tz)
+    at_cutoff(cal, due, tz)
 }
 
 /// The due instant after a pause from `paused_at` to `resumed_at`: later by the time paused,
@@ -177,7 +182,7 @@ pub fn resume(
     if open == day {
         Ok(moved)
     } else {
-        at_cutoff(open, tz)
+        at_cutoff(cal, open, tz)
     }
 }
 
@@ -311,6 +316,20 @@ mod tests {
     }
 
     #[test]
+    fn an_office_that_closes_at_four_has_deadlines_at_four() {
+        let (cal, tz) = ny();
+        let cal = cal.closing_at(16);
+        let due = due_at(
+            &cal,
+            &tz,
+            "2026-11-16T15:00:00Z".parse().expect("ts"),
+            Length::BusinessDays(1),
+        )
+        .expect("due");
+        assert_eq!(due.to_string(), "2026-11-17T21:00:00Z");
+    }
+
+    #[test]
     fn calendar_days_roll_past_holidays() {
         let (cal, tz) = ny();
         // 2026-12-10 + 15 days = Christmas → the 28th (Monday).
@@ -365,7 +384,7 @@ mod tests {
             let start = Timestamp::from_second(1_700_000_000 + start_day * 86_400).expect("ts");
             let length = if calendar { Length::CalendarDays(days) } else { Length::BusinessDays(days) };
             let due = due_at(&cal, &tz, start, length).expect("due").to_zoned(tz);
-            prop_assert_eq!(due.hour(), CUTOFF_HOUR);
+            prop_assert_eq!(due.hour(), cal.closing_hour());
             prop_assert!(days == 0 || cal.is_business_day(due.date()));
         }
     }

@@ -1258,7 +1258,7 @@ impl ClockStart {
         };
         let due = match &self.due {
             DueAt::After(len) => crate::clock::due_at(cal, tz, started, *len)?,
-            DueAt::On(d) => crate::clock::at_cutoff(*d, tz)?,
+            DueAt::On(d) => crate::clock::at_cutoff(cal, *d, tz)?,
         };
         Ok((started, due))
     }

@@ -12,6 +12,13 @@ pub struct Office {
     pub name: String,
     /// IANA time zone, e.g. `America/New_York`.
     pub time_zone: String,
+    /// The hour (office time, 0–23) the office closes: a deadline falls due then on its day.
+    #[serde(default = "default_closing_hour")]
+    pub closes_at: i8,
+}
+
+fn default_closing_hour() -> i8 {
+    crate::clock::CUTOFF_HOUR
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

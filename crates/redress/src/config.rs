@@ -53,6 +53,8 @@ pub struct OfficeConfig {
     pub name: String,
     /// IANA time zone of the office.
     pub time_zone: String,
+    /// The hour the office closes (0–23): deadlines fall due then.
+    pub closes_at: i8,
 }
 
 impl Default for Config {
@@ -84,6 +86,7 @@ impl Default for OfficeConfig {
             code: "NYC".into(),
             name: "Consumer Services Office".into(),
             time_zone: "America/New_York".into(),
+            closes_at: redress_domain::clock::CUTOFF_HOUR,
         }
     }
 }
@@ -209,6 +212,14 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_OFFICE_TIME_ZONE") {
             cfg.office.time_zone = v;
+        }
+        if let Some(v) = env("REDRESS_OFFICE_CLOSES_AT") {
+            cfg.office.closes_at = v
+                .parse()
+                .context("REDRESS_OFFICE_CLOSES_AT must be an hour from 0 to 23")?;
+        }
+        if !(0..24).contains(&cfg.office.closes_at) {
+            bail!("office closes_at must be an hour from 0 to 23");
         }
         Ok(cfg)
     }

@@ -227,6 +227,7 @@ async fn open(
             code: cfg.office.code.clone(),
             name: cfg.office.name.clone(),
             time_zone: cfg.office.time_zone.clone(),
+            closes_at: cfg.office.closes_at,
         })
         .await?;
     Ok((cfg, store))

@@ -254,7 +254,8 @@ async fn office_calendar(
     let tz = jiff::tz::TimeZone::get(&first.text("time_zone")?)
         .map_err(|e| StoreError::Corrupt(format!("office time zone: {e}")))?;
     let mut cal =
-        redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default());
+        redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default())
+            .closing_at(closing_hour(first.int("closes_at")?)?);
     for r in &rows {
         if let (Some(day), Some(reason)) = (r.opt_text("day")?, r.opt_text("reason")?) {
             cal.close(
@@ -275,12 +276,11 @@ struct OpenClock {
     paused_at: Option<i64>,
 }
 
-/// Micro-seconds at the office's cut-off on a date.
-fn cutoff_on(date: jiff::civil::Date, tz: &jiff::tz::TimeZone) -> Result<Timestamp> {
-    date.at(redress_domain::clock::CUTOFF_HOUR, 0, 0, 0)
-        .to_zoned(tz.clone())
-        .map(|z| z.timestamp())
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
+fn closing_hour(h: i64) -> Result<i8> {
+    i8::try_from(h)
+        .ok()
+        .filter(|h| (0..24).contains(h))
+        .ok_or_else(|| StoreError::Corrupt(format!("office closing hour {h}")))
 }
 
 /// Starts, pauses, resumes and stops the case's clocks as a transition requires, writing a
@@ -334,7 +334,11 @@ async fn apply_clock_effects(
                     Some(lead) => {
                         let day = due.to_zoned(tz.clone()).date();
                         let back = cal.sub_business_days(day, lead).map_err(corrupt)?;
-                        Some(micros(cutoff_on(back, &tz)?.min(due)))
+                        Some(micros(
+                            redress_domain::clock::at_cutoff(&cal, back, &tz)
+                                .map_err(corrupt)?
+                                .min(due),
+                        ))
                     }
                     None => None,
                 };
@@ -1427,9 +1431,12 @@ impl<E: Engine> Store for E {
         let o = o.clone();
         self.write(job(move |tx| {
             Box::pin(async move {
-                tx.execute(q::UPSERT_OFFICE, args![o.code, o.name, o.time_zone])
-                    .await
-                    .map(|_| ())
+                tx.execute(
+                    q::UPSERT_OFFICE,
+                    args![o.code, o.name, o.time_zone, i64::from(o.closes_at)],
+                )
+                .await
+                .map(|_| ())
             })
         }))
         .await
@@ -1444,6 +1451,7 @@ impl<E: Engine> Store for E {
                     code: r.text("code")?,
                     name: r.text("name")?,
                     time_zone: r.text("time_zone")?,
+                    closes_at: closing_hour(r.int("closes_at")?)?,
                 })
             })
         }))

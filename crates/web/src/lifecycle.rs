@@ -30,14 +30,15 @@ pub async fn office_calendar(
     office: &str,
 ) -> ApiResult<(Calendar, jiff::tz::TimeZone)> {
     let code = office.to_string();
-    let tz_name = if code == state.office.code {
-        state.office.time_zone.clone()
+    let (tz_name, closes_at) = if code == state.office.code {
+        (state.office.time_zone.clone(), state.office.closes_at)
     } else {
-        state.store.office(&code).await?.time_zone
+        let o = state.store.office(&code).await?;
+        (o.time_zone, o.closes_at)
     };
     let tz = jiff::tz::TimeZone::get(&tz_name)
         .map_err(|e| ApiError::Internal(format!("office time zone: {e}")))?;
-    let mut cal = Calendar::new(Rules::default());
+    let mut cal = Calendar::new(Rules::default()).closing_at(closes_at);
     for (day, reason) in state.store.closures(&code).await? {
         cal.close(day, &reason);
     }
