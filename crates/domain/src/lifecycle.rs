@@ -144,6 +144,9 @@ pub struct Transition {
     pub priority: Option<Priority>,
     /// Taken only by the scheduler (e.g. constructive denial when a deadline passes).
     pub system: bool,
+    /// Only by someone with no earlier work on the case (e.g. a recommended determination by
+    /// staff new to the case, 16 NYCRR 12.14(a)).
+    pub independent: bool,
 }
 
 /// The termination-hold rule of a lifecycle.
@@ -364,6 +367,8 @@ struct TransitionDoc {
     priority: Option<Spanned<String>>,
     #[serde(default)]
     system: bool,
+    #[serde(default)]
+    independent: bool,
 }
 
 /// Parses a length such as `15 calendar days` or `5 business days`.
@@ -755,6 +760,7 @@ impl Lifecycle {
                     .map(|p| r.word(p, "priority"))
                     .transpose()?,
                 system: t.system,
+                independent: t.independent,
             });
         }
         let open_starts = known(&r, &doc.open_starts, &clock_names, "clock")?;

@@ -80,6 +80,9 @@ pub async fn take(
             });
         }
         let mut plan = plan_for(state, &case, transition, role, fields, now).await?;
+        if let Taker::Person(u) = &taker {
+            independent(state, &case, &plan, u, now).await?;
+        }
         write_letters(state, &case, &mut plan, now).await?;
         match state
             .store
@@ -92,6 +95,40 @@ pub async fn take(
             other => return Ok(other?),
         }
     }
+}
+
+/// Refuses a transition that must be taken by someone new to the case when this person has
+/// written anything on its timeline.
+async fn independent(
+    state: &AppState,
+    case: &Case,
+    plan: &Plan,
+    user: &CurrentUser,
+    now: Timestamp,
+) -> ApiResult<()> {
+    let lc = lifecycle_of(state, case)?;
+    if !lc
+        .transition(&plan.transition)
+        .is_some_and(|t| t.independent)
+    {
+        return Ok(());
+    }
+    let worked = state
+        .store
+        .timeline(&user.actor(), &case.reference, Scope::default(), None, now)
+        .await?
+        .iter()
+        .any(|e| e.author.as_deref() == Some(user.user.username.as_str()));
+    if worked {
+        return Err(ApiError::InvalidTransition {
+            detail: format!(
+                "{:?} must be taken by someone with no earlier work on this case.",
+                plan.transition
+            ),
+            allowed: vec![],
+        });
+    }
+    Ok(())
 }
 
 /// Writes out the letters a planned transition produces, in the addressee's language, with the

@@ -432,6 +432,31 @@ both_stores!(
         let l = life(app, Role::Agent, &r).await;
         assert_eq!(state(&l, "appeal_window"), "met");
         assert!(l["hold"]["active"] == true && l["hold"]["ends_at"].is_null());
+        // 12.14(a): someone who worked on the case may not draft the determination.
+        let note = app
+            .post_json(
+                Role::Manager,
+                &format!("/api/v1/cases/{r}/timeline"),
+                &json!({"type": "note", "body": "Looked at the appeal", "visibility": "internal"}),
+            )
+            .await;
+        assert_eq!(note.status(), 201);
+        let (status, problem) = try_step(
+            app,
+            Role::Manager,
+            &r,
+            "draft_determination",
+            json!({"findings": "x"}),
+        )
+        .await;
+        assert_eq!(status, 409);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no earlier work"),
+            "{problem}"
+        );
         step(
             app,
             Role::Supervisor,
