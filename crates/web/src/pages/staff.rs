@@ -1030,11 +1030,13 @@ async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: Heade
                         roles: if t.system {
                             "system".into()
                         } else {
-                            t.roles
-                                .iter()
-                                .map(|r| r.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            let roles = t.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+                            let who = roles.join(", ");
+                            if t.independent {
+                                format!("{who} (new to the case)")
+                            } else {
+                                who
+                            }
                         },
                         requires: t.requires.join(", "),
                         effects: effects.join(" "),
