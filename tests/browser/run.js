@@ -166,7 +166,9 @@ async function expectLang(page, lang) {
     await Promise.all([page.waitForNavigation(), page.click('details[open] button[type=submit]')]);
     await page.waitForSelector('details[open] input[type=date][aria-invalid="true"]');
     await axe(page, 'en /cases/REF (step errors)');
-    await page.fill('details[open] input[type=date]', new Date().toISOString().slice(0, 10));
+    // Today in the office's time zone (the server refuses a mailing date after the office's today).
+    const officeToday = new Date().toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
+    await page.fill('details[open] input[type=date]', officeToday);
     await Promise.all([page.waitForNavigation(), page.click('details[open] button[type=submit]')]);
     await page.waitForSelector('#stage:has-text("Initial decision mailed")');
     await page.waitForSelector('#clocks td:has-text("Window to request an informal hearing or review")');
