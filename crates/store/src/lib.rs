@@ -679,6 +679,8 @@ pub trait Store: Send + Sync + 'static {
         step: jiff::SignedDuration,
         at: Timestamp,
     ) -> Result<()>;
+    /// Whether the user has written anything on the case's timeline (their earlier work).
+    async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool>;
     /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
     async fn deadlines_for(
         &self,

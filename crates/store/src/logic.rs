@@ -2590,6 +2590,20 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool> {
+        let reference = reference.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                Ok(tx
+                    .one(q::HAS_WORKED_ON, args![reference, user_id])
+                    .await?
+                    .int("n")?
+                    > 0)
+            })
+        }))
+        .await
+    }
+
     async fn find_due_clocks(&self, now: Timestamp, limit: i64) -> Result<usize> {
         self.read(job(move |tx| {
             Box::pin(async move {

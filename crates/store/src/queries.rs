@@ -297,6 +297,9 @@ pub const UPDATE_STAGE: &str = "UPDATE cases SET status = $3, stage = $4, closed
      version = version + 1 WHERE id = $1 AND version = $2";
 pub const SET_FACT: &str = "INSERT INTO case_facts (case_id, name, value, set_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at";
+/// Whether `$2` authored any timeline entry on case `$1` (by reference).
+pub const HAS_WORKED_ON: &str = "SELECT COUNT(*) AS n FROM timeline t JOIN cases c ON c.id = t.case_id \
+     WHERE c.reference = $1 AND t.author_id = $2";
 pub const CASE_FACTS: &str =
     "SELECT name, value, set_at FROM case_facts WHERE case_id = $1 ORDER BY name";
 /// Who hears about a deadline: the assignee and the supervisors of the case's unit.

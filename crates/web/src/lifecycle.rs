@@ -81,7 +81,7 @@ pub async fn take(
         }
         let mut plan = plan_for(state, &case, transition, role, fields, now).await?;
         if let Taker::Person(u) = &taker {
-            independent(state, &case, &plan, u, now).await?;
+            independent(state, &case, &plan, u).await?;
         }
         write_letters(state, &case, &mut plan, now).await?;
         match state
@@ -104,7 +104,6 @@ async fn independent(
     case: &Case,
     plan: &Plan,
     user: &CurrentUser,
-    now: Timestamp,
 ) -> ApiResult<()> {
     let lc = lifecycle_of(state, case)?;
     if !lc
@@ -113,13 +112,11 @@ async fn independent(
     {
         return Ok(());
     }
-    let worked = state
+    if state
         .store
-        .timeline(&user.actor(), &case.reference, Scope::default(), None, now)
+        .has_worked_on(&case.reference, user.user.id)
         .await?
-        .iter()
-        .any(|e| e.author.as_deref() == Some(user.user.username.as_str()));
-    if worked {
+    {
         return Err(ApiError::InvalidTransition {
             detail: format!(
                 "{:?} must be taken by someone with no earlier work on this case.",
