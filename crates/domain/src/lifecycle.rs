@@ -119,6 +119,29 @@ pub struct FieldDef {
     pub min_notice: Option<Length>,
     /// A date that may not be later than the day of the transition (e.g. a mailing date).
     pub not_future: bool,
+    /// For a choice: what each option is called, in English and in Spanish (same order).
+    pub option_labels: Vec<String>,
+    pub option_labels_es: Vec<String>,
+}
+
+impl FieldDef {
+    /// What a choice's option is called in a language (the word itself when unnamed).
+    pub fn option_label(&self, value: &str, spanish: bool) -> String {
+        let FieldKind::Choice(options) = &self.kind else {
+            return value.to_string();
+        };
+        let labels = if spanish {
+            &self.option_labels_es
+        } else {
+            &self.option_labels
+        };
+        options
+            .iter()
+            .position(|o| o == value)
+            .and_then(|i| labels.get(i))
+            .cloned()
+            .unwrap_or_else(|| value.replace('_', " "))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -339,6 +362,8 @@ struct FieldDoc {
     min_notice: Option<Spanned<String>>,
     #[serde(default)]
     not_future: bool,
+    option_labels: Option<Spanned<Vec<String>>>,
+    option_labels_es: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -567,6 +592,26 @@ impl Lifecycle {
                         "min_notice and not_future apply to date fields",
                     ));
                 }
+                let mut labels = [Vec::new(), Vec::new()];
+                for (slot, given) in labels
+                    .iter_mut()
+                    .zip([&f.option_labels, &f.option_labels_es])
+                {
+                    if let Some(l) = given {
+                        if l.get_ref().len() != f.options.len() {
+                            return Err(r.err(
+                                l.span(),
+                                format!(
+                                    "{} option labels for {} options",
+                                    l.get_ref().len(),
+                                    f.options.len()
+                                ),
+                            ));
+                        }
+                        *slot = l.get_ref().clone();
+                    }
+                }
+                let [option_labels, option_labels_es] = labels;
                 Ok(FieldDef {
                     name: f.name.get_ref().clone(),
                     kind,
@@ -574,6 +619,8 @@ impl Lifecycle {
                     label_es: f.label_es.clone(),
                     min_notice,
                     not_future: f.not_future,
+                    option_labels,
+                    option_labels_es,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -910,7 +957,10 @@ impl Lifecycle {
                                 .and_then(crate::Money::from_cents)
                                 .map(|m| format!("${m}"))
                                 .unwrap_or(raw),
-                            Some(FieldKind::Choice(_)) => raw.replace('_', " "),
+                            Some(FieldKind::Choice(_)) => self
+                                .field(f)
+                                .map(|d| d.option_label(&raw, language == crate::Language::Es))
+                                .unwrap_or(raw),
                             _ => raw,
                         }
                     }
@@ -1690,12 +1740,25 @@ roles = ["agent"]
         assert_eq!(es.subject, "Su queja NYC-2026-000001 se resolvió");
         assert!(
             es.body
-                .contains("Acme Movers aceptó resolver su queja: refund $149.99"),
+                .contains("Acme Movers aceptó resolver su queja: Reembolso $149.99"),
             "{}",
             es.body
         );
         let en = lc.render(def, crate::Language::En, &ctx);
         assert!(en.body.starts_with("Dear Ana Díaz,"), "{}", en.body);
+        assert!(
+            en.body.contains("resolve your complaint: Refund $149.99"),
+            "{}",
+            en.body
+        );
+        // Option labels must match the options one for one.
+        let text = MINIMAL.replace(
+            "[[transition]]",
+            "[[field]]\nname = \"c\"\ntype = \"choice\"\nlabel = \"C\"\nlabel_es = \"C\"\noptions = [\"a\", \"b\"]\noption_labels = [\"A\"]\n\n[[transition]]",
+        );
+        let e = error_of(&text);
+        assert!(e.reason.contains("1 option labels for 2 options"), "{e}");
+        assert_eq!(e.line, 26);
         assert!(!en.body.contains("{{"));
     }
 

@@ -238,8 +238,15 @@ pub struct FieldView {
     /// `date`, `text`, `money` or `choice`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub options: Vec<String>,
+    /// A choice's options: the word to send and what it is called.
+    pub options: Vec<ChoiceOption>,
     pub required: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -333,9 +340,15 @@ pub async fn describe(
                             redress_domain::lifecycle::FieldKind::Date => ("date", vec![]),
                             redress_domain::lifecycle::FieldKind::Text => ("text", vec![]),
                             redress_domain::lifecycle::FieldKind::Money => ("money", vec![]),
-                            redress_domain::lifecycle::FieldKind::Choice(o) => {
-                                ("choice", o.clone())
-                            }
+                            redress_domain::lifecycle::FieldKind::Choice(o) => (
+                                "choice",
+                                o.iter()
+                                    .map(|v| ChoiceOption {
+                                        value: v.clone(),
+                                        label: f.option_label(v, spanish),
+                                    })
+                                    .collect(),
+                            ),
                         };
                         FieldView {
                             name: f.name.clone(),

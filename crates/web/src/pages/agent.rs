@@ -864,7 +864,7 @@ async fn case_render(
                             options: f
                                 .options
                                 .iter()
-                                .map(|o| (o.clone(), o.replace('_', " ")))
+                                .map(|o| (o.value.clone(), o.label.clone()))
                                 .collect(),
                             required: f.required,
                             value: if mine {

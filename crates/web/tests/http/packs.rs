@@ -364,6 +364,30 @@ both_stores!(
                 .iter()
                 .any(|e| e["data"]["letter"] == "initial_decision")
         );
+        // The next step's choices, named in Spanish.
+        let es: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{r}/lifecycle?lang=es"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let hearing = es["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "request_hearing")
+            .unwrap();
+        assert_eq!(hearing["label"], "Se solicitó audiencia o revisión");
+        let format = hearing["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "format")
+            .unwrap();
+        assert_eq!(
+            format["options"],
+            json!([{"value": "hearing", "label": "Audiencia informal"}, {"value": "review", "label": "Revisión informal"}])
+        );
 
         // T10: the customer asks for a hearing in time; the hold continues while it is pending.
         at(app, "2027-01-11T15:00:00Z").await;
