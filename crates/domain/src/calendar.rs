@@ -174,6 +174,7 @@ pub(crate) fn new_york() -> (Calendar, jiff::tz::TimeZone) {
 pub struct Calendar {
     rules: Rules,
     closures: BTreeMap<Date, String>,
+    opens_at: i8,
     closes_at: i8,
 }
 
@@ -188,8 +189,19 @@ impl Calendar {
         Calendar {
             rules,
             closures: BTreeMap::new(),
+            opens_at: 9,
             closes_at: crate::clock::CUTOFF_HOUR,
         }
+    }
+
+    /// The office opens at this hour (0–23, office time); working hours count from then.
+    pub fn opening_at(mut self, hour: i8) -> Calendar {
+        self.opens_at = hour.clamp(0, 23);
+        self
+    }
+
+    pub fn opening_hour(&self) -> i8 {
+        self.opens_at.min(self.closes_at.saturating_sub(1))
     }
 
     /// The office closes at this hour (0–23, office time); deadlines fall due then.
@@ -306,6 +318,8 @@ impl Calendar {
             crate::clock::Length::BusinessDays(days) => {
                 d = self.step_business_days(end, days, false)?;
             }
+            // A warning counted in hours falls on the due day itself.
+            crate::clock::Length::BusinessHours(_) => {}
         }
         Ok(d)
     }

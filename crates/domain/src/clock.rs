@@ -14,6 +14,8 @@ pub enum Length {
     BusinessDays(u32),
     /// Calendar days, moved to the next business day when the last one is closed.
     CalendarDays(u32),
+    /// Working hours: counted only while the office is open on business days.
+    BusinessHours(u32),
 }
 
 /// A clock rule: what starts it and how long it runs.
@@ -158,8 +160,51 @@ pub fn due_at(
     let due = match length {
         Length::BusinessDays(n) => cal.add_business_days(day, n)?,
         Length::CalendarDays(n) => cal.add_calendar_days(day, n)?,
+        Length::BusinessHours(n) => return add_business_hours(cal, tz, start, n),
     };
     at_cutoff(cal, due, tz)
+}
+
+fn at_hour(date: jiff::civil::Date, hour: i8, tz: &TimeZone) -> Result<Timestamp, CalendarError> {
+    date.at(hour, 0, 0, 0)
+        .to_zoned(tz.clone())
+        .map(|z| z.timestamp())
+        .map_err(|_| CalendarError::OutOfRange)
+}
+
+/// `hours` working hours after `start`: time counts only between the office's opening and
+/// closing hours on business days. A start outside those hours counts from the next opening.
+pub fn add_business_hours(
+    cal: &Calendar,
+    tz: &TimeZone,
+    start: Timestamp,
+    hours: u32,
+) -> Result<Timestamp, CalendarError> {
+    let mut left = SignedDuration::from_hours(i64::from(hours));
+    let mut cursor = start;
+    for _ in 0..(hours as usize + 2) * 8 + 400 {
+        let local = cursor.to_zoned(tz.clone());
+        let day = local.date();
+        let open = at_hour(day, cal.opening_hour(), tz)?;
+        let close = at_hour(day, cal.closing_hour(), tz)?;
+        if !cal.is_business_day(day) || cursor >= close {
+            let next = cal.add_business_days(day, 1)?;
+            cursor = at_hour(next, cal.opening_hour(), tz)?;
+            continue;
+        }
+        if cursor < open {
+            cursor = open;
+        }
+        let available = close.duration_since(cursor);
+        if left <= available {
+            return cursor
+                .checked_add(left)
+                .map_err(|_| CalendarError::OutOfRange);
+        }
+        left -= available;
+        cursor = close;
+    }
+    Err(CalendarError::OutOfRange)
 }
 
 /// The due instant after a pause from `paused_at` to `resumed_at`: later by the time paused,
@@ -365,7 +410,35 @@ mod tests {
         );
     }
 
+    #[test]
+    fn business_hours_count_only_while_the_office_is_open() {
+        let (cal, tz) = ny();
+        // Thursday 2026-12-24 at 16:00 (EST): one hour that day, then Christmas and the weekend,
+        // then Monday from 09:00.
+        let due = add_business_hours(&cal, &tz, "2026-12-24T21:00:00Z".parse().expect("ts"), 2)
+            .expect("due");
+        assert_eq!(due.to_string(), "2026-12-28T15:00:00Z");
+        // A call at 20:00 counts from the next morning.
+        let due = add_business_hours(&cal, &tz, "2026-12-01T01:00:00Z".parse().expect("ts"), 2)
+            .expect("due");
+        assert_eq!(due.to_string(), "2026-12-01T16:00:00Z");
+    }
+
     proptest! {
+        #[test]
+        fn business_hours_land_inside_office_hours_and_never_shorten(start in 0i64..200_000, hours in 1u32..60) {
+            let (cal, tz) = ny();
+            let start = Timestamp::from_second(1_700_000_000 + start * 600).expect("ts");
+            let due = add_business_hours(&cal, &tz, start, hours).expect("due");
+            let local = due.to_zoned(tz.clone());
+            prop_assert!(cal.is_business_day(local.date()));
+            let minutes = i32::from(local.hour()) * 60 + i32::from(local.minute());
+            prop_assert!(minutes > i32::from(cal.opening_hour()) * 60 && minutes <= i32::from(cal.closing_hour()) * 60);
+            prop_assert!(due.duration_since(start) >= SignedDuration::from_hours(i64::from(hours)));
+            let more = add_business_hours(&cal, &tz, start, hours + 1).expect("due");
+            prop_assert!(more > due);
+        }
+
         #[test]
         fn a_pause_never_makes_a_deadline_earlier(start_day in 0i64..3000, hours in 0i64..24, pause_start in 0i64..400, pause_len in 0i64..400, days in 0u32..40) {
             let (cal, tz) = ny();

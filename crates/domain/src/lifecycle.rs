@@ -402,12 +402,13 @@ pub fn parse_length(text: &str) -> Option<Length> {
     let n: u32 = words.next()?.parse().ok()?;
     let basis = words.next()?;
     let unit = words.next()?;
-    if words.next().is_some() || !matches!(unit, "day" | "days") {
+    if words.next().is_some() || !matches!(unit, "day" | "days" | "hour" | "hours") {
         return None;
     }
     match basis {
-        "calendar" => Some(Length::CalendarDays(n)),
-        "business" => Some(Length::BusinessDays(n)),
+        "calendar" if matches!(unit, "day" | "days") => Some(Length::CalendarDays(n)),
+        "business" if matches!(unit, "day" | "days") => Some(Length::BusinessDays(n)),
+        "business" => Some(Length::BusinessHours(n)),
         _ => None,
     }
 }
@@ -416,6 +417,7 @@ pub fn length_text(l: Length) -> String {
     match l {
         Length::BusinessDays(n) => format!("{n} business days"),
         Length::CalendarDays(n) => format!("{n} calendar days"),
+        Length::BusinessHours(n) => format!("{n} business hours"),
     }
 }
 
@@ -1154,6 +1156,7 @@ impl Lifecycle {
                             if let Some(notice) = def.min_notice {
                                 let days = match notice {
                                     Length::CalendarDays(n) | Length::BusinessDays(n) => n,
+                                    Length::BusinessHours(h) => h.div_ceil(24),
                                 };
                                 let earliest = today
                                     .checked_add(jiff::Span::new().days(i64::from(days)))

@@ -12,9 +12,16 @@ pub struct Office {
     pub name: String,
     /// IANA time zone, e.g. `America/New_York`.
     pub time_zone: String,
+    /// The hour (office time, 0–23) the office opens: working-hour clocks count from then.
+    #[serde(default = "default_opening_hour")]
+    pub opens_at: i8,
     /// The hour (office time, 0–23) the office closes: a deadline falls due then on its day.
     #[serde(default = "default_closing_hour")]
     pub closes_at: i8,
+}
+
+fn default_opening_hour() -> i8 {
+    9
 }
 
 fn default_closing_hour() -> i8 {

@@ -450,6 +450,7 @@ async fn clocks(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
         code: "NYC".into(),
         name: "Bench".into(),
         time_zone: "America/New_York".into(),
+        opens_at: 9,
         closes_at: 17,
     };
     store.ensure_office(&office).await?;

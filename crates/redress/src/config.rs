@@ -53,6 +53,8 @@ pub struct OfficeConfig {
     pub name: String,
     /// IANA time zone of the office.
     pub time_zone: String,
+    /// The hour the office opens (0–23): working-hour clocks count from then.
+    pub opens_at: i8,
     /// The hour the office closes (0–23): deadlines fall due then.
     pub closes_at: i8,
 }
@@ -86,6 +88,7 @@ impl Default for OfficeConfig {
             code: "NYC".into(),
             name: "Consumer Services Office".into(),
             time_zone: "America/New_York".into(),
+            opens_at: 9,
             closes_at: redress_domain::clock::CUTOFF_HOUR,
         }
     }
@@ -218,8 +221,16 @@ impl Config {
                 .parse()
                 .context("REDRESS_OFFICE_CLOSES_AT must be an hour from 0 to 23")?;
         }
+        if let Some(v) = env("REDRESS_OFFICE_OPENS_AT") {
+            cfg.office.opens_at = v
+                .parse()
+                .context("REDRESS_OFFICE_OPENS_AT must be an hour from 0 to 23")?;
+        }
         if !(0..24).contains(&cfg.office.closes_at) {
             bail!("office closes_at must be an hour from 0 to 23");
+        }
+        if !(0..cfg.office.closes_at).contains(&cfg.office.opens_at) {
+            bail!("office opens_at must be an hour before closes_at");
         }
         Ok(cfg)
     }

@@ -227,6 +227,7 @@ async fn open(
             code: cfg.office.code.clone(),
             name: cfg.office.name.clone(),
             time_zone: cfg.office.time_zone.clone(),
+            opens_at: cfg.office.opens_at,
             closes_at: cfg.office.closes_at,
         })
         .await?;

@@ -255,7 +255,8 @@ async fn office_calendar(
         .map_err(|e| StoreError::Corrupt(format!("office time zone: {e}")))?;
     let mut cal =
         redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default())
-            .closing_at(closing_hour(first.int("closes_at")?)?);
+            .closing_at(closing_hour(first.int("closes_at")?)?)
+            .opening_at(closing_hour(first.int("opens_at")?)?);
     for r in &rows {
         if let (Some(day), Some(reason)) = (r.opt_text("day")?, r.opt_text("reason")?) {
             cal.close(
@@ -1433,7 +1434,13 @@ impl<E: Engine> Store for E {
             Box::pin(async move {
                 tx.execute(
                     q::UPSERT_OFFICE,
-                    args![o.code, o.name, o.time_zone, i64::from(o.closes_at)],
+                    args![
+                        o.code,
+                        o.name,
+                        o.time_zone,
+                        i64::from(o.closes_at),
+                        i64::from(o.opens_at)
+                    ],
                 )
                 .await
                 .map(|_| ())
@@ -1451,6 +1458,7 @@ impl<E: Engine> Store for E {
                     code: r.text("code")?,
                     name: r.text("name")?,
                     time_zone: r.text("time_zone")?,
+                    opens_at: closing_hour(r.int("opens_at")?)?,
                     closes_at: closing_hour(r.int("closes_at")?)?,
                 })
             })

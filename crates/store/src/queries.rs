@@ -27,9 +27,11 @@ pub const SCHEMA_VERSIONS: &str =
     "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
 pub const PING: &str = "SELECT 1";
 
-pub const UPSERT_OFFICE: &str = "INSERT INTO offices (code, name, time_zone, closes_at) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (code) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, closes_at = excluded.closes_at";
-pub const OFFICE: &str = "SELECT code, name, time_zone, closes_at FROM offices WHERE code = $1";
+pub const UPSERT_OFFICE: &str = "INSERT INTO offices (code, name, time_zone, closes_at, opens_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (code) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, closes_at = excluded.closes_at, \
+     opens_at = excluded.opens_at";
+pub const OFFICE: &str =
+    "SELECT code, name, time_zone, opens_at, closes_at FROM offices WHERE code = $1";
 
 pub const INSERT_UNIT: &str =
     "INSERT INTO units (code, name, office) VALUES ($1, $2, $3) RETURNING id";
@@ -289,7 +291,7 @@ pub const JOB_COUNTS: &str = "SELECT \
      COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS dead FROM jobs";
 /// An office's time zone with its closures, in one exchange (one row per closure, or one row
 /// with no day).
-pub const OFFICE_CALENDAR: &str = "SELECT o.time_zone, o.closes_at, c.day, c.reason FROM offices o \
+pub const OFFICE_CALENDAR: &str = "SELECT o.time_zone, o.opens_at, o.closes_at, c.day, c.reason FROM offices o \
      LEFT JOIN office_closures c ON c.office = o.code WHERE o.code = $1 ORDER BY c.day";
 
 /// A transition: the new status, state and priority, checked against the version read.

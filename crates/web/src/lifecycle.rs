@@ -30,15 +30,21 @@ pub async fn office_calendar(
     office: &str,
 ) -> ApiResult<(Calendar, jiff::tz::TimeZone)> {
     let code = office.to_string();
-    let (tz_name, closes_at) = if code == state.office.code {
-        (state.office.time_zone.clone(), state.office.closes_at)
+    let (tz_name, opens_at, closes_at) = if code == state.office.code {
+        (
+            state.office.time_zone.clone(),
+            state.office.opens_at,
+            state.office.closes_at,
+        )
     } else {
         let o = state.store.office(&code).await?;
-        (o.time_zone, o.closes_at)
+        (o.time_zone, o.opens_at, o.closes_at)
     };
     let tz = jiff::tz::TimeZone::get(&tz_name)
         .map_err(|e| ApiError::Internal(format!("office time zone: {e}")))?;
-    let mut cal = Calendar::new(Rules::default()).closing_at(closes_at);
+    let mut cal = Calendar::new(Rules::default())
+        .closing_at(closes_at)
+        .opening_at(opens_at);
     for (day, reason) in state.store.closures(&code).await? {
         cal.close(day, &reason);
     }
@@ -155,19 +161,29 @@ async fn write_letters(
         .await?;
     let (cal, tz) = office_calendar(state, &case.office).await?;
     let day = |t: Timestamp| t.to_zoned(tz.clone()).date().to_string();
+    // A deadline at the close of business is a date; one at another time (working hours)
+    // carries its time.
+    let when = |t: Timestamp| {
+        let z = t.to_zoned(tz.clone());
+        if z.hour() == cal.closing_hour() && z.minute() == 0 {
+            z.date().to_string()
+        } else {
+            z.strftime("%Y-%m-%d %H:%M").to_string()
+        }
+    };
     let mut dues: Vec<(String, String)> = state
         .store
         .clocks(&case.reference, Scope::default(), now)
         .await?
         .iter()
-        .map(|c| (c.name.clone(), day(c.due_at)))
+        .map(|c| (c.name.clone(), when(c.due_at)))
         .collect();
     for e in &plan.effects {
         if let ClockEffect::Start(s) = e {
             let (_, due) = s
                 .instants(&cal, &tz)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            dues.push((s.name.clone(), day(due)));
+            dues.push((s.name.clone(), when(due)));
         }
     }
     let mut facts: Vec<(String, String)> = full

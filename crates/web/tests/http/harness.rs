@@ -94,6 +94,7 @@ impl TestApp {
             code: "NYC".into(),
             name: "Test office".into(),
             time_zone: "America/New_York".into(),
+            opens_at: 9,
             closes_at: 17,
         };
         store.ensure_office(&office).await.expect("office");

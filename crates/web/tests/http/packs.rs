@@ -198,7 +198,26 @@ both_stores!(
         // T4: the company answers the next day, from its own account.
         at(app, "2026-12-11T15:00:00Z").await;
         let lc = life(app, Role::Company, &r).await;
-        assert_eq!(lc["transitions"][0]["name"], "record_company_response");
+        let offered: Vec<&str> = lc["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert_eq!(
+            offered,
+            vec!["record_first_contact", "record_company_response"]
+        );
+        // C05: first contact by the close of the next business day; made in time.
+        assert_eq!(
+            due(&life(app, Role::Agent, &r).await, "company_first_contact"),
+            "2026-12-11T22:00:00Z"
+        );
+        step(app, Role::Company, &r, "record_first_contact", json!({})).await;
+        assert_eq!(
+            state(&life(app, Role::Agent, &r).await, "company_first_contact"),
+            "met"
+        );
         step(
             app,
             Role::Company,
@@ -572,7 +591,7 @@ both_stores!(
                 .iter()
                 .filter(|a| a["action"] == "case.transition")
                 .count(),
-            17
+            18
         );
         assert!(matches!(
             app.store.verify_audit().await.unwrap(),
@@ -1341,5 +1360,38 @@ roles = ["agent"]
             life(app, Role::Agent, &r).await["stage"],
             "sent_to_business"
         );
+    }
+);
+
+both_stores!(
+    urgent_referral_counts_working_hours,
+    async |app: &TestApp| {
+        // Thursday 2026-12-24 at 16:00 in New York: one working hour left that day, then Christmas
+        // and the weekend; the second hour ends Monday at 10:00 (C04).
+        at(app, "2026-12-24T21:00:00Z").await;
+        let r = open(
+            app,
+            "complaint",
+            "phone",
+            json!({"amount_in_dispute": "60.00"}),
+        )
+        .await;
+        step(app, Role::Agent, &r, "refer_urgent_to_company", json!({})).await;
+        let l = life(app, Role::Agent, &r).await;
+        assert_eq!(
+            due(&l, "company_first_contact_urgent"),
+            "2026-12-28T15:00:00Z"
+        );
+        let letter = letters(app, &r).await;
+        assert!(
+            letter[0]["body"].as_str().unwrap().contains(
+                "Contact the customer by 2026-12-28 10:00 and report your resolution by 2027-01-07."
+            ),
+            "{}",
+            letter[0]["body"]
+        );
+        // Missed: notice and priority.
+        assert_eq!(sweep(app, "2026-12-28T16:00:00Z").await, (0, 1));
+        assert_eq!(case(app, &r).await["priority"], "high");
     }
 );
