@@ -80,10 +80,30 @@ enum Command {
     },
     /// Measure throughput and latency over HTTP against a temporary store
     Bench(bench::BenchArgs),
+    /// Scheduled work: counts, dead jobs, and putting a dead job back in the queue
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// The case lifecycles in force (shipped packs and `lifecycles_dir`)
     Lifecycles {
         #[command(subcommand)]
         command: LifecyclesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Jobs waiting, done and dead, and the latest dead ones with their last error
+    List {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Give a dead job fresh attempts, now
+    Retry {
+        id: i64,
+        #[command(flatten)]
+        store: StoreFlags,
     },
 }
 
@@ -513,6 +533,42 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
+        Command::Jobs { command } => match command {
+            JobsCommand::List { store } => {
+                let (_, store) = open(config_file, &store).await?;
+                let c = store.job_counts().await?;
+                println!(
+                    "jobs: {} waiting, {} done, {} dead",
+                    c.waiting, c.done, c.dead
+                );
+                for j in store.dead_jobs(50).await? {
+                    println!(
+                        "dead {} {} after {} attempts at {}: {} {}",
+                        j.id,
+                        j.kind,
+                        j.attempts,
+                        j.dead_at,
+                        j.last_error.unwrap_or_default(),
+                        j.payload
+                    );
+                }
+                Ok(0)
+            }
+            JobsCommand::Retry { id, store } => {
+                let (_, store) = open(config_file, &store).await?;
+                let actor = Actor {
+                    user_id: None,
+                    username: "cli".into(),
+                };
+                if store.revive_job(&actor, id, clock.now()).await? {
+                    println!("job {id} queued again");
+                    Ok(0)
+                } else {
+                    eprintln!("job {id} is not dead (or does not exist)");
+                    Ok(1)
+                }
+            }
+        },
         Command::Calendar { command } => calendar(config_file, command, &clock).await,
         Command::Openapi => {
             println!("{}", redress_web::openapi_json());

@@ -278,6 +278,17 @@ pub struct ClaimedJob {
     pub attempts: i64,
 }
 
+/// A job that used up its attempts.
+#[derive(Debug, Clone)]
+pub struct DeadJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub dead_at: Timestamp,
+}
+
 /// Jobs waiting, done and dead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobCounts {
@@ -642,6 +653,10 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<()>;
     async fn job_counts(&self) -> Result<JobCounts>;
+    /// Dead jobs (attempts used up), newest first.
+    async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>>;
+    /// Puts a dead job back in the queue with fresh attempts; false when it is not dead. Audited.
+    async fn revive_job(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<bool>;
 
     // Public portal
     /// Records a private status link (stored as the hash of its token) for a case.

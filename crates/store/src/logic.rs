@@ -2920,6 +2920,43 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>> {
+        self.read(job_fn(move |tx| {
+            Box::pin(async move {
+                tx.query(q::DEAD_JOBS, args![limit])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(DeadJob {
+                            id: r.int("id")?,
+                            kind: r.text("kind")?,
+                            payload: r.text("payload")?,
+                            attempts: r.int("attempts")?,
+                            last_error: r.opt_text("last_error")?,
+                            dead_at: instant(r.int("dead_at")?)?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn revive_job(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<bool> {
+        let actor = actor.clone();
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                if tx.execute(q::REVIVE_JOB, args![id, micros(at)]).await? == 0 {
+                    return Ok(false);
+                }
+                let subject = format!("job:{id}");
+                append_audit(tx, &actor, "jobs", "job.revive", &subject, "{}", at).await?;
+                Ok(true)
+            })
+        }))
+        .await
+    }
+
     async fn job_counts(&self) -> Result<JobCounts> {
         self.read(job_fn(|tx| {
             Box::pin(async move {

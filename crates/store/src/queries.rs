@@ -285,6 +285,12 @@ pub const CLAIM_JOB_SKIP_LOCKED: &str = "UPDATE jobs SET locked_until = $2, lock
 pub const COMPLETE_JOB: &str = "UPDATE jobs SET done_at = $2, locked_until = NULL WHERE id = $1 AND locked_by = $3 AND done_at IS NULL";
 pub const RETRY_JOB: &str = "UPDATE jobs SET run_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1 AND locked_by = $4 AND done_at IS NULL";
 pub const KILL_JOB: &str = "UPDATE jobs SET dead_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1 AND locked_by = $4 AND done_at IS NULL";
+/// Dead jobs, newest first.
+pub const DEAD_JOBS: &str = "SELECT id, kind, payload, attempts, last_error, dead_at FROM jobs WHERE dead_at IS NOT NULL \
+     ORDER BY dead_at DESC, id DESC LIMIT $1";
+/// Gives a dead job another round of attempts, now.
+pub const REVIVE_JOB: &str = "UPDATE jobs SET dead_at = NULL, attempts = 0, run_at = $2, locked_until = NULL, locked_by = NULL \
+     WHERE id = $1 AND dead_at IS NOT NULL";
 pub const JOB_COUNTS: &str = "SELECT \
      COALESCE(SUM(CASE WHEN done_at IS NULL AND dead_at IS NULL THEN 1 ELSE 0 END), 0) AS waiting, \
      COALESCE(SUM(CASE WHEN done_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS done, \

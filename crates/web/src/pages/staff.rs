@@ -377,6 +377,10 @@ struct AdminPage {
     unit_rows: Vec<(String, String)>,
     roles: Options,
     units: Options,
+    /// Jobs waiting, done and dead, in words.
+    jobs_line: String,
+    /// (id, kind, attempts, when, last error)
+    dead_jobs: Vec<(i64, String, i64, String, String)>,
 }
 
 async fn admin_render(
@@ -390,6 +394,13 @@ async fn admin_render(
     let tr = ctx.tr;
     let (users, units) = match (state.store.users().await, state.store.units().await) {
         (Ok(u), Ok(n)) => (u, n),
+        (Err(e), _) | (_, Err(e)) => return internal(e),
+    };
+    let (counts, dead) = match (
+        state.store.job_counts().await,
+        state.store.dead_jobs(20).await,
+    ) {
+        (Ok(c), Ok(d)) => (c, d),
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
     let mut unit_options = vec![(String::new(), tr.t("case-unassigned"))];
@@ -420,6 +431,26 @@ async fn admin_render(
         unit_rows: units.into_iter().map(|u| (u.code, u.name)).collect(),
         roles,
         units: unit_options,
+        jobs_line: tr.targs(
+            "admin-jobs-counts",
+            &[
+                ("waiting", &counts.waiting.to_string()),
+                ("done", &counts.done.to_string()),
+                ("dead", &counts.dead.to_string()),
+            ],
+        ),
+        dead_jobs: dead
+            .into_iter()
+            .map(|j| {
+                (
+                    j.id,
+                    j.kind,
+                    j.attempts,
+                    local_time(state, j.dead_at),
+                    j.last_error.unwrap_or_default(),
+                )
+            })
+            .collect(),
     };
     ctx.render(status, &page)
 }

@@ -178,5 +178,37 @@ both_stores!(
         }
         let counts = app.store.job_counts().await.unwrap();
         assert_eq!((counts.waiting, counts.done, counts.dead), (0, 1, 1));
+        // The dead job is listed with its last error, and can be put back in the queue.
+        let dead = app.store.dead_jobs(10).await.unwrap();
+        assert_eq!((dead.len(), dead[0].attempts), (1, 6));
+        assert!(
+            dead[0]
+                .last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("not found"),
+            "{:?}",
+            dead[0].last_error
+        );
+        let ops = redress_store::Actor::system();
+        assert!(
+            app.store
+                .revive_job(&ops, dead[0].id, app.clock.now_ts())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !app.store
+                .revive_job(&ops, dead[0].id, app.clock.now_ts())
+                .await
+                .unwrap(),
+            "not dead any more"
+        );
+        let counts = app.store.job_counts().await.unwrap();
+        assert_eq!((counts.waiting, counts.dead), (1, 0));
+        assert!(matches!(
+            app.store.verify_audit().await.unwrap(),
+            redress_store::AuditVerdict::Intact { .. }
+        ));
     }
 );

@@ -771,6 +771,10 @@ both_stores!(
         let b = logged_in(app, "admin").await;
         let (status, html) = page(&b, app, "/admin").await;
         assert_eq!(status, 200);
+        assert!(
+            html.contains("Scheduled work") && html.contains("0 waiting, 0 done, 0 dead."),
+            "{html}"
+        );
         let token = csrf(&html);
         let r = b
             .post(app.url("/admin/users"))
