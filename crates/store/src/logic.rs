@@ -514,6 +514,25 @@ async fn apply_transition(
     }
     apply_clock_effects(tx, actor, row.id, &row.office, &plan.effects, at).await?;
     for letter in &plan.letters {
+        // Consumers with an email address get their letters by email too (through the outbox).
+        if letter.to == redress_domain::lifecycle::Addressee::Consumer
+            && let Some(email) = tx
+                .one(q::CASE_CONSUMER_EMAIL, args![row.id])
+                .await?
+                .opt_text("email")?
+        {
+            tx.one(
+                q::ENQUEUE_MAIL,
+                args![
+                    email.as_str(),
+                    letter.subject.as_str(),
+                    letter.body.as_str(),
+                    reference,
+                    micros(at)
+                ],
+            )
+            .await?;
+        }
         let e = NewEntry {
             entry_type: EntryType::Letter,
             body: format!("{}\n\n{}", letter.subject, letter.body),
