@@ -968,7 +968,7 @@ pub async fn take_transition(
     let expected = if_match(&headers)?;
     let b = body.value;
     let fields: Vec<(String, String)> = b.fields.into_iter().collect();
-    let case = crate::lifecycle::take(
+    let mut case = crate::lifecycle::take(
         &state,
         crate::lifecycle::Taker::Person(&user),
         &reference,
@@ -977,6 +977,10 @@ pub async fn take_transition(
         expected,
     )
     .await?;
+    // A company user (or any role without the right) does not get the consumer's record back.
+    if !user.user.role.sees_consumer_details() {
+        case.consumer = None;
+    }
     Ok(case_response(StatusCode::OK, &case))
 }
 

@@ -218,7 +218,8 @@ both_stores!(
             state(&life(app, Role::Agent, &r).await, "company_first_contact"),
             "met"
         );
-        step(
+        // The structured response (E.2): a category, the explanation, the hold acknowledged.
+        let (status, problem) = try_step(
             app,
             Role::Company,
             &r,
@@ -226,8 +227,28 @@ both_stores!(
             json!({"response": "Credited the duplicate charge."}),
         )
         .await;
+        assert_eq!(status, 422);
+        assert_eq!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["field"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            vec!["fields.response_category", "fields.hold_acknowledged"]
+        );
+        let c = step(
+            app,
+            Role::Company,
+            &r,
+            "record_company_response",
+            json!({"response_category": "closed_with_monetary_relief", "relief_amount": "40.00",
+                   "response": "Credited the duplicate charge.", "hold_acknowledged": "yes"}),
+        )
+        .await;
+        assert_eq!(fact(&c, "relief_amount").as_deref(), Some("4000"));
         let l = life(app, Role::Agent, &r).await;
-        assert_eq!(state(&l, "company_response"), "met");
+        assert_eq!(state(&l, "company_response"), "met", "timely");
         assert_eq!(due(&l, "consumer_confirmation"), "2026-12-21T22:00:00Z");
 
         // T6: the consumer is not satisfied; T7: records are requested, pausing the office's target.
