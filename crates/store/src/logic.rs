@@ -3104,8 +3104,14 @@ async fn run_clock_actions(
     );
     let due = instant(r.int("due_at")?)?;
     let mut priority: Priority = word(&r.text("priority")?)?;
-    tx.execute(q::TOUCH_CASE, args![case_id, micros(now)])
-        .await?;
+    // Raising the priority locks and touches the case; otherwise it is touched on its own.
+    let raises = actions
+        .iter()
+        .any(|a| matches!(a, Action::RaisePriority(p) if *p > priority));
+    if !raises {
+        tx.execute(q::TOUCH_CASE, args![case_id, micros(now)])
+            .await?;
+    }
     let mut done: Vec<String> = Vec::new();
     for action in actions {
         match action {
