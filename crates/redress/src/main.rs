@@ -707,19 +707,19 @@ async fn office_calendar(
     office: Option<&str>,
     flags: &StoreFlags,
 ) -> anyhow::Result<redress_domain::calendar::Calendar> {
-    let mut cal =
-        redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default());
-    if let Some(code) = office {
-        let (_, store) = open(config_file, flags).await?;
-        store
-            .office(code)
-            .await
-            .with_context(|| format!("no office with code {code:?}"))?;
-        for (day, reason) in store.closures(code).await? {
-            cal.close(day, &reason);
+    match office {
+        Some(code) => {
+            let (_, store) = open(config_file, flags).await?;
+            let (cal, _) = store
+                .office_calendar(code)
+                .await
+                .with_context(|| format!("no office with code {code:?}"))?;
+            Ok(cal)
         }
+        None => Ok(redress_domain::calendar::Calendar::new(
+            redress_domain::calendar::Rules::default(),
+        )),
     }
-    Ok(cal)
 }
 
 async fn calendar(

@@ -399,6 +399,12 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         at: Timestamp,
     ) -> Result<()>;
+    /// The office's calendar (New York State rules, its closures, its opening and closing hours)
+    /// and time zone, in one query. `NotFound` when there is no such office.
+    async fn office_calendar(
+        &self,
+        office: &str,
+    ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)>;
     /// The office's closures, in date order.
     async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>>;
     /// Open and new-unassigned cases per unit.

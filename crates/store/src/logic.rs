@@ -2617,6 +2617,17 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn office_calendar(
+        &self,
+        office: &str,
+    ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)> {
+        let office = office.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { office_calendar(tx, &office).await })
+        }))
+        .await
+    }
+
     async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool> {
         let reference = reference.to_string();
         self.read(job(move |tx| {

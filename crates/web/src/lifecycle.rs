@@ -6,7 +6,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use jiff::Timestamp;
 use redress_domain::Status;
-use redress_domain::calendar::{Calendar, Rules};
+use redress_domain::calendar::Calendar;
 use redress_domain::clock::ClockState;
 use redress_domain::lifecycle::{ClockKind, HoldStatus, Lifecycle, Plan};
 use redress_domain::records::{Case, CaseClock};
@@ -29,26 +29,7 @@ pub async fn office_calendar(
     state: &AppState,
     office: &str,
 ) -> ApiResult<(Calendar, jiff::tz::TimeZone)> {
-    let code = office.to_string();
-    let (tz_name, opens_at, closes_at) = if code == state.office.code {
-        (
-            state.office.time_zone.clone(),
-            state.office.opens_at,
-            state.office.closes_at,
-        )
-    } else {
-        let o = state.store.office(&code).await?;
-        (o.time_zone, o.opens_at, o.closes_at)
-    };
-    let tz = jiff::tz::TimeZone::get(&tz_name)
-        .map_err(|e| ApiError::Internal(format!("office time zone: {e}")))?;
-    let mut cal = Calendar::new(Rules::default())
-        .closing_at(closes_at)
-        .opening_at(opens_at);
-    for (day, reason) in state.store.closures(&code).await? {
-        cal.close(day, &reason);
-    }
-    Ok((cal, tz))
+    Ok(state.store.office_calendar(office).await?)
 }
 
 /// Who takes a transition: a person (their role is checked) or the scheduler.
