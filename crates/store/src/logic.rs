@@ -305,22 +305,23 @@ async fn apply_clock_effects(
             .to_string()
     };
     let corrupt = |e: redress_domain::calendar::CalendarError| StoreError::Corrupt(e.to_string());
-    for effect in effects {
-        let open: Vec<OpenClock> = tx
-            .query(q::CASE_CLOCKS, args![case_id])
-            .await?
-            .iter()
-            .filter(|r| r.opt_int("stopped_at").ok().flatten().is_none())
-            .map(|r| {
-                Ok(OpenClock {
-                    id: r.int("id")?,
-                    name: r.text("name")?,
-                    due_at: r.int("due_at")?,
-                    warn_at: r.opt_int("warn_at")?,
-                    paused_at: r.opt_int("paused_at")?,
-                })
+    // The case's open clocks, read once and kept up to date as the effects apply.
+    let mut open: Vec<OpenClock> = tx
+        .query(q::CASE_CLOCKS, args![case_id])
+        .await?
+        .iter()
+        .filter(|r| r.opt_int("stopped_at").ok().flatten().is_none())
+        .map(|r| {
+            Ok(OpenClock {
+                id: r.int("id")?,
+                name: r.text("name")?,
+                due_at: r.int("due_at")?,
+                warn_at: r.opt_int("warn_at")?,
+                paused_at: r.opt_int("paused_at")?,
             })
-            .collect::<Result<_>>()?;
+        })
+        .collect::<Result<_>>()?;
+    for effect in effects {
         let mut events: Vec<(String, serde_json::Value)> = Vec::new();
         match effect {
             ClockEffect::Start(s) => {
@@ -330,6 +331,7 @@ async fn apply_clock_effects(
                         .await?;
                     events.push((format!("Clock {} stopped (started again)", c.name), serde_json::json!({"event": "clock_stopped", "clock": c.name, "outcome": "stopped"})));
                 }
+                open.retain(|c| c.name != s.name);
                 let (started, due) = s.instants(&cal, &tz).map_err(corrupt)?;
                 let warn = match s.warn {
                     Some(lead) => {
@@ -345,19 +347,28 @@ async fn apply_clock_effects(
                 };
                 let policy = serde_json::to_string(&s.policy)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                tx.execute(
-                    q::INSERT_CLOCK,
-                    args![
-                        case_id,
-                        s.name.as_str(),
-                        s.source.as_str(),
-                        micros(started),
-                        micros(due),
-                        warn,
-                        policy
-                    ],
-                )
-                .await?;
+                let id = tx
+                    .one(
+                        q::INSERT_CLOCK,
+                        args![
+                            case_id,
+                            s.name.as_str(),
+                            s.source.as_str(),
+                            micros(started),
+                            micros(due),
+                            warn,
+                            policy
+                        ],
+                    )
+                    .await?
+                    .int("id")?;
+                open.push(OpenClock {
+                    id,
+                    name: s.name.clone(),
+                    due_at: micros(due),
+                    warn_at: warn,
+                    paused_at: None,
+                });
                 events.push((
                     format!("Clock {} started; due {}", s.name, local(due)),
                     serde_json::json!({"event": "clock_started", "clock": s.name, "due_at": due}),
@@ -380,13 +391,15 @@ async fn apply_clock_effects(
                     };
                     events.push((format!("Clock {name} {word}"), serde_json::json!({"event": "clock_stopped", "clock": name, "outcome": word})));
                 }
+                open.retain(|c| &c.name != name);
             }
             ClockEffect::Pause { name } => {
                 for c in open
-                    .iter()
+                    .iter_mut()
                     .filter(|c| &c.name == name && c.paused_at.is_none())
                 {
                     tx.execute(q::PAUSE_CLOCK, args![c.id, micros(at)]).await?;
+                    c.paused_at = Some(micros(at));
                     events.push((
                         format!("Clock {} paused", c.name),
                         serde_json::json!({"event": "clock_paused", "clock": c.name}),
@@ -394,13 +407,14 @@ async fn apply_clock_effects(
                 }
             }
             ClockEffect::Resume { name } => {
-                for c in open.iter().filter(|c| &c.name == name) {
+                for c in open.iter_mut().filter(|c| &c.name == name) {
                     if let Some(p) = c.paused_at {
                         let due = clock::resume(&cal, &tz, instant(c.due_at)?, instant(p)?, at)
                             .map_err(corrupt)?;
                         let warn = c.warn_at.map(|w| micros(due) - (c.due_at - w));
                         tx.execute(q::RESUME_CLOCK, args![c.id, micros(due), warn])
                             .await?;
+                        (c.due_at, c.warn_at, c.paused_at) = (micros(due), warn, None);
                         events.push((format!("Clock {} resumed; due {}", c.name, local(due)), serde_json::json!({"event": "clock_resumed", "clock": c.name, "due_at": due})));
                     }
                 }
@@ -411,6 +425,7 @@ async fn apply_clock_effects(
                         .await?;
                     events.push((format!("Clock {} stopped (case closed)", c.name), serde_json::json!({"event": "clock_stopped", "clock": c.name, "outcome": "stopped"})));
                 }
+                open.clear();
             }
         }
         for (body, data) in events {

@@ -229,7 +229,7 @@ pub const ADD_CLOSURE: &str = "INSERT INTO office_closures (office, day, reason,
 pub const CLOSURES: &str = "SELECT day, reason FROM office_closures WHERE office = $1 ORDER BY day";
 
 pub const INSERT_CLOCK: &str = "INSERT INTO clocks (case_id, name, source, started_at, due_at, warn_at, policy) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
 pub const CASE_CLOCKS: &str = "SELECT id, name, source, started_at, due_at, warn_at, paused_at, stopped_at, outcome, policy \
      FROM clocks WHERE case_id = $1 ORDER BY id";
 pub const STOP_CLOCK: &str = "UPDATE clocks SET stopped_at = $2, outcome = $3, paused_at = NULL WHERE id = $1 AND stopped_at IS NULL";
