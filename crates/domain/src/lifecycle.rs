@@ -80,6 +80,27 @@ pub enum ClockKind {
     Window,
 }
 
+impl ClockKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::Legal => "legal",
+            ClockKind::Target => "target",
+            ClockKind::Window => "window",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::RaisePriority(p) => write!(f, "priority {p}"),
+            Action::Notify => f.write_str("notify"),
+            Action::MoveUnit(u) => write!(f, "unit {u}"),
+            Action::Transition(t) => write!(f, "→ {t}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClockDef {
     pub name: String,
@@ -122,6 +143,26 @@ pub struct FieldDef {
     /// For a choice: what each option is called, in English and in Spanish (same order).
     pub option_labels: Vec<String>,
     pub option_labels_es: Vec<String>,
+}
+
+impl ClockDef {
+    /// How long it runs, in words: `15 calendar days from mailed_on`, `on hearing_on`.
+    pub fn length_text(&self) -> String {
+        match (&self.due, &self.starts_on) {
+            (Due::After(len), Some(f)) => format!("{} from {f}", length_text(*len)),
+            (Due::After(len), None) => length_text(*len),
+            (Due::On(f), _) => format!("on {f}"),
+        }
+    }
+
+    /// What happens when it is missed, in words (`priority high, notify`); empty for nothing.
+    pub fn overdue_text(&self) -> String {
+        self.on_overdue
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl FieldDef {

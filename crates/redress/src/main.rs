@@ -604,7 +604,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// Each lifecycle's states and deadlines as Markdown (the README's tables are made with it).
 fn lifecycles_markdown(all: &redress_domain::lifecycle::Lifecycles) -> String {
-    use redress_domain::lifecycle::{Due, Hold, length_text};
+    use redress_domain::lifecycle::Hold;
     use std::fmt::Write;
     let mut out = String::new();
     for l in &all.0 {
@@ -657,36 +657,16 @@ fn lifecycles_markdown(all: &redress_domain::lifecycle::Lifecycles) -> String {
                         .then(|| "opening".to_string()),
                 )
                 .collect();
-            let length = match &c.due {
-                Due::After(len) => match &c.starts_on {
-                    Some(f) => format!("{} from `{f}`", length_text(*len)),
-                    None => length_text(*len),
-                },
-                Due::On(f) => format!("on `{f}`"),
-            };
-            let overdue: Vec<String> = c
-                .on_overdue
-                .iter()
-                .map(|a| match a {
-                    redress_domain::lifecycle::Action::RaisePriority(p) => format!("priority {p}"),
-                    redress_domain::lifecycle::Action::Notify => "notify".into(),
-                    redress_domain::lifecycle::Action::MoveUnit(u) => format!("unit {u}"),
-                    redress_domain::lifecycle::Action::Transition(t) => format!("→ `{t}`"),
-                })
-                .collect();
+            let overdue = c.overdue_text();
             let _ = writeln!(
                 out,
                 "| `{}` {} | {} | {} | {} | {} | {} |",
                 c.name,
                 c.label,
-                format!("{:?}", c.kind).to_lowercase(),
+                c.kind.as_str(),
                 starters.join(", "),
-                length,
-                if overdue.is_empty() {
-                    "—".into()
-                } else {
-                    overdue.join(", ")
-                },
+                c.length_text(),
+                if overdue.is_empty() { "—" } else { &overdue },
                 c.source
             );
         }

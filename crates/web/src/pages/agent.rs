@@ -834,7 +834,7 @@ async fn case_render(
             label: k.label.clone(),
             kind: k
                 .kind
-                .map(|x| tr.word("clockkind", &format!("{x:?}").to_lowercase()))
+                .map(|x| tr.word("clockkind", x.as_str()))
                 .unwrap_or_default(),
             source: k.source.clone(),
             due: local_time(state, k.due_at),

@@ -993,7 +993,7 @@ struct LifecyclesPage {
 
 /// Every case kind's lifecycle as tables: states, transitions and clocks.
 async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    use redress_domain::lifecycle::{Action, Due, Hold, length_text};
+    use redress_domain::lifecycle::Hold;
     let user = match session(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return r,
@@ -1078,31 +1078,13 @@ async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: Heade
                 .clocks
                 .iter()
                 .map(|c| {
-                    let length = match &c.due {
-                        Due::After(len) => match &c.starts_on {
-                            Some(f) => format!("{} from {f}", length_text(*len)),
-                            None => length_text(*len),
-                        },
-                        Due::On(f) => format!("on {f}"),
-                    };
-                    let overdue = c
-                        .on_overdue
-                        .iter()
-                        .map(|a| match a {
-                            Action::RaisePriority(p) => format!("priority → {p}"),
-                            Action::Notify => "notify".into(),
-                            Action::MoveUnit(u) => format!("unit → {u}"),
-                            Action::Transition(t) => format!("→ {t}"),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
                     (
                         pick(&c.label, &c.label_es),
                         c.name.clone(),
-                        format!("{:?}", c.kind).to_lowercase(),
-                        length,
+                        c.kind.as_str().to_string(),
+                        c.length_text(),
                         c.source.clone(),
-                        overdue,
+                        c.overdue_text(),
                     )
                 })
                 .collect(),
