@@ -135,9 +135,9 @@ pub struct FieldDef {
     pub kind: FieldKind,
     pub label: String,
     pub label_es: String,
-    /// A date that must be at least this long after the day of the transition (notice).
-    #[schema(value_type = Option<String>)]
-    pub min_notice: Option<Length>,
+    /// A date that must be at least this many calendar days after the day of the transition
+    /// (notice).
+    pub min_notice_days: Option<u32>,
     /// A date that may not be later than the day of the transition (e.g. a mailing date).
     pub not_future: bool,
     /// For a choice: what each option is called, in English and in Spanish (same order).
@@ -569,21 +569,27 @@ fn unique<'a>(
     Ok(out)
 }
 
+/// The name, when it is one of `names`; otherwise an error at its place in the file.
+fn known_one(
+    r: &Reader,
+    s: &Spanned<String>,
+    names: &[String],
+    what: &str,
+) -> Result<String, LifecycleError> {
+    if names.iter().any(|n| n == s.get_ref()) {
+        Ok(s.get_ref().clone())
+    } else {
+        Err(r.err(s.span(), format!("unknown {what} {:?}", s.get_ref())))
+    }
+}
+
 fn known(
     r: &Reader,
     list: &[Spanned<String>],
     names: &[String],
     what: &str,
 ) -> Result<Vec<String>, LifecycleError> {
-    list.iter()
-        .map(|s| {
-            if names.iter().any(|n| n == s.get_ref()) {
-                Ok(s.get_ref().clone())
-            } else {
-                Err(r.err(s.span(), format!("unknown {what} {:?}", s.get_ref())))
-            }
-        })
-        .collect()
+    list.iter().map(|s| known_one(r, s, names, what)).collect()
 }
 
 impl Lifecycle {
@@ -628,8 +634,19 @@ impl Lifecycle {
                         ));
                     }
                 };
-                let min_notice = f.min_notice.as_ref().map(|s| r.length(s)).transpose()?;
-                if (min_notice.is_some() || f.not_future) && kind != FieldKind::Date {
+                let min_notice_days = match &f.min_notice {
+                    None => None,
+                    Some(s) => match r.length(s)? {
+                        Length::CalendarDays(n) => Some(n),
+                        _ => {
+                            return Err(r.err(
+                                s.span(),
+                                "min_notice is counted in calendar days, e.g. \"10 calendar days\"",
+                            ));
+                        }
+                    },
+                };
+                if (min_notice_days.is_some() || f.not_future) && kind != FieldKind::Date {
                     return Err(r.err(
                         f.kind.span(),
                         "min_notice and not_future apply to date fields",
@@ -660,7 +677,7 @@ impl Lifecycle {
                     kind,
                     label: f.label.clone(),
                     label_es: f.label_es.clone(),
-                    min_notice,
+                    min_notice_days,
                     not_future: f.not_future,
                     option_labels,
                     option_labels_es,
@@ -689,9 +706,7 @@ impl Lifecycle {
                 };
                 let due = match (&c.length, &c.due_on) {
                     (Some(l), None) => Due::After(r.length(l)?),
-                    (None, Some(f)) => Due::On(
-                        known(&r, std::slice::from_ref(f), &date_fields, "date field")?.remove(0),
-                    ),
+                    (None, Some(f)) => Due::On(known_one(&r, f, &date_fields, "date field")?),
                     _ => {
                         return Err(r.err(
                             c.name.span(),
@@ -705,10 +720,7 @@ impl Lifecycle {
                 let starts_on = c
                     .starts_on
                     .as_ref()
-                    .map(|f| {
-                        known(&r, std::slice::from_ref(f), &date_fields, "date field")
-                            .map(|mut v| v.remove(0))
-                    })
+                    .map(|f| known_one(&r, f, &date_fields, "date field"))
                     .transpose()?;
                 let actions = |list: &[Spanned<String>]| {
                     list.iter()
@@ -737,21 +749,10 @@ impl Lifecycle {
                 if status == Status::Merged {
                     return Err(r.err(s.status.span(), "merged is reached only by merging"));
                 }
-                let hold = match s.hold.as_ref().map(|h| h.get_ref().as_str()) {
+                let hold = match &s.hold {
                     None => Hold::None,
-                    Some("pending") => Hold::Pending,
-                    Some(_) => {
-                        let h = s.hold.as_ref().ok_or_else(|| r.err(0..0, "hold"))?;
-                        Hold::Until(
-                            known(
-                                &r,
-                                std::slice::from_ref(h),
-                                &clock_names,
-                                "clock (hold until)",
-                            )?
-                            .remove(0),
-                        )
-                    }
+                    Some(h) if h.get_ref() == "pending" => Hold::Pending,
+                    Some(h) => Hold::Until(known_one(&r, h, &clock_names, "clock (hold until)")?),
                 };
                 if hold != Hold::None && doc.hold.is_none() {
                     return Err(r.err(
@@ -794,10 +795,10 @@ impl Lifecycle {
                             .filter(|s| !s.status.is_open())
                             .map(|s| s.name.clone()),
                     ),
-                    _ => from.extend(known(&r, std::slice::from_ref(f), &state_names, "state")?),
+                    _ => from.push(known_one(&r, f, &state_names, "state")?),
                 }
             }
-            let to = known(&r, std::slice::from_ref(&t.to), &state_names, "state")?.remove(0);
+            let to = known_one(&r, &t.to, &state_names, "state")?;
             from.retain(|f| *f != to || t.from.iter().any(|x| x.get_ref() == &to));
             let roles = t
                 .roles
@@ -892,13 +893,7 @@ impl Lifecycle {
         unique(&r, doc.letters.iter().map(|l| &l.name), "letter")?;
         let mut letters = Vec::new();
         for l in &doc.letters {
-            let transition = known(
-                &r,
-                std::slice::from_ref(&l.transition),
-                &transition_names,
-                "transition",
-            )?
-            .remove(0);
+            let transition = known_one(&r, &l.transition, &transition_names, "transition")?;
             let to = match l.to.get_ref().as_str() {
                 "consumer" => Addressee::Consumer,
                 "company" => Addressee::Company,
@@ -1182,39 +1177,33 @@ impl Lifecycle {
                         );
                     }
                 }
-                FieldKind::Date => {
-                    match value.parse::<Date>() {
-                        Ok(d) => {
-                            let mut ok = true;
-                            if def.not_future && d > today {
-                                errors.push(
-                                    path.clone(),
-                                    "in_the_future",
-                                    format!("{} cannot be later than today.", def.label),
-                                );
+                FieldKind::Date => match value.parse::<Date>() {
+                    Ok(d) => {
+                        let mut ok = true;
+                        if def.not_future && d > today {
+                            errors.push(
+                                path.clone(),
+                                "in_the_future",
+                                format!("{} cannot be later than today.", def.label),
+                            );
+                            ok = false;
+                        }
+                        if let Some(days) = def.min_notice_days {
+                            let earliest = today
+                                .checked_add(jiff::Span::new().days(i64::from(days)))
+                                .unwrap_or(today);
+                            if d < earliest {
+                                errors.push(path.clone(), "too_soon", format!("{} must be at least {days} days after today ({earliest} or later).", def.label));
                                 ok = false;
                             }
-                            if let Some(notice) = def.min_notice {
-                                let days = match notice {
-                                    Length::CalendarDays(n) | Length::BusinessDays(n) => n,
-                                    Length::BusinessHours(h) => h.div_ceil(24),
-                                };
-                                let earliest = today
-                                    .checked_add(jiff::Span::new().days(i64::from(days)))
-                                    .unwrap_or(today);
-                                if d < earliest {
-                                    errors.push(path.clone(), "too_soon", format!("{} must be at least {} after today ({earliest} or later).", def.label, length_text(notice)));
-                                    ok = false;
-                                }
-                            }
-                            if ok {
-                                facts.push((name.clone(), d.to_string()));
-                                dates.push((name.clone(), d));
-                            }
                         }
-                        Err(_) => errors.push(path, "invalid_date", "A date such as 2026-12-01."),
+                        if ok {
+                            facts.push((name.clone(), d.to_string()));
+                            dates.push((name.clone(), d));
+                        }
                     }
-                }
+                    Err(_) => errors.push(path, "invalid_date", "A date such as 2026-12-01."),
+                },
             }
         }
         if !errors.is_empty() {

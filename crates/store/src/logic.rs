@@ -255,8 +255,8 @@ async fn office_calendar(
         .map_err(|e| StoreError::Corrupt(format!("office time zone: {e}")))?;
     let mut cal =
         redress_domain::calendar::Calendar::new(redress_domain::calendar::Rules::default())
-            .closing_at(closing_hour(first.int("closes_at")?)?)
-            .opening_at(closing_hour(first.int("opens_at")?)?);
+            .closing_at(hour_of_day(first.int("closes_at")?)?)
+            .opening_at(hour_of_day(first.int("opens_at")?)?);
     for r in &rows {
         if let (Some(day), Some(reason)) = (r.opt_text("day")?, r.opt_text("reason")?) {
             cal.close(
@@ -277,11 +277,11 @@ struct OpenClock {
     paused_at: Option<i64>,
 }
 
-fn closing_hour(h: i64) -> Result<i8> {
+fn hour_of_day(h: i64) -> Result<i8> {
     i8::try_from(h)
         .ok()
         .filter(|h| (0..24).contains(h))
-        .ok_or_else(|| StoreError::Corrupt(format!("office closing hour {h}")))
+        .ok_or_else(|| StoreError::Corrupt(format!("office hour {h}")))
 }
 
 /// Starts, pauses, resumes and stops the case's clocks as a transition requires, writing a
@@ -1492,8 +1492,8 @@ impl<E: Engine> Store for E {
                     code: r.text("code")?,
                     name: r.text("name")?,
                     time_zone: r.text("time_zone")?,
-                    opens_at: closing_hour(r.int("opens_at")?)?,
-                    closes_at: closing_hour(r.int("closes_at")?)?,
+                    opens_at: hour_of_day(r.int("opens_at")?)?,
+                    closes_at: hour_of_day(r.int("closes_at")?)?,
                 })
             })
         }))
