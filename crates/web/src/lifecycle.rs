@@ -48,9 +48,9 @@ pub async fn take(
     fields: &[(String, String)],
     expected: Option<i64>,
 ) -> ApiResult<Case> {
-    let (actor, scope, role) = match &taker {
-        Taker::Person(u) => (u.actor(), u.scope(), Some(u.user.role)),
-        Taker::System => (Actor::system(), Scope::default(), None),
+    let (actor, scope) = match &taker {
+        Taker::Person(u) => (u.actor(), u.scope()),
+        Taker::System => (Actor::system(), Scope::default()),
     };
     let mut attempt = 0;
     loop {
@@ -66,11 +66,7 @@ pub async fn take(
                 current: case.version,
             });
         }
-        let mut plan = plan_for(state, &case, transition, role, fields, now).await?;
-        if let Taker::Person(u) = &taker {
-            independent(state, &case, &plan, u).await?;
-        }
-        write_letters(state, &case, &mut plan, now).await?;
+        let plan = plan_for(state, &case, transition, &taker, fields, now).await?;
         match state
             .store
             .transition(&actor, reference, scope, case.version, &plan, now)
@@ -122,6 +118,7 @@ async fn write_letters(
     state: &AppState,
     case: &Case,
     plan: &mut Plan,
+    (cal, tz): (&Calendar, &jiff::tz::TimeZone),
     now: Timestamp,
 ) -> ApiResult<()> {
     use redress_domain::lifecycle::{Addressee, ClockEffect, LetterContext};
@@ -140,7 +137,6 @@ async fn write_letters(
             now,
         )
         .await?;
-    let (cal, tz) = office_calendar(state, &case.office).await?;
     let day = |t: Timestamp| t.to_zoned(tz.clone()).date().to_string();
     // A deadline at the close of business is a date; one at another time (working hours)
     // carries its time.
@@ -162,7 +158,7 @@ async fn write_letters(
     for e in &plan.effects {
         if let ClockEffect::Start(s) = e {
             let (_, due) = s
-                .instants(&cal, &tz)
+                .instants(cal, tz)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             dues.push((s.name.clone(), when(due)));
         }
@@ -206,12 +202,13 @@ async fn write_letters(
     Ok(())
 }
 
-/// Checks a transition against the case as it is now.
+/// Checks a transition against the case as it is now, for a person (their role, and whether
+/// they are new to the case when the step asks it) or the scheduler, and writes out its letters.
 pub async fn plan_for(
     state: &AppState,
     case: &Case,
     transition: &str,
-    role: Option<redress_domain::Role>,
+    taker: &Taker<'_>,
     fields: &[(String, String)],
     now: Timestamp,
 ) -> ApiResult<Plan> {
@@ -223,9 +220,18 @@ pub async fn plan_for(
     }
     let lc = lifecycle_of(state, case)?;
     let current = lc.current(case.stage.as_deref(), case.status);
-    let (_, tz) = office_calendar(state, &case.office).await?;
-    let today = now.to_zoned(tz).date();
-    Ok(lc.plan(&current.name, transition, role, fields, now, today)?)
+    let (cal, tz) = office_calendar(state, &case.office).await?;
+    let today = now.to_zoned(tz.clone()).date();
+    let role = match taker {
+        Taker::Person(u) => Some(u.user.role),
+        Taker::System => None,
+    };
+    let mut plan = lc.plan(&current.name, transition, role, fields, now, today)?;
+    if let Taker::Person(u) = taker {
+        independent(state, case, &plan, u).await?;
+    }
+    write_letters(state, case, &mut plan, (&cal, &tz), now).await?;
+    Ok(plan)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -434,11 +440,8 @@ pub async fn plan_job(
         .store
         .case(&Actor::system(), reference, Scope::default(), false, now)
         .await?;
-    match plan_for(state, &case, transition, None, &[], now).await {
-        Ok(mut p) => {
-            write_letters(state, &case, &mut p, now).await?;
-            Ok(Some((p, case.version)))
-        }
+    match plan_for(state, &case, transition, &Taker::System, &[], now).await {
+        Ok(p) => Ok(Some((p, case.version))),
         Err(ApiError::InvalidTransition { .. }) => Ok(None),
         Err(e) => Err(e),
     }
