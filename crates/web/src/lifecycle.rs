@@ -24,13 +24,6 @@ pub fn lifecycle_of<'a>(state: &'a AppState, case: &Case) -> ApiResult<&'a Lifec
         .ok_or_else(|| ApiError::Internal(format!("no lifecycle for {}", case.kind)))
 }
 
-/// The office's calendar and time zone for a case.
-pub async fn office_calendar(
-    state: &AppState,
-    office: &str,
-) -> ApiResult<(Calendar, jiff::tz::TimeZone)> {
-    Ok(state.store.office_calendar(office).await?)
-}
 
 /// Who takes a transition: a person (their role is checked) or the scheduler.
 pub enum Taker<'a> {
@@ -220,7 +213,7 @@ pub async fn plan_for(
     }
     let lc = lifecycle_of(state, case)?;
     let current = lc.current(case.stage.as_deref(), case.status);
-    let (cal, tz) = office_calendar(state, &case.office).await?;
+    let (cal, tz) = state.store.office_calendar(&case.office).await?;
     let today = now.to_zoned(tz.clone()).date();
     let role = match taker {
         Taker::Person(u) => Some(u.user.role),
@@ -390,7 +383,7 @@ pub async fn describe(
         .map(|m| m.cents());
     let hold = lc.hold_status(current, disputed, &dues, now);
     let hotline = if case.kind == redress_domain::CaseKind::Hotline {
-        let (cal, tz) = office_calendar(state, &case.office).await?;
+        let (cal, tz) = state.store.office_calendar(&case.office).await?;
         let served = fact(case, "notice_served_on").and_then(|d| d.parse().ok());
         let scheduled = fact(case, "termination_on").and_then(|d| d.parse().ok());
         Some(HotlineView {
