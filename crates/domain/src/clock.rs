@@ -143,10 +143,7 @@ pub fn at_cutoff(
     date: jiff::civil::Date,
     tz: &TimeZone,
 ) -> Result<Timestamp, CalendarError> {
-    date.at(cal.closing_hour(), 0, 0, 0)
-        .to_zoned(tz.clone())
-        .map(|z| z.timestamp())
-        .map_err(|_| CalendarError::OutOfRange)
+    at_hour(date, cal.closing_hour(), tz)
 }
 
 /// The due instant of a clock started at `start`.
@@ -165,6 +162,7 @@ pub fn due_at(
     at_cutoff(cal, due, tz)
 }
 
+/// A date's instant at a whole hour, office time.
 fn at_hour(date: jiff::civil::Date, hour: i8, tz: &TimeZone) -> Result<Timestamp, CalendarError> {
     date.at(hour, 0, 0, 0)
         .to_zoned(tz.clone())
