@@ -24,7 +24,6 @@ pub fn lifecycle_of<'a>(state: &'a AppState, case: &Case) -> ApiResult<&'a Lifec
         .ok_or_else(|| ApiError::Internal(format!("no lifecycle for {}", case.kind)))
 }
 
-
 /// Who takes a transition: a person (their role is checked) or the scheduler.
 pub enum Taker<'a> {
     Person(&'a CurrentUser),
