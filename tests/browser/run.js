@@ -109,7 +109,11 @@ async function expectLang(page, lang) {
     // The repeat caller is recognized, with their open case.
     await page.waitForSelector('#matches-list li:has-text("Ana Díaz")', { timeout: 10000 });
     await page.waitForSelector(`#matches-list a:has-text("${earlier.reference}")`, { timeout: 10000 });
-    await typeInto(page, '#consumer-name', 'Ana Díaz');
+    // Only the agent decides that the caller is the person on file: choosing her files the case
+    // on her record (typing her phone alone would make a new record).
+    await tabTo(page, '#matches-list button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#consumer-chosen:not([hidden]):has-text("Ana Díaz")');
     await chooseByKeyboard(page, '#company_id', 'Consolidated', String(company.id));
     await typeInto(page, '#amount_in_dispute', '84.10');
     await typeInto(page, '#description', 'Billed twice for October after the meter was replaced.');
@@ -235,6 +239,8 @@ async function expectLang(page, lang) {
     await axe(c, 'es /portal/complaint (errors)');
     await typeInto(c, '#consumer-name', 'Carmen Rodríguez');
     await typeInto(c, '#consumer-email', 'carmen@example.org');
+    // Ana's phone number (a shared household line): Carmen still gets a record of her own.
+    await typeInto(c, '#consumer-phone', '518-555-0100');
     await chooseByKeyboard(c, '#company_id', 'Consolidated', String(company.id));
     await typeInto(c, '#description', 'Me cobraron dos veces la factura de octubre.');
     await tabTo(c, 'form button[type=submit]');
@@ -243,6 +249,14 @@ async function expectLang(page, lang) {
     const m = confirmation.match(/NYC-\d{4}-\d{6}/);
     assert.ok(m, 'the reference number is on screen: ' + confirmation);
     const portalRef = m[0];
+    assert.ok(!confirmation.includes('Ana'), 'nothing of the person on file: ' + confirmation);
+    const filed = await api('GET', '/api/v1/cases/' + portalRef);
+    assert.notStrictEqual(filed.consumer_id, earlier.consumer_id, 'a phone number never makes someone else');
+    assert.strictEqual(filed.consumer.name, 'Carmen Rodríguez');
+    assert.strictEqual(filed.consumer.email, 'carmen@example.org');
+    const ana = await api('GET', '/api/v1/consumers/' + earlier.consumer_id);
+    assert.strictEqual(ana.name, 'Ana Díaz');
+    assert.strictEqual(ana.email, 'ana@example.org');
     await axe(c, 'es /portal/status (filed)');
     await shot(c, 'portal-es.png');
 
@@ -279,6 +293,9 @@ async function expectLang(page, lang) {
     await p2.goto(`${base}/cases/${portalRef}`);
     await p2.waitForSelector('.timeline li:has-text("Mi número de cuenta es 4455-22.")');
     await p2.waitForSelector('.files a:has-text("recibo.pdf")');
+    // The two records that share a phone are offered as possibly one person; nobody merged them.
+    await p2.waitForSelector('#duplicates:has-text("Ana Díaz")');
+    await axe(p2, 'en /cases/REF (possible duplicate)');
     await agent2.close();
   } finally {
     await browser.close();

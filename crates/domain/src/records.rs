@@ -99,6 +99,8 @@ pub struct Consumer {
     pub preferred_language: Language,
     pub account_numbers: Vec<String>,
     pub created_at: Timestamp,
+    /// When staff decided this record is the same person as another: the record kept.
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

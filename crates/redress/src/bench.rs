@@ -476,6 +476,7 @@ async fn clocks(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
                 description: "Benchmark consumer".into(),
                 unit_id: None,
                 assignee_id: None,
+                consumer_id: None,
                 consumer: NewConsumer {
                     name: "Bench Consumer".into(),
                     phone: Some("5185550100".into()),

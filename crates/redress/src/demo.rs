@@ -239,7 +239,8 @@ pub async fn load(
 
     let mut companies: HashMap<String, i64> = HashMap::new();
     let mut categories: HashMap<String, i64> = HashMap::new();
-    let mut consumers: Vec<NewConsumer> = Vec::new();
+    // The demo's people, with their record once their first case is in.
+    let mut consumers: Vec<(NewConsumer, i64)> = Vec::new();
     let mut made = 0usize;
     let mut first_company: Option<(i64, String)> = None;
     for (i, rec) in reader.records().enumerate() {
@@ -291,22 +292,30 @@ pub async fn load(
                 c.id
             }
         };
-        // Every seventh contact is a repeat caller: same person, new case.
-        let consumer = if i % 7 == 6 && !consumers.is_empty() {
-            consumers[(h as usize) % consumers.len()].clone()
+        // Every seventh contact is a repeat caller whom the agent recognized: same person (the
+        // record is chosen, as staff do), new case.
+        let (consumer, consumer_id) = if i % 7 == 6 && !consumers.is_empty() {
+            let (c, id) = &consumers[(h as usize) % consumers.len()];
+            (c.clone(), Some(*id))
         } else {
             let first = FIRST[(h % FIRST.len() as u64) as usize];
             let last = LAST[((h >> 8) % LAST.len() as u64) as usize];
             let spanish = (h >> 16).is_multiple_of(5);
             let zip = get(c_zip);
             let state = get(c_state);
-            let c = NewConsumer {
-                name: format!("{first} {last}"),
-                phone: Some(format!(
+            // Every fiftieth new person shares a phone with someone on file (a household): the
+            // case page offers them to staff as possibly the same person.
+            let phone = match consumers.get((h as usize) % consumers.len().max(1)) {
+                Some((c, _)) if i % 50 == 49 => c.phone.clone(),
+                _ => Some(format!(
                     "{}-555-{:04}",
                     AREA[((h >> 20) % AREA.len() as u64) as usize],
-                    100 + (i % 100)
+                    i % 10_000
                 )),
+            };
+            let c = NewConsumer {
+                name: format!("{first} {last}"),
+                phone,
                 email: Some(format!(
                     "{}.{}{}@example.org",
                     first.to_lowercase(),
@@ -324,8 +333,7 @@ pub async fn load(
                 preferred_language: Some(if spanish { Language::Es } else { Language::En }),
                 account_number: Some(format!("AC-{:08}", h % 100_000_000)),
             };
-            consumers.push(c.clone());
-            c
+            (c, None)
         };
         let hour = 8 + (h >> 32) % 9;
         let opened = received
@@ -434,12 +442,16 @@ pub async fn load(
             description,
             unit_id,
             assignee_id,
-            consumer,
+            consumer_id,
+            consumer: consumer.clone(),
             opened_at: opened,
             closed_at,
             history,
         };
-        store.create_case(&system, &case, None).await?;
+        let (created, _) = store.create_case(&system, &case, None).await?;
+        if consumer_id.is_none() {
+            consumers.push((consumer, created.consumer_id));
+        }
         made += 1;
         if made.is_multiple_of(1000) {
             eprintln!("  {made} cases loaded");

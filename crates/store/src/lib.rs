@@ -40,6 +40,8 @@ pub enum StoreError {
     Sqlite(String),
     #[error("the commit failed, nothing was saved: {0}")]
     CommitFailed(String),
+    #[error("consumer {0} was merged into another record")]
+    ConsumerMerged(i64),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -103,6 +105,11 @@ pub struct NewCase {
     pub description: String,
     pub unit_id: Option<i64>,
     pub assignee_id: Option<i64>,
+    /// The existing consumer staff chose for this contact (`None`: a new consumer record is
+    /// created with exactly what `consumer` holds). Nothing is ever matched automatically.
+    pub consumer_id: Option<i64>,
+    /// What was entered about the consumer. With `consumer_id`, it only fills in what the chosen
+    /// record lacks (and adds the account number).
     pub consumer: NewConsumer,
     pub opened_at: Timestamp,
     pub closed_at: Option<Timestamp>,
@@ -498,6 +505,27 @@ pub trait Store: Send + Sync + 'static {
     async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>>;
     /// Reads a consumer's record and audits the view.
     async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer>;
+    /// One consumer record, for checking a choice (not a view: nothing is shown, nothing audited).
+    async fn consumer(&self, id: i64) -> Result<Consumer>;
+    /// Other records that share a phone number, email address or account number with this
+    /// one (possibly the same person); the view is audited on the consumer's chain.
+    async fn consumer_duplicates(
+        &self,
+        actor: &Actor,
+        id: i64,
+        limit: i64,
+        at: Timestamp,
+    ) -> Result<Vec<Consumer>>;
+    /// Staff decided that `from` and `into` are one person: `from` points at `into` (its own
+    /// values kept as they were), `into` gains what it lacked and `from`'s account numbers, and
+    /// `from`'s cases move to `into`, each move audited on the case's chain. Returns the kept record.
+    async fn merge_consumers(
+        &self,
+        actor: &Actor,
+        from: i64,
+        into: i64,
+        at: Timestamp,
+    ) -> Result<Consumer>;
 
     // Cases
     async fn create_case(

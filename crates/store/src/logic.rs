@@ -701,6 +701,7 @@ async fn load_consumer(tx: &mut dyn Tx, id: i64) -> Result<Consumer> {
         preferred_language: word(&r.text("preferred_language")?)?,
         account_numbers: accounts,
         created_at: instant(r.int("created_at")?)?,
+        merged_into: r.opt_int("merged_into")?,
     })
 }
 
@@ -766,29 +767,156 @@ async fn user_by_id(tx: &mut dyn Tx, id: i64) -> Result<User> {
     user_from(&tx.one(q::USER, args![id]).await?)
 }
 
-async fn match_consumer(tx: &mut dyn Tx, c: &NewConsumer) -> Result<Option<i64>> {
-    if let Some(acct) = &c.account_number
-        && let Some(r) = tx
-            .optional(q::CONSUMERS_BY_ACCOUNT, args![acct, 1i64])
-            .await?
-    {
-        return Ok(Some(r.int("id")?));
+/// The fields of a chosen consumer record that an entry fills in (empty on file, given now),
+/// with their new values; what is on file is never overwritten.
+fn filled_in(
+    on_file: &Consumer,
+    given: &NewConsumer,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let pairs = [
+        ("phone", &on_file.phone, &given.phone),
+        ("email", &on_file.email, &given.email),
+        (
+            "address_line1",
+            &on_file.address.line1,
+            &given.address.line1,
+        ),
+        (
+            "address_line2",
+            &on_file.address.line2,
+            &given.address.line2,
+        ),
+        ("city", &on_file.address.city, &given.address.city),
+        ("state", &on_file.address.state, &given.address.state),
+        ("zip", &on_file.address.zip, &given.address.zip),
+    ];
+    for (name, had, now) in pairs {
+        if let (None, Some(v)) = (had, now) {
+            out.insert(name.into(), serde_json::json!(v));
+        }
     }
-    if let Some(email) = &c.email
-        && let Some(r) = tx
-            .optional(q::CONSUMERS_BY_EMAIL, args![email, 1i64])
-            .await?
+    if let Some(acct) = &given.account_number
+        && !on_file.account_numbers.contains(acct)
     {
-        return Ok(Some(r.int("id")?));
+        out.insert("account_number".into(), serde_json::json!(acct));
     }
-    if let Some(phone) = &c.phone
-        && let Some(r) = tx
-            .optional(q::CONSUMERS_BY_PHONE, args![phone, 1i64])
-            .await?
-    {
-        return Ok(Some(r.int("id")?));
+    out
+}
+
+/// Everything a consumer record holds, for the audit row of a merge.
+fn consumer_values(c: &Consumer) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id, "name": c.name, "phone": c.phone, "email": c.email,
+        "address": c.address, "preferred_language": c.preferred_language,
+        "account_numbers": c.account_numbers,
+    })
+}
+
+async fn merge_consumers(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    from: i64,
+    into: i64,
+    at: Timestamp,
+) -> Result<i64> {
+    if from == into {
+        return Err(StoreError::Duplicate(format!(
+            "consumer {from} is the same record"
+        )));
     }
-    Ok(None)
+    let merged = load_consumer(tx, from).await?;
+    let kept = load_consumer(tx, into).await?;
+    for c in [&merged, &kept] {
+        if c.merged_into.is_some() {
+            return Err(StoreError::ConsumerMerged(c.id));
+        }
+    }
+    let done = tx
+        .execute(q::MARK_CONSUMER_MERGED, args![from, into, micros(at)])
+        .await?;
+    if done == 0 {
+        return Err(StoreError::ConsumerMerged(from));
+    }
+    let as_new = NewConsumer {
+        name: merged.name.clone(),
+        phone: merged.phone.clone(),
+        email: merged.email.clone(),
+        address: merged.address.clone(),
+        preferred_language: Some(merged.preferred_language),
+        account_number: None,
+    };
+    let a = &merged.address;
+    tx.execute(
+        q::ENRICH_CONSUMER,
+        args![
+            into,
+            &as_new.phone,
+            &as_new.email,
+            &a.line1,
+            &a.line2,
+            &a.city,
+            &a.state,
+            &a.zip,
+            kept.preferred_language.as_str(),
+            micros(at)
+        ],
+    )
+    .await?;
+    tx.execute(q::COPY_CONSUMER_ACCOUNTS, args![from, into])
+        .await?;
+    let after = load_consumer(tx, into).await?;
+    let moved = tx
+        .query(q::MOVE_CONSUMER_CASES, args![from, into, micros(at)])
+        .await?;
+    let mut references = Vec::with_capacity(moved.len());
+    for row in &moved {
+        let reference = row.text("reference")?;
+        let data = serde_json::json!({
+            "event": "consumer_merged", "from_consumer": from, "to_consumer": into,
+            "version": row.int("version")?,
+        });
+        let e = NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body: format!("Consumer record {from} merged into record {into} (same person)"),
+            visibility: Visibility::Internal,
+            data: data.clone(),
+            at,
+            author_id: actor.user_id,
+        };
+        insert_entry(tx, row.int("id")?, &e).await?;
+        append_audit(
+            tx,
+            actor,
+            &format!("case:{reference}"),
+            "case.consumer.merge",
+            &reference,
+            &data.to_string(),
+            at,
+        )
+        .await?;
+        references.push(reference);
+    }
+    let detail = serde_json::json!({
+        "merged": consumer_values(&merged),
+        "kept_before": consumer_values(&kept),
+        "kept_after": consumer_values(&after),
+        "cases_moved": references,
+    })
+    .to_string();
+    for id in [from, into] {
+        append_audit(
+            tx,
+            actor,
+            &format!("consumer:{id}"),
+            "consumer.merge",
+            &format!("consumer:{from}->consumer:{into}"),
+            &detail,
+            at,
+        )
+        .await?;
+    }
+    Ok(into)
 }
 
 async fn create_case(
@@ -810,24 +938,41 @@ async fn create_case(
     let at = micros(c.opened_at);
     let lang = c.consumer.preferred_language.unwrap_or(Language::En);
     let a = &c.consumer.address;
-    let consumer_id = match match_consumer(tx, &c.consumer).await? {
+    let consumer_id = match c.consumer_id {
         Some(id) => {
-            tx.execute(
-                q::ENRICH_CONSUMER,
-                args![
-                    id,
-                    &c.consumer.phone,
-                    &c.consumer.email,
-                    &a.line1,
-                    &a.line2,
-                    &a.city,
-                    &a.state,
-                    &a.zip,
-                    lang.as_str(),
-                    at
-                ],
-            )
-            .await?;
+            let chosen = load_consumer(tx, id).await?;
+            if chosen.merged_into.is_some() {
+                return Err(StoreError::ConsumerMerged(id));
+            }
+            let filled = filled_in(&chosen, &c.consumer);
+            if !filled.is_empty() {
+                tx.execute(
+                    q::ENRICH_CONSUMER,
+                    args![
+                        id,
+                        &c.consumer.phone,
+                        &c.consumer.email,
+                        &a.line1,
+                        &a.line2,
+                        &a.city,
+                        &a.state,
+                        &a.zip,
+                        chosen.preferred_language.as_str(),
+                        at
+                    ],
+                )
+                .await?;
+                append_audit(
+                    tx,
+                    actor,
+                    &format!("consumer:{id}"),
+                    "consumer.update",
+                    &format!("consumer:{id}"),
+                    &serde_json::json!({"filled_in": filled, "source": "case.create"}).to_string(),
+                    c.opened_at,
+                )
+                .await?;
+            }
             id
         }
         None => tx
@@ -903,7 +1048,8 @@ async fn create_case(
     }
     let detail = serde_json::json!({
         "kind": c.kind, "channel": c.channel, "status": c.status, "priority": c.priority,
-        "consumer_id": consumer_id, "company_id": c.company_id, "category_id": c.category_id,
+        "consumer_id": consumer_id, "consumer_chosen": c.consumer_id.is_some(),
+        "company_id": c.company_id, "category_id": c.category_id,
         "amount_cents": c.amount.map(Money::cents),
     })
     .to_string();
@@ -2121,6 +2267,74 @@ impl<E: Engine> Store for E {
         }))
         .await?;
         Ok(c)
+    }
+
+    async fn consumer(&self, id: i64) -> Result<Consumer> {
+        self.read(job(move |tx| {
+            Box::pin(async move { load_consumer(tx, id).await })
+        }))
+        .await
+    }
+
+    async fn consumer_duplicates(
+        &self,
+        actor: &Actor,
+        id: i64,
+        limit: i64,
+        at: Timestamp,
+    ) -> Result<Vec<Consumer>> {
+        let found = self
+            .read(job(move |tx| {
+                Box::pin(async move {
+                    load_consumer(tx, id).await?;
+                    let rows = tx.query(q::CONSUMER_DUPLICATES, args![id, limit]).await?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        out.push(load_consumer(tx, r.int("id")?).await?);
+                    }
+                    Ok(out)
+                })
+            }))
+            .await?;
+        if found.is_empty() {
+            return Ok(found);
+        }
+        let actor = actor.clone();
+        let detail =
+            serde_json::json!({"duplicates": found.iter().map(|c| c.id).collect::<Vec<_>>()})
+                .to_string();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                append_audit(
+                    tx,
+                    &actor,
+                    &format!("consumer:{id}"),
+                    "consumer.duplicates.view",
+                    &format!("consumer:{id}"),
+                    &detail,
+                    at,
+                )
+                .await
+            })
+        }))
+        .await?;
+        Ok(found)
+    }
+
+    async fn merge_consumers(
+        &self,
+        actor: &Actor,
+        from: i64,
+        into: i64,
+        at: Timestamp,
+    ) -> Result<Consumer> {
+        let actor = actor.clone();
+        let id = self
+            .write(job(move |tx| {
+                Box::pin(async move { merge_consumers(tx, &actor, from, into, at).await })
+            }))
+            .await?;
+        self.consumer(id).await
     }
 
     async fn create_case(

@@ -84,14 +84,36 @@ pub const SESSION: &str = "SELECT s.user_id, s.csrf_token, s.expires_at FROM ses
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
 
 pub const CONSUMER: &str = "SELECT id, name, phone, email, address_line1, address_line2, city, state, zip, \
-     preferred_language, created_at FROM consumers WHERE id = $1";
+     preferred_language, created_at, merged_into FROM consumers WHERE id = $1";
 pub const CONSUMER_ACCOUNTS: &str =
     "SELECT account_number FROM consumer_accounts WHERE consumer_id = $1 ORDER BY id";
 pub const CONSUMERS_BY_PHONE: &str =
-    "SELECT id FROM consumers WHERE phone = $1 ORDER BY id LIMIT $2";
+    "SELECT id FROM consumers WHERE phone = $1 AND merged_into IS NULL ORDER BY id LIMIT $2";
 pub const CONSUMERS_BY_EMAIL: &str =
-    "SELECT id FROM consumers WHERE email = $1 ORDER BY id LIMIT $2";
-pub const CONSUMERS_BY_ACCOUNT: &str = "SELECT DISTINCT consumer_id AS id FROM consumer_accounts WHERE account_number = $1 ORDER BY consumer_id LIMIT $2";
+    "SELECT id FROM consumers WHERE email = $1 AND merged_into IS NULL ORDER BY id LIMIT $2";
+pub const CONSUMERS_BY_ACCOUNT: &str = "SELECT DISTINCT a.consumer_id AS id FROM consumer_accounts a \
+     JOIN consumers c ON c.id = a.consumer_id WHERE a.account_number = $1 AND c.merged_into IS NULL \
+     ORDER BY a.consumer_id LIMIT $2";
+/// Other records that share a phone number, an email address or an account number with this one:
+/// possibly the same person, for staff to decide.
+pub const CONSUMER_DUPLICATES: &str = "SELECT c.id FROM consumers c, consumers me WHERE me.id = $1 \
+     AND c.id <> me.id AND c.merged_into IS NULL AND ( \
+       (c.phone IS NOT NULL AND c.phone = me.phone) \
+       OR (c.email IS NOT NULL AND c.email = me.email) \
+       OR c.id IN (SELECT o.consumer_id FROM consumer_accounts mine \
+                   JOIN consumer_accounts o ON o.account_number = mine.account_number \
+                   WHERE mine.consumer_id = me.id)) \
+     ORDER BY c.id LIMIT $2";
+/// A merged record points at the one kept; its own values are left as they were.
+pub const MARK_CONSUMER_MERGED: &str =
+    "UPDATE consumers SET merged_into = $2, updated_at = $3 WHERE id = $1 AND merged_into IS NULL";
+/// The kept record gains the merged one's account numbers.
+pub const COPY_CONSUMER_ACCOUNTS: &str = "INSERT INTO consumer_accounts (consumer_id, account_number) \
+     SELECT $2, account_number FROM consumer_accounts WHERE consumer_id = $1 \
+     ON CONFLICT (consumer_id, account_number) DO NOTHING";
+/// The merged record's cases move to the kept one (each move is audited on the case's chain).
+pub const MOVE_CONSUMER_CASES: &str = "UPDATE cases SET consumer_id = $2, version = version + 1, updated_at = $3 \
+     WHERE consumer_id = $1 RETURNING id, reference, version";
 pub const INSERT_CONSUMER: &str = "INSERT INTO consumers (name, phone, email, address_line1, address_line2, city, state, zip, \
      preferred_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
 /// Fills in what a repeat contact adds, never overwriting what is on file.

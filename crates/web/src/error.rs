@@ -64,6 +64,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Stale { current } => ApiError::PreconditionFailed { current },
             StoreError::Duplicate(what) => ApiError::Conflict(what),
+            StoreError::ConsumerMerged(id) => ApiError::Conflict(format!(
+                "Consumer {id} was merged into another record; use the record kept."
+            )),
             StoreError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             StoreError::Domain(DomainError::InvalidTransition { from, to, allowed }) => {
                 ApiError::InvalidTransition {

@@ -103,17 +103,37 @@
         var use = document.createElement('button');
         use.type = 'button';
         use.textContent = list.dataset.use + ': ' + p.name;
-        use.addEventListener('click', function () {
-          var set = function (id, v) { var el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
-          set('consumer-name', p.name); set('consumer-phone', p.phone); set('consumer-email', p.email);
-          var lang = document.getElementById('consumer-preferred_language');
-          if (lang && p.preferred_language) lang.value = p.preferred_language;
-        });
+        use.addEventListener('click', function () { choose(p); });
         li.appendChild(document.createTextNode(' '));
         li.appendChild(use);
         list.appendChild(li);
       });
     }
+    // Choosing a person on file is the only way a case joins an existing record; what is typed
+    // then only fills in what that record lacks.
+    var chosenId = document.getElementById('consumer_id');
+    var chosenName = document.getElementById('consumer_chosen_name');
+    var chosenBox = document.getElementById('consumer-chosen');
+    var chosenLabel = document.getElementById('consumer-chosen-name');
+    function choose(p) {
+      if (!chosenId) return;
+      chosenId.value = String(p.id);
+      chosenName.value = p.name;
+      chosenLabel.textContent = p.name + ' — ' + [p.phone, p.email].filter(Boolean).join(' · ');
+      chosenBox.hidden = false;
+      var set = function (id, v) { var el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
+      set('consumer-name', p.name); set('consumer-phone', p.phone); set('consumer-email', p.email);
+      var lang = document.getElementById('consumer-preferred_language');
+      if (lang && p.preferred_language) lang.value = p.preferred_language;
+      var clear = document.getElementById('consumer-chosen-clear');
+      if (clear) clear.focus();
+    }
+    var clearButton = document.getElementById('consumer-chosen-clear');
+    if (clearButton) clearButton.addEventListener('click', function () {
+      chosenId.value = ''; chosenName.value = ''; chosenLabel.textContent = ''; chosenBox.hidden = true;
+      var name = document.getElementById('consumer-name');
+      if (name) name.focus();
+    });
     function lookup(param, value) {
       fetch('/api/v1/consumers?' + param + '=' + encodeURIComponent(value), { credentials: 'same-origin' })
         .then(function (r) { return r.ok ? r.json() : []; })

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
     pub line1: Option<String>,
@@ -27,7 +27,7 @@ pub struct AddressInput {
     pub zip: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerInput {
     pub name: Option<String>,
@@ -46,7 +46,13 @@ pub struct CreateCase {
     pub kind: CaseKind,
     pub channel: Channel,
     pub description: Option<String>,
-    pub consumer: ConsumerInput,
+    /// An existing consumer that staff chose for this contact (see `/api/v1/consumers`). Without
+    /// it, a new consumer record is created with exactly what `consumer` holds: nobody is ever
+    /// attached to an existing record because a phone number, email or account number matches.
+    pub consumer_id: Option<i64>,
+    /// Who is complaining. Required unless `consumer_id` is given; with it, these details only
+    /// fill in what the chosen record lacks.
+    pub consumer: Option<ConsumerInput>,
     /// A company id from `/api/v1/companies`.
     pub company_id: Option<i64>,
     /// A category path from `/api/v1/categories`, e.g. `Energy > Electric > Billing`.
@@ -178,9 +184,15 @@ pub(crate) fn amount(
     }
 }
 
-fn consumer(errors: &mut FieldErrors, c: &ConsumerInput) -> NewConsumer {
-    let name = v::required_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
-        .unwrap_or_default();
+/// The consumer's details as entered; `new_record` when they make a new consumer record (the
+/// name is then required).
+fn consumer(errors: &mut FieldErrors, c: &ConsumerInput, new_record: bool) -> NewConsumer {
+    let name = if new_record {
+        v::required_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
+    } else {
+        v::optional_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
+    }
+    .unwrap_or_default();
     let email = c
         .email
         .as_deref()
@@ -272,6 +284,32 @@ async fn lookup_company(
     }
 }
 
+/// A consumer that staff chose: it must exist; a record merged into another stands for the one kept.
+async fn lookup_consumer(
+    state: &AppState,
+    errors: &mut FieldErrors,
+    field: &str,
+    id: i64,
+) -> ApiResult<Option<i64>> {
+    let mut id = id;
+    for _ in 0..8 {
+        match state.store.consumer(id).await {
+            Ok(c) => match c.merged_into {
+                Some(kept) => id = kept,
+                None => return Ok(Some(c.id)),
+            },
+            Err(StoreError::NotFound) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    errors.push(
+        field,
+        "unknown_consumer",
+        "No such consumer; see /api/v1/consumers.",
+    );
+    Ok(None)
+}
+
 pub(crate) async fn lookup_unit(
     state: &AppState,
     errors: &mut FieldErrors,
@@ -325,8 +363,41 @@ pub(crate) async fn open_case(
         v::DESCRIPTION_MAX,
     )
     .unwrap_or_default();
-    let new_consumer = consumer(&mut errors, &b.consumer);
-    if new_consumer.email.is_none()
+    let chosen = match b.consumer_id {
+        None => None,
+        Some(_) if staff.is_none_or(|s| !s.user.role.allows(Permission::ConsumerRead)) => {
+            errors.push(
+                "consumer_id",
+                "not_allowed",
+                "Only staff who may see consumers choose an existing consumer.",
+            );
+            None
+        }
+        Some(id) => lookup_consumer(state, &mut errors, "consumer_id", id).await?,
+    };
+    let new_consumer = match (&b.consumer, b.consumer_id) {
+        (Some(c), None) => consumer(&mut errors, c, true),
+        (Some(c), Some(_)) => consumer(&mut errors, c, false),
+        (None, Some(_)) => NewConsumer {
+            name: String::new(),
+            phone: None,
+            email: None,
+            address: Address::default(),
+            preferred_language: None,
+            account_number: None,
+        },
+        (None, None) => {
+            errors.push(
+                "consumer",
+                "required",
+                "Give the consumer's details, or consumer_id to choose an existing consumer.",
+            );
+            consumer(&mut FieldErrors::new(), &ConsumerInput::default(), false)
+        }
+    };
+    if b.consumer_id.is_none()
+        && b.consumer.is_some()
+        && new_consumer.email.is_none()
         && new_consumer.phone.is_none()
         && new_consumer.address.line1.is_none()
         && errors.0.iter().all(|e| !e.field.starts_with("consumer."))
@@ -415,6 +486,7 @@ pub(crate) async fn open_case(
         description,
         unit_id,
         assignee_id,
+        consumer_id: chosen,
         consumer: new_consumer,
         opened_at: now,
         closed_at: None,

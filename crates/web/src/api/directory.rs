@@ -85,6 +85,80 @@ pub async fn get_consumer(
     ))
 }
 
+/// Other consumer records that share a phone number, an email address or an account number with
+/// this one: possibly the same person. Only a person decides (see `/consumers/{id}/merge`).
+/// The view is audited.
+#[utoipa::path(get, path = "/consumers/{id}/duplicates", tag = "consumers", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Consumer>), (status = 404, description = "No such consumer")),
+    security(("bearer" = [])))]
+pub async fn consumer_duplicates(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Consumer>>> {
+    user.require(Permission::ConsumerRead)?;
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    Ok(Json(
+        state
+            .store
+            .consumer_duplicates(&user.actor(), id, 20, state.clock.now())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeConsumerInput {
+    /// The record to keep.
+    pub into: i64,
+}
+
+/// Same person: merge this consumer record into another. The merged record keeps its own values
+/// and points at the one kept; the kept record gains what it lacked and the account numbers; the
+/// merged record's cases move to the kept one. Every step is audited.
+#[utoipa::path(post, path = "/consumers/{id}/merge", tag = "consumers", params(("id" = i64, Path)),
+    request_body = MergeConsumerInput,
+    responses((status = 200, body = Consumer, description = "The record kept"),
+              (status = 404, description = "No such consumer"),
+              (status = 409, description = "One of the records was already merged"),
+              (status = 422, description = "`into` names no consumer, or this one")),
+    security(("bearer" = [])))]
+pub async fn merge_consumer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: JsonBody<MergeConsumerInput>,
+) -> ApiResult<Json<Consumer>> {
+    user.require(Permission::ConsumerMerge)?;
+    let from: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    state.store.consumer(from).await?;
+    let into = body.value.into;
+    if into == from {
+        return Err(ApiError::field(
+            "into",
+            "same_record",
+            "Choose another record to keep.",
+        ));
+    }
+    match state.store.consumer(into).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::field(
+                "into",
+                "unknown_consumer",
+                "No such consumer; see /api/v1/consumers.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Json(
+        state
+            .store
+            .merge_consumers(&user.actor(), from, into, state.clock.now())
+            .await?,
+    ))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCompany {

@@ -61,6 +61,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(files::download))
         .routes(routes!(directory::find_consumers))
         .routes(routes!(directory::get_consumer))
+        .routes(routes!(directory::consumer_duplicates))
+        .routes(routes!(directory::merge_consumer))
         .routes(routes!(
             directory::list_companies,
             directory::create_company

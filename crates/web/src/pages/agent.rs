@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/attachments", post(case_attach))
         .route("/cases/{reference}/link", post(case_link))
         .route("/cases/{reference}/merge", post(case_merge))
+        .route(
+            "/cases/{reference}/consumer-merge",
+            post(case_consumer_merge),
+        )
         .route("/session/extend", post(extend_session))
         .route("/cases/{reference}/attachments/{id}", get(case_download))
 }
@@ -535,6 +539,15 @@ async fn intake_submit(
         opt(&fields, "consumer.preferred_language").and_then(|l| l.parse::<Language>().ok());
     let company_id = opt(&fields, "company_id").map(|c| c.parse::<i64>());
     let call_seconds = opt(&fields, "call_seconds").map(|c| c.parse::<i64>());
+    // The consumer on file that the agent chose ("Use this person"); never guessed.
+    let chosen = match opt(&fields, "consumer_id").map(|c| c.parse::<i64>()) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            form.add(&tr, "consumer_id", tr.t("error-unknown_consumer"));
+            None
+        }
+    };
     if kind.is_none() {
         form.add(&tr, "kind", tr.t("error-unknown_value"));
     }
@@ -556,7 +569,8 @@ async fn intake_submit(
         kind,
         channel,
         description: opt(&fields, "description"),
-        consumer: ConsumerInput {
+        consumer_id: chosen,
+        consumer: Some(ConsumerInput {
             name: opt(&fields, "consumer.name"),
             email: opt(&fields, "consumer.email"),
             phone: opt(&fields, "consumer.phone"),
@@ -569,7 +583,7 @@ async fn intake_submit(
                 zip: opt(&fields, "consumer.address.zip"),
             }),
             account_number: opt(&fields, "consumer.account_number"),
-        },
+        }),
         company_id: company_id.and_then(Result::ok),
         category: opt(&fields, "category"),
         amount_in_dispute: opt(&fields, "amount_in_dispute").map(serde_json::Value::String),
@@ -690,6 +704,18 @@ struct CasePage {
     steps: Vec<StepView>,
     hold: Option<HoldView>,
     hotline: Option<HotlineRow>,
+    duplicates: Vec<DuplicateView>,
+    can_merge_consumer: bool,
+}
+
+/// Another consumer record that may be the case's consumer.
+struct DuplicateView {
+    id: i64,
+    name: String,
+    contact: String,
+    /// What they share: phone, email, account.
+    why: String,
+    since: String,
 }
 
 struct ClockRow {
@@ -958,6 +984,48 @@ async fn case_render(
             parts.join(" · ")
         })
         .unwrap_or_default();
+    let duplicates = match (
+        &case.consumer,
+        user.user.role.allows(Permission::ConsumerRead),
+    ) {
+        (Some(mine), true) => match state
+            .store
+            .consumer_duplicates(&user.actor(), mine.id, 20, now)
+            .await
+        {
+            Ok(found) => found
+                .into_iter()
+                .map(|d| {
+                    let mut why = Vec::new();
+                    if d.phone.is_some() && d.phone == mine.phone {
+                        why.push(tr.t("intake-phone"));
+                    }
+                    if d.email.is_some() && d.email == mine.email {
+                        why.push(tr.t("intake-email"));
+                    }
+                    if d.account_numbers
+                        .iter()
+                        .any(|a| mine.account_numbers.contains(a))
+                    {
+                        why.push(tr.t("intake-account"));
+                    }
+                    DuplicateView {
+                        id: d.id,
+                        contact: [d.phone.clone(), d.email.clone()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" · "),
+                        name: d.name,
+                        why: why.join(", "),
+                        since: local_date(state, d.created_at),
+                    }
+                })
+                .collect(),
+            Err(e) => return internal(e),
+        },
+        _ => vec![],
+    };
     let view = CaseView {
         reference: case.reference.clone(),
         status: case.status.to_string(),
@@ -1039,6 +1107,8 @@ async fn case_render(
         steps,
         hold,
         hotline,
+        duplicates,
+        can_merge_consumer: user.user.role.allows(Permission::ConsumerMerge),
         c: view,
     };
     ctx.render(status, &page)
@@ -1737,6 +1807,81 @@ async fn case_link(
             )
             .await
         }
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
+    }
+}
+
+/// "Same person: merge": the case's consumer and another record are one person. The newer record
+/// is merged into the one on file longer; both records' values are kept (see `merge_consumers`).
+async fn case_consumer_merge(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::ConsumerMerge,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let case = match state
+        .store
+        .case(&user.actor(), &reference, user.scope(), true, now)
+        .await
+    {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            return message(
+                &ctx,
+                Some(NavUser::of(&user)),
+                StatusCode::NOT_FOUND,
+                "notfound-title",
+                "notfound-body",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let other = fields
+        .get("other")
+        .and_then(|o| o.trim().parse::<i64>().ok());
+    let Some(other) = other.filter(|o| *o != case.consumer_id) else {
+        let mut errors = FieldErrors::new();
+        errors.push(
+            "other",
+            "unknown_consumer",
+            "Choose a record from the list.",
+        );
+        return failed(
+            &state,
+            &ctx,
+            &user,
+            &reference,
+            &fields,
+            ApiError::Validation(errors),
+        )
+        .await;
+    };
+    let (from, into) = if other > case.consumer_id {
+        (other, case.consumer_id)
+    } else {
+        (case.consumer_id, other)
+    };
+    match state
+        .store
+        .merge_consumers(&user.actor(), from, into, now)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/cases/{reference}#summary-title")).into_response(),
         Err(e) => failed(&state, &ctx, &user, &reference, &fields, e.into()).await,
     }
 }

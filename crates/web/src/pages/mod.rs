@@ -210,10 +210,10 @@ impl Form {
     }
     /// Adds a problem; `field` is the form field's name.
     pub fn add(&mut self, tr: &Tr, field: &str, message: String) {
-        let target = if field == "consumer" {
-            "consumer.phone"
-        } else {
-            field
+        let target = match field {
+            "consumer" => "consumer.phone",
+            "consumer_id" => "consumer.name",
+            _ => field,
         };
         // A lifecycle step's fields carry the step in their id (several steps share names).
         let (id, label) = match target.strip_prefix("fields.") {
@@ -245,6 +245,7 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "channel" => "intake-channel",
         "consumer" | "consumer.phone" => "intake-phone",
         "consumer.name" => "intake-name",
+        "consumer_id" => "intake-chosen",
         "consumer.email" => "intake-email",
         "consumer.account_number" => "intake-account",
         "consumer.preferred_language" => "intake-language",
@@ -350,6 +351,14 @@ pub fn local_time(state: &AppState, t: jiff::Timestamp) -> String {
     match jiff::tz::TimeZone::get(&state.office.time_zone) {
         Ok(tz) => t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string(),
         Err(_) => t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// A day in the office's time zone, for people.
+pub fn local_date(state: &AppState, t: jiff::Timestamp) -> String {
+    match jiff::tz::TimeZone::get(&state.office.time_zone) {
+        Ok(tz) => t.to_zoned(tz).strftime("%Y-%m-%d").to_string(),
+        Err(_) => t.strftime("%Y-%m-%d").to_string(),
     }
 }
 

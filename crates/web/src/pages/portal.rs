@@ -158,7 +158,10 @@ async fn complaint_submit(
         kind,
         channel: Channel::Web,
         description: opt(&fields, "description"),
-        consumer: ConsumerInput {
+        // The public never chooses a consumer record: every filing makes a new one with exactly
+        // what was typed, and no existing record is read or changed.
+        consumer_id: None,
+        consumer: Some(ConsumerInput {
             name: opt(&fields, "consumer.name"),
             email: opt(&fields, "consumer.email"),
             phone: opt(&fields, "consumer.phone"),
@@ -175,7 +178,7 @@ async fn complaint_submit(
                 zip: opt(&fields, "consumer.address.zip"),
             }),
             account_number: opt(&fields, "consumer.account_number"),
-        },
+        }),
         company_id: company_id.and_then(Result::ok),
         category: opt(&fields, "category"),
         amount_in_dispute: opt(&fields, "amount_in_dispute").map(serde_json::Value::String),

@@ -1,5 +1,5 @@
 //! The case contract: create, read, patch with If-Match, timeline, idempotency, lists,
-//! status changes, assignment, links and merges, repeat-caller matching.
+//! status changes, assignment, links and merges, and who a contact is (never matched, chosen).
 
 use crate::both_stores;
 use crate::harness::*;
@@ -148,39 +148,60 @@ both_stores!(idempotency_key_creates_one_case, async |app: &TestApp| {
 });
 
 both_stores!(
-    repeat_contacts_link_to_one_consumer,
+    a_matching_phone_email_or_account_never_attaches_someone_else,
     async |app: &TestApp| {
-        let first = app.create_case(&minimal_body()).await;
-        let mut again = minimal_body();
-        again["consumer"] =
-            json!({"name": "Ana Diaz", "phone": "(518) 555-0100", "account_number": "ce 1234-55"});
-        let second = app.create_case(&again).await;
-        assert_eq!(first["consumer_id"], second["consumer_id"]);
-        assert_eq!(
-            second["consumer"]["email"], "ana@example.org",
-            "the record on file keeps its email"
-        );
-        assert_eq!(second["consumer"]["account_numbers"], json!(["CE1234-55"]));
-
-        let found: Vec<Value> = app
-            .get(Role::Agent, "/api/v1/consumers?phone=518.555.0100")
+        let mut body = minimal_body();
+        body["consumer"]["account_number"] = json!("CE1234-55");
+        let first = app.create_case(&body).await;
+        let ana = first["consumer_id"].as_i64().unwrap();
+        let consumers_before = app.count("consumers").await;
+        // Someone else types Ana's phone, then her email, then her account number.
+        for (i, (field, value)) in [
+            ("phone", "(518) 555-0100"),
+            ("email", "ANA@example.org"),
+            ("account_number", "ce 1234-55"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut other = minimal_body();
+            other["consumer"] =
+                json!({"name": format!("Pat Portal {i}"), "email": format!("pat{i}@example.org")});
+            other["consumer"][field] = json!(value);
+            if field == "email" {
+                other["consumer"]["phone"] = json!("212-555-0199");
+            }
+            let case = app.create_case(&other).await;
+            assert_ne!(case["consumer_id"], json!(ana), "{field} matched");
+            assert_eq!(
+                case["consumer"]["name"],
+                format!("Pat Portal {i}"),
+                "{field}"
+            );
+            if field != "email" {
+                assert_eq!(
+                    case["consumer"]["email"],
+                    format!("pat{i}@example.org"),
+                    "{field}"
+                );
+            }
+        }
+        assert_eq!(app.count("consumers").await, consumers_before + 3);
+        // Ana's record is exactly as she gave it.
+        let on_file: Value = app
+            .get(Role::Agent, &format!("/api/v1/consumers/{ana}"))
             .await
             .json()
             .await
             .unwrap();
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0]["name"], "Ana Díaz");
-        let by_account: Vec<Value> = app
-            .get(Role::Agent, "/api/v1/consumers?account=CE1234-55")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(by_account[0]["id"], first["consumer_id"]);
+        assert_eq!(on_file["name"], "Ana Díaz");
+        assert_eq!(on_file["email"], "ana@example.org");
+        assert_eq!(on_file["phone"], "518-555-0100");
+        assert_eq!(on_file["account_numbers"], json!(["CE1234-55"]));
         let open: Value = app
             .get(
                 Role::Agent,
-                &format!("/api/v1/cases?consumer={}&open=true", first["consumer_id"]),
+                &format!("/api/v1/cases?consumer={ana}&open=true"),
             )
             .await
             .json()
@@ -188,21 +209,182 @@ both_stores!(
             .unwrap();
         assert_eq!(
             open["items"].as_array().unwrap().len(),
-            2,
-            "both of the repeat caller's cases are open"
+            1,
+            "only Ana's own case"
         );
-        let by_email: Vec<Value> = app
-            .get(Role::Agent, "/api/v1/consumers?email=ANA@example.org")
+        // Lookups still find every record that shares the phone, for staff to choose from.
+        let found: Vec<Value> = app
+            .get(Role::Agent, "/api/v1/consumers?phone=518.555.0100")
             .await
             .json()
             .await
             .unwrap();
-        assert_eq!(by_email.len(), 1);
+        assert_eq!(found.len(), 2);
+    }
+);
 
-        let mut stranger = minimal_body();
-        stranger["consumer"] = json!({"name": "Luis Pérez", "email": "luis@example.org"});
-        let third = app.create_case(&stranger).await;
-        assert_ne!(third["consumer_id"], first["consumer_id"]);
+both_stores!(
+    staff_choose_the_consumer_and_decide_who_is_one_person,
+    async |app: &TestApp| {
+        let first = app.create_case(&minimal_body()).await;
+        let ana = first["consumer_id"].as_i64().unwrap();
+        // The agent chose Ana on the intake screen: her record, filled in but never overwritten.
+        let chosen = app
+            .create_case(&json!({"kind": "inquiry", "channel": "phone", "description": "Follow-up call",
+                "consumer_id": ana,
+                "consumer": {"name": "Someone Else", "email": "other@example.org", "account_number": "ce 1234-55"}}))
+            .await;
+        assert_eq!(chosen["consumer_id"], json!(ana));
+        assert_eq!(chosen["consumer"]["name"], "Ana Díaz");
+        assert_eq!(chosen["consumer"]["email"], "ana@example.org");
+        assert_eq!(chosen["consumer"]["account_numbers"], json!(["CE1234-55"]));
+        // Only the choice is needed.
+        let bare = app
+            .create_case(&json!({"kind": "inquiry", "channel": "phone", "description": "Third call", "consumer_id": ana}))
+            .await;
+        assert_eq!(bare["consumer_id"], json!(ana));
+
+        // An unknown record, or neither a record nor details: 422 naming the field, nothing written.
+        let (cases, consumers) = (app.count("cases").await, app.count("consumers").await);
+        for (body, field) in [
+            (
+                json!({"kind": "inquiry", "channel": "phone", "description": "x", "consumer_id": 999_999}),
+                "consumer_id",
+            ),
+            (
+                json!({"kind": "inquiry", "channel": "phone", "description": "x"}),
+                "consumer",
+            ),
+        ] {
+            let r = app.post_json(Role::Agent, "/api/v1/cases", &body).await;
+            assert_eq!(r.status(), 422);
+            let p: Value = r.json().await.unwrap();
+            assert_eq!(p["errors"][0]["field"], field, "{p}");
+        }
+        assert_eq!(
+            (app.count("cases").await, app.count("consumers").await),
+            (cases, consumers)
+        );
+
+        // A second record for Ana, made by a contact that did not choose her.
+        let mut again = minimal_body();
+        again["consumer"] = json!({"name": "A. Diaz", "phone": "518-555-0100", "address": {"line1": "1 State St", "zip": "12207"}});
+        let second = app.create_case(&again).await;
+        let dup = second["consumer_id"].as_i64().unwrap();
+        assert_ne!(dup, ana);
+        let listed: Vec<Value> = app
+            .get(Role::Agent, &format!("/api/v1/consumers/{dup}/duplicates"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["id"], json!(ana));
+
+        // Roles that may not merge change nothing.
+        let audit_rows = app.count("audit_log").await;
+        for role in [Role::Company, Role::Analyst, Role::Auditor] {
+            let r = app
+                .post_json(
+                    role,
+                    &format!("/api/v1/consumers/{dup}/merge"),
+                    &json!({"into": ana}),
+                )
+                .await;
+            assert_eq!(r.status(), 403, "{role:?}");
+        }
+        let r = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/consumers/{dup}/merge"),
+                &json!({"into": dup}),
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(app.count("audit_log").await, audit_rows);
+
+        // Same person: merge. Every value is kept.
+        let r = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/consumers/{dup}/merge"),
+                &json!({"into": ana}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let kept: Value = r.json().await.unwrap();
+        assert_eq!(kept["id"], json!(ana));
+        assert_eq!(kept["name"], "Ana Díaz");
+        assert_eq!(
+            kept["address"]["line1"], "1 State St",
+            "what the record lacked is filled in"
+        );
+        let merged: Value = app
+            .get(Role::Agent, &format!("/api/v1/consumers/{dup}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            merged["name"], "A. Diaz",
+            "the merged record keeps its own values"
+        );
+        assert_eq!(merged["merged_into"], json!(ana));
+        let moved: Value = app
+            .get(
+                Role::Agent,
+                &format!("/api/v1/cases/{}", second["reference"].as_str().unwrap()),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(moved["consumer_id"], json!(ana));
+        assert_eq!(moved["version"], 2);
+        let history: Value = app
+            .get(
+                Role::Supervisor,
+                &format!(
+                    "/api/v1/cases/{}/audit",
+                    second["reference"].as_str().unwrap()
+                ),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            history.to_string().contains("case.consumer.merge"),
+            "{history}"
+        );
+        // Merged records are no longer offered; a second merge of the same record is refused.
+        let found: Vec<Value> = app
+            .get(Role::Agent, "/api/v1/consumers?phone=518-555-0100")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let r = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/consumers/{dup}/merge"),
+                &json!({"into": ana}),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        // Choosing the merged record files on the one kept.
+        let via_old = app
+            .create_case(&json!({"kind": "inquiry", "channel": "phone", "description": "Fourth", "consumer_id": dup}))
+            .await;
+        assert_eq!(via_old["consumer_id"], json!(ana));
+        let verdict: Value = app
+            .get(Role::Auditor, "/api/v1/audit/verify")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(verdict["intact"], true, "{verdict}");
     }
 );
 

@@ -4,7 +4,7 @@
 use crate::both_stores;
 use crate::harness::*;
 use redress_domain::Role;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
@@ -182,7 +182,9 @@ both_stores!(
         .await;
         assert_eq!(r.status(), 403);
         assert_eq!(app.count("cases").await, before);
-        // The repeat caller: same phone, so the same consumer; the call length goes on the timeline.
+        // The repeat caller whom the agent chose from the list: her record; the call length goes
+        // on the timeline.
+        let first_consumer = first["consumer_id"].to_string();
         let r = post(
             &b,
             app,
@@ -191,6 +193,8 @@ both_stores!(
                 ("csrf", &token),
                 ("kind", "complaint"),
                 ("channel", "phone"),
+                ("consumer_id", &first_consumer),
+                ("consumer_chosen_name", "Ana Díaz"),
                 ("consumer.name", "Ana Díaz"),
                 ("consumer.phone", "(518) 555-0100"),
                 ("consumer.preferred_language", "es"),
@@ -220,6 +224,67 @@ both_stores!(
             html.contains("Case opened") && html.contains("3 min 5 s"),
             "call logged with its length"
         );
+        // A caller with the same phone whom the agent did not choose gets a record of their own,
+        // with exactly what was typed; the case page offers the two records as possibly one
+        // person, and the agent decides.
+        let r = post(
+            &b,
+            app,
+            "/cases/new",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("channel", "phone"),
+                ("consumer.name", "Pat Díaz"),
+                ("consumer.phone", "518-555-0100"),
+                ("consumer.email", "pat@example.org"),
+                ("description", "My own bill"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let pat_location = r.headers()["location"].to_str().unwrap().to_string();
+        let pat_case: Value = app
+            .get(
+                Role::Agent,
+                &format!("/api/v1/{}", pat_location.trim_start_matches('/')),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_ne!(pat_case["consumer_id"], first["consumer_id"]);
+        assert_eq!(pat_case["consumer"]["name"], "Pat Díaz");
+        assert_eq!(pat_case["consumer"]["email"], "pat@example.org");
+        let (_, html) = page(&b, app, &pat_location).await;
+        assert!(
+            html.contains("Possibly the same person") && html.contains("Ana Díaz"),
+            "{html}"
+        );
+        let merge_token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            &format!("{pat_location}/consumer-merge"),
+            &[("csrf", &merge_token), ("other", &first_consumer)],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let pat_case: Value = app
+            .get(
+                Role::Agent,
+                &format!("/api/v1/{}", pat_location.trim_start_matches('/')),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            pat_case["consumer_id"], first["consumer_id"],
+            "merged into the older record"
+        );
+        let (_, html) = page(&b, app, &pat_location).await;
+        assert!(!html.contains("Possibly the same person"));
         // An inquiry answered on the call is closed at once.
         let r = post(
             &b,
@@ -1238,5 +1303,85 @@ both_stores!(
             2,
             "the opening entry and the clock's start"
         );
+    }
+);
+
+both_stores!(
+    a_portal_filing_with_someone_elses_phone_stays_a_new_person,
+    async |app: &TestApp| {
+        let mut ana = minimal_body();
+        ana["consumer"]["account_number"] = json!("CE1234-55");
+        let existing = app.create_case(&ana).await;
+        let ana_id = existing["consumer_id"].as_i64().unwrap();
+        let b = browser();
+        let (_, html) = page(&b, app, "/portal/complaint").await;
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            "/portal/complaint",
+            &[
+                ("csrf", &token),
+                ("kind", "complaint"),
+                ("consumer.name", "Pat Portal"),
+                ("consumer.email", "pat@example.org"),
+                ("consumer.phone", "518-555-0100"),
+                ("consumer.account_number", "CE1234-55"),
+                ("company_id", &app.company_id.to_string()),
+                ("description", "Billed for a meter I do not have."),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let link = r.headers()["location"].to_str().unwrap().to_string();
+        let (_, html) = page(&b, app, &link).await;
+        assert!(
+            !html.contains("Ana"),
+            "nothing of the person on file: {html}"
+        );
+        let case: Value = app
+            .get(Role::Agent, "/api/v1/cases/NYC-2026-000002")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_ne!(case["consumer_id"], json!(ana_id));
+        assert_eq!(case["consumer"]["name"], "Pat Portal");
+        assert_eq!(case["consumer"]["email"], "pat@example.org");
+        // The confirmation with the private link goes to the address typed in the form.
+        assert_eq!(redress_web::mail::deliver_due(&app.state).await.unwrap(), 1);
+        let mails: Vec<_> = std::fs::read_dir(app.files_dir().join("mail"))
+            .unwrap()
+            .flatten()
+            .collect();
+        assert_eq!(mails.len(), 1);
+        let eml = std::fs::read_to_string(mails[0].path()).unwrap();
+        assert!(
+            eml.contains("To: pat@example.org") && !eml.contains("ana@example.org"),
+            "{eml}"
+        );
+        assert!(!eml.contains("Ana"), "{eml}");
+        // The record on file is unchanged.
+        let on_file: Value = app
+            .get(Role::Agent, &format!("/api/v1/consumers/{ana_id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(on_file["name"], "Ana Díaz");
+        assert_eq!(on_file["email"], "ana@example.org");
+        assert_eq!(on_file["account_numbers"], json!(["CE1234-55"]));
+        // Staff see the two records as possibly one person, on the case and the consumer.
+        let dups: Vec<Value> = app
+            .get(
+                Role::Agent,
+                &format!("/api/v1/consumers/{}/duplicates", case["consumer_id"]),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0]["id"], json!(ana_id));
     }
 );
