@@ -157,7 +157,7 @@ async function expectLang(page, lang) {
     await tabTo(page, '#step-open_investigation', 300);
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
-    await page.keyboard.type('Consumer disputes the meter exchange date.');
+    await page.keyboard.type('STAFF-ONLY: consumer disputes the meter exchange date.');
     await tabTo(page, 'details[open] button[type=submit]');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     await page.waitForSelector('#stage:has-text("Investigating")');
@@ -203,6 +203,36 @@ async function expectLang(page, lang) {
     await page.waitForSelector('#consumer-email[aria-invalid="true"]');
     await axe(page, 'en /cases/new (errors)');
     await agent.close();
+
+    // ---- The company's representative: its case, without staff-only text ----
+    const repPassword = 'company-rep-' + Date.now();
+    await api('POST', '/api/v1/users', { username: 'rep', display_name: 'Con Edison rep', role: 'company', company_id: company.id, password: repPassword });
+    const other = await api('POST', '/api/v1/companies', { name: 'National Grid', industry: 'Energy', customer_count: 1700000 });
+    const elsewhere = await api('POST', '/api/v1/cases', {
+      kind: 'complaint', channel: 'phone', description: 'Gas bill', company_id: other.id,
+      consumer_id: earlier.consumer_id, consumer: { account_number: 'NG-9999' },
+    });
+    await api('POST', `/api/v1/cases/${reference}/links`, { target: elsewhere.reference, kind: 'related' });
+    const rep = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const r = await rep.newPage();
+    await r.goto(base + '/login');
+    await typeInto(r, '#username', 'rep');
+    await r.keyboard.press('Tab');
+    await r.keyboard.type(repPassword);
+    await Promise.all([r.waitForURL(base + '/'), r.keyboard.press('Enter')]);
+    await r.goto(`${base}/cases/${reference}`);
+    await r.waitForSelector('#stage');
+    const repHtml = await r.content();
+    for (const secret of ['STAFF-ONLY', 'NG-9999', elsewhere.reference]) {
+      assert.ok(!repHtml.includes(secret), `the company's page shows ${secret}`);
+    }
+    await axe(r, 'en /cases/REF (company)');
+    const repJson = await r.evaluate(async (ref) => (await fetch('/api/v1/cases/' + ref, { credentials: 'same-origin' })).text(), reference);
+    assert.ok(repJson.includes(reference), 'the company reads its case: ' + repJson.slice(0, 200));
+    for (const secret of ['STAFF-ONLY', 'NG-9999', elsewhere.reference]) {
+      assert.ok(!repJson.includes(secret), `the company's JSON shows ${secret}`);
+    }
+    await rep.close();
 
     // ---- Supervision, administration and the account page, as the administrator ----
     const admin = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });

@@ -17,6 +17,7 @@ pub mod reference;
 pub mod role;
 pub mod totp;
 pub mod validate;
+pub mod view;
 
 pub use case::*;
 pub use money::Money;

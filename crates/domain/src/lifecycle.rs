@@ -143,6 +143,9 @@ pub struct FieldDef {
     /// For a choice: what each option is called, in English and in Spanish (same order).
     pub option_labels: Vec<String>,
     pub option_labels_es: Vec<String>,
+    /// Who besides staff may read the value a step records (`visible_to` in the file; empty,
+    /// the default, keeps it internal: staff reasons, inspection findings).
+    pub visible_to: Vec<Addressee>,
 }
 
 impl ClockDef {
@@ -240,6 +243,16 @@ pub struct Lifecycle {
     pub transitions: Vec<Transition>,
     /// Form letters a transition produces, with placeholders filled from the case.
     pub letters: Vec<LetterDef>,
+}
+
+impl Lifecycle {
+    /// Whether a recorded fact may be shown to a party. Facts no field declares (and fields
+    /// without `visible_to`) are internal.
+    pub fn fact_visible_to(&self, fact: &str, who: Addressee) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.name == fact && f.visible_to.contains(&who))
+    }
 }
 
 /// Who a letter goes to; its timeline entry is visible to them.
@@ -405,6 +418,8 @@ struct FieldDoc {
     not_future: bool,
     option_labels: Option<Spanned<Vec<String>>>,
     option_labels_es: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    visible_to: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -672,6 +687,24 @@ impl Lifecycle {
                     }
                 }
                 let [option_labels, option_labels_es] = labels;
+                let mut visible_to = Vec::new();
+                for who in &f.visible_to {
+                    let addressee = match who.get_ref().as_str() {
+                        "company" => Addressee::Company,
+                        "consumer" => Addressee::Consumer,
+                        other => {
+                            return Err(r.err(
+                                who.span(),
+                                format!(
+                                    "unknown audience {other:?}: visible_to lists \"company\" and/or \"consumer\""
+                                ),
+                            ));
+                        }
+                    };
+                    if !visible_to.contains(&addressee) {
+                        visible_to.push(addressee);
+                    }
+                }
                 Ok(FieldDef {
                     name: f.name.get_ref().clone(),
                     kind,
@@ -681,6 +714,7 @@ impl Lifecycle {
                     not_future: f.not_future,
                     option_labels,
                     option_labels_es,
+                    visible_to,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -116,6 +116,9 @@ pub struct CaseLink {
     pub reference: String,
     /// `outgoing` when this case points at the other (e.g. this is a duplicate of it).
     pub direction: String,
+    /// The other case's company (decides whether a company user may see the link).
+    #[serde(skip)]
+    pub company_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

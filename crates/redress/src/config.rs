@@ -21,6 +21,10 @@ pub struct Config {
     pub max_connections: u32,
     /// Mark cookies Secure: set when Redress is reached over HTTPS.
     pub secure_cookies: bool,
+    /// The address the public reaches Redress at, e.g. `https://complaints.example.gov`. Every
+    /// link in an email or on the portal is built from it. Unset: the listen address (and a
+    /// warning at start when that is reachable from other hosts).
+    pub public_url: Option<String>,
     /// Public portal submissions allowed per client address in ten minutes.
     pub portal_submissions_per_10_minutes: usize,
     /// Where attachments are kept [default: DATA_DIR/attachments]; with several nodes, a
@@ -68,6 +72,7 @@ impl Default for Config {
             sqlite_synchronous: "full".into(),
             max_connections: 8,
             secure_cookies: false,
+            public_url: None,
             portal_submissions_per_10_minutes: 10,
             attachments_dir: None,
             max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
@@ -115,6 +120,33 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Config {
+    /// The public address links are built from, and whether it was configured. Unset, it is
+    /// the listen address (`localhost` for a wildcard one).
+    pub fn public_url(&self) -> anyhow::Result<(String, bool)> {
+        if let Some(url) = &self.public_url {
+            let url = redress_web::check_public_url(url)
+                .map_err(|e| anyhow::anyhow!("{e} (got {url:?})"))?;
+            return Ok((url, true));
+        }
+        let listen = self.listen.trim();
+        let port = listen.rsplit(':').next().unwrap_or("8080");
+        let host = listen
+            .strip_suffix(&format!(":{port}"))
+            .unwrap_or("localhost");
+        let host = match host {
+            "" | "0.0.0.0" | "[::]" | "::" => "localhost",
+            h => h,
+        };
+        let scheme = if self.secure_cookies { "https" } else { "http" };
+        Ok((format!("{scheme}://{host}:{port}"), false))
+    }
+
+    /// Whether the listen address takes connections from other hosts.
+    pub fn listens_beyond_this_host(&self) -> bool {
+        let host = self.listen.rsplit_once(':').map_or("", |(h, _)| h);
+        !matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1") && !host.starts_with("127.")
+    }
+
     /// The lifecycles in force: the shipped packs, with the files of `lifecycles_dir` replacing
     /// or adding to them. Every file is checked; the first mistake is reported as
     /// `file:line:column: reason`.
@@ -170,6 +202,9 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_SECURE_COOKIES") {
             cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("REDRESS_PUBLIC_URL") {
+            cfg.public_url = Some(v);
         }
         if let Some(v) = env("REDRESS_PORTAL_SUBMISSIONS_PER_10_MINUTES") {
             cfg.portal_submissions_per_10_minutes = v

@@ -266,8 +266,18 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 cfg.listen = l;
             }
             let office = store.office(&cfg.office.code).await?;
+            let (public_url, configured) = cfg.public_url()?;
+            if !configured && cfg.listens_beyond_this_host() {
+                tracing::warn!(
+                    listen = %cfg.listen,
+                    "public_url is not set while the portal is reachable from other hosts: links in \
+                     emails and on the portal point at {public_url}; set public_url (REDRESS_PUBLIC_URL) \
+                     to the address the public uses"
+                );
+            }
             let settings = Settings {
                 secure_cookies: cfg.secure_cookies,
+                public_url,
                 portal_submissions_per_10_minutes: cfg.portal_submissions_per_10_minutes,
                 attachments_dir: cfg
                     .attachments_dir

@@ -714,6 +714,7 @@ async fn links(tx: &mut dyn Tx, case_id: i64) -> Result<Vec<CaseLink>> {
                 kind: word(&l.text("kind")?)?,
                 reference: l.text("reference")?,
                 direction: l.text("direction")?,
+                company_id: l.opt_int("company_id")?,
             })
         })
         .collect()

@@ -161,9 +161,9 @@ pub const UPDATE_ASSIGNMENT: &str = "UPDATE cases SET unit_id = $3, assignee_id 
      WHERE id = $1 AND version = $2";
 /// Takes the case row's lock (PostgreSQL) and marks it touched.
 pub const TOUCH_CASE: &str = "UPDATE cases SET updated_at = CASE WHEN updated_at < $2 THEN $2 ELSE updated_at END WHERE id = $1";
-pub const CASE_LINKS: &str = "SELECT l.kind, o.reference, 'outgoing' AS direction FROM case_links l \
+pub const CASE_LINKS: &str = "SELECT l.kind, o.reference, 'outgoing' AS direction, o.company_id FROM case_links l \
      JOIN cases o ON o.id = l.other_case_id WHERE l.case_id = $1 \
-     UNION ALL SELECT l.kind, o.reference, 'incoming' AS direction FROM case_links l \
+     UNION ALL SELECT l.kind, o.reference, 'incoming' AS direction, o.company_id FROM case_links l \
      JOIN cases o ON o.id = l.case_id WHERE l.other_case_id = $1";
 pub const INSERT_LINK: &str = "INSERT INTO case_links (case_id, other_case_id, kind, created_by, created_at) VALUES ($1, $2, $3, $4, $5)";
 

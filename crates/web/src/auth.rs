@@ -40,6 +40,10 @@ impl CurrentUser {
     pub fn actor(&self) -> Actor {
         Actor::user(&self.user)
     }
+    /// Who this user is as an audience of a case (what the role may see of it).
+    pub fn audience(&self) -> redress_domain::view::Audience {
+        redress_domain::view::Audience::of(self.user.role, self.user.company_id)
+    }
     pub fn scope(&self) -> Scope {
         if self.user.role == Role::Company {
             // A company user with no company sees nothing: id 0 never exists.

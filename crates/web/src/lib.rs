@@ -27,6 +27,10 @@ use std::sync::Arc;
 pub struct Settings {
     /// Mark cookies `Secure` (set when Redress is served over TLS).
     pub secure_cookies: bool,
+    /// The address the public reaches Redress at (`https://complaints.example.gov`), without a
+    /// trailing slash. Every link that leaves Redress (emails, the portal's private status link)
+    /// is built from it, never from a request's `Host` header.
+    pub public_url: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Portal submissions (complaints, status look-ups) allowed per address in ten minutes.
@@ -46,6 +50,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             secure_cookies: false,
+            public_url: "http://localhost:8080".into(),
             max_body_bytes: 256 * 1024,
             portal_submissions_per_10_minutes: 10,
             attachments_dir: std::path::PathBuf::from("./redress-data/attachments"),
@@ -72,7 +77,41 @@ pub struct AppState {
     pub lifecycles: Arc<redress_domain::lifecycle::Lifecycles>,
 }
 
+/// Checks a `public_url` setting: `http://` or `https://`, a host, an optional port and path, no
+/// query, fragment, user name or spaces. Returns it without a trailing slash.
+pub fn check_public_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("public_url must start with https:// or http://")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err("public_url has no host".into());
+    }
+    if rest.contains(['?', '#', '@']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("public_url may not hold a query, a fragment, a user name or spaces".into());
+    }
+    Ok(url.to_string())
+}
+
 impl AppState {
+    /// A link for people outside Redress (emails, the portal), from `public_url`.
+    pub fn public_link(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.public_url)
+    }
+
+    /// A case as `audience` may see it: the one rule (`domain::view`) behind every
+    /// representation of a case, in the API and on the pages.
+    pub fn case_for(
+        &self,
+        audience: redress_domain::view::Audience,
+        case: redress_domain::records::Case,
+    ) -> redress_domain::records::Case {
+        let lifecycle = self.lifecycles.for_kind(case.kind);
+        redress_domain::view::case_for(audience, case, lifecycle)
+    }
+
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,

@@ -498,8 +498,10 @@ pub(crate) async fn open_case(
         .await?)
 }
 
-fn case_response(status: StatusCode, case: &Case) -> Response {
-    let mut resp = (status, Json(case)).into_response();
+/// A case as the caller may see it (`domain::view`), with its version as the `ETag`.
+fn case_response(state: &AppState, user: &CurrentUser, status: StatusCode, case: Case) -> Response {
+    let case = state.case_for(user.audience(), case);
+    let mut resp = (status, Json(&case)).into_response();
     if let Ok(v) = HeaderValue::from_str(&etag(case.version)) {
         resp.headers_mut().insert(header::ETAG, v);
     }
@@ -552,8 +554,9 @@ pub async fn create_case(
         idempotency.as_ref(),
     )
     .await?;
-    let mut resp = case_response(StatusCode::CREATED, &case);
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.reference)) {
+    let location = format!("/api/v1/cases/{}", case.reference);
+    let mut resp = case_response(&state, &user, StatusCode::CREATED, case);
+    if let Ok(loc) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     if !created {
@@ -586,7 +589,7 @@ pub async fn get_case(
             state.clock.now(),
         )
         .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 /// Change a case's details. Requires `If-Match` with the version read.
@@ -661,7 +664,7 @@ pub async fn patch_case(
             state.clock.now(),
         )
         .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 const LIST_PARAMS: &[&str] = &[
@@ -965,7 +968,7 @@ pub async fn assign(
             state.clock.now(),
         )
         .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 /// Move a case to another status; 409 names the statuses allowed from here.
@@ -1005,7 +1008,7 @@ pub async fn change_status(
         expected,
     )
     .await?;
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1040,7 +1043,7 @@ pub async fn take_transition(
     let expected = if_match(&headers)?;
     let b = body.value;
     let fields: Vec<(String, String)> = b.fields.into_iter().collect();
-    let mut case = crate::lifecycle::take(
+    let case = crate::lifecycle::take(
         &state,
         crate::lifecycle::Taker::Person(&user),
         &reference,
@@ -1049,11 +1052,7 @@ pub async fn take_transition(
         expected,
     )
     .await?;
-    // A company user (or any role without the right) does not get the consumer's record back.
-    if !user.user.role.sees_consumer_details() {
-        case.consumer = None;
-    }
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 /// Where the case stands in its lifecycle: its state, the transitions the caller may take now
@@ -1151,7 +1150,7 @@ pub async fn link(
         }
         other => other?,
     };
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 /// Merge this case into another; it keeps pointing at the survivor.
@@ -1213,7 +1212,7 @@ pub async fn merge(
         }
         other => other?,
     };
-    Ok(case_response(StatusCode::OK, &case))
+    Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
 /// Who did what to the case, and who viewed it (supervisors, managers, auditors).

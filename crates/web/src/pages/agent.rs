@@ -785,7 +785,7 @@ async fn case_render(
     let tr = ctx.tr;
     let now = state.clock.now();
     let with_pii = user.user.role.sees_consumer_details();
-    let case = match state
+    let full = match state
         .store
         .case(&user.actor(), reference, user.scope(), with_pii, now)
         .await
@@ -802,6 +802,9 @@ async fn case_render(
         }
         Err(e) => return internal(e),
     };
+    // What this role may see of it: the same rule as the API's (the lifecycle's description below
+    // is worked out from the whole case, and shows only derived dates).
+    let case = state.case_for(user.audience(), full.clone());
     let visible = (user.user.role == Role::Company).then_some(Visibility::Company);
     let entries = match state
         .store
@@ -847,7 +850,7 @@ async fn case_render(
     };
     let spanish = tr.lang == crate::i18n::Lang::Es;
     let life =
-        match crate::lifecycle::describe(state, &case, &raw_clocks, Some(user.user.role), spanish)
+        match crate::lifecycle::describe(state, &full, &raw_clocks, Some(user.user.role), spanish)
             .await
         {
             Ok(l) => l,

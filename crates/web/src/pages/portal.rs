@@ -208,14 +208,8 @@ async fn complaint_submit(
         Err(e) => return ApiError::from(e).into_response(),
     };
     if let Some(email) = case.consumer.as_ref().and_then(|c| c.email.clone()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let link = format!(
-            "{}://{host}/portal/status/{token}",
-            if ctx.secure { "https" } else { "http" }
-        );
+        // From the configured public address, never from the request's Host header.
+        let link = state.public_link(&format!("/portal/status/{token}"));
         let mail = redress_store::OutgoingMail {
             recipient: email,
             subject: tr.t1("portal-mail-subject", "reference", &case.reference),
@@ -432,6 +426,8 @@ async fn status_render(
         Ok(l) => l,
         Err(e) => return e.into_response(),
     };
+    // What the consumer may see of the case: the same rule as every other representation.
+    let case = state.case_for(redress_domain::view::Audience::Consumer, case);
     let hold = life.hold.as_ref().filter(|h| h.active).map(|h| {
         let amount = h
             .disputed_cents
@@ -447,11 +443,6 @@ async fn status_render(
         }
     });
     let (csrf, cookie) = form_token(headers);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if ctx.secure { "https" } else { "http" };
     let link = format!("/portal/status/{token}");
     let page = StatusPage {
         tr: ctx.tr,
@@ -475,7 +466,7 @@ async fn status_render(
                     .flatten(),
             })
             .collect(),
-        link_full: format!("{scheme}://{host}{link}"),
+        link_full: state.public_link(&link),
         link,
         just_filed: flags.0,
         has_email: case.consumer.as_ref().is_some_and(|c| c.email.is_some()),

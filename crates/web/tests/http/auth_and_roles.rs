@@ -574,3 +574,215 @@ both_stores!(company_users_see_only_their_own, async |app: &TestApp| {
         .unwrap();
     assert!(analyst["consumer"].is_null());
 });
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}
+
+both_stores!(
+    company_users_see_only_what_is_theirs,
+    async |app: &TestApp| {
+        let companies: Vec<Value> = app
+            .get(Role::Admin, "/api/v1/companies")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let grid = companies
+            .iter()
+            .find(|c| c["name"] == "National Grid")
+            .unwrap()["id"]
+            .clone();
+        // Ana's case with another company, on her account there.
+        let mut elsewhere = minimal_body();
+        elsewhere["company_id"] = grid;
+        elsewhere["consumer"]["account_number"] = json!("NG-9999");
+        let other = app.create_case(&elsewhere).await;
+        let other_ref = other["reference"].as_str().unwrap().to_string();
+        // Her case with this company, filed on her record, and a second case of this company.
+        let mine = app
+            .create_case(&json!({"kind": "complaint", "channel": "phone",
+                "description": "Billed twice for October", "consumer_id": other["consumer_id"],
+                "consumer": {"account_number": "CE-1234"}, "company_id": app.company_id,
+                "amount_in_dispute": "84.10"}))
+            .await;
+        let r = mine["reference"].as_str().unwrap().to_string();
+        let mut sibling = minimal_body();
+        sibling["company_id"] = json!(app.company_id);
+        sibling["consumer"] = json!({"name": "Luis Pérez", "email": "luis@example.org"});
+        let sibling_ref = app.create_case(&sibling).await["reference"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for target in [&other_ref, &sibling_ref] {
+            let resp = app
+                .post_json(
+                    Role::Agent,
+                    &format!("/api/v1/cases/{r}/links"),
+                    &json!({"target": target, "kind": "related"}),
+                )
+                .await;
+            assert_eq!(resp.status(), 200);
+        }
+        // Steps that record shared facts and internal ones.
+        let step = |role: Role, transition: &'static str, fields: Value| {
+            let r = r.clone();
+            async move {
+                let resp = app
+                    .post_json(
+                        role,
+                        &format!("/api/v1/cases/{r}/transitions"),
+                        &json!({"transition": transition, "fields": fields}),
+                    )
+                    .await;
+                assert_eq!(resp.status(), 200, "{transition}");
+                let body: Value = resp.json().await.unwrap();
+                body
+            }
+        };
+        step(Role::Agent, "refer_to_company", json!({})).await;
+        let reply = step(
+            Role::Company,
+            "record_company_response",
+            json!({"response_category": "closed_with_explanation",
+                   "response": "We reversed the duplicate charge.", "hold_acknowledged": "yes"}),
+        )
+        .await;
+        step(
+            Role::Agent,
+            "open_investigation",
+            json!({"reason": "STAFF-ONLY suspects a billing system fault"}),
+        )
+        .await;
+        step(
+            Role::Agent,
+            "order_premise_inspection",
+            json!({"task_due": "2026-03-20"}),
+        )
+        .await;
+        step(
+            Role::Agent,
+            "premise_inspection_done",
+            json!({"findings": "STAFF-ONLY meter seal broken"}),
+        )
+        .await;
+
+        // Staff see all of it (so the checks below can fail).
+        let staff: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{r}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(staff.to_string().contains("STAFF-ONLY"));
+        assert!(staff.to_string().contains("NG-9999"));
+        assert_eq!(staff["links"].as_array().unwrap().len(), 2);
+
+        // The company's view, field by field.
+        let forbidden = ["STAFF-ONLY", "NG-9999", other_ref.as_str()];
+        let company: Value = app
+            .get(Role::Company, &format!("/api/v1/cases/{r}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for (name, view) in [("GET", &company), ("transition reply", &reply)] {
+            assert_eq!(
+                keys(view),
+                [
+                    "account_number",
+                    "amount_in_dispute",
+                    "assignee",
+                    "category",
+                    "channel",
+                    "closed_at",
+                    "company",
+                    "consumer",
+                    "consumer_id",
+                    "description",
+                    "facts",
+                    "flags",
+                    "kind",
+                    "links",
+                    "merged_into",
+                    "office",
+                    "opened_at",
+                    "priority",
+                    "reference",
+                    "stage",
+                    "status",
+                    "unit",
+                    "updated_at",
+                    "version"
+                ],
+                "{name}"
+            );
+            assert_eq!(view["company"]["id"], json!(app.company_id), "{name}");
+            assert_eq!(view["account_number"], "CE-1234", "{name}");
+            assert_eq!(
+                keys(&view["consumer"]),
+                [
+                    "account_numbers",
+                    "address",
+                    "created_at",
+                    "email",
+                    "id",
+                    "merged_into",
+                    "name",
+                    "phone",
+                    "preferred_language"
+                ],
+                "{name}"
+            );
+            assert_eq!(
+                view["consumer"]["account_numbers"],
+                json!(["CE-1234"]),
+                "{name}"
+            );
+            assert_eq!(view["consumer"]["merged_into"], Value::Null, "{name}");
+            for f in view["facts"].as_array().unwrap() {
+                assert_eq!(keys(f), ["name", "set_at", "value"]);
+                let n = f["name"].as_str().unwrap();
+                assert!(
+                    [
+                        "response_category",
+                        "response",
+                        "hold_acknowledged",
+                        "relief_amount"
+                    ]
+                    .contains(&n),
+                    "{name}: fact {n} is not the company's"
+                );
+            }
+            for l in view["links"].as_array().unwrap() {
+                assert_eq!(keys(l), ["direction", "kind", "reference"]);
+                assert_eq!(l["reference"], json!(sibling_ref), "{name}");
+            }
+            assert_eq!(view["merged_into"], Value::Null);
+        }
+        assert_eq!(company["facts"].as_array().unwrap().len(), 3);
+        assert_eq!(company["links"].as_array().unwrap().len(), 1);
+        // Every other answer about the case, and the company's case page.
+        for path in [
+            format!("/api/v1/cases/{r}"),
+            format!("/api/v1/cases/{r}/timeline"),
+            format!("/api/v1/cases/{r}/lifecycle"),
+            format!("/api/v1/cases/{r}/clocks"),
+            format!("/api/v1/cases/{r}/attachments"),
+            "/api/v1/cases".to_string(),
+        ] {
+            let resp = app.get(Role::Company, &path).await;
+            assert_eq!(resp.status(), 200, "{path}");
+            let text = resp.text().await.unwrap();
+            for f in forbidden {
+                assert!(!text.contains(f), "{path} shows {f}: {text}");
+            }
+        }
+    }
+);

@@ -166,6 +166,7 @@ impl TestApp {
         let settings = Settings {
             attachments_dir: files.clone(),
             max_upload_bytes: 64 * 1024,
+            public_url: "https://complaints.example.gov".into(),
             ..Settings::default()
         };
         let mailer = redress_web::mail::Mailer::from_settings(

@@ -1316,12 +1316,12 @@ both_stores!(
         let b = browser();
         let (_, html) = page(&b, app, "/portal/complaint").await;
         let token = csrf(&html);
-        let r = post(
-            &b,
-            app,
-            "/portal/complaint",
-            &[
-                ("csrf", &token),
+        // An attacker's Host header must not reach the link in the email.
+        let r = b
+            .post(app.url("/portal/complaint"))
+            .header("Host", "evil.example")
+            .form(&[
+                ("csrf", token.as_str()),
                 ("kind", "complaint"),
                 ("consumer.name", "Pat Portal"),
                 ("consumer.email", "pat@example.org"),
@@ -1329,15 +1329,21 @@ both_stores!(
                 ("consumer.account_number", "CE1234-55"),
                 ("company_id", &app.company_id.to_string()),
                 ("description", "Billed for a meter I do not have."),
-            ],
-        )
-        .await;
+            ])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 303);
         let link = r.headers()["location"].to_str().unwrap().to_string();
         let (_, html) = page(&b, app, &link).await;
         assert!(
             !html.contains("Ana"),
             "nothing of the person on file: {html}"
+        );
+        let link_path = link.trim_end_matches("?new=1");
+        assert!(
+            html.contains(&format!("https://complaints.example.gov{link_path}")),
+            "the page's link comes from public_url: {html}"
         );
         let case: Value = app
             .get(Role::Agent, "/api/v1/cases/NYC-2026-000002")
@@ -1361,6 +1367,12 @@ both_stores!(
             "{eml}"
         );
         assert!(!eml.contains("Ana"), "{eml}");
+        let decoded = eml.replace("=\r\n", "").replace("=\n", "");
+        assert!(!decoded.contains("evil.example"), "{eml}");
+        assert!(
+            decoded.contains(&format!("https://complaints.example.gov{link_path}")),
+            "{eml}"
+        );
         // The record on file is unchanged.
         let on_file: Value = app
             .get(Role::Agent, &format!("/api/v1/consumers/{ana_id}"))
@@ -1383,5 +1395,55 @@ both_stores!(
             .unwrap();
         assert_eq!(dups.len(), 1);
         assert_eq!(dups[0]["id"], json!(ana_id));
+    }
+);
+
+both_stores!(
+    a_company_users_case_page_shows_no_internal_text,
+    async |app: &TestApp| {
+        let mut elsewhere = minimal_body();
+        elsewhere["consumer"]["account_number"] = json!("NG-9999");
+        let other = app.create_case(&elsewhere).await;
+        let other_ref = other["reference"].as_str().unwrap().to_string();
+        let mine = app
+            .create_case(&json!({"kind": "complaint", "channel": "phone",
+                "description": "Billed twice", "consumer_id": other["consumer_id"],
+                "consumer": {"account_number": "CE-1234"}, "company_id": app.company_id}))
+            .await;
+        let r = mine["reference"].as_str().unwrap().to_string();
+        let resp = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/cases/{r}/links"),
+                &json!({"target": other_ref, "kind": "related"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        for (transition, fields) in [
+            ("refer_to_company", json!({})),
+            ("open_investigation", json!({"reason": "STAFF-ONLY reason"})),
+        ] {
+            let resp = app
+                .post_json(
+                    Role::Agent,
+                    &format!("/api/v1/cases/{r}/transitions"),
+                    &json!({"transition": transition, "fields": fields}),
+                )
+                .await;
+            assert_eq!(resp.status(), 200, "{transition}");
+        }
+        let b = logged_in(app, "company").await;
+        let (status, html) = page(&b, app, &format!("/cases/{r}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("CE-1234") || html.contains("Billed twice"),
+            "{html}"
+        );
+        for f in ["STAFF-ONLY", "NG-9999", other_ref.as_str()] {
+            assert!(!html.contains(f), "the company's page shows {f}");
+        }
+        let agent = logged_in(app, "agent").await;
+        let (_, html) = page(&agent, app, &format!("/cases/{r}")).await;
+        assert!(html.contains(other_ref.as_str()), "staff see the link");
     }
 );
