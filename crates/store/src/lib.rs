@@ -455,6 +455,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// Spends a TOTP time step; false when it was spent already.
     async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
+    /// Sets a new password hash and ends every session of the user (in one transaction).
     async fn set_password(
         &self,
         actor: &Actor,

@@ -2013,8 +2013,11 @@ impl<E: Engine> Store for E {
             Box::pin(async move {
                 let user = user_by_id(tx, user_id).await?;
                 tx.execute(q::SET_PASSWORD, args![user_id, hash]).await?;
+                // Whoever held a session with the old password holds nothing now.
+                let ended = tx.execute(q::DELETE_USER_SESSIONS, args![user_id]).await?;
                 let chain = format!("user:{}", user.username);
-                append_audit(tx, &actor, &chain, "user.password", &chain, "{}", at).await
+                let detail = serde_json::json!({"sessions_ended": ended}).to_string();
+                append_audit(tx, &actor, &chain, "user.password", &chain, &detail, at).await
             })
         }))
         .await

@@ -82,6 +82,8 @@ pub const EXTEND_SESSION: &str =
 pub const SESSION: &str = "SELECT s.user_id, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
+/// A new password ends every session the user had.
+pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
 
 pub const CONSUMER: &str = "SELECT id, name, phone, email, address_line1, address_line2, city, state, zip, \
      preferred_language, created_at, merged_into FROM consumers WHERE id = $1";

@@ -250,7 +250,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(api_problems))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            state.settings.secure_cookies,
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -320,8 +323,17 @@ async fn api_problems(req: axum::extract::Request, next: axum::middleware::Next)
     out
 }
 
-async fn security_headers(mut resp: Response) -> Response {
+/// Headers on every response. `tls`: Redress is served over HTTPS (`secure_cookies`), so browsers
+/// are told to keep to it (HSTS). A response that set its own, stricter Content-Security-Policy
+/// (an attachment download: `default-src 'none'; sandbox`) keeps it.
+async fn security_headers(State(tls): State<bool>, mut resp: Response) -> Response {
     let h = resp.headers_mut();
+    if tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -331,10 +343,14 @@ async fn security_headers(mut resp: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -59,7 +59,7 @@ struct LoginPage {
 
 async fn login_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let ctx = Ctx::new(&state, &uri, &headers);
-    let (csrf, cookie) = form_token(&headers);
+    let (csrf, cookie) = form_token(ctx.secure, &headers);
     let page = LoginPage {
         tr: ctx.tr,
         nav: None,
@@ -78,7 +78,7 @@ async fn login_submit(
     PostForm(form): PostForm<Fields>,
 ) -> Response {
     let ctx = Ctx::new(&state, &uri, &headers);
-    let (csrf, cookie) = form_token(&headers);
+    let (csrf, cookie) = form_token(ctx.secure, &headers);
     let username = form
         .get("username")
         .map(|s| s.trim().to_string())

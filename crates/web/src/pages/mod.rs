@@ -304,14 +304,16 @@ pub fn word_options<T: Copy + std::fmt::Display>(tr: &Tr, prefix: &str, words: &
 /// hidden field that must match.
 pub const FORM_COOKIE: &str = "redress_form";
 
-pub fn form_token(headers: &HeaderMap) -> (String, Option<String>) {
+/// `secure`: the request came over TLS (the cookie is then marked `Secure`).
+pub fn form_token(secure: bool, headers: &HeaderMap) -> (String, Option<String>) {
     match auth::cookie_value(headers, FORM_COOKIE)
         .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
     {
         Some(v) => (v, None),
         None => {
             let v = auth::random_hex(16).unwrap_or_default();
-            let cookie = format!("{FORM_COOKIE}={v}; Path=/; HttpOnly; SameSite=Lax");
+            let secure = if secure { "; Secure" } else { "" };
+            let cookie = format!("{FORM_COOKIE}={v}; Path=/; HttpOnly; SameSite=Lax{secure}");
             (v, Some(cookie))
         }
     }

@@ -82,7 +82,7 @@ async fn complaint_render(
     status: StatusCode,
 ) -> Response {
     let tr = ctx.tr;
-    let (csrf, cookie) = form_token(headers);
+    let (csrf, cookie) = form_token(ctx.secure, headers);
     let (companies, categories) = match (
         state.store.companies().await,
         state.store.categories().await,
@@ -247,7 +247,7 @@ struct LookupPage {
 }
 
 fn lookup_render(ctx: &Ctx, headers: &HeaderMap, form: Form, status: StatusCode) -> Response {
-    let (csrf, cookie) = form_token(headers);
+    let (csrf, cookie) = form_token(ctx.secure, headers);
     with_cookie(
         ctx.render(
             status,
@@ -442,7 +442,7 @@ async fn status_render(
             None => ctx.tr.t1("hold-pending", "amount", &amount),
         }
     });
-    let (csrf, cookie) = form_token(headers);
+    let (csrf, cookie) = form_token(ctx.secure, headers);
     let link = format!("/portal/status/{token}");
     let page = StatusPage {
         tr: ctx.tr,

@@ -820,7 +820,16 @@ async fn change_password(
         .set_password(&user.actor(), user.user.id, &hash, state.clock.now())
         .await
     {
-        Ok(()) => Redirect::to("/account?changed=1").into_response(),
+        // Every session ended with the old password, this one too: a new one replaces it.
+        Ok(()) => {
+            match auth::start_session(&state, &user.user, auth::is_secure(&state, &headers)).await {
+                Ok((_, cookie)) => with_cookie(
+                    Redirect::to("/account?changed=1").into_response(),
+                    Some(cookie),
+                ),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => internal(e),
     }
 }

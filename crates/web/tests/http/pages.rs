@@ -951,6 +951,25 @@ both_stores!(
         )
         .await;
         assert_eq!(r.status(), 422);
+        // Rosa is also signed in elsewhere (a shared terminal, a stolen cookie).
+        let elsewhere = browser();
+        let (_, html) = page(&elsewhere, app, "/login").await;
+        let lt = csrf(&html);
+        let r = post(
+            &elsewhere,
+            app,
+            "/login",
+            &[
+                ("csrf", &lt),
+                ("username", "rosa"),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(page(&elsewhere, app, "/account").await.0, 200);
+        let old_cookie = app.count("sessions").await;
+        assert!(old_cookie >= 2);
         let r = post(
             &rosa,
             app,
@@ -964,6 +983,21 @@ both_stores!(
         )
         .await;
         assert_eq!(r.status(), 303);
+        // The new password ends every other session, and this one is replaced by a new one.
+        assert!(
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .starts_with("redress_session=")
+        );
+        let r = elsewhere.get(app.url("/account")).send().await.unwrap();
+        assert_eq!(r.status(), 303, "the other session ended");
+        assert_eq!(r.headers()["location"], "/login");
+        assert_eq!(
+            page(&rosa, app, "/account").await.0,
+            200,
+            "still signed in here"
+        );
         let login = |p: &'static str| {
             app.client
                 .post(app.url("/api/v1/session"))
@@ -1447,3 +1481,79 @@ both_stores!(
         assert!(html.contains(other_ref.as_str()), "staff see the link");
     }
 );
+
+both_stores!(tls_headers_and_download_policy, async |app: &TestApp| {
+    // Behind a TLS proxy, the pre-login form cookie is Secure.
+    let r = app
+        .client
+        .get(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("redress_form=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    assert!(
+        r.headers().get("strict-transport-security").is_none(),
+        "not configured for TLS"
+    );
+    // Served over TLS (secure_cookies): HSTS on every response.
+    let mut state = app.state.clone();
+    state.settings.secure_cookies = true;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(redress_web::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let r = app
+        .client
+        .get(format!("http://{addr}/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let _ = stop.send(());
+    let _ = server.await;
+    // An attachment keeps its own sandboxing policy.
+    let c = app.create_case(&minimal_body()).await;
+    let reference = c["reference"].as_str().unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"plain words".to_vec())
+            .file_name("note.txt")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
+    let r = app
+        .req(
+            Role::Agent,
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{reference}/attachments"),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let a: Value = serde_json::from_str(&body).unwrap();
+    let r = app
+        .get(
+            Role::Agent,
+            &format!("/api/v1/cases/{reference}/attachments/{}", a["id"]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+});
