@@ -46,6 +46,50 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// The database could not be reached, or went away mid-request: try again later. Refused
+    /// statements (bad data, constraints) are not outages.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            StoreError::Database(e) => is_outage(e),
+            _ => false,
+        }
+    }
+
+    /// The database refused a value itself (PostgreSQL's data exceptions, SQLSTATE class 22:
+    /// a NUL byte in text, a number out of range): the request's fault, not an outage.
+    pub fn is_bad_data(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(d)) => {
+                d.code().is_some_and(|c| c.starts_with("22"))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether a driver error means the database is out of reach (connection refused, closed or
+/// reset, the server shutting down or refusing connections, the pool exhausted by waiting).
+pub(crate) fn is_outage(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // 08: connection exception; 57P01-57P03: shut down or starting up; 53300: too many
+            // connections; 3D000: the database is gone (or renamed away); 55000 as sent when a
+            // database does not accept connections.
+            c.starts_with("08")
+                || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "3D000")
+                || (c == "55000" && d.message().contains("accepting connections"))
+        }),
+        _ => false,
+    }
+}
+
 /// Who is acting, for the audit log and timeline authorship.
 #[derive(Debug, Clone)]
 pub struct Actor {

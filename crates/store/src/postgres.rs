@@ -171,9 +171,13 @@ impl Engine for PostgresStore {
         let result = job(&mut tx).await;
         match (result, tx) {
             (Ok(v), PgTx::Tx(t, _)) => {
-                t.commit()
-                    .await
-                    .map_err(|e| StoreError::CommitFailed(e.to_string()))?;
+                t.commit().await.map_err(|e| {
+                    if crate::is_outage(&e) {
+                        StoreError::Database(e)
+                    } else {
+                        StoreError::CommitFailed(e.to_string())
+                    }
+                })?;
                 Ok(v)
             }
             (Err(e), PgTx::Tx(t, _)) => {

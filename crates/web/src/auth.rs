@@ -243,22 +243,25 @@ pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
         })
 }
 
+/// The user of the request's session cookie: `Ok(None)` when there is no live session, an
+/// error when the store cannot tell (an outage must not read as "logged out").
 pub async fn session_user(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     now: Timestamp,
-) -> Option<CurrentUser> {
-    let id = cookie_value(headers, SESSION_COOKIE)?;
-    let s = state
-        .store
-        .session(&sha256_hex(id.as_bytes()), now)
-        .await
-        .ok()?;
-    Some(CurrentUser {
-        user: s.user,
-        csrf: Some(s.csrf),
-        session_expires: Some(s.expires_at),
-    })
+) -> Result<Option<CurrentUser>, StoreError> {
+    let Some(id) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match state.store.session(&sha256_hex(id.as_bytes()), now).await {
+        Ok(s) => Ok(Some(CurrentUser {
+            user: s.user,
+            csrf: Some(s.csrf),
+            session_expires: Some(s.expires_at),
+        })),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -294,7 +297,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let now = state.clock.now();
         let current = session_user(state, &parts.headers, now)
-            .await
+            .await?
             .ok_or(ApiError::Unauthenticated)?;
         // Cookie-authenticated changes must prove they come from our own pages.
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {

@@ -75,8 +75,14 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::Domain(DomainError::Validation(f)) => ApiError::Validation(f),
-            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => {
-                ApiError::Unavailable(sqlx_err.to_string())
+            e if e.is_outage() => ApiError::Unavailable(e.to_string()),
+            e if e.is_bad_data() => {
+                tracing::warn!(error = %e, "the database refused a value");
+                ApiError::field(
+                    "request",
+                    "invalid_data",
+                    "A value in the request cannot be stored (e.g. a NUL character).",
+                )
             }
             other => ApiError::Internal(other.to_string()),
         }
@@ -102,14 +108,8 @@ impl From<TransitionError> for ApiError {
     }
 }
 
-fn is_unavailable(e: &redress_store::sqlx_error::Error) -> bool {
-    matches!(
-        e,
-        redress_store::sqlx_error::Error::PoolTimedOut
-            | redress_store::sqlx_error::Error::PoolClosed
-            | redress_store::sqlx_error::Error::Io(_)
-    )
-}
+/// What a client is told to wait (seconds) while the database is out of reach.
+pub const RETRY_AFTER_OUTAGE_SECS: &str = "5";
 
 #[derive(Serialize)]
 struct Problem<'a> {
@@ -196,7 +196,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "The database is unavailable",
+                "Redress cannot reach its database just now; nothing was changed. Try again shortly",
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -245,6 +245,12 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if matches!(status, StatusCode::SERVICE_UNAVAILABLE) {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_OUTAGE_SECS),
+            );
         }
         if matches!(status, StatusCode::UNAUTHORIZED) {
             resp.headers_mut()

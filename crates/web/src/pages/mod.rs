@@ -152,9 +152,29 @@ pub(super) async fn session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<CurrentUser, Response> {
-    auth::session_user(state, headers, state.clock.now())
-        .await
-        .ok_or_else(|| axum::response::Redirect::to("/login").into_response())
+    match auth::session_user(state, headers, state.clock.now()).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(axum::response::Redirect::to("/login").into_response()),
+        Err(e) if e.is_outage() => Err(unavailable(state, headers)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The database is out of reach: say so plainly, keep the session cookie, ask to retry.
+pub(super) fn unavailable(state: &AppState, headers: &HeaderMap) -> Response {
+    let ctx = Ctx::new(state, &Uri::from_static("/"), headers);
+    let mut r = message(
+        &ctx,
+        None,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable-title",
+        "unavailable-body",
+    );
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(crate::error::RETRY_AFTER_OUTAGE_SECS),
+    );
+    r
 }
 
 /// An unexpected failure: logged with its cause; the person sees a plain error.

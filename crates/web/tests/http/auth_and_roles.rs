@@ -786,3 +786,102 @@ both_stores!(
         }
     }
 );
+
+/// Cuts the test database off (as when PostgreSQL is down or unreachable), or lets it back.
+async fn database_reachable(app: &TestApp, reachable: bool) {
+    let name = app.database_url.rsplit('/').next().unwrap().to_string();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&pg_admin_url())
+        .await
+        .unwrap();
+    let allow = if reachable { "true" } else { "false" };
+    sqlx::query(&format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    if !reachable {
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&name)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_answers_503_and_keeps_sessions() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let case = app.create_case(&minimal_body()).await;
+    let reference = case["reference"].as_str().unwrap().to_string();
+    // An agent signed in on the pages.
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = b
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = html[at..].split('"').next().unwrap().to_string();
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "agent"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = format!("/cases/{reference}");
+    assert_eq!(b.get(app.url(&page)).send().await.unwrap().status(), 200);
+
+    database_reachable(&app, false).await;
+    let r = app
+        .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+        .await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "unavailable");
+    let r = app
+        .post_json(Role::Agent, "/api/v1/cases", &minimal_body())
+        .await;
+    assert_eq!(r.status(), 503, "a write is refused, not lost silently");
+    // The agent's page says so, and does not send them to the login page.
+    let r = b.get(app.url(&page)).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert!(r.text().await.unwrap().contains("Temporarily unavailable"));
+
+    database_reachable(&app, true).await;
+    // Back: the same session works, the API answers again.
+    let mut back = false;
+    for _ in 0..50 {
+        if b.get(app.url(&page)).send().await.unwrap().status() == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(back, "the session survived the outage");
+    assert_eq!(
+        app.get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+            .await
+            .status(),
+        200
+    );
+    app.finish().await;
+}
