@@ -161,6 +161,22 @@ pub struct NewCase {
     pub history: Vec<NewEntry>,
 }
 
+/// Failed logins counted for one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures: i64,
+    pub locked_until: Option<Timestamp>,
+    pub last_failed_at: Option<Timestamp>,
+}
+
+/// The counts that decide whether a login may be tried: the username (as typed) from this
+/// address, and this address over every username.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub pair: Throttle,
+    pub address: Throttle,
+}
+
 /// An idempotent create: the same key and request return the first result.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
@@ -499,6 +515,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// Spends a TOTP time step; false when it was spent already.
     async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
+    /// Failed logins of a username (as typed) from an address, and of the address over every
+    /// username (`*`).
+    async fn login_throttle(&self, username: &str, address: &str) -> Result<LoginThrottle>;
+    /// Records a failed login's counts and locks for the pair and for the address.
+    async fn set_login_throttle(
+        &self,
+        username: &str,
+        address: &str,
+        throttle: &LoginThrottle,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// A successful login clears the pair's count (the address's stays).
+    async fn clear_login_throttle(&self, username: &str, address: &str) -> Result<()>;
     /// Sets a new password hash and ends every session of the user (in one transaction).
     async fn set_password(
         &self,

@@ -2023,6 +2023,70 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn login_throttle(&self, username: &str, address: &str) -> Result<LoginThrottle> {
+        let (username, address) = (username.to_string(), address.to_string());
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let mut out = LoginThrottle::default();
+                for (slot, who) in [(&mut out.pair, username.as_str()), (&mut out.address, "*")] {
+                    if let Some(r) = tx
+                        .optional(q::LOGIN_THROTTLE, args![who, address.as_str()])
+                        .await?
+                    {
+                        *slot = Throttle {
+                            failures: r.int("failures")?,
+                            locked_until: r.opt_int("locked_until")?.map(instant).transpose()?,
+                            last_failed_at: Some(instant(r.int("last_failed_at")?)?),
+                        };
+                    }
+                }
+                Ok(out)
+            })
+        }))
+        .await
+    }
+
+    async fn set_login_throttle(
+        &self,
+        username: &str,
+        address: &str,
+        throttle: &LoginThrottle,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (username, address, t) = (username.to_string(), address.to_string(), *throttle);
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                for (who, row) in [(username.as_str(), t.pair), ("*", t.address)] {
+                    tx.execute(
+                        q::SET_LOGIN_THROTTLE,
+                        args![
+                            who,
+                            address.as_str(),
+                            row.failures,
+                            row.locked_until.map(micros),
+                            micros(at)
+                        ],
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        }))
+        .await
+    }
+
+    async fn clear_login_throttle(&self, username: &str, address: &str) -> Result<()> {
+        let (username, address) = (username.to_string(), address.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::CLEAR_LOGIN_THROTTLE, args![username, address])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
     async fn record_login(
         &self,
         user_id: i64,

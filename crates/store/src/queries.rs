@@ -355,3 +355,10 @@ pub const SEED_CASE_ID: &str = "SELECT id FROM cases WHERE reference = $1";
 /// counting from case id `$3`, which is due at `$2`.
 pub const SEED_CLOCKS: &str = "INSERT INTO clocks (case_id, name, source, started_at, due_at, policy) \
      SELECT id, 'resolution_target', 'bench', $1, $2 + (id - $3) * $4, $5 FROM cases WHERE id >= $7 AND id <= $6";
+
+pub const LOGIN_THROTTLE: &str = "SELECT failures, locked_until, last_failed_at FROM login_throttle WHERE username = $1 AND address = $2";
+pub const SET_LOGIN_THROTTLE: &str = "INSERT INTO login_throttle (username, address, failures, locked_until, last_failed_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username, address) DO UPDATE SET failures = $3, locked_until = $4, \
+     last_failed_at = $5";
+pub const CLEAR_LOGIN_THROTTLE: &str =
+    "DELETE FROM login_throttle WHERE username = $1 AND address = $2";

@@ -12,12 +12,14 @@ use jiff::{SignedDuration, Timestamp};
 use redress_domain::audit::sha256_hex;
 use redress_domain::records::User;
 use redress_domain::{Permission, Role};
-use redress_store::{Actor, Scope, StoreError};
+use redress_store::{Actor, LoginThrottle, Scope, StoreError, Throttle};
 
 pub const SESSION_COOKIE: &str = "redress_session";
 pub const SESSION_HOURS: i64 = 8;
-/// Failed logins allowed before the account is locked for a while.
+/// Failed logins of one username from one address before that pair is locked for a while.
 pub const MAX_FAILED_LOGINS: i64 = 5;
+/// Failed logins from one address, whatever the username, before the address is locked.
+pub const MAX_FAILED_LOGINS_PER_ADDRESS: i64 = 20;
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -126,37 +128,99 @@ pub async fn login(
     username: &str,
     password: &str,
     second: SecondStep<'_>,
+    address: std::net::IpAddr,
 ) -> Result<User, ApiError> {
     let now = state.clock.now();
-    let creds = match state.store.credentials(username).await {
-        Ok(c) => c,
-        Err(StoreError::NotFound) => {
-            let pw = password.to_string();
-            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
-            return Err(ApiError::Unauthenticated);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(until) = creds.locked_until
-        && until > now
-    {
+    // Failures are counted for the name as typed, whether or not it exists, so a lockout tells
+    // nothing about which names are real; and for the pair with the address, so nobody
+    // elsewhere can lock a user out.
+    let key: String = username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    let addr = address.to_string();
+    let throttle = fresh(state.store.login_throttle(&key, &addr).await?, now);
+    let locked = [throttle.pair.locked_until, throttle.address.locked_until]
+        .into_iter()
+        .flatten()
+        .filter(|until| *until > now)
+        .max();
+    if let Some(until) = locked {
+        // Attempts made while locked are audited (on the account's chain when there is one).
+        let chain = match state.store.credentials(username).await {
+            Ok(c) => format!("user:{}", c.user.username),
+            Err(StoreError::NotFound) => "logins".to_string(),
+            Err(e) => return Err(e.into()),
+        };
+        let detail = serde_json::json!({
+            "username": key, "address": addr, "locked_until": until.to_string(),
+        })
+        .to_string();
+        let anonymous = Actor {
+            user_id: None,
+            username: "anonymous".into(),
+        };
+        state
+            .store
+            .audit(
+                &anonymous,
+                &chain,
+                "user.login_locked",
+                &chain,
+                &detail,
+                now,
+            )
+            .await?;
         let secs = until.duration_since(now).as_secs().max(1) as u64;
         return Err(ApiError::RateLimited {
             retry_after_secs: secs,
         });
     }
-    let ok = match (&creds.password_hash, creds.user.active) {
-        (Some(h), true) => {
-            let (pw, h) = (password.to_string(), h.clone());
+    let creds = match state.store.credentials(username).await {
+        Ok(c) => Some(c),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let ok = match creds
+        .as_ref()
+        .and_then(|c| c.password_hash.clone().filter(|_| c.user.active))
+    {
+        Some(h) => {
+            let pw = password.to_string();
             tokio::task::spawn_blocking(move || verify_password(&pw, &h))
                 .await
                 .map_err(|e| ApiError::Internal(e.to_string()))?
         }
-        _ => false,
+        None => {
+            // The same work as a real check, so timing does not tell either.
+            let pw = password.to_string();
+            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
+            false
+        }
+    };
+    let Some(creds) = creds.filter(|_| ok) else {
+        let next = LoginThrottle {
+            pair: failed(throttle.pair, MAX_FAILED_LOGINS, now),
+            address: failed(throttle.address, MAX_FAILED_LOGINS_PER_ADDRESS, now),
+        };
+        state
+            .store
+            .set_login_throttle(&key, &addr, &next, now)
+            .await?;
+        if let Ok(c) = state.store.credentials(username).await {
+            state
+                .store
+                .record_login(c.user.id, false, None, now)
+                .await?;
+        }
+        return Err(ApiError::Unauthenticated);
     };
     // The second step, for users who turned it on.
-    let second_ok = match (&creds.totp_secret, second, ok) {
-        (Some(secret), SecondStep::Code(code), true) => {
+    let second_ok = match (&creds.totp_secret, second) {
+        (Some(secret), SecondStep::Code(code)) => {
             let secret = redress_domain::totp::base32_decode(secret).unwrap_or_default();
             match code.and_then(|c| {
                 redress_domain::totp::verify(&secret, c, now.as_second(), creds.totp_last_step)
@@ -167,31 +231,46 @@ pub async fn login(
         }
         _ => true,
     };
-    if ok && !second_ok {
+    if !second_ok {
         state
             .store
             .record_login(creds.user.id, false, None, now)
             .await?;
         return Err(ApiError::SecondFactorRequired);
     }
-    if ok {
-        state
-            .store
-            .record_login(creds.user.id, true, None, now)
-            .await?;
-        Ok(creds.user)
-    } else {
-        let failures = creds.failed_logins + 1;
-        let lock = (failures >= MAX_FAILED_LOGINS).then(|| {
-            // 1 minute after the fifth failure, doubling, at most a day.
-            let minutes = 1i64 << (failures - MAX_FAILED_LOGINS).min(10);
-            now + SignedDuration::from_mins(minutes.min(24 * 60))
-        });
-        state
-            .store
-            .record_login(creds.user.id, false, lock, now)
-            .await?;
-        Err(ApiError::Unauthenticated)
+    state.store.clear_login_throttle(&key, &addr).await?;
+    state
+        .store
+        .record_login(creds.user.id, true, None, now)
+        .await?;
+    Ok(creds.user)
+}
+
+/// Failures older than a day are forgotten.
+fn fresh(mut t: LoginThrottle, now: Timestamp) -> LoginThrottle {
+    for row in [&mut t.pair, &mut t.address] {
+        if row
+            .last_failed_at
+            .is_some_and(|at| now.duration_since(at) > SignedDuration::from_hours(24))
+        {
+            *row = Throttle::default();
+        }
+    }
+    t
+}
+
+/// One more failure: from the `allowed`-th on, a lock of one minute, doubling with each
+/// further failure, at most a day.
+fn failed(t: Throttle, allowed: i64, now: Timestamp) -> Throttle {
+    let failures = t.failures + 1;
+    let locked_until = (failures >= allowed).then(|| {
+        let minutes = 1i64 << (failures - allowed).min(10);
+        now + SignedDuration::from_mins(minutes.min(24 * 60))
+    });
+    Throttle {
+        failures,
+        locked_until,
+        last_failed_at: Some(now),
     }
 }
 

@@ -539,6 +539,7 @@ pub struct SessionInfo {
     responses((status = 200, body = SessionInfo), (status = 401, description = "Wrong username or password"), (status = 429, description = "Locked for a while after repeated failures")))]
 pub async fn login(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: JsonBody<LoginInput>,
 ) -> ApiResult<Response> {
@@ -547,6 +548,7 @@ pub async fn login(
         &body.value.username,
         &body.value.password,
         auth::SecondStep::Code(body.value.code.as_deref()),
+        peer.ip(),
     )
     .await?;
     let secure = auth::is_secure(&state, &headers);

@@ -73,6 +73,7 @@ async fn login_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
 
 async fn login_submit(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     PostForm(form): PostForm<Fields>,
@@ -109,7 +110,15 @@ async fn login_submit(
         return failure(StatusCode::UNPROCESSABLE_ENTITY, "login-failed", shown);
     }
     let code = form.get("code").map(|c| c.trim()).filter(|c| !c.is_empty());
-    match auth::login(&state, &username, &password, auth::SecondStep::Code(code)).await {
+    match auth::login(
+        &state,
+        &username,
+        &password,
+        auth::SecondStep::Code(code),
+        peer.ip(),
+    )
+    .await
+    {
         Ok(user) => match auth::start_session(&state, &user, ctx.secure).await {
             Ok((_, cookie)) => {
                 let mut r = Redirect::to("/").into_response();

@@ -738,6 +738,7 @@ async fn account_page(
 
 async fn change_password(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     PostForm(fields): PostForm<Fields>,
@@ -791,6 +792,7 @@ async fn change_password(
         &user.user.username,
         &current,
         auth::SecondStep::Skip,
+        peer.ip(),
     )
     .await
     {
@@ -906,6 +908,7 @@ async fn totp_on(
 
 async fn totp_off(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     PostForm(fields): PostForm<Fields>,
@@ -936,6 +939,7 @@ async fn totp_off(
         &user.user.username,
         &password,
         auth::SecondStep::Skip,
+        peer.ip(),
     )
     .await
     {

@@ -885,3 +885,61 @@ async fn an_outage_answers_503_and_keeps_sessions() {
     );
     app.finish().await;
 }
+
+both_stores!(
+    lockouts_reveal_no_usernames_and_cannot_lock_others_out,
+    async |app: &TestApp| {
+        let from = |last: u8| {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+                .build()
+                .unwrap()
+        };
+        let login = |client: &reqwest::Client, user: &str, password: &str| {
+            client
+                .post(app.url("/api/v1/session"))
+                .json(&json!({"username": user, "password": password}))
+                .send()
+        };
+        let attacker = from(7);
+        // A real name and a made-up one answer alike: 401 four times, then locked (429).
+        for user in ["admin", "no.such.person"] {
+            for i in 1..=5 {
+                let r = login(&attacker, user, "guessing wrong").await.unwrap();
+                assert_eq!(r.status(), 401, "{user} failure {i}");
+            }
+            let r = login(&attacker, user, "guessing again").await.unwrap();
+            assert_eq!(r.status(), 429, "{user} is locked for this address");
+            assert!(r.headers().contains_key("retry-after"));
+        }
+        // The attempt made while locked is audited on the account's chain.
+        for subject in ["user:admin", "logins"] {
+            let rows = app.store.audit_for_subject(subject, 100).await.unwrap();
+            assert_eq!(
+                rows.iter()
+                    .filter(|a| a.action == "user.login_locked")
+                    .count(),
+                1,
+                "{subject}"
+            );
+        }
+        // The administrator, from their own desk, is not locked out.
+        let desk = from(1);
+        assert_eq!(login(&desk, "admin", PASSWORD).await.unwrap().status(), 200);
+        // Many names from one address: the address itself is slowed down.
+        let sprayer = from(9);
+        for i in 0..20 {
+            let r = login(&sprayer, &format!("user{i}"), "spray").await.unwrap();
+            assert_eq!(r.status(), 401, "spray {i}");
+        }
+        let r = login(&sprayer, "agent", PASSWORD).await.unwrap();
+        assert_eq!(r.status(), 429, "the address is locked, whatever the name");
+        assert_eq!(login(&desk, "agent", PASSWORD).await.unwrap().status(), 200);
+        // Locks pass.
+        app.clock.advance(jiff::SignedDuration::from_mins(3));
+        assert_eq!(
+            login(&sprayer, "agent", PASSWORD).await.unwrap().status(),
+            200
+        );
+    }
+);
