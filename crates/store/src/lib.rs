@@ -632,6 +632,17 @@ pub trait Store: Send + Sync + 'static {
         run_at: Timestamp,
         now: Timestamp,
     ) -> Result<bool>;
+    /// Schedules a reminder on a case the caller may see, with its audit row, in one
+    /// transaction.
+    async fn schedule_reminder(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        body: &str,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
     /// Claims the oldest due job for `node` until `lease_until`.
     async fn claim_job(
         &self,

@@ -3193,6 +3193,54 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn schedule_reminder(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        body: &str,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        let (actor, reference, body) = (actor.clone(), reference.to_string(), body.to_string());
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                change_row(tx, &reference, scope).await?;
+                let job = JobKind::Reminder {
+                    reference: reference.clone(),
+                    body: body.clone(),
+                    author_id: actor.user_id,
+                };
+                tx.execute(
+                    q::ENQUEUE_JOB,
+                    args![
+                        job.kind(),
+                        job.to_payload(),
+                        None::<String>,
+                        micros(run_at),
+                        micros(now)
+                    ],
+                )
+                .await?;
+                let detail = serde_json::json!({
+                    "run_at": run_at,
+                    "body_sha256": redress_domain::audit::sha256_hex(body.as_bytes()),
+                });
+                append_audit(
+                    tx,
+                    &actor,
+                    &format!("case:{reference}"),
+                    "case.reminder.schedule",
+                    &reference,
+                    &detail.to_string(),
+                    now,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
     async fn claim_job(
         &self,
         now: Timestamp,

@@ -365,7 +365,8 @@ both_stores!(
     async |app: &TestApp| {
         let c = app.create_case(&minimal_body()).await;
         let r = c["reference"].as_str().unwrap();
-        app.get(Role::Supervisor, &format!("/api/v1/cases/{r}")).await;
+        app.get(Role::Supervisor, &format!("/api/v1/cases/{r}"))
+            .await;
         app.get(Role::Supervisor, &format!("/api/v1/cases/{r}/timeline"))
             .await;
         let checkpoint = app.store.audit_heads().await.unwrap();
@@ -384,11 +385,7 @@ both_stores!(
             .collect();
         let mut prev = rows[0].hash.clone();
         for (i, row) in rows.iter().enumerate().skip(1) {
-            let actor = if i == 1 {
-                "agent"
-            } else {
-                row.actor.as_str()
-            };
+            let actor = if i == 1 { "agent" } else { row.actor.as_str() };
             let hash = redress_domain::audit::chain_hash(
                 &prev,
                 &redress_domain::audit::AuditContent {
@@ -419,5 +416,53 @@ both_stores!(
         assert_eq!((broken_chain, seq), (chain, 3));
         assert_eq!(row_id, rows[2].id);
         assert!(reason.contains("recomputed"), "{reason}");
+    }
+);
+
+both_stores!(
+    scheduling_a_reminder_and_every_read_of_a_case_are_audited,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let r = c["reference"].as_str().unwrap();
+        let read = app.get(Role::Analyst, &format!("/api/v1/cases/{r}")).await;
+        assert_eq!(read.status(), 200);
+        let scheduled = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/cases/{r}/reminders"),
+                &json!({"at": "2026-03-10T14:00:00Z", "body": "Call the consumer back"}),
+            )
+            .await;
+        assert_eq!(scheduled.status(), 202);
+        let refused = app
+            .post_json(
+                Role::Agent,
+                "/api/v1/cases/NYC-2026-999999/reminders",
+                &json!({"at": "2026-03-10T14:00:00Z", "body": "Nobody"}),
+            )
+            .await;
+        assert_eq!(refused.status(), 404);
+        assert_eq!(
+            app.count("jobs").await,
+            1,
+            "a refused request writes nothing"
+        );
+        let trail = app.store.audit_for_subject(r, 10).await.unwrap();
+        let actions: Vec<(&str, &str)> = trail
+            .iter()
+            .rev()
+            .map(|a| (a.actor.as_str(), a.action.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                ("agent", "case.create"),
+                ("analyst", "case.view"),
+                ("agent", "case.reminder.schedule"),
+            ]
+        );
+        let detail: Value = serde_json::from_str(&trail[0].detail).unwrap();
+        assert_eq!(detail["run_at"], "2026-03-10T14:00:00Z");
+        intact(app.store.verify_audit().await.unwrap());
     }
 );
