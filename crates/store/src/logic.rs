@@ -1422,10 +1422,19 @@ async fn ensure_category_path(
 struct CaseTrail {
     reference: String,
     entries: std::collections::BTreeMap<i64, (String, i64, i64)>,
-    /// (digest, short digest of each column, audit row id, chain position)
-    row: Option<(String, Vec<(String, String)>, i64, i64)>,
+    row: Option<AuditedCase>,
     /// A position covered by two different digests, with the second row.
     conflict: Option<(i64, i64, i64)>,
+}
+
+/// The last state of a case row its chain recorded.
+struct AuditedCase {
+    digest: String,
+    /// The short digest of each column.
+    fields: Vec<(String, String)>,
+    /// The audit row that recorded it, and its position.
+    row_id: i64,
+    seq: i64,
 }
 
 impl CaseTrail {
@@ -1471,7 +1480,12 @@ impl CaseTrail {
                         .collect()
                 })
                 .unwrap_or_default();
-            self.row = Some((digest.to_string(), fields, r.id, r.seq));
+            self.row = Some(AuditedCase {
+                digest: digest.to_string(),
+                fields,
+                row_id: r.id,
+                seq: r.seq,
+            });
         }
     }
 }
@@ -1494,7 +1508,13 @@ async fn check_case(tx: &mut dyn Tx, trail: CaseTrail) -> Result<Option<AuditVer
             format!("timeline entry {entry} was audited twice with different contents"),
         ));
     }
-    let Some((expected, fields, row_id, seq)) = trail.row else {
+    let Some(AuditedCase {
+        digest: expected,
+        fields,
+        row_id,
+        seq,
+    }) = trail.row
+    else {
         // A case last changed before digests were recorded: only its chain can be checked.
         return Ok(None);
     };
