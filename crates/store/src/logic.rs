@@ -1425,6 +1425,34 @@ struct CaseTrail {
     row: Option<AuditedCase>,
     /// A position covered by two different digests, with the second row.
     conflict: Option<(i64, i64, i64)>,
+    /// The first audited change whose case row differs from the state before it in columns its
+    /// action never changes: (row id, position, previous position, action, columns).
+    unexplained: Option<(i64, i64, i64, String, Vec<String>)>,
+}
+
+/// The case columns an audited action may change (besides none); `None` for actions this
+/// version does not know, which are not second-guessed.
+fn columns_changed_by(action: &str) -> Option<&'static [&'static str]> {
+    Some(match action {
+        "case.update" => &[
+            "priority",
+            "flags",
+            "description",
+            "category_id",
+            "company_id",
+            "account_number",
+            "amount_cents",
+            "version",
+        ],
+        "case.assign" => &["unit_id", "assignee_id", "version"],
+        "case.transition" => &["status", "stage", "closed_at", "priority", "version"],
+        "case.merge" => &["status", "closed_at", "merged_into_id", "version"],
+        "case.escalate" | "case.deadline_warning" => {
+            &["priority", "unit_id", "assignee_id", "version"]
+        }
+        "case.link" | "case.timeline.add" | "case.attachment.add" | "case.reminder" => &[],
+        _ => return None,
+    })
 }
 
 /// The last state of a case row its chain recorded.
@@ -1444,6 +1472,7 @@ impl CaseTrail {
             entries: Default::default(),
             row: None,
             conflict: None,
+            unexplained: None,
         }
     }
 
@@ -1472,7 +1501,7 @@ impl CaseTrail {
             }
         }
         if let Some(digest) = detail["case_row"]["sha256"].as_str() {
-            let fields = detail["case_row"]["fields"]
+            let fields: Vec<(String, String)> = detail["case_row"]["fields"]
                 .as_object()
                 .map(|m| {
                     m.iter()
@@ -1480,6 +1509,25 @@ impl CaseTrail {
                         .collect()
                 })
                 .unwrap_or_default();
+            if let (Some(prev), Some(allowed), None) =
+                (&self.row, columns_changed_by(&r.action), &self.unexplained)
+            {
+                let odd: Vec<String> = fields
+                    .iter()
+                    .filter(|(name, short)| {
+                        !allowed.contains(&name.as_str())
+                            && prev
+                                .fields
+                                .iter()
+                                .find(|(n, _)| n == name)
+                                .is_some_and(|(_, s)| s != short)
+                    })
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                if !odd.is_empty() {
+                    self.unexplained = Some((r.id, r.seq, prev.seq, r.action.clone(), odd));
+                }
+            }
             self.row = Some(AuditedCase {
                 digest: digest.to_string(),
                 fields,
@@ -1506,6 +1554,17 @@ async fn check_case(tx: &mut dyn Tx, trail: CaseTrail) -> Result<Option<AuditVer
             row_id,
             seq,
             format!("timeline entry {entry} was audited twice with different contents"),
+        ));
+    }
+    if let Some((row_id, seq, before, action, columns)) = trail.unexplained {
+        return Ok(broken(
+            row_id,
+            seq,
+            format!(
+                "case {} changed in: {} between the states audited at positions {before} and {seq}, which {action} does not change (edited in the database before that change?)",
+                trail.reference,
+                columns.join(", ")
+            ),
         ));
     }
     let Some(AuditedCase {

@@ -310,6 +310,26 @@ both_stores!(an_edited_case_row_is_caught, async |app: &TestApp| {
     );
     app.raw_sql(&[&undo]).await;
     intact(app.store.verify_audit().await.unwrap());
+
+    // An edit followed by an ordinary change is not absorbed into the next audited state:
+    // the columns changed between two audited states must be ones the change may change.
+    let edit = format!("UPDATE cases SET account_number = 'ACCT-9' WHERE reference = '{r}'");
+    app.raw_sql(&[&edit]).await;
+    let note = app
+        .post_json(
+            Role::Agent,
+            &format!("/api/v1/cases/{r}/timeline"),
+            &json!({"type": "note", "body": "Called back"}),
+        )
+        .await;
+    assert_eq!(note.status(), 201);
+    let (_, _, seq, reason) = broken(app.store.verify_audit().await.unwrap());
+    assert!(
+        reason.contains("changed in: account_number")
+            && reason.contains(&format!("positions {} and {seq}", update.seq))
+            && reason.contains("case.timeline.add does not change"),
+        "{reason}"
+    );
 });
 
 both_stores!(
