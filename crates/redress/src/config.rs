@@ -46,6 +46,14 @@ pub struct Config {
     /// Fault injection for fail-over drills (never in production): hold each claimed job this
     /// many milliseconds before running it.
     pub fault_job_stall_ms: Option<u64>,
+    /// The secret that authenticates audit checkpoints (HMAC-SHA256). Keep a copy with the
+    /// checkpoints' readers, not in the database. Without it checkpoints carry only a digest.
+    pub audit_checkpoint_key: Option<String>,
+    /// A file holding that secret, instead of `audit_checkpoint_key`.
+    pub audit_checkpoint_key_file: Option<PathBuf>,
+    /// Where `serve` writes its daily audit checkpoint [default: DATA_DIR/audit-checkpoints];
+    /// best a place the database's administrators cannot write.
+    pub audit_checkpoint_dir: Option<PathBuf>,
     pub office: OfficeConfig,
 }
 
@@ -82,6 +90,9 @@ impl Default for Config {
             lifecycles_dir: None,
             job_lease_secs: 300,
             fault_job_stall_ms: None,
+            audit_checkpoint_key: None,
+            audit_checkpoint_key_file: None,
+            audit_checkpoint_dir: None,
             office: OfficeConfig::default(),
         }
     }
@@ -242,6 +253,15 @@ impl Config {
         if let Some(v) = env("REDRESS_MAIL_PICKUP_DIR") {
             cfg.mail_pickup_dir = Some(PathBuf::from(v));
         }
+        if let Some(v) = env("REDRESS_AUDIT_CHECKPOINT_KEY") {
+            cfg.audit_checkpoint_key = Some(v);
+        }
+        if let Some(v) = env("REDRESS_AUDIT_CHECKPOINT_KEY_FILE") {
+            cfg.audit_checkpoint_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("REDRESS_AUDIT_CHECKPOINT_DIR") {
+            cfg.audit_checkpoint_dir = Some(PathBuf::from(v));
+        }
         if let Some(v) = env("REDRESS_OFFICE_CODE") {
             cfg.office.code = v;
         }
@@ -299,6 +319,30 @@ impl Config {
             bail!("sqlite_synchronous must be full, normal or extra");
         }
         Ok(())
+    }
+
+    /// The audit checkpoint key: `audit_checkpoint_key`, or the contents of
+    /// `audit_checkpoint_key_file` (surrounding white space ignored); `None` when neither is set.
+    pub fn checkpoint_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let key = match (&self.audit_checkpoint_key, &self.audit_checkpoint_key_file) {
+            (Some(k), _) => k.trim().to_string(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading the audit checkpoint key {}", path.display()))?
+                .trim()
+                .to_string(),
+            (None, None) => return Ok(None),
+        };
+        if key.len() < 16 {
+            bail!("the audit checkpoint key must be at least 16 characters");
+        }
+        Ok(Some(key.into_bytes()))
+    }
+
+    /// Where `serve` writes its daily audit checkpoints.
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.audit_checkpoint_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-checkpoints"))
     }
 
     pub fn database_url(&self) -> String {

@@ -2,6 +2,7 @@
 //! checks the audit log and measures itself.
 
 mod bench;
+mod checkpoint;
 mod config;
 mod demo;
 
@@ -202,8 +203,22 @@ enum CalendarCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every hash chain; exits 1 when a row was changed or removed
+    /// Recompute every hash chain and compare each case's timeline and row with the digests
+    /// audited; exits 1 when a row was changed or removed
     Verify {
+        /// A checkpoint (from `audit checkpoint` or `serve`): every chain must still reach the
+        /// heads it recorded, which catches truncated and recomputed chains
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Print every chain head as a checkpoint (JSON, with an HMAC-SHA256 under
+    /// `audit_checkpoint_key`), to keep outside the database
+    Checkpoint {
+        /// Write it into this file instead of printing it
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         store: StoreFlags,
     },
@@ -306,6 +321,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             redress_web::mail::spawn_sender(state.clone());
             redress_web::mail::spawn_deadline_sweeper(state.clone());
             redress_web::jobs::spawn_worker(state.clone());
+            checkpoint::spawn_daily(
+                store.clone(),
+                Arc::new(SystemClock),
+                cfg.checkpoint_dir(),
+                cfg.checkpoint_key()?,
+            );
             let listener = tokio::net::TcpListener::bind(&cfg.listen)
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -522,12 +543,71 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Audit {
-            command: AuditCommand::Verify { store },
+            command: AuditCommand::Checkpoint { out, store },
         } => {
-            let (_, store) = open(config_file, &store).await?;
-            match store.verify_audit().await? {
+            let (cfg, store) = open(config_file, &store).await?;
+            let key = cfg.checkpoint_key()?;
+            if key.is_none() {
+                eprintln!(
+                    "warning: no audit_checkpoint_key is set; the checkpoint carries a digest but no authentication code"
+                );
+            }
+            let actor = Actor {
+                user_id: None,
+                username: "cli".into(),
+            };
+            let c = checkpoint::take(store.as_ref(), &actor, key.as_deref(), clock.now()).await?;
+            let text = serde_json::to_string_pretty(&c)? + "\n";
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!(
+                        "checkpoint of {} chains written to {} (digest {})",
+                        c.chains.len(),
+                        path.display(),
+                        c.digest
+                    );
+                }
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { checkpoint, store },
+        } => {
+            let (cfg, store) = open(config_file, &store).await?;
+            let anchor = match &checkpoint {
+                Some(path) => {
+                    let c = checkpoint::read(path)?;
+                    let key = cfg.checkpoint_key()?;
+                    if let Err(e) = c.check(key.as_deref()) {
+                        println!("checkpoint {} REJECTED: {e}", path.display());
+                        return Ok(1);
+                    }
+                    if key.is_none() {
+                        eprintln!(
+                            "warning: no audit_checkpoint_key is set; the checkpoint's digest is checked but it could have been forged"
+                        );
+                    }
+                    Some(c)
+                }
+                None => None,
+            };
+            let verdict = match &anchor {
+                Some(c) => store.verify_audit_against(&c.chains).await?,
+                None => store.verify_audit().await?,
+            };
+            match verdict {
                 AuditVerdict::Intact { rows, chains } => {
                     println!("audit log intact: {rows} rows in {chains} chains");
+                    if let Some(c) = anchor {
+                        println!(
+                            "checkpoint of {}: all {} chains still reach the heads it recorded",
+                            c.created_at,
+                            c.chains.len()
+                        );
+                    }
                     Ok(0)
                 }
                 AuditVerdict::Broken {

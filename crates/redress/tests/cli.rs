@@ -229,6 +229,41 @@ async fn round_trip(pg: bool) {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("intact"), "{out}");
 
+    // A note or a case edited in the database no longer matches the digests audited with it.
+    let reference = case["reference"].as_str().unwrap();
+    let drop = if pg {
+        "DROP TRIGGER timeline_append_only ON timeline"
+    } else {
+        "DROP TRIGGER timeline_no_update"
+    };
+    let edit_note =
+        "UPDATE timeline SET body = 'Consumer withdrew' WHERE body = 'Called the company'";
+    raw(&t, &[drop.into(), edit_note.into()]).await;
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("case:{reference}"))
+            && out.contains("timeline entry")
+            && out.contains("(note)")
+            && out.contains("edited"),
+        "{out}"
+    );
+    let restore =
+        "UPDATE timeline SET body = 'Called the company' WHERE body = 'Consumer withdrew'";
+    raw(&t, &[restore.into()]).await;
+    let edit_case = format!("UPDATE cases SET priority = 'low' WHERE reference = '{reference}'");
+    raw(&t, &[edit_case]).await;
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("differs") && out.contains("in: priority"),
+        "{out}"
+    );
+    let restore = format!("UPDATE cases SET priority = 'high' WHERE reference = '{reference}'");
+    raw(&t, &[restore]).await;
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 0, "{out}");
+
     // Tamper with one row directly in the database: verify names it and fails.
     let id: i64 = if pg {
         let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
@@ -770,4 +805,246 @@ async fn two_serve_nodes_on_postgres_run_each_job_exactly_once() {
         let _ = redress_store::postgres::drop_database(&pg_admin(), name).await;
     }
     let _ = std::fs::remove_dir_all(&t.dir);
+}
+
+/// Runs raw statements as someone with direct database access.
+async fn raw(t: &Target, statements: &[String]) {
+    if t.pg.is_some() {
+        let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+        for s in statements {
+            sqlx::query(s).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        for s in statements {
+            sqlx::query(s).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+}
+
+type AuditRow = (i64, i64, i64, String, String, String, String);
+
+/// A chain's rows: id, seq, at, actor, action, subject, detail.
+async fn chain_rows(t: &Target, chain: &str) -> Vec<AuditRow> {
+    const SQL: &str = "SELECT id, seq, at, actor, action, subject, detail FROM audit_log WHERE chain = $1 ORDER BY seq";
+    if t.pg.is_some() {
+        let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+        let rows = sqlx::query_as(SQL)
+            .bind(chain)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        let rows = sqlx::query_as(SQL)
+            .bind(chain)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    }
+}
+
+fn run_env(args: &[&str], t: &Target, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .args(&t.args)
+        .current_dir(&t.dir)
+        .env("REDRESS_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run redress");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+const CHECKPOINT_KEY: &str = "office-auditors-secret-2026";
+
+/// `serve` writes an authenticated checkpoint; `audit checkpoint` prints one; `audit verify
+/// --checkpoint` refuses a forged or altered checkpoint, and catches a chain recomputed after
+/// an edit and a chain truncated with its head moved back, which plain `audit verify` cannot.
+async fn checkpoints(pg: bool) {
+    let t = target(pg, if pg { "cp_pg" } else { "cp_lite" }).await;
+    for user in ["ana", "bob"] {
+        let (code, out, err) = run(
+            &["user", "add", user, "--role", "agent", "--password-stdin"],
+            &t,
+            Some("correct horse battery\n"),
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let (code, _, _) = run(&["token", "create", "ana"], &t, None);
+    assert_eq!(code, 0);
+    assert_eq!(chain_rows(&t, "user:ana").await.len(), 2);
+
+    // serve writes one at start (then daily) into the configured directory.
+    let dir = t.dir.join("elsewhere");
+    let key = [
+        ("REDRESS_AUDIT_CHECKPOINT_KEY", CHECKPOINT_KEY),
+        ("REDRESS_AUDIT_CHECKPOINT_DIR", dir.to_str().unwrap()),
+    ];
+    let (mut node, _) = start_node(&t, &key).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let daily = loop {
+        let found = std::fs::read_dir(&dir).ok().and_then(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.extension().is_some_and(|x| x == "json"))
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "serve wrote no checkpoint");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    node.kill().unwrap();
+    let _ = node.wait();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&daily).unwrap()).unwrap();
+    assert_eq!(doc["format"], "redress-audit-checkpoint/1");
+    assert_eq!(doc["mac"].as_str().unwrap().len(), 64, "{doc}");
+    assert_eq!(
+        chain_rows(&t, "audit").await[0].4,
+        "audit.checkpoint",
+        "writing a checkpoint is audited"
+    );
+    let daily = daily.to_str().unwrap().to_string();
+    let (code, out, err) = run_env(&["audit", "verify", "--checkpoint", &daily], &t, &key);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("intact") && out.contains("still reach"),
+        "{out}"
+    );
+    let (code, out, _) = run_env(&["audit", "verify", "--checkpoint", &daily], &t, &[]);
+    assert_eq!(
+        code, 1,
+        "without the key, an authenticated checkpoint is not taken on trust"
+    );
+    assert!(
+        out.contains("REJECTED") && out.contains("no checkpoint key"),
+        "{out}"
+    );
+
+    // `audit checkpoint` prints one; a copy with a head moved back is refused as altered, and
+    // so is any checkpoint under the wrong key.
+    let (code, printed, err) = run_env(&["audit", "checkpoint"], &t, &key);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&printed).unwrap();
+    let ana = doc["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chain"] == "user:ana")
+        .unwrap();
+    assert_eq!(ana["seq"], 2);
+    let file = t.dir.join("checkpoint.json");
+    std::fs::write(&file, &printed).unwrap();
+    let file = file.to_str().unwrap().to_string();
+    let forged = t.dir.join("forged.json");
+    std::fs::write(&forged, printed.replacen("\"seq\": 2", "\"seq\": 1", 1)).unwrap();
+    let (code, out, _) = run_env(
+        &["audit", "verify", "--checkpoint", forged.to_str().unwrap()],
+        &t,
+        &key,
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("REJECTED") && out.contains("altered"), "{out}");
+    let (code, out, _) = run_env(
+        &["audit", "verify", "--checkpoint", &file],
+        &t,
+        &[("REDRESS_AUDIT_CHECKPOINT_KEY", "another-key-entirely-0")],
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("REJECTED"), "{out}");
+
+    let drop: Vec<String> = if pg {
+        vec!["DROP TRIGGER audit_log_append_only ON audit_log".into()]
+    } else {
+        vec![
+            "DROP TRIGGER audit_log_no_update".into(),
+            "DROP TRIGGER audit_log_no_delete".into(),
+        ]
+    };
+    raw(&t, &drop).await;
+
+    // Recomputed: bob's creation rewritten (made an admin), every hash recomputed, head moved.
+    let mut statements = Vec::new();
+    let mut prev = redress_domain::audit::GENESIS.to_string();
+    for (i, (id, seq, at, actor, action, subject, detail)) in
+        chain_rows(&t, "user:bob").await.into_iter().enumerate()
+    {
+        let detail = if i == 0 {
+            detail.replace("\"agent\"", "\"admin\"")
+        } else {
+            detail
+        };
+        let hash = redress_domain::audit::chain_hash(
+            &prev,
+            &redress_domain::audit::AuditContent {
+                chain: "user:bob",
+                seq,
+                at_micros: at,
+                actor: &actor,
+                action: &action,
+                subject: &subject,
+                detail: &detail,
+            },
+        );
+        statements.push(format!(
+            "UPDATE audit_log SET detail = '{detail}', prev_hash = '{prev}', hash = '{hash}' WHERE id = {id}"
+        ));
+        prev = hash;
+    }
+    statements.push(format!(
+        "UPDATE audit_chains SET hash = '{prev}' WHERE chain = 'user:bob'"
+    ));
+    raw(&t, &statements).await;
+    let (code, out, _) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 0, "a recomputed chain is consistent in itself: {out}");
+    let (code, out, _) = run_env(&["audit", "verify", "--checkpoint", &file], &t, &key);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("(user:bob, position 1)") && out.contains("recomputed"),
+        "{out}"
+    );
+
+    // Truncated: ana's last row removed and her chain's head moved back to the row before.
+    raw(
+        &t,
+        &[
+            "DELETE FROM audit_log WHERE chain = 'user:ana' AND seq = 2".into(),
+            "UPDATE audit_chains SET seq = 1, hash = (SELECT hash FROM audit_log WHERE chain = 'user:ana' AND seq = 1) WHERE chain = 'user:ana'".into(),
+        ],
+    )
+    .await;
+    let (code, out, _) = run_env(&["audit", "verify", "--checkpoint", &file], &t, &key);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("(user:ana, position 1)")
+            && out.contains("truncated")
+            && out.contains("position 2"),
+        "{out}"
+    );
+
+    if let Some(name) = &t.pg {
+        let _ = redress_store::postgres::drop_database(&pg_admin(), name).await;
+    }
+    let _ = std::fs::remove_dir_all(&t.dir);
+}
+
+#[tokio::test]
+async fn sqlite_audit_checkpoints() {
+    checkpoints(false).await;
+}
+
+#[tokio::test]
+async fn postgres_audit_checkpoints() {
+    checkpoints(true).await;
 }

@@ -11,6 +11,7 @@ pub mod tx;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
@@ -733,6 +734,17 @@ pub trait Store: Send + Sync + 'static {
         run_at: Timestamp,
         now: Timestamp,
     ) -> Result<bool>;
+    /// Schedules a reminder on a case the caller may see, with its audit row, in one
+    /// transaction.
+    async fn schedule_reminder(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        body: &str,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
     /// Claims the oldest due job for `node` until `lease_until`.
     async fn claim_job(
         &self,
@@ -826,7 +838,14 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<()>;
     async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>>;
+    /// Recomputes every chain; compares each case's timeline and row with the digests its
+    /// chain recorded; names the first break.
     async fn verify_audit(&self) -> Result<AuditVerdict>;
+    /// `verify_audit`, and every chain a checkpoint recorded must still reach the recorded
+    /// position with the recorded hash (a truncated or recomputed chain does not).
+    async fn verify_audit_against(&self, checkpoint: &[ChainHead]) -> Result<AuditVerdict>;
+    /// Every chain's head, read at one instant (for a checkpoint).
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>>;
 }
 
 /// Settings for opening a store.

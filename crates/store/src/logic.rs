@@ -200,6 +200,8 @@ struct ChangeRow {
     description: String,
     unit_id: Option<i64>,
     assignee_id: Option<i64>,
+    /// The last timeline position before the change.
+    timeline_seq: i64,
 }
 
 async fn change_row(tx: &mut dyn Tx, reference: &str, scope: Scope) -> Result<ChangeRow> {
@@ -220,6 +222,7 @@ async fn change_row(tx: &mut dyn Tx, reference: &str, scope: Scope) -> Result<Ch
         description: r.text("description")?,
         unit_id: r.opt_int("unit_id")?,
         assignee_id: r.opt_int("assignee_id")?,
+        timeline_seq: r.int("timeline_seq")?,
     })
 }
 
@@ -563,14 +566,19 @@ async fn apply_transition(
     }
     let mut detail = data;
     detail["version"] = serde_json::json!(row.version + 1);
-    append_audit(
+    if priority != current {
+        detail["priority"] = serde_json::json!({"from": current, "to": priority});
+    }
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{reference}"),
-        "case.transition",
+        row.id,
         reference,
-        &detail.to_string(),
+        "case.transition",
+        detail,
+        row.timeline_seq,
         at,
+        false,
     )
     .await?;
     Ok(row.id)
@@ -658,6 +666,108 @@ async fn write_audit_row(
     )
     .await?;
     Ok(())
+}
+
+/// The columns of a case row that its audit rows' digest covers, in order (all but
+/// `updated_at`, which merely touching a case moves).
+const CASE_AUDITED_COLUMNS: [&str; 22] = [
+    "id",
+    "reference",
+    "office",
+    "kind",
+    "channel",
+    "status",
+    "stage",
+    "priority",
+    "flags",
+    "category_id",
+    "consumer_id",
+    "company_id",
+    "account_number",
+    "amount_cents",
+    "description",
+    "unit_id",
+    "assignee_id",
+    "merged_into_id",
+    "opened_at",
+    "closed_at",
+    "created_by",
+    "version",
+];
+
+/// The digest of a case row (a row of `CASE_AUDITED`) and the short digest of each column.
+fn case_row_digest(r: &Row) -> Result<(String, Vec<(String, String)>)> {
+    let values = CASE_AUDITED_COLUMNS
+        .iter()
+        .map(|c| r.as_text(c))
+        .collect::<Result<Vec<_>>>()?;
+    let fields: Vec<redress_domain::audit::CaseField<'_>> = CASE_AUDITED_COLUMNS
+        .iter()
+        .zip(&values)
+        .map(|(n, v)| (*n, v.as_deref()))
+        .collect();
+    Ok(redress_domain::audit::case_digest(&fields))
+}
+
+/// The position and digest of a timeline entry (a row of `TIMELINE_SINCE`).
+fn entry_row_digest(r: &Row) -> Result<(i64, String)> {
+    let (entry_type, body, visibility, data) = (
+        r.text("entry_type")?,
+        r.text("body")?,
+        r.text("visibility")?,
+        r.text("data")?,
+    );
+    let seq = r.int("seq")?;
+    let digest = redress_domain::audit::entry_digest(&redress_domain::audit::EntryContent {
+        case_id: r.int("case_id")?,
+        seq,
+        entry_type: &entry_type,
+        body: &body,
+        visibility: &visibility,
+        data: &data,
+        author_id: r.opt_int("author_id")?,
+        at_micros: r.int("at")?,
+    });
+    Ok((seq, digest))
+}
+
+/// Appends the audit row of a change to a case. Its detail gains the digest of every
+/// timeline entry written after position `since` (`timeline`: position → digest) and of the
+/// case row as the change leaves it (`case_row`), so that `verify` can tell an entry or a
+/// case edited in the database from what was audited. `new_chain` starts the case's chain.
+#[allow(clippy::too_many_arguments)]
+async fn audit_case_change(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    case_id: i64,
+    reference: &str,
+    action: &str,
+    mut detail: serde_json::Value,
+    since: i64,
+    at: Timestamp,
+    new_chain: bool,
+) -> Result<()> {
+    let mut entries = serde_json::Map::new();
+    for r in tx.query(q::TIMELINE_SINCE, args![case_id, since]).await? {
+        let (seq, digest) = entry_row_digest(&r)?;
+        entries.insert(seq.to_string(), digest.into());
+    }
+    let (digest, fields) = case_row_digest(&tx.one(q::CASE_AUDITED, args![case_id]).await?)?;
+    let fields: serde_json::Map<String, serde_json::Value> =
+        fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+    if let Some(d) = detail.as_object_mut() {
+        d.insert("timeline".into(), entries.into());
+        d.insert(
+            "case_row".into(),
+            serde_json::json!({"sha256": digest, "fields": fields}),
+        );
+    }
+    let (chain, detail) = (format!("case:{reference}"), detail.to_string());
+    if new_chain {
+        start_chain(tx, actor, &chain, action, reference, &detail, at).await
+    } else {
+        append_audit(tx, actor, &chain, action, reference, &detail, at).await
+    }
 }
 
 async fn insert_entry(tx: &mut dyn Tx, case_id: i64, e: &NewEntry) -> Result<i64> {
@@ -872,11 +982,15 @@ async fn merge_consumers(
         .await?;
     let mut references = Vec::with_capacity(moved.len());
     for row in &moved {
-        let reference = row.text("reference")?;
+        let (case_id, reference) = (row.int("id")?, row.text("reference")?);
         let data = serde_json::json!({
             "event": "consumer_merged", "from_consumer": from, "to_consumer": into,
             "version": row.int("version")?,
         });
+        let since = tx
+            .one(q::TIMELINE_LAST_SEQ, args![case_id])
+            .await?
+            .int("seq")?;
         let e = NewEntry {
             entry_type: EntryType::SystemEvent,
             body: format!("Consumer record {from} merged into record {into} (same person)"),
@@ -885,15 +999,17 @@ async fn merge_consumers(
             at,
             author_id: actor.user_id,
         };
-        insert_entry(tx, row.int("id")?, &e).await?;
-        append_audit(
+        insert_entry(tx, case_id, &e).await?;
+        audit_case_change(
             tx,
             actor,
-            &format!("case:{reference}"),
-            "case.consumer.merge",
+            case_id,
             &reference,
-            &data.to_string(),
+            "case.consumer.merge",
+            data,
+            since,
             at,
+            false,
         )
         .await?;
         references.push(reference);
@@ -1052,16 +1168,17 @@ async fn create_case(
         "consumer_id": consumer_id, "consumer_chosen": c.consumer_id.is_some(),
         "company_id": c.company_id, "category_id": c.category_id,
         "amount_cents": c.amount.map(Money::cents),
-    })
-    .to_string();
-    start_chain(
+    });
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{reference}"),
-        "case.create",
+        case_id,
         &reference,
-        &detail,
+        "case.create",
+        detail,
+        0,
         c.opened_at,
+        true,
     )
     .await?;
     if let (Some(k), Some(uid)) = (idem, actor.user_id) {
@@ -1179,15 +1296,17 @@ async fn update_case(
         };
         insert_entry(tx, row.id, &entry).await?;
     }
-    let detail = serde_json::json!({"version": row.version + 1, "changes": changes}).to_string();
-    append_audit(
+    let detail = serde_json::json!({"version": row.version + 1, "changes": changes});
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{reference}"),
-        "case.update",
+        row.id,
         reference,
-        &detail,
+        "case.update",
+        detail,
+        row.timeline_seq,
         at,
+        false,
     )
     .await?;
     Ok(row.id)
@@ -1234,14 +1353,16 @@ async fn assign(
         author_id: actor.user_id,
     };
     insert_entry(tx, row.id, &entry).await?;
-    append_audit(
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{reference}"),
-        "case.assign",
+        row.id,
         reference,
-        &data.to_string(),
+        "case.assign",
+        data,
+        row.timeline_seq,
         at,
+        false,
     )
     .await?;
     Ok(row.id)
@@ -1281,25 +1402,29 @@ async fn link(
         };
         insert_entry(tx, id, &e).await?;
     }
-    let detail = serde_json::json!({"kind": kind, "from": reference, "to": other}).to_string();
-    append_audit(
+    let detail = serde_json::json!({"kind": kind, "from": reference, "to": other});
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{reference}"),
-        "case.link",
+        a.id,
         reference,
-        &detail,
+        "case.link",
+        detail.clone(),
+        a.timeline_seq,
         at,
+        false,
     )
     .await?;
-    append_audit(
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{other}"),
-        "case.link",
+        b.id,
         other,
-        &detail,
+        "case.link",
+        detail,
+        b.timeline_seq,
         at,
+        false,
     )
     .await?;
     Ok(a.id)
@@ -1367,24 +1492,28 @@ async fn merge(
         };
         insert_entry(tx, id, &e).await?;
     }
-    append_audit(
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{reference}"),
-        "case.merge",
+        a.id,
         reference,
-        &data.to_string(),
+        "case.merge",
+        data.clone(),
+        a.timeline_seq,
         at,
+        false,
     )
     .await?;
-    append_audit(
+    audit_case_change(
         tx,
         actor,
-        &format!("case:{survivor}"),
-        "case.merge",
+        b.id,
         survivor,
-        &data.to_string(),
+        "case.merge",
+        data,
+        b.timeline_seq,
         at,
+        false,
     )
     .await?;
     Ok(a.id)
@@ -1441,6 +1570,257 @@ async fn ensure_category_path(
     leaf.ok_or(StoreError::NotFound)
 }
 
+/// What a case's chain says about the case: the digest of each timeline entry it covers
+/// (position → digest, and the audit row that recorded it) and the last digest of the case row.
+struct CaseTrail {
+    reference: String,
+    entries: std::collections::BTreeMap<i64, (String, i64, i64)>,
+    row: Option<AuditedCase>,
+    /// A position covered by two different digests, with the second row.
+    conflict: Option<(i64, i64, i64)>,
+    /// The first audited change whose case row differs from the state before it in columns its
+    /// action never changes: (row id, position, previous position, action, columns).
+    unexplained: Option<(i64, i64, i64, String, Vec<String>)>,
+}
+
+/// The case columns an audited action may change (besides none); `None` for actions this
+/// version does not know, which are not second-guessed.
+fn columns_changed_by(action: &str) -> Option<&'static [&'static str]> {
+    Some(match action {
+        "case.update" => &[
+            "priority",
+            "flags",
+            "description",
+            "category_id",
+            "company_id",
+            "account_number",
+            "amount_cents",
+            "version",
+        ],
+        "case.assign" => &["unit_id", "assignee_id", "version"],
+        "case.transition" => &["status", "stage", "closed_at", "priority", "version"],
+        "case.merge" => &["status", "closed_at", "merged_into_id", "version"],
+        "case.consumer.merge" => &["consumer_id", "version"],
+        "case.escalate" | "case.deadline_warning" => {
+            &["priority", "unit_id", "assignee_id", "version"]
+        }
+        "case.link" | "case.timeline.add" | "case.attachment.add" | "case.reminder" => &[],
+        _ => return None,
+    })
+}
+
+/// The last state of a case row its chain recorded.
+struct AuditedCase {
+    digest: String,
+    /// The short digest of each column.
+    fields: Vec<(String, String)>,
+    /// The audit row that recorded it, and its position.
+    row_id: i64,
+    seq: i64,
+}
+
+impl CaseTrail {
+    fn new(reference: &str) -> CaseTrail {
+        CaseTrail {
+            reference: reference.to_string(),
+            entries: Default::default(),
+            row: None,
+            conflict: None,
+            unexplained: None,
+        }
+    }
+
+    /// Reads the digests an audit row carries (rows written before digests existed carry none).
+    fn record(&mut self, r: &AuditRow) {
+        if !r.detail.contains("\"case_row\"") {
+            return;
+        }
+        let Ok(detail) = serde_json::from_str::<serde_json::Value>(&r.detail) else {
+            return;
+        };
+        if let Some(entries) = detail["timeline"].as_object() {
+            for (seq, digest) in entries {
+                let (Ok(seq), Some(digest)) = (seq.parse::<i64>(), digest.as_str()) else {
+                    continue;
+                };
+                match self.entries.get(&seq) {
+                    Some((d, ..)) if d != digest => {
+                        self.conflict.get_or_insert((seq, r.id, r.seq));
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.entries.insert(seq, (digest.to_string(), r.id, r.seq));
+                    }
+                }
+            }
+        }
+        if let Some(digest) = detail["case_row"]["sha256"].as_str() {
+            let fields: Vec<(String, String)> = detail["case_row"]["fields"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let (Some(prev), Some(allowed), None) =
+                (&self.row, columns_changed_by(&r.action), &self.unexplained)
+            {
+                let odd: Vec<String> = fields
+                    .iter()
+                    .filter(|(name, short)| {
+                        !allowed.contains(&name.as_str())
+                            && prev
+                                .fields
+                                .iter()
+                                .find(|(n, _)| n == name)
+                                .is_some_and(|(_, s)| s != short)
+                    })
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                if !odd.is_empty() {
+                    self.unexplained = Some((r.id, r.seq, prev.seq, r.action.clone(), odd));
+                }
+            }
+            self.row = Some(AuditedCase {
+                digest: digest.to_string(),
+                fields,
+                row_id: r.id,
+                seq: r.seq,
+            });
+        }
+    }
+}
+
+/// Compares a case's timeline and row in the database with the digests its chain recorded.
+async fn check_case(tx: &mut dyn Tx, trail: CaseTrail) -> Result<Option<AuditVerdict>> {
+    let chain = format!("case:{}", trail.reference);
+    let broken = |row_id: i64, seq: i64, reason: String| {
+        Some(AuditVerdict::Broken {
+            row_id,
+            chain: chain.clone(),
+            seq,
+            reason,
+        })
+    };
+    if let Some((entry, row_id, seq)) = trail.conflict {
+        return Ok(broken(
+            row_id,
+            seq,
+            format!("timeline entry {entry} was audited twice with different contents"),
+        ));
+    }
+    if let Some((row_id, seq, before, action, columns)) = trail.unexplained {
+        return Ok(broken(
+            row_id,
+            seq,
+            format!(
+                "case {} changed in: {} between the states audited at positions {before} and {seq}, which {action} does not change (edited in the database before that change?)",
+                trail.reference,
+                columns.join(", ")
+            ),
+        ));
+    }
+    let Some(AuditedCase {
+        digest: expected,
+        fields,
+        row_id,
+        seq,
+    }) = trail.row
+    else {
+        // A case last changed before digests were recorded: only its chain can be checked.
+        return Ok(None);
+    };
+    let Some(case) = tx
+        .optional(
+            q::CASE_AUDITED_BY_REFERENCE,
+            args![trail.reference.as_str()],
+        )
+        .await?
+    else {
+        return Ok(broken(
+            row_id,
+            seq,
+            format!(
+                "case {} has an audit chain but no case row (deleted in the database?)",
+                trail.reference
+            ),
+        ));
+    };
+    let (digest, now) = case_row_digest(&case)?;
+    if digest != expected {
+        let differ: Vec<&str> = now
+            .iter()
+            .filter(|(name, short)| {
+                fields
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .is_none_or(|(_, s)| s != short)
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        return Ok(broken(
+            row_id,
+            seq,
+            format!(
+                "case {} differs from its state audited at position {seq} in: {} (edited in the database?)",
+                trail.reference,
+                if differ.is_empty() {
+                    "its columns".to_string()
+                } else {
+                    differ.join(", ")
+                }
+            ),
+        ));
+    }
+    // Entries before the first one audited with a digest were written before digests existed.
+    let first = trail.entries.keys().next().copied().unwrap_or(i64::MAX);
+    let mut seen = std::collections::BTreeSet::new();
+    for r in tx
+        .query(q::TIMELINE_SINCE, args![case.int("id")?, 0i64])
+        .await?
+    {
+        let (entry, digest) = entry_row_digest(&r)?;
+        seen.insert(entry);
+        match trail.entries.get(&entry) {
+            Some((d, row_id, seq)) if *d != digest => {
+                return Ok(broken(
+                    *row_id,
+                    *seq,
+                    format!(
+                        "timeline entry {entry} of {} ({}) does not match the digest audited at position {seq} (edited in the database?)",
+                        trail.reference,
+                        r.text("entry_type")?
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None if entry >= first => {
+                return Ok(broken(
+                    row_id,
+                    seq,
+                    format!(
+                        "timeline entry {entry} of {} was never audited (added in the database?)",
+                        trail.reference
+                    ),
+                ));
+            }
+            None => {}
+        }
+    }
+    if let Some((entry, (_, row_id, seq))) = trail.entries.iter().find(|(e, _)| !seen.contains(e)) {
+        return Ok(broken(
+            *row_id,
+            *seq,
+            format!(
+                "timeline entry {entry} of {} is missing (deleted in the database?)",
+                trail.reference
+            ),
+        ));
+    }
+    Ok(None)
+}
+
 /// Checks audit rows in chain order; reports the first break.
 pub(crate) struct ChainWalker {
     chain: String,
@@ -1449,10 +1829,17 @@ pub(crate) struct ChainWalker {
     rows: i64,
     chains: i64,
     heads: std::collections::HashMap<String, (i64, String)>,
+    /// Heads recorded in a checkpoint: each chain must still reach its position with its hash.
+    anchors: std::collections::HashMap<String, (i64, String)>,
+    /// What the current chain says about its case, when it is a case's chain.
+    trail: Option<CaseTrail>,
 }
 
 impl ChainWalker {
-    fn new(heads: std::collections::HashMap<String, (i64, String)>) -> ChainWalker {
+    fn new(
+        heads: std::collections::HashMap<String, (i64, String)>,
+        anchors: std::collections::HashMap<String, (i64, String)>,
+    ) -> ChainWalker {
         ChainWalker {
             chain: String::new(),
             seq: 0,
@@ -1460,6 +1847,8 @@ impl ChainWalker {
             rows: 0,
             chains: 0,
             heads,
+            anchors,
+            trail: None,
         }
     }
 
@@ -1472,9 +1861,22 @@ impl ChainWalker {
         }
     }
 
-    fn close_chain(&self) -> Option<AuditVerdict> {
+    fn close_chain(&mut self) -> Option<AuditVerdict> {
         if self.chain.is_empty() {
             return None;
+        }
+        if let Some((seq, _)) = self.anchors.remove(&self.chain)
+            && seq > self.seq
+        {
+            return Some(AuditVerdict::Broken {
+                row_id: 0,
+                chain: self.chain.clone(),
+                seq: self.seq,
+                reason: format!(
+                    "the chain ends at position {} but the checkpoint recorded position {seq} (rows removed: the chain was truncated)",
+                    self.seq
+                ),
+            });
         }
         match self.heads.get(&self.chain) {
             Some((seq, hash)) if *seq == self.seq && *hash == self.hash => None,
@@ -1497,6 +1899,7 @@ impl ChainWalker {
             self.seq = 0;
             self.hash = GENESIS.into();
             self.chains += 1;
+            self.trail = r.chain.strip_prefix("case:").map(CaseTrail::new);
         }
         if r.seq != self.seq + 1 {
             return Some(Self::broken(
@@ -1525,6 +1928,18 @@ impl ChainWalker {
                 "content does not match its hash (row edited)".into(),
             ));
         }
+        if let Some((seq, hash)) = self.anchors.get(&r.chain)
+            && *seq == r.seq
+            && *hash != r.hash
+        {
+            return Some(Self::broken(
+                r,
+                "the row's hash differs from the one the checkpoint recorded (the chain was rewritten and recomputed at or before this position)".into(),
+            ));
+        }
+        if let Some(t) = &mut self.trail {
+            t.record(r);
+        }
         self.seq = r.seq;
         self.hash = r.hash.clone();
         self.rows += 1;
@@ -1547,16 +1962,34 @@ impl ChainWalker {
                 ),
             });
         }
+        let mut missing: Vec<(&String, &(i64, String))> = self.anchors.iter().collect();
+        missing.sort();
+        if let Some((chain, (seq, _))) = missing.first() {
+            return Some(AuditVerdict::Broken {
+                row_id: 0,
+                chain: chain.to_string(),
+                seq: *seq,
+                reason: format!(
+                    "the checkpoint recorded this chain at position {seq} but it has no rows (removed)"
+                ),
+            });
+        }
         None
     }
 }
 
-async fn verify_audit(tx: &mut dyn Tx) -> Result<AuditVerdict> {
+/// Walks every chain (checking positions, links, hashes and heads, and any checkpoint
+/// `anchors`), compares each case's timeline and row with the digests its chain recorded, and
+/// checks that every case has a chain.
+async fn verify_audit(
+    tx: &mut dyn Tx,
+    anchors: std::collections::HashMap<String, (i64, String)>,
+) -> Result<AuditVerdict> {
     let mut heads = std::collections::HashMap::new();
     for h in tx.query(q::AUDIT_HEADS, args![]).await? {
         heads.insert(h.text("chain")?, (h.int("seq")?, h.text("hash")?));
     }
-    let mut walker = ChainWalker::new(heads);
+    let mut walker = ChainWalker::new(heads, anchors);
     let (mut chain, mut seq) = (String::new(), 0i64);
     loop {
         let rows = tx
@@ -1565,10 +1998,22 @@ async fn verify_audit(tx: &mut dyn Tx) -> Result<AuditVerdict> {
         let Some(last) = rows.last() else { break };
         (chain, seq) = (last.text("chain")?, last.int("seq")?);
         for r in &rows {
-            if let Some(v) = walker.step(&AuditRow::from_row(r)?) {
+            let row = AuditRow::from_row(r)?;
+            if row.chain != walker.chain
+                && let Some(trail) = walker.trail.take()
+                && let Some(v) = check_case(tx, trail).await?
+            {
+                return Ok(v);
+            }
+            if let Some(v) = walker.step(&row) {
                 return Ok(v);
             }
         }
+    }
+    if let Some(trail) = walker.trail.take()
+        && let Some(v) = check_case(tx, trail).await?
+    {
+        return Ok(v);
     }
     if let Some(v) = walker.finish() {
         return Ok(v);
@@ -2631,8 +3076,8 @@ impl<E: Engine> Store for E {
                 let row = change_row(tx, &reference, scope).await?;
                 tx.execute(q::TOUCH_CASE, args![row.id, micros(e.at)]).await?;
                 let seq = insert_entry(tx, row.id, &e).await?;
-                let detail = serde_json::json!({"seq": seq, "type": e.entry_type, "visibility": e.visibility}).to_string();
-                append_audit(tx, &actor, &format!("case:{reference}"), "case.timeline.add", &reference, &detail, e.at).await?;
+                let detail = serde_json::json!({"seq": seq, "type": e.entry_type, "visibility": e.visibility});
+                audit_case_change(tx, &actor, row.id, &reference, "case.timeline.add", detail, row.timeline_seq, e.at, false).await?;
                 entry_from(&tx.one(q::TIMELINE_ENTRY, args![row.id, seq]).await?)
             })
         }))
@@ -2709,8 +3154,8 @@ impl<E: Engine> Store for E {
                     author_id: a.author_id,
                 };
                 insert_entry(tx, row.id, &entry).await?;
-                let detail = serde_json::json!({"attachment_id": id, "filename": a.filename, "sha256": a.sha256, "size_bytes": a.size_bytes}).to_string();
-                append_audit(tx, &actor, &format!("case:{reference}"), "case.attachment.add", &reference, &detail, a.at).await?;
+                let detail = serde_json::json!({"attachment_id": id, "filename": a.filename, "sha256": a.sha256, "size_bytes": a.size_bytes});
+                audit_case_change(tx, &actor, row.id, &reference, "case.attachment.add", detail, row.timeline_seq, a.at, false).await?;
                 Ok(Attachment {
                     id,
                     filename: a.filename,
@@ -3116,6 +3561,54 @@ impl<E: Engine> Store for E {
         .await
     }
 
+    async fn schedule_reminder(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        scope: Scope,
+        body: &str,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        let (actor, reference, body) = (actor.clone(), reference.to_string(), body.to_string());
+        self.write(job_fn(move |tx| {
+            Box::pin(async move {
+                change_row(tx, &reference, scope).await?;
+                let job = JobKind::Reminder {
+                    reference: reference.clone(),
+                    body: body.clone(),
+                    author_id: actor.user_id,
+                };
+                tx.execute(
+                    q::ENQUEUE_JOB,
+                    args![
+                        job.kind(),
+                        job.to_payload(),
+                        None::<String>,
+                        micros(run_at),
+                        micros(now)
+                    ],
+                )
+                .await?;
+                let detail = serde_json::json!({
+                    "run_at": run_at,
+                    "body_sha256": redress_domain::audit::sha256_hex(body.as_bytes()),
+                });
+                append_audit(
+                    tx,
+                    &actor,
+                    &format!("case:{reference}"),
+                    "case.reminder.schedule",
+                    &reference,
+                    &detail.to_string(),
+                    now,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
     async fn claim_job(
         &self,
         now: Timestamp,
@@ -3185,14 +3678,16 @@ impl<E: Engine> Store for E {
                             author_id: *author_id,
                         };
                         insert_entry(tx, row.id, &e).await?;
-                        append_audit(
+                        audit_case_change(
                             tx,
                             &Actor::system(),
-                            &format!("case:{reference}"),
-                            "case.reminder",
+                            row.id,
                             reference,
-                            &serde_json::json!({"job_id": claimed.id}).to_string(),
+                            "case.reminder",
+                            serde_json::json!({"job_id": claimed.id}),
+                            row.timeline_seq,
                             at,
+                            false,
                         )
                         .await?;
                     }
@@ -3374,8 +3869,40 @@ impl<E: Engine> Store for E {
     }
 
     async fn verify_audit(&self) -> Result<AuditVerdict> {
-        self.read(job(|tx| Box::pin(async move { verify_audit(tx).await })))
-            .await
+        self.read(job(|tx| {
+            Box::pin(async move { verify_audit(tx, Default::default()).await })
+        }))
+        .await
+    }
+
+    async fn verify_audit_against(&self, checkpoint: &[ChainHead]) -> Result<AuditVerdict> {
+        let anchors = checkpoint
+            .iter()
+            .map(|h| (h.chain.clone(), (h.seq, h.hash.clone())))
+            .collect();
+        self.read(job(move |tx| {
+            Box::pin(async move { verify_audit(tx, anchors).await })
+        }))
+        .await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::AUDIT_HEADS, args![])
+                    .await?
+                    .iter()
+                    .map(|h| {
+                        Ok(ChainHead {
+                            chain: h.text("chain")?,
+                            seq: h.int("seq")?,
+                            hash: h.text("hash")?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
     }
 }
 
@@ -3411,6 +3938,10 @@ async fn run_clock_actions(
         r.text("reference")?,
     );
     let due = instant(r.int("due_at")?)?;
+    let since = tx
+        .one(q::TIMELINE_LAST_SEQ, args![case_id])
+        .await?
+        .int("seq")?;
     let mut priority: Priority = word(&r.text("priority")?)?;
     // Raising the priority locks and touches the case; otherwise it is touched on its own.
     let raises = actions
@@ -3526,14 +4057,8 @@ async fn run_clock_actions(
     } else {
         "case.deadline_warning"
     };
-    append_audit(
-        tx,
-        &system,
-        &format!("case:{reference}"),
-        action,
-        &reference,
-        &data.to_string(),
-        now,
+    audit_case_change(
+        tx, &system, case_id, &reference, action, data, since, now, false,
     )
     .await?;
     Ok(())

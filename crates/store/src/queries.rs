@@ -153,8 +153,29 @@ pub const CASE_LIST: &str = concat!(
      AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) ORDER BY c.id DESC LIMIT $9"
 );
 /// The raw, editable columns of a case, for changes.
+/// `timeline_seq` is the case's last timeline position before the change: the change's audit
+/// row covers the entries after it.
 pub const CASE_FOR_CHANGE: &str = "SELECT id, version, status, office, priority, flags, category_id, company_id, account_number, \
-     amount_cents, description, unit_id, assignee_id FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
+     amount_cents, description, unit_id, assignee_id, \
+     (SELECT COALESCE(MAX(t.seq), 0) FROM timeline t WHERE t.case_id = cases.id) AS timeline_seq \
+     FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
+macro_rules! case_audited {
+    () => {
+        "SELECT id, reference, office, kind, channel, status, stage, priority, flags, category_id, consumer_id, \
+         company_id, account_number, amount_cents, description, unit_id, assignee_id, merged_into_id, opened_at, \
+         closed_at, created_by, version FROM cases "
+    };
+}
+/// The columns of a case an audit row's digest covers (all but `updated_at`), by id.
+pub const CASE_AUDITED: &str = concat!(case_audited!(), "WHERE id = $1");
+/// The same, by reference (for the verifier).
+pub const CASE_AUDITED_BY_REFERENCE: &str = concat!(case_audited!(), "WHERE reference = $1");
+/// A case's last timeline position.
+pub const TIMELINE_LAST_SEQ: &str =
+    "SELECT COALESCE(MAX(seq), 0) AS seq FROM timeline WHERE case_id = $1";
+/// A case's timeline entries after position `$2`, as stored (for their digests).
+pub const TIMELINE_SINCE: &str = "SELECT case_id, seq, entry_type, body, visibility, data, author_id, at \
+     FROM timeline WHERE case_id = $1 AND seq > $2 ORDER BY seq";
 pub const UPDATE_CASE: &str = "UPDATE cases SET priority = $3, flags = $4, description = $5, category_id = $6, company_id = $7, \
      account_number = $8, amount_cents = $9, updated_at = $10, version = version + 1 WHERE id = $1 AND version = $2";
 pub const UPDATE_STATUS: &str = "UPDATE cases SET status = $3, closed_at = $4, merged_into_id = $5, updated_at = $6, \

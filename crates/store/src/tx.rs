@@ -118,6 +118,15 @@ impl Row {
             ))),
         }
     }
+    /// Any column as text (numbers in decimal), `None` for NULL: for digests of raw rows.
+    pub fn as_text(&self, name: &str) -> Result<Option<String>> {
+        Ok(match self.val(name)? {
+            Val::Null => None,
+            Val::Int(i) => Some(i.to_string()),
+            Val::Text(t) => Some(t.clone()),
+            Val::Bool(b) => Some(b.to_string()),
+        })
+    }
     pub fn bool(&self, name: &str) -> Result<bool> {
         match self.val(name)? {
             Val::Bool(b) => Ok(*b),

@@ -155,6 +155,28 @@ impl AppState {
     }
 }
 
+/// Audits a read of a case by someone who is not shown the consumer's record: the case
+/// itself still carries personal data (the account number, letters naming the consumer).
+/// Reads that show the consumer are audited by the store as they happen.
+pub async fn audit_case_view(
+    state: &AppState,
+    actor: &redress_store::Actor,
+    reference: &str,
+    at: jiff::Timestamp,
+) -> Result<(), redress_store::StoreError> {
+    state
+        .store
+        .audit(
+            actor,
+            &format!("case:{reference}"),
+            "case.view",
+            reference,
+            r#"{"consumer":false}"#,
+            at,
+        )
+        .await
+}
+
 /// A sliding-window limit per client address (per node; the portal's anti-abuse measure).
 pub struct RateLimiter {
     max: usize,

@@ -579,16 +579,14 @@ pub async fn get_case(
     user.require(Permission::CaseRead)?;
     let reference = case_reference(&reference)?;
     let with_pii = user.user.role.sees_consumer_details();
+    let now = state.clock.now();
     let case = state
         .store
-        .case(
-            &user.actor(),
-            &reference,
-            user.scope(),
-            with_pii,
-            state.clock.now(),
-        )
+        .case(&user.actor(), &reference, user.scope(), with_pii, now)
         .await?;
+    if !with_pii {
+        crate::audit_case_view(&state, &user.actor(), &reference, now).await?;
+    }
     Ok(case_response(&state, &user, StatusCode::OK, case))
 }
 
@@ -1325,13 +1323,7 @@ pub async fn schedule_reminder(
     };
     state
         .store
-        .case(&user.actor(), &reference, user.scope(), false, now)
+        .schedule_reminder(&user.actor(), &reference, user.scope(), &text, at, now)
         .await?;
-    let job = redress_store::JobKind::Reminder {
-        reference,
-        body: text,
-        author_id: Some(user.user.id),
-    };
-    state.store.enqueue_job(&job, None, at, now).await?;
     Ok((StatusCode::ACCEPTED, Json(ReminderScheduled { at })).into_response())
 }

@@ -799,7 +799,11 @@ async fn case_render(
         .case(&user.actor(), reference, user.scope(), with_pii, now)
         .await
     {
-        Ok(c) => c,
+        Ok(c) if with_pii => c,
+        Ok(c) => match crate::audit_case_view(state, &user.actor(), reference, now).await {
+            Ok(()) => c,
+            Err(e) => return internal(e),
+        },
         Err(StoreError::NotFound) => {
             return message(
                 ctx,

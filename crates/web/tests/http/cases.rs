@@ -599,6 +599,12 @@ both_stores!(assignment_links_and_merge, async |app: &TestApp| {
         )
         .await;
     assert_eq!(r.status(), 409);
+    // Assignments, links and merges leave the audited digests matching both cases.
+    let verdict = app.store.verify_audit().await.unwrap();
+    assert!(
+        matches!(verdict, redress_store::AuditVerdict::Intact { .. }),
+        "{verdict:?}"
+    );
 });
 
 both_stores!(list_filters_and_cursor_pages, async |app: &TestApp| {

@@ -1557,3 +1557,24 @@ both_stores!(tls_headers_and_download_policy, async |app: &TestApp| {
         "default-src 'none'; sandbox"
     );
 });
+
+both_stores!(
+    an_analysts_case_page_is_an_audited_view,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let r = c["reference"].as_str().unwrap();
+        let b = logged_in(app, "analyst").await;
+        let (status, _) = page(&b, app, &format!("/cases/{r}")).await;
+        assert_eq!(status, 200);
+        let views: Vec<String> = app
+            .store
+            .audit_for_subject(r, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.action == "case.view")
+            .map(|a| a.actor)
+            .collect();
+        assert_eq!(views, vec!["analyst".to_string()]);
+    }
+);
