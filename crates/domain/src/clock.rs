@@ -28,9 +28,7 @@ impl<'de> Deserialize<'de> for Length {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         crate::lifecycle::parse_length(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "not a length such as `15 calendar days`: {text:?}"
-            ))
+            serde::de::Error::custom(format!("not a length such as `15 calendar days`: {text:?}"))
         })
     }
 }

@@ -124,7 +124,13 @@ pub async fn login(
     second: SecondStep<'_>,
 ) -> Result<User, ApiError> {
     let now = state.clock.now();
-    let creds = match state.store.credentials(username).await {
+    let found = if redress_domain::validate::is_clean_text(username, false) {
+        state.store.credentials(username).await
+    } else {
+        // The one text rule holds before the store: such a username names no one.
+        Err(StoreError::NotFound)
+    };
+    let creds = match found {
         Ok(c) => c,
         Err(StoreError::NotFound) => {
             let pw = password.to_string();

@@ -72,6 +72,16 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::Domain(DomainError::Validation(f)) => ApiError::Validation(f),
+            StoreError::Database(sqlx_err) if is_unstorable_text(&sqlx_err) => {
+                // Text is checked before it reaches a store; this is the last line, so that a
+                // value PostgreSQL cannot hold is never a 500.
+                tracing::warn!(error = %sqlx_err, "text refused by the database");
+                ApiError::field(
+                    "body",
+                    "invalid_characters",
+                    "Contains characters that cannot be stored.",
+                )
+            }
             StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => {
                 ApiError::Unavailable(sqlx_err.to_string())
             }
@@ -97,6 +107,14 @@ impl From<TransitionError> for ApiError {
             TransitionError::Fields(f) => ApiError::Validation(f),
         }
     }
+}
+
+/// PostgreSQL's refusal of a NUL or of bytes that are not text: `character_not_in_repertoire`
+/// (22021) and `untranslatable_character` (22P05).
+fn is_unstorable_text(e: &redress_store::sqlx_error::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "22021" || c == "22P05")
 }
 
 fn is_unavailable(e: &redress_store::sqlx_error::Error) -> bool {

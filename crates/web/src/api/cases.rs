@@ -238,7 +238,10 @@ async fn lookup_category(
     field: &str,
     path: &str,
 ) -> ApiResult<Option<i64>> {
-    match state.store.category_by_path(path.trim()).await {
+    let Some(path) = v::lookup_key(errors, field, path, 1000) else {
+        return Ok(None);
+    };
+    match state.store.category_by_path(path).await {
         Ok(c) => Ok(Some(c.id)),
         Err(StoreError::NotFound) => {
             errors.push(
@@ -278,6 +281,9 @@ pub(crate) async fn lookup_unit(
     field: &str,
     code: &str,
 ) -> ApiResult<Option<i64>> {
+    let Some(code) = v::lookup_key(errors, field, code, 64) else {
+        return Ok(None);
+    };
     match state.store.unit_by_code(code).await {
         Ok(u) => Ok(Some(u.id)),
         Err(StoreError::NotFound) => {
@@ -294,6 +300,9 @@ pub(crate) async fn lookup_staff(
     field: &str,
     username: &str,
 ) -> ApiResult<Option<i64>> {
+    let Some(username) = v::lookup_key(errors, field, username, 64) else {
+        return Ok(None);
+    };
     match state.store.credentials(username).await {
         Ok(c) if c.user.active && c.user.role != Role::Company => Ok(Some(c.user.id)),
         Ok(_) | Err(StoreError::NotFound) => {
@@ -373,7 +382,10 @@ pub(crate) async fn open_case(
     };
     let office = match b.office.as_deref() {
         None => state.office.clone(),
-        Some(code) => match state.store.office(code).await {
+        Some(code) if v::lookup_key(&mut errors, "office", code, 32).is_none() => {
+            state.office.clone()
+        }
+        Some(code) => match state.store.office(code.trim()).await {
             Ok(o) => o,
             Err(StoreError::NotFound) => {
                 errors.push("office", "unknown_office", "No such office.");

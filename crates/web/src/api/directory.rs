@@ -200,7 +200,9 @@ pub async fn create_unit(
     }
     let name = v::required_text(&mut errors, "name", b.name.as_deref(), v::NAME_MAX);
     let office = b.office.unwrap_or_else(|| state.office.code.clone());
-    if state.store.office(&office).await.is_err() {
+    if v::lookup_key(&mut errors, "office", &office, 32).is_some()
+        && state.store.office(&office).await.is_err()
+    {
         errors.push("office", "unknown_office", "No such office.");
     }
     let (code, name) = errors
