@@ -64,12 +64,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(raw);
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(v) => v,
+        Ok(v) => {
+            de.end().map_err(|e| {
+                ApiError::MalformedJson(format!("unexpected data after the JSON value: {e}"))
+            })?;
+            v
+        }
+        // JSON has one number type: `3.0` is the integer 3 (as JSON Schema says too).
+        Err(err)
+            if err
+                .inner()
+                .to_string()
+                .starts_with("invalid type: floating point") =>
+        {
+            with_integral_floats(raw)?
+        }
         Err(err) => return Err(json_error(raw, err)),
     };
-    de.end().map_err(|e| {
-        ApiError::MalformedJson(format!("unexpected data after the JSON value: {e}"))
-    })?;
     if let Some(field) = unclean_string(raw) {
         return Err(ApiError::field(
             &field,
@@ -78,6 +89,29 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         ));
     }
     Ok(value)
+}
+
+/// Reads a body whose numbers with no fraction (`3.0`, `1e2`) are taken as integers.
+fn with_integral_floats<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    fn integral(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n
+                    .as_f64()
+                    .filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0)
+                {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(integral),
+            serde_json::Value::Object(map) => map.values_mut().for_each(integral),
+            _ => {}
+        }
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_slice(raw).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    integral(&mut value);
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| json_error(raw, err))
 }
 
 fn json_error(raw: &[u8], err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -393,6 +427,16 @@ mod tests {
                 br#"{"kind":"complaint","consumer":{"email":"Jos\u00e9\nline\t2"}}"#
             )
             .is_ok()
+        );
+        // Numbers without a fraction are integers, whichever way they are written.
+        let o: Outer = parse_json(br#"{"kind":"complaint","consumer":{"email":"a","n":3.0}}"#)
+            .expect("3.0 is 3");
+        assert_eq!(o.consumer.n, Some(3));
+        assert_eq!(
+            fields(parse_json(
+                br#"{"kind":"complaint","consumer":{"email":"a","n":3.5}}"#
+            )),
+            vec!["consumer.n:invalid_type"]
         );
     }
 }
