@@ -161,11 +161,13 @@ impl Clock for SystemClock {
 }
 
 fn routes_and_spec() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
+    let (routes, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
         .nest("/api/v1", api::router())
         .routes(utoipa_axum::routes!(healthz))
         .routes(utoipa_axum::routes!(readyz))
-        .split_for_parts()
+        .split_for_parts();
+    api::complete(&mut spec);
+    (routes, spec)
 }
 
 /// The OpenAPI 3.1 document, as served at `/api/openapi.json`.

@@ -30,6 +30,7 @@ pub struct AddressInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub email: Option<String>,
     /// North American numbers in any common format, or `+` and the country code.
@@ -45,6 +46,7 @@ pub struct ConsumerInput {
 pub struct CreateCase {
     pub kind: CaseKind,
     pub channel: Channel,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000)]
     pub description: Option<String>,
     pub consumer: ConsumerInput,
     /// A company id from `/api/v1/companies`.
@@ -68,8 +70,11 @@ pub struct CreateCase {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchCase {
+    #[schema(value_type = Priority, required = false)]
     pub priority: Option<Priority>,
+    #[schema(value_type = Vec<Flag>, required = false)]
     pub flags: Option<Vec<Flag>>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 20000)]
     pub description: Option<String>,
     /// A category path, or `null` to clear.
     #[serde(default, deserialize_with = "double_option")]
@@ -90,6 +95,7 @@ pub struct PatchCase {
 #[serde(deny_unknown_fields)]
 pub struct CallInput {
     pub direction: CallDirection,
+    #[schema(minimum = 0, maximum = 86400)]
     pub duration_seconds: i64,
 }
 
@@ -99,7 +105,9 @@ pub struct NewTimelineEntry {
     /// `note`, `call`, `letter`, `email` or `attachment`; the others are written by the system.
     #[serde(rename = "type")]
     pub entry_type: EntryType,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
     pub body: Option<String>,
+    #[schema(value_type = Visibility, required = false)]
     pub visibility: Option<Visibility>,
     /// Required for calls.
     pub call: Option<CallInput>,
@@ -122,12 +130,18 @@ pub struct AssignInput {
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     pub status: Status,
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
+    /// The other case's reference.
+    #[schema(
+        example = "NYC-2026-000123",
+        pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
+    )]
     pub target: String,
     pub kind: LinkKind,
 }
@@ -136,6 +150,10 @@ pub struct LinkInput {
 #[serde(deny_unknown_fields)]
 pub struct MergeInput {
     /// The reference of the case that survives.
+    #[schema(
+        example = "NYC-2026-000123",
+        pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
+    )]
     pub into: String,
 }
 
@@ -623,7 +641,7 @@ const LIST_PARAMS: &[&str] = &[
            ("assignee" = Option<String>, Query, description = "Username"), ("company" = Option<i64>, Query, description = "Company id"),
            ("consumer" = Option<i64>, Query, description = "Consumer id"), ("open" = Option<bool>, Query, description = "Only cases still open"),
            ("opened_after" = Option<String>, Query, description = "RFC 3339 instant or YYYY-MM-DD (office time)"),
-           ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 50")),
+           ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50")),
     responses((status = 200, body = CasePage)),
     security(("bearer" = [])))]
 pub async fn list_cases(
@@ -1000,7 +1018,7 @@ pub async fn take_transition(
 /// (with their fields), its clocks with labels, the termination hold and, on hotline cases, the
 /// earliest lawful shut-off.
 #[utoipa::path(get, path = "/cases/{reference}/lifecycle", tag = "cases",
-    params(("reference" = String, Path), ("lang" = Option<String>, Query, description = "`es` for Spanish labels")),
+    params(("reference" = String, Path), ("lang" = Option<Language>, Query, description = "`es` for Spanish labels")),
     responses((status = 200, body = crate::lifecycle::CaseLifecycle)),
     security(("bearer" = [])))]
 pub async fn case_lifecycle(
@@ -1017,7 +1035,11 @@ pub async fn case_lifecycle(
         .case(&user.actor(), &reference, user.scope(), false, now)
         .await?;
     let clocks = state.store.clocks(&reference, user.scope(), now).await?;
-    let spanish = q.lang.as_deref() == Some("es");
+    let spanish = match q.lang.as_deref() {
+        None | Some("en") => false,
+        Some("es") => true,
+        Some(_) => return Err(ApiError::field("lang", "unknown_value", "en or es.")),
+    };
     Ok(Json(
         crate::lifecycle::describe(&state, &case, &clocks, Some(user.user.role), spanish).await?,
     ))
@@ -1218,8 +1240,9 @@ pub async fn lifecycles(
 #[serde(deny_unknown_fields)]
 pub struct ReminderInput {
     /// When to write the reminder on the timeline (RFC 3339).
-    #[schema(value_type = String, example = "2026-12-01T14:00:00Z")]
+    #[schema(value_type = String, format = DateTime, example = "2026-12-01T14:00:00Z")]
     pub at: String,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
     pub body: Option<String>,
 }
 
