@@ -135,7 +135,7 @@ async function expectLang(page, lang) {
     await page.waitForSelector('.timeline li:has-text("Called Con Edison billing")');
 
     // Attach the consumer's bill (a file chooser cannot be typed into; the rest is keyboard).
-    await page.setInputFiles('#file', { name: 'october-bill.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n') });
+    await page.setInputFiles('#file', { name: 'october-bill.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\nxref\n0 1\n0000000000 65535 f \ntrailer << >>\nstartxref\n9\n%%EOF\n') });
     await typeInto(page, '#note', 'October bill, as sent by the consumer');
     await tabTo(page, 'form[action$="/attachments"] button[type=submit]');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
@@ -297,7 +297,7 @@ async function expectLang(page, lang) {
     await tabTo(c, 'form button[type=submit]');
     await Promise.all([c.waitForURL(/\/portal\/status\/[0-9a-f]{48}$/), c.keyboard.press('Enter')]);
     await typeInto(c, '#body', 'Mi número de cuenta es 4455-22.');
-    await c.setInputFiles('#file', { name: 'recibo.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+    await c.setInputFiles('#file', { name: 'recibo.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\nxref\n0 1\n0000000000 65535 f \ntrailer << >>\nstartxref\n9\n%%EOF\n') });
     await tabTo(c, 'form[action$="/add"] button[type=submit]');
     await Promise.all([c.waitForURL(/added=1$/), c.keyboard.press('Enter')]);
     await c.waitForSelector('.notice:has-text("Gracias")');

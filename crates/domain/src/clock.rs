@@ -7,8 +7,8 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// How long a clock runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How long a clock runs. Written and read as its words, e.g. `15 calendar days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Length {
     /// Business days, the start day not counted.
     BusinessDays(u32),
@@ -16,6 +16,21 @@ pub enum Length {
     CalendarDays(u32),
     /// Working hours: counted only while the office is open on business days.
     BusinessHours(u32),
+}
+
+impl Serialize for Length {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::lifecycle::length_text(*self))
+    }
+}
+
+impl<'de> Deserialize<'de> for Length {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::lifecycle::parse_length(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("not a length such as `15 calendar days`: {text:?}"))
+        })
+    }
 }
 
 /// A clock rule: what starts it and how long it runs.
@@ -255,6 +270,15 @@ pub fn state_at(
 mod effect_tests {
     use super::*;
     use crate::{CaseKind, Status};
+
+    #[test]
+    fn lengths_are_words() {
+        let l = Length::BusinessDays(3);
+        let json = serde_json::to_string(&l).expect("json");
+        assert_eq!(json, "\"3 business days\"");
+        assert_eq!(serde_json::from_str::<Length>(&json).expect("back"), l);
+        assert!(serde_json::from_str::<Length>("{\"BusinessDays\":3}").is_err());
+    }
 
     #[test]
     fn referral_and_answer() {

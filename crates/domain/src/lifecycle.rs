@@ -21,6 +21,10 @@ pub struct LifecycleError {
     pub reason: String,
 }
 
+/// How far from the day of a transition a date field may lie, either way: deadlines are
+/// computed from these dates, and a date such as 9999-12-31 has no cut-off instant.
+pub const DATE_RANGE_YEARS: i16 = 100;
+
 /// What a state means for the termination hold (process.md C.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "type", content = "clock")]
@@ -1192,6 +1196,8 @@ impl Lifecycle {
                 FieldKind::Text => {
                     if value.chars().count() > 4000 {
                         errors.push(path, "too_long", "At most 4,000 characters.");
+                    } else if !crate::validate::is_clean_text(value, true) {
+                        errors.push(path, "invalid_characters", "Contains control characters.");
                     } else {
                         facts.push((name.clone(), value.to_string()));
                     }
@@ -1212,6 +1218,11 @@ impl Lifecycle {
                     }
                 }
                 FieldKind::Date => match value.parse::<Date>() {
+                    Ok(d) if (d.year() - today.year()).abs() > DATE_RANGE_YEARS => errors.push(
+                        path,
+                        "out_of_range",
+                        format!("A date within {DATE_RANGE_YEARS} years of today."),
+                    ),
                     Ok(d) => {
                         let mut ok = true;
                         if def.not_future && d > today {
@@ -1760,6 +1771,28 @@ roles = ["agent"]
             .expect("plan");
         assert_eq!(plan.to, "initial_decision");
         assert!(plan.effects.iter().any(|e| matches!(e, ClockEffect::Start(s) if s.name == "review_request_window" && s.starts_on == Some(date(2026, 11, 30)))));
+        // Step text follows the one text rule; dates stay within reach of the calendar.
+        match lc.plan(
+            "investigating",
+            "request_information",
+            Some(Role::Agent),
+            &f(&[
+                ("request_text", "bills\u{1b}[2J\0"),
+                ("response_due", "9999-12-31"),
+            ]),
+            at,
+            today,
+        ) {
+            Err(TransitionError::Fields(e)) => {
+                assert_eq!(
+                    e.fields(),
+                    vec!["fields.request_text", "fields.response_due"]
+                );
+                assert_eq!(e.0[0].code, "invalid_characters");
+                assert_eq!(e.0[1].code, "out_of_range");
+            }
+            other => panic!("{other:?}"),
+        }
         // System transitions are not for people.
         let foil = all.for_kind(CaseKind::FoilRequest).expect("foil");
         assert!(

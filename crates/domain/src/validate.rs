@@ -62,9 +62,38 @@ pub const BODY_MAX: usize = 50_000;
 pub const SHORT_MAX: usize = 200;
 pub const ACCOUNT_MAX: usize = 64;
 
+/// The one rule for text from outside, applied before anything reaches a store: no control
+/// characters (NUL, escape sequences, DEL, the C1 range). Multi-line text may hold tabs and line
+/// ends; single-line values (names, codes, usernames, filters) may not.
+pub fn is_clean_text(s: &str, multiline: bool) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+}
+
 fn has_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    !is_clean_text(s, true)
+}
+
+/// A value used to look something up (a unit code, a username, a category path, an office, a
+/// query filter): trimmed, at most `max` characters, single-line text under the one rule.
+/// Records `invalid_characters` or `too_long` and returns `None` when it breaks them, so the
+/// lookup never runs.
+pub fn lookup_key<'a>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &'a str,
+    max: usize,
+) -> Option<&'a str> {
+    let v = value.trim();
+    if !is_clean_text(v, false) {
+        errors.push(field, "invalid_characters", "Contains control characters.");
+        None
+    } else if v.chars().count() > max {
+        errors.push(field, "too_long", format!("At most {max} characters."));
+        None
+    } else {
+        Some(v)
+    }
 }
 
 /// A required piece of text, trimmed, at most `max` characters.
@@ -323,6 +352,24 @@ mod tests {
         ] {
             assert_eq!(normalize_phone(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn one_text_rule() {
+        assert!(is_clean_text("Línea 1\n\tLínea 2\r\n", true));
+        assert!(!is_clean_text("a\nb", false));
+        for bad in ["a\0b", "\x1b[31mred", "del\x7f", "c1\u{85}x", "bell\x07"] {
+            assert!(!is_clean_text(bad, true), "{bad:?}");
+            let mut e = FieldErrors::new();
+            assert_eq!(lookup_key(&mut e, "unit", bad, 64), None);
+            assert_eq!(e.0[0].code, "invalid_characters");
+            assert_eq!(optional_text(&mut e, "note", Some(bad), 64), None);
+            assert_eq!(e.fields(), vec!["unit", "note"]);
+        }
+        let mut e = FieldErrors::new();
+        assert_eq!(lookup_key(&mut e, "unit", " CALL ", 64), Some("CALL"));
+        assert_eq!(lookup_key(&mut e, "unit", &"x".repeat(65), 64), None);
+        assert_eq!(e.fields(), vec!["unit"]);
     }
 
     #[test]

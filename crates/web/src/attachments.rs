@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use axum::extract::Multipart;
-use redress_domain::attachment::{clean_filename, sniff};
+use redress_domain::attachment::{clean_filename, declared_type_agrees, sniff};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -85,6 +85,10 @@ pub enum UploadProblem {
     Missing,
     TooLarge,
     TypeNotAllowed,
+    /// The content is not what the part's `Content-Type` says it is.
+    TypeMismatch,
+    /// More than one `file` part: one file per upload.
+    SeveralFiles,
     Malformed,
 }
 
@@ -94,6 +98,8 @@ impl UploadProblem {
             UploadProblem::Missing => "required",
             UploadProblem::TooLarge => "file_too_large",
             UploadProblem::TypeNotAllowed => "file_type_not_allowed",
+            UploadProblem::TypeMismatch => "file_type_mismatch",
+            UploadProblem::SeveralFiles => "too_many_files",
             UploadProblem::Malformed => "invalid_type",
         }
     }
@@ -104,6 +110,10 @@ impl UploadProblem {
             UploadProblem::TypeNotAllowed => {
                 "Only PDF, PNG, JPEG, GIF, TIFF, WebP and plain-text files are accepted.".into()
             }
+            UploadProblem::TypeMismatch => {
+                "The file's content does not match the type it was sent as.".into()
+            }
+            UploadProblem::SeveralFiles => "Send one file per upload.".into(),
             UploadProblem::Malformed => "The upload could not be read.".into(),
         }
     }
@@ -112,15 +122,16 @@ impl UploadProblem {
     }
 }
 
-/// Reads a multipart form: the `file` part (optional when `file_required` is false) and the
-/// other parts as text. Nothing is stored here.
+/// Reads a multipart form: the `file` part (optional when `file_required` is false; a second
+/// one is refused) and the other parts as text. Nothing is stored here.
 pub async fn read_upload(
     mut mp: Multipart,
     max: usize,
     file_required: bool,
 ) -> Result<(Option<Upload>, HashMap<String, String>), UploadProblem> {
     let mut fields = HashMap::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file: Option<(String, Vec<u8>, Option<String>)> = None;
+    let mut file_parts = 0;
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
@@ -132,7 +143,12 @@ pub async fn read_upload(
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
+            file_parts += 1;
+            if file_parts > 1 {
+                return Err(UploadProblem::SeveralFiles);
+            }
             let filename = clean_filename(field.file_name().unwrap_or(""));
+            let declared = field.content_type().map(str::to_string);
             let mut bytes = Vec::new();
             let mut field = field;
             loop {
@@ -151,7 +167,7 @@ pub async fn read_upload(
                 }
             }
             if !bytes.is_empty() {
-                file = Some((filename, bytes));
+                file = Some((filename, bytes, declared));
             }
         } else {
             let text = field.text().await.map_err(|_| UploadProblem::Malformed)?;
@@ -162,8 +178,11 @@ pub async fn read_upload(
         }
     }
     match file {
-        Some((filename, bytes)) => {
+        Some((filename, bytes, declared)) => {
             let content_type = sniff(&bytes).ok_or(UploadProblem::TypeNotAllowed)?;
+            if !declared_type_agrees(declared.as_deref(), content_type) {
+                return Err(UploadProblem::TypeMismatch);
+            }
             Ok((
                 Some(Upload {
                     filename,

@@ -150,7 +150,7 @@ pub async fn login(
         .max();
     if let Some(until) = locked {
         // Attempts made while locked are audited (on the account's chain when there is one).
-        let chain = match state.store.credentials(username).await {
+        let chain = match credentials_of(state, username).await {
             Ok(c) => format!("user:{}", c.user.username),
             Err(StoreError::NotFound) => "logins".to_string(),
             Err(e) => return Err(e.into()),
@@ -179,7 +179,7 @@ pub async fn login(
             retry_after_secs: secs,
         });
     }
-    let creds = match state.store.credentials(username).await {
+    let creds = match credentials_of(state, username).await {
         Ok(c) => Some(c),
         Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
@@ -210,7 +210,7 @@ pub async fn login(
             .store
             .set_login_throttle(&key, &addr, &next, now)
             .await?;
-        if let Ok(c) = state.store.credentials(username).await {
+        if let Ok(c) = credentials_of(state, username).await {
             state
                 .store
                 .record_login(c.user.id, false, None, now)
@@ -244,6 +244,19 @@ pub async fn login(
         .record_login(creds.user.id, true, None, now)
         .await?;
     Ok(creds.user)
+}
+
+/// The account a typed username names. The one text rule holds before the store: a username
+/// with control characters names no one.
+async fn credentials_of(
+    state: &AppState,
+    username: &str,
+) -> Result<redress_store::Credentials, StoreError> {
+    if redress_domain::validate::is_clean_text(username, false) {
+        state.store.credentials(username).await
+    } else {
+        Err(StoreError::NotFound)
+    }
 }
 
 /// Failures older than a day are forgotten.

@@ -75,13 +75,23 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::Domain(DomainError::Validation(f)) => ApiError::Validation(f),
+            StoreError::Database(sqlx_err) if is_unstorable_text(&sqlx_err) => {
+                // Text is checked before it reaches a store; this is the last line, so that a
+                // value PostgreSQL cannot hold is never a 500.
+                tracing::warn!(error = %sqlx_err, "text refused by the database");
+                ApiError::field(
+                    "body",
+                    "invalid_characters",
+                    "Contains characters that cannot be stored.",
+                )
+            }
             e if e.is_outage() => ApiError::Unavailable(e.to_string()),
             e if e.is_bad_data() => {
                 tracing::warn!(error = %e, "the database refused a value");
                 ApiError::field(
                     "request",
                     "invalid_data",
-                    "A value in the request cannot be stored (e.g. a NUL character).",
+                    "A value in the request cannot be stored.",
                 )
             }
             other => ApiError::Internal(other.to_string()),
@@ -110,6 +120,14 @@ impl From<TransitionError> for ApiError {
 
 /// What a client is told to wait (seconds) while the database is out of reach.
 pub const RETRY_AFTER_OUTAGE_SECS: &str = "5";
+
+/// PostgreSQL's refusal of a NUL or of bytes that are not text: `character_not_in_repertoire`
+/// (22021) and `untranslatable_character` (22P05).
+fn is_unstorable_text(e: &redress_store::sqlx_error::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "22021" || c == "22P05")
+}
 
 #[derive(Serialize)]
 struct Problem<'a> {

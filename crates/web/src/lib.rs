@@ -222,11 +222,13 @@ impl Clock for SystemClock {
 }
 
 fn routes_and_spec() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
+    let (routes, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
         .nest("/api/v1", api::router())
         .routes(utoipa_axum::routes!(healthz))
         .routes(utoipa_axum::routes!(readyz))
-        .split_for_parts()
+        .split_for_parts();
+    api::complete(&mut spec);
+    (routes, spec)
 }
 
 /// The OpenAPI 3.1 document, as served at `/api/openapi.json`.
@@ -240,6 +242,11 @@ pub fn openapi_json() -> String {
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let (routes, openapi) = routes_and_spec();
+    let query_rules = Arc::new(extract::QueryRules::from_spec(&openapi));
+    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
+        query_rules,
+        extract::check_query,
+    ));
     let spec = Arc::new(openapi.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let docs = Arc::new(pages::api_docs_page(&openapi));
     // Uploads need room; JSON bodies are held to max_body_bytes by their extractor.

@@ -30,6 +30,7 @@ pub struct AddressInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsumerInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub email: Option<String>,
     /// North American numbers in any common format, or `+` and the country code.
@@ -45,6 +46,7 @@ pub struct ConsumerInput {
 pub struct CreateCase {
     pub kind: CaseKind,
     pub channel: Channel,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000)]
     pub description: Option<String>,
     /// An existing consumer that staff chose for this contact (see `/api/v1/consumers`). Without
     /// it, a new consumer record is created with exactly what `consumer` holds: nobody is ever
@@ -74,8 +76,11 @@ pub struct CreateCase {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchCase {
+    #[schema(value_type = Priority, required = false)]
     pub priority: Option<Priority>,
+    #[schema(value_type = Vec<Flag>, required = false)]
     pub flags: Option<Vec<Flag>>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 20000)]
     pub description: Option<String>,
     /// A category path, or `null` to clear.
     #[serde(default, deserialize_with = "double_option")]
@@ -96,6 +101,7 @@ pub struct PatchCase {
 #[serde(deny_unknown_fields)]
 pub struct CallInput {
     pub direction: CallDirection,
+    #[schema(minimum = 0, maximum = 86400)]
     pub duration_seconds: i64,
 }
 
@@ -105,7 +111,9 @@ pub struct NewTimelineEntry {
     /// `note`, `call`, `letter`, `email` or `attachment`; the others are written by the system.
     #[serde(rename = "type")]
     pub entry_type: EntryType,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
     pub body: Option<String>,
+    #[schema(value_type = Visibility, required = false)]
     pub visibility: Option<Visibility>,
     /// Required for calls.
     pub call: Option<CallInput>,
@@ -128,12 +136,18 @@ pub struct AssignInput {
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
     pub status: Status,
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
+    /// The other case's reference.
+    #[schema(
+        example = "NYC-2026-000123",
+        pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
+    )]
     pub target: String,
     pub kind: LinkKind,
 }
@@ -142,6 +156,10 @@ pub struct LinkInput {
 #[serde(deny_unknown_fields)]
 pub struct MergeInput {
     /// The reference of the case that survives.
+    #[schema(
+        example = "NYC-2026-000123",
+        pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
+    )]
     pub into: String,
 }
 
@@ -250,7 +268,10 @@ async fn lookup_category(
     field: &str,
     path: &str,
 ) -> ApiResult<Option<i64>> {
-    match state.store.category_by_path(path.trim()).await {
+    let Some(path) = v::lookup_key(errors, field, path, 1000) else {
+        return Ok(None);
+    };
+    match state.store.category_by_path(path).await {
         Ok(c) => Ok(Some(c.id)),
         Err(StoreError::NotFound) => {
             errors.push(
@@ -316,6 +337,9 @@ pub(crate) async fn lookup_unit(
     field: &str,
     code: &str,
 ) -> ApiResult<Option<i64>> {
+    let Some(code) = v::lookup_key(errors, field, code, 64) else {
+        return Ok(None);
+    };
     match state.store.unit_by_code(code).await {
         Ok(u) => Ok(Some(u.id)),
         Err(StoreError::NotFound) => {
@@ -332,6 +356,9 @@ pub(crate) async fn lookup_staff(
     field: &str,
     username: &str,
 ) -> ApiResult<Option<i64>> {
+    let Some(username) = v::lookup_key(errors, field, username, 64) else {
+        return Ok(None);
+    };
     match state.store.credentials(username).await {
         Ok(c) if c.user.active && c.user.role != Role::Company => Ok(Some(c.user.id)),
         Ok(_) | Err(StoreError::NotFound) => {
@@ -444,7 +471,10 @@ pub(crate) async fn open_case(
     };
     let office = match b.office.as_deref() {
         None => state.office.clone(),
-        Some(code) => match state.store.office(code).await {
+        Some(code) if v::lookup_key(&mut errors, "office", code, 32).is_none() => {
+            state.office.clone()
+        }
+        Some(code) => match state.store.office(code.trim()).await {
             Ok(o) => o,
             Err(StoreError::NotFound) => {
                 errors.push("office", "unknown_office", "No such office.");
@@ -684,7 +714,7 @@ const LIST_PARAMS: &[&str] = &[
            ("assignee" = Option<String>, Query, description = "Username"), ("company" = Option<i64>, Query, description = "Company id"),
            ("consumer" = Option<i64>, Query, description = "Consumer id"), ("open" = Option<bool>, Query, description = "Only cases still open"),
            ("opened_after" = Option<String>, Query, description = "RFC 3339 instant or YYYY-MM-DD (office time)"),
-           ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 50")),
+           ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50")),
     responses((status = 200, body = CasePage)),
     security(("bearer" = [])))]
 pub async fn list_cases(
@@ -1057,7 +1087,7 @@ pub async fn take_transition(
 /// (with their fields), its clocks with labels, the termination hold and, on hotline cases, the
 /// earliest lawful shut-off.
 #[utoipa::path(get, path = "/cases/{reference}/lifecycle", tag = "cases",
-    params(("reference" = String, Path), ("lang" = Option<String>, Query, description = "`es` for Spanish labels")),
+    params(("reference" = String, Path), ("lang" = Option<Language>, Query, description = "`es` for Spanish labels")),
     responses((status = 200, body = crate::lifecycle::CaseLifecycle)),
     security(("bearer" = [])))]
 pub async fn case_lifecycle(
@@ -1074,7 +1104,11 @@ pub async fn case_lifecycle(
         .case(&user.actor(), &reference, user.scope(), false, now)
         .await?;
     let clocks = state.store.clocks(&reference, user.scope(), now).await?;
-    let spanish = q.lang.as_deref() == Some("es");
+    let spanish = match q.lang.as_deref() {
+        None | Some("en") => false,
+        Some("es") => true,
+        Some(_) => return Err(ApiError::field("lang", "unknown_value", "en or es.")),
+    };
     Ok(Json(
         crate::lifecycle::describe(&state, &case, &clocks, Some(user.user.role), spanish).await?,
     ))
@@ -1275,8 +1309,9 @@ pub async fn lifecycles(
 #[serde(deny_unknown_fields)]
 pub struct ReminderInput {
     /// When to write the reminder on the timeline (RFC 3339).
-    #[schema(value_type = String, example = "2026-12-01T14:00:00Z")]
+    #[schema(value_type = String, format = DateTime, example = "2026-12-01T14:00:00Z")]
     pub at: String,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
     pub body: Option<String>,
 }
 

@@ -162,9 +162,12 @@ pub async fn merge_consumer(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCompany {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub industry: String,
+    #[schema(minimum = 0)]
     pub customer_count: Option<i64>,
 }
 
@@ -235,7 +238,10 @@ pub async fn get_company(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
+    /// Letters, digits, `-` and `_`.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9_-]+$")]
     pub code: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Office code; defaults to the server's office.
     pub office: Option<String>,
@@ -274,7 +280,9 @@ pub async fn create_unit(
     }
     let name = v::required_text(&mut errors, "name", b.name.as_deref(), v::NAME_MAX);
     let office = b.office.unwrap_or_else(|| state.office.code.clone());
-    if state.store.office(&office).await.is_err() {
+    if v::lookup_key(&mut errors, "office", &office, 32).is_some()
+        && state.store.office(&office).await.is_err()
+    {
         errors.push("office", "unknown_office", "No such office.");
     }
     let (code, name) = errors
@@ -290,7 +298,8 @@ pub async fn create_unit(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
-    /// Names from the root down, e.g. `["Energy", "Electric", "Billing"]`.
+    /// Names from the root down, e.g. `["Energy", "Electric", "Billing"]`; no name contains `>`.
+    #[schema(min_items = 1, max_items = 6)]
     pub path: Vec<String>,
 }
 
@@ -342,12 +351,16 @@ pub async fn create_category(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
+    /// Lower-case letters, digits, `.`, `-` and `_`.
+    #[schema(value_type = String, required = true, min_length = 2, max_length = 64, pattern = "^[a-z0-9._-]{2,64}$")]
     pub username: Option<String>,
+    #[schema(max_length = 200)]
     pub display_name: Option<String>,
     pub role: Role,
     pub unit: Option<String>,
     pub company_id: Option<i64>,
-    /// At least 12 characters.
+    /// 12 to 256 characters.
+    #[schema(value_type = String, required = true, min_length = 12, max_length = 256)]
     pub password: Option<String>,
     /// Where deadline notices (due soon, missed) are sent.
     #[serde(default)]
@@ -453,6 +466,7 @@ pub async fn me(user: CurrentUser) -> Json<User> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenInput {
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 

@@ -174,7 +174,12 @@ async fn reassign_render(
     status: StatusCode,
 ) -> Response {
     let tr = ctx.tr;
-    let unit = match state.store.unit_by_code(unit_code).await {
+    let found = if redress_domain::validate::is_clean_text(unit_code, false) {
+        state.store.unit_by_code(unit_code).await
+    } else {
+        Err(StoreError::NotFound)
+    };
+    let unit = match found {
         Ok(u) => u,
         Err(StoreError::NotFound) => {
             return message(

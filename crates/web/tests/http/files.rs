@@ -6,8 +6,8 @@ use redress_domain::Role;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+/// A minimal PDF: its `startxref` points at its cross-reference table.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer << /Root 1 0 R /Size 2 >>\nstartxref\n45\n%%EOF\n";
 
 fn file(name: &str, bytes: &[u8]) -> Form {
     Form::new().part(
@@ -237,5 +237,81 @@ both_stores!(
                 .unwrap()
                 .is_none()
         );
+    }
+);
+
+both_stores!(
+    attachment_names_types_and_parts_are_checked,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let r = c["reference"].as_str().unwrap();
+        // Several files in one `file` field, a PDF that does not parse as one, a type declared
+        // for something else: refused, naming `file`, with nothing stored.
+        let two = Form::new()
+            .part("file", Part::bytes(PDF.to_vec()).file_name("a.pdf"))
+            .part("file", Part::bytes(b"second".to_vec()).file_name("b.txt"));
+        let fake_pdf = [b"%PDF-1.7\nMZ\x90\x00".as_slice(), &[b'a'; 100]].concat();
+        let truncated = &PDF[..PDF.len() - 20];
+        let declared = Form::new().part(
+            "file",
+            Part::bytes(PDF.to_vec())
+                .file_name("photo.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+        for (form, code) in [
+            (two, "too_many_files"),
+            (file("bill.pdf", &fake_pdf), "file_type_not_allowed"),
+            (file("bill.pdf", truncated), "file_type_not_allowed"),
+            (declared, "file_type_mismatch"),
+        ] {
+            let resp = upload(app, Role::Agent, r, form).await;
+            assert_eq!(resp.status(), 422);
+            let p: Value = resp.json().await.unwrap();
+            assert_eq!(
+                (
+                    p["errors"][0]["field"].as_str(),
+                    p["errors"][0]["code"].as_str()
+                ),
+                (Some("file"), Some(code)),
+                "{p}"
+            );
+        }
+        assert_eq!(app.count("attachments").await, 0);
+        assert_eq!(stored_files(app), 0);
+
+        // Names lose bidi overrides and invisible characters, and are capped, keeping the
+        // extension.
+        let a: Value = upload(
+            app,
+            Role::Agent,
+            r,
+            file("invoice\u{202E}fdp.exe\u{200B}", b"plain text"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(a["filename"], "invoicefdp.exe");
+        let long = format!("{}.pdf", "n".repeat(5000));
+        let resp = upload(
+            app,
+            Role::Agent,
+            r,
+            Form::new().part(
+                "file",
+                Part::bytes(PDF.to_vec())
+                    .file_name(long)
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            ),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        let b: Value = resp.json().await.unwrap();
+        let name = b["filename"].as_str().unwrap();
+        assert_eq!(name.chars().count(), 120);
+        assert!(name.ends_with("nnn.pdf"), "{name}");
+        assert_eq!(app.count("attachments").await, 2);
     }
 );

@@ -460,12 +460,12 @@ both_stores!(
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
         assert!(html.contains("href=\"#file\"") && html.contains("Only PDF, images"));
-        let r = attach(b"%PDF-1.4\n%%EOF\n".to_vec(), "bill.pdf", false)
+        let r = attach(crate::files::PDF.to_vec(), "bill.pdf", false)
             .await
             .unwrap();
         assert_eq!(r.status(), 403);
         assert_eq!(app.count("attachments").await, 0);
-        let r = attach(b"%PDF-1.4\n%%EOF\n".to_vec(), "bill.pdf", true)
+        let r = attach(crate::files::PDF.to_vec(), "bill.pdf", true)
             .await
             .unwrap();
         assert_eq!(r.status(), 303);
@@ -666,7 +666,7 @@ both_stores!(
                 ("csrf", token.clone()),
                 ("body", "Adjunto el número de cuenta: 555-123.".into()),
             ],
-            Some(("factura.pdf", b"%PDF-1.4\n%%EOF\n".to_vec())),
+            Some(("factura.pdf", crate::files::PDF.to_vec())),
         )
         .await
         .unwrap();
