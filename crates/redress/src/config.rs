@@ -374,4 +374,35 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.database_url(), "sqlite:./redress-data/redress.db");
     }
+
+    #[test]
+    fn links_come_from_public_url_or_the_listen_address() {
+        let mut c = Config {
+            public_url: Some("https://complaints.example.gov/".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            c.public_url().expect("valid"),
+            ("https://complaints.example.gov".to_string(), true)
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a.gov/?q=1",
+            "https://u@a.gov",
+            "https://a gov",
+        ] {
+            c.public_url = Some(bad.into());
+            assert!(c.public_url().is_err(), "{bad}");
+        }
+        c.public_url = None;
+        assert_eq!(
+            c.public_url().expect("derived"),
+            ("http://127.0.0.1:8080".to_string(), false)
+        );
+        assert!(!c.listens_beyond_this_host());
+        c.listen = "0.0.0.0:9000".into();
+        assert_eq!(c.public_url().expect("derived").0, "http://localhost:9000");
+        assert!(c.listens_beyond_this_host(), "serve warns");
+    }
 }

@@ -91,6 +91,7 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "NewUserInput",
     "NewTokenInput",
     "LoginInput",
+    "MergeConsumerInput",
 ];
 
 /// No control characters except tab and line ends
@@ -205,6 +206,12 @@ pub fn add_error_responses(openapi: &mut utoipa::openapi::OpenApi) {
                         codes.push(("428", "If-Match is required"));
                     }
                 }
+            }
+            if api {
+                codes.push((
+                    "503",
+                    "The database is out of reach; nothing was changed. Retry after `Retry-After` seconds",
+                ));
             }
             if api && write && op.security.is_some() {
                 codes.push((

@@ -761,6 +761,8 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/reminders", &["post"]),
         ("/api/v1/consumers", &["get"]),
         ("/api/v1/consumers/{id}", &["get"]),
+        ("/api/v1/consumers/{id}/duplicates", &["get"]),
+        ("/api/v1/consumers/{id}/merge", &["post"]),
         ("/api/v1/companies", &["get", "post"]),
         ("/api/v1/companies/{id}", &["get"]),
         ("/api/v1/units", &["get", "post"]),
@@ -784,7 +786,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        29,
+        31,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
