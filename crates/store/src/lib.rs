@@ -43,6 +43,9 @@ pub enum StoreError {
     CommitFailed(String),
     #[error("consumer {0} was merged into another record")]
     ConsumerMerged(i64),
+    /// SQLite's file is locked past the busy timeout, unreadable, or its disk full.
+    #[error("the database cannot be used just now: {0}")]
+    Unavailable(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -53,6 +56,7 @@ impl StoreError {
     pub fn is_outage(&self) -> bool {
         match self {
             StoreError::Database(e) => is_outage(e),
+            StoreError::Unavailable(_) => true,
             _ => false,
         }
     }

@@ -78,7 +78,23 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
     {
         return StoreError::Duplicate(msg.clone().unwrap_or_else(|| "unique".into()));
     }
+    if is_outage(&e) {
+        return StoreError::Unavailable(e.to_string());
+    }
     StoreError::Sqlite(e.to_string())
+}
+
+/// The file is locked by another process past the busy timeout, cannot be read or written, or
+/// its disk is full: the database is out of reach for now, not the request's fault.
+fn is_outage(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if matches!(
+        f.code,
+        ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull
+    ))
 }
 
 /// A transaction on a connection this thread owns.
@@ -153,16 +169,30 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
-/// Stands in for a transaction that could not be started: every statement fails.
-struct FailedTx(String);
+/// Stands in for a transaction that could not be started: every statement fails, with the
+/// reason it could not start (an outage when the file was locked or unreadable).
+struct FailedTx(String, bool);
+
+impl FailedTx {
+    fn from(e: &rusqlite::Error) -> FailedTx {
+        FailedTx(e.to_string(), is_outage(e))
+    }
+    fn error(&self) -> StoreError {
+        if self.1 {
+            StoreError::Unavailable(self.0.clone())
+        } else {
+            StoreError::Sqlite(self.0.clone())
+        }
+    }
+}
 
 #[async_trait]
 impl Tx for FailedTx {
     async fn query(&mut self, _: &'static str, _: Vec<Arg>) -> Result<Vec<Row>> {
-        Err(StoreError::Sqlite(self.0.clone()))
+        Err(self.error())
     }
     async fn execute(&mut self, _: &'static str, _: Vec<Arg>) -> Result<u64> {
-        Err(StoreError::Sqlite(self.0.clone()))
+        Err(self.error())
     }
 }
 
@@ -209,8 +239,8 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Erased>) {
             let savepoint = match &began {
                 Ok(()) => conn
                     .execute_batch("SAVEPOINT job")
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+                    .map_err(|e| FailedTx::from(&e)),
+                Err(e) => Err(FailedTx::from(e)),
             };
             let outcome = match savepoint {
                 Ok(()) => {
@@ -225,7 +255,7 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Erased>) {
                     }
                     outcome
                 }
-                Err(e) => job(&mut FailedTx(e)),
+                Err(failed) => job(&mut { failed }),
             };
             outcomes.push(outcome);
         }
@@ -261,7 +291,7 @@ fn reader_loop(mut conn: Connection, jobs: Arc<Mutex<Receiver<Erased>>>) {
                 let _ = conn.execute_batch("COMMIT");
                 o
             }
-            Err(e) => job(&mut FailedTx(e.to_string())),
+            Err(e) => job(&mut FailedTx::from(&e)),
         };
         (outcome.deliver)(None);
     }

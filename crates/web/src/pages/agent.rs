@@ -802,7 +802,7 @@ async fn case_render(
         Ok(c) if with_pii => c,
         Ok(c) => match crate::audit_case_view(state, &user.actor(), reference, now).await {
             Ok(()) => c,
-            Err(e) => return internal(e),
+            Err(e) => return store_failed(ctx, e),
         },
         Err(StoreError::NotFound) => {
             return message(
@@ -813,7 +813,7 @@ async fn case_render(
                 "notfound-body",
             );
         }
-        Err(e) => return internal(e),
+        Err(e) => return store_failed(ctx, e),
     };
     // What this role may see of it: the same rule as the API's (the lifecycle's description below
     // is worked out from the whole case, and shows only derived dates).
@@ -825,7 +825,7 @@ async fn case_render(
         .await
     {
         Ok(e) => e,
-        Err(e) => return internal(e),
+        Err(e) => return store_failed(ctx, e),
     };
     let audit = if user.user.role.allows(Permission::AuditRead) {
         match state.store.audit_for_subject(reference, 50).await {
@@ -833,7 +833,7 @@ async fn case_render(
                 .into_iter()
                 .map(|a| (local_time(state, a.at), a.actor, a.action))
                 .collect(),
-            Err(e) => return internal(e),
+            Err(e) => return store_failed(ctx, e),
         }
     } else {
         vec![]
@@ -855,11 +855,11 @@ async fn case_render(
                 )
             })
             .collect(),
-        Err(e) => return internal(e),
+        Err(e) => return store_failed(ctx, e),
     };
     let raw_clocks = match state.store.clocks(reference, user.scope(), now).await {
         Ok(c) => c,
-        Err(e) => return internal(e),
+        Err(e) => return store_failed(ctx, e),
     };
     let spanish = tr.lang == crate::i18n::Lang::Es;
     let life =
@@ -1038,7 +1038,7 @@ async fn case_render(
                     }
                 })
                 .collect(),
-            Err(e) => return internal(e),
+            Err(e) => return store_failed(ctx, e),
         },
         _ => vec![],
     };

@@ -162,9 +162,21 @@ pub(super) async fn session(
 
 /// The database is out of reach: say so plainly, keep the session cookie, ask to retry.
 pub(super) fn unavailable(state: &AppState, headers: &HeaderMap) -> Response {
-    let ctx = Ctx::new(state, &Uri::from_static("/"), headers);
+    unavailable_page(&Ctx::new(state, &Uri::from_static("/"), headers))
+}
+
+/// A store failure on a page: the "temporarily unavailable" page for an outage, else an error.
+pub(super) fn store_failed(ctx: &Ctx, e: redress_store::StoreError) -> Response {
+    if e.is_outage() {
+        unavailable_page(ctx)
+    } else {
+        internal(e)
+    }
+}
+
+fn unavailable_page(ctx: &Ctx) -> Response {
     let mut r = message(
-        &ctx,
+        ctx,
         None,
         StatusCode::SERVICE_UNAVAILABLE,
         "unavailable-title",

@@ -787,8 +787,43 @@ both_stores!(
     }
 );
 
-/// Cuts the test database off (as when PostgreSQL is down or unreachable), or lets it back.
-async fn database_reachable(app: &TestApp, reachable: bool) {
+/// A database out of reach. PostgreSQL: the test database refuses connections and its sessions
+/// are ended (as when the server is down). SQLite: another process holds the file's write lock
+/// past the busy timeout (as a maintenance job might).
+enum Outage {
+    Postgres,
+    Sqlite(sqlx::SqliteConnection),
+}
+
+async fn cut_off(app: &TestApp) -> Outage {
+    match app.backend {
+        Backend::Postgres => {
+            postgres_accepts(app, false).await;
+            Outage::Postgres
+        }
+        Backend::Sqlite => {
+            let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&app.database_url)
+                .await
+                .unwrap();
+            sqlx::query("BEGIN EXCLUSIVE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Outage::Sqlite(c)
+        }
+    }
+}
+
+async fn restore(app: &TestApp, outage: Outage) {
+    match outage {
+        Outage::Postgres => postgres_accepts(app, true).await,
+        Outage::Sqlite(mut c) => {
+            sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+async fn postgres_accepts(app: &TestApp, reachable: bool) {
     let name = app.database_url.rsplit('/').next().unwrap().to_string();
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&pg_admin_url())
         .await
@@ -812,79 +847,79 @@ async fn database_reachable(app: &TestApp, reachable: bool) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outage_answers_503_and_keeps_sessions() {
-    let app = TestApp::spawn(Backend::Postgres).await;
-    let case = app.create_case(&minimal_body()).await;
-    let reference = case["reference"].as_str().unwrap().to_string();
-    // An agent signed in on the pages.
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = b
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = html[at..].split('"').next().unwrap().to_string();
-    let r = b
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "agent"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let page = format!("/cases/{reference}");
-    assert_eq!(b.get(app.url(&page)).send().await.unwrap().status(), 200);
-
-    database_reachable(&app, false).await;
-    let r = app
-        .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
-        .await;
-    assert_eq!(r.status(), 503);
-    assert_eq!(r.headers()["retry-after"], "5");
-    assert_eq!(r.headers()["content-type"], "application/problem+json");
-    let p: Value = r.json().await.unwrap();
-    assert_eq!(p["code"], "unavailable");
-    let r = app
-        .post_json(Role::Agent, "/api/v1/cases", &minimal_body())
-        .await;
-    assert_eq!(r.status(), 503, "a write is refused, not lost silently");
-    // The agent's page says so, and does not send them to the login page.
-    let r = b.get(app.url(&page)).send().await.unwrap();
-    assert_eq!(r.status(), 503);
-    assert_eq!(r.headers()["retry-after"], "5");
-    assert!(r.text().await.unwrap().contains("Temporarily unavailable"));
-
-    database_reachable(&app, true).await;
-    // Back: the same session works, the API answers again.
-    let mut back = false;
-    for _ in 0..50 {
-        if b.get(app.url(&page)).send().await.unwrap().status() == 200 {
-            back = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    assert!(back, "the session survived the outage");
-    assert_eq!(
-        app.get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+both_stores!(
+    an_outage_answers_503_and_keeps_sessions,
+    async |app: &TestApp| {
+        let case = app.create_case(&minimal_body()).await;
+        let reference = case["reference"].as_str().unwrap().to_string();
+        // An agent signed in on the pages.
+        let b = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let html = b
+            .get(app.url("/login"))
+            .send()
             .await
-            .status(),
-        200
-    );
-    app.finish().await;
-}
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        let csrf = html[at..].split('"').next().unwrap().to_string();
+        let r = b
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "agent"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let page = format!("/cases/{reference}");
+        assert_eq!(b.get(app.url(&page)).send().await.unwrap().status(), 200);
+
+        let outage = cut_off(app).await;
+        let r = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+            .await;
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "5");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "unavailable");
+        let r = app
+            .post_json(Role::Agent, "/api/v1/cases", &minimal_body())
+            .await;
+        assert_eq!(r.status(), 503, "a write is refused, not lost silently");
+        // The agent's page says so, and does not send them to the login page.
+        let r = b.get(app.url(&page)).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "5");
+        assert!(r.text().await.unwrap().contains("Temporarily unavailable"));
+
+        restore(app, outage).await;
+        // Back: the same session works, the API answers again.
+        let mut back = false;
+        for _ in 0..50 {
+            if b.get(app.url(&page)).send().await.unwrap().status() == 200 {
+                back = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert!(back, "the session survived the outage");
+        assert_eq!(
+            app.get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+                .await
+                .status(),
+            200
+        );
+    }
+);
 
 both_stores!(
     lockouts_reveal_no_usernames_and_cannot_lock_others_out,
