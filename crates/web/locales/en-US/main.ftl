@@ -67,6 +67,7 @@ search-title = Search
 search-results = Results for “{ $query }”
 search-none = No cases match.
 search-consumers = People on file
+search-new-case-for = New case for this person
 intake-title = New case
 intake-intro = Record a phone call, walk-in, letter, fax or hotline contact. As you type a phone number, email or account number, people already on file appear below the field. Choose one only once the caller has confirmed who they are; otherwise the case gets a new consumer record with exactly what you enter.
 intake-contact = Contact

@@ -67,6 +67,7 @@ search-title = Buscar
 search-results = Resultados para «{ $query }»
 search-none = Ningún caso coincide.
 search-consumers = Personas registradas
+search-new-case-for = Caso nuevo para esta persona
 intake-title = Caso nuevo
 intake-intro = Registre una llamada, una visita, una carta, un fax o un contacto de la línea de emergencia. Al escribir un teléfono, un correo o un número de cuenta, debajo del campo aparecen las personas ya registradas. Elija una solo cuando quien llama haya confirmado quién es; si no, el caso recibe un expediente nuevo con exactamente lo que usted escriba.
 intake-contact = Contacto

@@ -313,7 +313,8 @@ struct SearchPage {
     nav: Option<NavUser>,
     switch_href: String,
     query: String,
-    people: Vec<String>,
+    /// (consumer id, who they are) for each person found.
+    people: Vec<(i64, String)>,
     cases: Vec<Row>,
 }
 
@@ -372,14 +373,17 @@ async fn search(
                 return internal(e);
             }
             for c in &found {
-                people.push(format!(
-                    "{} · {}",
-                    c.name,
-                    [c.phone.clone(), c.email.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" · ")
+                people.push((
+                    c.id,
+                    format!(
+                        "{} · {}",
+                        c.name,
+                        [c.phone.clone(), c.email.clone()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" · ")
+                    ),
                 ));
                 match state
                     .store
@@ -496,7 +500,12 @@ async fn intake_render(
     ctx.render(status, &page)
 }
 
-async fn intake_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+async fn intake_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<Fields>,
+) -> Response {
     let user = match session(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return r,
@@ -505,7 +514,7 @@ async fn intake_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     if !user.user.role.allows(Permission::CaseCreate) {
         return forbidden(&ctx, &user);
     }
-    let defaults: Fields = [
+    let mut defaults: Fields = [
         ("kind", "complaint"),
         ("channel", "phone"),
         ("consumer.preferred_language", ctx.lang().code()),
@@ -513,6 +522,41 @@ async fn intake_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // "New case for this person" (from search): the person is chosen, without JavaScript.
+    if let Some(id) = q
+        .get("consumer_id")
+        .and_then(|c| c.trim().parse::<i64>().ok())
+        && user.user.role.allows(Permission::ConsumerRead)
+    {
+        match state
+            .store
+            .view_consumer(&user.actor(), id, state.clock.now())
+            .await
+        {
+            Ok(c) if c.merged_into.is_none() => {
+                let contact = [c.phone.clone(), c.email.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                for (k, v) in [
+                    ("consumer_id", c.id.to_string()),
+                    ("consumer_chosen_name", format!("{} — {contact}", c.name)),
+                    ("consumer.name", c.name.clone()),
+                    ("consumer.phone", c.phone.clone().unwrap_or_default()),
+                    ("consumer.email", c.email.clone().unwrap_or_default()),
+                    (
+                        "consumer.preferred_language",
+                        c.preferred_language.as_str().to_string(),
+                    ),
+                ] {
+                    defaults.insert(k.to_string(), v);
+                }
+            }
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return store_failed(&ctx, e),
+        }
+    }
     intake_render(&state, &ctx, &user, Form::with(defaults), StatusCode::OK).await
 }
 

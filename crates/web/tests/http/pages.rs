@@ -285,6 +285,19 @@ both_stores!(
         );
         let (_, html) = page(&b, app, &pat_location).await;
         assert!(!html.contains("Possibly the same person"));
+        // Without JavaScript: find the person, then "New case for this person" chooses them.
+        let (_, html) = page(&b, app, "/search?q=518-555-0100").await;
+        let link = format!("/cases/new?consumer_id={first_consumer}");
+        assert!(html.contains(&link), "{html}");
+        let (status, html) = page(&b, app, &link).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&format!(
+                "name=\"consumer_id\" id=\"consumer_id\" value=\"{first_consumer}\""
+            )) && html.contains("Filing for the person on file"),
+            "{html}"
+        );
+        assert!(!html.contains("id=\"consumer-chosen\" aria-live=\"polite\" hidden"));
         // An inquiry answered on the call is closed at once.
         let r = post(
             &b,
