@@ -201,22 +201,25 @@ pub async fn login(
             false
         }
     };
-    let Some(creds) = creds.filter(|_| ok) else {
-        let next = LoginThrottle {
-            pair: failed(throttle.pair, MAX_FAILED_LOGINS, now),
-            address: failed(throttle.address, MAX_FAILED_LOGINS_PER_ADDRESS, now),
-        };
-        state
-            .store
-            .set_login_throttle(&key, &addr, &next, now)
-            .await?;
-        if let Ok(c) = credentials_of(state, username).await {
+    let creds = match creds {
+        Some(c) if ok => c,
+        known => {
+            let next = LoginThrottle {
+                pair: failed(throttle.pair, MAX_FAILED_LOGINS, now),
+                address: failed(throttle.address, MAX_FAILED_LOGINS_PER_ADDRESS, now),
+            };
             state
                 .store
-                .record_login(c.user.id, false, None, now)
+                .set_login_throttle(&key, &addr, &next, now)
                 .await?;
+            if let Some(c) = known {
+                state
+                    .store
+                    .record_login(c.user.id, false, None, now)
+                    .await?;
+            }
+            return Err(ApiError::Unauthenticated);
         }
-        return Err(ApiError::Unauthenticated);
     };
     // The second step, for users who turned it on.
     let second_ok = match (&creds.totp_secret, second) {

@@ -373,18 +373,7 @@ async fn search(
                 return internal(e);
             }
             for c in &found {
-                people.push((
-                    c.id,
-                    format!(
-                        "{} · {}",
-                        c.name,
-                        [c.phone.clone(), c.email.clone()]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(" · ")
-                    ),
-                ));
+                people.push((c.id, format!("{} · {}", c.name, contact_line(c))));
                 match state
                     .store
                     .cases(
@@ -424,6 +413,15 @@ async fn search(
         cases,
     };
     ctx.render(StatusCode::OK, &page)
+}
+
+/// A consumer's phone and email, as one line for people.
+fn contact_line(c: &redress_domain::records::Consumer) -> String {
+    [c.phone.as_deref(), c.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 // ---- intake ----
@@ -534,11 +532,7 @@ async fn intake_page(
             .await
         {
             Ok(c) if c.merged_into.is_none() => {
-                let contact = [c.phone.clone(), c.email.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · ");
+                let contact = contact_line(&c);
                 for (k, v) in [
                     ("consumer_id", c.id.to_string()),
                     ("consumer_chosen_name", format!("{} — {contact}", c.name)),
@@ -1071,11 +1065,7 @@ async fn case_render(
                     }
                     DuplicateView {
                         id: d.id,
-                        contact: [d.phone.clone(), d.email.clone()]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(" · "),
+                        contact: contact_line(&d),
                         name: d.name,
                         why: why.join(", "),
                         since: local_date(state, d.created_at),
