@@ -71,6 +71,17 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// PostgreSQL's refusal of a NUL or of bytes that are not text: `character_not_in_repertoire`
+    /// (22021) and `untranslatable_character` (22P05).
+    pub fn is_unstorable_text(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|c| c == "22021" || c == "22P05"),
+            _ => false,
+        }
+    }
 }
 
 /// Whether a driver error means the database is out of reach (connection refused, closed or
@@ -936,7 +947,7 @@ mod tests {
     }
 }
 
-/// The database driver's error type, for callers that classify failures.
-pub mod sqlx_error {
-    pub use sqlx::Error;
+/// Every store trait, for callers: `use redress_store::prelude::*;`.
+pub mod prelude {
+    pub use crate::Store;
 }

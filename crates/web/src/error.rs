@@ -1,12 +1,12 @@
 //! Error policy: every failure an HTTP client sees is an RFC 9457 `application/problem+json`
-//! body with a stable `code`. Handlers return [`ApiError`]; it is mapped to a status here,
-//! once. Unexpected errors are logged with their cause and answered with `internal` only.
+//! body with a stable `code`. Handlers return [`ApiError`]: the application's [`AppError`]
+//! plus what only HTTP can get wrong (a body that is not JSON, a missing `If-Match`); it is
+//! mapped to a status here, once. Unexpected errors are logged with their cause and answered with `internal` only.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use redress_domain::lifecycle::TransitionError;
-use redress_domain::{DomainError, FieldErrors};
-use redress_store::StoreError;
+use redress_app::AppError;
+use redress_domain::FieldErrors;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,76 +58,31 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
         match e {
-            StoreError::NotFound => ApiError::NotFound,
-            StoreError::Stale { current } => ApiError::PreconditionFailed { current },
-            StoreError::Duplicate(what) => ApiError::Conflict(what),
-            StoreError::ConsumerMerged(id) => ApiError::Conflict(format!(
-                "Consumer {id} was merged into another record; use the record kept."
-            )),
-            StoreError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
-            StoreError::Domain(DomainError::InvalidTransition { from, to, allowed }) => {
-                ApiError::InvalidTransition {
-                    detail: format!("A case in status {from} cannot move to {to}."),
-                    allowed: allowed.iter().map(|s| s.to_string()).collect(),
-                }
+            AppError::Validation(f) => ApiError::Validation(f),
+            AppError::Unauthenticated => ApiError::Unauthenticated,
+            AppError::SecondFactorRequired => ApiError::SecondFactorRequired,
+            AppError::Forbidden => ApiError::Forbidden,
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Stale { current } => ApiError::PreconditionFailed { current },
+            AppError::InvalidTransition { detail, allowed } => {
+                ApiError::InvalidTransition { detail, allowed }
             }
-            StoreError::Domain(DomainError::Validation(f)) => ApiError::Validation(f),
-            StoreError::Database(sqlx_err) if is_unstorable_text(&sqlx_err) => {
-                // Text is checked before it reaches a store; this is the last line, so that a
-                // value PostgreSQL cannot hold is never a 500.
-                tracing::warn!(error = %sqlx_err, "text refused by the database");
-                ApiError::field(
-                    "body",
-                    "invalid_characters",
-                    "Contains characters that cannot be stored.",
-                )
+            AppError::Conflict(what) => ApiError::Conflict(what),
+            AppError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            AppError::RateLimited { retry_after_secs } => {
+                ApiError::RateLimited { retry_after_secs }
             }
-            e if e.is_outage() => ApiError::Unavailable(e.to_string()),
-            e if e.is_bad_data() => {
-                tracing::warn!(error = %e, "the database refused a value");
-                ApiError::field(
-                    "request",
-                    "invalid_data",
-                    "A value in the request cannot be stored.",
-                )
-            }
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<TransitionError> for ApiError {
-    fn from(e: TransitionError) -> ApiError {
-        match e {
-            TransitionError::NotAllowed {
-                stage,
-                transition,
-                allowed,
-            } => ApiError::InvalidTransition {
-                detail: format!(
-                    "{transition:?} cannot be taken while the case is in state {stage:?}."
-                ),
-                allowed,
-            },
-            TransitionError::Role { .. } => ApiError::Forbidden,
-            TransitionError::Fields(f) => ApiError::Validation(f),
+            AppError::Unavailable(cause) => ApiError::Unavailable(cause),
+            AppError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }
 
 /// What a client is told to wait (seconds) while the database is out of reach.
 pub const RETRY_AFTER_OUTAGE_SECS: &str = "5";
-
-/// PostgreSQL's refusal of a NUL or of bytes that are not text: `character_not_in_repertoire`
-/// (22021) and `untranslatable_character` (22P05).
-fn is_unstorable_text(e: &redress_store::sqlx_error::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .is_some_and(|c| c == "22021" || c == "22P05")
-}
 
 #[derive(Serialize)]
 struct Problem<'a> {

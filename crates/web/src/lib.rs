@@ -7,9 +7,6 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod i18n;
-pub mod jobs;
-pub mod lifecycle;
-pub mod mail;
 mod pages;
 
 use axum::Router;
@@ -17,164 +14,55 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use redress_domain::Clock;
-use redress_domain::records::Office;
-use redress_store::Store;
+use redress_app::App;
 use std::sync::Arc;
 
-/// Settings the web layer needs.
+/// Settings of the HTTP face (the office's own are [`redress_app::Settings`]).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Mark cookies `Secure` (set when Redress is served over TLS).
     pub secure_cookies: bool,
-    /// The address the public reaches Redress at (`https://complaints.example.gov`), without a
-    /// trailing slash. Every link that leaves Redress (emails, the portal's private status link)
-    /// is built from it, never from a request's `Host` header.
-    pub public_url: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Portal submissions (complaints, status look-ups) allowed per address in ten minutes.
     pub portal_submissions_per_10_minutes: usize,
-    /// Where attachment bytes are kept (shared between nodes on PostgreSQL).
-    pub attachments_dir: std::path::PathBuf,
-    /// The largest attachment accepted, in bytes.
-    pub max_upload_bytes: usize,
-    /// How long a claimed job is reserved for its node before another may take it over.
-    pub job_lease: jiff::SignedDuration,
-    /// Fault injection for fail-over drills: hold each claimed job this long before running it
-    /// (so that a node can be stopped mid-job). `None` in normal operation.
-    pub job_stall: Option<std::time::Duration>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             secure_cookies: false,
-            public_url: "http://localhost:8080".into(),
             max_body_bytes: 256 * 1024,
             portal_submissions_per_10_minutes: 10,
-            attachments_dir: std::path::PathBuf::from("./redress-data/attachments"),
-            max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
-            job_lease: jobs::LEASE,
-            job_stall: None,
         }
     }
 }
 
+/// What every handler holds: the office's use cases ([`App`], reached through `Deref`) and
+/// what the HTTP face keeps for itself.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    /// The office new cases belong to unless they name another.
-    pub office: Office,
-    pub settings: Settings,
+    pub app: App,
+    pub http: Settings,
     /// Public portal submissions per client address.
     pub limiter: Arc<RateLimiter>,
-    pub blobs: Arc<attachments::Blobs>,
-    /// Where outgoing mail goes; `None` leaves it queued.
-    pub mailer: Option<Arc<mail::Mailer>>,
-    /// The lifecycle of each case kind (the shipped packs unless the office supplies its own).
-    pub lifecycles: Arc<redress_domain::lifecycle::Lifecycles>,
 }
 
-/// Checks a `public_url` setting: `http://` or `https://`, a host, an optional port and path, no
-/// query, fragment, user name or spaces. Returns it without a trailing slash.
-pub fn check_public_url(url: &str) -> Result<String, String> {
-    let url = url.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or("public_url must start with https:// or http://")?;
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() {
-        return Err("public_url has no host".into());
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
     }
-    if rest.contains(['?', '#', '@']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("public_url may not hold a query, a fragment, a user name or spaces".into());
-    }
-    Ok(url.to_string())
 }
 
 impl AppState {
-    /// A link for people outside Redress (emails, the portal), from `public_url`.
-    pub fn public_link(&self, path: &str) -> String {
-        format!("{}{path}", self.settings.public_url)
-    }
-
-    /// A case as `audience` may see it: the one rule (`domain::view`) behind every
-    /// representation of a case, in the API and on the pages.
-    pub fn case_for(
-        &self,
-        audience: redress_domain::view::Audience,
-        case: redress_domain::records::Case,
-    ) -> redress_domain::records::Case {
-        let lifecycle = self.lifecycles.for_kind(case.kind);
-        redress_domain::view::case_for(audience, case, lifecycle)
-    }
-
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        office: Office,
-        settings: Settings,
-    ) -> AppState {
+    pub fn new(app: App, http: Settings) -> AppState {
         let limiter = Arc::new(RateLimiter::new(
-            settings.portal_submissions_per_10_minutes,
+            http.portal_submissions_per_10_minutes,
             jiff::SignedDuration::from_mins(10),
         ));
-        let blobs = Arc::new(attachments::Blobs::new(settings.attachments_dir.clone()));
-        AppState {
-            store,
-            clock,
-            office,
-            settings,
-            limiter,
-            blobs,
-            mailer: None,
-            lifecycles: Arc::new(
-                redress_domain::lifecycle::Lifecycles::shipped().unwrap_or_default(),
-            ),
-        }
+        AppState { app, http, limiter }
     }
-}
-
-impl AppState {
-    /// Sends mail with this mailer.
-    pub fn with_mailer(mut self, mailer: Option<mail::Mailer>) -> AppState {
-        self.mailer = mailer.map(Arc::new);
-        self
-    }
-
-    /// Uses these lifecycles instead of the shipped packs.
-    pub fn with_lifecycles(
-        mut self,
-        lifecycles: redress_domain::lifecycle::Lifecycles,
-    ) -> AppState {
-        self.lifecycles = Arc::new(lifecycles);
-        self
-    }
-}
-
-/// Audits a read of a case by someone who is not shown the consumer's record: the case
-/// itself still carries personal data (the account number, letters naming the consumer).
-/// Reads that show the consumer are audited by the store as they happen.
-pub async fn audit_case_view(
-    state: &AppState,
-    actor: &redress_store::Actor,
-    reference: &str,
-    at: jiff::Timestamp,
-) -> Result<(), redress_store::StoreError> {
-    state
-        .store
-        .audit(
-            actor,
-            &format!("case:{reference}"),
-            "case.view",
-            reference,
-            r#"{"consumer":false}"#,
-            at,
-        )
-        .await
 }
 
 /// A sliding-window limit per client address (per node; the portal's anti-abuse measure).
@@ -211,16 +99,6 @@ impl RateLimiter {
     }
 }
 
-/// The wall clock. The one place Redress reads the time.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "the one real clock")]
-    fn now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now()
-    }
-}
-
 fn routes_and_spec() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(api::doc())
         .nest("/api/v1", api::router())
@@ -251,7 +129,7 @@ pub fn app(state: AppState) -> Router {
     let docs = Arc::new(pages::api_docs_page(&openapi));
     // Uploads need room; JSON bodies are held to max_body_bytes by their extractor.
     let limit = state
-        .settings
+        .http
         .max_body_bytes
         .max(state.settings.max_upload_bytes + 1024 * 1024);
     Router::new()
@@ -280,7 +158,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(api_problems))
         .layer(axum::middleware::map_response_with_state(
-            state.settings.secure_cookies,
+            state.http.secure_cookies,
             security_headers,
         ))
         .with_state(state)
@@ -295,7 +173,7 @@ async fn healthz() -> &'static str {
 /// The database is reachable.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Ready", body = String), (status = 503, description = "Database unreachable")))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state.ready().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");

@@ -1,113 +1,18 @@
-//! Attachments on a case: upload (multipart), list and download (audited).
+//! Attachments on a case over HTTP: upload (multipart), list and download (audited).
 
 use crate::AppState;
-use crate::attachments::{Upload, disposition, read_upload};
+use crate::attachments::{disposition, read_upload};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use redress_domain::Permission;
 use redress_domain::records::Attachment;
-use redress_domain::validate::{self as v, FieldErrors};
-use redress_domain::*;
-use redress_store::NewAttachment;
-use std::collections::HashMap;
 
-fn reference(r: &str) -> ApiResult<String> {
-    r.parse::<Reference>()
-        .map(|r| r.to_string())
-        .map_err(|_| ApiError::NotFound)
-}
-
-/// What a company user may see: company-visible files only.
-fn visible_to(user: &CurrentUser) -> Option<Visibility> {
-    (user.user.role == Role::Company).then_some(Visibility::Company)
-}
-
-/// Checks, stores and records an upload read by [`read_upload`]; shared by the API and the
-/// case page.
-pub(crate) async fn store_upload(
-    state: &AppState,
-    user: &CurrentUser,
-    reference: &str,
-    upload: Option<Upload>,
-    fields: &HashMap<String, String>,
-) -> ApiResult<Attachment> {
-    let Some(upload) = upload else {
-        return Err(ApiError::field("file", "required", "Choose a file."));
-    };
-    let mut errors = FieldErrors::new();
-    let note = v::optional_text(
-        &mut errors,
-        "note",
-        fields.get("note").map(String::as_str),
-        v::SHORT_MAX * 5,
-    );
-    let is_company = user.user.role == Role::Company;
-    let visibility = match (
-        fields
-            .get("visibility")
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty()),
-        is_company,
-    ) {
-        (None, true) => Visibility::Company,
-        (None, false) => Visibility::Internal,
-        (Some(s), _) => match s.parse::<Visibility>() {
-            Ok(Visibility::Company) if is_company => Visibility::Company,
-            Ok(v) if !is_company => v,
-            _ => {
-                errors.push(
-                    "visibility",
-                    "not_allowed",
-                    "internal, consumer or company (company users: company).",
-                );
-                Visibility::Internal
-            }
-        },
-    };
-    errors.finish(()).map_err(ApiError::Validation)?;
-    // The case must exist and be visible before anything is written to disk.
-    state
-        .store
-        .case(
-            &user.actor(),
-            reference,
-            user.scope(),
-            false,
-            state.clock.now(),
-        )
-        .await?;
-    let size = upload.bytes.len() as i64;
-    let sha = state
-        .blobs
-        .save(upload.bytes)
-        .await
-        .map_err(|e| ApiError::Internal(format!("storing an attachment: {e}")))?;
-    let new = NewAttachment {
-        filename: upload.filename,
-        content_type: upload.content_type.to_string(),
-        size_bytes: size,
-        sha256: sha,
-        visibility,
-        note,
-        at: state.clock.now(),
-        author_id: Some(user.user.id),
-    };
-    Ok(state
-        .store
-        .add_attachment(&user.actor(), reference, &new, user.scope())
-        .await?)
-}
-
-/// Sends an attachment's bytes, as a download.
-pub(crate) async fn send_file(state: &AppState, a: &Attachment) -> ApiResult<Response> {
-    let bytes = state
-        .blobs
-        .read(&a.sha256)
-        .await
-        .map_err(|e| ApiError::Internal(format!("reading attachment {}: {e}", a.id)))?;
+/// An attachment's bytes, as a download that no browser will show inline or run.
+pub(crate) fn send_file(a: &Attachment, bytes: Vec<u8>) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -122,7 +27,7 @@ pub(crate) async fn send_file(state: &AppState, a: &Attachment) -> ApiResult<Res
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    Ok(r)
+    r
 }
 
 /// Attach a file (multipart form: `file`, optional `visibility` and `note`). PDF, PNG, JPEG,
@@ -139,7 +44,7 @@ pub async fn upload(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
     user.require(Permission::TimelineWrite)?;
-    let r = reference(&r)?;
+    let r = redress_app::case_reference(&r)?;
     let mp = mp.map_err(|e| {
         ApiError::field(
             "file",
@@ -150,8 +55,8 @@ pub async fn upload(
     let max = state.settings.max_upload_bytes;
     let (upload, fields) = read_upload(mp, max, true)
         .await
-        .map_err(|p| p.into_api(max))?;
-    let a = store_upload(&state, &user, &r, upload, &fields).await?;
+        .map_err(|p| p.into_error(max))?;
+    let a = state.attach_file(&user, &r, upload, &fields).await?;
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
@@ -166,18 +71,8 @@ pub async fn list(
     Path(r): Path<String>,
 ) -> ApiResult<Json<Vec<Attachment>>> {
     user.require(Permission::TimelineRead)?;
-    let r = reference(&r)?;
-    // 404 for cases the caller cannot see.
-    state
-        .store
-        .case(&user.actor(), &r, user.scope(), false, state.clock.now())
-        .await?;
-    Ok(Json(
-        state
-            .store
-            .attachments(&r, user.scope(), visible_to(&user))
-            .await?,
-    ))
+    let r = redress_app::case_reference(&r)?;
+    Ok(Json(state.attachments(&user, &r).await?))
 }
 
 /// Download an attachment (audited).
@@ -191,18 +86,8 @@ pub async fn download(
     Path((r, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     user.require(Permission::TimelineRead)?;
-    let r = reference(&r)?;
+    let r = redress_app::case_reference(&r)?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    let a = state
-        .store
-        .open_attachment(
-            &user.actor(),
-            &r,
-            id,
-            user.scope(),
-            visible_to(&user),
-            state.clock.now(),
-        )
-        .await?;
-    send_file(&state, &a).await
+    let (a, bytes) = state.open_attachment(&user, &r, id).await?;
+    Ok(send_file(&a, bytes))
 }

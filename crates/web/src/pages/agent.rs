@@ -145,7 +145,7 @@ async fn logout(
     headers: HeaderMap,
     PostForm(form): PostForm<Fields>,
 ) -> Response {
-    if let Ok(Some(current)) = auth::session_user(&state, &headers, state.clock.now()).await
+    if let Ok(Some(current)) = auth::session_user(&state, &headers).await
         && !csrf_ok(&current, &headers, &form)
     {
         return (StatusCode::FORBIDDEN, "request refused").into_response();

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use redress_app::AppError;
 use redress_domain::Permission;
 use redress_domain::validate::FieldErrors;
 use std::collections::HashMap;
@@ -152,10 +153,10 @@ pub(super) async fn session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<CurrentUser, Response> {
-    match auth::session_user(state, headers, state.clock.now()).await {
+    match auth::session_user(state, headers).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => Err(axum::response::Redirect::to("/login").into_response()),
-        Err(e) if e.is_outage() => Err(unavailable(state, headers)),
+        Err(AppError::Unavailable(_)) => Err(unavailable(state, headers)),
         Err(e) => Err(internal(e)),
     }
 }
@@ -165,9 +166,9 @@ pub(super) fn unavailable(state: &AppState, headers: &HeaderMap) -> Response {
     unavailable_page(&Ctx::new(state, &Uri::from_static("/"), headers))
 }
 
-/// A store failure on a page: the "temporarily unavailable" page for an outage, else an error.
-pub(super) fn store_failed(ctx: &Ctx, e: redress_store::StoreError) -> Response {
-    if e.is_outage() {
+/// A failure on a page: the "temporarily unavailable" page for an outage, else an error.
+pub(super) fn store_failed(ctx: &Ctx, e: AppError) -> Response {
+    if matches!(e, AppError::Unavailable(_)) {
         unavailable_page(ctx)
     } else {
         internal(e)

@@ -2,7 +2,8 @@
 //! with growing delays until a job is declared dead. A job's effects and its completion
 //! commit together, so each job takes effect exactly once however many nodes run.
 
-use crate::AppState;
+use crate::App;
+use redress_store::prelude::*;
 use jiff::SignedDuration;
 use std::time::Duration;
 
@@ -21,21 +22,21 @@ pub fn node_name() -> String {
 
 /// Runs the jobs due now, at most `max`; returns how many finished.
 pub async fn run_due_jobs(
-    state: &AppState,
+    app: &App,
     node: &str,
     max: usize,
 ) -> Result<usize, redress_store::StoreError> {
     let mut finished = 0;
     for _ in 0..max {
-        let now = state.clock.now();
-        let Some(claimed) = state
+        let now = app.clock.now();
+        let Some(claimed) = app
             .store
-            .claim_job(now, now + state.settings.job_lease, node)
+            .claim_job(now, now + app.settings.job_lease, node)
             .await?
         else {
             break;
         };
-        if let Some(stall) = state.settings.job_stall {
+        if let Some(stall) = app.settings.job_stall {
             tracing::warn!(job = claimed.id, ?stall, "fault injection: holding the job");
             tokio::time::sleep(stall).await;
         }
@@ -44,20 +45,20 @@ pub async fn run_due_jobs(
                 reference,
                 transition,
                 ..
-            } => crate::lifecycle::plan_job(state, reference, transition)
+            } => app.plan_job(reference, transition)
                 .await
                 .map_err(|e| redress_store::StoreError::Corrupt(e.to_string())),
             _ => Ok(None),
         };
         let result = match plan {
             Ok(plan) => {
-                state
+                app
                     .store
                     .finish_job(
                         &claimed,
                         node,
                         plan.as_ref().map(|(p, v)| (p, *v)),
-                        state.clock.now(),
+                        app.clock.now(),
                     )
                     .await
             }
@@ -71,13 +72,13 @@ pub async fn run_due_jobs(
             ),
             Err(e) => {
                 let retry = (claimed.attempts < MAX_ATTEMPTS).then(|| {
-                    state.clock.now()
+                    app.clock.now()
                         + SignedDuration::from_mins(1i64 << claimed.attempts.clamp(0, 10))
                 });
                 tracing::warn!(job = claimed.id, attempts = claimed.attempts, error = %e, dead = retry.is_none(), "job failed");
-                state
+                app
                     .store
-                    .fail_job(claimed.id, node, &e.to_string(), retry, state.clock.now())
+                    .fail_job(claimed.id, node, &e.to_string(), retry, app.clock.now())
                     .await?;
             }
         }
@@ -86,11 +87,11 @@ pub async fn run_due_jobs(
 }
 
 /// Runs due jobs every few seconds for as long as the process lives.
-pub fn spawn_worker(state: AppState) {
+pub fn spawn_worker(app: App) {
     let node = node_name();
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_due_jobs(&state, &node, 100).await {
+            if let Err(e) = run_due_jobs(&app, &node, 100).await {
                 tracing::error!(error = %e, "job worker");
             }
             tokio::time::sleep(Duration::from_secs(2)).await;

@@ -1,9 +1,10 @@
-//! Outgoing email. Messages are queued in the store's outbox with the change that causes them;
+//! Outgoing email (the outbox). Messages are queued in the store's outbox with the change that causes them;
 //! a background sender delivers them over SMTP (`smtp_url`) or into a pickup directory
 //! (`mail_pickup_dir`, one `.eml` file per message), retrying with growing delays. With
 //! neither configured, messages wait in the outbox and startup says so.
 
-use crate::AppState;
+use crate::App;
+use redress_store::prelude::*;
 use jiff::SignedDuration;
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -74,14 +75,14 @@ impl Mailer {
 }
 
 /// Sends every message due now; returns how many went out.
-pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
-    let Some(mailer) = state.mailer.as_ref() else {
+pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
+    let Some(mailer) = app.mailer.as_ref() else {
         return Ok(0);
     };
     let mut sent = 0;
     loop {
-        let now = state.clock.now();
-        let Some(job) = state
+        let now = app.clock.now();
+        let Some(job) = app
             .store
             .claim_mail(now, now + SignedDuration::from_mins(5), MAX_ATTEMPTS)
             .await?
@@ -90,16 +91,16 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
         };
         match mailer.send(&job.mail).await {
             Ok(()) => {
-                state.store.mail_sent(job.id, state.clock.now()).await?;
+                app.store.mail_sent(job.id, app.clock.now()).await?;
                 sent += 1;
             }
             Err(e) => {
                 // 2, 4, 8... minutes, at most six hours.
                 let wait = SignedDuration::from_mins((1i64 << job.attempts.clamp(1, 9)).min(360));
                 tracing::warn!(id = job.id, attempts = job.attempts, error = %e, "sending mail failed; will retry");
-                state
+                app
                     .store
-                    .mail_failed(job.id, &e, state.clock.now() + wait)
+                    .mail_failed(job.id, &e, app.clock.now() + wait)
                     .await?;
             }
         }
@@ -108,10 +109,10 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
 }
 
 /// Runs the sender every few seconds for as long as the process lives.
-pub fn spawn_sender(state: AppState) {
+pub fn spawn_sender(app: App) {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = deliver_due(&state).await {
+            if let Err(e) = deliver_due(&app).await {
                 tracing::error!(error = %e, "mail sender");
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
@@ -119,17 +120,3 @@ pub fn spawn_sender(state: AppState) {
     });
 }
 
-/// Warns about deadlines due soon and escalates missed ones, every minute. Each effect happens
-/// once even with several nodes (the store marks each clock conditionally).
-pub fn spawn_deadline_sweeper(state: AppState) {
-    tokio::spawn(async move {
-        loop {
-            match state.store.sweep_clocks(state.clock.now(), 1000).await {
-                Ok((0, 0)) => {}
-                Ok((warned, escalated)) => tracing::info!(warned, escalated, "deadline sweep"),
-                Err(e) => tracing::error!(error = %e, "deadline sweep"),
-            }
-            tokio::time::sleep(Duration::from_secs(60)).await;
-        }
-    });
-}

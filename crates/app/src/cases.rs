@@ -1,0 +1,1171 @@
+//! Cases: open (every front door: the API, the intake screen, the public portal), read, change,
+//! list, assign, link, merge, and the case's timeline entries, clocks, audit trail and reminders.
+//! Each use case checks the person's role, validates every field (naming each one that is
+//! wrong) and changes nothing when anything is wrong.
+
+use crate::{App, AppError, AppResult, Person, case_reference};
+use redress_domain::records::*;
+use redress_domain::validate::{self as v, FieldErrors};
+use redress_domain::*;
+use redress_store::prelude::*;
+use redress_store::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Who opens a case.
+#[derive(Debug, Clone, Copy)]
+pub enum Intake<'a> {
+    /// A staff member taking a call, a letter, an email or a walk-in.
+    Staff(&'a Person),
+    /// A consumer on the public portal.
+    Portal,
+}
+
+/// The public portal as the audit log and timeline name it.
+pub fn portal_actor() -> Actor {
+    Actor {
+        user_id: None,
+        username: "portal".into(),
+    }
+}
+
+/// Deserialises a field that distinguishes absent (`None`) from `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    /// Two-letter state code.
+    pub state: Option<String>,
+    pub zip: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerInput {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// North American numbers in any common format, or `+` and the country code.
+    pub phone: Option<String>,
+    pub preferred_language: Option<Language>,
+    pub address: Option<AddressInput>,
+    /// The consumer's account number with the company.
+    pub account_number: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCase {
+    pub kind: CaseKind,
+    pub channel: Channel,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 20000)]
+    pub description: Option<String>,
+    /// An existing consumer that staff chose for this contact (see `/api/v1/consumers`). Without
+    /// it, a new consumer record is created with exactly what `consumer` holds: nobody is ever
+    /// attached to an existing record because a phone number, email or account number matches.
+    pub consumer_id: Option<i64>,
+    /// Who is complaining. Required unless `consumer_id` is given; with it, these details only
+    /// fill in what the chosen record lacks.
+    pub consumer: Option<ConsumerInput>,
+    /// A company id from `/api/v1/companies`.
+    pub company_id: Option<i64>,
+    /// A category path from `/api/v1/categories`, e.g. `Energy > Electric > Billing`.
+    pub category: Option<String>,
+    /// Exact decimal, as a string (`"125.40"`) or a JSON number; never negative.
+    #[schema(value_type = Option<String>, example = "125.40")]
+    pub amount_in_dispute: Option<serde_json::Value>,
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+    /// Unit code.
+    pub unit: Option<String>,
+    /// Username of the staff member to assign.
+    pub assignee: Option<String>,
+    /// Office code; defaults to the server's office.
+    pub office: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchCase {
+    #[schema(value_type = Priority, required = false)]
+    pub priority: Option<Priority>,
+    #[schema(value_type = Vec<Flag>, required = false)]
+    pub flags: Option<Vec<Flag>>,
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 20000)]
+    pub description: Option<String>,
+    /// A category path, or `null` to clear.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub company_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub account_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub amount_in_dispute: Option<Option<serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallInput {
+    pub direction: CallDirection,
+    #[schema(minimum = 0, maximum = 86400)]
+    pub duration_seconds: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTimelineEntry {
+    /// `note`, `call`, `letter`, `email` or `attachment`; the others are written by the system.
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
+    pub body: Option<String>,
+    #[schema(value_type = Visibility, required = false)]
+    pub visibility: Option<Visibility>,
+    /// Required for calls.
+    pub call: Option<CallInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    /// Unit code, or null to clear.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub unit: Option<Option<String>>,
+    /// Username, or null to clear.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub assignee: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    pub status: Status,
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkInput {
+    /// The other case's reference.
+    #[schema(
+        example = "NYC-2026-000123",
+        pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
+    )]
+    pub target: String,
+    pub kind: LinkKind,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeInput {
+    /// The reference of the case that survives.
+    #[schema(
+        example = "NYC-2026-000123",
+        pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
+    )]
+    pub into: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub fn amount(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &serde_json::Value,
+) -> Option<Money> {
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => {
+            errors.push(
+                field,
+                "amount_invalid",
+                "Give the amount as a decimal, e.g. \"125.40\".",
+            );
+            return None;
+        }
+    };
+    match Money::parse(&text) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            let code = match e {
+                money::MoneyError::Negative => "amount_negative",
+                money::MoneyError::TooPrecise => "amount_too_precise",
+                money::MoneyError::TooLarge => "amount_too_large",
+                money::MoneyError::NotANumber => "amount_invalid",
+            };
+            errors.push(field, code, format!("{e}."));
+            None
+        }
+    }
+}
+
+/// The consumer's details as entered; `new_record` when they make a new consumer record (the
+/// name is then required).
+fn consumer(errors: &mut FieldErrors, c: &ConsumerInput, new_record: bool) -> NewConsumer {
+    let name = if new_record {
+        v::required_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
+    } else {
+        v::optional_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
+    }
+    .unwrap_or_default();
+    let email = c
+        .email
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|e| v::email(errors, "consumer.email", e));
+    let phone = c
+        .phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|p| v::phone(errors, "consumer.phone", p));
+    let mut address = Address::default();
+    if let Some(a) = &c.address {
+        address.line1 = v::optional_text(
+            errors,
+            "consumer.address.line1",
+            a.line1.as_deref(),
+            v::SHORT_MAX,
+        );
+        address.line2 = v::optional_text(
+            errors,
+            "consumer.address.line2",
+            a.line2.as_deref(),
+            v::SHORT_MAX,
+        );
+        address.city = v::optional_text(errors, "consumer.address.city", a.city.as_deref(), 100);
+        address.state = a
+            .state
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| v::state(errors, "consumer.address.state", s));
+        address.zip = a
+            .zip
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|z| v::zip(errors, "consumer.address.zip", z));
+    }
+    let account_number = c
+        .account_number
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|a| v::account_number(errors, "consumer.account_number", a));
+    NewConsumer {
+        name,
+        phone,
+        email,
+        address,
+        preferred_language: c.preferred_language,
+        account_number,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    /// A transition's name from `GET /cases/{reference}/lifecycle` or `GET /lifecycles`.
+    pub transition: String,
+    /// The values the transition requires or accepts: dates as `YYYY-MM-DD`, amounts as
+    /// `125.40`, choices by their word.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderInput {
+    /// When to write the reminder on the timeline (RFC 3339).
+    #[schema(value_type = String, format = DateTime, example = "2026-12-01T14:00:00Z")]
+    pub at: String,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
+    pub body: Option<String>,
+}
+
+impl App {
+    async fn lookup_category(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        path: &str,
+    ) -> AppResult<Option<i64>> {
+        let Some(path) = v::lookup_key(errors, field, path, 1000) else {
+            return Ok(None);
+        };
+        match self.store.category_by_path(path).await {
+            Ok(c) => Ok(Some(c.id)),
+            Err(StoreError::NotFound) => {
+                errors.push(
+                    field,
+                    "unknown_category",
+                    "No such category; see /api/v1/categories.",
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn lookup_company(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        id: i64,
+    ) -> AppResult<Option<i64>> {
+        match self.store.company(id).await {
+            Ok(c) => Ok(Some(c.id)),
+            Err(StoreError::NotFound) => {
+                errors.push(
+                    field,
+                    "unknown_company",
+                    "No such company; see /api/v1/companies.",
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A consumer that staff chose: it must exist; a record merged into another stands for the one kept.
+    async fn lookup_consumer(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        id: i64,
+    ) -> AppResult<Option<i64>> {
+        let mut id = id;
+        for _ in 0..8 {
+            match self.store.consumer(id).await {
+                Ok(c) => match c.merged_into {
+                    Some(kept) => id = kept,
+                    None => return Ok(Some(c.id)),
+                },
+                Err(StoreError::NotFound) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        errors.push(
+            field,
+            "unknown_consumer",
+            "No such consumer; see /api/v1/consumers.",
+        );
+        Ok(None)
+    }
+
+    pub(crate) async fn lookup_unit(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        code: &str,
+    ) -> AppResult<Option<i64>> {
+        let Some(code) = v::lookup_key(errors, field, code, 64) else {
+            return Ok(None);
+        };
+        match self.store.unit_by_code(code).await {
+            Ok(u) => Ok(Some(u.id)),
+            Err(StoreError::NotFound) => {
+                errors.push(field, "unknown_unit", "No such unit; see /api/v1/units.");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn lookup_staff(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        username: &str,
+    ) -> AppResult<Option<i64>> {
+        let Some(username) = v::lookup_key(errors, field, username, 64) else {
+            return Ok(None);
+        };
+        match self.store.credentials(username).await {
+            Ok(c) if c.user.active && c.user.role != Role::Company => Ok(Some(c.user.id)),
+            Ok(_) | Err(StoreError::NotFound) => {
+                errors.push(
+                    field,
+                    "unknown_user",
+                    "No active staff member with that username.",
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Validates a new case and opens it: the one intake behind the API, the intake screen and
+    /// the public portal. Returns the case and whether it was created now (false: the same
+    /// idempotency key and request were seen before, and the first case is returned).
+    pub async fn open_case(
+        &self,
+        by: Intake<'_>,
+        b: CreateCase,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> AppResult<(Case, bool)> {
+        let (actor, staff) = match by {
+            Intake::Staff(p) => {
+                p.require(Permission::CaseCreate)?;
+                (p.actor(), Some(p))
+            }
+            Intake::Portal => (portal_actor(), None),
+        };
+        let actor = &actor;
+        let mut errors = FieldErrors::new();
+        let description = v::required_text(
+            &mut errors,
+            "description",
+            b.description.as_deref(),
+            v::DESCRIPTION_MAX,
+        )
+        .unwrap_or_default();
+        let chosen = match b.consumer_id {
+            None => None,
+            Some(_) if staff.is_none_or(|s| !s.user.role.allows(Permission::ConsumerRead)) => {
+                errors.push(
+                    "consumer_id",
+                    "not_allowed",
+                    "Only staff who may see consumers choose an existing consumer.",
+                );
+                None
+            }
+            Some(id) => self.lookup_consumer(&mut errors, "consumer_id", id).await?,
+        };
+        let new_consumer = match (&b.consumer, b.consumer_id) {
+            (Some(c), None) => consumer(&mut errors, c, true),
+            (Some(c), Some(_)) => consumer(&mut errors, c, false),
+            (None, Some(_)) => NewConsumer {
+                name: String::new(),
+                phone: None,
+                email: None,
+                address: Address::default(),
+                preferred_language: None,
+                account_number: None,
+            },
+            (None, None) => {
+                errors.push(
+                    "consumer",
+                    "required",
+                    "Give the consumer's details, or consumer_id to choose an existing consumer.",
+                );
+                consumer(&mut FieldErrors::new(), &ConsumerInput::default(), false)
+            }
+        };
+        if b.consumer_id.is_none()
+            && b.consumer.is_some()
+            && new_consumer.email.is_none()
+            && new_consumer.phone.is_none()
+            && new_consumer.address.line1.is_none()
+            && errors.0.iter().all(|e| !e.field.starts_with("consumer."))
+        {
+            errors.push(
+                "consumer",
+                "contact_required",
+                "Give at least a phone number, an email or a postal address.",
+            );
+        }
+        let amount = b
+            .amount_in_dispute
+            .as_ref()
+            .filter(|a| !a.is_null())
+            .and_then(|a| amount(&mut errors, "amount_in_dispute", a));
+        let category_id = match b.category.as_deref().filter(|c| !c.trim().is_empty()) {
+            Some(p) => self.lookup_category(&mut errors, "category", p).await?,
+            None => None,
+        };
+        let company_id = match b.company_id {
+            Some(id) => self.lookup_company(&mut errors, "company_id", id).await?,
+            None => None,
+        };
+        let unit_id = match b.unit.as_deref() {
+            Some(u) => self.lookup_unit(&mut errors, "unit", u).await?,
+            None => None,
+        };
+        let assignee_id = match b.assignee.as_deref() {
+            Some(u) => {
+                if staff
+                    .is_none_or(|s| !s.user.role.allows(Permission::CaseAssign) && u != s.user.username)
+                {
+                    errors.push(
+                        "assignee",
+                        "not_allowed",
+                        "Your role may only assign a new case to yourself.",
+                    );
+                    None
+                } else {
+                    self.lookup_staff(&mut errors, "assignee", u).await?
+                }
+            }
+            None => None,
+        };
+        let office = match b.office.as_deref() {
+            None => self.office.clone(),
+            Some(code) if v::lookup_key(&mut errors, "office", code, 32).is_none() => {
+                self.office.clone()
+            }
+            Some(code) => match self.store.office(code.trim()).await {
+                Ok(o) => o,
+                Err(StoreError::NotFound) => {
+                    errors.push("office", "unknown_office", "No such office.");
+                    self.office.clone()
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let now = self.clock.now();
+        let tz = jiff::tz::TimeZone::get(&office.time_zone)
+            .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;
+        let year = now.to_zoned(tz).year();
+        let priority = b
+            .priority
+            .unwrap_or(Priority::Normal)
+            .max(minimum_priority(b.kind, &b.flags));
+        let lc = self
+            .lifecycles
+            .for_kind(b.kind)
+            .ok_or_else(|| AppError::Internal(format!("no lifecycle for {}", b.kind)))?;
+        let initial = lc.current(Some(&lc.initial), Status::New);
+        let new_case = NewCase {
+            office: office.code.clone(),
+            year,
+            kind: b.kind,
+            channel: b.channel,
+            status: initial.status,
+            stage: Some(initial.name.clone()),
+            opening: lc.opening(now),
+            priority,
+            flags: b.flags,
+            category_id,
+            company_id,
+            account_number: new_consumer.account_number.clone(),
+            amount,
+            description,
+            unit_id,
+            assignee_id,
+            consumer_id: chosen,
+            consumer: new_consumer,
+            opened_at: now,
+            closed_at: None,
+            history: vec![],
+        };
+        let (case, created) = self
+            .store
+            .create_case(actor, &new_case, idempotency)
+            .await?;
+        // Staff get the case as their role may see it; the portal's case stays whole (it writes
+        // the consumer's acknowledgement) and is never shown as it is.
+        let case = match staff {
+            Some(p) => self.case_for(p.audience(), case),
+            None => case,
+        };
+        Ok((case, created))
+    }
+
+    /// Reads a case for a person (the view of personal data is audited), as their role may see it.
+    pub async fn read_case(&self, person: &Person, reference: &str) -> AppResult<Case> {
+        person.require(Permission::CaseRead)?;
+        let reference = case_reference(reference)?;
+        let with_pii = person.user.role.sees_consumer_details();
+        let now = self.clock.now();
+        let case = self
+            .store
+            .case(&person.actor(), &reference, person.scope(), with_pii, now)
+            .await?;
+        if !with_pii {
+            crate::audit::case_viewed(self, &person.actor(), &reference, now).await?;
+        }
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Changes a case's details, if it is still at version `expected`.
+    pub async fn change_case(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: i64,
+        b: PatchCase,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseUpdate)?;
+        let reference = case_reference(reference)?;
+        let mut errors = FieldErrors::new();
+        let mut patch = CasePatch {
+            priority: b.priority,
+            flags: b.flags,
+            ..CasePatch::default()
+        };
+        if let Some(d) = &b.description {
+            patch.description =
+                v::required_text(&mut errors, "description", Some(d), v::DESCRIPTION_MAX);
+        }
+        if let Some(c) = &b.category {
+            patch.category_id = Some(match c.as_deref().filter(|c| !c.trim().is_empty()) {
+                Some(p) => self.lookup_category(&mut errors, "category", p).await?,
+                None => None,
+            });
+        }
+        if let Some(c) = b.company_id {
+            patch.company_id = Some(match c {
+                Some(id) => self.lookup_company(&mut errors, "company_id", id).await?,
+                None => None,
+            });
+        }
+        if let Some(a) = &b.account_number {
+            patch.account_number = Some(
+                a.as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .and_then(|s| v::account_number(&mut errors, "account_number", s)),
+            );
+        }
+        if let Some(a) = &b.amount_in_dispute {
+            patch.amount = Some(
+                a.as_ref()
+                    .filter(|x| !x.is_null())
+                    .and_then(|x| amount(&mut errors, "amount_in_dispute", x)),
+            );
+        }
+        AppError::unless_empty(errors)?;
+        if patch.is_empty() {
+            return Err(AppError::field(
+                "body",
+                "empty_patch",
+                "Give at least one field to change.",
+            ));
+        }
+        let case = self
+            .store
+            .update_case(
+                &person.actor(),
+                &reference,
+                expected,
+                &patch,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Lists cases, newest first, with filters given as text (`status`, `kind`, `unit`,
+    /// `assignee`, `company`, `consumer`, `open`, `opened_after`, `cursor`, `limit`).
+    pub async fn list_cases(
+        &self,
+        person: &Person,
+        q: &HashMap<String, String>,
+    ) -> AppResult<CasePage> {
+        person.require(Permission::CaseRead)?;
+        let mut errors = FieldErrors::new();
+        for k in q.keys() {
+            if !LIST_PARAMS.contains(&k.as_str()) {
+                errors.push(
+                    k.clone(),
+                    "unknown_parameter",
+                    format!("Known parameters: {}.", LIST_PARAMS.join(", ")),
+                );
+            }
+        }
+        let mut f = CaseFilter {
+            limit: 50,
+            ..CaseFilter::default()
+        };
+        let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        if let Some(s) = get("status") {
+            f.status = s
+                .parse()
+                .map_err(|_| errors.push("status", "unknown_value", "Not a known status."))
+                .ok();
+        }
+        if let Some(s) = get("kind") {
+            f.kind = s
+                .parse()
+                .map_err(|_| errors.push("kind", "unknown_value", "Not a known case kind."))
+                .ok();
+        }
+        if let Some(s) = get("unit") {
+            f.unit_id = self.lookup_unit(&mut errors, "unit", s).await?;
+        }
+        if let Some(s) = get("assignee") {
+            f.assignee_id = self.lookup_staff(&mut errors, "assignee", s).await?;
+        }
+        if let Some(s) = get("company") {
+            f.company_id = s
+                .parse()
+                .map_err(|_| errors.push("company", "invalid_type", "A company id (a number)."))
+                .ok();
+        }
+        if let Some(s) = get("consumer") {
+            f.consumer_id = s
+                .parse()
+                .map_err(|_| errors.push("consumer", "invalid_type", "A consumer id (a number)."))
+                .ok();
+        }
+        if let Some(s) = get("open") {
+            match s {
+                "true" => f.open_only = true,
+                "false" => {}
+                _ => errors.push("open", "invalid_type", "true or false."),
+            }
+        }
+        if let Some(s) = get("opened_after") {
+            f.opened_after = self.parse_instant(s).or_else(|| {
+                errors.push(
+                    "opened_after",
+                    "invalid_date",
+                    "Use an RFC 3339 instant or YYYY-MM-DD.",
+                );
+                None
+            });
+        }
+        if let Some(s) = get("cursor") {
+            f.before_id = s.parse::<i64>().ok().filter(|n| *n > 0).or_else(|| {
+                errors.push(
+                    "cursor",
+                    "invalid_cursor",
+                    "Use the next_cursor of a previous page.",
+                );
+                None
+            });
+        }
+        if let Some(s) = get("limit") {
+            match s.parse::<i64>() {
+                Ok(n) if (1..=500).contains(&n) => f.limit = n,
+                _ => errors.push("limit", "out_of_range", "A number from 1 to 500."),
+            }
+        }
+        AppError::unless_empty(errors)?;
+        let requested = f.limit;
+        f.limit = requested + 1;
+        let mut rows = self.store.cases(&f, person.scope()).await?;
+        let next_cursor = if rows.len() as i64 > requested {
+            rows.truncate(requested as usize);
+            rows.last().map(|(id, _)| id.to_string())
+        } else {
+            None
+        };
+        Ok(CasePage {
+            items: rows.into_iter().map(|(_, c)| c).collect(),
+            next_cursor,
+        })
+    }
+
+    /// An RFC 3339 instant, or a date (the start of that day in the office's time zone).
+    fn parse_instant(&self, s: &str) -> Option<jiff::Timestamp> {
+        if let Ok(t) = s.parse::<jiff::Timestamp>() {
+            return Some(t);
+        }
+        let d = s.parse::<jiff::civil::Date>().ok()?;
+        let tz = jiff::tz::TimeZone::get(&self.office.time_zone).ok()?;
+        d.to_zoned(tz).ok().map(|z| z.timestamp())
+    }
+
+    /// Adds a note, call, letter, email or attachment reference to a case's timeline.
+    pub async fn add_to_timeline(
+        &self,
+        person: &Person,
+        reference: &str,
+        b: NewTimelineEntry,
+    ) -> AppResult<TimelineEntry> {
+        person.require(Permission::TimelineWrite)?;
+        let reference = case_reference(reference)?;
+        let mut errors = FieldErrors::new();
+        if !b.entry_type.is_manual() {
+            errors.push(
+                "type",
+                "not_allowed",
+                "Only note, call, letter, email and attachment entries can be added.",
+            );
+        }
+        let text = v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX)
+            .unwrap_or_default();
+        let is_company = person.is_company();
+        let visibility = match (b.visibility, is_company) {
+            (None, true) | (Some(Visibility::Company), true) => Visibility::Company,
+            (Some(_), true) => {
+                errors.push(
+                    "visibility",
+                    "not_allowed",
+                    "Company users write company-visible entries.",
+                );
+                Visibility::Company
+            }
+            (None, false) => Visibility::Internal,
+            (Some(vis), false) => vis,
+        };
+        let mut data = serde_json::json!({});
+        match (&b.call, b.entry_type) {
+            (Some(c), EntryType::Call) => {
+                if !(0..=86_400).contains(&c.duration_seconds) {
+                    errors.push(
+                        "call.duration_seconds",
+                        "out_of_range",
+                        "From 0 to 86400 seconds.",
+                    );
+                }
+                data = serde_json::json!({"direction": c.direction, "duration_seconds": c.duration_seconds});
+            }
+            (None, EntryType::Call) => errors.push(
+                "call",
+                "required",
+                "A call needs its direction and duration.",
+            ),
+            (Some(_), _) => errors.push(
+                "call",
+                "not_allowed",
+                "Only call entries carry call details.",
+            ),
+            (None, _) => {}
+        }
+        AppError::unless_empty(errors)?;
+        let entry = NewEntry {
+            entry_type: b.entry_type,
+            body: text,
+            visibility,
+            data,
+            at: self.clock.now(),
+            author_id: Some(person.user.id),
+        };
+        Ok(self
+            .store
+            .add_entry(&person.actor(), &reference, &entry, person.scope())
+            .await?)
+    }
+
+    /// A case's timeline, oldest first; `visibility` (text) keeps only entries of that
+    /// visibility. Company users see company-visible entries only.
+    pub async fn timeline(
+        &self,
+        person: &Person,
+        reference: &str,
+        visibility: Option<&str>,
+    ) -> AppResult<Vec<TimelineEntry>> {
+        person.require(Permission::TimelineRead)?;
+        let reference = case_reference(reference)?;
+        let mut visible = match visibility {
+            Some(s) => Some(s.parse::<Visibility>().map_err(|_| {
+                AppError::field(
+                    "visibility",
+                    "unknown_value",
+                    "internal, consumer or company.",
+                )
+            })?),
+            None => None,
+        };
+        if person.is_company() {
+            visible = Some(Visibility::Company);
+        }
+        Ok(self
+            .store
+            .timeline(
+                &person.actor(),
+                &reference,
+                person.scope(),
+                visible,
+                self.clock.now(),
+            )
+            .await?)
+    }
+
+    /// Assigns a case to a unit and/or a staff member (absent keeps, `null` clears).
+    pub async fn assign_case(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: Option<i64>,
+        b: AssignInput,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseAssign)?;
+        let reference = case_reference(reference)?;
+        let mut errors = FieldErrors::new();
+        let unit_id = match &b.unit {
+            Some(Some(code)) => Some(self.lookup_unit(&mut errors, "unit", code).await?),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let assignee_id = match &b.assignee {
+            Some(Some(name)) => Some(self.lookup_staff(&mut errors, "assignee", name).await?),
+            Some(None) => Some(None),
+            None => None,
+        };
+        if b.unit.is_none() && b.assignee.is_none() {
+            errors.push(
+                "body",
+                "empty_assignment",
+                "Give a unit, an assignee or both.",
+            );
+        }
+        AppError::unless_empty(errors)?;
+        let case = self
+            .store
+            .assign(
+                &person.actor(),
+                &reference,
+                expected,
+                unit_id,
+                assignee_id,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Moves a case to another status through its lifecycle (see [`App::change_status`]).
+    pub async fn set_status(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: Option<i64>,
+        b: StatusInput,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseChangeStatus)?;
+        let reference = case_reference(reference)?;
+        let mut errors = FieldErrors::new();
+        let reason =
+            v::optional_text(&mut errors, "reason", b.reason.as_deref(), v::SHORT_MAX * 5);
+        if b.status == Status::Merged {
+            errors.push(
+                "status",
+                "not_allowed",
+                "Use the merge endpoint to merge cases.",
+            );
+        }
+        AppError::unless_empty(errors)?;
+        let case = self
+            .change_status(person, &reference, b.status, reason.as_deref(), expected)
+            .await?;
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Takes a lifecycle step named by a person.
+    pub async fn take_transition(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: Option<i64>,
+        b: TransitionInput,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseRead)?;
+        let reference = case_reference(reference)?;
+        let fields: Vec<(String, String)> = b.fields.into_iter().collect();
+        let case = self
+            .take_step(
+                crate::steps::Taker::Person(person),
+                &reference,
+                b.transition.trim(),
+                &fields,
+                expected,
+            )
+            .await?;
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Where a case stands in its lifecycle, for this person, in English or Spanish.
+    pub async fn case_stage(
+        &self,
+        person: &Person,
+        reference: &str,
+        spanish: bool,
+    ) -> AppResult<crate::steps::CaseLifecycle> {
+        person.require(Permission::CaseRead)?;
+        let reference = case_reference(reference)?;
+        let now = self.clock.now();
+        let case = self
+            .store
+            .case(&person.actor(), &reference, person.scope(), false, now)
+            .await?;
+        let clocks = self.store.clocks(&reference, person.scope(), now).await?;
+        self.describe_stage(&case, &clocks, Some(person.user.role), spanish)
+            .await
+    }
+
+    /// Links two cases (related, or duplicate-of).
+    pub async fn link_cases(
+        &self,
+        person: &Person,
+        reference: &str,
+        b: LinkInput,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseLink)?;
+        let reference = case_reference(reference)?;
+        let target = other_case(&reference, &b.target, "target", "linked to")?;
+        let case = match self
+            .store
+            .link(
+                &person.actor(),
+                &reference,
+                &target,
+                b.kind,
+                self.clock.now(),
+            )
+            .await
+        {
+            Err(StoreError::NotFound) if self.sees_case(person, &reference).await => {
+                return Err(AppError::field(
+                    "target",
+                    "unknown_case",
+                    "No case with that reference.",
+                ));
+            }
+            other => other?,
+        };
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Merges a case into another; it keeps pointing at the survivor.
+    pub async fn merge_case(
+        &self,
+        person: &Person,
+        reference: &str,
+        b: MergeInput,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseMerge)?;
+        let reference = case_reference(reference)?;
+        let into = other_case(&reference, &b.into, "into", "merged into")?;
+        let case = match self
+            .store
+            .merge(&person.actor(), &reference, &into, self.clock.now())
+            .await
+        {
+            Err(StoreError::NotFound) if self.sees_case(person, &reference).await => {
+                return Err(AppError::field(
+                    "into",
+                    "unknown_case",
+                    "No case with that reference.",
+                ));
+            }
+            other => other?,
+        };
+        Ok(self.case_for(person.audience(), case))
+    }
+
+    /// Whether the person can see the case (used to tell which of two references is unknown).
+    async fn sees_case(&self, person: &Person, reference: &str) -> bool {
+        self.store
+            .case(
+                &person.actor(),
+                reference,
+                person.scope(),
+                false,
+                self.clock.now(),
+            )
+            .await
+            .is_ok()
+    }
+
+    /// A case's deadline clocks and their state now.
+    pub async fn case_clocks(&self, person: &Person, reference: &str) -> AppResult<Vec<CaseClock>> {
+        person.require(Permission::CaseRead)?;
+        let reference = case_reference(reference)?;
+        Ok(self
+            .store
+            .clocks(&reference, person.scope(), self.clock.now())
+            .await?)
+    }
+
+    /// Each case kind's lifecycle.
+    pub fn lifecycles_for(
+        &self,
+        person: &Person,
+    ) -> AppResult<Vec<redress_domain::lifecycle::Lifecycle>> {
+        person.require(Permission::ReferenceDataRead)?;
+        Ok(self.lifecycles.0.clone())
+    }
+
+    /// Schedules a reminder: a note written on the timeline at the given time (run by the job
+    /// worker, exactly once). Returns when.
+    pub async fn schedule_reminder(
+        &self,
+        person: &Person,
+        reference: &str,
+        b: ReminderInput,
+    ) -> AppResult<jiff::Timestamp> {
+        person.require(Permission::CaseUpdate)?;
+        let reference = case_reference(reference)?;
+        let mut errors = FieldErrors::new();
+        let text = v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX);
+        let now = self.clock.now();
+        let at = match b.at.parse::<jiff::Timestamp>() {
+            Ok(t) if t >= now - jiff::SignedDuration::from_mins(1) => Some(t),
+            Ok(_) => {
+                errors.push("at", "in_the_past", "Choose a time in the future.");
+                None
+            }
+            Err(_) => {
+                errors.push(
+                    "at",
+                    "invalid_date",
+                    "An RFC 3339 time such as 2026-12-01T14:00:00Z.",
+                );
+                None
+            }
+        };
+        let (Some(text), Some(at), true) = (text, at, errors.is_empty()) else {
+            return Err(AppError::Validation(errors));
+        };
+        self.store
+            .schedule_reminder(&person.actor(), &reference, person.scope(), &text, at, now)
+            .await?;
+        Ok(at)
+    }
+}
+
+/// The filters [`App::list_cases`] knows.
+pub const LIST_PARAMS: &[&str] = &[
+    "status",
+    "kind",
+    "unit",
+    "assignee",
+    "company",
+    "consumer",
+    "open",
+    "opened_after",
+    "cursor",
+    "limit",
+];
+
+/// The other case of a link or merge, as typed: a reference, not this case.
+fn other_case(this: &str, typed: &str, field: &str, verb: &str) -> AppResult<String> {
+    let other = typed
+        .trim()
+        .parse::<Reference>()
+        .map(|r| r.to_string())
+        .map_err(|_| {
+            AppError::field(
+                field,
+                "invalid_reference",
+                "A case reference such as NYC-2026-000123.",
+            )
+        })?;
+    if other == this {
+        return Err(AppError::field(
+            field,
+            "same_case",
+            &format!("A case cannot be {verb} itself."),
+        ));
+    }
+    Ok(other)
+}

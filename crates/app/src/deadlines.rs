@@ -1,0 +1,30 @@
+//! The deadline sweep: warns about deadlines due soon and escalates missed ones, every minute.
+//! Each effect happens once even with several nodes (the store marks each clock conditionally);
+//! system transitions it decides on are queued as jobs (see [`crate::jobs`]).
+
+use crate::App;
+use redress_store::StoreError;
+use redress_store::prelude::*;
+use std::time::Duration;
+
+/// Clocks looked at per sweep, at most.
+pub const BATCH: i64 = 1000;
+
+/// Runs one sweep now: (clocks warned about, clocks escalated).
+pub async fn sweep(app: &App) -> Result<(usize, usize), StoreError> {
+    app.store.sweep_clocks(app.clock.now(), BATCH).await
+}
+
+/// Sweeps every minute for as long as the process lives.
+pub fn spawn_deadline_sweeper(app: App) {
+    tokio::spawn(async move {
+        loop {
+            match sweep(&app).await {
+                Ok((0, 0)) => {}
+                Ok((warned, escalated)) => tracing::info!(warned, escalated, "deadline sweep"),
+                Err(e) => tracing::error!(error = %e, "deadline sweep"),
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+}

@@ -1,0 +1,512 @@
+//! Lifecycle steps: taking a transition (by a person or the scheduler) with the letters it
+//! writes, mapping a plain status change onto the lifecycle, and describing where a case stands.
+
+use crate::{App, AppError, AppResult, Person};
+use redress_store::prelude::*;
+use jiff::Timestamp;
+use redress_domain::Status;
+use redress_domain::calendar::Calendar;
+use redress_domain::clock::ClockState;
+use redress_domain::lifecycle::{ClockKind, HoldStatus, Lifecycle, Plan};
+use redress_domain::records::{Case, CaseClock};
+use redress_store::{Actor, Scope, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// How many times a transition is re-planned when the case changes under it.
+const RETRIES: usize = 3;
+
+/// Who takes a transition: a person (their role is checked) or the scheduler.
+pub enum Taker<'a> {
+    Person(&'a Person),
+    System,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldView {
+    pub name: String,
+    pub label: String,
+    /// `date`, `text`, `money` or `choice`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A choice's options: the word to send and what it is called.
+    pub options: Vec<ChoiceOption>,
+    pub required: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionView {
+    pub name: String,
+    pub label: String,
+    pub to: String,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockView {
+    pub name: String,
+    pub label: String,
+    pub source: String,
+    /// `legal`, `target` or `window`.
+    pub kind: Option<ClockKind>,
+    pub started_at: Timestamp,
+    pub due_at: Timestamp,
+    pub state: ClockState,
+}
+
+/// Emergency-hotline facts computed from the notice (C18–C21, C25).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotlineView {
+    /// The earliest instant the utility may lawfully shut service off.
+    pub earliest_termination: Option<Timestamp>,
+    pub cold_weather_period: bool,
+    pub hotline_open_now: bool,
+    pub hours: String,
+}
+
+/// Where a case stands in its lifecycle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseLifecycle {
+    pub lifecycle: String,
+    pub version: u32,
+    pub stage: String,
+    pub stage_label: String,
+    pub status: Status,
+    /// What the public sees: `open` or `closed`.
+    pub public_status: String,
+    /// The transitions the caller may take now.
+    pub transitions: Vec<TransitionView>,
+    pub clocks: Vec<ClockView>,
+    /// The termination hold, on kinds that have one and cases with a disputed amount.
+    pub hold: Option<HoldStatus>,
+    pub hotline: Option<HotlineView>,
+}
+
+fn fact(case: &Case, name: &str) -> Option<String> {
+    case.facts
+        .iter()
+        .find(|f| f.name == name)
+        .map(|f| f.value.clone())
+}
+
+impl App {
+    /// Plans and takes a transition. `expected` is the version the caller read (If-Match); without
+    /// it the transition is re-planned when the case changed in between.
+    pub async fn take_step(
+        &self,
+        taker: Taker<'_>,
+        reference: &str,
+        transition: &str,
+        fields: &[(String, String)],
+        expected: Option<i64>,
+    ) -> AppResult<Case> {
+        let (actor, scope) = match &taker {
+            Taker::Person(u) => (u.actor(), u.scope()),
+            Taker::System => (Actor::system(), Scope::default()),
+        };
+        let mut attempt = 0;
+        loop {
+            let now = self.clock.now();
+            let case = self
+                .store
+                .case(&actor, reference, scope, false, now)
+                .await?;
+            if let Some(v) = expected
+                && v != case.version
+            {
+                return Err(AppError::Stale {
+                    current: case.version,
+                });
+            }
+            let plan = self.plan_step(&case, transition, &taker, fields, now).await?;
+            match self
+                .store
+                .transition(&actor, reference, scope, case.version, &plan, now)
+                .await
+            {
+                Err(StoreError::Stale { .. }) if expected.is_none() && attempt < RETRIES => {
+                    attempt += 1;
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Refuses a transition that must be taken by someone new to the case when this person has
+    /// written anything on its timeline.
+    async fn independent(
+        &self,
+        case: &Case,
+        plan: &Plan,
+        user: &Person,
+    ) -> AppResult<()> {
+        let lc = self.lifecycle_of(case)?;
+        if !lc
+            .transition(&plan.transition)
+            .is_some_and(|t| t.independent)
+        {
+            return Ok(());
+        }
+        if self
+            .store
+            .has_worked_on(&case.reference, user.user.id)
+            .await?
+        {
+            return Err(AppError::InvalidTransition {
+                detail: format!(
+                    "{:?} must be taken by someone with no earlier work on this case.",
+                    plan.transition
+                ),
+                allowed: vec![],
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes out the letters a planned transition produces, in the addressee's language, with the
+    /// case's facts and the due dates of its clocks (those the transition starts included). Reading
+    /// the consumer's name for a letter is a view of personal data, audited as the system's.
+    async fn write_letters(
+        &self,
+        case: &Case,
+        plan: &mut Plan,
+        (cal, tz): (&Calendar, &jiff::tz::TimeZone),
+        now: Timestamp,
+    ) -> AppResult<()> {
+        use redress_domain::lifecycle::{Addressee, ClockEffect, LetterContext};
+        let lc = self.lifecycle_of(case)?;
+        let defs = lc.letters_for(&plan.transition);
+        if defs.is_empty() {
+            return Ok(());
+        }
+        let full = self
+            .store
+            .case(
+                &Actor::system(),
+                &case.reference,
+                Scope::default(),
+                true,
+                now,
+            )
+            .await?;
+        let day = |t: Timestamp| t.to_zoned(tz.clone()).date().to_string();
+        // A deadline at the close of business is a date; one at another time (working hours)
+        // carries its time.
+        let when = |t: Timestamp| {
+            let z = t.to_zoned(tz.clone());
+            if z.hour() == cal.closing_hour() && z.minute() == 0 {
+                z.date().to_string()
+            } else {
+                z.strftime("%Y-%m-%d %H:%M").to_string()
+            }
+        };
+        let mut dues: Vec<(String, String)> = self
+            .store
+            .clocks(&case.reference, Scope::default(), now)
+            .await?
+            .iter()
+            .map(|c| (c.name.clone(), when(c.due_at)))
+            .collect();
+        for e in &plan.effects {
+            if let ClockEffect::Start(s) = e {
+                let (_, due) = s
+                    .instants(cal, tz)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                dues.push((s.name.clone(), when(due)));
+            }
+        }
+        let mut facts: Vec<(String, String)> = full
+            .facts
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        facts.extend(plan.facts.iter().cloned());
+        let ctx = LetterContext {
+            reference: full.reference.clone(),
+            consumer: full
+                .consumer
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            company: full
+                .company
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            amount: full
+                .amount_in_dispute
+                .clone()
+                .unwrap_or_else(|| "0.00".into()),
+            today: day(now),
+            facts,
+            dues,
+        };
+        for def in defs {
+            let language = match def.to {
+                Addressee::Consumer => full
+                    .consumer
+                    .as_ref()
+                    .map_or(redress_domain::Language::En, |c| c.preferred_language),
+                Addressee::Company => redress_domain::Language::En,
+            };
+            plan.letters.push(lc.render(def, language, &ctx));
+        }
+        Ok(())
+    }
+
+    /// Checks a transition against the case as it is now, for a person (their role, and whether
+    /// they are new to the case when the step asks it) or the scheduler, and writes out its letters.
+    pub async fn plan_step(
+        &self,
+        case: &Case,
+        transition: &str,
+        taker: &Taker<'_>,
+        fields: &[(String, String)],
+        now: Timestamp,
+    ) -> AppResult<Plan> {
+        if case.status == Status::Merged {
+            return Err(AppError::InvalidTransition {
+                detail: "A merged case is final.".into(),
+                allowed: vec![],
+            });
+        }
+        let lc = self.lifecycle_of(case)?;
+        let current = lc.current(case.stage.as_deref(), case.status);
+        let (cal, tz) = self.store.office_calendar(&case.office).await?;
+        let today = now.to_zoned(tz.clone()).date();
+        let role = match taker {
+            Taker::Person(u) => Some(u.user.role),
+            Taker::System => None,
+        };
+        let mut plan = lc.plan(&current.name, transition, role, fields, now, today)?;
+        if let Taker::Person(u) = taker {
+            self.independent(case, &plan, u).await?;
+        }
+        self.write_letters(case, &mut plan, (&cal, &tz), now).await?;
+        Ok(plan)
+    }
+
+    /// Describes a case's place in its lifecycle for a role (`None`: the public), in a language.
+    pub async fn describe_stage(
+        &self,
+        case: &Case,
+        clocks: &[CaseClock],
+        role: Option<redress_domain::Role>,
+        spanish: bool,
+    ) -> AppResult<CaseLifecycle> {
+        let lc = self.lifecycle_of(case)?;
+        let now = self.clock.now();
+        let current = lc.current(case.stage.as_deref(), case.status);
+        let pick = |en: &str, es: &str| {
+            if spanish && !es.is_empty() {
+                es.to_string()
+            } else {
+                en.to_string()
+            }
+        };
+        let transitions = match role {
+            Some(r) if case.status != Status::Merged => lc
+                .available(&current.name, Some(r))
+                .into_iter()
+                .map(|t| TransitionView {
+                    name: t.name.clone(),
+                    label: pick(&t.label, &t.label_es),
+                    to: t.to.clone(),
+                    fields: t
+                        .requires
+                        .iter()
+                        .chain(&t.optional)
+                        .filter_map(|f| lc.field(f))
+                        .map(|f| {
+                            let (kind, options) = match &f.kind {
+                                redress_domain::lifecycle::FieldKind::Date => ("date", vec![]),
+                                redress_domain::lifecycle::FieldKind::Text => ("text", vec![]),
+                                redress_domain::lifecycle::FieldKind::Money => ("money", vec![]),
+                                redress_domain::lifecycle::FieldKind::Choice(o) => (
+                                    "choice",
+                                    o.iter()
+                                        .map(|v| ChoiceOption {
+                                            value: v.clone(),
+                                            label: f.option_label(v, spanish),
+                                        })
+                                        .collect(),
+                                ),
+                            };
+                            FieldView {
+                                name: f.name.clone(),
+                                label: pick(&f.label, &f.label_es),
+                                kind: kind.into(),
+                                options,
+                                required: t.requires.contains(&f.name),
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+            _ => vec![],
+        };
+        let clock_views: Vec<ClockView> = clocks
+            .iter()
+            .map(|c| {
+                let def = lc.clock(&c.name);
+                ClockView {
+                    name: c.name.clone(),
+                    label: def.map_or_else(|| c.name.clone(), |d| pick(&d.label, &d.label_es)),
+                    source: c.source.clone(),
+                    kind: c.kind,
+                    started_at: c.started_at,
+                    due_at: c.due_at,
+                    state: c.state,
+                }
+            })
+            .collect();
+        let dues: Vec<(String, Timestamp)> =
+            clocks.iter().map(|c| (c.name.clone(), c.due_at)).collect();
+        let disputed = case
+            .amount_in_dispute
+            .as_deref()
+            .and_then(|a| redress_domain::Money::parse(a).ok())
+            .map(|m| m.cents());
+        let hold = lc.hold_status(current, disputed, &dues, now);
+        let hotline = if case.kind == redress_domain::CaseKind::Hotline {
+            let (cal, tz) = self.store.office_calendar(&case.office).await?;
+            let served = fact(case, "notice_served_on").and_then(|d| d.parse().ok());
+            let scheduled = fact(case, "termination_on").and_then(|d| d.parse().ok());
+            Some(HotlineView {
+                earliest_termination: served.and_then(|s| {
+                    redress_domain::hotline::earliest_termination(&cal, &tz, s, scheduled)
+                }),
+                cold_weather_period: redress_domain::hotline::cold_weather(
+                    now.to_zoned(tz.clone()).date(),
+                ),
+                hotline_open_now: redress_domain::hotline::hotline_open(&cal, &tz, now),
+                hours: format!(
+                    "{:02}:00–{:02}:00",
+                    redress_domain::hotline::HOTLINE_FROM_HOUR,
+                    redress_domain::hotline::HOTLINE_UNTIL_HOUR
+                ),
+            })
+        } else {
+            None
+        };
+        Ok(CaseLifecycle {
+            lifecycle: pick(&lc.name, &lc.name_es),
+            version: lc.version,
+            stage: current.name.clone(),
+            stage_label: pick(&current.label, &current.label_es),
+            status: case.status,
+            public_status: if case.status.is_open() {
+                current.public.clone()
+            } else {
+                "closed".into()
+            },
+            transitions,
+            clocks: clock_views,
+            hold,
+            hotline,
+        })
+    }
+
+    /// Plans a `Transition` job against the case as it is now, with the version it was planned on;
+    /// `None` when the case has moved on (the job then completes without effect).
+    pub async fn plan_job(
+        &self,
+        reference: &str,
+        transition: &str,
+    ) -> AppResult<Option<(Plan, i64)>> {
+        let now = self.clock.now();
+        let case = self
+            .store
+            .case(&Actor::system(), reference, Scope::default(), false, now)
+            .await?;
+        match self.plan_step(&case, transition, &Taker::System, &[], now).await {
+            Ok(p) => Ok(Some((p, case.version))),
+            Err(AppError::InvalidTransition { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Maps a plain status change onto the lifecycle: the first transition the caller may take from
+    /// where the case stands to a state with that status, whose required fields are all text (the
+    /// reason fills them).
+    pub async fn change_status(
+        &self,
+        user: &Person,
+        reference: &str,
+        to: Status,
+        reason: Option<&str>,
+        expected: Option<i64>,
+    ) -> AppResult<Case> {
+        let now = self.clock.now();
+        let case = self
+            .store
+            .case(&user.actor(), reference, user.scope(), false, now)
+            .await?;
+        if let Some(v) = expected
+            && v != case.version
+        {
+            return Err(AppError::Stale {
+                current: case.version,
+            });
+        }
+        let lc = self.lifecycle_of(&case)?;
+        let current = lc.current(case.stage.as_deref(), case.status);
+        let available = lc.available(&current.name, Some(user.user.role));
+        let status_of = |t: &redress_domain::lifecycle::Transition| lc.state(&t.to).map(|s| s.status);
+        let only_text = |t: &redress_domain::lifecycle::Transition| {
+            t.requires.iter().all(|f| {
+                lc.field(f)
+                    .is_some_and(|d| d.kind == redress_domain::lifecycle::FieldKind::Text)
+            })
+        };
+        let Some(t) = available
+            .iter()
+            .find(|t| status_of(t) == Some(to) && t.to != current.name && only_text(t))
+        else {
+            let mut allowed: Vec<String> = available
+                .iter()
+                .filter(|t| only_text(t) && t.to != current.name)
+                .filter_map(|t| status_of(t))
+                .map(|s| s.to_string())
+                .collect();
+            allowed.sort();
+            allowed.dedup();
+            return Err(AppError::InvalidTransition {
+                detail: format!(
+                    "A case in state {:?} (status {}) cannot move to status {to} directly; see GET /api/v1/cases/{reference}/lifecycle for its transitions.",
+                    current.name, case.status
+                ),
+                allowed,
+            });
+        };
+        let fields: Vec<(String, String)> = match reason {
+            Some(r) => t
+                .requires
+                .iter()
+                .map(|f| (f.clone(), r.to_string()))
+                .collect(),
+            None if t.requires.is_empty() => vec![],
+            None => {
+                return Err(AppError::field(
+                    "reason",
+                    "required",
+                    "Give a reason: this change records it.",
+                ));
+            }
+        };
+        self.take_step(
+            Taker::Person(user),
+            reference,
+            &t.name.clone(),
+            &fields,
+            expected,
+        )
+        .await
+    }
+}
