@@ -8,6 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use jiff::{SignedDuration, Timestamp};
 use redress_domain::audit::sha256_hex;
 use redress_domain::records::User;
+use redress_domain::validate::FieldErrors;
 use redress_store::prelude::*;
 use redress_store::{Actor, LoginThrottle, StoreError, Throttle};
 
@@ -130,8 +131,7 @@ pub async fn login(
             user_id: None,
             username: "anonymous".into(),
         };
-        app
-            .store
+        app.store
             .audit(
                 &anonymous,
                 &chain,
@@ -175,15 +175,11 @@ pub async fn login(
                 pair: failed(throttle.pair, MAX_FAILED_LOGINS, now),
                 address: failed(throttle.address, MAX_FAILED_LOGINS_PER_ADDRESS, now),
             };
-            app
-                .store
+            app.store
                 .set_login_throttle(&key, &addr, &next, now)
                 .await?;
             if let Some(c) = known {
-                app
-                    .store
-                    .record_login(c.user.id, false, None, now)
-                    .await?;
+                app.store.record_login(c.user.id, false, None, now).await?;
             }
             return Err(AppError::Unauthenticated);
         }
@@ -202,15 +198,13 @@ pub async fn login(
         _ => true,
     };
     if !second_ok {
-        app
-            .store
+        app.store
             .record_login(creds.user.id, false, None, now)
             .await?;
         return Err(AppError::SecondFactorRequired);
     }
     app.store.clear_login_throttle(&key, &addr).await?;
-    app
-        .store
+    app.store
         .record_login(creds.user.id, true, None, now)
         .await?;
     Ok(creds.user)
@@ -279,7 +273,13 @@ impl App {
         let now = self.clock.now();
         let expires_at = now + SignedDuration::from_hours(SESSION_HOURS);
         self.store
-            .create_session(&sha256_hex(secret.as_bytes()), user.id, &csrf, now, expires_at)
+            .create_session(
+                &sha256_hex(secret.as_bytes()),
+                user.id,
+                &csrf,
+                now,
+                expires_at,
+            )
             .await?;
         Ok(NewSession {
             secret,
@@ -329,7 +329,11 @@ impl App {
         if !token.starts_with("rdr_") || token.len() != 68 {
             return Err(AppError::Unauthenticated);
         }
-        match self.store.user_by_token(&sha256_hex(token.as_bytes())).await {
+        match self
+            .store
+            .user_by_token(&sha256_hex(token.as_bytes()))
+            .await
+        {
             Ok(user) => Ok(Person::new(user)),
             Err(StoreError::NotFound) => Err(AppError::Unauthenticated),
             Err(e) => Err(e.into()),
@@ -346,6 +350,171 @@ impl App {
         address: std::net::IpAddr,
     ) -> AppResult<User> {
         login(self, username, password, second, address).await
+    }
+}
+
+/// Bytes in a two-step sign-in secret (160 bits, as RFC 4226 recommends).
+pub const TOTP_SECRET_BYTES: usize = 20;
+
+/// The person's two-step sign-in as the account page shows it.
+pub struct TotpSetup {
+    /// Whether two-step sign-in is on.
+    pub enabled: bool,
+    /// A secret to turn it on with (Base32), shown to be typed or scanned.
+    pub secret: String,
+    /// The same secret as an authenticator app's `otpauth://` link.
+    pub otpauth: String,
+}
+
+/// A password change as typed.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    /// The new password typed again.
+    pub confirm: &'a str,
+}
+
+/// Whether a Base32 text is a two-step sign-in secret of the right length.
+pub fn is_totp_secret(secret: &str) -> bool {
+    redress_domain::totp::base32_decode(secret).is_some_and(|b| b.len() == TOTP_SECRET_BYTES)
+}
+
+/// A new two-step sign-in secret, in Base32.
+pub fn new_totp_secret() -> AppResult<String> {
+    let mut bytes = [0u8; TOTP_SECRET_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("random: {e}")))?;
+    Ok(redress_domain::totp::base32_encode(&bytes))
+}
+
+/// The link an authenticator app reads (usually as a QR code) to add a secret.
+pub fn otpauth_uri(username: &str, secret: &str) -> String {
+    format!("otpauth://totp/Redress:{username}?secret={secret}&issuer=Redress")
+}
+
+/// The rules a new password must meet, and the confirmation: each problem named by its field
+/// (`new_password`, `confirm_password`).
+pub fn check_new_password(new: &str, confirm: &str) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
+    if let Err(AppError::Validation(e)) = check_password_rules(new) {
+        for err in e.0 {
+            errors.push("new_password", &err.code, err.message);
+        }
+    }
+    if new != confirm {
+        errors.push(
+            "confirm_password",
+            "password_mismatch",
+            "The two new passwords are not the same.",
+        );
+    }
+    AppError::unless_empty(errors)
+}
+
+impl App {
+    /// Checks the password of someone already signed in (before a change to their account),
+    /// like a sign-in: failures count towards the lockout. A wrong password, or a locked
+    /// account, is a problem with `field`.
+    pub async fn recheck_password(
+        &self,
+        person: &Person,
+        password: &str,
+        field: &str,
+        address: std::net::IpAddr,
+    ) -> AppResult<()> {
+        match self
+            .login(&person.user.username, password, SecondStep::Skip, address)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(AppError::Unauthenticated) | Err(AppError::RateLimited { .. }) => {
+                Err(AppError::field(
+                    field,
+                    "password_wrong",
+                    "The current password is not right.",
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Changes the person's own password: the new one must meet the rules and be typed twice
+    /// alike, and the current one is checked like a sign-in. Every session of the person ends
+    /// (the caller starts a new one).
+    pub async fn change_password(
+        &self,
+        person: &Person,
+        change: PasswordChange<'_>,
+        address: std::net::IpAddr,
+    ) -> AppResult<()> {
+        check_new_password(change.new, change.confirm)?;
+        self.recheck_password(person, change.current, "current_password", address)
+            .await?;
+        let new = change.new.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        Ok(self
+            .store
+            .set_password(&person.actor(), person.user.id, &hash, self.clock.now())
+            .await?)
+    }
+
+    /// Whether the person's two-step sign-in is on, and a secret to turn it on with: `offered`
+    /// when it is one (the secret the person was already shown), else a new one.
+    pub async fn totp_setup(&self, person: &Person, offered: Option<&str>) -> AppResult<TotpSetup> {
+        let enabled = self
+            .store
+            .credentials(&person.user.username)
+            .await?
+            .totp_secret
+            .is_some();
+        let secret = match offered.filter(|s| is_totp_secret(s)) {
+            Some(s) => s.to_string(),
+            None => new_totp_secret()?,
+        };
+        Ok(TotpSetup {
+            enabled,
+            otpauth: otpauth_uri(&person.user.username, &secret),
+            secret,
+        })
+    }
+
+    /// Turns two-step sign-in on with a secret and a code the person's app shows for it; the
+    /// code is spent. A wrong code (or secret) is a problem with `totp_code`.
+    pub async fn turn_totp_on(&self, person: &Person, secret: &str, code: &str) -> AppResult<()> {
+        let now = self.clock.now();
+        let step = redress_domain::totp::base32_decode(secret)
+            .filter(|b| b.len() == TOTP_SECRET_BYTES)
+            .and_then(|b| redress_domain::totp::verify(&b, code, now.as_second(), None));
+        let Some(step) = step else {
+            return Err(AppError::field(
+                "totp_code",
+                "code_wrong",
+                "That code is not right.",
+            ));
+        };
+        self.store
+            .set_totp(&person.actor(), person.user.id, Some(secret), now)
+            .await?;
+        // The code used to turn it on is spent.
+        self.store.use_totp_step(person.user.id, step).await?;
+        Ok(())
+    }
+
+    /// Turns two-step sign-in off once the person's password is checked (a wrong one is a
+    /// problem with `totp_password`).
+    pub async fn turn_totp_off(
+        &self,
+        person: &Person,
+        password: &str,
+        address: std::net::IpAddr,
+    ) -> AppResult<()> {
+        self.recheck_password(person, password, "totp_password", address)
+            .await?;
+        Ok(self
+            .store
+            .set_totp(&person.actor(), person.user.id, None, self.clock.now())
+            .await?)
     }
 }
 
@@ -402,5 +571,29 @@ mod tests {
             later,
         );
         assert_eq!(fresh.pair.failures, 0);
+    }
+
+    #[test]
+    fn a_new_password_is_checked_and_confirmed() {
+        assert!(check_new_password("twelve chars", "twelve chars").is_ok());
+        let Err(AppError::Validation(f)) = check_new_password("short", "shorter") else {
+            panic!("refused");
+        };
+        assert_eq!(f.fields(), vec!["new_password", "confirm_password"]);
+        assert_eq!(f.0[0].code, "too_short");
+        assert_eq!(f.0[1].code, "password_mismatch");
+    }
+
+    #[test]
+    fn totp_secrets() {
+        let s = new_totp_secret().expect("secret");
+        assert_eq!(s.len(), 32);
+        assert!(is_totp_secret(&s));
+        assert!(!is_totp_secret("ABCD"));
+        assert!(!is_totp_secret("not base32!"));
+        assert_eq!(
+            otpauth_uri("ana", "ABC"),
+            "otpauth://totp/Redress:ana?secret=ABC&issuer=Redress"
+        );
     }
 }

@@ -232,7 +232,11 @@ impl App {
     }
 
     /// The case's attachments that the person may see (404 for a case they cannot see).
-    pub async fn attachments(&self, person: &Person, reference: &str) -> AppResult<Vec<Attachment>> {
+    pub async fn attachments(
+        &self,
+        person: &Person,
+        reference: &str,
+    ) -> AppResult<Vec<Attachment>> {
         self.store
             .case(
                 &person.actor(),

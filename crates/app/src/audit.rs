@@ -30,7 +30,11 @@ pub async fn case_viewed(
 
 impl App {
     /// Who did what to a case, and who viewed it (supervisors, managers, auditors).
-    pub async fn case_audit(&self, person: &Person, reference: &str) -> AppResult<Vec<AuditRecord>> {
+    pub async fn case_audit(
+        &self,
+        person: &Person,
+        reference: &str,
+    ) -> AppResult<Vec<AuditRecord>> {
         person.require(Permission::AuditRead)?;
         let reference = case_reference(reference)?;
         // Not found for unknown cases, as elsewhere.

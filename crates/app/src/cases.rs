@@ -122,28 +122,6 @@ pub struct PatchCase {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CallInput {
-    pub direction: CallDirection,
-    #[schema(minimum = 0, maximum = 86400)]
-    pub duration_seconds: i64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTimelineEntry {
-    /// `note`, `call`, `letter`, `email` or `attachment`; the others are written by the system.
-    #[serde(rename = "type")]
-    pub entry_type: EntryType,
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
-    pub body: Option<String>,
-    #[schema(value_type = Visibility, required = false)]
-    pub visibility: Option<Visibility>,
-    /// Required for calls.
-    pub call: Option<CallInput>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AssignInput {
     /// Unit code, or null to clear.
     #[serde(default, deserialize_with = "double_option")]
@@ -193,11 +171,7 @@ pub struct CasePage {
     pub next_cursor: Option<String>,
 }
 
-pub fn amount(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: &serde_json::Value,
-) -> Option<Money> {
+pub fn amount(errors: &mut FieldErrors, field: &str, value: &serde_json::Value) -> Option<Money> {
     let text = match value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
@@ -294,16 +268,6 @@ pub struct TransitionInput {
     /// `125.40`, choices by their word.
     #[serde(default)]
     pub fields: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReminderInput {
-    /// When to write the reminder on the timeline (RFC 3339).
-    #[schema(value_type = String, format = DateTime, example = "2026-12-01T14:00:00Z")]
-    pub at: String,
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 50000)]
-    pub body: Option<String>,
 }
 
 impl App {
@@ -507,9 +471,9 @@ impl App {
         };
         let assignee_id = match b.assignee.as_deref() {
             Some(u) => {
-                if staff
-                    .is_none_or(|s| !s.user.role.allows(Permission::CaseAssign) && u != s.user.username)
-                {
+                if staff.is_none_or(|s| {
+                    !s.user.role.allows(Permission::CaseAssign) && u != s.user.username
+                }) {
                     errors.push(
                         "assignee",
                         "not_allowed",
@@ -783,113 +747,6 @@ impl App {
         d.to_zoned(tz).ok().map(|z| z.timestamp())
     }
 
-    /// Adds a note, call, letter, email or attachment reference to a case's timeline.
-    pub async fn add_to_timeline(
-        &self,
-        person: &Person,
-        reference: &str,
-        b: NewTimelineEntry,
-    ) -> AppResult<TimelineEntry> {
-        person.require(Permission::TimelineWrite)?;
-        let reference = case_reference(reference)?;
-        let mut errors = FieldErrors::new();
-        if !b.entry_type.is_manual() {
-            errors.push(
-                "type",
-                "not_allowed",
-                "Only note, call, letter, email and attachment entries can be added.",
-            );
-        }
-        let text = v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX)
-            .unwrap_or_default();
-        let is_company = person.is_company();
-        let visibility = match (b.visibility, is_company) {
-            (None, true) | (Some(Visibility::Company), true) => Visibility::Company,
-            (Some(_), true) => {
-                errors.push(
-                    "visibility",
-                    "not_allowed",
-                    "Company users write company-visible entries.",
-                );
-                Visibility::Company
-            }
-            (None, false) => Visibility::Internal,
-            (Some(vis), false) => vis,
-        };
-        let mut data = serde_json::json!({});
-        match (&b.call, b.entry_type) {
-            (Some(c), EntryType::Call) => {
-                if !(0..=86_400).contains(&c.duration_seconds) {
-                    errors.push(
-                        "call.duration_seconds",
-                        "out_of_range",
-                        "From 0 to 86400 seconds.",
-                    );
-                }
-                data = serde_json::json!({"direction": c.direction, "duration_seconds": c.duration_seconds});
-            }
-            (None, EntryType::Call) => errors.push(
-                "call",
-                "required",
-                "A call needs its direction and duration.",
-            ),
-            (Some(_), _) => errors.push(
-                "call",
-                "not_allowed",
-                "Only call entries carry call details.",
-            ),
-            (None, _) => {}
-        }
-        AppError::unless_empty(errors)?;
-        let entry = NewEntry {
-            entry_type: b.entry_type,
-            body: text,
-            visibility,
-            data,
-            at: self.clock.now(),
-            author_id: Some(person.user.id),
-        };
-        Ok(self
-            .store
-            .add_entry(&person.actor(), &reference, &entry, person.scope())
-            .await?)
-    }
-
-    /// A case's timeline, oldest first; `visibility` (text) keeps only entries of that
-    /// visibility. Company users see company-visible entries only.
-    pub async fn timeline(
-        &self,
-        person: &Person,
-        reference: &str,
-        visibility: Option<&str>,
-    ) -> AppResult<Vec<TimelineEntry>> {
-        person.require(Permission::TimelineRead)?;
-        let reference = case_reference(reference)?;
-        let mut visible = match visibility {
-            Some(s) => Some(s.parse::<Visibility>().map_err(|_| {
-                AppError::field(
-                    "visibility",
-                    "unknown_value",
-                    "internal, consumer or company.",
-                )
-            })?),
-            None => None,
-        };
-        if person.is_company() {
-            visible = Some(Visibility::Company);
-        }
-        Ok(self
-            .store
-            .timeline(
-                &person.actor(),
-                &reference,
-                person.scope(),
-                visible,
-                self.clock.now(),
-            )
-            .await?)
-    }
-
     /// Assigns a case to a unit and/or a staff member (absent keeps, `null` clears).
     pub async fn assign_case(
         &self,
@@ -944,8 +801,7 @@ impl App {
         person.require(Permission::CaseChangeStatus)?;
         let reference = case_reference(reference)?;
         let mut errors = FieldErrors::new();
-        let reason =
-            v::optional_text(&mut errors, "reason", b.reason.as_deref(), v::SHORT_MAX * 5);
+        let reason = v::optional_text(&mut errors, "reason", b.reason.as_deref(), v::SHORT_MAX * 5);
         if b.status == Status::Merged {
             errors.push(
                 "status",
@@ -1093,43 +949,6 @@ impl App {
     ) -> AppResult<Vec<redress_domain::lifecycle::Lifecycle>> {
         person.require(Permission::ReferenceDataRead)?;
         Ok(self.lifecycles.0.clone())
-    }
-
-    /// Schedules a reminder: a note written on the timeline at the given time (run by the job
-    /// worker, exactly once). Returns when.
-    pub async fn schedule_reminder(
-        &self,
-        person: &Person,
-        reference: &str,
-        b: ReminderInput,
-    ) -> AppResult<jiff::Timestamp> {
-        person.require(Permission::CaseUpdate)?;
-        let reference = case_reference(reference)?;
-        let mut errors = FieldErrors::new();
-        let text = v::required_text(&mut errors, "body", b.body.as_deref(), v::BODY_MAX);
-        let now = self.clock.now();
-        let at = match b.at.parse::<jiff::Timestamp>() {
-            Ok(t) if t >= now - jiff::SignedDuration::from_mins(1) => Some(t),
-            Ok(_) => {
-                errors.push("at", "in_the_past", "Choose a time in the future.");
-                None
-            }
-            Err(_) => {
-                errors.push(
-                    "at",
-                    "invalid_date",
-                    "An RFC 3339 time such as 2026-12-01T14:00:00Z.",
-                );
-                None
-            }
-        };
-        let (Some(text), Some(at), true) = (text, at, errors.is_empty()) else {
-            return Err(AppError::Validation(errors));
-        };
-        self.store
-            .schedule_reminder(&person.actor(), &reference, person.scope(), &text, at, now)
-            .await?;
-        Ok(at)
     }
 }
 

@@ -262,7 +262,10 @@ impl App {
             company_id: b.company_id,
             password_hash: Some(hash),
         };
-        Ok(self.store.create_user(actor, &new, self.clock.now()).await?)
+        Ok(self
+            .store
+            .create_user(actor, &new, self.clock.now())
+            .await?)
     }
 
     /// The person's own API tokens.
@@ -281,7 +284,13 @@ impl App {
         let (secret, hash) = new_token()?;
         let token = self
             .store
-            .create_token(&person.actor(), person.user.id, &name, &hash, self.clock.now())
+            .create_token(
+                &person.actor(),
+                person.user.id,
+                &name,
+                &hash,
+                self.clock.now(),
+            )
             .await?;
         Ok(IssuedToken { token, secret })
     }
@@ -291,6 +300,50 @@ impl App {
         person.require(Permission::OwnTokens)?;
         self.store
             .revoke_token(&person.actor(), person.user.id, id, self.clock.now())
+            .await?;
+        Ok(())
+    }
+}
+
+/// The command line as the audit log names it.
+pub fn cli_actor() -> Actor {
+    Actor {
+        user_id: None,
+        username: "cli".into(),
+    }
+}
+
+impl App {
+    /// A company by its id or, failing that, its exact name (the command line's `--company`).
+    pub async fn company_by_id_or_name(&self, text: &str) -> AppResult<Company> {
+        match text.trim().parse::<i64>() {
+            Ok(id) => Ok(self.store.company(id).await?),
+            Err(_) => Ok(self.store.company_by_name(text.trim()).await?),
+        }
+    }
+
+    /// Makes an API token for a user by name, on the word of `actor` (the command line); the
+    /// secret is returned once.
+    pub async fn issue_token_for(
+        &self,
+        actor: &Actor,
+        username: &str,
+        name: &str,
+    ) -> AppResult<IssuedToken> {
+        let user = self.store.credentials(username).await?.user;
+        let (secret, hash) = new_token()?;
+        let token = self
+            .store
+            .create_token(actor, user.id, name, &hash, self.clock.now())
+            .await?;
+        Ok(IssuedToken { token, secret })
+    }
+
+    /// Revokes a user's token, on the word of `actor` (the command line).
+    pub async fn revoke_token_for(&self, actor: &Actor, username: &str, id: i64) -> AppResult<()> {
+        let user = self.store.credentials(username).await?.user;
+        self.store
+            .revoke_token(actor, user.id, id, self.clock.now())
             .await?;
         Ok(())
     }

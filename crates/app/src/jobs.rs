@@ -3,8 +3,8 @@
 //! commit together, so each job takes effect exactly once however many nodes run.
 
 use crate::App;
-use redress_store::prelude::*;
 use jiff::SignedDuration;
+use redress_store::prelude::*;
 use std::time::Duration;
 
 /// How long a claimed job is reserved for its node, by default.
@@ -45,15 +45,15 @@ pub async fn run_due_jobs(
                 reference,
                 transition,
                 ..
-            } => app.plan_job(reference, transition)
+            } => app
+                .plan_job(reference, transition)
                 .await
                 .map_err(|e| redress_store::StoreError::Corrupt(e.to_string())),
             _ => Ok(None),
         };
         let result = match plan {
             Ok(plan) => {
-                app
-                    .store
+                app.store
                     .finish_job(
                         &claimed,
                         node,
@@ -76,8 +76,7 @@ pub async fn run_due_jobs(
                         + SignedDuration::from_mins(1i64 << claimed.attempts.clamp(0, 10))
                 });
                 tracing::warn!(job = claimed.id, attempts = claimed.attempts, error = %e, dead = retry.is_none(), "job failed");
-                app
-                    .store
+                app.store
                     .fail_job(claimed.id, node, &e.to_string(), retry, app.clock.now())
                     .await?;
             }

@@ -11,6 +11,8 @@
 //!   [`timeline`] (entries, reminders, attachments), [`steps`] (lifecycle steps and their
 //!   letters, where a case stands), [`consumers`], [`directory`] (offices, units, companies,
 //!   categories, users, tokens), [`accounts`] (passwords, tokens, sign-in, sessions),
+//!   [`portal`] (the public's complaints, status links and documents), [`supervision`]
+//!   (unit workload and reassignment, the administrators' page, lifecycles to read),
 //!   [`work`] (queues, deadlines, supervision), [`audit`], and the background work:
 //!   [`outbox`], [`deadlines`], [`jobs`].
 
@@ -25,7 +27,11 @@ pub mod error;
 pub mod jobs;
 pub mod outbox;
 pub mod person;
+pub mod portal;
 pub mod steps;
+pub mod supervision;
+pub mod timeline;
+pub mod work;
 
 pub use error::{AppError, AppResult};
 pub use person::Person;

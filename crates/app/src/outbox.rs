@@ -4,10 +4,10 @@
 //! neither configured, messages wait in the outbox and startup says so.
 
 use crate::App;
-use redress_store::prelude::*;
 use jiff::SignedDuration;
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use redress_store::prelude::*;
 use redress_store::{OutgoingMail, StoreError};
 use std::time::Duration;
 
@@ -98,8 +98,7 @@ pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
                 // 2, 4, 8... minutes, at most six hours.
                 let wait = SignedDuration::from_mins((1i64 << job.attempts.clamp(1, 9)).min(360));
                 tracing::warn!(id = job.id, attempts = job.attempts, error = %e, "sending mail failed; will retry");
-                app
-                    .store
+                app.store
                     .mail_failed(job.id, &e, app.clock.now() + wait)
                     .await?;
             }
@@ -119,4 +118,3 @@ pub fn spawn_sender(app: App) {
         }
     });
 }
-

@@ -2,13 +2,13 @@
 //! writes, mapping a plain status change onto the lifecycle, and describing where a case stands.
 
 use crate::{App, AppError, AppResult, Person};
-use redress_store::prelude::*;
 use jiff::Timestamp;
 use redress_domain::Status;
 use redress_domain::calendar::Calendar;
 use redress_domain::clock::ClockState;
-use redress_domain::lifecycle::{ClockKind, HoldStatus, Lifecycle, Plan};
+use redress_domain::lifecycle::{ClockKind, HoldStatus, Plan};
 use redress_domain::records::{Case, CaseClock};
+use redress_store::prelude::*;
 use redress_store::{Actor, Scope, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -124,7 +124,9 @@ impl App {
                     current: case.version,
                 });
             }
-            let plan = self.plan_step(&case, transition, &taker, fields, now).await?;
+            let plan = self
+                .plan_step(&case, transition, &taker, fields, now)
+                .await?;
             match self
                 .store
                 .transition(&actor, reference, scope, case.version, &plan, now)
@@ -140,12 +142,7 @@ impl App {
 
     /// Refuses a transition that must be taken by someone new to the case when this person has
     /// written anything on its timeline.
-    async fn independent(
-        &self,
-        case: &Case,
-        plan: &Plan,
-        user: &Person,
-    ) -> AppResult<()> {
+    async fn independent(&self, case: &Case, plan: &Plan, user: &Person) -> AppResult<()> {
         let lc = self.lifecycle_of(case)?;
         if !lc
             .transition(&plan.transition)
@@ -288,7 +285,8 @@ impl App {
         if let Taker::Person(u) = taker {
             self.independent(case, &plan, u).await?;
         }
-        self.write_letters(case, &mut plan, (&cal, &tz), now).await?;
+        self.write_letters(case, &mut plan, (&cal, &tz), now)
+            .await?;
         Ok(plan)
     }
 
@@ -425,7 +423,10 @@ impl App {
             .store
             .case(&Actor::system(), reference, Scope::default(), false, now)
             .await?;
-        match self.plan_step(&case, transition, &Taker::System, &[], now).await {
+        match self
+            .plan_step(&case, transition, &Taker::System, &[], now)
+            .await
+        {
             Ok(p) => Ok(Some((p, case.version))),
             Err(AppError::InvalidTransition { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -458,7 +459,8 @@ impl App {
         let lc = self.lifecycle_of(&case)?;
         let current = lc.current(case.stage.as_deref(), case.status);
         let available = lc.available(&current.name, Some(user.user.role));
-        let status_of = |t: &redress_domain::lifecycle::Transition| lc.state(&t.to).map(|s| s.status);
+        let status_of =
+            |t: &redress_domain::lifecycle::Transition| lc.state(&t.to).map(|s| s.status);
         let only_text = |t: &redress_domain::lifecycle::Transition| {
             t.requires.iter().all(|f| {
                 lc.field(f)

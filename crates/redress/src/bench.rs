@@ -245,7 +245,7 @@ async fn run_with(args: &BenchArgs, url: &str, dir: &std::path::Path) -> anyhow:
     )
     .await?;
     store.migrate().await?;
-    let clock = redress_web::SystemClock;
+    let clock = redress_app::SystemClock;
     use redress_domain::Clock;
     let user = store
         .create_user(
@@ -262,7 +262,7 @@ async fn run_with(args: &BenchArgs, url: &str, dir: &std::path::Path) -> anyhow:
             clock.now(),
         )
         .await?;
-    let (token, hash) = redress_web::auth::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (token, hash) = redress_app::accounts::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
     store
         .create_token(&Actor::system(), user.id, "bench", &hash, clock.now())
         .await?;

@@ -135,7 +135,7 @@ impl Config {
     /// the listen address (`localhost` for a wildcard one).
     pub fn public_url(&self) -> anyhow::Result<(String, bool)> {
         if let Some(url) = &self.public_url {
-            let url = redress_web::check_public_url(url)
+            let url = redress_app::check_public_url(url)
                 .map_err(|e| anyhow::anyhow!("{e} (got {url:?})"))?;
             return Ok((url, true));
         }

@@ -113,7 +113,7 @@ fn text_hash(s: &str) -> u64 {
 }
 
 fn random_password() -> anyhow::Result<String> {
-    redress_web::auth::random_hex(9).map_err(|e| anyhow::anyhow!("{e}"))
+    redress_app::accounts::random_hex(9).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn channel(submitted_via: &str) -> Channel {
@@ -206,7 +206,7 @@ pub async fn load(
     for (username, name, role, unit) in USERS {
         let password = random_password()?;
         let hash =
-            redress_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            redress_app::accounts::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
         let u = store
             .create_user(
                 &system,
@@ -463,7 +463,7 @@ pub async fn load(
     if let Some((company_id, company_name)) = first_company {
         let password = random_password()?;
         let hash =
-            redress_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            redress_app::accounts::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
         store
             .create_user(
                 &system,

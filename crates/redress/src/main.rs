@@ -9,10 +9,10 @@ mod demo;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use config::{Config, StoreFlags};
+use redress_app::{App, SystemClock};
 use redress_domain::Clock;
 use redress_domain::records::Office;
-use redress_store::{Actor, AuditVerdict, NewUser, Store, StoreOptions};
-use redress_web::{AppState, Settings, SystemClock};
+use redress_store::{Actor, AuditVerdict, Store, StoreOptions};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -269,6 +269,19 @@ async fn open(
     Ok((cfg, store))
 }
 
+/// The office's use cases over a store that is open, for the commands that act as the office.
+async fn app_for(cfg: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
+    let office = store.office(&cfg.office.code).await?;
+    let lifecycles = cfg.lifecycles()?;
+    Ok(App::new(
+        store,
+        Arc::new(SystemClock),
+        office,
+        redress_app::Settings::default(),
+    )
+    .with_lifecycles(lifecycles))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     let config_file = cli.config.as_deref();
     let clock = SystemClock;
@@ -290,10 +303,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                      to the address the public uses"
                 );
             }
-            let settings = Settings {
-                secure_cookies: cfg.secure_cookies,
+            let settings = redress_app::Settings {
                 public_url,
-                portal_submissions_per_10_minutes: cfg.portal_submissions_per_10_minutes,
                 attachments_dir: cfg
                     .attachments_dir
                     .clone()
@@ -303,9 +314,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     i64::try_from(cfg.job_lease_secs.clamp(1, 86_400)).unwrap_or(300),
                 ),
                 job_stall: cfg.fault_job_stall_ms.map(std::time::Duration::from_millis),
-                ..Settings::default()
             };
-            let mailer = redress_web::mail::Mailer::from_settings(
+            let http = redress_web::Settings {
+                secure_cookies: cfg.secure_cookies,
+                portal_submissions_per_10_minutes: cfg.portal_submissions_per_10_minutes,
+                ..redress_web::Settings::default()
+            };
+            let mailer = redress_app::outbox::Mailer::from_settings(
                 &cfg.mail_from,
                 cfg.smtp_url.as_deref(),
                 cfg.mail_pickup_dir.as_deref(),
@@ -315,12 +330,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     "no smtp_url or mail_pickup_dir is set: outgoing email waits in the outbox"
                 );
             }
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), office, settings)
+            let app = App::new(store.clone(), Arc::new(SystemClock), office, settings)
                 .with_mailer(mailer)
                 .with_lifecycles(lifecycles);
-            redress_web::mail::spawn_sender(state.clone());
-            redress_web::mail::spawn_deadline_sweeper(state.clone());
-            redress_web::jobs::spawn_worker(state.clone());
+            redress_app::outbox::spawn_sender(app.clone());
+            redress_app::deadlines::spawn_deadline_sweeper(app.clone());
+            redress_app::jobs::spawn_worker(app.clone());
             checkpoint::spawn_daily(
                 store.clone(),
                 Arc::new(SystemClock),
@@ -335,6 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 store = store.backend(),
                 "Redress serving on http://{addr}/ (API docs at http://{addr}/api/docs)"
             );
+            let state = redress_web::AppState::new(app, http);
             redress_web::serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
@@ -372,7 +388,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let role: redress_domain::Role = role.parse().map_err(|_| {
                 anyhow::anyhow!("unknown role {role:?}; roles: agent, senior_agent, supervisor, manager, analyst, admin, auditor, company")
             })?;
-            if !redress_web::api::directory::valid_username(&username) {
+            if !redress_app::accounts::valid_username(&username) {
                 bail!("username: lower-case letters, digits, '.', '-' and '_'; 2 to 64 characters");
             }
             let mut password = String::new();
@@ -381,73 +397,44 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 .read_line(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            redress_web::auth::check_password_rules(&password)
+            redress_app::accounts::check_password_rules(&password)
                 .map_err(|_| anyhow::anyhow!("password: use 12 to 256 characters"))?;
-            let (_, store) = open(config_file, &store).await?;
-            let unit_id = match unit {
-                Some(code) => Some(
-                    store
-                        .unit_by_code(&code)
-                        .await
-                        .with_context(|| format!("no unit with code {code:?}"))?
-                        .id,
-                ),
-                None => None,
-            };
-            let company_id = match company {
-                Some(c) => Some(match c.parse::<i64>() {
-                    Ok(id) => {
-                        store
-                            .company(id)
-                            .await
-                            .with_context(|| format!("no company with id {id}"))?
-                            .id
-                    }
-                    Err(_) => {
-                        store
-                            .company_by_name(&c)
-                            .await
-                            .with_context(|| format!("no company named {c:?}"))?
-                            .id
-                    }
-                }),
-                None => None,
-            };
-            if role == redress_domain::Role::Company && company_id.is_none() {
-                bail!("company users need --company");
-            }
-            let hash =
-                tokio::task::spawn_blocking(move || redress_web::auth::hash_password(&password))
-                    .await?
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             if let Some(e) = &email
                 && !redress_domain::validate::is_email(e)
             {
                 bail!("--email {e:?} is not an email address");
             }
-            let new = NewUser {
-                email,
-                display_name: display_name.unwrap_or_else(|| username.clone()),
-                username,
-                role,
-                unit_id,
-                company_id,
-                password_hash: Some(hash),
+            let (cfg, store) = open(config_file, &store).await?;
+            let app = app_for(&cfg, store).await?;
+            let company_id = match company {
+                Some(c) => Some(
+                    app.company_by_id_or_name(&c)
+                        .await
+                        .with_context(|| format!("no company with id or name {c:?}"))?
+                        .id,
+                ),
+                None => None,
             };
-            let user = store
-                .create_user(
-                    &Actor {
-                        user_id: None,
-                        username: "cli".into(),
-                    },
-                    &new,
-                    clock.now(),
-                )
+            if role == redress_domain::Role::Company && company_id.is_none() {
+                bail!("company users need --company");
+            }
+            let new = redress_app::directory::NewUserInput {
+                username: Some(username.clone()),
+                display_name,
+                role,
+                unit,
+                company_id,
+                password: Some(password),
+                email,
+            };
+            let user = app
+                .create_user(&redress_app::directory::cli_actor(), new)
                 .await
                 .map_err(|e| match e {
-                    redress_store::StoreError::Duplicate(_) => {
-                        anyhow::anyhow!("a user named {:?} already exists", new.username)
+                    redress_app::AppError::Conflict(_) => {
+                        anyhow::anyhow!("a user named {username:?} already exists")
                     }
+                    redress_app::AppError::Validation(f) => anyhow::anyhow!("{f}"),
                     other => other.into(),
                 })?;
             println!("added {} ({})", user.username, user.role);
@@ -481,26 +468,18 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     store,
                 },
         } => {
-            let (_, store) = open(config_file, &store).await?;
-            let user = store
-                .credentials(&username)
+            let (cfg, store) = open(config_file, &store).await?;
+            let app = app_for(&cfg, store).await?;
+            let token = app
+                .issue_token_for(&redress_app::directory::cli_actor(), &username, &name)
                 .await
-                .with_context(|| format!("no user named {username:?}"))?
-                .user;
-            let (token, hash) =
-                redress_web::auth::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
-            store
-                .create_token(
-                    &Actor {
-                        user_id: None,
-                        username: "cli".into(),
-                    },
-                    user.id,
-                    &name,
-                    &hash,
-                    clock.now(),
-                )
-                .await?;
+                .map_err(|e| match e {
+                    redress_app::AppError::NotFound => {
+                        anyhow::anyhow!("no user named {username:?}")
+                    }
+                    other => other.into(),
+                })?
+                .secret;
             println!("{token}");
             Ok(0)
         }
@@ -512,24 +491,16 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     store,
                 },
         } => {
-            let (_, store) = open(config_file, &store).await?;
-            let user = store
-                .credentials(&username)
+            let (cfg, store) = open(config_file, &store).await?;
+            let app = app_for(&cfg, store).await?;
+            app.revoke_token_for(&redress_app::directory::cli_actor(), &username, id)
                 .await
-                .with_context(|| format!("no user named {username:?}"))?
-                .user;
-            store
-                .revoke_token(
-                    &Actor {
-                        user_id: None,
-                        username: "cli".into(),
-                    },
-                    user.id,
-                    id,
-                    clock.now(),
-                )
-                .await
-                .context("no such active token")?;
+                .map_err(|e| match e {
+                    redress_app::AppError::NotFound => {
+                        anyhow::anyhow!("no user named {username:?}, or no such active token")
+                    }
+                    other => other.into(),
+                })?;
             println!("revoked token {id} of {username}");
             Ok(0)
         }

@@ -12,9 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redress_app::cases::Intake;
 pub use redress_app::cases::{
-    AddressInput, AssignInput, CallInput, CasePage, ConsumerInput, CreateCase, LinkInput,
-    MergeInput, NewTimelineEntry, PatchCase, ReminderInput, StatusInput, TransitionInput,
+    AddressInput, AssignInput, CasePage, ConsumerInput, CreateCase, LinkInput, MergeInput,
+    PatchCase, StatusInput, TransitionInput,
 };
+pub use redress_app::timeline::{CallInput, NewTimelineEntry, ReminderInput};
 use redress_domain::records::*;
 use redress_domain::*;
 use redress_store::IdempotencyKey;

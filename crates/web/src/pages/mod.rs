@@ -344,7 +344,7 @@ pub fn form_token(secure: bool, headers: &HeaderMap) -> (String, Option<String>)
     {
         Some(v) => (v, None),
         None => {
-            let v = auth::random_hex(16).unwrap_or_default();
+            let v = redress_app::accounts::random_hex(16).unwrap_or_default();
             let secure = if secure { "; Secure" } else { "" };
             let cookie = format!("{FORM_COOKIE}={v}; Path=/; HttpOnly; SameSite=Lax{secure}");
             (v, Some(cookie))

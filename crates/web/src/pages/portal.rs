@@ -2,15 +2,13 @@
 //! follow it with a private link (or reference number plus email or phone) and add to it.
 
 use super::*;
-use crate::api::cases::{AddressInput, ConsumerInput, CreateCase, open_case};
 use crate::error::ApiError;
 use axum::Form as PostForm;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Redirect;
 use axum::routing::post;
-use redress_domain::audit::sha256_hex;
-use redress_domain::*;
-use redress_store::{Actor, NewEntry, Scope, StoreError};
+use redress_app::portal::PortalComplaint;
+use redress_domain::EntryType;
 use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
@@ -27,13 +25,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Fields = HashMap<String, String>;
-
-fn portal_actor() -> Actor {
-    Actor {
-        user_id: None,
-        username: "portal".into(),
-    }
-}
 
 fn opt(form: &Fields, name: &str) -> Option<String> {
     form.get(name)
@@ -83,17 +74,24 @@ async fn complaint_render(
 ) -> Response {
     let tr = ctx.tr;
     let (csrf, cookie) = form_token(ctx.secure, headers);
-    let (companies, categories) = match (
-        state.store.companies().await,
-        state.store.categories().await,
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
+    let choices = match state.portal_choices().await {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let mut company_options = vec![(String::new(), tr.t("intake-company-none"))];
-    company_options.extend(companies.into_iter().map(|c| (c.id.to_string(), c.name)));
+    company_options.extend(
+        choices
+            .companies
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name)),
+    );
     let mut category_options = vec![(String::new(), tr.t("intake-category-none"))];
-    category_options.extend(categories.into_iter().map(|c| (c.path.clone(), c.path)));
+    category_options.extend(
+        choices
+            .categories
+            .into_iter()
+            .map(|c| (c.path.clone(), c.path)),
+    );
     let page = ComplaintPage {
         tr,
         nav: None,
@@ -138,102 +136,45 @@ async fn complaint_submit(
         form.add(&tr, "csrf", tr.t("error-rate_limited"));
         return complaint_render(&state, &ctx, &headers, form, StatusCode::TOO_MANY_REQUESTS).await;
     }
-    let kind = match opt(&fields, "kind").as_deref() {
-        Some("inquiry") => CaseKind::Inquiry,
-        _ => CaseKind::Complaint,
-    };
-    let company_id = opt(&fields, "company_id").map(|c| c.parse::<i64>());
-    if matches!(company_id, Some(Err(_))) {
-        form.add(&tr, "company_id", tr.t("error-unknown_company"));
-        return complaint_render(
-            &state,
-            &ctx,
-            &headers,
-            form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let input = CreateCase {
-        kind,
-        channel: Channel::Web,
+    let complaint = PortalComplaint {
+        kind: opt(&fields, "kind"),
         description: opt(&fields, "description"),
-        // The public never chooses a consumer record: every filing makes a new one with exactly
-        // what was typed, and no existing record is read or changed.
-        consumer_id: None,
-        consumer: Some(ConsumerInput {
-            name: opt(&fields, "consumer.name"),
-            email: opt(&fields, "consumer.email"),
-            phone: opt(&fields, "consumer.phone"),
-            preferred_language: Some(if ctx.lang() == Lang::Es {
-                Language::Es
-            } else {
-                Language::En
-            }),
-            address: Some(AddressInput {
-                line1: opt(&fields, "consumer.address.line1"),
-                line2: None,
-                city: None,
-                state: None,
-                zip: opt(&fields, "consumer.address.zip"),
-            }),
-            account_number: opt(&fields, "consumer.account_number"),
-        }),
-        company_id: company_id.and_then(Result::ok),
+        name: opt(&fields, "consumer.name"),
+        email: opt(&fields, "consumer.email"),
+        phone: opt(&fields, "consumer.phone"),
+        address_line1: opt(&fields, "consumer.address.line1"),
+        zip: opt(&fields, "consumer.address.zip"),
+        account_number: opt(&fields, "consumer.account_number"),
+        company_id: opt(&fields, "company_id"),
         category: opt(&fields, "category"),
-        amount_in_dispute: opt(&fields, "amount_in_dispute").map(serde_json::Value::String),
-        priority: None,
-        flags: vec![],
-        unit: None,
-        assignee: None,
-        office: None,
+        amount_in_dispute: opt(&fields, "amount_in_dispute"),
+        spanish: ctx.lang() == Lang::Es,
     };
-    let case = match open_case(&state, &portal_actor(), None, input, None).await {
-        Ok((case, _)) => case,
-        Err(ApiError::Validation(errors)) => {
+    // The link mailed to the consumer, in the language they filed in.
+    let letter = |reference: &str, link: &str| {
+        (
+            tr.t1("portal-mail-subject", "reference", reference),
+            tr.targs(
+                "portal-mail-body",
+                &[("reference", reference), ("link", link)],
+            ),
+        )
+    };
+    match state.file_from_portal(complaint, letter).await {
+        Ok(token) => Redirect::to(&format!("/portal/status/{token}?new=1")).into_response(),
+        Err(AppError::Validation(errors)) => {
             form.add_all(&tr, &errors);
-            return complaint_render(
+            complaint_render(
                 &state,
                 &ctx,
                 &headers,
                 form,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await;
+            .await
         }
-        Err(e) => return e.into_response(),
-    };
-    let token = match mint_link(&state, &case.reference).await {
-        Ok(token) => token,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    if let Some(email) = case.consumer.as_ref().and_then(|c| c.email.clone()) {
-        // From the configured public address, never from the request's Host header.
-        let link = state.public_link(&format!("/portal/status/{token}"));
-        let mail = redress_store::OutgoingMail {
-            recipient: email,
-            subject: tr.t1("portal-mail-subject", "reference", &case.reference),
-            body: tr.targs(
-                "portal-mail-body",
-                &[("reference", &case.reference), ("link", &link)],
-            ),
-            reference: Some(case.reference.clone()),
-        };
-        if let Err(e) = state.store.enqueue_mail(&mail, state.clock.now()).await {
-            return ApiError::from(e).into_response();
-        }
+        Err(e) => ApiError::from(e).into_response(),
     }
-    Redirect::to(&format!("/portal/status/{token}?new=1")).into_response()
-}
-
-/// A new private status link for a case; only its hash is kept.
-async fn mint_link(state: &AppState, reference: &str) -> Result<String, StoreError> {
-    let token = crate::auth::random_hex(24).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    state
-        .store
-        .create_portal_access(reference, &sha256_hex(token.as_bytes()), state.clock.now())
-        .await?;
-    Ok(token)
 }
 
 #[derive(Template)]
@@ -282,7 +223,7 @@ async fn lookup_submit(
         form.add(&tr, "csrf", tr.t("error-csrf"));
         return lookup_render(&ctx, &headers, form, StatusCode::FORBIDDEN);
     }
-    let reference = opt(&fields, "reference").map(|r| r.to_ascii_uppercase());
+    let reference = opt(&fields, "reference");
     let contact = opt(&fields, "contact");
     if reference.is_none() {
         form.add(&tr, "reference", tr.t("error-required"));
@@ -297,35 +238,12 @@ async fn lookup_submit(
         form.add(&tr, "reference", tr.t("error-rate_limited"));
         return lookup_render(&ctx, &headers, form, StatusCode::TOO_MANY_REQUESTS);
     }
-    let matched = match reference.parse::<Reference>() {
-        Ok(r) => match state
-            .store
-            .case(
-                &portal_actor(),
-                &r.to_string(),
-                Scope::default(),
-                true,
-                state.clock.now(),
-            )
-            .await
-        {
-            Ok(case) => case.consumer.as_ref().is_some_and(|c| {
-                let email = contact.to_ascii_lowercase();
-                c.email.as_deref() == Some(email.as_str())
-                    || (validate::normalize_phone(&contact).is_some()
-                        && c.phone == validate::normalize_phone(&contact))
-            }),
-            Err(StoreError::NotFound) => false,
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-        Err(_) => false,
-    };
-    if !matched {
-        form.add(&tr, "reference", tr.t("error-status_not_found"));
-        return lookup_render(&ctx, &headers, form, StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    match mint_link(&state, &reference).await {
-        Ok(token) => Redirect::to(&format!("/portal/status/{token}")).into_response(),
+    match state.portal_link_by_contact(&reference, &contact).await {
+        Ok(Some(token)) => Redirect::to(&format!("/portal/status/{token}")).into_response(),
+        Ok(None) => {
+            form.add(&tr, "reference", tr.t("error-status_not_found"));
+            lookup_render(&ctx, &headers, form, StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -358,10 +276,6 @@ struct StatusPage {
     added: bool,
 }
 
-fn valid_token(token: &str) -> bool {
-    token.len() == 48 && token.chars().all(|c| c.is_ascii_hexdigit())
-}
-
 async fn status_render(
     state: &AppState,
     ctx: &Ctx,
@@ -371,63 +285,13 @@ async fn status_render(
     flags: (bool, bool),
     status: StatusCode,
 ) -> Response {
-    let not_found = || {
-        message(
-            ctx,
-            None,
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        )
-    };
-    if !valid_token(token) {
-        return not_found();
-    }
-    let reference = match state
-        .store
-        .case_by_portal_token(&sha256_hex(token.as_bytes()))
-        .await
-    {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return not_found(),
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let now = state.clock.now();
-    let actor = portal_actor();
-    let case = match state
-        .store
-        .case(&actor, &reference, Scope::default(), true, now)
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let entries = match state
-        .store
-        .timeline(
-            &actor,
-            &reference,
-            Scope::default(),
-            Some(Visibility::Consumer),
-            now,
-        )
-        .await
-    {
-        Ok(e) => e,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    // Where the case stands, in words the public reads, and the termination hold if any.
-    let clocks = match state.store.clocks(&reference, Scope::default(), now).await {
-        Ok(c) => c,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
     let spanish = ctx.tr.lang == crate::i18n::Lang::Es;
-    let life = match crate::lifecycle::describe(state, &case, &clocks, None, spanish).await {
-        Ok(l) => l,
-        Err(e) => return e.into_response(),
+    let shown = match state.portal_status(token, spanish).await {
+        Ok(s) => s,
+        Err(AppError::NotFound) => return not_found(ctx),
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    // What the consumer may see of the case: the same rule as every other representation.
-    let case = state.case_for(redress_domain::view::Audience::Consumer, case);
+    let (case, entries, life) = (shown.case, shown.entries, shown.stage);
     let hold = life.hold.as_ref().filter(|h| h.active).map(|h| {
         let amount = h
             .disputed_cents
@@ -496,32 +360,15 @@ async fn status_page(
     .await
 }
 
-/// The case a private link opens, or the response to give.
-async fn linked_case(state: &AppState, ctx: &Ctx, token: &str) -> Result<String, Response> {
-    if !valid_token(token) {
-        return Err(message(
-            ctx,
-            None,
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        ));
-    }
-    match state
-        .store
-        .case_by_portal_token(&sha256_hex(token.as_bytes()))
-        .await
-    {
-        Ok(r) => Ok(r),
-        Err(StoreError::NotFound) => Err(message(
-            ctx,
-            None,
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        )),
-        Err(e) => Err(ApiError::from(e).into_response()),
-    }
+/// The page for a private link that opens nothing.
+fn not_found(ctx: &Ctx) -> Response {
+    message(
+        ctx,
+        None,
+        StatusCode::NOT_FOUND,
+        "notfound-title",
+        "notfound-body",
+    )
 }
 
 async fn add_information(
@@ -533,10 +380,6 @@ async fn add_information(
 ) -> Response {
     let ctx = Ctx::new(&state, &uri, &headers);
     let tr = ctx.tr;
-    let reference = match linked_case(&state, &ctx, &token).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
     let max = state.settings.max_upload_bytes;
     let (upload, fields) = match crate::attachments::read_upload(mp, max, false).await {
         Ok(x) => x,
@@ -575,79 +418,25 @@ async fn add_information(
         )
         .await;
     }
-    let mut errors = FieldErrors::new();
-    let body = validate::optional_text(
-        &mut errors,
-        "body",
-        fields.get("body").map(String::as_str),
-        validate::BODY_MAX,
-    );
-    if body.is_none() && upload.is_none() && errors.is_empty() {
-        errors.push(
-            "body",
-            "body_or_file",
-            "Write something or attach a document.",
-        );
-    }
-    if !errors.is_empty() {
-        form.add_all(&tr, &errors);
-        return status_render(
-            &state,
-            &ctx,
-            &headers,
-            &token,
-            form,
-            (false, false),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let now = state.clock.now();
-    let actor = portal_actor();
-    if let Some(upload) = upload {
-        let size = upload.bytes.len() as i64;
-        let sha = match state.blobs.save(upload.bytes).await {
-            Ok(sha) => sha,
-            Err(e) => {
-                return ApiError::Internal(format!("storing an attachment: {e}")).into_response();
-            }
-        };
-        let new = redress_store::NewAttachment {
-            filename: upload.filename,
-            content_type: upload.content_type.to_string(),
-            size_bytes: size,
-            sha256: sha,
-            visibility: Visibility::Consumer,
-            note: None,
-            at: now,
-            author_id: None,
-        };
-        if let Err(e) = state
-            .store
-            .add_attachment(&actor, &reference, &new, Scope::default())
+    let body = fields.get("body").map(String::as_str);
+    match state.add_from_portal(&token, body, upload).await {
+        Ok(()) => Redirect::to(&format!("/portal/status/{token}?added=1")).into_response(),
+        Err(AppError::NotFound) => not_found(&ctx),
+        Err(AppError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            status_render(
+                &state,
+                &ctx,
+                &headers,
+                &token,
+                form,
+                (false, false),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
             .await
-        {
-            return ApiError::from(e).into_response();
         }
+        Err(e) => ApiError::from(e).into_response(),
     }
-    if let Some(body) = body {
-        let entry = NewEntry {
-            entry_type: EntryType::Note,
-            body,
-            visibility: Visibility::Consumer,
-            data: serde_json::json!({"source": "portal", "from": "consumer"}),
-            at: now,
-            author_id: None,
-        };
-        if let Err(e) = state
-            .store
-            .add_entry(&actor, &reference, &entry, Scope::default())
-            .await
-        {
-            return ApiError::from(e).into_response();
-        }
-    }
-    Redirect::to(&format!("/portal/status/{token}?added=1")).into_response()
 }
 
 async fn download(
@@ -657,41 +446,12 @@ async fn download(
     Path((token, id)): Path<(String, String)>,
 ) -> Response {
     let ctx = Ctx::new(&state, &uri, &headers);
-    let reference = match linked_case(&state, &ctx, &token).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<i64>() else {
-        return message(
-            &ctx,
-            None,
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        );
+        return not_found(&ctx);
     };
-    match state
-        .store
-        .open_attachment(
-            &portal_actor(),
-            &reference,
-            id,
-            Scope::default(),
-            Some(Visibility::Consumer),
-            state.clock.now(),
-        )
-        .await
-    {
-        Ok(a) => crate::api::files::send_file(&state, &a)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
-        Err(StoreError::NotFound) => message(
-            &ctx,
-            None,
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        ),
+    match state.portal_download(&token, id).await {
+        Ok((a, bytes)) => crate::api::files::send_file(&a, bytes),
+        Err(AppError::NotFound) => not_found(&ctx),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

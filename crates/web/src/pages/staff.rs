@@ -2,15 +2,15 @@
 //! user's own account (password change).
 
 use super::*;
-use crate::api::directory::{NewUserInput, add_user};
 use crate::error::ApiError;
 use axum::Form as PostForm;
 use axum::extract::{Query, State};
 use axum::response::Redirect;
 use axum::routing::post;
-use jiff::{SignedDuration, Timestamp};
-use redress_domain::*;
-use redress_store::{AgeBounds, CaseFilter, StoreError, UnitLoad};
+use redress_app::accounts::PasswordChange;
+use redress_app::supervision::NewStaffUser;
+use redress_domain::Role;
+use redress_store::UnitLoad;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,19 +33,11 @@ fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, token: Option<&str>) -> bool
     same_origin(headers) && user.csrf.is_some() && user.csrf.as_deref() == token
 }
 
-/// Where today starts in the office, and the age boundaries before it.
-fn bounds(state: &AppState, now: Timestamp) -> AgeBounds {
-    let today = jiff::tz::TimeZone::get(&state.office.time_zone)
-        .ok()
-        .and_then(|tz| now.to_zoned(tz).start_of_day().ok())
-        .map(|z| z.timestamp())
-        .unwrap_or(now);
-    let back = |days: i64| now - SignedDuration::from_hours(24 * days);
-    AgeBounds {
-        today,
-        days_2: back(3),
-        days_7: back(8),
-        days_30: back(31),
+/// A use case the person's role does not allow: the page that says so; else an error.
+fn refused(ctx: &Ctx, user: &CurrentUser, e: AppError) -> Response {
+    match e {
+        AppError::Forbidden => forbidden(ctx, user),
+        e => internal(e),
     }
 }
 
@@ -115,16 +107,9 @@ async fn dashboard(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
-    if !user.user.role.allows(Permission::CaseAssign) {
-        return forbidden(&ctx, &user);
-    }
-    let loads = match state
-        .store
-        .unit_dashboard(bounds(&state, state.clock.now()))
-        .await
-    {
+    let loads = match state.unit_loads(&user).await {
         Ok(l) => l,
-        Err(e) => return internal(e),
+        Err(e) => return refused(&ctx, &user, e),
     };
     let units = unit_rows(loads);
     let chart_height = units.len() * 28 + 8;
@@ -174,14 +159,9 @@ async fn reassign_render(
     status: StatusCode,
 ) -> Response {
     let tr = ctx.tr;
-    let found = if redress_domain::validate::is_clean_text(unit_code, false) {
-        state.store.unit_by_code(unit_code).await
-    } else {
-        Err(StoreError::NotFound)
-    };
-    let unit = match found {
-        Ok(u) => u,
-        Err(StoreError::NotFound) => {
+    let shown = match state.unit_cases(user, unit_code).await {
+        Ok(s) => s,
+        Err(AppError::NotFound) => {
             return message(
                 ctx,
                 Some(NavUser::of(user)),
@@ -190,29 +170,16 @@ async fn reassign_render(
                 "notfound-body",
             );
         }
-        Err(e) => return internal(e),
+        Err(e) => return refused(ctx, user, e),
     };
-    let filter = CaseFilter {
-        unit_id: Some(unit.id),
-        open_only: true,
-        limit: 200,
-        ..CaseFilter::default()
-    };
-    let (cases, units, users) = match (
-        state.store.cases(&filter, user.scope()).await,
-        state.store.units().await,
-        state.store.users().await,
-    ) {
-        (Ok(c), Ok(u), Ok(s)) => (c, u, s),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return internal(e),
-    };
+    let (unit, cases) = (shown.unit, shown.cases);
     let mut unit_options = vec![(String::new(), tr.t("case-unassigned"))];
-    unit_options.extend(units.into_iter().map(|u| (u.code, u.name)));
+    unit_options.extend(shown.units.into_iter().map(|u| (u.code, u.name)));
     let mut staff = vec![(String::new(), tr.t("case-unassigned"))];
     staff.extend(
-        users
+        shown
+            .staff
             .into_iter()
-            .filter(|u| u.active && u.role != Role::Company)
             .map(|u| (u.username, u.display_name)),
     );
     let page = ReassignPage {
@@ -225,7 +192,7 @@ async fn reassign_render(
         unit_name: unit.name,
         cases: cases
             .iter()
-            .map(|(_, c)| CaseRow {
+            .map(|c| CaseRow {
                 reference: c.reference.clone(),
                 status: c.status.to_string(),
                 priority: c.priority.to_string(),
@@ -251,9 +218,6 @@ async fn unit_cases(
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
-    if !user.user.role.allows(Permission::CaseAssign) {
-        return forbidden(&ctx, &user);
-    }
     let unit = q.get("unit").cloned().unwrap_or_default();
     let done = q.get("done").and_then(|d| d.parse().ok()).unwrap_or(0);
     let mut form = Form::default();
@@ -273,9 +237,6 @@ async fn reassign(
     };
     let ctx = Ctx::new(&state, &uri, &headers);
     let tr = ctx.tr;
-    if !user.user.role.allows(Permission::CaseAssign) {
-        return forbidden(&ctx, &user);
-    }
     let one = |name: &str| {
         pairs
             .iter()
@@ -287,8 +248,7 @@ async fn reassign(
     let selected: Vec<String> = pairs
         .iter()
         .filter(|(k, _)| k == "case")
-        .filter_map(|(_, v)| v.parse::<Reference>().ok())
-        .map(|r| r.to_string())
+        .map(|(_, v)| v.clone())
         .collect();
     let mut form = Form::with(
         pairs
@@ -310,61 +270,31 @@ async fn reassign(
         )
         .await;
     }
-    let mut errors = FieldErrors::new();
-    if selected.is_empty() {
-        errors.push("case", "none_selected", "Select at least one case.");
-    }
-    let unit_id = match one("unit") {
-        Some(code) => {
-            match crate::api::cases::lookup_unit(&state, &mut errors, "unit", &code).await {
-                Ok(u) => u,
-                Err(e) => return e.into_response(),
-            }
+    let unit = one("unit");
+    let assignee = one("assignee");
+    match state
+        .reassign_cases(&user, &selected, unit.as_deref(), assignee.as_deref())
+        .await
+    {
+        Ok(done) => {
+            Redirect::to(&format!("/supervisor/cases?unit={from_unit}&done={done}")).into_response()
         }
-        None => None,
-    };
-    let assignee_id = match one("assignee") {
-        Some(name) => {
-            match crate::api::cases::lookup_staff(&state, &mut errors, "assignee", &name).await {
-                Ok(u) => u,
-                Err(e) => return e.into_response(),
-            }
-        }
-        None => None,
-    };
-    if !errors.is_empty() {
-        form.add_all(&tr, &errors);
-        return reassign_render(
-            &state,
-            &ctx,
-            &user,
-            &from_unit,
-            form,
-            0,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let now = state.clock.now();
-    let mut done = 0i64;
-    for r in &selected {
-        match state
-            .store
-            .assign(
-                &user.actor(),
-                r,
-                None,
-                Some(unit_id),
-                Some(assignee_id),
-                now,
+        Err(AppError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            reassign_render(
+                &state,
+                &ctx,
+                &user,
+                &from_unit,
+                form,
+                0,
+                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        {
-            Ok(_) => done += 1,
-            Err(e) => tracing::warn!(reference = %r, error = %e, "reassignment skipped"),
         }
+        Err(AppError::Forbidden) => forbidden(&ctx, &user),
+        Err(e) => ApiError::from(e).into_response(),
     }
-    Redirect::to(&format!("/supervisor/cases?unit={from_unit}&done={done}")).into_response()
 }
 
 // ---- administration ----
@@ -397,17 +327,11 @@ async fn admin_render(
     status: StatusCode,
 ) -> Response {
     let tr = ctx.tr;
-    let (users, units) = match (state.store.users().await, state.store.units().await) {
-        (Ok(u), Ok(n)) => (u, n),
-        (Err(e), _) | (_, Err(e)) => return internal(e),
+    let shown = match state.admin_overview(user).await {
+        Ok(s) => s,
+        Err(e) => return refused(ctx, user, e),
     };
-    let (counts, dead) = match (
-        state.store.job_counts().await,
-        state.store.dead_jobs(20).await,
-    ) {
-        (Ok(c), Ok(d)) => (c, d),
-        (Err(e), _) | (_, Err(e)) => return internal(e),
-    };
+    let (users, units, counts, dead) = (shown.users, shown.units, shown.jobs, shown.dead_jobs);
     let mut unit_options = vec![(String::new(), tr.t("case-unassigned"))];
     unit_options.extend(units.iter().map(|u| (u.code.clone(), u.name.clone())));
     let roles: Options = Role::ALL
@@ -460,29 +384,17 @@ async fn admin_render(
     ctx.render(status, &page)
 }
 
-async fn admin_gate(
-    state: &AppState,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Result<(CurrentUser, Ctx), Response> {
-    let user = session(state, headers).await?;
-    let ctx = Ctx::new(state, uri, headers);
-    if !user.user.role.allows(Permission::UserWrite) {
-        return Err(forbidden(&ctx, &user));
-    }
-    Ok((user, ctx))
-}
-
 async fn admin_page(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<Fields>,
 ) -> Response {
-    let (user, ctx) = match admin_gate(&state, &uri, &headers).await {
-        Ok(x) => x,
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
+    let ctx = Ctx::new(&state, &uri, &headers);
     let notice = match q.get("added").map(String::as_str) {
         Some("user") => Some(ctx.tr.t("admin-user-added")),
         Some("unit") => Some(ctx.tr.t("admin-unit-added")),
@@ -499,10 +411,11 @@ async fn admin_add_user(
     headers: HeaderMap,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx) = match admin_gate(&state, &uri, &headers).await {
-        Ok(x) => x,
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
+    let ctx = Ctx::new(&state, &uri, &headers);
     let tr = ctx.tr;
     let mut shown = fields.clone();
     shown.remove("password");
@@ -517,33 +430,17 @@ async fn admin_add_user(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let Some(role) = opt("role")
-        .and_then(|r| r.parse::<Role>().ok())
-        .filter(|r| *r != Role::Company)
-    else {
-        form.add(&tr, "role", tr.t("error-unknown_value"));
-        return admin_render(
-            &state,
-            &ctx,
-            &user,
-            form,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let input = NewUserInput {
+    let input = NewStaffUser {
         username: opt("username"),
         display_name: opt("display_name"),
-        role,
+        role: opt("role"),
         unit: opt("user_unit"),
-        company_id: None,
         password: fields.get("password").cloned(),
         email: opt("email"),
     };
-    match add_user(&state, &user.actor(), input).await {
+    match state.add_staff_user(&user, input).await {
         Ok(_) => Redirect::to("/admin?added=user").into_response(),
-        Err(ApiError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             for e in &errors.0 {
                 let field = if e.field == "unit" {
                     "user_unit"
@@ -562,11 +459,12 @@ async fn admin_add_user(
             )
             .await
         }
-        Err(ApiError::Conflict(_)) => {
+        Err(AppError::Conflict(_)) => {
             form.add(&tr, "username", tr.t("error-conflict"));
             admin_render(&state, &ctx, &user, form, None, StatusCode::CONFLICT).await
         }
-        Err(e) => e.into_response(),
+        Err(AppError::Forbidden) => forbidden(&ctx, &user),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -576,69 +474,38 @@ async fn admin_add_unit(
     headers: HeaderMap,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx) = match admin_gate(&state, &uri, &headers).await {
-        Ok(x) => x,
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
+    let ctx = Ctx::new(&state, &uri, &headers);
     let tr = ctx.tr;
     let mut form = Form::with(fields.clone());
     if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
         form.add(&tr, "csrf", tr.t("error-csrf"));
         return admin_render(&state, &ctx, &user, form, None, StatusCode::FORBIDDEN).await;
     }
-    let mut errors = FieldErrors::new();
-    let code = validate::required_text(
-        &mut errors,
-        "code",
-        fields.get("code").map(String::as_str),
-        32,
-    )
-    .map(|c| c.to_ascii_uppercase());
-    if code.as_deref().is_some_and(|c| {
-        !c.chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-    }) {
-        errors.push(
-            "code",
-            "invalid_characters",
-            "Letters, digits, - and _ only.",
-        );
-    }
-    let name = validate::required_text(
-        &mut errors,
-        "name",
-        fields.get("name").map(String::as_str),
-        validate::NAME_MAX,
-    );
-    let (Some(code), Some(name), true) = (code, name, errors.is_empty()) else {
-        form.add_all(&tr, &errors);
-        return admin_render(
-            &state,
-            &ctx,
-            &user,
-            form,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    match state
-        .store
-        .create_unit(
-            &user.actor(),
-            &code,
-            &name,
-            &state.office.code,
-            state.clock.now(),
-        )
-        .await
-    {
+    let code = fields.get("code").map(String::as_str);
+    let name = fields.get("name").map(String::as_str);
+    match state.add_office_unit(&user, code, name).await {
         Ok(_) => Redirect::to("/admin?added=unit").into_response(),
-        Err(StoreError::Duplicate(_)) => {
+        Err(AppError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            admin_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict(_)) => {
             form.add(&tr, "code", tr.t("error-conflict"));
             admin_render(&state, &ctx, &user, form, None, StatusCode::CONFLICT).await
         }
-        Err(e) => internal(e),
+        Err(e) => refused(&ctx, &user, e),
     }
 }
 
@@ -669,34 +536,19 @@ async fn account_render(
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let totp_on = match state.store.credentials(&user.user.username).await {
-        Ok(c) => c.totp_secret.is_some(),
+    let offered = form.values.get("secret").map(String::as_str);
+    let setup = match state.totp_setup(user, offered).await {
+        Ok(s) => s,
         Err(e) => return internal(e),
     };
-    let new_secret = match form
-        .values
-        .get("secret")
-        .filter(|s| redress_domain::totp::base32_decode(s).is_some_and(|b| b.len() == 20))
-    {
-        Some(s) => s.clone(),
-        None => {
-            let mut bytes = [0u8; 20];
-            if getrandom::fill(&mut bytes).is_err() {
-                return internal("no randomness");
-            }
-            redress_domain::totp::base32_encode(&bytes)
-        }
-    };
-    let grouped = new_secret
+    // In groups of four, to be typed.
+    let grouped = setup
+        .secret
         .as_bytes()
         .chunks(4)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ");
-    let otpauth = format!(
-        "otpauth://totp/Redress:{}?secret={}&issuer=Redress",
-        user.user.username, new_secret
-    );
     let page = AccountPage {
         tr: ctx.tr,
         nav: Some(NavUser::of(user)),
@@ -705,10 +557,10 @@ async fn account_render(
         form,
         changed,
         notice,
-        totp_on,
-        new_secret,
+        totp_on: setup.enabled,
+        new_secret: setup.secret,
         new_secret_grouped: grouped,
-        otpauth,
+        otpauth: setup.otpauth,
     };
     ctx.render(status, &page)
 }
@@ -768,65 +620,13 @@ async fn change_password(
         )
         .await;
     }
-    let current = fields.get("current_password").cloned().unwrap_or_default();
-    let new = fields.get("new_password").cloned().unwrap_or_default();
-    let confirm = fields.get("confirm_password").cloned().unwrap_or_default();
-    if let Err(ApiError::Validation(e)) = auth::check_password_rules(&new) {
-        for err in &e.0 {
-            form.add(&tr, "new_password", tr.error(&err.code, &err.message));
-        }
-    }
-    if new != confirm {
-        form.add(&tr, "confirm_password", tr.t("error-password_mismatch"));
-    }
-    if !form.errors.is_empty() {
-        return account_render(
-            &state,
-            &ctx,
-            &user,
-            form,
-            false,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    // The current password is checked like a login, lockout included.
-    match auth::login(
-        &state,
-        &user.user.username,
-        &current,
-        auth::SecondStep::Skip,
-        peer.ip(),
-    )
-    .await
-    {
-        Ok(_) => {}
-        Err(ApiError::Unauthenticated) | Err(ApiError::RateLimited { .. }) => {
-            form.add(&tr, "current_password", tr.t("error-password_wrong"));
-            return account_render(
-                &state,
-                &ctx,
-                &user,
-                form,
-                false,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-        Err(e) => return e.into_response(),
-    }
-    let hash = match tokio::task::spawn_blocking(move || auth::hash_password(&new)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return internal(e),
+    let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or_default();
+    let change = PasswordChange {
+        current: field("current_password"),
+        new: field("new_password"),
+        confirm: field("confirm_password"),
     };
-    match state
-        .store
-        .set_password(&user.actor(), user.user.id, &hash, state.clock.now())
-        .await
-    {
+    match state.change_password(&user, change, peer.ip()).await {
         // Every session ended with the old password, this one too: a new one replaces it.
         Ok(()) => {
             match auth::start_session(&state, &user.user, auth::is_secure(&state, &headers)).await {
@@ -837,7 +637,20 @@ async fn change_password(
                 Err(e) => e.into_response(),
             }
         }
-        Err(e) => internal(e),
+        Err(AppError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            account_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                false,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -873,42 +686,25 @@ async fn totp_on(
         )
         .await;
     }
-    let secret = fields.get("secret").cloned().unwrap_or_default();
-    let bytes = redress_domain::totp::base32_decode(&secret).filter(|b| b.len() == 20);
+    let secret = fields.get("secret").map(String::as_str).unwrap_or("");
     let code = fields.get("totp_code").map(String::as_str).unwrap_or("");
-    let step = bytes
-        .as_ref()
-        .and_then(|b| redress_domain::totp::verify(b, code, state.clock.now().as_second(), None));
-    let (Some(_), Some(step)) = (bytes, step) else {
-        form.add(&tr, "totp_code", tr.t("error-code_wrong"));
-        return account_render(
-            &state,
-            &ctx,
-            &user,
-            form,
-            false,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    if let Err(e) = state
-        .store
-        .set_totp(
-            &user.actor(),
-            user.user.id,
-            Some(&secret),
-            state.clock.now(),
-        )
-        .await
-    {
-        return internal(e);
+    match state.turn_totp_on(&user, secret, code).await {
+        Ok(()) => Redirect::to("/account?totp=on").into_response(),
+        Err(AppError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            account_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                false,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => internal(e),
     }
-    // The code used to turn it on is spent.
-    if let Err(e) = state.store.use_totp_step(user.user.id, step).await {
-        return internal(e);
-    }
-    Redirect::to("/account?totp=on").into_response()
 }
 
 async fn totp_off(
@@ -938,20 +734,15 @@ async fn totp_off(
         )
         .await;
     }
-    let password = fields.get("totp_password").cloned().unwrap_or_default();
-    match auth::login(
-        &state,
-        &user.user.username,
-        &password,
-        auth::SecondStep::Skip,
-        peer.ip(),
-    )
-    .await
-    {
-        Ok(_) => {}
-        Err(ApiError::Unauthenticated) | Err(ApiError::RateLimited { .. }) => {
-            form.add(&tr, "totp_password", tr.t("error-password_wrong"));
-            return account_render(
+    let password = fields
+        .get("totp_password")
+        .map(String::as_str)
+        .unwrap_or("");
+    match state.turn_totp_off(&user, password, peer.ip()).await {
+        Ok(()) => Redirect::to("/account?totp=off").into_response(),
+        Err(AppError::Validation(errors)) => {
+            form.add_all(&tr, &errors);
+            account_render(
                 &state,
                 &ctx,
                 &user,
@@ -960,17 +751,9 @@ async fn totp_off(
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await;
+            .await
         }
-        Err(e) => return e.into_response(),
-    }
-    match state
-        .store
-        .set_totp(&user.actor(), user.user.id, None, state.clock.now())
-        .await
-    {
-        Ok(()) => Redirect::to("/account?totp=off").into_response(),
-        Err(e) => internal(e),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -1017,14 +800,13 @@ async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: Heade
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
-    if !user.user.role.allows(Permission::ReferenceDataRead) || user.user.role == Role::Company {
-        return forbidden(&ctx, &user);
-    }
+    let lifecycles = match state.lifecycle_reference(&user) {
+        Ok(l) => l,
+        Err(e) => return refused(&ctx, &user, e),
+    };
     let es = ctx.tr.lang == crate::i18n::Lang::Es;
     let pick = |en: &str, sp: &str| if es { sp.to_string() } else { en.to_string() };
-    let lifecycles = state
-        .lifecycles
-        .0
+    let lifecycles = lifecycles
         .iter()
         .map(|l| LifecycleView {
             kind: l.kind.to_string(),

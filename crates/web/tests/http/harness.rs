@@ -2,10 +2,11 @@
 //! one user and token per role.
 
 use jiff::Timestamp;
+use redress_app::{App, Settings};
 use redress_domain::records::Office;
 use redress_domain::{ManualClock, Role};
 use redress_store::{Actor, NewUser, Store, StoreOptions};
-use redress_web::{AppState, Settings};
+use redress_web::AppState;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -136,7 +137,7 @@ impl TestApp {
             .await
             .expect("category");
         // One password hash for everyone keeps the suite fast; each user still has its own token.
-        let hash = redress_web::auth::hash_password(PASSWORD).expect("hash");
+        let hash = redress_app::accounts::hash_password(PASSWORD).expect("hash");
         let mut tokens = HashMap::new();
         for role in Role::ALL {
             let user = store
@@ -155,7 +156,7 @@ impl TestApp {
                 )
                 .await
                 .expect("user");
-            let (token, th) = redress_web::auth::new_token().expect("token");
+            let (token, th) = redress_app::accounts::new_token().expect("token");
             store
                 .create_token(&system, user.id, "test", &th, now)
                 .await
@@ -169,14 +170,16 @@ impl TestApp {
             public_url: "https://complaints.example.gov".into(),
             ..Settings::default()
         };
-        let mailer = redress_web::mail::Mailer::from_settings(
+        let mailer = redress_app::outbox::Mailer::from_settings(
             "Redress Test <no-reply@example.org>",
             None,
             Some(&files.join("mail")),
         )
         .expect("mailer");
-        let state =
-            AppState::new(store.clone(), clock.clone(), office, settings).with_mailer(mailer);
+        let state = AppState::new(
+            App::new(store.clone(), clock.clone(), office, settings).with_mailer(mailer),
+            redress_web::Settings::default(),
+        );
         let app_state = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

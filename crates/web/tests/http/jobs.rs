@@ -80,13 +80,13 @@ both_stores!(
         )
         .await
         .unwrap();
-        let mut node_b = app.state.clone();
+        let mut node_b = app.state.app.clone();
         node_b.store = other;
         let (a, b) = tokio::join!(
             async {
                 let mut n = 0;
                 for _ in 0..100 {
-                    n += redress_web::jobs::run_due_jobs(&app.state, "node-a", 3)
+                    n += redress_app::jobs::run_due_jobs(&app.state, "node-a", 3)
                         .await
                         .unwrap();
                     tokio::task::yield_now().await;
@@ -96,7 +96,7 @@ both_stores!(
             async {
                 let mut n = 0;
                 for _ in 0..100 {
-                    n += redress_web::jobs::run_due_jobs(&node_b, "node-b", 3)
+                    n += redress_app::jobs::run_due_jobs(&node_b, "node-b", 3)
                         .await
                         .unwrap();
                     tokio::task::yield_now().await;
@@ -131,14 +131,14 @@ both_stores!(
         // Node A claims it and dies before finishing (nothing is committed for the job's effects).
         let claimed = app
             .store
-            .claim_job(now, now + redress_web::jobs::LEASE, "node-a")
+            .claim_job(now, now + redress_app::jobs::LEASE, "node-a")
             .await
             .unwrap()
             .expect("due");
         assert_eq!(claimed.attempts, 1);
         // While A's lease holds, nobody else gets it.
         assert_eq!(
-            redress_web::jobs::run_due_jobs(&app.state, "node-b", 10)
+            redress_app::jobs::run_due_jobs(&app.state, "node-b", 10)
                 .await
                 .unwrap(),
             0
@@ -146,7 +146,7 @@ both_stores!(
         // After the lease, node B runs it: a second attempt, finished once.
         app.clock.advance(SignedDuration::from_mins(6));
         assert_eq!(
-            redress_web::jobs::run_due_jobs(&app.state, "node-b", 10)
+            redress_app::jobs::run_due_jobs(&app.state, "node-b", 10)
                 .await
                 .unwrap(),
             1
@@ -170,8 +170,8 @@ both_stores!(
             .enqueue_job(&broken, None, app.clock.now_ts(), app.clock.now_ts())
             .await
             .unwrap();
-        for _ in 0..redress_web::jobs::MAX_ATTEMPTS {
-            redress_web::jobs::run_due_jobs(&app.state, "node-b", 10)
+        for _ in 0..redress_app::jobs::MAX_ATTEMPTS {
+            redress_app::jobs::run_due_jobs(&app.state, "node-b", 10)
                 .await
                 .unwrap();
             app.clock.advance(SignedDuration::from_hours(24));

@@ -1,0 +1,337 @@
+//! An agent's day: their work and what falls due today, finding a person or a case, taking a
+//! contact in (the case, the call, an answer on the call), everything the case page shows, and
+//! keeping a session alive.
+
+use crate::cases::{CreateCase, Intake};
+use crate::consumers::{SearchFrom, lookup_of_text};
+use crate::steps::CaseLifecycle;
+use crate::{App, AppError, AppResult, Person, case_reference};
+use jiff::Timestamp;
+use redress_domain::records::*;
+use redress_domain::{EntryType, Permission, Reference, Role, Status, Visibility};
+use redress_store::prelude::*;
+use redress_store::{CaseFilter, NewEntry, Scope, UnitQueue};
+
+/// A person's work: their open cases, the latest cases, the unit queues (for those who assign)
+/// and the deadlines of their cases that fall due by the end of today.
+pub struct MyWork {
+    pub mine: Vec<CaseSummary>,
+    pub recent: Vec<CaseSummary>,
+    pub queues: Vec<UnitQueue>,
+    /// (reference, clock, due at, already overdue)
+    pub due: Vec<(String, String, Timestamp, bool)>,
+}
+
+/// What a search found.
+pub enum Found {
+    /// The text was the reference of a case the person may see.
+    Case(String),
+    /// People (for those who may see consumers) and cases.
+    Matches {
+        people: Vec<Consumer>,
+        cases: Vec<CaseSummary>,
+    },
+}
+
+/// A call taken with a new case: its length and the words that describe it.
+pub struct IntakeCall {
+    pub seconds: i64,
+    pub body: String,
+}
+
+/// Everything the case page shows, as the person may see it.
+pub struct CaseFile {
+    pub case: Case,
+    pub entries: Vec<TimelineEntry>,
+    /// The case's audit trail (those who may read it).
+    pub audit: Vec<AuditRecord>,
+    pub attachments: Vec<Attachment>,
+    /// Where the case stands, the steps the person may take, its clocks.
+    pub stage: CaseLifecycle,
+    /// The units and active staff a case may be assigned to, for those who assign.
+    pub assignable: Option<(Vec<Unit>, Vec<User>)>,
+    /// Other consumer records that may be this case's consumer (those who may see consumers).
+    pub duplicates: Vec<Consumer>,
+}
+
+impl App {
+    /// The person's work and today's deadlines.
+    pub async fn my_work(&self, person: &Person) -> AppResult<MyWork> {
+        let scope = person.scope();
+        let mine = self
+            .store
+            .cases(
+                &CaseFilter {
+                    assignee_id: Some(person.user.id),
+                    open_only: true,
+                    limit: 50,
+                    ..CaseFilter::default()
+                },
+                scope,
+            )
+            .await?;
+        let recent = self
+            .store
+            .cases(
+                &CaseFilter {
+                    limit: 10,
+                    ..CaseFilter::default()
+                },
+                scope,
+            )
+            .await?;
+        let now = self.clock.now();
+        let end_of_today = jiff::tz::TimeZone::get(&self.office.time_zone)
+            .ok()
+            .and_then(|tz| now.to_zoned(tz).end_of_day().ok())
+            .map(|z| z.timestamp())
+            .unwrap_or(now);
+        let due = self
+            .store
+            .deadlines_for(person.user.id, end_of_today)
+            .await?
+            .into_iter()
+            .map(|(r, name, at)| (r, name, at, at < now))
+            .collect();
+        let queues = if person.may(Permission::CaseAssign) {
+            self.store.unit_queues().await?
+        } else {
+            vec![]
+        };
+        Ok(MyWork {
+            mine: mine.into_iter().map(|(_, c)| c).collect(),
+            recent: recent.into_iter().map(|(_, c)| c).collect(),
+            queues,
+            due,
+        })
+    }
+
+    /// Finds what a person typed: a case by its reference, else people by phone, email or
+    /// account number (audited) with their cases, and cases whose text matches.
+    pub async fn search(&self, person: &Person, text: &str) -> AppResult<Found> {
+        let text = text.trim();
+        if let Ok(r) = text.to_ascii_uppercase().parse::<Reference>() {
+            let r = r.to_string();
+            if self
+                .store
+                .case(&person.actor(), &r, person.scope(), false, self.clock.now())
+                .await
+                .is_ok()
+            {
+                return Ok(Found::Case(r));
+            }
+        }
+        let mut people = Vec::new();
+        let mut cases: Vec<CaseSummary> = Vec::new();
+        if person.may(Permission::ConsumerRead)
+            && !text.is_empty()
+            && let Some(lookup) = lookup_of_text(text)
+        {
+            people = self
+                .find_consumers(person, &lookup, SearchFrom::Page)
+                .await?;
+            for c in &people {
+                let rows = self
+                    .store
+                    .cases(
+                        &CaseFilter {
+                            consumer_id: Some(c.id),
+                            limit: 50,
+                            ..CaseFilter::default()
+                        },
+                        person.scope(),
+                    )
+                    .await?;
+                cases.extend(rows.into_iter().map(|(_, s)| s));
+            }
+        }
+        if text.chars().count() >= 3 {
+            for c in self.store.search_cases(text, person.scope(), 50).await? {
+                if !cases.iter().any(|r| r.reference == c.reference) {
+                    cases.push(c);
+                }
+            }
+        }
+        Ok(Found::Matches { people, cases })
+    }
+
+    /// The companies and categories the intake screen offers.
+    pub async fn intake_lists(&self, person: &Person) -> AppResult<(Vec<Company>, Vec<Category>)> {
+        person.require(Permission::CaseCreate)?;
+        Ok((
+            self.store.companies().await?,
+            self.store.categories().await?,
+        ))
+    }
+
+    /// The person on file an agent chose to file for (the view is audited); `None` when there
+    /// is no such record or it was merged into another.
+    pub async fn chosen_consumer(&self, person: &Person, id: i64) -> AppResult<Option<Consumer>> {
+        if !person.may(Permission::ConsumerRead) {
+            return Ok(None);
+        }
+        match self.view_consumer(person, id).await {
+            Ok(c) if c.merged_into.is_none() => Ok(Some(c)),
+            Ok(_) | Err(AppError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes a contact in at the intake screen: opens the case, records the call that brought
+    /// it (if any), and closes it when the agent answered it on the call.
+    pub async fn take_in(
+        &self,
+        person: &Person,
+        case: CreateCase,
+        call: Option<IntakeCall>,
+        answered: bool,
+    ) -> AppResult<Case> {
+        let (opened, _) = self.open_case(Intake::Staff(person), case, None).await?;
+        if let Some(call) = call.filter(|c| c.seconds > 0) {
+            let entry = NewEntry {
+                entry_type: EntryType::Call,
+                body: call.body,
+                visibility: Visibility::Internal,
+                data: serde_json::json!({"direction": "inbound", "duration_seconds": call.seconds}),
+                at: self.clock.now(),
+                author_id: Some(person.user.id),
+            };
+            self.store
+                .add_entry(&person.actor(), &opened.reference, &entry, Scope::default())
+                .await?;
+        }
+        if answered {
+            self.change_status(
+                person,
+                &opened.reference,
+                Status::Closed,
+                Some("Answered on the call"),
+                None,
+            )
+            .await?;
+        }
+        Ok(opened)
+    }
+
+    /// Everything the case page shows. Reading the case is audited (by the store when the
+    /// consumer's record is shown, here when it is not).
+    pub async fn case_file(
+        &self,
+        person: &Person,
+        reference: &str,
+        spanish: bool,
+    ) -> AppResult<CaseFile> {
+        let reference = case_reference(reference)?;
+        let now = self.clock.now();
+        let with_pii = person.user.role.sees_consumer_details();
+        let full = self
+            .store
+            .case(&person.actor(), &reference, person.scope(), with_pii, now)
+            .await?;
+        if !with_pii {
+            self.audit_case_view(person, &reference).await?;
+        }
+        // What this role may see of it: the same rule as the API's (where the case stands is
+        // worked out from the whole case, and shows only derived dates).
+        let case = self.case_for(person.audience(), full.clone());
+        let company_only = person.is_company().then_some(Visibility::Company);
+        let entries = self
+            .store
+            .timeline(
+                &person.actor(),
+                &reference,
+                person.scope(),
+                company_only,
+                now,
+            )
+            .await?;
+        let audit = if person.may(Permission::AuditRead) {
+            self.store.audit_for_subject(&reference, 50).await?
+        } else {
+            vec![]
+        };
+        let attachments = self
+            .store
+            .attachments(&reference, person.scope(), company_only)
+            .await?;
+        let clocks = self.store.clocks(&reference, person.scope(), now).await?;
+        let stage = self
+            .describe_stage(&full, &clocks, Some(person.user.role), spanish)
+            .await?;
+        let assignable = if person.may(Permission::CaseAssign) && case.status != Status::Merged {
+            let staff = self
+                .store
+                .users()
+                .await?
+                .into_iter()
+                .filter(|s| s.active && s.role != Role::Company)
+                .collect();
+            Some((self.store.units().await?, staff))
+        } else {
+            None
+        };
+        let duplicates = match (&case.consumer, person.may(Permission::ConsumerRead)) {
+            (Some(mine), true) => {
+                self.store
+                    .consumer_duplicates(&person.actor(), mine.id, 20, now)
+                    .await?
+            }
+            _ => vec![],
+        };
+        Ok(CaseFile {
+            case,
+            entries,
+            audit,
+            attachments,
+            stage,
+            assignable,
+            duplicates,
+        })
+    }
+
+    /// "Same person: merge" from a case: the case's consumer and another record are one person.
+    /// The newer record is merged into the one on file longer.
+    pub async fn merge_case_consumer(
+        &self,
+        person: &Person,
+        reference: &str,
+        other: Option<i64>,
+    ) -> AppResult<Consumer> {
+        person.require(Permission::ConsumerMerge)?;
+        let reference = case_reference(reference)?;
+        let case = self
+            .store
+            .case(
+                &person.actor(),
+                &reference,
+                person.scope(),
+                true,
+                self.clock.now(),
+            )
+            .await?;
+        let Some(other) = other.filter(|o| *o != case.consumer_id) else {
+            return Err(AppError::field(
+                "other",
+                "unknown_consumer",
+                "Choose a record from the list.",
+            ));
+        };
+        let (from, into) = if other > case.consumer_id {
+            (other, case.consumer_id)
+        } else {
+            (case.consumer_id, other)
+        };
+        Ok(self
+            .store
+            .merge_consumers(&person.actor(), from, into, self.clock.now())
+            .await?)
+    }
+
+    /// Keeps a session alive for its full length from now; returns when it now ends.
+    pub async fn renew_session(&self, secret: &str) -> AppResult<Timestamp> {
+        let until =
+            self.clock.now() + jiff::SignedDuration::from_hours(crate::accounts::SESSION_HOURS);
+        self.extend_session(secret, until).await?;
+        Ok(until)
+    }
+}

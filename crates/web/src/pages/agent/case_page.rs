@@ -1,0 +1,478 @@
+//! The case page: the case as the person may see it, its timeline, clocks and steps.
+
+use super::*;
+
+// ---- the case page ----
+
+pub(super) struct CaseView {
+    reference: String,
+    status: String,
+    priority: String,
+    kind: String,
+    channel: String,
+    flags: String,
+    assignee: String,
+    unit: String,
+    company: String,
+    category: String,
+    amount: String,
+    opened: String,
+    consumer: String,
+    description: String,
+    merged_into: Option<String>,
+    links: Vec<(String, String)>,
+    version: i64,
+}
+
+pub(super) struct EntryView {
+    kind: String,
+    at: String,
+    at_iso: String,
+    author: String,
+    visibility: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+pub(super) struct CasePage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    csrf: String,
+    c: CaseView,
+    entries: Vec<EntryView>,
+    filter: String,
+    filters: Options,
+    form: Form,
+    notice: Option<String>,
+    can_write: bool,
+    can_staff: bool,
+    can_assign: bool,
+    visibilities: Options,
+    directions: Options,
+    units: Options,
+    staff: Options,
+    audit: Vec<(String, String, String)>,
+    attachments: Vec<(i64, String, String, String)>,
+    can_merge: bool,
+    link_kinds: Options,
+    clocks: Vec<ClockRow>,
+    stage: String,
+    lifecycle: String,
+    steps: Vec<StepView>,
+    hold: Option<HoldView>,
+    hotline: Option<HotlineRow>,
+    duplicates: Vec<DuplicateView>,
+    can_merge_consumer: bool,
+}
+
+/// Another consumer record that may be the case's consumer.
+pub(super) struct DuplicateView {
+    id: i64,
+    name: String,
+    contact: String,
+    /// What they share: phone, email, account.
+    why: String,
+    since: String,
+}
+
+pub(super) struct ClockRow {
+    label: String,
+    kind: String,
+    source: String,
+    due: String,
+    due_iso: String,
+    state: String,
+}
+
+pub(super) struct StepField {
+    id: String,
+    path: String,
+    label: String,
+    kind: String,
+    options: Vec<(String, String)>,
+    required: bool,
+    value: String,
+    error: Option<String>,
+}
+
+pub(super) struct StepView {
+    name: String,
+    label: String,
+    open: bool,
+    fields: Vec<StepField>,
+}
+
+pub(super) struct HoldView {
+    active: bool,
+    message: String,
+    text: String,
+    source: String,
+}
+
+pub(super) struct HotlineRow {
+    earliest: Option<String>,
+    cold_weather: bool,
+    open_now: bool,
+    hours: String,
+}
+
+pub(super) fn keep(entry: &TimelineEntry, filter: &str) -> bool {
+    match filter {
+        "notes" => entry.entry_type == EntryType::Note,
+        "correspondence" => matches!(
+            entry.entry_type,
+            EntryType::Call | EntryType::Letter | EntryType::Email
+        ),
+        "company" => entry.visibility == Visibility::Company,
+        _ => true,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn case_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    reference: &str,
+    filter: &str,
+    form: Form,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let tr = ctx.tr;
+    let spanish = tr.lang == crate::i18n::Lang::Es;
+    let file = match state.case_file(user, reference, spanish).await {
+        Ok(f) => f,
+        Err(AppError::NotFound) => {
+            return message(
+                ctx,
+                Some(NavUser::of(user)),
+                StatusCode::NOT_FOUND,
+                "notfound-title",
+                "notfound-body",
+            );
+        }
+        Err(e) => return store_failed(ctx, e),
+    };
+    let case = &file.case;
+    let entries = &file.entries;
+    let life = &file.stage;
+    let audit: Vec<(String, String, String)> = file
+        .audit
+        .iter()
+        .map(|a| (local_time(state, a.at), a.actor.clone(), a.action.clone()))
+        .collect();
+    let attachments: Vec<(i64, String, String, String)> = file
+        .attachments
+        .iter()
+        .map(|a| {
+            (
+                a.id,
+                a.filename.clone(),
+                human_size(a.size_bytes),
+                a.visibility.to_string(),
+            )
+        })
+        .collect();
+    let clocks: Vec<ClockRow> = life
+        .clocks
+        .iter()
+        .map(|k| ClockRow {
+            label: k.label.clone(),
+            kind: k
+                .kind
+                .map(|x| tr.word("clockkind", x.as_str()))
+                .unwrap_or_default(),
+            source: k.source.clone(),
+            due: local_time(state, k.due_at),
+            due_iso: k.due_at.to_string(),
+            state: k.state.as_str().to_string(),
+        })
+        .collect();
+    let failed_step = form.v("transition").to_string();
+    let steps: Vec<StepView> = life
+        .transitions
+        .iter()
+        .map(|t| {
+            let mine = failed_step == t.name;
+            StepView {
+                name: t.name.clone(),
+                label: t.label.clone(),
+                open: mine,
+                fields: t
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let path = format!("fields.{}", f.name);
+                        StepField {
+                            id: format!("t-{}-{}", t.name, f.name),
+                            label: f.label.clone(),
+                            kind: f.kind.clone(),
+                            options: f
+                                .options
+                                .iter()
+                                .map(|o| (o.value.clone(), o.label.clone()))
+                                .collect(),
+                            required: f.required,
+                            value: if mine {
+                                form.v(&path).to_string()
+                            } else {
+                                String::new()
+                            },
+                            error: if mine {
+                                form.err(&path).map(str::to_string)
+                            } else {
+                                None
+                            },
+                            path,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let hold = life.hold.as_ref().map(|h| HoldView {
+        active: h.active,
+        message: {
+            let amount = h
+                .disputed_cents
+                .and_then(Money::from_cents)
+                .map(|m| format!("${m}"))
+                .unwrap_or_default();
+            let until = h.ends_at.map(|t| local_time(state, t));
+            match (h.active, until) {
+                (true, Some(u)) => tr.targs("hold-until", &[("amount", &amount), ("until", &u)]),
+                (true, None) => tr.t1("hold-pending", "amount", &amount),
+                (false, Some(u)) => tr.t1("hold-ended-on", "until", &u),
+                (false, None) => String::new(),
+            }
+        },
+        text: if spanish {
+            h.text_es.clone()
+        } else {
+            h.text.clone()
+        },
+        source: h.source.clone(),
+    });
+    let hotline = life.hotline.as_ref().map(|h| HotlineRow {
+        earliest: h.earliest_termination.map(|t| local_time(state, t)),
+        cold_weather: h.cold_weather_period,
+        open_now: h.hotline_open_now,
+        hours: h.hours.clone(),
+    });
+    let can_assign = file.assignable.is_some();
+    let (units, staff) = match &file.assignable {
+        Some((u, s)) => {
+            let mut units = vec![(String::new(), tr.t("case-unassigned"))];
+            units.extend(u.iter().map(|u| (u.code.clone(), u.name.clone())));
+            let mut staff = vec![(String::new(), tr.t("case-unassigned"))];
+            staff.extend(
+                s.iter()
+                    .map(|s| (s.username.clone(), s.display_name.clone())),
+            );
+            (units, staff)
+        }
+        None => (vec![], vec![]),
+    };
+    let mut form = form;
+    if !form.values.contains_key("unit") {
+        form.values
+            .insert("unit".into(), case.unit.clone().unwrap_or_default());
+    }
+    if !form.values.contains_key("assignee") {
+        form.values
+            .insert("assignee".into(), case.assignee.clone().unwrap_or_default());
+    }
+    let is_company = user.user.role == Role::Company;
+    let visibilities = if is_company {
+        word_options(&tr, "visibility", &[Visibility::Company])
+    } else {
+        word_options(&tr, "visibility", Visibility::ALL)
+    };
+    let consumer = case
+        .consumer
+        .as_ref()
+        .map(|c| {
+            let mut parts = vec![c.name.clone()];
+            parts.extend(c.phone.clone());
+            parts.extend(c.email.clone());
+            parts.push(tr.word("language", c.preferred_language.as_str()));
+            parts.join(" · ")
+        })
+        .unwrap_or_default();
+    let duplicates = match &case.consumer {
+        Some(mine) => file
+            .duplicates
+            .iter()
+            .map(|d| {
+                let mut why = Vec::new();
+                if d.phone.is_some() && d.phone == mine.phone {
+                    why.push(tr.t("intake-phone"));
+                }
+                if d.email.is_some() && d.email == mine.email {
+                    why.push(tr.t("intake-email"));
+                }
+                if d.account_numbers
+                    .iter()
+                    .any(|a| mine.account_numbers.contains(a))
+                {
+                    why.push(tr.t("intake-account"));
+                }
+                DuplicateView {
+                    id: d.id,
+                    contact: contact_line(d),
+                    name: d.name.clone(),
+                    why: why.join(", "),
+                    since: local_date(state, d.created_at),
+                }
+            })
+            .collect(),
+        None => vec![],
+    };
+    let view = CaseView {
+        reference: case.reference.clone(),
+        status: case.status.to_string(),
+        priority: case.priority.to_string(),
+        kind: case.kind.to_string(),
+        channel: case.channel.to_string(),
+        flags: case
+            .flags
+            .iter()
+            .map(|f| f.as_str().replace('_', " "))
+            .collect::<Vec<_>>()
+            .join(", "),
+        assignee: case.assignee.clone().unwrap_or_default(),
+        unit: case.unit.clone().unwrap_or_default(),
+        company: case
+            .company
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        category: case.category.clone().unwrap_or_default(),
+        amount: case
+            .amount_in_dispute
+            .as_ref()
+            .map(|a| format!("${a}"))
+            .unwrap_or_default(),
+        opened: local_time(state, case.opened_at),
+        consumer,
+        description: case.description.clone(),
+        merged_into: case.merged_into.clone(),
+        links: case
+            .links
+            .iter()
+            .map(|l| (l.reference.clone(), l.kind.as_str().replace('_', " ")))
+            .collect(),
+        version: case.version,
+    };
+    let page = CasePage {
+        tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        csrf: user.csrf.clone().unwrap_or_default(),
+        entries: entries
+            .iter()
+            .filter(|e| keep(e, filter))
+            .map(|e| EntryView {
+                kind: e.entry_type.to_string(),
+                at: local_time(state, e.at),
+                at_iso: e.at.to_string(),
+                author: e.author.clone().unwrap_or_default(),
+                visibility: e.visibility.to_string(),
+                body: e.body.clone(),
+            })
+            .collect(),
+        filter: filter.to_string(),
+        filters: vec![
+            ("all".into(), tr.t("case-filter-all")),
+            ("notes".into(), tr.t("case-filter-notes")),
+            ("correspondence".into(), tr.t("case-filter-correspondence")),
+            ("company".into(), tr.t("case-filter-company")),
+        ],
+        form,
+        notice,
+        can_write: user.user.role.allows(Permission::TimelineWrite)
+            && case.status != Status::Merged,
+        can_staff: user.user.role.allows(Permission::CaseChangeStatus)
+            && case.status != Status::Merged,
+        can_assign,
+        visibilities,
+        directions: word_options(&tr, "direction", CallDirection::ALL),
+        units,
+        staff,
+        audit,
+        attachments,
+        can_merge: user.user.role.allows(Permission::CaseMerge) && case.status != Status::Merged,
+        link_kinds: word_options(&tr, "link", LinkKind::ALL),
+        clocks,
+        stage: life.stage_label.clone(),
+        lifecycle: life.lifecycle.clone(),
+        steps,
+        hold,
+        hotline,
+        duplicates,
+        can_merge_consumer: user.user.role.allows(Permission::ConsumerMerge),
+        c: view,
+    };
+    ctx.render(status, &page)
+}
+
+pub(super) async fn case_page(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    Query(q): Query<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let Ok(reference) = reference.parse::<Reference>() else {
+        return message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        );
+    };
+    let filter = q
+        .get("filter")
+        .map(String::as_str)
+        .filter(|f| ["all", "notes", "correspondence", "company"].contains(f))
+        .unwrap_or("all");
+    let mut form = Form::default();
+    form.values.insert(
+        "visibility".into(),
+        if user.user.role == Role::Company {
+            "company".into()
+        } else {
+            "internal".into()
+        },
+    );
+    form.values.insert("minutes".into(), "0".into());
+    form.values.insert("link_kind".into(), "related".into());
+    form.values.insert(
+        "file_visibility".into(),
+        if user.user.role == Role::Company {
+            "company".into()
+        } else {
+            "internal".into()
+        },
+    );
+    case_render(
+        &state,
+        &ctx,
+        &user,
+        &reference.to_string(),
+        filter,
+        form,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}

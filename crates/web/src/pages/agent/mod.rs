@@ -1,0 +1,119 @@
+//! The agent workspace: log in, my work, search, intake, the case page and its actions.
+//!
+//! One file per screen: `signin`, `home` (my work, search), `intake`, `case_page` and
+//! `case_actions`. Each handler reads the request, calls one use case of `redress_app`, and
+//! renders.
+
+mod case_actions;
+mod case_page;
+mod home;
+mod intake;
+mod signin;
+
+use super::*;
+use crate::api::cases::{AddressInput, ConsumerInput, CreateCase};
+use crate::error::ApiError;
+use axum::Form as PostForm;
+use axum::extract::{Path, Query, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use case_actions::*;
+use case_page::*;
+use home::*;
+use intake::*;
+use redress_app::AppError;
+use redress_app::accounts::SecondStep;
+use redress_app::cases::{AssignInput, LinkInput, MergeInput, StatusInput, TransitionInput};
+use redress_app::timeline::{CallInput, NewTimelineEntry};
+use redress_app::work::{Found, IntakeCall};
+use redress_domain::records::TimelineEntry;
+use redress_domain::*;
+use signin::*;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/help", get(help))
+        .route("/search", get(search))
+        .route("/cases/new", get(intake_page).post(intake_submit))
+        .route("/cases/{reference}", get(case_page))
+        .route("/cases/{reference}/note", post(case_note))
+        .route("/cases/{reference}/call", post(case_call))
+        .route("/cases/{reference}/status", post(case_status))
+        .route("/cases/{reference}/transition", post(case_transition))
+        .route("/cases/{reference}/assign", post(case_assign))
+        .route("/cases/{reference}/attachments", post(case_attach))
+        .route("/cases/{reference}/link", post(case_link))
+        .route("/cases/{reference}/merge", post(case_merge))
+        .route(
+            "/cases/{reference}/consumer-merge",
+            post(case_consumer_merge),
+        )
+        .route("/session/extend", post(extend_session))
+        .route("/cases/{reference}/attachments/{id}", get(case_download))
+}
+
+type Fields = HashMap<String, String>;
+
+fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, form: &Fields) -> bool {
+    same_origin(headers)
+        && user.csrf.is_some()
+        && user.csrf.as_deref() == form.get("csrf").map(String::as_str)
+}
+
+// ---- my work ----
+
+struct Row {
+    reference: String,
+    status: String,
+    priority: String,
+    kind: String,
+    company: String,
+    assignee: String,
+    updated: String,
+    opened: String,
+}
+
+fn row(state: &AppState, c: &redress_domain::records::CaseSummary) -> Row {
+    Row {
+        reference: c.reference.clone(),
+        status: c.status.to_string(),
+        priority: c.priority.to_string(),
+        kind: c.kind.to_string(),
+        company: c
+            .company
+            .as_ref()
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+        assignee: c.assignee.clone().unwrap_or_default(),
+        updated: local_time(state, c.updated_at),
+        opened: local_time(state, c.opened_at),
+    }
+}
+
+/// A consumer's phone and email, as one line for people.
+fn contact_line(c: &redress_domain::records::Consumer) -> String {
+    [c.phone.as_deref(), c.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn opt(form: &Fields, name: &str) -> Option<String> {
+    form.get(name)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn human_size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
