@@ -34,6 +34,9 @@ pub mod timeline;
 pub mod work;
 
 pub use error::{AppError, AppResult};
+/// Records of the store that use cases take or return, for the front doors (which do not reach
+/// the store themselves).
+pub use redress_store::{AuditVerdict, IdempotencyKey, UnitLoad};
 pub use person::Person;
 
 use redress_domain::Clock;

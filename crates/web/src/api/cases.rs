@@ -18,7 +18,7 @@ pub use redress_app::cases::{
 pub use redress_app::timeline::{CallInput, NewTimelineEntry, ReminderInput};
 use redress_domain::records::*;
 use redress_domain::*;
-use redress_store::IdempotencyKey;
+use redress_app::IdempotencyKey;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;

@@ -14,7 +14,7 @@ pub use redress_app::consumers::MergeConsumerInput;
 use redress_app::consumers::{SearchFrom, lookup_from};
 pub use redress_app::directory::{NewCategory, NewCompany, NewTokenInput, NewUnit, NewUserInput};
 use redress_domain::records::*;
-use redress_store::AuditVerdict;
+use redress_app::AuditVerdict;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;

@@ -10,7 +10,7 @@ use axum::routing::post;
 use redress_app::accounts::PasswordChange;
 use redress_app::supervision::NewStaffUser;
 use redress_domain::Role;
-use redress_store::UnitLoad;
+use redress_app::UnitLoad;
 
 pub fn router() -> Router<AppState> {
     Router::new()
