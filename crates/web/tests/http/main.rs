@@ -10,4 +10,8 @@ mod files;
 mod jobs;
 mod packs;
 mod pages;
+mod pages_admin;
+mod pages_case;
+mod pages_intake;
+mod pages_portal;
 mod validation;
