@@ -19,6 +19,10 @@ pub enum CalendarError {
     NoBusinessDay(Date),
 }
 
+/// The hour (office time) by which a due date's work must be done, unless the office closes at
+/// another.
+pub const CUTOFF_HOUR: i8 = 17;
+
 /// Rule choices an office may make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
@@ -190,7 +194,7 @@ impl Calendar {
             rules,
             closures: BTreeMap::new(),
             opens_at: 9,
-            closes_at: crate::clock::CUTOFF_HOUR,
+            closes_at: CUTOFF_HOUR,
         }
     }
 
@@ -276,7 +280,7 @@ impl Calendar {
     }
 
     /// Counts `n` business days from `start`, forwards or backwards (the start not counted).
-    fn step_business_days(
+    pub(crate) fn step_business_days(
         &self,
         start: Date,
         n: u32,
@@ -297,29 +301,6 @@ impl Calendar {
                     return Err(CalendarError::NoBusinessDay(start));
                 }
             }
-        }
-        Ok(d)
-    }
-
-    /// `n` business days (or calendar days) before `end`, landing on a business day at or
-    /// before the one counted: for due-soon warnings.
-    pub fn sub_business_days(
-        &self,
-        end: Date,
-        n: crate::clock::Length,
-    ) -> Result<Date, CalendarError> {
-        let mut d = end;
-        match n {
-            crate::clock::Length::CalendarDays(days) => {
-                d = d
-                    .checked_sub(jiff::Span::new().days(i64::from(days)))
-                    .map_err(|_| CalendarError::OutOfRange)?;
-            }
-            crate::clock::Length::BusinessDays(days) => {
-                d = self.step_business_days(end, days, false)?;
-            }
-            // A warning counted in hours falls on the due day itself.
-            crate::clock::Length::BusinessHours(_) => {}
         }
         Ok(d)
     }
@@ -370,21 +351,6 @@ mod tests {
 
     fn ny() -> Calendar {
         Calendar::new(Rules::default())
-    }
-
-    #[test]
-    fn counting_back_mirrors_counting_forward() {
-        use crate::clock::Length;
-        let cal = ny();
-        // Five business days before Monday 2026-12-28: 24, 23, 22, 21, 18 (Christmas skipped).
-        assert_eq!(
-            cal.sub_business_days(date(2026, 12, 28), Length::BusinessDays(5)),
-            Ok(date(2026, 12, 18))
-        );
-        assert_eq!(
-            cal.sub_business_days(date(2026, 12, 28), Length::CalendarDays(5)),
-            Ok(date(2026, 12, 23))
-        );
     }
 
     #[test]

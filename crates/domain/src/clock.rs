@@ -3,6 +3,7 @@
 //! ends met, missed or stopped.
 
 use crate::calendar::{Calendar, CalendarError};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -127,8 +128,8 @@ pub const RESOLUTION_TARGET: ClockRule = ClockRule {
 };
 
 /// The hour (office time) by which a due date's work must be done, unless the office closes at
-/// another.
-pub const CUTOFF_HOUR: i8 = 17;
+/// another. The calendar's default closing hour; named here too, where deadlines are made.
+pub use crate::calendar::CUTOFF_HOUR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -266,6 +267,29 @@ pub fn state_at(
     }
 }
 
+// Counting a clock's length back through a calendar is the clock's business: the calendar
+// below knows nothing of lengths.
+impl Calendar {
+    /// `n` business days (or calendar days) before `end`, landing on a business day at or
+    /// before the one counted: for due-soon warnings.
+    pub fn sub_business_days(&self, end: Date, n: Length) -> Result<Date, CalendarError> {
+        let mut d = end;
+        match n {
+            Length::CalendarDays(days) => {
+                d = d
+                    .checked_sub(jiff::Span::new().days(i64::from(days)))
+                    .map_err(|_| CalendarError::OutOfRange)?;
+            }
+            Length::BusinessDays(days) => {
+                d = self.step_business_days(end, days, false)?;
+            }
+            // A warning counted in hours falls on the due day itself.
+            Length::BusinessHours(_) => {}
+        }
+        Ok(d)
+    }
+}
+
 #[cfg(test)]
 mod effect_tests {
     use super::*;
@@ -357,6 +381,21 @@ mod tests {
 
     fn ny() -> (Calendar, TimeZone) {
         crate::calendar::new_york()
+    }
+
+    #[test]
+    fn counting_back_mirrors_counting_forward() {
+        use jiff::civil::date;
+        let (cal, _) = ny();
+        // Five business days before Monday 2026-12-28: 24, 23, 22, 21, 18 (Christmas skipped).
+        assert_eq!(
+            cal.sub_business_days(date(2026, 12, 28), Length::BusinessDays(5)),
+            Ok(date(2026, 12, 18))
+        );
+        assert_eq!(
+            cal.sub_business_days(date(2026, 12, 28), Length::CalendarDays(5)),
+            Ok(date(2026, 12, 23))
+        );
     }
 
     #[test]

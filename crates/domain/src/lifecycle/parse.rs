@@ -1,0 +1,675 @@
+//! Reading a lifecycle file: the TOML as written (spans kept), then every check, each mistake
+//! reported with the file, line, column and reason.
+
+use super::letters::{placeholders, reflow};
+use super::{
+    Action, Addressee, ClockDef, ClockKind, Due, FieldDef, FieldKind, Hold, HoldRule, LetterDef,
+    Lifecycle, LifecycleError, State, Transition,
+};
+use crate::clock::Length;
+use crate::{CaseKind, Priority, Role, Status};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use toml::Spanned;
+
+// ---- the file format ------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    kind: Spanned<String>,
+    version: u32,
+    name: String,
+    name_es: String,
+    source: String,
+    initial: Spanned<String>,
+    #[serde(default)]
+    open_starts: Vec<Spanned<String>>,
+    hold: Option<HoldDoc>,
+    #[serde(rename = "state")]
+    states: Vec<StateDoc>,
+    #[serde(default, rename = "clock")]
+    clocks: Vec<ClockDoc>,
+    #[serde(default, rename = "field")]
+    fields: Vec<FieldDoc>,
+    #[serde(rename = "transition")]
+    transitions: Vec<TransitionDoc>,
+    #[serde(default, rename = "letter")]
+    letters: Vec<LetterDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterDoc {
+    name: Spanned<String>,
+    transition: Spanned<String>,
+    to: Spanned<String>,
+    subject: Spanned<String>,
+    subject_es: Spanned<String>,
+    body: Spanned<String>,
+    body_es: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldDoc {
+    source: String,
+    text: String,
+    text_es: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateDoc {
+    name: Spanned<String>,
+    status: Spanned<String>,
+    label: String,
+    label_es: String,
+    hold: Option<Spanned<String>>,
+    public: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockDoc {
+    name: Spanned<String>,
+    label: String,
+    label_es: String,
+    source: String,
+    kind: Spanned<String>,
+    length: Option<Spanned<String>>,
+    due_on: Option<Spanned<String>>,
+    starts_on: Option<Spanned<String>>,
+    warn: Option<Spanned<String>>,
+    #[serde(default)]
+    on_due_soon: Vec<Spanned<String>>,
+    #[serde(default)]
+    on_overdue: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldDoc {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    label: String,
+    label_es: String,
+    #[serde(default)]
+    options: Vec<String>,
+    min_notice: Option<Spanned<String>>,
+    #[serde(default)]
+    not_future: bool,
+    option_labels: Option<Spanned<Vec<String>>>,
+    option_labels_es: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    visible_to: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionDoc {
+    name: Spanned<String>,
+    label: String,
+    label_es: String,
+    from: Vec<Spanned<String>>,
+    to: Spanned<String>,
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    optional: Vec<Spanned<String>>,
+    #[serde(default)]
+    start: Vec<Spanned<String>>,
+    #[serde(default)]
+    stop: Vec<Spanned<String>>,
+    #[serde(default)]
+    cancel: Vec<Spanned<String>>,
+    #[serde(default)]
+    pause: Vec<Spanned<String>>,
+    #[serde(default)]
+    resume: Vec<Spanned<String>>,
+    priority: Option<Spanned<String>>,
+    #[serde(default)]
+    system: bool,
+    #[serde(default)]
+    independent: bool,
+}
+
+/// Parses a length such as `15 calendar days` or `5 business days`.
+pub fn parse_length(text: &str) -> Option<Length> {
+    let mut words = text.split_whitespace();
+    let n: u32 = words.next()?.parse().ok()?;
+    let basis = words.next()?;
+    let unit = words.next()?;
+    if words.next().is_some() || !matches!(unit, "day" | "days" | "hour" | "hours") {
+        return None;
+    }
+    match basis {
+        "calendar" if matches!(unit, "day" | "days") => Some(Length::CalendarDays(n)),
+        "business" if matches!(unit, "day" | "days") => Some(Length::BusinessDays(n)),
+        "business" => Some(Length::BusinessHours(n)),
+        _ => None,
+    }
+}
+
+pub fn length_text(l: Length) -> String {
+    match l {
+        Length::BusinessDays(n) => format!("{n} business days"),
+        Length::CalendarDays(n) => format!("{n} calendar days"),
+        Length::BusinessHours(n) => format!("{n} business hours"),
+    }
+}
+
+struct Reader<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Reader<'_> {
+    fn err(&self, span: std::ops::Range<usize>, reason: impl Into<String>) -> LifecycleError {
+        let start = span.start.min(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LifecycleError {
+            file: self.file.to_string(),
+            line,
+            column,
+            reason: reason.into(),
+        }
+    }
+
+    fn word<T: std::str::FromStr>(
+        &self,
+        s: &Spanned<String>,
+        what: &str,
+    ) -> Result<T, LifecycleError> {
+        s.get_ref()
+            .parse()
+            .map_err(|_| self.err(s.span(), format!("{:?} is not a known {what}", s.get_ref())))
+    }
+
+    fn length(&self, s: &Spanned<String>) -> Result<Length, LifecycleError> {
+        parse_length(s.get_ref()).ok_or_else(|| {
+            self.err(
+                s.span(),
+                format!(
+                    "{:?} is not a length; write e.g. \"15 calendar days\" or \"5 business days\"",
+                    s.get_ref()
+                ),
+            )
+        })
+    }
+
+    fn action(
+        &self,
+        s: &Spanned<String>,
+        transitions: &[String],
+        role_ok: bool,
+    ) -> Result<Action, LifecycleError> {
+        let text = s.get_ref();
+        let (verb, arg) = text.split_once(':').unwrap_or((text.as_str(), ""));
+        match verb {
+            "notify" if arg.is_empty() => Ok(Action::Notify),
+            "raise_priority" => {
+                let p = if arg.is_empty() { Priority::High } else {
+                    arg.parse().map_err(|_| self.err(s.span(), format!("{arg:?} is not a priority")))?
+                };
+                Ok(Action::RaisePriority(p))
+            }
+            "move_unit" if !arg.is_empty() => Ok(Action::MoveUnit(arg.to_string())),
+            "transition" if transitions.iter().any(|t| t == arg) && role_ok => Ok(Action::Transition(arg.to_string())),
+            "transition" => Err(self.err(s.span(), format!("{arg:?} is not a system transition of this lifecycle"))),
+            _ => Err(self.err(
+                s.span(),
+                format!("{text:?} is not an action; use notify, raise_priority[:PRIORITY], move_unit:UNIT or transition:NAME"),
+            )),
+        }
+    }
+}
+
+fn check_name(r: &Reader, s: &Spanned<String>) -> Result<(), LifecycleError> {
+    let ok = !s.get_ref().is_empty()
+        && s.get_ref().len() <= 60
+        && s.get_ref()
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(r.err(
+            s.span(),
+            format!(
+                "{:?}: names are lower-case letters, digits and _",
+                s.get_ref()
+            ),
+        ))
+    }
+}
+
+fn unique<'a>(
+    r: &Reader,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+) -> Result<Vec<String>, LifecycleError> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for n in names {
+        check_name(r, n)?;
+        if !seen.insert(n.get_ref().clone()) {
+            return Err(r.err(
+                n.span(),
+                format!("{what} {:?} is declared twice", n.get_ref()),
+            ));
+        }
+        out.push(n.get_ref().clone());
+    }
+    Ok(out)
+}
+
+/// The name, when it is one of `names`; otherwise an error at its place in the file.
+fn known_one(
+    r: &Reader,
+    s: &Spanned<String>,
+    names: &[String],
+    what: &str,
+) -> Result<String, LifecycleError> {
+    if names.iter().any(|n| n == s.get_ref()) {
+        Ok(s.get_ref().clone())
+    } else {
+        Err(r.err(s.span(), format!("unknown {what} {:?}", s.get_ref())))
+    }
+}
+
+fn known(
+    r: &Reader,
+    list: &[Spanned<String>],
+    names: &[String],
+    what: &str,
+) -> Result<Vec<String>, LifecycleError> {
+    list.iter().map(|s| known_one(r, s, names, what)).collect()
+}
+
+impl Lifecycle {
+    /// Reads and checks a lifecycle file.
+    pub fn parse(file: &str, text: &str) -> Result<Lifecycle, LifecycleError> {
+        let r = Reader { file, text };
+        let doc: FileDoc = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            r.err(span, e.message().trim().to_string())
+        })?;
+        let kind: CaseKind = r.word(&doc.kind, "case kind")?;
+        let state_names = unique(&r, doc.states.iter().map(|s| &s.name), "state")?;
+        let clock_names = unique(&r, doc.clocks.iter().map(|c| &c.name), "clock")?;
+        let field_names = unique(&r, doc.fields.iter().map(|f| &f.name), "field")?;
+        let transition_names = unique(&r, doc.transitions.iter().map(|t| &t.name), "transition")?;
+        let system_transitions: Vec<String> = doc
+            .transitions
+            .iter()
+            .filter(|t| t.system)
+            .map(|t| t.name.get_ref().clone())
+            .collect();
+        if !state_names.contains(doc.initial.get_ref()) {
+            return Err(r.err(
+                doc.initial.span(),
+                format!("initial state {:?} is not declared", doc.initial.get_ref()),
+            ));
+        }
+        let fields = doc
+            .fields
+            .iter()
+            .map(|f| {
+                let kind = match f.kind.get_ref().as_str() {
+                    "date" => FieldKind::Date,
+                    "text" => FieldKind::Text,
+                    "money" => FieldKind::Money,
+                    "choice" if !f.options.is_empty() => FieldKind::Choice(f.options.clone()),
+                    "choice" => return Err(r.err(f.kind.span(), "a choice field needs options")),
+                    other => {
+                        return Err(r.err(
+                            f.kind.span(),
+                            format!("{other:?} is not a field type (date, text, money, choice)"),
+                        ));
+                    }
+                };
+                let min_notice_days = match &f.min_notice {
+                    None => None,
+                    Some(s) => match r.length(s)? {
+                        Length::CalendarDays(n) => Some(n),
+                        _ => {
+                            return Err(r.err(
+                                s.span(),
+                                "min_notice is counted in calendar days, e.g. \"10 calendar days\"",
+                            ));
+                        }
+                    },
+                };
+                if (min_notice_days.is_some() || f.not_future) && kind != FieldKind::Date {
+                    return Err(r.err(
+                        f.kind.span(),
+                        "min_notice and not_future apply to date fields",
+                    ));
+                }
+                let mut labels = [Vec::new(), Vec::new()];
+                for (slot, given) in labels
+                    .iter_mut()
+                    .zip([&f.option_labels, &f.option_labels_es])
+                {
+                    if let Some(l) = given {
+                        if l.get_ref().len() != f.options.len() {
+                            return Err(r.err(
+                                l.span(),
+                                format!(
+                                    "{} option labels for {} options",
+                                    l.get_ref().len(),
+                                    f.options.len()
+                                ),
+                            ));
+                        }
+                        *slot = l.get_ref().clone();
+                    }
+                }
+                let [option_labels, option_labels_es] = labels;
+                let mut visible_to = Vec::new();
+                for who in &f.visible_to {
+                    let addressee = match who.get_ref().as_str() {
+                        "company" => Addressee::Company,
+                        "consumer" => Addressee::Consumer,
+                        other => {
+                            return Err(r.err(
+                                who.span(),
+                                format!(
+                                    "unknown audience {other:?}: visible_to lists \"company\" and/or \"consumer\""
+                                ),
+                            ));
+                        }
+                    };
+                    if !visible_to.contains(&addressee) {
+                        visible_to.push(addressee);
+                    }
+                }
+                Ok(FieldDef {
+                    name: f.name.get_ref().clone(),
+                    kind,
+                    label: f.label.clone(),
+                    label_es: f.label_es.clone(),
+                    min_notice_days,
+                    not_future: f.not_future,
+                    option_labels,
+                    option_labels_es,
+                    visible_to,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let date_fields: Vec<String> = fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Date)
+            .map(|f| f.name.clone())
+            .collect();
+        let clocks = doc
+            .clocks
+            .iter()
+            .map(|c| {
+                let kind = match c.kind.get_ref().as_str() {
+                    "legal" => ClockKind::Legal,
+                    "target" => ClockKind::Target,
+                    "window" => ClockKind::Window,
+                    other => {
+                        return Err(r.err(
+                            c.kind.span(),
+                            format!("{other:?} is not a clock kind (legal, target, window)"),
+                        ));
+                    }
+                };
+                let due = match (&c.length, &c.due_on) {
+                    (Some(l), None) => Due::After(r.length(l)?),
+                    (None, Some(f)) => Due::On(known_one(&r, f, &date_fields, "date field")?),
+                    _ => {
+                        return Err(r.err(
+                            c.name.span(),
+                            format!(
+                                "clock {:?} needs exactly one of length or due_on",
+                                c.name.get_ref()
+                            ),
+                        ));
+                    }
+                };
+                let starts_on = c
+                    .starts_on
+                    .as_ref()
+                    .map(|f| known_one(&r, f, &date_fields, "date field"))
+                    .transpose()?;
+                let actions = |list: &[Spanned<String>]| {
+                    list.iter()
+                        .map(|a| r.action(a, &system_transitions, true))
+                        .collect::<Result<Vec<_>, _>>()
+                };
+                Ok(ClockDef {
+                    name: c.name.get_ref().clone(),
+                    label: c.label.clone(),
+                    label_es: c.label_es.clone(),
+                    source: c.source.clone(),
+                    kind,
+                    due,
+                    starts_on,
+                    warn: c.warn.as_ref().map(|w| r.length(w)).transpose()?,
+                    on_due_soon: actions(&c.on_due_soon)?,
+                    on_overdue: actions(&c.on_overdue)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let states = doc
+            .states
+            .iter()
+            .map(|s| {
+                let status: Status = r.word(&s.status, "status")?;
+                if status == Status::Merged {
+                    return Err(r.err(s.status.span(), "merged is reached only by merging"));
+                }
+                let hold = match &s.hold {
+                    None => Hold::None,
+                    Some(h) if h.get_ref() == "pending" => Hold::Pending,
+                    Some(h) => Hold::Until(known_one(&r, h, &clock_names, "clock (hold until)")?),
+                };
+                if hold != Hold::None && doc.hold.is_none() {
+                    return Err(r.err(
+                        s.name.span(),
+                        "a state holds but the lifecycle has no [hold] rule",
+                    ));
+                }
+                let public = match &s.public {
+                    Some(p) if matches!(p.get_ref().as_str(), "open" | "closed") => {
+                        p.get_ref().clone()
+                    }
+                    Some(p) => return Err(r.err(p.span(), "public is open or closed")),
+                    None if status.is_open() => "open".into(),
+                    None => "closed".into(),
+                };
+                Ok(State {
+                    name: s.name.get_ref().clone(),
+                    status,
+                    label: s.label.clone(),
+                    label_es: s.label_es.clone(),
+                    hold,
+                    public,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut transitions = Vec::new();
+        for t in &doc.transitions {
+            let mut from = Vec::new();
+            for f in &t.from {
+                match f.get_ref().as_str() {
+                    "*open" => from.extend(
+                        states
+                            .iter()
+                            .filter(|s| s.status.is_open())
+                            .map(|s| s.name.clone()),
+                    ),
+                    "*closed" => from.extend(
+                        states
+                            .iter()
+                            .filter(|s| !s.status.is_open())
+                            .map(|s| s.name.clone()),
+                    ),
+                    _ => from.push(known_one(&r, f, &state_names, "state")?),
+                }
+            }
+            let to = known_one(&r, &t.to, &state_names, "state")?;
+            from.retain(|f| *f != to || t.from.iter().any(|x| x.get_ref() == &to));
+            let roles = t
+                .roles
+                .iter()
+                .map(|x| r.word::<Role>(x, "role"))
+                .collect::<Result<Vec<_>, _>>()?;
+            if roles.is_empty() && !t.system {
+                return Err(r.err(
+                    t.name.span(),
+                    format!(
+                        "transition {:?} names no role and is not a system transition",
+                        t.name.get_ref()
+                    ),
+                ));
+            }
+            let requires = known(&r, &t.requires, &field_names, "field")?;
+            let optional = known(&r, &t.optional, &field_names, "field")?;
+            let start = known(&r, &t.start, &clock_names, "clock")?;
+            for (s, c) in t.start.iter().zip(&start) {
+                let def = clocks
+                    .iter()
+                    .find(|d| &d.name == c)
+                    .ok_or_else(|| r.err(s.span(), "clock"))?;
+                for needed in def.starts_on.iter().chain(match &def.due {
+                    Due::On(f) => Some(f),
+                    Due::After(_) => None,
+                }) {
+                    if !requires.contains(needed) {
+                        return Err(r.err(s.span(), format!("clock {c:?} counts from field {needed:?}, which transition {:?} does not require", t.name.get_ref())));
+                    }
+                }
+            }
+            transitions.push(Transition {
+                name: t.name.get_ref().clone(),
+                label: t.label.clone(),
+                label_es: t.label_es.clone(),
+                from,
+                to,
+                roles,
+                requires,
+                optional,
+                start,
+                stop: known(&r, &t.stop, &clock_names, "clock")?,
+                cancel: known(&r, &t.cancel, &clock_names, "clock")?,
+                pause: known(&r, &t.pause, &clock_names, "clock")?,
+                resume: known(&r, &t.resume, &clock_names, "clock")?,
+                priority: t
+                    .priority
+                    .as_ref()
+                    .map(|p| r.word(p, "priority"))
+                    .transpose()?,
+                system: t.system,
+                independent: t.independent,
+            });
+        }
+        let open_starts = known(&r, &doc.open_starts, &clock_names, "clock")?;
+        for (s, c) in doc.open_starts.iter().zip(&open_starts) {
+            if clocks
+                .iter()
+                .any(|d| &d.name == c && (d.starts_on.is_some() || matches!(d.due, Due::On(_))))
+            {
+                return Err(r.err(
+                    s.span(),
+                    format!(
+                        "clock {c:?} counts from a field, so it cannot start when a case opens"
+                    ),
+                ));
+            }
+        }
+        // Every state but the initial one must be reachable, and every open state must lead on.
+        for s in &states {
+            if s.name != *doc.initial.get_ref() && !transitions.iter().any(|t| t.to == s.name) {
+                let span = doc
+                    .states
+                    .iter()
+                    .find(|d| d.name.get_ref() == &s.name)
+                    .map_or(0..0, |d| d.name.span());
+                return Err(r.err(
+                    span,
+                    format!("state {:?} cannot be reached by any transition", s.name),
+                ));
+            }
+            if s.status.is_open() && !transitions.iter().any(|t| t.from.contains(&s.name)) {
+                let span = doc
+                    .states
+                    .iter()
+                    .find(|d| d.name.get_ref() == &s.name)
+                    .map_or(0..0, |d| d.name.span());
+                return Err(r.err(span, format!("open state {:?} has no way out", s.name)));
+            }
+        }
+        unique(&r, doc.letters.iter().map(|l| &l.name), "letter")?;
+        let mut letters = Vec::new();
+        for l in &doc.letters {
+            let transition = known_one(&r, &l.transition, &transition_names, "transition")?;
+            let to = match l.to.get_ref().as_str() {
+                "consumer" => Addressee::Consumer,
+                "company" => Addressee::Company,
+                other => {
+                    return Err(r.err(
+                        l.to.span(),
+                        format!("{other:?}: a letter goes to the consumer or the company"),
+                    ));
+                }
+            };
+            for text in [&l.subject, &l.subject_es, &l.body, &l.body_es] {
+                for word in placeholders(text.get_ref()) {
+                    let ok = match word.split_once('.') {
+                        None => matches!(
+                            word,
+                            "reference" | "consumer" | "company" | "amount" | "today"
+                        ),
+                        Some(("fact", f)) => field_names.iter().any(|n| n == f),
+                        Some(("due", c)) => clock_names.iter().any(|n| n == c),
+                        _ => false,
+                    };
+                    if !ok {
+                        // Point at the placeholder itself within the file.
+                        let raw = r.text.get(text.span()).unwrap_or_default();
+                        let start = text.span().start + raw.find(word).unwrap_or(0);
+                        return Err(r.err(start..start, format!("unknown placeholder {{{{{word}}}}}; use reference, consumer, company, amount, today, fact.FIELD or due.CLOCK")));
+                    }
+                }
+            }
+            letters.push(LetterDef {
+                name: l.name.get_ref().clone(),
+                transition,
+                to,
+                subject: l.subject.get_ref().clone(),
+                subject_es: l.subject_es.get_ref().clone(),
+                body: reflow(l.body.get_ref()),
+                body_es: reflow(l.body_es.get_ref()),
+            });
+        }
+        Ok(Lifecycle {
+            kind,
+            version: doc.version,
+            name: doc.name,
+            name_es: doc.name_es,
+            source: doc.source,
+            file: file.to_string(),
+            initial: doc.initial.get_ref().clone(),
+            open_starts,
+            hold: doc.hold.map(|h| HoldRule {
+                source: h.source,
+                text: h.text,
+                text_es: h.text_es,
+            }),
+            states,
+            clocks,
+            fields,
+            transitions,
+            letters,
+        })
+    }
+}
