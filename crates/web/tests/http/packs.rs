@@ -92,7 +92,7 @@ pub(crate) async fn sweep(app: &TestApp, instant: &str) -> (usize, usize) {
 }
 
 pub(crate) async fn run_jobs(app: &TestApp) -> usize {
-    let done = redress_web::jobs::run_due_jobs(&app.state, "node-a", 100)
+    let done = redress_app::jobs::run_due_jobs(&app.state, "node-a", 100)
         .await
         .unwrap();
     audit_intact(app).await;
@@ -386,14 +386,15 @@ roles = ["agent"]
             .collect();
         files.push(("mediation.toml".into(), shipped));
         let v2 = redress_domain::lifecycle::Lifecycles::parse(&files).unwrap();
-        let state = app.state.clone().with_lifecycles(v2);
+        let state = app.state.app.clone().with_lifecycles(v2);
         let c: redress_domain::records::Case = serde_json::from_value(case(app, &r).await).unwrap();
         let clocks = app
             .store
             .clocks(&r, redress_store::Scope::default(), app.clock.now_ts())
             .await
             .unwrap();
-        let l = redress_web::lifecycle::describe(&state, &c, &clocks, Some(Role::Agent), false)
+        let l = state
+            .describe_stage(&c, &clocks, Some(Role::Agent), false)
             .await
             .unwrap();
         assert_eq!((l.stage.as_str(), l.version), ("screened", 2));

@@ -263,7 +263,7 @@ both_stores!(tls_headers_and_download_policy, async |app: &TestApp| {
     );
     // Served over TLS (secure_cookies): HSTS on every response.
     let mut state = app.state.clone();
-    state.settings.secure_cookies = true;
+    state.http.secure_cookies = true;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
