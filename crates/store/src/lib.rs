@@ -6,6 +6,7 @@
 mod logic;
 pub mod postgres;
 mod queries;
+mod rows;
 pub mod sqlite;
 pub mod tx;
 
@@ -901,14 +902,6 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-pub(crate) fn instant(m: i64) -> Result<Timestamp> {
-    Timestamp::from_microsecond(m).map_err(|e| StoreError::Corrupt(format!("instant {m}: {e}")))
 }
 
 #[cfg(test)]

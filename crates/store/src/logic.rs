@@ -3,21 +3,14 @@
 //! they commit or fail together.
 
 use crate::queries as q;
+use crate::rows::{
+    change_row, check_version, hour_of_day, instant, micros, money_text, not_merged, word,
+};
 use crate::tx::{Engine, Row, Tx, args, job, job as job_fn};
 use crate::*;
 use async_trait::async_trait;
 use redress_domain::audit::{AuditContent, GENESIS, chain_hash};
 use redress_domain::lifecycle::{Action, ClockKind, ClockPolicy};
-use std::str::FromStr;
-
-pub(crate) fn word<T: FromStr>(s: &str) -> Result<T> {
-    T::from_str(s).map_err(|_| StoreError::Corrupt(format!("unknown stored value {s:?}")))
-}
-
-pub(crate) fn money_text(cents: Option<i64>) -> Option<String> {
-    cents.and_then(Money::from_cents).map(|m| m.to_string())
-}
-
 fn company_ref(r: &Row) -> Result<Option<CompanyRef>> {
     Ok(
         match (r.opt_int("company_id")?, r.opt_text("company_name")?) {
@@ -185,68 +178,6 @@ impl AuditRow {
     }
 }
 
-/// The editable columns of a case, read before a change.
-struct ChangeRow {
-    id: i64,
-    version: i64,
-    status: Status,
-    office: String,
-    priority: String,
-    flags: String,
-    category_id: Option<i64>,
-    company_id: Option<i64>,
-    account_number: Option<String>,
-    amount_cents: Option<i64>,
-    description: String,
-    unit_id: Option<i64>,
-    assignee_id: Option<i64>,
-    /// The last timeline position before the change.
-    timeline_seq: i64,
-}
-
-async fn change_row(tx: &mut dyn Tx, reference: &str, scope: Scope) -> Result<ChangeRow> {
-    let r = tx
-        .one(q::CASE_FOR_CHANGE, args![reference, scope.company_id])
-        .await?;
-    Ok(ChangeRow {
-        id: r.int("id")?,
-        version: r.int("version")?,
-        status: word(&r.text("status")?)?,
-        office: r.text("office")?,
-        priority: r.text("priority")?,
-        flags: r.text("flags")?,
-        category_id: r.opt_int("category_id")?,
-        company_id: r.opt_int("company_id")?,
-        account_number: r.opt_text("account_number")?,
-        amount_cents: r.opt_int("amount_cents")?,
-        description: r.text("description")?,
-        unit_id: r.opt_int("unit_id")?,
-        assignee_id: r.opt_int("assignee_id")?,
-        timeline_seq: r.int("timeline_seq")?,
-    })
-}
-
-fn check_version(row: &ChangeRow, expected: Option<i64>) -> Result<()> {
-    match expected {
-        Some(v) if v != row.version => Err(StoreError::Stale {
-            current: row.version,
-        }),
-        _ => Ok(()),
-    }
-}
-
-fn not_merged(row: &ChangeRow) -> Result<()> {
-    if row.status == Status::Merged {
-        Err(StoreError::Domain(DomainError::InvalidTransition {
-            from: row.status,
-            to: row.status,
-            allowed: vec![],
-        }))
-    } else {
-        Ok(())
-    }
-}
-
 /// An office's calendar (New York State rules plus its closures) and time zone.
 async fn office_calendar(
     tx: &mut dyn Tx,
@@ -278,13 +209,6 @@ struct OpenClock {
     due_at: i64,
     warn_at: Option<i64>,
     paused_at: Option<i64>,
-}
-
-fn hour_of_day(h: i64) -> Result<i8> {
-    i8::try_from(h)
-        .ok()
-        .filter(|h| (0..24).contains(h))
-        .ok_or_else(|| StoreError::Corrupt(format!("office hour {h}")))
 }
 
 /// Starts, pauses, resumes and stops the case's clocks as a transition requires, writing a
