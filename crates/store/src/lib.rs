@@ -3,6 +3,7 @@
 //! `queries.rs`) against their own migrations; every multi-row change is one transaction,
 //! and every change writes its audit row inside that transaction.
 
+mod audit;
 mod logic;
 pub mod postgres;
 mod queries;
@@ -11,6 +12,7 @@ pub mod sqlite;
 pub mod tx;
 
 use async_trait::async_trait;
+pub use audit::{AuditLog, AuditVerdict};
 use jiff::Timestamp;
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
@@ -420,20 +422,6 @@ pub struct AgeBounds {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuditVerdict {
-    Intact {
-        rows: i64,
-        chains: i64,
-    },
-    Broken {
-        row_id: i64,
-        chain: String,
-        seq: i64,
-        reason: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsumerLookup {
     Phone(String),
     Email(String),
@@ -443,7 +431,7 @@ pub enum ConsumerLookup {
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AuditLog + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -830,27 +818,13 @@ pub trait Store: Send + Sync + 'static {
     /// The case's clocks and their states at `now`.
     async fn clocks(&self, reference: &str, scope: Scope, now: Timestamp)
     -> Result<Vec<CaseClock>>;
+}
 
-    // Audit
-    /// Appends one audit row outside any other change (logins, list views, exports).
-    async fn audit(
-        &self,
-        actor: &Actor,
-        chain: &str,
-        action: &str,
-        subject: &str,
-        detail: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>>;
-    /// Recomputes every chain; compares each case's timeline and row with the digests its
-    /// chain recorded; names the first break.
-    async fn verify_audit(&self) -> Result<AuditVerdict>;
-    /// `verify_audit`, and every chain a checkpoint recorded must still reach the recorded
-    /// position with the recorded hash (a truncated or recomputed chain does not).
-    async fn verify_audit_against(&self, checkpoint: &[ChainHead]) -> Result<AuditVerdict>;
-    /// Every chain's head, read at one instant (for a checkpoint).
-    async fn audit_heads(&self) -> Result<Vec<ChainHead>>;
+/// Every store trait, for `use redress_store::prelude::*;`. Calls on `dyn Store` (or a
+/// generic `S: Store`) find the area traits' methods without it; calls on an engine
+/// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
+pub mod prelude {
+    pub use crate::{AuditLog, Store};
 }
 
 /// Settings for opening a store.
