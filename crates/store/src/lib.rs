@@ -9,6 +9,7 @@ pub mod postgres;
 mod queries;
 mod rows;
 pub mod sqlite;
+mod timeline;
 pub mod tx;
 
 use async_trait::async_trait;
@@ -19,6 +20,7 @@ pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 use std::sync::Arc;
+pub use timeline::{NewAttachment, NewEntry, Timeline};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -215,17 +217,6 @@ impl CasePatch {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct NewEntry {
-    pub entry_type: EntryType,
-    pub body: String,
-    pub visibility: Visibility,
-    pub data: serde_json::Value,
-    pub at: Timestamp,
-    /// Author; `None` for system entries.
-    pub author_id: Option<i64>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     pub status: Option<Status>,
@@ -252,20 +243,6 @@ pub struct NewUser {
     pub password_hash: Option<String>,
     /// Where deadline notices go.
     pub email: Option<String>,
-}
-
-/// A file being attached; its bytes are already stored under their SHA-256.
-#[derive(Debug, Clone)]
-pub struct NewAttachment {
-    pub filename: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub visibility: Visibility,
-    /// What the timeline says about it; the file name when empty.
-    pub note: Option<String>,
-    pub at: Timestamp,
-    pub author_id: Option<i64>,
 }
 
 /// An email to send.
@@ -431,7 +408,7 @@ pub enum ConsumerLookup {
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
-pub trait Store: AuditLog + Send + Sync + 'static {
+pub trait Store: Timeline + AuditLog + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -660,50 +637,6 @@ pub trait Store: AuditLog + Send + Sync + 'static {
         survivor: &str,
         at: Timestamp,
     ) -> Result<Case>;
-    async fn add_entry(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        entry: &NewEntry,
-        scope: Scope,
-    ) -> Result<TimelineEntry>;
-    /// The timeline, oldest first; `visible_to` limits it to entries of that visibility.
-    async fn timeline(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        visible_to: Option<Visibility>,
-        at: Timestamp,
-    ) -> Result<Vec<TimelineEntry>>;
-
-    // Attachments
-    /// Records an attachment and its timeline entry.
-    async fn add_attachment(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        attachment: &NewAttachment,
-        scope: Scope,
-    ) -> Result<Attachment>;
-    /// A case's attachments that the caller may see.
-    async fn attachments(
-        &self,
-        reference: &str,
-        scope: Scope,
-        visible_to: Option<Visibility>,
-    ) -> Result<Vec<Attachment>>;
-    /// One attachment, for download; the download is audited.
-    async fn open_attachment(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        id: i64,
-        scope: Scope,
-        visible_to: Option<Visibility>,
-        at: Timestamp,
-    ) -> Result<Attachment>;
-
     // Outgoing mail
     async fn enqueue_mail(&self, mail: &OutgoingMail, at: Timestamp) -> Result<i64>;
     /// Claims the oldest message due at `now` (not yet tried `max_attempts` times) until `lease_until`.
@@ -824,7 +757,7 @@ pub trait Store: AuditLog + Send + Sync + 'static {
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{AuditLog, Store};
+    pub use crate::{AuditLog, Store, Timeline};
 }
 
 /// Settings for opening a store.
