@@ -5,6 +5,7 @@
 
 mod audit;
 mod logic;
+mod outbox;
 pub mod postgres;
 mod queries;
 mod rows;
@@ -15,11 +16,13 @@ pub mod tx;
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
 use jiff::Timestamp;
+pub use outbox::{Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 use std::sync::Arc;
+
 pub use timeline::{NewAttachment, NewEntry, Timeline};
 
 #[derive(Debug, thiserror::Error)]
@@ -245,24 +248,6 @@ pub struct NewUser {
     pub email: Option<String>,
 }
 
-/// An email to send.
-#[derive(Debug, Clone)]
-pub struct OutgoingMail {
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    /// The case it is about, if any.
-    pub reference: Option<String>,
-}
-
-/// A message claimed for sending.
-#[derive(Debug, Clone)]
-pub struct QueuedMail {
-    pub id: i64,
-    pub mail: OutgoingMail,
-    pub attempts: i64,
-}
-
 /// Work scheduled for later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobKind {
@@ -408,7 +393,7 @@ pub enum ConsumerLookup {
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
-pub trait Store: Timeline + AuditLog + Send + Sync + 'static {
+pub trait Store: Timeline + Outbox + AuditLog + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -637,20 +622,6 @@ pub trait Store: Timeline + AuditLog + Send + Sync + 'static {
         survivor: &str,
         at: Timestamp,
     ) -> Result<Case>;
-    // Outgoing mail
-    async fn enqueue_mail(&self, mail: &OutgoingMail, at: Timestamp) -> Result<i64>;
-    /// Claims the oldest message due at `now` (not yet tried `max_attempts` times) until `lease_until`.
-    async fn claim_mail(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        max_attempts: i64,
-    ) -> Result<Option<QueuedMail>>;
-    async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()>;
-    async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()>;
-    /// Messages not sent yet.
-    async fn mail_waiting(&self) -> Result<i64>;
-
     // Jobs
     /// Schedules a job; with a `dedupe_key` already used, nothing is added. Returns whether it was added.
     async fn enqueue_job(
@@ -757,7 +728,7 @@ pub trait Store: Timeline + AuditLog + Send + Sync + 'static {
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{AuditLog, Store, Timeline};
+    pub use crate::{AuditLog, Outbox, Store, Timeline};
 }
 
 /// Settings for opening a store.
