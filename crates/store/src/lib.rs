@@ -4,6 +4,7 @@
 //! and every change writes its audit row inside that transaction.
 
 mod audit;
+mod directory;
 mod logic;
 mod outbox;
 pub mod postgres;
@@ -15,6 +16,7 @@ pub mod tx;
 
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
+pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
 use jiff::Timestamp;
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
@@ -354,35 +356,6 @@ pub struct Credentials {
     pub totp_last_step: Option<i64>,
 }
 
-/// A unit's workload, for supervisors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitQueue {
-    pub code: String,
-    pub name: String,
-    pub open: i64,
-    pub new_unassigned: i64,
-}
-
-/// A unit's open work by age, for the supervisors' dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitLoad {
-    pub code: String,
-    pub name: String,
-    pub open: i64,
-    pub new_today: i64,
-    /// Open cases by days since they were opened: 0–2, 3–7, 8–30, over 30.
-    pub aging: [i64; 4],
-}
-
-/// Where the dashboard's age buckets start: the start of today, and 2, 7 and 30 days ago.
-#[derive(Debug, Clone, Copy)]
-pub struct AgeBounds {
-    pub today: Timestamp,
-    pub days_2: Timestamp,
-    pub days_7: Timestamp,
-    pub days_30: Timestamp,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsumerLookup {
     Phone(String),
@@ -393,7 +366,7 @@ pub enum ConsumerLookup {
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
-pub trait Store: Timeline + Outbox + AuditLog + Send + Sync + 'static {
+pub trait Store: Directory + Timeline + Outbox + AuditLog + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -401,61 +374,12 @@ pub trait Store: Timeline + Outbox + AuditLog + Send + Sync + 'static {
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     async fn ping(&self) -> Result<()>;
 
-    // Offices, units, companies, categories
-    async fn ensure_office(&self, office: &Office) -> Result<()>;
-    async fn office(&self, code: &str) -> Result<Office>;
-    async fn create_unit(
-        &self,
-        actor: &Actor,
-        code: &str,
-        name: &str,
-        office: &str,
-        at: Timestamp,
-    ) -> Result<Unit>;
-    async fn units(&self) -> Result<Vec<Unit>>;
-    /// Records a day the office is closed (or renames it).
-    async fn add_closure(
-        &self,
-        actor: &Actor,
-        office: &str,
-        day: jiff::civil::Date,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<()>;
     /// The office's calendar (New York State rules, its closures, its opening and closing hours)
     /// and time zone, in one query. `NotFound` when there is no such office.
     async fn office_calendar(
         &self,
         office: &str,
     ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)>;
-    /// The office's closures, in date order.
-    async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>>;
-    /// Open and new-unassigned cases per unit.
-    async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
-    /// Open work per unit, new today and by age.
-    async fn unit_dashboard(&self, bounds: AgeBounds) -> Result<Vec<UnitLoad>>;
-    async fn unit_by_code(&self, code: &str) -> Result<Unit>;
-    async fn create_company(
-        &self,
-        actor: &Actor,
-        name: &str,
-        industry: &str,
-        customer_count: Option<i64>,
-        at: Timestamp,
-    ) -> Result<Company>;
-    async fn companies(&self) -> Result<Vec<Company>>;
-    async fn company(&self, id: i64) -> Result<Company>;
-    async fn company_by_name(&self, name: &str) -> Result<Company>;
-    /// Creates every missing level of a path (`A > B > C`) and returns the leaf.
-    async fn ensure_category_path(
-        &self,
-        actor: &Actor,
-        path: &[String],
-        at: Timestamp,
-    ) -> Result<Category>;
-    async fn categories(&self) -> Result<Vec<Category>>;
-    async fn category_by_path(&self, path: &str) -> Result<Category>;
-
     // Users, tokens, sessions
     async fn create_user(&self, actor: &Actor, user: &NewUser, at: Timestamp) -> Result<User>;
     async fn users(&self) -> Result<Vec<User>>;
@@ -728,7 +652,7 @@ pub trait Store: Timeline + Outbox + AuditLog + Send + Sync + 'static {
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{AuditLog, Outbox, Store, Timeline};
+    pub use crate::{AuditLog, Directory, Outbox, Store, Timeline};
 }
 
 /// Settings for opening a store.
