@@ -3,6 +3,7 @@
 //! `queries.rs`) against their own migrations; every multi-row change is one transaction,
 //! and every change writes its audit row inside that transaction.
 
+mod accounts;
 mod audit;
 mod directory;
 mod logic;
@@ -14,6 +15,7 @@ pub mod sqlite;
 mod timeline;
 pub mod tx;
 
+pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle};
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
 pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
@@ -176,22 +178,6 @@ pub struct NewCase {
     pub history: Vec<NewEntry>,
 }
 
-/// Failed logins counted for one key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Throttle {
-    pub failures: i64,
-    pub locked_until: Option<Timestamp>,
-    pub last_failed_at: Option<Timestamp>,
-}
-
-/// The counts that decide whether a login may be tried: the username (as typed) from this
-/// address, and this address over every username.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginThrottle {
-    pub pair: Throttle,
-    pub address: Throttle,
-}
-
 /// An idempotent create: the same key and request return the first result.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
@@ -236,18 +222,6 @@ pub struct CaseFilter {
     /// Only cases still open (not resolved, closed or merged).
     pub open_only: bool,
     pub limit: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub unit_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub password_hash: Option<String>,
-    /// Where deadline notices go.
-    pub email: Option<String>,
 }
 
 /// Work scheduled for later.
@@ -336,26 +310,6 @@ pub struct JobCounts {
     pub dead: i64,
 }
 
-/// A live browser session.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user: User,
-    pub csrf: String,
-    pub expires_at: Timestamp,
-}
-
-/// A user as needed to log in.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub user: User,
-    pub password_hash: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until: Option<Timestamp>,
-    /// Base32 TOTP secret when the user turned on two-step login.
-    pub totp_secret: Option<String>,
-    pub totp_last_step: Option<i64>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsumerLookup {
     Phone(String),
@@ -366,7 +320,9 @@ pub enum ConsumerLookup {
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
-pub trait Store: Directory + Timeline + Outbox + AuditLog + Send + Sync + 'static {
+pub trait Store:
+    Directory + Accounts + Timeline + Outbox + AuditLog + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
@@ -380,81 +336,6 @@ pub trait Store: Directory + Timeline + Outbox + AuditLog + Send + Sync + 'stati
         &self,
         office: &str,
     ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)>;
-    // Users, tokens, sessions
-    async fn create_user(&self, actor: &Actor, user: &NewUser, at: Timestamp) -> Result<User>;
-    async fn users(&self) -> Result<Vec<User>>;
-    async fn user(&self, id: i64) -> Result<User>;
-    async fn credentials(&self, username: &str) -> Result<Credentials>;
-    /// Turns two-step login on (a secret) or off (`None`).
-    async fn set_totp(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        secret: Option<&str>,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// Spends a TOTP time step; false when it was spent already.
-    async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
-    /// Failed logins of a username (as typed) from an address, and of the address over every
-    /// username (`*`).
-    async fn login_throttle(&self, username: &str, address: &str) -> Result<LoginThrottle>;
-    /// Records a failed login's counts and locks for the pair and for the address.
-    async fn set_login_throttle(
-        &self,
-        username: &str,
-        address: &str,
-        throttle: &LoginThrottle,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// A successful login clears the pair's count (the address's stays).
-    async fn clear_login_throttle(&self, username: &str, address: &str) -> Result<()>;
-    /// Sets a new password hash and ends every session of the user (in one transaction).
-    async fn set_password(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        password_hash: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn record_login(
-        &self,
-        user_id: i64,
-        ok: bool,
-        locked_until: Option<Timestamp>,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn create_token(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        name: &str,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<ApiToken>;
-    async fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
-    async fn revoke_token(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        token_id: i64,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// The active user behind a token hash.
-    async fn user_by_token(&self, token_hash: &str) -> Result<User>;
-    async fn create_session(
-        &self,
-        id_hash: &str,
-        user_id: i64,
-        csrf: &str,
-        at: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<()>;
-    /// The user and CSRF token of a live session.
-    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Session>;
-    /// Moves a live session's end to `until`.
-    async fn extend_session(&self, id_hash: &str, until: Timestamp, now: Timestamp) -> Result<()>;
-    async fn delete_session(&self, id_hash: &str) -> Result<()>;
-
     // Consumers
     async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>>;
     /// Reads a consumer's record and audits the view.
@@ -652,7 +533,7 @@ pub trait Store: Directory + Timeline + Outbox + AuditLog + Send + Sync + 'stati
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{AuditLog, Directory, Outbox, Store, Timeline};
+    pub use crate::{Accounts, AuditLog, Directory, Outbox, Store, Timeline};
 }
 
 /// Settings for opening a store.
