@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit;
+mod consumers;
 mod directory;
 mod logic;
 mod outbox;
@@ -18,6 +19,7 @@ pub mod tx;
 pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle};
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
+pub use consumers::{ConsumerLookup, Consumers, NewConsumer};
 pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
 use jiff::Timestamp;
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};
@@ -133,16 +135,6 @@ impl Actor {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope {
     pub company_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct NewConsumer {
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub address: Address,
-    pub preferred_language: Option<Language>,
-    pub account_number: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -310,18 +302,11 @@ pub struct JobCounts {
     pub dead: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConsumerLookup {
-    Phone(String),
-    Email(String),
-    Account(String),
-}
-
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
 pub trait Store:
-    Directory + Accounts + Timeline + Outbox + AuditLog + Send + Sync + 'static
+    Directory + Accounts + Consumers + Timeline + Outbox + AuditLog + Send + Sync + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -336,32 +321,6 @@ pub trait Store:
         &self,
         office: &str,
     ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)>;
-    // Consumers
-    async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>>;
-    /// Reads a consumer's record and audits the view.
-    async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer>;
-    /// One consumer record, for checking a choice (not a view: nothing is shown, nothing audited).
-    async fn consumer(&self, id: i64) -> Result<Consumer>;
-    /// Other records that share a phone number, email address or account number with this
-    /// one (possibly the same person); the view is audited on the consumer's chain.
-    async fn consumer_duplicates(
-        &self,
-        actor: &Actor,
-        id: i64,
-        limit: i64,
-        at: Timestamp,
-    ) -> Result<Vec<Consumer>>;
-    /// Staff decided that `from` and `into` are one person: `from` points at `into` (its own
-    /// values kept as they were), `into` gains what it lacked and `from`'s account numbers, and
-    /// `from`'s cases move to `into`, each move audited on the case's chain. Returns the kept record.
-    async fn merge_consumers(
-        &self,
-        actor: &Actor,
-        from: i64,
-        into: i64,
-        at: Timestamp,
-    ) -> Result<Consumer>;
-
     // Cases
     async fn create_case(
         &self,
@@ -533,7 +492,7 @@ pub trait Store:
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{Accounts, AuditLog, Directory, Outbox, Store, Timeline};
+    pub use crate::{Accounts, AuditLog, Consumers, Directory, Outbox, Store, Timeline};
 }
 
 /// Settings for opening a store.
