@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit;
+mod clocks;
 mod consumers;
 mod directory;
 mod logic;
@@ -19,6 +20,7 @@ pub mod tx;
 pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle};
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
+pub use clocks::Clocks;
 pub use consumers::{ConsumerLookup, Consumers, NewConsumer};
 pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
 use jiff::Timestamp;
@@ -306,7 +308,7 @@ pub struct JobCounts {
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
 pub trait Store:
-    Directory + Accounts + Consumers + Timeline + Outbox + AuditLog + Send + Sync + 'static
+    Directory + Accounts + Consumers + Timeline + Clocks + Outbox + AuditLog + Send + Sync + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -315,12 +317,6 @@ pub trait Store:
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     async fn ping(&self) -> Result<()>;
 
-    /// The office's calendar (New York State rules, its closures, its opening and closing hours)
-    /// and time zone, in one query. `NotFound` when there is no such office.
-    async fn office_calendar(
-        &self,
-        office: &str,
-    ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)>;
     // Cases
     async fn create_case(
         &self,
@@ -346,17 +342,6 @@ pub trait Store:
         reference: &str,
         expected_version: i64,
         patch: &CasePatch,
-        at: Timestamp,
-    ) -> Result<Case>;
-    /// Takes a lifecycle transition planned on version `expected` of the case (`Stale` when the
-    /// case changed since).
-    async fn transition(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        expected: i64,
-        plan: &Plan,
         at: Timestamp,
     ) -> Result<Case>;
     /// Sets the unit and/or assignee; for each, `None` keeps the current one and `Some(None)`
@@ -449,50 +434,13 @@ pub trait Store:
     ) -> Result<()>;
     /// The case a private status link opens.
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
-
-    // Clocks
-    /// Runs each clock's due-soon actions once its warning instant has come, and its overdue
-    /// actions once it is past due (raise priority, notify, move unit, schedule a system
-    /// transition), each once per clock, with timeline and audit entries. Returns (warned,
-    /// escalated).
-    async fn sweep_clocks(&self, now: Timestamp, limit: i64) -> Result<(usize, usize)>;
-    /// How many clocks are past due at `now` and not yet escalated, up to `limit`: the
-    /// sweep's search, alone (for the benchmark).
-    async fn find_due_clocks(&self, now: Timestamp, limit: i64) -> Result<usize>;
-    /// The database's plan for that search, one line per step.
-    async fn due_clocks_plan(&self, now: Timestamp) -> Result<Vec<String>>;
-    /// Benchmark load: `n` open cases (`BENCH-1`...) for one consumer, each with one running
-    /// clock; the i-th is due `step` after the one before, the first at `first_due`. Loaded in
-    /// batches of `batch`.
-    #[allow(clippy::too_many_arguments)]
-    async fn seed_clock_load(
-        &self,
-        office: &str,
-        consumer_id: i64,
-        n: i64,
-        batch: i64,
-        first_due: Timestamp,
-        step: jiff::SignedDuration,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// Whether the user has written anything on the case's timeline (their earlier work).
-    async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool>;
-    /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
-    async fn deadlines_for(
-        &self,
-        assignee_id: i64,
-        until: Timestamp,
-    ) -> Result<Vec<(String, String, Timestamp)>>;
-    /// The case's clocks and their states at `now`.
-    async fn clocks(&self, reference: &str, scope: Scope, now: Timestamp)
-    -> Result<Vec<CaseClock>>;
 }
 
 /// Every store trait, for `use redress_store::prelude::*;`. Calls on `dyn Store` (or a
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{Accounts, AuditLog, Consumers, Directory, Outbox, Store, Timeline};
+    pub use crate::{Accounts, AuditLog, Clocks, Consumers, Directory, Outbox, Store, Timeline};
 }
 
 /// Settings for opening a store.
