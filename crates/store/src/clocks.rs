@@ -3,7 +3,7 @@
 //! overdue actions; and the clock load and plan the benchmark uses.
 
 use crate::audit::audit_case_change;
-use crate::logic::load_case;
+use crate::cases::load_case;
 use crate::queries as q;
 use crate::rows::{change_row, check_version, hour_of_day, instant, micros, not_merged, word};
 use crate::timeline::{NewEntry, insert_entry};

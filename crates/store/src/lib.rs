@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit;
+mod cases;
 mod clocks;
 mod consumers;
 mod directory;
@@ -20,6 +21,7 @@ pub mod tx;
 pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle};
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
+pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase};
 pub use clocks::Clocks;
 pub use consumers::{ConsumerLookup, Consumers, NewConsumer};
 pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
@@ -139,85 +141,6 @@ pub struct Scope {
     pub company_id: Option<i64>,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewCase {
-    pub office: String,
-    /// The reference year: the office-local year of `opened_at`.
-    pub year: i16,
-    pub kind: CaseKind,
-    pub channel: Channel,
-    pub status: Status,
-    /// The lifecycle state it starts in.
-    pub stage: Option<String>,
-    /// The clocks the lifecycle starts when a case opens (not started for imports with history).
-    pub opening: Vec<ClockEffect>,
-    pub priority: Priority,
-    pub flags: Vec<Flag>,
-    pub category_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub account_number: Option<String>,
-    pub amount: Option<Money>,
-    pub description: String,
-    pub unit_id: Option<i64>,
-    pub assignee_id: Option<i64>,
-    /// The existing consumer staff chose for this contact (`None`: a new consumer record is
-    /// created with exactly what `consumer` holds). Nothing is ever matched automatically.
-    pub consumer_id: Option<i64>,
-    /// What was entered about the consumer. With `consumer_id`, it only fills in what the chosen
-    /// record lacks (and adds the account number).
-    pub consumer: NewConsumer,
-    pub opened_at: Timestamp,
-    pub closed_at: Option<Timestamp>,
-    /// Extra timeline entries written after the opening entry (used by imports).
-    pub history: Vec<NewEntry>,
-}
-
-/// An idempotent create: the same key and request return the first result.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CasePatch {
-    pub priority: Option<Priority>,
-    pub flags: Option<Vec<Flag>>,
-    pub description: Option<String>,
-    pub category_id: Option<Option<i64>>,
-    pub company_id: Option<Option<i64>>,
-    pub account_number: Option<Option<String>>,
-    pub amount: Option<Option<Money>>,
-}
-
-impl CasePatch {
-    pub fn is_empty(&self) -> bool {
-        self.priority.is_none()
-            && self.flags.is_none()
-            && self.description.is_none()
-            && self.category_id.is_none()
-            && self.company_id.is_none()
-            && self.account_number.is_none()
-            && self.amount.is_none()
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    pub status: Option<Status>,
-    pub kind: Option<CaseKind>,
-    pub unit_id: Option<i64>,
-    pub assignee_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub opened_after: Option<Timestamp>,
-    /// Only cases with an internal id below this (cursor pagination, newest first).
-    pub before_id: Option<i64>,
-    pub consumer_id: Option<i64>,
-    /// Only cases still open (not resolved, closed or merged).
-    pub open_only: bool,
-    pub limit: i64,
-}
-
 /// Work scheduled for later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobKind {
@@ -308,7 +231,17 @@ pub struct JobCounts {
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
 pub trait Store:
-    Directory + Accounts + Consumers + Timeline + Clocks + Outbox + AuditLog + Send + Sync + 'static
+    Directory
+    + Accounts
+    + Cases
+    + Consumers
+    + Timeline
+    + Clocks
+    + Outbox
+    + AuditLog
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -317,60 +250,6 @@ pub trait Store:
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     async fn ping(&self) -> Result<()>;
 
-    // Cases
-    async fn create_case(
-        &self,
-        actor: &Actor,
-        case: &NewCase,
-        idempotency: Option<&IdempotencyKey>,
-    ) -> Result<(Case, bool)>;
-    /// Reads a case; when `audit_view` is set the view of personal data is audited.
-    async fn case(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        audit_view: bool,
-        at: Timestamp,
-    ) -> Result<Case>;
-    async fn cases(&self, filter: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>>;
-    /// Cases whose consumer, company or description mentions `text` (case-insensitive).
-    async fn search_cases(&self, text: &str, scope: Scope, limit: i64) -> Result<Vec<CaseSummary>>;
-    async fn update_case(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        expected_version: i64,
-        patch: &CasePatch,
-        at: Timestamp,
-    ) -> Result<Case>;
-    /// Sets the unit and/or assignee; for each, `None` keeps the current one and `Some(None)`
-    /// clears it.
-    async fn assign(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        expected_version: Option<i64>,
-        unit_id: Option<Option<i64>>,
-        assignee_id: Option<Option<i64>>,
-        at: Timestamp,
-    ) -> Result<Case>;
-    async fn link(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        other: &str,
-        kind: LinkKind,
-        at: Timestamp,
-    ) -> Result<Case>;
-    /// Merges `reference` into `survivor`: the merged case points at the survivor and is final.
-    async fn merge(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        survivor: &str,
-        at: Timestamp,
-    ) -> Result<Case>;
     // Jobs
     /// Schedules a job; with a `dedupe_key` already used, nothing is added. Returns whether it was added.
     async fn enqueue_job(
@@ -423,24 +302,15 @@ pub trait Store:
     async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>>;
     /// Puts a dead job back in the queue with fresh attempts; false when it is not dead. Audited.
     async fn revive_job(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<bool>;
-
-    // Public portal
-    /// Records a private status link (stored as the hash of its token) for a case.
-    async fn create_portal_access(
-        &self,
-        reference: &str,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// The case a private status link opens.
-    async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 }
 
 /// Every store trait, for `use redress_store::prelude::*;`. Calls on `dyn Store` (or a
 /// generic `S: Store`) find the area traits' methods without it; calls on an engine
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
-    pub use crate::{Accounts, AuditLog, Clocks, Consumers, Directory, Outbox, Store, Timeline};
+    pub use crate::{
+        Accounts, AuditLog, Cases, Clocks, Consumers, Directory, Outbox, Store, Timeline,
+    };
 }
 
 /// Settings for opening a store.
