@@ -9,6 +9,7 @@ mod cases;
 mod clocks;
 mod consumers;
 mod directory;
+mod jobs;
 mod logic;
 mod outbox;
 pub mod postgres;
@@ -25,7 +26,7 @@ pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase};
 pub use clocks::Clocks;
 pub use consumers::{ConsumerLookup, Consumers, NewConsumer};
 pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
-use jiff::Timestamp;
+pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
@@ -141,92 +142,6 @@ pub struct Scope {
     pub company_id: Option<i64>,
 }
 
-/// Work scheduled for later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobKind {
-    /// Writes a reminder on a case's timeline at a set time.
-    Reminder {
-        reference: String,
-        body: String,
-        author_id: Option<i64>,
-    },
-    /// A system transition a missed deadline calls for (e.g. constructive denial).
-    Transition {
-        reference: String,
-        transition: String,
-        clock: String,
-    },
-}
-
-impl JobKind {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            JobKind::Reminder { .. } => "reminder",
-            JobKind::Transition { .. } => "transition",
-        }
-    }
-    pub fn to_payload(&self) -> String {
-        match self {
-            JobKind::Reminder {
-                reference,
-                body,
-                author_id,
-            } => serde_json::json!({"reference": reference, "body": body, "author_id": author_id})
-                .to_string(),
-            JobKind::Transition {
-                reference,
-                transition,
-                clock,
-            } => serde_json::json!({"reference": reference, "transition": transition, "clock": clock})
-                .to_string(),
-        }
-    }
-    pub fn from_parts(kind: &str, payload: &str) -> Result<JobKind> {
-        let v: serde_json::Value = serde_json::from_str(payload)
-            .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
-        match kind {
-            "reminder" => Ok(JobKind::Reminder {
-                reference: v["reference"].as_str().unwrap_or_default().to_string(),
-                body: v["body"].as_str().unwrap_or_default().to_string(),
-                author_id: v["author_id"].as_i64(),
-            }),
-            "transition" => Ok(JobKind::Transition {
-                reference: v["reference"].as_str().unwrap_or_default().to_string(),
-                transition: v["transition"].as_str().unwrap_or_default().to_string(),
-                clock: v["clock"].as_str().unwrap_or_default().to_string(),
-            }),
-            other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
-        }
-    }
-}
-
-/// A job claimed by a node.
-#[derive(Debug, Clone)]
-pub struct ClaimedJob {
-    pub id: i64,
-    pub job: JobKind,
-    pub attempts: i64,
-}
-
-/// A job that used up its attempts.
-#[derive(Debug, Clone)]
-pub struct DeadJob {
-    pub id: i64,
-    pub kind: String,
-    pub payload: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub dead_at: Timestamp,
-}
-
-/// Jobs waiting, done and dead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobCounts {
-    pub waiting: i64,
-    pub done: i64,
-    pub dead: i64,
-}
-
 /// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
 /// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
 #[async_trait]
@@ -237,6 +152,7 @@ pub trait Store:
     + Consumers
     + Timeline
     + Clocks
+    + Jobs
     + Outbox
     + AuditLog
     + Send
@@ -249,59 +165,6 @@ pub trait Store:
     /// Versions of the applied migrations.
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     async fn ping(&self) -> Result<()>;
-
-    // Jobs
-    /// Schedules a job; with a `dedupe_key` already used, nothing is added. Returns whether it was added.
-    async fn enqueue_job(
-        &self,
-        job: &JobKind,
-        dedupe_key: Option<&str>,
-        run_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool>;
-    /// Schedules a reminder on a case the caller may see, with its audit row, in one
-    /// transaction.
-    async fn schedule_reminder(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        body: &str,
-        run_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<()>;
-    /// Claims the oldest due job for `node` until `lease_until`.
-    async fn claim_job(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        node: &str,
-    ) -> Result<Option<ClaimedJob>>;
-    /// Runs a claimed job's effects and marks it done, in one transaction; false (and no
-    /// effect) when the node no longer holds the lease.
-    /// `plan` is the transition a `Transition` job takes, with the case version it was planned
-    /// on (`None`: the case has moved on and the job completes without effect).
-    async fn finish_job(
-        &self,
-        claimed: &ClaimedJob,
-        node: &str,
-        plan: Option<(&Plan, i64)>,
-        at: Timestamp,
-    ) -> Result<bool>;
-    /// Reschedules a failed job, or marks it dead.
-    async fn fail_job(
-        &self,
-        id: i64,
-        node: &str,
-        error: &str,
-        retry_at: Option<Timestamp>,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn job_counts(&self) -> Result<JobCounts>;
-    /// Dead jobs (attempts used up), newest first.
-    async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>>;
-    /// Puts a dead job back in the queue with fresh attempts; false when it is not dead. Audited.
-    async fn revive_job(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<bool>;
 }
 
 /// Every store trait, for `use redress_store::prelude::*;`. Calls on `dyn Store` (or a
@@ -309,7 +172,7 @@ pub trait Store:
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
     pub use crate::{
-        Accounts, AuditLog, Cases, Clocks, Consumers, Directory, Outbox, Store, Timeline,
+        Accounts, AuditLog, Cases, Clocks, Consumers, Directory, Jobs, Outbox, Store, Timeline,
     };
 }
 
