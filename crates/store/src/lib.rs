@@ -1,7 +1,20 @@
-//! Persistence for Redress: one [`Store`] trait, implemented for SQLite (embedded, the
+//! Persistence for Redress: the [`Store`] trait, implemented for SQLite (embedded, the
 //! default) and PostgreSQL (several nodes). Both run the same named SQL statements (see
 //! `queries.rs`) against their own migrations; every multi-row change is one transaction,
 //! and every change writes its audit row inside that transaction.
+//!
+//! [`Store`] is the sum of one trait per area, each in its own module with the area's types,
+//! its row mapping and its operations, written once as jobs over a [`tx::Tx`] and implemented
+//! for every [`tx::Engine`] by a blanket impl: `directory` ([`Directory`]: the office, units,
+//! closures, companies, categories), `accounts` ([`Accounts`]: users, credentials, two-step
+//! login, the login throttle, tokens, sessions), `consumers` ([`Consumers`]), `cases`
+//! ([`Cases`]: cases and the portal's status links), `timeline` ([`Timeline`]: entries and
+//! attachments), `clocks` ([`Clocks`]: transitions, clock effects, the sweep), `jobs`
+//! ([`Jobs`]), `outbox` ([`Outbox`]) and `audit` ([`AuditLog`]: the chain writer every change
+//! calls, the reads and the verifier). `rows.rs` holds the row helpers they share and the
+//! case row read before a change; `tx.rs` the `Tx` and `Engine` interface the engines
+//! (`sqlite.rs`, `postgres.rs`) implement; `queries.rs` the SQL. A `dyn Store` reaches every
+//! area's methods; [`prelude`] imports all the traits at once.
 
 mod accounts;
 mod audit;
@@ -10,7 +23,6 @@ mod clocks;
 mod consumers;
 mod directory;
 mod jobs;
-mod logic;
 mod outbox;
 pub mod postgres;
 mod queries;
@@ -33,8 +45,8 @@ pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 use std::sync::Arc;
-
 pub use timeline::{NewAttachment, NewEntry, Timeline};
+use tx::{Engine, args, job};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -142,8 +154,9 @@ pub struct Scope {
     pub company_id: Option<i64>,
 }
 
-/// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
-/// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
+/// Everything Redress keeps: every area's trait, and the database's own operations.
+/// Implemented by [`sqlite::SqliteStore`] and [`postgres::PostgresStore`]; both pass the same
+/// conformance and HTTP suites.
 #[async_trait]
 pub trait Store:
     Directory
@@ -165,6 +178,29 @@ pub trait Store:
     /// Versions of the applied migrations.
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     async fn ping(&self) -> Result<()>;
+}
+
+/// One store, for any engine.
+#[async_trait]
+impl<E: Engine> Store for E {
+    fn backend(&self) -> &'static str {
+        E::BACKEND
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        Engine::migrate(self).await
+    }
+
+    async fn schema_versions(&self) -> Result<Vec<i64>> {
+        Engine::schema_versions(self).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.read(job(|tx| {
+            Box::pin(async move { tx.query(queries::PING, args![]).await.map(|_| ()) })
+        }))
+        .await
+    }
 }
 
 /// Every store trait, for `use redress_store::prelude::*;`. Calls on `dyn Store` (or a
