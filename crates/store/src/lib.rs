@@ -1,21 +1,52 @@
-//! Persistence for Redress: one [`Store`] trait, implemented for SQLite (embedded, the
+//! Persistence for Redress: the [`Store`] trait, implemented for SQLite (embedded, the
 //! default) and PostgreSQL (several nodes). Both run the same named SQL statements (see
 //! `queries.rs`) against their own migrations; every multi-row change is one transaction,
 //! and every change writes its audit row inside that transaction.
+//!
+//! [`Store`] is the sum of one trait per area, each in its own module with the area's types,
+//! its row mapping and its operations, written once as jobs over a [`tx::Tx`] and implemented
+//! for every [`tx::Engine`] by a blanket impl: `directory` ([`Directory`]: the office, units,
+//! closures, companies, categories), `accounts` ([`Accounts`]: users, credentials, two-step
+//! login, the login throttle, tokens, sessions), `consumers` ([`Consumers`]), `cases`
+//! ([`Cases`]: cases and the portal's status links), `timeline` ([`Timeline`]: entries and
+//! attachments), `clocks` ([`Clocks`]: transitions, clock effects, the sweep), `jobs`
+//! ([`Jobs`]), `outbox` ([`Outbox`]) and `audit` ([`AuditLog`]: the chain writer every change
+//! calls, the reads and the verifier). `rows.rs` holds the row helpers they share and the
+//! case row read before a change; `tx.rs` the `Tx` and `Engine` interface the engines
+//! (`sqlite.rs`, `postgres.rs`) implement; `queries.rs` the SQL. A `dyn Store` reaches every
+//! area's methods; [`prelude`] imports all the traits at once.
 
-mod logic;
+mod accounts;
+mod audit;
+mod cases;
+mod clocks;
+mod consumers;
+mod directory;
+mod jobs;
+mod outbox;
 pub mod postgres;
 mod queries;
+mod rows;
 pub mod sqlite;
+mod timeline;
 pub mod tx;
 
+pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle};
 use async_trait::async_trait;
-use jiff::Timestamp;
+pub use audit::{AuditLog, AuditVerdict};
+pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase};
+pub use clocks::Clocks;
+pub use consumers::{ConsumerLookup, Consumers, NewConsumer};
+pub use directory::{AgeBounds, Directory, UnitLoad, UnitQueue};
+pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
+pub use outbox::{Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 use std::sync::Arc;
+pub use timeline::{NewAttachment, NewEntry, Timeline};
+use tx::{Engine, args, job};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -134,733 +165,62 @@ pub struct Scope {
     pub company_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct NewConsumer {
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub address: Address,
-    pub preferred_language: Option<Language>,
-    pub account_number: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewCase {
-    pub office: String,
-    /// The reference year: the office-local year of `opened_at`.
-    pub year: i16,
-    pub kind: CaseKind,
-    pub channel: Channel,
-    pub status: Status,
-    /// The lifecycle state it starts in.
-    pub stage: Option<String>,
-    /// The clocks the lifecycle starts when a case opens (not started for imports with history).
-    pub opening: Vec<ClockEffect>,
-    pub priority: Priority,
-    pub flags: Vec<Flag>,
-    pub category_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub account_number: Option<String>,
-    pub amount: Option<Money>,
-    pub description: String,
-    pub unit_id: Option<i64>,
-    pub assignee_id: Option<i64>,
-    /// The existing consumer staff chose for this contact (`None`: a new consumer record is
-    /// created with exactly what `consumer` holds). Nothing is ever matched automatically.
-    pub consumer_id: Option<i64>,
-    /// What was entered about the consumer. With `consumer_id`, it only fills in what the chosen
-    /// record lacks (and adds the account number).
-    pub consumer: NewConsumer,
-    pub opened_at: Timestamp,
-    pub closed_at: Option<Timestamp>,
-    /// Extra timeline entries written after the opening entry (used by imports).
-    pub history: Vec<NewEntry>,
-}
-
-/// Failed logins counted for one key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Throttle {
-    pub failures: i64,
-    pub locked_until: Option<Timestamp>,
-    pub last_failed_at: Option<Timestamp>,
-}
-
-/// The counts that decide whether a login may be tried: the username (as typed) from this
-/// address, and this address over every username.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginThrottle {
-    pub pair: Throttle,
-    pub address: Throttle,
-}
-
-/// An idempotent create: the same key and request return the first result.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub request_hash: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CasePatch {
-    pub priority: Option<Priority>,
-    pub flags: Option<Vec<Flag>>,
-    pub description: Option<String>,
-    pub category_id: Option<Option<i64>>,
-    pub company_id: Option<Option<i64>>,
-    pub account_number: Option<Option<String>>,
-    pub amount: Option<Option<Money>>,
-}
-
-impl CasePatch {
-    pub fn is_empty(&self) -> bool {
-        self.priority.is_none()
-            && self.flags.is_none()
-            && self.description.is_none()
-            && self.category_id.is_none()
-            && self.company_id.is_none()
-            && self.account_number.is_none()
-            && self.amount.is_none()
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct NewEntry {
-    pub entry_type: EntryType,
-    pub body: String,
-    pub visibility: Visibility,
-    pub data: serde_json::Value,
-    pub at: Timestamp,
-    /// Author; `None` for system entries.
-    pub author_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    pub status: Option<Status>,
-    pub kind: Option<CaseKind>,
-    pub unit_id: Option<i64>,
-    pub assignee_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub opened_after: Option<Timestamp>,
-    /// Only cases with an internal id below this (cursor pagination, newest first).
-    pub before_id: Option<i64>,
-    pub consumer_id: Option<i64>,
-    /// Only cases still open (not resolved, closed or merged).
-    pub open_only: bool,
-    pub limit: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub unit_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub password_hash: Option<String>,
-    /// Where deadline notices go.
-    pub email: Option<String>,
-}
-
-/// A file being attached; its bytes are already stored under their SHA-256.
-#[derive(Debug, Clone)]
-pub struct NewAttachment {
-    pub filename: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub visibility: Visibility,
-    /// What the timeline says about it; the file name when empty.
-    pub note: Option<String>,
-    pub at: Timestamp,
-    pub author_id: Option<i64>,
-}
-
-/// An email to send.
-#[derive(Debug, Clone)]
-pub struct OutgoingMail {
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    /// The case it is about, if any.
-    pub reference: Option<String>,
-}
-
-/// A message claimed for sending.
-#[derive(Debug, Clone)]
-pub struct QueuedMail {
-    pub id: i64,
-    pub mail: OutgoingMail,
-    pub attempts: i64,
-}
-
-/// Work scheduled for later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobKind {
-    /// Writes a reminder on a case's timeline at a set time.
-    Reminder {
-        reference: String,
-        body: String,
-        author_id: Option<i64>,
-    },
-    /// A system transition a missed deadline calls for (e.g. constructive denial).
-    Transition {
-        reference: String,
-        transition: String,
-        clock: String,
-    },
-}
-
-impl JobKind {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            JobKind::Reminder { .. } => "reminder",
-            JobKind::Transition { .. } => "transition",
-        }
-    }
-    pub fn to_payload(&self) -> String {
-        match self {
-            JobKind::Reminder {
-                reference,
-                body,
-                author_id,
-            } => serde_json::json!({"reference": reference, "body": body, "author_id": author_id})
-                .to_string(),
-            JobKind::Transition {
-                reference,
-                transition,
-                clock,
-            } => serde_json::json!({"reference": reference, "transition": transition, "clock": clock})
-                .to_string(),
-        }
-    }
-    pub fn from_parts(kind: &str, payload: &str) -> Result<JobKind> {
-        let v: serde_json::Value = serde_json::from_str(payload)
-            .map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
-        match kind {
-            "reminder" => Ok(JobKind::Reminder {
-                reference: v["reference"].as_str().unwrap_or_default().to_string(),
-                body: v["body"].as_str().unwrap_or_default().to_string(),
-                author_id: v["author_id"].as_i64(),
-            }),
-            "transition" => Ok(JobKind::Transition {
-                reference: v["reference"].as_str().unwrap_or_default().to_string(),
-                transition: v["transition"].as_str().unwrap_or_default().to_string(),
-                clock: v["clock"].as_str().unwrap_or_default().to_string(),
-            }),
-            other => Err(StoreError::Corrupt(format!("unknown job kind {other:?}"))),
-        }
-    }
-}
-
-/// A job claimed by a node.
-#[derive(Debug, Clone)]
-pub struct ClaimedJob {
-    pub id: i64,
-    pub job: JobKind,
-    pub attempts: i64,
-}
-
-/// A job that used up its attempts.
-#[derive(Debug, Clone)]
-pub struct DeadJob {
-    pub id: i64,
-    pub kind: String,
-    pub payload: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub dead_at: Timestamp,
-}
-
-/// Jobs waiting, done and dead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JobCounts {
-    pub waiting: i64,
-    pub done: i64,
-    pub dead: i64,
-}
-
-/// A live browser session.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user: User,
-    pub csrf: String,
-    pub expires_at: Timestamp,
-}
-
-/// A user as needed to log in.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub user: User,
-    pub password_hash: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until: Option<Timestamp>,
-    /// Base32 TOTP secret when the user turned on two-step login.
-    pub totp_secret: Option<String>,
-    pub totp_last_step: Option<i64>,
-}
-
-/// A unit's workload, for supervisors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitQueue {
-    pub code: String,
-    pub name: String,
-    pub open: i64,
-    pub new_unassigned: i64,
-}
-
-/// A unit's open work by age, for the supervisors' dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnitLoad {
-    pub code: String,
-    pub name: String,
-    pub open: i64,
-    pub new_today: i64,
-    /// Open cases by days since they were opened: 0–2, 3–7, 8–30, over 30.
-    pub aging: [i64; 4],
-}
-
-/// Where the dashboard's age buckets start: the start of today, and 2, 7 and 30 days ago.
-#[derive(Debug, Clone, Copy)]
-pub struct AgeBounds {
-    pub today: Timestamp,
-    pub days_2: Timestamp,
-    pub days_7: Timestamp,
-    pub days_30: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuditVerdict {
-    Intact {
-        rows: i64,
-        chains: i64,
-    },
-    Broken {
-        row_id: i64,
-        chain: String,
-        seq: i64,
-        reason: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConsumerLookup {
-    Phone(String),
-    Email(String),
-    Account(String),
-}
-
-/// Everything Redress keeps. Implemented by [`sqlite::SqliteStore`] and
-/// [`postgres::PostgresStore`]; both pass the same conformance and HTTP suites.
+/// Everything Redress keeps: every area's trait, and the database's own operations.
+/// Implemented by [`sqlite::SqliteStore`] and [`postgres::PostgresStore`]; both pass the same
+/// conformance and HTTP suites.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    Directory
+    + Accounts
+    + Cases
+    + Consumers
+    + Timeline
+    + Clocks
+    + Jobs
+    + Outbox
+    + AuditLog
+    + Send
+    + Sync
+    + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
     /// Versions of the applied migrations.
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     async fn ping(&self) -> Result<()>;
+}
 
-    // Offices, units, companies, categories
-    async fn ensure_office(&self, office: &Office) -> Result<()>;
-    async fn office(&self, code: &str) -> Result<Office>;
-    async fn create_unit(
-        &self,
-        actor: &Actor,
-        code: &str,
-        name: &str,
-        office: &str,
-        at: Timestamp,
-    ) -> Result<Unit>;
-    async fn units(&self) -> Result<Vec<Unit>>;
-    /// Records a day the office is closed (or renames it).
-    async fn add_closure(
-        &self,
-        actor: &Actor,
-        office: &str,
-        day: jiff::civil::Date,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// The office's calendar (New York State rules, its closures, its opening and closing hours)
-    /// and time zone, in one query. `NotFound` when there is no such office.
-    async fn office_calendar(
-        &self,
-        office: &str,
-    ) -> Result<(redress_domain::calendar::Calendar, jiff::tz::TimeZone)>;
-    /// The office's closures, in date order.
-    async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>>;
-    /// Open and new-unassigned cases per unit.
-    async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
-    /// Open work per unit, new today and by age.
-    async fn unit_dashboard(&self, bounds: AgeBounds) -> Result<Vec<UnitLoad>>;
-    async fn unit_by_code(&self, code: &str) -> Result<Unit>;
-    async fn create_company(
-        &self,
-        actor: &Actor,
-        name: &str,
-        industry: &str,
-        customer_count: Option<i64>,
-        at: Timestamp,
-    ) -> Result<Company>;
-    async fn companies(&self) -> Result<Vec<Company>>;
-    async fn company(&self, id: i64) -> Result<Company>;
-    async fn company_by_name(&self, name: &str) -> Result<Company>;
-    /// Creates every missing level of a path (`A > B > C`) and returns the leaf.
-    async fn ensure_category_path(
-        &self,
-        actor: &Actor,
-        path: &[String],
-        at: Timestamp,
-    ) -> Result<Category>;
-    async fn categories(&self) -> Result<Vec<Category>>;
-    async fn category_by_path(&self, path: &str) -> Result<Category>;
+/// One store, for any engine.
+#[async_trait]
+impl<E: Engine> Store for E {
+    fn backend(&self) -> &'static str {
+        E::BACKEND
+    }
 
-    // Users, tokens, sessions
-    async fn create_user(&self, actor: &Actor, user: &NewUser, at: Timestamp) -> Result<User>;
-    async fn users(&self) -> Result<Vec<User>>;
-    async fn user(&self, id: i64) -> Result<User>;
-    async fn credentials(&self, username: &str) -> Result<Credentials>;
-    /// Turns two-step login on (a secret) or off (`None`).
-    async fn set_totp(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        secret: Option<&str>,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// Spends a TOTP time step; false when it was spent already.
-    async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
-    /// Failed logins of a username (as typed) from an address, and of the address over every
-    /// username (`*`).
-    async fn login_throttle(&self, username: &str, address: &str) -> Result<LoginThrottle>;
-    /// Records a failed login's counts and locks for the pair and for the address.
-    async fn set_login_throttle(
-        &self,
-        username: &str,
-        address: &str,
-        throttle: &LoginThrottle,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// A successful login clears the pair's count (the address's stays).
-    async fn clear_login_throttle(&self, username: &str, address: &str) -> Result<()>;
-    /// Sets a new password hash and ends every session of the user (in one transaction).
-    async fn set_password(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        password_hash: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn record_login(
-        &self,
-        user_id: i64,
-        ok: bool,
-        locked_until: Option<Timestamp>,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn create_token(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        name: &str,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<ApiToken>;
-    async fn tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
-    async fn revoke_token(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        token_id: i64,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// The active user behind a token hash.
-    async fn user_by_token(&self, token_hash: &str) -> Result<User>;
-    async fn create_session(
-        &self,
-        id_hash: &str,
-        user_id: i64,
-        csrf: &str,
-        at: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<()>;
-    /// The user and CSRF token of a live session.
-    async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Session>;
-    /// Moves a live session's end to `until`.
-    async fn extend_session(&self, id_hash: &str, until: Timestamp, now: Timestamp) -> Result<()>;
-    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    async fn migrate(&self) -> Result<()> {
+        Engine::migrate(self).await
+    }
 
-    // Consumers
-    async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>>;
-    /// Reads a consumer's record and audits the view.
-    async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer>;
-    /// One consumer record, for checking a choice (not a view: nothing is shown, nothing audited).
-    async fn consumer(&self, id: i64) -> Result<Consumer>;
-    /// Other records that share a phone number, email address or account number with this
-    /// one (possibly the same person); the view is audited on the consumer's chain.
-    async fn consumer_duplicates(
-        &self,
-        actor: &Actor,
-        id: i64,
-        limit: i64,
-        at: Timestamp,
-    ) -> Result<Vec<Consumer>>;
-    /// Staff decided that `from` and `into` are one person: `from` points at `into` (its own
-    /// values kept as they were), `into` gains what it lacked and `from`'s account numbers, and
-    /// `from`'s cases move to `into`, each move audited on the case's chain. Returns the kept record.
-    async fn merge_consumers(
-        &self,
-        actor: &Actor,
-        from: i64,
-        into: i64,
-        at: Timestamp,
-    ) -> Result<Consumer>;
+    async fn schema_versions(&self) -> Result<Vec<i64>> {
+        Engine::schema_versions(self).await
+    }
 
-    // Cases
-    async fn create_case(
-        &self,
-        actor: &Actor,
-        case: &NewCase,
-        idempotency: Option<&IdempotencyKey>,
-    ) -> Result<(Case, bool)>;
-    /// Reads a case; when `audit_view` is set the view of personal data is audited.
-    async fn case(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        audit_view: bool,
-        at: Timestamp,
-    ) -> Result<Case>;
-    async fn cases(&self, filter: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>>;
-    /// Cases whose consumer, company or description mentions `text` (case-insensitive).
-    async fn search_cases(&self, text: &str, scope: Scope, limit: i64) -> Result<Vec<CaseSummary>>;
-    async fn update_case(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        expected_version: i64,
-        patch: &CasePatch,
-        at: Timestamp,
-    ) -> Result<Case>;
-    /// Takes a lifecycle transition planned on version `expected` of the case (`Stale` when the
-    /// case changed since).
-    async fn transition(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        expected: i64,
-        plan: &Plan,
-        at: Timestamp,
-    ) -> Result<Case>;
-    /// Sets the unit and/or assignee; for each, `None` keeps the current one and `Some(None)`
-    /// clears it.
-    async fn assign(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        expected_version: Option<i64>,
-        unit_id: Option<Option<i64>>,
-        assignee_id: Option<Option<i64>>,
-        at: Timestamp,
-    ) -> Result<Case>;
-    async fn link(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        other: &str,
-        kind: LinkKind,
-        at: Timestamp,
-    ) -> Result<Case>;
-    /// Merges `reference` into `survivor`: the merged case points at the survivor and is final.
-    async fn merge(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        survivor: &str,
-        at: Timestamp,
-    ) -> Result<Case>;
-    async fn add_entry(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        entry: &NewEntry,
-        scope: Scope,
-    ) -> Result<TimelineEntry>;
-    /// The timeline, oldest first; `visible_to` limits it to entries of that visibility.
-    async fn timeline(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        visible_to: Option<Visibility>,
-        at: Timestamp,
-    ) -> Result<Vec<TimelineEntry>>;
+    async fn ping(&self) -> Result<()> {
+        self.read(job(|tx| {
+            Box::pin(async move { tx.query(queries::PING, args![]).await.map(|_| ()) })
+        }))
+        .await
+    }
+}
 
-    // Attachments
-    /// Records an attachment and its timeline entry.
-    async fn add_attachment(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        attachment: &NewAttachment,
-        scope: Scope,
-    ) -> Result<Attachment>;
-    /// A case's attachments that the caller may see.
-    async fn attachments(
-        &self,
-        reference: &str,
-        scope: Scope,
-        visible_to: Option<Visibility>,
-    ) -> Result<Vec<Attachment>>;
-    /// One attachment, for download; the download is audited.
-    async fn open_attachment(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        id: i64,
-        scope: Scope,
-        visible_to: Option<Visibility>,
-        at: Timestamp,
-    ) -> Result<Attachment>;
-
-    // Outgoing mail
-    async fn enqueue_mail(&self, mail: &OutgoingMail, at: Timestamp) -> Result<i64>;
-    /// Claims the oldest message due at `now` (not yet tried `max_attempts` times) until `lease_until`.
-    async fn claim_mail(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        max_attempts: i64,
-    ) -> Result<Option<QueuedMail>>;
-    async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()>;
-    async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()>;
-    /// Messages not sent yet.
-    async fn mail_waiting(&self) -> Result<i64>;
-
-    // Jobs
-    /// Schedules a job; with a `dedupe_key` already used, nothing is added. Returns whether it was added.
-    async fn enqueue_job(
-        &self,
-        job: &JobKind,
-        dedupe_key: Option<&str>,
-        run_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool>;
-    /// Schedules a reminder on a case the caller may see, with its audit row, in one
-    /// transaction.
-    async fn schedule_reminder(
-        &self,
-        actor: &Actor,
-        reference: &str,
-        scope: Scope,
-        body: &str,
-        run_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<()>;
-    /// Claims the oldest due job for `node` until `lease_until`.
-    async fn claim_job(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        node: &str,
-    ) -> Result<Option<ClaimedJob>>;
-    /// Runs a claimed job's effects and marks it done, in one transaction; false (and no
-    /// effect) when the node no longer holds the lease.
-    /// `plan` is the transition a `Transition` job takes, with the case version it was planned
-    /// on (`None`: the case has moved on and the job completes without effect).
-    async fn finish_job(
-        &self,
-        claimed: &ClaimedJob,
-        node: &str,
-        plan: Option<(&Plan, i64)>,
-        at: Timestamp,
-    ) -> Result<bool>;
-    /// Reschedules a failed job, or marks it dead.
-    async fn fail_job(
-        &self,
-        id: i64,
-        node: &str,
-        error: &str,
-        retry_at: Option<Timestamp>,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn job_counts(&self) -> Result<JobCounts>;
-    /// Dead jobs (attempts used up), newest first.
-    async fn dead_jobs(&self, limit: i64) -> Result<Vec<DeadJob>>;
-    /// Puts a dead job back in the queue with fresh attempts; false when it is not dead. Audited.
-    async fn revive_job(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<bool>;
-
-    // Public portal
-    /// Records a private status link (stored as the hash of its token) for a case.
-    async fn create_portal_access(
-        &self,
-        reference: &str,
-        token_hash: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// The case a private status link opens.
-    async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
-
-    // Clocks
-    /// Runs each clock's due-soon actions once its warning instant has come, and its overdue
-    /// actions once it is past due (raise priority, notify, move unit, schedule a system
-    /// transition), each once per clock, with timeline and audit entries. Returns (warned,
-    /// escalated).
-    async fn sweep_clocks(&self, now: Timestamp, limit: i64) -> Result<(usize, usize)>;
-    /// How many clocks are past due at `now` and not yet escalated, up to `limit`: the
-    /// sweep's search, alone (for the benchmark).
-    async fn find_due_clocks(&self, now: Timestamp, limit: i64) -> Result<usize>;
-    /// The database's plan for that search, one line per step.
-    async fn due_clocks_plan(&self, now: Timestamp) -> Result<Vec<String>>;
-    /// Benchmark load: `n` open cases (`BENCH-1`...) for one consumer, each with one running
-    /// clock; the i-th is due `step` after the one before, the first at `first_due`. Loaded in
-    /// batches of `batch`.
-    #[allow(clippy::too_many_arguments)]
-    async fn seed_clock_load(
-        &self,
-        office: &str,
-        consumer_id: i64,
-        n: i64,
-        batch: i64,
-        first_due: Timestamp,
-        step: jiff::SignedDuration,
-        at: Timestamp,
-    ) -> Result<()>;
-    /// Whether the user has written anything on the case's timeline (their earlier work).
-    async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool>;
-    /// Running deadlines due by `until` on the user's cases: (reference, clock, due).
-    async fn deadlines_for(
-        &self,
-        assignee_id: i64,
-        until: Timestamp,
-    ) -> Result<Vec<(String, String, Timestamp)>>;
-    /// The case's clocks and their states at `now`.
-    async fn clocks(&self, reference: &str, scope: Scope, now: Timestamp)
-    -> Result<Vec<CaseClock>>;
-
-    // Audit
-    /// Appends one audit row outside any other change (logins, list views, exports).
-    async fn audit(
-        &self,
-        actor: &Actor,
-        chain: &str,
-        action: &str,
-        subject: &str,
-        detail: &str,
-        at: Timestamp,
-    ) -> Result<()>;
-    async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>>;
-    /// Recomputes every chain; compares each case's timeline and row with the digests its
-    /// chain recorded; names the first break.
-    async fn verify_audit(&self) -> Result<AuditVerdict>;
-    /// `verify_audit`, and every chain a checkpoint recorded must still reach the recorded
-    /// position with the recorded hash (a truncated or recomputed chain does not).
-    async fn verify_audit_against(&self, checkpoint: &[ChainHead]) -> Result<AuditVerdict>;
-    /// Every chain's head, read at one instant (for a checkpoint).
-    async fn audit_heads(&self) -> Result<Vec<ChainHead>>;
+/// Every store trait, for `use redress_store::prelude::*;`. Calls on `dyn Store` (or a
+/// generic `S: Store`) find the area traits' methods without it; calls on an engine
+/// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
+pub mod prelude {
+    pub use crate::{
+        Accounts, AuditLog, Cases, Clocks, Consumers, Directory, Jobs, Outbox, Store, Timeline,
+    };
 }
 
 /// Settings for opening a store.
@@ -912,14 +272,6 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-pub(crate) fn instant(m: i64) -> Result<Timestamp> {
-    Timestamp::from_microsecond(m).map_err(|e| StoreError::Corrupt(format!("instant {m}: {e}")))
 }
 
 #[cfg(test)]

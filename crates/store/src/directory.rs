@@ -1,0 +1,473 @@
+//! The reference data cases point at: the office (its hours and closures), units and
+//! their queues, companies, and the category tree.
+
+use crate::audit::append_audit;
+use crate::queries as q;
+use crate::rows::{hour_of_day, instant, micros};
+use crate::tx::{Engine, Row, Tx, args, job};
+use crate::{Actor, Result, StoreError};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use redress_domain::records::*;
+
+/// A unit's workload, for supervisors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitQueue {
+    pub code: String,
+    pub name: String,
+    pub open: i64,
+    pub new_unassigned: i64,
+}
+
+/// A unit's open work by age, for the supervisors' dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitLoad {
+    pub code: String,
+    pub name: String,
+    pub open: i64,
+    pub new_today: i64,
+    /// Open cases by days since they were opened: 0–2, 3–7, 8–30, over 30.
+    pub aging: [i64; 4],
+}
+
+/// Where the dashboard's age buckets start: the start of today, and 2, 7 and 30 days ago.
+#[derive(Debug, Clone, Copy)]
+pub struct AgeBounds {
+    pub today: Timestamp,
+    pub days_2: Timestamp,
+    pub days_7: Timestamp,
+    pub days_30: Timestamp,
+}
+
+/// The office and what cases are filed under: units, closures, companies, categories.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn ensure_office(&self, office: &Office) -> Result<()>;
+    async fn office(&self, code: &str) -> Result<Office>;
+    async fn create_unit(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        office: &str,
+        at: Timestamp,
+    ) -> Result<Unit>;
+    async fn units(&self) -> Result<Vec<Unit>>;
+    /// Records a day the office is closed (or renames it).
+    async fn add_closure(
+        &self,
+        actor: &Actor,
+        office: &str,
+        day: jiff::civil::Date,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// The office's closures, in date order.
+    async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>>;
+    /// Open and new-unassigned cases per unit.
+    async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
+    /// Open work per unit, new today and by age.
+    async fn unit_dashboard(&self, bounds: AgeBounds) -> Result<Vec<UnitLoad>>;
+    async fn unit_by_code(&self, code: &str) -> Result<Unit>;
+    async fn create_company(
+        &self,
+        actor: &Actor,
+        name: &str,
+        industry: &str,
+        customer_count: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Company>;
+    async fn companies(&self) -> Result<Vec<Company>>;
+    async fn company(&self, id: i64) -> Result<Company>;
+    async fn company_by_name(&self, name: &str) -> Result<Company>;
+    /// Creates every missing level of a path (`A > B > C`) and returns the leaf.
+    async fn ensure_category_path(
+        &self,
+        actor: &Actor,
+        path: &[String],
+        at: Timestamp,
+    ) -> Result<Category>;
+    async fn categories(&self) -> Result<Vec<Category>>;
+    async fn category_by_path(&self, path: &str) -> Result<Category>;
+}
+
+fn company_from(r: &Row) -> Result<Company> {
+    Ok(Company {
+        id: r.int("id")?,
+        name: r.text("name")?,
+        industry: r.text("industry")?,
+        customer_count: r.opt_int("customer_count")?,
+        created_at: instant(r.int("created_at")?)?,
+    })
+}
+
+fn unit_from(r: &Row) -> Result<Unit> {
+    Ok(Unit {
+        id: r.int("id")?,
+        code: r.text("code")?,
+        name: r.text("name")?,
+        office: r.text("office")?,
+    })
+}
+
+fn category_from(r: &Row) -> Result<Category> {
+    Ok(Category {
+        id: r.int("id")?,
+        parent_id: r.opt_int("parent_id")?,
+        name: r.text("name")?,
+        path: r.text("path")?,
+    })
+}
+
+async fn ensure_category_path(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    path: &[String],
+    at: Timestamp,
+) -> Result<Category> {
+    let mut parent: Option<i64> = None;
+    let mut full = String::new();
+    let mut leaf: Option<Category> = None;
+    for name in path {
+        if !full.is_empty() {
+            full.push_str(CATEGORY_SEPARATOR);
+        }
+        full.push_str(name);
+        let cat = match tx
+            .optional(q::CATEGORY_BY_PATH, args![full.as_str()])
+            .await?
+        {
+            Some(r) => category_from(&r)?,
+            None => {
+                let id = tx
+                    .one(
+                        q::INSERT_CATEGORY,
+                        args![parent, name.as_str(), full.as_str()],
+                    )
+                    .await?
+                    .int("id")?;
+                append_audit(
+                    tx,
+                    actor,
+                    "reference",
+                    "category.create",
+                    &format!("category:{id}"),
+                    &serde_json::json!({"path": full}).to_string(),
+                    at,
+                )
+                .await?;
+                Category {
+                    id,
+                    parent_id: parent,
+                    name: name.clone(),
+                    path: full.clone(),
+                }
+            }
+        };
+        parent = Some(cat.id);
+        leaf = Some(cat);
+    }
+    leaf.ok_or(StoreError::NotFound)
+}
+
+/// The directory, for any engine.
+#[async_trait]
+impl<E: Engine> Directory for E {
+    async fn ensure_office(&self, o: &Office) -> Result<()> {
+        let o = o.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    q::UPSERT_OFFICE,
+                    args![
+                        o.code,
+                        o.name,
+                        o.time_zone,
+                        i64::from(o.closes_at),
+                        i64::from(o.opens_at)
+                    ],
+                )
+                .await
+                .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn office(&self, code: &str) -> Result<Office> {
+        let code = code.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let r = tx.one(q::OFFICE, args![code]).await?;
+                Ok(Office {
+                    code: r.text("code")?,
+                    name: r.text("name")?,
+                    time_zone: r.text("time_zone")?,
+                    opens_at: hour_of_day(r.int("opens_at")?)?,
+                    closes_at: hour_of_day(r.int("closes_at")?)?,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn create_unit(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        office: &str,
+        at: Timestamp,
+    ) -> Result<Unit> {
+        let (actor, code, name, office) = (
+            actor.clone(),
+            code.to_string(),
+            name.to_string(),
+            office.to_string(),
+        );
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = tx
+                    .one(q::INSERT_UNIT, args![&code, &name, &office])
+                    .await?
+                    .int("id")?;
+                let detail =
+                    serde_json::json!({"code": code, "name": name, "office": office}).to_string();
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "unit.create",
+                    &format!("unit:{code}"),
+                    &detail,
+                    at,
+                )
+                .await?;
+                Ok(Unit {
+                    id,
+                    code,
+                    name,
+                    office,
+                })
+            })
+        }))
+        .await
+    }
+
+    async fn units(&self) -> Result<Vec<Unit>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::UNITS, args![])
+                    .await?
+                    .iter()
+                    .map(unit_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn add_closure(
+        &self,
+        actor: &Actor,
+        office: &str,
+        day: jiff::civil::Date,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (actor, office, reason) = (actor.clone(), office.to_string(), reason.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    q::ADD_CLOSURE,
+                    args![
+                        office.as_str(),
+                        day.to_string(),
+                        reason.as_str(),
+                        micros(at)
+                    ],
+                )
+                .await?;
+                let detail =
+                    serde_json::json!({"office": office, "day": day.to_string(), "reason": reason})
+                        .to_string();
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "office.closure",
+                    &format!("office:{office}"),
+                    &detail,
+                    at,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
+    async fn closures(&self, office: &str) -> Result<Vec<(jiff::civil::Date, String)>> {
+        let office = office.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(q::CLOSURES, args![office])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let day = r.text("day")?;
+                        Ok((
+                            day.parse()
+                                .map_err(|_| StoreError::Corrupt(format!("closure day {day}")))?,
+                            r.text("reason")?,
+                        ))
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn unit_queues(&self) -> Result<Vec<UnitQueue>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::UNIT_QUEUES, args![])
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(UnitQueue {
+                            code: r.text("code")?,
+                            name: r.text("name")?,
+                            open: r.int("open_cases")?,
+                            new_unassigned: r.int("new_unassigned")?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn unit_dashboard(&self, b: AgeBounds) -> Result<Vec<UnitLoad>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(
+                    q::UNIT_DASHBOARD,
+                    args![
+                        micros(b.today),
+                        micros(b.days_2),
+                        micros(b.days_7),
+                        micros(b.days_30)
+                    ],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(UnitLoad {
+                        code: r.text("code")?,
+                        name: r.text("name")?,
+                        open: r.int("open_cases")?,
+                        new_today: r.int("new_today")?,
+                        aging: [
+                            r.int("age_0_2")?,
+                            r.int("age_3_7")?,
+                            r.int("age_8_30")?,
+                            r.int("age_over_30")?,
+                        ],
+                    })
+                })
+                .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn unit_by_code(&self, code: &str) -> Result<Unit> {
+        let code = code.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { unit_from(&tx.one(q::UNIT_BY_CODE, args![code]).await?) })
+        }))
+        .await
+    }
+
+    async fn create_company(
+        &self,
+        actor: &Actor,
+        name: &str,
+        industry: &str,
+        customer_count: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Company> {
+        let (actor, name, industry) = (actor.clone(), name.to_string(), industry.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id = tx.one(q::INSERT_COMPANY, args![&name, &industry, customer_count, micros(at)]).await?.int("id")?;
+                let detail = serde_json::json!({"name": name, "industry": industry, "customer_count": customer_count}).to_string();
+                append_audit(tx, &actor, "reference", "company.create", &format!("company:{id}"), &detail, at).await?;
+                Ok(Company { id, name, industry, customer_count, created_at: at })
+            })
+        }))
+        .await
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::COMPANIES, args![])
+                    .await?
+                    .iter()
+                    .map(company_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn company(&self, id: i64) -> Result<Company> {
+        self.read(job(move |tx| {
+            Box::pin(async move { company_from(&tx.one(q::COMPANY, args![id]).await?) })
+        }))
+        .await
+    }
+
+    async fn company_by_name(&self, name: &str) -> Result<Company> {
+        let name = name.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { company_from(&tx.one(q::COMPANY_BY_NAME, args![name]).await?) })
+        }))
+        .await
+    }
+
+    async fn ensure_category_path(
+        &self,
+        actor: &Actor,
+        path: &[String],
+        at: Timestamp,
+    ) -> Result<Category> {
+        let (actor, path) = (actor.clone(), path.to_vec());
+        self.write(job(move |tx| {
+            Box::pin(async move { ensure_category_path(tx, &actor, &path, at).await })
+        }))
+        .await
+    }
+
+    async fn categories(&self) -> Result<Vec<Category>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::CATEGORIES, args![])
+                    .await?
+                    .iter()
+                    .map(category_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn category_by_path(&self, path: &str) -> Result<Category> {
+        let path = path.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move { category_from(&tx.one(q::CATEGORY_BY_PATH, args![path]).await?) })
+        }))
+        .await
+    }
+}

@@ -1,0 +1,129 @@
+//! The outbox: email is queued in the transaction that calls for it and sent later by
+//! whichever node claims it.
+
+use crate::Result;
+use crate::queries as q;
+use crate::rows::micros;
+use crate::tx::{Engine, args, job};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+/// An email to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// The case it is about, if any.
+    pub reference: Option<String>,
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub mail: OutgoingMail,
+    pub attempts: i64,
+}
+
+/// Email waiting to be sent, claimed by one sender at a time.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    async fn enqueue_mail(&self, mail: &OutgoingMail, at: Timestamp) -> Result<i64>;
+    /// Claims the oldest message due at `now` (not yet tried `max_attempts` times) until `lease_until`.
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        max_attempts: i64,
+    ) -> Result<Option<QueuedMail>>;
+    async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()>;
+    async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()>;
+    /// Messages not sent yet.
+    async fn mail_waiting(&self) -> Result<i64>;
+}
+
+/// The outbox, for any engine.
+#[async_trait]
+impl<E: Engine> Outbox for E {
+    async fn enqueue_mail(&self, m: &OutgoingMail, at: Timestamp) -> Result<i64> {
+        let m = m.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.one(
+                    q::ENQUEUE_MAIL,
+                    args![m.recipient, m.subject, m.body, m.reference, micros(at)],
+                )
+                .await?
+                .int("id")
+            })
+        }))
+        .await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        max_attempts: i64,
+    ) -> Result<Option<QueuedMail>> {
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let Some(r) = tx
+                    .optional(
+                        if tx.is_postgres() {
+                            q::CLAIM_MAIL_SKIP_LOCKED
+                        } else {
+                            q::CLAIM_MAIL
+                        },
+                        args![micros(now), micros(lease_until), max_attempts],
+                    )
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(QueuedMail {
+                    id: r.int("id")?,
+                    mail: OutgoingMail {
+                        recipient: r.text("recipient")?,
+                        subject: r.text("subject")?,
+                        body: r.text("body")?,
+                        reference: r.opt_text("reference")?,
+                    },
+                    attempts: r.int("attempts")?,
+                }))
+            })
+        }))
+        .await
+    }
+
+    async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()> {
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::MAIL_SENT, args![id, micros(at)])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()> {
+        let error: String = error.chars().take(1000).collect();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::MAIL_FAILED, args![id, micros(retry_at), error])
+                    .await
+                    .map(|_| ())
+            })
+        }))
+        .await
+    }
+
+    async fn mail_waiting(&self) -> Result<i64> {
+        self.read(job(|tx| {
+            Box::pin(async move { tx.one(q::MAIL_WAITING, args![]).await?.int("n") })
+        }))
+        .await
+    }
+}
