@@ -9,7 +9,6 @@ use jiff::{SignedDuration, Timestamp};
 use redress_domain::audit::sha256_hex;
 use redress_domain::records::User;
 use redress_domain::validate::FieldErrors;
-use redress_store::prelude::*;
 use redress_store::{Actor, LoginThrottle, StoreError, Throttle};
 
 /// How long a session lasts unless extended.

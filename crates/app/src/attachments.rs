@@ -9,7 +9,6 @@ use redress_domain::records::Attachment;
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::{Role, Visibility};
 use redress_store::NewAttachment;
-use redress_store::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,6 @@
 use crate::{App, AppResult, Person, case_reference};
 use redress_domain::Permission;
 use redress_domain::records::AuditRecord;
-use redress_store::prelude::*;
 use redress_store::{Actor, AuditVerdict, StoreError};
 
 /// Audits a read of a case by someone who is not shown the consumer's record: the case itself

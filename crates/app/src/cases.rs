@@ -7,7 +7,6 @@ use crate::{App, AppError, AppResult, Person, case_reference};
 use redress_domain::records::*;
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::*;
-use redress_store::prelude::*;
 use redress_store::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

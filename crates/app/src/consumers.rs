@@ -8,7 +8,6 @@ use redress_domain::records::Consumer;
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_store::ConsumerLookup;
 use redress_store::StoreError;
-use redress_store::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;

@@ -4,7 +4,6 @@
 
 use crate::App;
 use redress_store::StoreError;
-use redress_store::prelude::*;
 use std::time::Duration;
 
 /// Clocks looked at per sweep, at most.

@@ -7,7 +7,6 @@ use crate::{App, AppError, AppResult, Person};
 use redress_domain::records::*;
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::{Permission, Role};
-use redress_store::prelude::*;
 use redress_store::{Actor, NewUser};
 use serde::Deserialize;
 use utoipa::ToSchema;

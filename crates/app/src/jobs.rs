@@ -4,7 +4,6 @@
 
 use crate::App;
 use jiff::SignedDuration;
-use redress_store::prelude::*;
 use std::time::Duration;
 
 /// How long a claimed job is reserved for its node, by default.

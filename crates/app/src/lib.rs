@@ -34,10 +34,10 @@ pub mod timeline;
 pub mod work;
 
 pub use error::{AppError, AppResult};
+pub use person::Person;
 /// Records of the store that use cases take or return, for the front doors (which do not reach
 /// the store themselves).
 pub use redress_store::{AuditVerdict, IdempotencyKey, UnitLoad};
-pub use person::Person;
 
 use redress_domain::Clock;
 use redress_domain::lifecycle::{Lifecycle, Lifecycles};

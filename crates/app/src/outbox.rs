@@ -7,7 +7,6 @@ use crate::App;
 use jiff::SignedDuration;
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use redress_store::prelude::*;
 use redress_store::{OutgoingMail, StoreError};
 use std::time::Duration;
 

@@ -12,7 +12,6 @@ use redress_domain::records::{Attachment, Case, Category, Company, TimelineEntry
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::view::Audience;
 use redress_domain::{CaseKind, Channel, EntryType, Language, Reference, Visibility};
-use redress_store::prelude::*;
 use redress_store::{NewAttachment, NewEntry, OutgoingMail, Scope, StoreError};
 
 /// A complaint or question as typed on the public form (each value trimmed, empty as absent).

@@ -8,7 +8,6 @@ use redress_domain::calendar::Calendar;
 use redress_domain::clock::ClockState;
 use redress_domain::lifecycle::{ClockKind, HoldStatus, Plan};
 use redress_domain::records::{Case, CaseClock};
-use redress_store::prelude::*;
 use redress_store::{Actor, Scope, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;

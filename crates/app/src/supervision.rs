@@ -9,7 +9,6 @@ use redress_domain::lifecycle::Lifecycle;
 use redress_domain::records::{CaseSummary, Unit, User};
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::{Permission, Reference, Role};
-use redress_store::prelude::*;
 use redress_store::{AgeBounds, CaseFilter, DeadJob, JobCounts, StoreError, UnitLoad};
 
 /// How many open cases of a unit its page lists.

@@ -7,7 +7,6 @@ use redress_domain::records::TimelineEntry;
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::{CallDirection, EntryType, Permission, Visibility};
 use redress_store::NewEntry;
-use redress_store::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -9,7 +9,6 @@ use crate::{App, AppError, AppResult, Person, case_reference};
 use jiff::Timestamp;
 use redress_domain::records::*;
 use redress_domain::{EntryType, Permission, Reference, Role, Status, Visibility};
-use redress_store::prelude::*;
 use redress_store::{CaseFilter, NewEntry, Scope, UnitQueue};
 
 /// A person's work: their open cases, the latest cases, the unit queues (for those who assign)

@@ -10,7 +10,6 @@ use redress_app::timeline::ReminderInput;
 use redress_app::{App, AppError, Person, Settings};
 use redress_domain::records::Office;
 use redress_domain::{Clock, ManualClock, Role};
-use redress_store::prelude::*;
 use redress_store::{Actor, StoreOptions};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -39,7 +38,11 @@ struct TestOffice {
 
 impl TestOffice {
     async fn open(postgres: bool) -> TestOffice {
-        let unique = format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let unique = format!(
+            "{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
         let (url, pg_name, dir) = if postgres {
             let name = format!("redress_app_{unique}");
             let url = redress_store::postgres::create_database(&pg_admin_url(), &name)
@@ -49,7 +52,11 @@ impl TestOffice {
         } else {
             let dir = std::env::temp_dir().join(format!("redress-app-test-{unique}"));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            (format!("sqlite:{}", dir.join("redress.db").display()), None, Some(dir))
+            (
+                format!("sqlite:{}", dir.join("redress.db").display()),
+                None,
+                Some(dir),
+            )
         };
         let store = redress_store::open(&url, &StoreOptions::default())
             .await
@@ -72,13 +79,19 @@ impl TestOffice {
             .await
             .expect("unit");
         let company = store
-            .create_company(&system, "Consolidated Edison", "Energy", Some(3_500_000), clock.now())
+            .create_company(
+                &system,
+                "Consolidated Edison",
+                "Energy",
+                Some(3_500_000),
+                clock.now(),
+            )
             .await
             .expect("company");
         let settings = Settings {
-            attachments_dir: dir
-                .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join(format!("redress-app-files-{unique}"))),
+            attachments_dir: dir.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("redress-app-files-{unique}"))
+            }),
             ..Settings::default()
         };
         let app = App::new(store, clock.clone(), office, settings);
@@ -182,7 +195,9 @@ async fn opening_a_case_names_each_wrong_field_and_writes_nothing() {
             Err(AppError::Validation(_))
         ));
         assert!(matches!(
-            o.app.open_case(Intake::Staff(&o.company), complaint(), None).await,
+            o.app
+                .open_case(Intake::Staff(&o.company), complaint(), None)
+                .await,
             Err(AppError::Forbidden)
         ));
 
@@ -204,7 +219,11 @@ async fn steps_and_changes_are_checked_against_where_the_case_stands() {
             transition: "no_such_step".into(),
             fields: Default::default(),
         };
-        match o.app.take_transition(&o.agent, &reference, None, step).await {
+        match o
+            .app
+            .take_transition(&o.agent, &reference, None, step)
+            .await
+        {
             Err(AppError::InvalidTransition { allowed, .. }) => {
                 assert!(!allowed.is_empty(), "the steps possible now are named")
             }
@@ -235,12 +254,16 @@ async fn sign_in_locks_a_name_after_repeated_failures() {
         let from = "192.0.2.7".parse().expect("address");
         for _ in 0..5 {
             assert!(matches!(
-                o.app.login("ana", "wrong password!", SecondStep::Code(None), from).await,
+                o.app
+                    .login("ana", "wrong password!", SecondStep::Code(None), from)
+                    .await,
                 Err(AppError::Unauthenticated)
             ));
         }
         assert!(matches!(
-            o.app.login("ana", PASSWORD, SecondStep::Code(None), from).await,
+            o.app
+                .login("ana", PASSWORD, SecondStep::Code(None), from)
+                .await,
             Err(AppError::RateLimited { .. })
         ));
         // Another address is not locked out by these failures.

@@ -107,9 +107,9 @@ impl StoreError {
     /// (22021) and `untranslatable_character` (22P05).
     pub fn is_unstorable_text(&self) -> bool {
         match self {
-            StoreError::Database(sqlx::Error::Database(d)) => d
-                .code()
-                .is_some_and(|c| c == "22021" || c == "22P05"),
+            StoreError::Database(sqlx::Error::Database(d)) => {
+                d.code().is_some_and(|c| c == "22021" || c == "22P05")
+            }
             _ => false,
         }
     }
@@ -297,9 +297,4 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
     }
-}
-
-/// Every store trait, for callers: `use redress_store::prelude::*;`.
-pub mod prelude {
-    pub use crate::Store;
 }

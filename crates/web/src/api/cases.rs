@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use redress_app::IdempotencyKey;
 use redress_app::cases::Intake;
 pub use redress_app::cases::{
     AddressInput, AssignInput, CasePage, ConsumerInput, CreateCase, LinkInput, MergeInput,
@@ -18,7 +19,6 @@ pub use redress_app::cases::{
 pub use redress_app::timeline::{CallInput, NewTimelineEntry, ReminderInput};
 use redress_domain::records::*;
 use redress_domain::*;
-use redress_app::IdempotencyKey;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;

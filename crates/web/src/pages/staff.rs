@@ -7,10 +7,10 @@ use axum::Form as PostForm;
 use axum::extract::{Query, State};
 use axum::response::Redirect;
 use axum::routing::post;
+use redress_app::UnitLoad;
 use redress_app::accounts::PasswordChange;
 use redress_app::supervision::NewStaffUser;
 use redress_domain::Role;
-use redress_app::UnitLoad;
 
 pub fn router() -> Router<AppState> {
     Router::new()

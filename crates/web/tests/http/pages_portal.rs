@@ -92,7 +92,10 @@ both_stores!(
         assert_eq!(case["consumer"]["preferred_language"], "es");
         // The reference and the private link go out by email, in Spanish.
         assert!(html.contains("También enviamos este número"));
-        assert_eq!(redress_app::outbox::deliver_due(&app.state).await.unwrap(), 1);
+        assert_eq!(
+            redress_app::outbox::deliver_due(&app.state).await.unwrap(),
+            1
+        );
         assert_eq!(
             redress_app::outbox::deliver_due(&app.state).await.unwrap(),
             0,
@@ -322,7 +325,10 @@ both_stores!(
         assert_eq!(case["consumer"]["name"], "Pat Portal");
         assert_eq!(case["consumer"]["email"], "pat@example.org");
         // The confirmation with the private link goes to the address typed in the form.
-        assert_eq!(redress_app::outbox::deliver_due(&app.state).await.unwrap(), 1);
+        assert_eq!(
+            redress_app::outbox::deliver_due(&app.state).await.unwrap(),
+            1
+        );
         let mails: Vec<_> = std::fs::read_dir(app.files_dir().join("mail"))
             .unwrap()
             .flatten()
