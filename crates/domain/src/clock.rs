@@ -19,16 +19,42 @@ pub enum Length {
     BusinessHours(u32),
 }
 
+/// Parses a length such as `15 calendar days` or `5 business days`.
+pub fn parse_length(text: &str) -> Option<Length> {
+    let mut words = text.split_whitespace();
+    let n: u32 = words.next()?.parse().ok()?;
+    let basis = words.next()?;
+    let unit = words.next()?;
+    if words.next().is_some() || !matches!(unit, "day" | "days" | "hour" | "hours") {
+        return None;
+    }
+    match basis {
+        "calendar" if matches!(unit, "day" | "days") => Some(Length::CalendarDays(n)),
+        "business" if matches!(unit, "day" | "days") => Some(Length::BusinessDays(n)),
+        "business" => Some(Length::BusinessHours(n)),
+        _ => None,
+    }
+}
+
+/// A length in words, as lifecycle files write it.
+pub fn length_text(l: Length) -> String {
+    match l {
+        Length::BusinessDays(n) => format!("{n} business days"),
+        Length::CalendarDays(n) => format!("{n} calendar days"),
+        Length::BusinessHours(n) => format!("{n} business hours"),
+    }
+}
+
 impl Serialize for Length {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::lifecycle::length_text(*self))
+        s.serialize_str(&length_text(*self))
     }
 }
 
 impl<'de> Deserialize<'de> for Length {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        crate::lifecycle::parse_length(&text).ok_or_else(|| {
+        parse_length(&text).ok_or_else(|| {
             serde::de::Error::custom(format!("not a length such as `15 calendar days`: {text:?}"))
         })
     }

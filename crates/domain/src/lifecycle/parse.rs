@@ -136,30 +136,7 @@ struct TransitionDoc {
     independent: bool,
 }
 
-/// Parses a length such as `15 calendar days` or `5 business days`.
-pub fn parse_length(text: &str) -> Option<Length> {
-    let mut words = text.split_whitespace();
-    let n: u32 = words.next()?.parse().ok()?;
-    let basis = words.next()?;
-    let unit = words.next()?;
-    if words.next().is_some() || !matches!(unit, "day" | "days" | "hour" | "hours") {
-        return None;
-    }
-    match basis {
-        "calendar" if matches!(unit, "day" | "days") => Some(Length::CalendarDays(n)),
-        "business" if matches!(unit, "day" | "days") => Some(Length::BusinessDays(n)),
-        "business" => Some(Length::BusinessHours(n)),
-        _ => None,
-    }
-}
-
-pub fn length_text(l: Length) -> String {
-    match l {
-        Length::BusinessDays(n) => format!("{n} business days"),
-        Length::CalendarDays(n) => format!("{n} calendar days"),
-        Length::BusinessHours(n) => format!("{n} business hours"),
-    }
-}
+pub use crate::clock::{length_text, parse_length};
 
 struct Reader<'a> {
     file: &'a str,
