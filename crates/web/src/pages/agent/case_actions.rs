@@ -125,38 +125,19 @@ pub(super) async fn case_note(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let mut errors = FieldErrors::new();
-    let body = validate::required_text(
-        &mut errors,
-        "body",
-        fields.get("body").map(String::as_str),
-        validate::BODY_MAX,
-    );
-    let visibility = match fields
-        .get("visibility")
-        .and_then(|v| v.parse::<Visibility>().ok())
-    {
-        Some(v) if user.user.role != Role::Company || v == Visibility::Company => v,
-        _ => {
-            errors.push("visibility", "not_allowed", "Not allowed.");
-            Visibility::Internal
+    // The rules (text required, company users write company-visible notes) are the use case's.
+    let visibility = match fields.get("visibility").map(|v| v.parse::<Visibility>()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => {
+            let e = AppError::field("visibility", "not_allowed", "Not allowed.");
+            return failed(&state, &ctx, &user, &reference, &fields, e).await;
         }
-    };
-    let Some(body) = body.filter(|_| errors.is_empty()) else {
-        return failed(
-            &state,
-            &ctx,
-            &user,
-            &reference,
-            &fields,
-            AppError::Validation(errors),
-        )
-        .await;
     };
     let entry = NewTimelineEntry {
         entry_type: EntryType::Note,
-        body: Some(body),
-        visibility: Some(visibility),
+        body: fields.get("body").cloned(),
+        visibility,
         call: None,
     };
     match state.add_to_timeline(&user, &reference, entry).await {
