@@ -107,6 +107,8 @@ pub async fn patch_case(
     body: JsonBody<PatchCase>,
 ) -> ApiResult<Response> {
     user.require(Permission::CaseUpdate)?;
+    // A malformed reference names no case (404) before the version is asked for.
+    let reference = redress_app::case_reference(&reference)?;
     let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
     let case = state
         .change_case(&user, &reference, expected, body.value)
@@ -174,6 +176,7 @@ pub async fn assign(
     body: JsonBody<AssignInput>,
 ) -> ApiResult<Response> {
     user.require(Permission::CaseAssign)?;
+    let reference = redress_app::case_reference(&reference)?;
     let expected = if_match(&headers)?;
     let case = state
         .assign_case(&user, &reference, expected, body.value)
@@ -194,6 +197,7 @@ pub async fn change_status(
     body: JsonBody<StatusInput>,
 ) -> ApiResult<Response> {
     user.require(Permission::CaseChangeStatus)?;
+    let reference = redress_app::case_reference(&reference)?;
     let expected = if_match(&headers)?;
     let case = state
         .set_status(&user, &reference, expected, body.value)
@@ -218,6 +222,7 @@ pub async fn take_transition(
     body: JsonBody<TransitionInput>,
 ) -> ApiResult<Response> {
     user.require(Permission::CaseRead)?;
+    let reference = redress_app::case_reference(&reference)?;
     let expected = if_match(&headers)?;
     let case = state
         .take_transition(&user, &reference, expected, body.value)
@@ -239,6 +244,7 @@ pub async fn case_lifecycle(
     Query(q): Query<LangQuery>,
 ) -> ApiResult<Json<redress_app::steps::CaseLifecycle>> {
     user.require(Permission::CaseRead)?;
+    let reference = redress_app::case_reference(&reference)?;
     let spanish = match q.lang.as_deref() {
         None | Some("en") => false,
         Some("es") => true,
