@@ -56,6 +56,14 @@ both_stores!(
 
         let r = patch(None).await.unwrap();
         assert_eq!(r.status(), 428);
+        // A reference that names no case is a 404 before the version is asked for.
+        let r = app
+            .req(Role::Agent, Method::PATCH, "/api/v1/cases/0")
+            .json(&json!({"priority":"high"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
 
         let r = app
             .post_json(
