@@ -502,6 +502,24 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
+        // Nobody chose a unit: the office's routing rules do, so the case lands in a queue.
+        let unit_id = match unit_id {
+            Some(u) => Some(u),
+            None => {
+                let category = b
+                    .category
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty());
+                self.route_new_case(&redress_domain::routing::Arrival {
+                    channel: b.channel,
+                    kind: b.kind,
+                    category,
+                    company_id,
+                })
+                .await?
+            }
+        };
         let now = self.clock.now();
         let tz = jiff::tz::TimeZone::get(&office.time_zone)
             .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;

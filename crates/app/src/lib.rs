@@ -28,6 +28,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod person;
 pub mod portal;
+pub mod routing;
 pub mod steps;
 pub mod supervision;
 pub mod timeline;

@@ -35,6 +35,10 @@ pub struct AdminOverview {
     pub jobs: JobCounts,
     /// The latest dead jobs, newest first.
     pub dead_jobs: Vec<DeadJob>,
+    /// Where new cases go when nobody chose a unit, in the order the rules are tried.
+    pub routing: Vec<redress_domain::routing::RoutingRule>,
+    /// The categories a routing rule may name.
+    pub categories: Vec<redress_domain::records::Category>,
 }
 
 /// A staff member as an administrator types them in.
@@ -74,7 +78,20 @@ pub fn staff_role(word: Option<&str>) -> AppResult<Role> {
         .ok_or_else(|| AppError::field("role", "unknown_value", "Choose one of the options."))
 }
 
+/// What a supervisor's page shows: each unit's load, and every open case nobody is assigned to.
+pub struct Supervision {
+    pub loads: Vec<UnitLoad>,
+    pub unassigned: Vec<redress_domain::records::CaseSummary>,
+}
+
 impl App {
+    /// Each unit's load and the office's cases not yet assigned (those who assign).
+    pub async fn supervision(&self, person: &Person) -> AppResult<Supervision> {
+        let loads = self.unit_loads(person).await?;
+        let unassigned = self.unassigned(person, None).await?.cases;
+        Ok(Supervision { loads, unassigned })
+    }
+
     /// Each unit's open cases, those opened today, and their ages (those who assign).
     pub async fn unit_loads(&self, person: &Person) -> AppResult<Vec<UnitLoad>> {
         person.require(Permission::CaseAssign)?;
@@ -174,6 +191,8 @@ impl App {
             units: self.store.units().await?,
             jobs: self.store.job_counts().await?,
             dead_jobs: self.store.dead_jobs(DEAD_JOBS_SHOWN).await?,
+            routing: self.store.routing_rules().await?,
+            categories: self.store.categories().await?,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod money;
 pub mod records;
 pub mod reference;
 pub mod role;
+pub mod routing;
 pub mod totp;
 pub mod validate;
 pub mod view;

@@ -201,6 +201,28 @@ pub async fn load(
             .await?;
         unit_ids.insert(*code, u.id);
     }
+    // Where cases opened without a unit go: hotline calls to the hotline, the rest to the call
+    // center (the intake unit), so nothing filed on the portal lands where nobody looks.
+    for (position, channel, unit) in [
+        (10, Some(redress_domain::Channel::Hotline), "HOTLINE"),
+        (100, None, "CALL"),
+    ] {
+        store
+            .add_routing_rule(
+                &system,
+                &redress_domain::routing::RoutingRule {
+                    id: 0,
+                    position,
+                    channel,
+                    kind: None,
+                    category: None,
+                    company_id: None,
+                    unit: unit.into(),
+                },
+                now,
+            )
+            .await?;
+    }
     let mut logins = Vec::new();
     let mut agent_ids = Vec::new();
     for (username, name, role, unit) in USERS {

@@ -91,6 +91,8 @@ pub struct CaseFilter {
     pub consumer_id: Option<i64>,
     /// Only cases still open (not resolved, closed or merged).
     pub open_only: bool,
+    /// Only cases nobody is assigned to.
+    pub unassigned_only: bool,
     pub limit: i64,
 }
 
@@ -846,7 +848,8 @@ impl<E: Engine> Cases for E {
                             scope.company_id,
                             f.limit,
                             f.consumer_id,
-                            f.open_only.then_some(1i64)
+                            f.open_only.then_some(1i64),
+                            f.unassigned_only.then_some(1i64)
                         ],
                     )
                     .await?;

@@ -3,12 +3,13 @@
 
 use crate::audit::append_audit;
 use crate::queries as q;
-use crate::rows::{hour_of_day, instant, micros};
+use crate::rows::{hour_of_day, instant, micros, word};
 use crate::tx::{Engine, Row, Tx, args, job};
 use crate::{Actor, Result, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use redress_domain::records::*;
+use redress_domain::routing::RoutingRule;
 
 /// A unit's workload, for supervisors.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +90,17 @@ pub trait Directory: Send + Sync {
     ) -> Result<Category>;
     async fn categories(&self) -> Result<Vec<Category>>;
     async fn category_by_path(&self, path: &str) -> Result<Category>;
+    /// The routing rules, in the order they are tried.
+    async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
+    /// Adds a routing rule (its `id` is ignored; the new one is returned), audited.
+    async fn add_routing_rule(
+        &self,
+        actor: &Actor,
+        rule: &RoutingRule,
+        at: Timestamp,
+    ) -> Result<RoutingRule>;
+    /// Removes a routing rule, audited; `NotFound` when there is none with that id.
+    async fn remove_routing_rule(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<()>;
 }
 
 fn company_from(r: &Row) -> Result<Company> {
@@ -98,6 +110,18 @@ fn company_from(r: &Row) -> Result<Company> {
         industry: r.text("industry")?,
         customer_count: r.opt_int("customer_count")?,
         created_at: instant(r.int("created_at")?)?,
+    })
+}
+
+fn routing_rule_from(r: &Row) -> Result<RoutingRule> {
+    Ok(RoutingRule {
+        id: r.int("id")?,
+        position: r.int("position")?,
+        channel: r.opt_text("channel")?.map(|w| word(&w)).transpose()?,
+        kind: r.opt_text("kind")?.map(|w| word(&w)).transpose()?,
+        category: r.opt_text("category")?,
+        company_id: r.opt_int("company_id")?,
+        unit: r.text("unit")?,
     })
 }
 
@@ -467,6 +491,89 @@ impl<E: Engine> Directory for E {
         let path = path.to_string();
         self.read(job(move |tx| {
             Box::pin(async move { category_from(&tx.one(q::CATEGORY_BY_PATH, args![path]).await?) })
+        }))
+        .await
+    }
+
+    async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
+        self.read(job(|tx| {
+            Box::pin(async move {
+                tx.query(q::ROUTING_RULES, args![])
+                    .await?
+                    .iter()
+                    .map(routing_rule_from)
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn add_routing_rule(
+        &self,
+        actor: &Actor,
+        rule: &RoutingRule,
+        at: Timestamp,
+    ) -> Result<RoutingRule> {
+        let (actor, rule) = (actor.clone(), rule.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let unit_id = tx
+                    .optional(q::UNIT_BY_CODE, args![&rule.unit])
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .int("id")?;
+                let id = tx
+                    .one(
+                        q::INSERT_ROUTING_RULE,
+                        args![
+                            rule.position,
+                            rule.channel.map(|c| c.as_str()),
+                            rule.kind.map(|k| k.as_str()),
+                            &rule.category,
+                            rule.company_id,
+                            unit_id,
+                            micros(at)
+                        ],
+                    )
+                    .await?
+                    .int("id")?;
+                let saved = RoutingRule { id, ..rule };
+                let detail = serde_json::to_string(&saved)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "routing.add",
+                    &format!("routing:{id}"),
+                    &detail,
+                    at,
+                )
+                .await?;
+                Ok(saved)
+            })
+        }))
+        .await
+    }
+
+    async fn remove_routing_rule(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<()> {
+        let actor = actor.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                if tx.execute(q::DELETE_ROUTING_RULE, args![id]).await? == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "routing.remove",
+                    &format!("routing:{id}"),
+                    "{}",
+                    at,
+                )
+                .await
+            })
         }))
         .await
     }

@@ -38,6 +38,13 @@ pub const INSERT_UNIT: &str =
 pub const UNITS: &str = "SELECT id, code, name, office FROM units ORDER BY name";
 pub const UNIT_BY_CODE: &str = "SELECT id, code, name, office FROM units WHERE code = $1";
 
+pub const ROUTING_RULES: &str = "SELECT r.id, r.position, r.channel, r.kind, r.category, r.company_id, \
+     u.code AS unit FROM routing_rules r JOIN units u ON u.id = r.unit_id ORDER BY r.position, r.id";
+pub const INSERT_ROUTING_RULE: &str = "INSERT INTO routing_rules \
+     (position, channel, kind, category, company_id, unit_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+pub const DELETE_ROUTING_RULE: &str = "DELETE FROM routing_rules WHERE id = $1";
+
 pub const INSERT_COMPANY: &str = "INSERT INTO companies (name, industry, customer_count, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
 pub const COMPANIES: &str =
     "SELECT id, name, industry, customer_count, created_at FROM companies ORDER BY name";
@@ -150,7 +157,8 @@ pub const CASE_LIST: &str = concat!(
     "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
      AND ($4 IS NULL OR c.assignee_id = $4) AND ($5 IS NULL OR c.company_id = $5) AND ($6 IS NULL OR c.opened_at > $6) \
      AND ($7 IS NULL OR c.id < $7) AND ($8 IS NULL OR c.company_id = $8) AND ($10 IS NULL OR c.consumer_id = $10) \
-     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) ORDER BY c.id DESC LIMIT $9"
+     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) AND ($12 IS NULL OR c.assignee_id IS NULL) \
+     ORDER BY c.id DESC LIMIT $9"
 );
 /// The raw, editable columns of a case, for changes.
 /// `timeline_seq` is the case's last timeline position before the change: the change's audit

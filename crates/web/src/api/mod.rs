@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod directory;
 pub mod files;
+pub mod routing;
 
 use crate::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -92,6 +93,7 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "NewTokenInput",
     "LoginInput",
     "MergeConsumerInput",
+    "NewRoutingRule",
 ];
 
 /// No control characters except tab and line ends
@@ -299,4 +301,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::revoke_token))
         .routes(routes!(directory::login, directory::logout))
         .routes(routes!(directory::verify_audit))
+        .routes(routes!(routing::list, routing::add))
+        .routes(routes!(routing::remove))
 }

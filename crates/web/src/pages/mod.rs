@@ -318,6 +318,11 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "link_kind" => "case-link-kind",
         "into" => "case-merge-into",
         "note" => "case-file-note",
+        "routing_channel" => "sup-channel",
+        "routing_kind" => "col-kind",
+        "routing_category" => "admin-routing-category",
+        "routing_unit" => "home-queue-unit",
+        "routing_position" => "admin-routing-position",
         other => return other.to_string(),
     };
     tr.t(id)

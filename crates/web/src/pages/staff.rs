@@ -21,6 +21,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/lifecycles", get(lifecycles_page))
         .route("/admin/users", post(admin_add_user))
         .route("/admin/units", post(admin_add_unit))
+        .route("/admin/routing", post(admin_add_routing))
+        .route("/admin/routing/remove", post(admin_remove_routing))
         .route("/account", get(account_page))
         .route("/account/password", post(change_password))
         .route("/account/totp/on", post(totp_on))
@@ -63,6 +65,7 @@ struct DashboardPage {
     switch_href: String,
     units: Vec<UnitRow>,
     chart_height: usize,
+    unassigned: Vec<UnassignedRow>,
 }
 
 fn unit_rows(loads: Vec<UnitLoad>) -> Vec<UnitRow> {
@@ -107,11 +110,22 @@ async fn dashboard(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
-    let loads = match state.unit_loads(&user).await {
-        Ok(l) => l,
+    let overview = match state.supervision(&user).await {
+        Ok(o) => o,
         Err(e) => return refused(&ctx, &user, e),
     };
-    let units = unit_rows(loads);
+    let unassigned = overview
+        .unassigned
+        .iter()
+        .map(|c| UnassignedRow {
+            reference: c.reference.clone(),
+            unit: c.unit.clone().unwrap_or_default(),
+            kind: ctx.tr.word("kind", c.kind.as_str()),
+            channel: ctx.tr.word("channel", c.channel.as_str()),
+            opened: local_time(&state, c.opened_at),
+        })
+        .collect();
+    let units = unit_rows(overview.loads);
     let chart_height = units.len() * 28 + 8;
     ctx.render(
         StatusCode::OK,
@@ -121,8 +135,18 @@ async fn dashboard(State(state): State<AppState>, uri: Uri, headers: HeaderMap) 
             switch_href: ctx.switch_href.clone(),
             units,
             chart_height,
+            unassigned,
         },
     )
+}
+
+/// An open case nobody is assigned to, on the supervisor's page.
+struct UnassignedRow {
+    reference: String,
+    unit: String,
+    kind: String,
+    channel: String,
+    opened: String,
 }
 
 struct CaseRow {
@@ -316,6 +340,12 @@ struct AdminPage {
     jobs_line: String,
     /// (id, kind, attempts, when, last error)
     dead_jobs: Vec<(i64, String, i64, String, String)>,
+    /// (id, position, conditions in words, unit code)
+    routing: Vec<(i64, i64, String, String)>,
+    channels: Options,
+    kinds: Options,
+    categories: Options,
+    routing_units: Options,
 }
 
 async fn admin_render(
@@ -331,7 +361,62 @@ async fn admin_render(
         Ok(s) => s,
         Err(e) => return refused(ctx, user, e),
     };
+    let routing = shown
+        .routing
+        .iter()
+        .map(|r| {
+            let mut when = Vec::new();
+            if let Some(c) = r.channel {
+                when.push(tr.word("channel", c.as_str()));
+            }
+            if let Some(k) = r.kind {
+                when.push(tr.word("kind", k.as_str()));
+            }
+            if let Some(c) = &r.category {
+                when.push(c.clone());
+            }
+            if let Some(id) = r.company_id {
+                when.push(tr.t1("admin-routing-company", "id", &id.to_string()));
+            }
+            let when = if when.is_empty() {
+                tr.t("admin-routing-any")
+            } else {
+                when.join(" · ")
+            };
+            (r.id, r.position, when, r.unit.clone())
+        })
+        .collect();
+    let mut any = vec![(String::new(), tr.t("admin-routing-any"))];
+    let channels = {
+        let mut o = any.clone();
+        o.extend(
+            redress_domain::Channel::ALL
+                .iter()
+                .map(|c| (c.as_str().to_string(), tr.word("channel", c.as_str()))),
+        );
+        o
+    };
+    let kinds = {
+        let mut o = any.clone();
+        o.extend(
+            redress_domain::CaseKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), tr.word("kind", k.as_str()))),
+        );
+        o
+    };
+    any.extend(
+        shown
+            .categories
+            .iter()
+            .map(|c| (c.path.clone(), c.path.clone())),
+    );
+    let categories = any;
     let (users, units, counts, dead) = (shown.users, shown.units, shown.jobs, shown.dead_jobs);
+    let routing_units: Options = units
+        .iter()
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
     let mut unit_options = vec![(String::new(), tr.t("case-unassigned"))];
     unit_options.extend(units.iter().map(|u| (u.code.clone(), u.name.clone())));
     let roles: Options = Role::ALL
@@ -358,6 +443,11 @@ async fn admin_render(
             })
             .collect(),
         unit_rows: units.into_iter().map(|u| (u.code, u.name)).collect(),
+        routing,
+        channels,
+        kinds,
+        categories,
+        routing_units,
         roles,
         units: unit_options,
         jobs_line: tr.targs(
@@ -398,6 +488,8 @@ async fn admin_page(
     let notice = match q.get("added").map(String::as_str) {
         Some("user") => Some(ctx.tr.t("admin-user-added")),
         Some("unit") => Some(ctx.tr.t("admin-unit-added")),
+        Some("routing") => Some(ctx.tr.t("admin-routing-added")),
+        Some("routing-removed") => Some(ctx.tr.t("admin-routing-removed")),
         _ => None,
     };
     let mut form = Form::default();
@@ -899,4 +991,129 @@ async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: Heade
             lifecycles,
         },
     )
+}
+
+/// Adds a routing rule from the administration page.
+async fn admin_add_routing(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    let mut form = Form::with(fields.clone());
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return admin_render(&state, &ctx, &user, form, None, StatusCode::FORBIDDEN).await;
+    }
+    let opt = |k: &str| {
+        fields
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    // Words from the page's own lists; anything else is refused, naming the field.
+    let channel = opt("routing_channel").map(|c| c.parse::<redress_domain::Channel>());
+    let kind = opt("routing_kind").map(|k| k.parse::<redress_domain::CaseKind>());
+    let position = opt("routing_position").map(|p| p.parse::<i64>());
+    if matches!(channel, Some(Err(_))) {
+        form.add(&tr, "routing_channel", tr.t("error-unknown_value"));
+    }
+    if matches!(kind, Some(Err(_))) {
+        form.add(&tr, "routing_kind", tr.t("error-unknown_value"));
+    }
+    if matches!(position, Some(Err(_))) {
+        form.add(&tr, "routing_position", tr.t("error-invalid_type"));
+    }
+    if !form.errors.is_empty() {
+        return admin_render(
+            &state,
+            &ctx,
+            &user,
+            form,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let rule = redress_app::routing::NewRoutingRule {
+        position: position.and_then(Result::ok),
+        channel: channel.and_then(Result::ok),
+        kind: kind.and_then(Result::ok),
+        category: opt("routing_category"),
+        company_id: None,
+        unit: opt("routing_unit"),
+    };
+    match state.add_routing_rule(&user, rule).await {
+        Ok(_) => Redirect::to("/admin?added=routing#routing-title").into_response(),
+        Err(AppError::Validation(errors)) => {
+            // The page's fields are named `routing_…`.
+            let mut named = redress_domain::FieldErrors::new();
+            for e in errors.0 {
+                named.push(format!("routing_{}", e.field), &e.code, e.message);
+            }
+            form.add_all(&tr, &named);
+            admin_render(
+                &state,
+                &ctx,
+                &user,
+                form,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => refused(&ctx, &user, e),
+    }
+}
+
+/// Removes a routing rule from the administration page.
+async fn admin_remove_routing(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        let mut form = Form::default();
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return admin_render(&state, &ctx, &user, form, None, StatusCode::FORBIDDEN).await;
+    }
+    let Some(id) = fields.get("id").and_then(|i| i.trim().parse::<i64>().ok()) else {
+        return admin_render(
+            &state,
+            &ctx,
+            &user,
+            Form::default(),
+            None,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    };
+    match state.remove_routing_rule(&user, id).await {
+        Ok(()) => Redirect::to("/admin?added=routing-removed#routing-title").into_response(),
+        Err(AppError::NotFound) => {
+            admin_render(
+                &state,
+                &ctx,
+                &user,
+                Form::default(),
+                None,
+                StatusCode::NOT_FOUND,
+            )
+            .await
+        }
+        Err(e) => refused(&ctx, &user, e),
+    }
 }

@@ -285,6 +285,34 @@ impl TestApp {
         }
     }
 
+    /// The first column of a query's rows, as text (to read what the audit log recorded).
+    pub async fn sql_texts(&self, sql: &'static str) -> Vec<String> {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url)
+                    .await
+                    .expect("connect");
+                let rows: Vec<String> = sqlx::query_scalar(sql)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("query");
+                pool.close().await;
+                rows
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url)
+                    .await
+                    .expect("connect");
+                let rows: Vec<String> = sqlx::query_scalar(sql)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("query");
+                pool.close().await;
+                rows
+            }
+        }
+    }
+
     /// Runs raw SQL against the store (for tamper tests).
     pub async fn raw_sql(&self, statements: &[&str]) {
         match self.backend {

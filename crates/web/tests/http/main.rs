@@ -17,4 +17,5 @@ mod pages_admin;
 mod pages_case;
 mod pages_intake;
 mod pages_portal;
+mod routing;
 mod validation;
