@@ -781,6 +781,8 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/tokens/{id}", &["delete"]),
         ("/api/v1/session", &["post", "delete"]),
         ("/api/v1/audit/verify", &["get"]),
+        ("/api/v1/routing-rules", &["get", "post"]),
+        ("/api/v1/routing-rules/{id}", &["delete"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
     ] {
@@ -794,7 +796,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        31,
+        33,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
