@@ -368,12 +368,12 @@ impl App {
             return Ok(None);
         };
         match self.store.credentials(username).await {
-            Ok(c) if c.user.active && c.user.role != Role::Company => Ok(Some(c.user.id)),
+            Ok(c) if c.user.active && c.user.role.works_cases() => Ok(Some(c.user.id)),
             Ok(_) | Err(StoreError::NotFound) => {
                 errors.push(
                     field,
                     "unknown_user",
-                    "No active staff member with that username.",
+                    "No active staff member who works cases has that username.",
                 );
                 Ok(None)
             }

@@ -122,7 +122,7 @@ impl App {
             .users()
             .await?
             .into_iter()
-            .filter(|u| u.active && u.role != Role::Company)
+            .filter(|u| u.active && u.role.works_cases())
             .collect();
         Ok(UnitCases {
             unit,

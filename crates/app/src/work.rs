@@ -8,7 +8,7 @@ use crate::steps::CaseLifecycle;
 use crate::{App, AppError, AppResult, Person, case_reference};
 use jiff::Timestamp;
 use redress_domain::records::*;
-use redress_domain::{EntryType, Permission, Reference, Role, Status, Visibility};
+use redress_domain::{EntryType, Permission, Reference, Status, Visibility};
 use redress_store::{CaseFilter, NewEntry, Scope, UnitQueue};
 
 /// A person's work: their open cases, the latest cases, the unit queues (for those who assign)
@@ -263,7 +263,7 @@ impl App {
                 .users()
                 .await?
                 .into_iter()
-                .filter(|s| s.active && s.role != Role::Company)
+                .filter(|s| s.active && s.role.works_cases())
                 .collect();
             Some((self.store.units().await?, staff))
         } else {

@@ -75,6 +75,12 @@ impl Role {
         }
     }
 
+    /// Whether people in this role work cases (take calls, write, move cases on): the only ones
+    /// a case may be assigned to. Analysts, auditors and company users never are.
+    pub fn works_cases(self) -> bool {
+        self.allows(Permission::CaseChangeStatus)
+    }
+
     /// Whether this role may take this action at all. Scope (a company user sees only its own
     /// company's cases) is applied on top, by the queries.
     pub fn allows(self, p: Permission) -> bool {
@@ -124,6 +130,25 @@ impl FromStr for Role {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_case_workers_take_cases() {
+        let workers: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.works_cases())
+            .collect();
+        assert_eq!(
+            workers,
+            [
+                Role::Agent,
+                Role::SeniorAgent,
+                Role::Supervisor,
+                Role::Manager,
+                Role::Admin
+            ]
+        );
+    }
     use super::*;
 
     #[test]

@@ -526,6 +526,17 @@ both_stores!(assignment_links_and_merge, async |app: &TestApp| {
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["errors"][0]["field"], "assignee");
+    // Only people who work cases take them: not an analyst or an auditor.
+    for who in ["analyst", "auditor"] {
+        let r = app
+            .post_json(
+                Role::Supervisor,
+                &format!("/api/v1/cases/{ra}/assignment"),
+                &json!({ "assignee": who }),
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{who}");
+    }
 
     let mine: Value = app
         .get(Role::Agent, "/api/v1/cases?assignee=agent")
