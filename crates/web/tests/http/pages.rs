@@ -132,6 +132,15 @@ both_stores!(
         let b = logged_in(app, "agent").await;
         let (_, html) = page(&b, app, "/account").await;
         assert!(html.contains("Two-step login is off"));
+        // The set-up is on the page, not in the window's title (where the secret would show).
+        let title =
+            &html[html.find("<title>").unwrap() + "<title>".len()..html.find("</title>").unwrap()];
+        assert!(!title.contains('<') && title.len() < 80, "{title}");
+        let body = &html[html.find("<main").unwrap()..];
+        assert!(
+            body.contains("name=\"secret\""),
+            "the set-up form is in the page body"
+        );
         let token = csrf(&html);
         let at = html.find("name=\"secret\" value=\"").unwrap() + "name=\"secret\" value=\"".len();
         let secret = html[at..].split('"').next().unwrap().to_string();
