@@ -51,6 +51,8 @@ pub struct CaseFile {
     pub assignable: Option<(Vec<Unit>, Vec<User>)>,
     /// Other consumer records that may be this case's consumer (those who may see consumers).
     pub duplicates: Vec<Consumer>,
+    /// The consumer's other cases, newest first (those who may see consumers; at most 20).
+    pub other_cases: Vec<CaseSummary>,
 }
 
 impl App {
@@ -277,6 +279,25 @@ impl App {
             }
             _ => vec![],
         };
+        let other_cases = if person.may(Permission::ConsumerRead) {
+            self.store
+                .cases(
+                    &CaseFilter {
+                        consumer_id: Some(full.consumer_id),
+                        limit: 21,
+                        ..CaseFilter::default()
+                    },
+                    person.scope(),
+                )
+                .await?
+                .into_iter()
+                .map(|(_, c)| c)
+                .filter(|c| c.reference != reference)
+                .take(20)
+                .collect()
+        } else {
+            vec![]
+        };
         Ok(CaseFile {
             case,
             entries,
@@ -285,6 +306,7 @@ impl App {
             stage,
             assignable,
             duplicates,
+            other_cases,
         })
     }
 

@@ -392,3 +392,31 @@ both_stores!(
         assert_eq!(views, vec!["analyst".to_string()]);
     }
 );
+
+both_stores!(
+    the_case_page_shows_the_consumers_other_cases,
+    async |app: &TestApp| {
+        let mut body = minimal_body();
+        body["company_id"] = json!(app.company_id);
+        let first = app.create_case(&body).await;
+        let first_ref = first["reference"].as_str().unwrap().to_string();
+        let mut again = body.clone();
+        again["consumer_id"] = first["consumer_id"].clone();
+        let second = app.create_case(&again).await;
+        let second_ref = second["reference"].as_str().unwrap().to_string();
+        let b = logged_in(app, "agent").await;
+        let (status, html) = page(&b, app, &format!("/cases/{second_ref}?lang=en")).await;
+        assert_eq!(status, 200);
+        let section = &html[html.find("id=\"other-cases-title\"").expect("the list")..];
+        let section = &section[..section.find("</div>").unwrap()];
+        assert!(
+            section.contains(&format!("/cases/{first_ref}")) && !section.contains(&second_ref),
+            "{section}"
+        );
+        // A company's representative does not get the consumer's other cases.
+        let b = logged_in(app, "company").await;
+        let (status, html) = page(&b, app, &format!("/cases/{second_ref}?lang=en")).await;
+        assert_eq!(status, 200, "the company sees its own case");
+        assert!(!html.contains("other-cases-title"));
+    }
+);

@@ -65,6 +65,8 @@ pub(super) struct CasePage {
     hotline: Option<HotlineRow>,
     duplicates: Vec<DuplicateView>,
     can_merge_consumer: bool,
+    /// The consumer's other cases: (reference, status, kind, opened).
+    other_cases: Vec<(String, String, String, String)>,
 }
 
 /// Another consumer record that may be the case's consumer.
@@ -414,6 +416,18 @@ pub(super) async fn case_render(
         hotline,
         duplicates,
         can_merge_consumer: user.user.role.allows(Permission::ConsumerMerge),
+        other_cases: file
+            .other_cases
+            .iter()
+            .map(|o| {
+                (
+                    o.reference.clone(),
+                    tr.word("status", o.status.as_str()),
+                    tr.word("kind", o.kind.as_str()),
+                    local_date(state, o.opened_at),
+                )
+            })
+            .collect(),
         c: view,
     };
     ctx.render(status, &page)
