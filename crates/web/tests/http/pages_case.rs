@@ -420,3 +420,56 @@ both_stores!(
         assert!(!html.contains("other-cases-title"));
     }
 );
+
+both_stores!(
+    a_required_choice_is_never_answered_in_advance,
+    async |app: &TestApp| {
+        let mut body = minimal_body();
+        body["company_id"] = json!(app.company_id);
+        let c = app.create_case(&body).await;
+        let reference = c["reference"].as_str().unwrap().to_string();
+        let r = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/cases/{reference}/transitions"),
+                &json!({"transition": "refer_to_company"}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, &format!("/cases/{reference}?lang=en")).await;
+        // The company's response asks whether the termination hold was acknowledged: the form
+        // starts with no answer chosen, and says the question must be answered.
+        let at = html
+            .find("name=\"fields.hold_acknowledged\"")
+            .expect("the question");
+        let select = &html[at..at + html[at..].find("</select>").unwrap()];
+        assert!(select.contains("required"), "{select}");
+        assert!(
+            select.contains("<option value=\"\" selected>Choose an answer</option>"),
+            "{select}"
+        );
+        assert_eq!(select.matches(" selected").count(), 1, "{select}");
+        // Sending the form untouched names the unanswered question and changes nothing.
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/transition"),
+            &[
+                ("csrf", &token),
+                ("transition", "record_company_response"),
+                ("fields.hold_acknowledged", ""),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let case: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(case["stage"], "referred_to_company");
+    }
+);
