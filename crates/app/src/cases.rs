@@ -807,6 +807,38 @@ impl App {
         Ok(self.case_for(person.audience(), case))
     }
 
+    /// Whether this person may assign cases to themselves: those who assign always; people who
+    /// work cases unless the office turned "Assign to me" off.
+    pub fn may_take_cases(&self, person: &Person) -> bool {
+        person.may(Permission::CaseAssign)
+            || (person.user.role.works_cases() && self.settings.agents_take_cases)
+    }
+
+    /// "Assign to me": the person takes the case (its unit stays).
+    pub async fn take_case(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: Option<i64>,
+    ) -> AppResult<Case> {
+        if !self.may_take_cases(person) {
+            return Err(AppError::Forbidden);
+        }
+        let reference = case_reference(reference)?;
+        let case = self
+            .store
+            .assign(
+                &person.actor(),
+                &reference,
+                expected,
+                None,
+                Some(Some(person.user.id)),
+                self.clock.now(),
+            )
+            .await?;
+        Ok(self.case_for(person.audience(), case))
+    }
+
     /// Moves a case to another status through its lifecycle (see [`App::change_status`]).
     pub async fn set_status(
         &self,

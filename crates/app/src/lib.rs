@@ -62,6 +62,9 @@ pub struct Settings {
     /// Fault injection for fail-over drills: hold each claimed job this long before running it
     /// (so that a node can be stopped mid-job). `None` in normal operation.
     pub job_stall: Option<std::time::Duration>,
+    /// Agents may assign a case to themselves ([`App::take_case`]); senior agents and up always
+    /// may assign.
+    pub agents_take_cases: bool,
 }
 
 impl Default for Settings {
@@ -72,6 +75,7 @@ impl Default for Settings {
             max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
             job_lease: jobs::LEASE,
             job_stall: None,
+            agents_take_cases: true,
         }
     }
 }

@@ -329,3 +329,22 @@ async fn a_reminder_is_written_once_by_the_job_worker() {
         o.close().await;
     }
 }
+
+#[tokio::test]
+async fn an_office_may_keep_agents_from_taking_cases() {
+    let mut o = TestOffice::open(false).await;
+    let reference = o.open_complaint().await;
+    o.app.settings.agents_take_cases = false;
+    assert!(matches!(
+        o.app.take_case(&o.agent, &reference, None).await,
+        Err(AppError::Forbidden)
+    ));
+    o.app.settings.agents_take_cases = true;
+    let case = o
+        .app
+        .take_case(&o.agent, &reference, Some(1))
+        .await
+        .expect("taken");
+    assert_eq!(case.assignee.as_deref(), Some("ana"));
+    o.close().await;
+}

@@ -27,6 +27,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Public portal submissions allowed per client address in ten minutes.
     pub portal_submissions_per_10_minutes: usize,
+    /// Agents may assign a case to themselves ("Assign to me"); senior agents and up always
+    /// may assign. An office that hands out all work turns it off.
+    pub agents_take_cases: bool,
     /// Where attachments are kept [default: DATA_DIR/attachments]; with several nodes, a
     /// directory they all share.
     pub attachments_dir: Option<PathBuf>,
@@ -82,6 +85,7 @@ impl Default for Config {
             secure_cookies: false,
             public_url: None,
             portal_submissions_per_10_minutes: 10,
+            agents_take_cases: true,
             attachments_dir: None,
             max_upload_bytes: redress_domain::attachment::DEFAULT_MAX_BYTES,
             mail_from: "Redress <no-reply@localhost>".into(),
@@ -213,6 +217,9 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_SECURE_COOKIES") {
             cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("REDRESS_AGENTS_TAKE_CASES") {
+            cfg.agents_take_cases = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("REDRESS_PUBLIC_URL") {
             cfg.public_url = Some(v);

@@ -314,6 +314,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     i64::try_from(cfg.job_lease_secs.clamp(1, 86_400)).unwrap_or(300),
                 ),
                 job_stall: cfg.fault_job_stall_ms.map(std::time::Duration::from_millis),
+                agents_take_cases: cfg.agents_take_cases,
             };
             let http = redress_web::Settings {
                 secure_cookies: cfg.secure_cookies,

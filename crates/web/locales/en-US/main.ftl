@@ -120,6 +120,7 @@ case-consumer = Consumer
 case-other-cases = This person's other cases
 case-other-opened = opened { $date }
 step-choose = Choose an answer
+case-take = Assign to me
 dup-title = Possibly the same person
 dup-hint = These records share a phone number, email or account number with this case's consumer. Only you can decide whether they are one person: ask the caller before merging. Merging keeps every value of both records and moves the cases to the record on file longer.
 dup-on-file-since = on file since { $date }

@@ -120,6 +120,7 @@ case-consumer = Consumidor
 case-other-cases = Otros casos de esta persona
 case-other-opened = abierto el { $date }
 step-choose = Elija una respuesta
+case-take = Asignármelo
 dup-title = Posiblemente la misma persona
 dup-hint = Estos expedientes comparten un teléfono, un correo o un número de cuenta con el consumidor de este caso. Solo usted puede decidir si son la misma persona: pregunte a quien llama antes de unirlos. Al unirlos se conservan todos los datos de ambos expedientes y los casos pasan al expediente más antiguo.
 dup-on-file-since = registrado desde el { $date }

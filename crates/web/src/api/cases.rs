@@ -347,3 +347,21 @@ pub async fn schedule_reminder(
         .await?;
     Ok((StatusCode::ACCEPTED, Json(ReminderScheduled { at })).into_response())
 }
+
+/// Assign to me: the caller takes the case (its unit stays). Agents may, unless the office
+/// turned it off (`agents_take_cases`); senior agents and up always may.
+#[utoipa::path(post, path = "/cases/{reference}/take", tag = "cases",
+    params(("reference" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Case), (status = 403, description = "The caller may not take cases")),
+    security(("bearer" = [])))]
+pub async fn take(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let reference = redress_app::case_reference(&reference)?;
+    let expected = if_match(&headers)?;
+    let case = state.take_case(&user, &reference, expected).await?;
+    Ok(case_response(StatusCode::OK, case))
+}

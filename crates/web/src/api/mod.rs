@@ -270,6 +270,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::get_case, cases::patch_case))
         .routes(routes!(cases::add_entry, cases::get_timeline))
         .routes(routes!(cases::assign))
+        .routes(routes!(cases::take))
         .routes(routes!(cases::change_status))
         .routes(routes!(cases::take_transition))
         .routes(routes!(cases::case_lifecycle))

@@ -793,6 +793,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/session", &["post", "delete"]),
         ("/api/v1/audit/verify", &["get"]),
         ("/api/v1/routing-rules", &["get", "post"]),
+        ("/api/v1/cases/{reference}/take", &["post"]),
         ("/api/v1/routing-rules/{id}", &["delete"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
@@ -807,7 +808,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        33,
+        34,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

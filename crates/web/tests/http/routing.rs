@@ -212,3 +212,63 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    an_agent_takes_a_case_from_the_queue,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let reference = c["reference"].as_str().unwrap().to_string();
+        // Analysts and auditors never take cases.
+        for role in [Role::Analyst, Role::Auditor] {
+            let r = app
+                .post_json(role, &format!("/api/v1/cases/{reference}/take"), &json!({}))
+                .await;
+            assert_eq!(r.status(), 403, "{role:?}");
+        }
+        // An agent takes it from the case page.
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, &format!("/cases/{reference}?lang=en")).await;
+        assert!(html.contains("Assign to me"));
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/take"),
+            &[("csrf", &token), ("version", "1")],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let case: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(case["assignee"], "agent");
+        assert_eq!(case["version"], 2);
+        let (_, html) = page(&b, app, &format!("/cases/{reference}?lang=en")).await;
+        assert!(!html.contains("Assign to me"), "it is theirs already");
+        // A stale version is refused; another agent's take over the API moves it on.
+        let r = app
+            .req(
+                Role::SeniorAgent,
+                Method::POST,
+                &format!("/api/v1/cases/{reference}/take"),
+            )
+            .header("If-Match", "\"1\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 412);
+        let r = app
+            .post_json(
+                Role::SeniorAgent,
+                &format!("/api/v1/cases/{reference}/take"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let case: Value = r.json().await.unwrap();
+        assert_eq!(case["assignee"], "senior.agent");
+    }
+);

@@ -340,6 +340,34 @@ pub(super) async fn case_transition(
     }
 }
 
+/// "Assign to me" from the case page.
+pub(super) async fn case_take(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::TimelineRead,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let version = fields.get("version").and_then(|v| v.parse::<i64>().ok());
+    match state.take_case(&user, &reference, version).await {
+        Ok(_) => Redirect::to(&format!("/cases/{reference}#summary-title")).into_response(),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
+    }
+}
+
 pub(super) async fn case_assign(
     State(state): State<AppState>,
     uri: Uri,

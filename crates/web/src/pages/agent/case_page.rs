@@ -65,6 +65,8 @@ pub(super) struct CasePage {
     hotline: Option<HotlineRow>,
     duplicates: Vec<DuplicateView>,
     can_merge_consumer: bool,
+    /// "Assign to me" is offered.
+    can_take: bool,
     /// The consumer's other cases: (reference, status, kind, opened).
     other_cases: Vec<(String, String, String, String)>,
 }
@@ -416,6 +418,9 @@ pub(super) async fn case_render(
         hotline,
         duplicates,
         can_merge_consumer: user.user.role.allows(Permission::ConsumerMerge),
+        can_take: state.may_take_cases(user)
+            && case.status != Status::Merged
+            && case.assignee.as_deref() != Some(user.user.username.as_str()),
         other_cases: file
             .other_cases
             .iter()

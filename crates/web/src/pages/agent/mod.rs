@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/status", post(case_status))
         .route("/cases/{reference}/transition", post(case_transition))
         .route("/cases/{reference}/assign", post(case_assign))
+        .route("/cases/{reference}/take", post(case_take))
         .route("/cases/{reference}/attachments", post(case_attach))
         .route("/cases/{reference}/link", post(case_link))
         .route("/cases/{reference}/merge", post(case_merge))
