@@ -464,6 +464,15 @@ both_stores!(
         )
         .await;
         assert_eq!(r.status(), 422);
+        // The error summary names the question as the form does, not by its key.
+        let html = r.text().await.unwrap();
+        let summary = &html[html.find("error-summary-title").expect("a summary")..];
+        let summary = &summary[..summary.find("</ul>").unwrap()];
+        assert!(
+            summary.contains("Termination hold on the disputed amount acknowledged:"),
+            "{summary}"
+        );
+        assert!(!summary.contains(">hold acknowledged"), "{summary}");
         let case: Value = app
             .get(Role::Agent, &format!("/api/v1/cases/{reference}"))
             .await

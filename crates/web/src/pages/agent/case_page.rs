@@ -196,6 +196,16 @@ pub(super) async fn case_render(
         })
         .collect();
     let failed_step = form.v("transition").to_string();
+    // The error summary names a step's fields as the step does, in the reader's language.
+    let mut form = form;
+    if let Some(step) = life.transitions.iter().find(|t| t.name == failed_step) {
+        for e in &mut form.errors {
+            let name = e.id.strip_prefix(&format!("t-{}-", step.name));
+            if let Some(f) = name.and_then(|n| step.fields.iter().find(|f| f.name == n)) {
+                e.label = f.label.clone();
+            }
+        }
+    }
     let steps: Vec<StepView> = life
         .transitions
         .iter()
@@ -280,7 +290,6 @@ pub(super) async fn case_render(
         }
         None => (vec![], vec![]),
     };
-    let mut form = form;
     if !form.values.contains_key("unit") {
         form.values
             .insert("unit".into(), case.unit.clone().unwrap_or_default());
