@@ -302,6 +302,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::revoke_token))
         .routes(routes!(directory::login, directory::logout))
         .routes(routes!(directory::verify_audit))
-        .routes(routes!(routing::list, routing::add))
-        .routes(routes!(routing::remove))
+        .routes(routes!(
+            routing::list_routing_rules,
+            routing::add_routing_rule
+        ))
+        .routes(routes!(routing::remove_routing_rule))
 }

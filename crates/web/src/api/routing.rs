@@ -16,7 +16,7 @@ use redress_domain::routing::RoutingRule;
 /// the first rule whose conditions (channel, kind, category, company; each optional) all hold.
 #[utoipa::path(get, path = "/routing-rules", tag = "reference data",
     responses((status = 200, body = Vec<RoutingRule>)), security(("bearer" = [])))]
-pub async fn list(
+pub async fn list_routing_rules(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> ApiResult<Json<Vec<RoutingRule>>> {
@@ -28,7 +28,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/routing-rules", tag = "reference data", request_body = NewRoutingRule,
     responses((status = 201, body = RoutingRule), (status = 422, description = "A unit, category or company that does not exist")),
     security(("bearer" = [])))]
-pub async fn add(
+pub async fn add_routing_rule(
     State(state): State<AppState>,
     user: CurrentUser,
     body: JsonBody<NewRoutingRule>,
@@ -41,7 +41,7 @@ pub async fn add(
 #[utoipa::path(delete, path = "/routing-rules/{id}", tag = "reference data", params(("id" = i64, Path)),
     responses((status = 204, description = "Removed"), (status = 404, description = "No such rule")),
     security(("bearer" = [])))]
-pub async fn remove(
+pub async fn remove_routing_rule(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,

@@ -762,6 +762,16 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         .unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
     let paths = spec["paths"].as_object().unwrap();
+    // Every operation has its own id (clients generate a function per id).
+    let mut ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let all = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "operation ids repeat: {ids:?}");
     for (path, methods) in [
         ("/api/v1/cases", &["get", "post"][..]),
         ("/api/v1/cases/{reference}", &["get", "patch"]),
