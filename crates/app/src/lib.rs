@@ -13,7 +13,8 @@
 //!   categories, users, tokens), [`accounts`] (passwords, tokens, sign-in, sessions),
 //!   [`portal`] (the public's complaints, status links and documents), [`supervision`]
 //!   (unit workload and reassignment, the administrators' page, lifecycles to read),
-//!   [`work`] (queues, deadlines, supervision), [`audit`], and the background work:
+//!   [`work`] (queues, deadlines, supervision), [`routing`] (every case lands in a queue),
+//!   [`audit`], and the background work:
 //!   [`outbox`], [`deadlines`], [`jobs`].
 
 pub mod accounts;
