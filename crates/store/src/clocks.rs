@@ -312,14 +312,7 @@ pub(crate) async fn apply_transition(
         )
         .await?;
     }
-    let mut body = if plan.from == plan.to {
-        plan.label.clone()
-    } else {
-        format!("{} ({} → {})", plan.label, plan.from, plan.to)
-    };
-    for (name, value) in &plan.facts {
-        body.push_str(&format!("\n{name}: {value}"));
-    }
+    let body = plan.record.clone();
     let facts: serde_json::Map<String, serde_json::Value> = plan
         .facts
         .iter()

@@ -64,6 +64,9 @@ impl Lifecycle {
         }
         let mut errors = FieldErrors::new();
         let mut facts = Vec::new();
+        // What the timeline says of each value, as people read it: labels, money as money,
+        // choices by their words.
+        let mut shown: Vec<(String, String)> = Vec::new();
         for (name, _) in fields {
             if !t.requires.contains(name) && !t.optional.contains(name) {
                 errors.push(
@@ -98,15 +101,20 @@ impl Lifecycle {
                         errors.push(path, "invalid_characters", "Contains control characters.");
                     } else {
                         facts.push((name.clone(), value.to_string()));
+                        shown.push((def.label.clone(), value.to_string()));
                     }
                 }
                 FieldKind::Money => match crate::Money::parse(value) {
-                    Ok(m) => facts.push((name.clone(), m.cents().to_string())),
+                    Ok(m) => {
+                        facts.push((name.clone(), m.cents().to_string()));
+                        shown.push((def.label.clone(), format!("${m}")));
+                    }
                     Err(_) => errors.push(path, "invalid_amount", "An amount such as 125.40."),
                 },
                 FieldKind::Choice(options) => {
                     if options.iter().any(|o| o == value) {
                         facts.push((name.clone(), value.to_string()));
+                        shown.push((def.label.clone(), def.option_label(value, false)));
                     } else {
                         errors.push(
                             path,
@@ -142,6 +150,7 @@ impl Lifecycle {
                         }
                         if ok {
                             facts.push((name.clone(), d.to_string()));
+                            shown.push((def.label.clone(), d.to_string()));
                             dates.push((name.clone(), d));
                         }
                     }
@@ -192,9 +201,21 @@ impl Lifecycle {
             };
             effects.push(start_effect(c, at, date_of(&c.starts_on), on));
         }
+        let from_label = self
+            .state(stage)
+            .map_or_else(|| stage.to_string(), |s| s.label.clone());
+        let mut record = if stage == to.name {
+            t.label.clone()
+        } else {
+            format!("{} ({from_label} → {})", t.label, to.label)
+        };
+        for (label, value) in &shown {
+            record.push_str(&format!("\n{label}: {value}"));
+        }
         Ok(Plan {
             transition: t.name.clone(),
             label: t.label.clone(),
+            record,
             from: stage.to_string(),
             to: to.name.clone(),
             status: to.status,
@@ -305,6 +326,9 @@ pub enum ClockEffect {
 pub struct Plan {
     pub transition: String,
     pub label: String,
+    /// What the timeline says of the step, as people read it: the step, the states it moves
+    /// between and the values recorded, by their labels (money as money, choices in words).
+    pub record: String,
     pub from: String,
     pub to: String,
     pub status: Status,

@@ -239,6 +239,46 @@ fn plans_check_role_fields_and_state() {
 }
 
 #[test]
+fn a_step_is_recorded_in_words_people_read() {
+    let all = shipped();
+    let lc = all.for_kind(CaseKind::Complaint).expect("complaint");
+    let at: Timestamp = "2026-12-01T15:00:00Z".parse().expect("ts");
+    let fields: Vec<(String, String)> = [
+        ("response_category", "closed_with_non_monetary_relief"),
+        ("response", "Bill corrected."),
+        ("hold_acknowledged", "yes"),
+        ("relief_amount", "450"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    let plan = lc
+        .plan(
+            "referred_to_company",
+            "record_company_response",
+            Some(Role::Company),
+            &fields,
+            at,
+            date(2026, 12, 1),
+        )
+        .expect("plan");
+    // The facts stay exact (money in cents, choices as their words) ...
+    assert!(
+        plan.facts
+            .contains(&("relief_amount".into(), "45000".into()))
+    );
+    // ... and the record says it as people do: labels, states by name, money as money.
+    assert_eq!(
+        plan.record,
+        "Record the company's response (Referred to the company → Company responded)\n\
+         How the company closed it: Closed with non-monetary relief\n\
+         Company's explanation: Bill corrected.\n\
+         Termination hold on the disputed amount acknowledged: Yes\n\
+         Monetary relief: $450.00"
+    );
+}
+
+#[test]
 fn letters_check_their_placeholders_and_fill_them() {
     let text = format!(
         "{MINIMAL}\n[[letter]]\nname = \"l\"\ntransition = \"close\"\nto = \"consumer\"\nsubject = \"Case {{{{reference}}}}\"\nsubject_es = \"Caso {{{{reference}}}}\"\nbody = \"\"\"\nDue {{{{due.nothing}}}}\n\"\"\"\nbody_es = \"x\"\n"
