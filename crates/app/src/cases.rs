@@ -276,11 +276,24 @@ impl App {
         field: &str,
         path: &str,
     ) -> AppResult<Option<i64>> {
+        Ok(self
+            .lookup_category_record(errors, field, path)
+            .await?
+            .map(|c| c.id))
+    }
+
+    /// A category named by its path: it must exist (the problem is recorded on `field`).
+    pub(crate) async fn lookup_category_record(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        path: &str,
+    ) -> AppResult<Option<Category>> {
         let Some(path) = v::lookup_key(errors, field, path, 1000) else {
             return Ok(None);
         };
         match self.store.category_by_path(path).await {
-            Ok(c) => Ok(Some(c.id)),
+            Ok(c) => Ok(Some(c)),
             Err(StoreError::NotFound) => {
                 errors.push(
                     field,
@@ -293,7 +306,7 @@ impl App {
         }
     }
 
-    async fn lookup_company(
+    pub(crate) async fn lookup_company(
         &self,
         errors: &mut FieldErrors,
         field: &str,

@@ -31,14 +31,6 @@ pub struct NewRoutingRule {
     pub unit: Option<String>,
 }
 
-/// Cases nobody is assigned to, and how many of them there are per unit.
-pub struct Unassigned {
-    /// Open cases without an assignee, newest first (at most 200).
-    pub cases: Vec<CaseSummary>,
-    /// (unit code, unit name, cases not yet assigned) for every unit.
-    pub per_unit: Vec<(String, String, i64)>,
-}
-
 impl App {
     /// The routing rules, in the order they are tried.
     pub async fn routing_rules(&self, person: &Person) -> AppResult<Vec<RoutingRule>> {
@@ -65,31 +57,14 @@ impl App {
             .map(str::trim)
             .filter(|c| !c.is_empty())
         {
-            Some(path) => match v::lookup_key(&mut errors, "category", path, 1000) {
-                Some(path) => match self.store.category_by_path(path).await {
-                    Ok(c) => Some(c.path),
-                    Err(StoreError::NotFound) => {
-                        errors.push(
-                            "category",
-                            "unknown_category",
-                            "No such category; see /api/v1/categories.",
-                        );
-                        None
-                    }
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            },
+            Some(path) => self
+                .lookup_category_record(&mut errors, "category", path)
+                .await?
+                .map(|c| c.path),
             None => None,
         };
-        if let Some(id) = b.company_id
-            && matches!(self.store.company(id).await, Err(StoreError::NotFound))
-        {
-            errors.push(
-                "company_id",
-                "unknown_company",
-                "No such company; see /api/v1/companies.",
-            );
+        if let Some(id) = b.company_id {
+            self.lookup_company(&mut errors, "company_id", id).await?;
         }
         if b.position.is_some_and(|p| !(0..=1_000_000).contains(&p)) {
             errors.push("position", "out_of_range", "From 0 to 1000000.");
@@ -144,13 +119,18 @@ impl App {
     }
 
     /// Open cases nobody is assigned to: in one unit, or office-wide (supervisors).
-    pub async fn unassigned(&self, person: &Person, unit: Option<&str>) -> AppResult<Unassigned> {
+    /// At most 200, newest first.
+    pub async fn unassigned(
+        &self,
+        person: &Person,
+        unit: Option<&str>,
+    ) -> AppResult<Vec<CaseSummary>> {
         person.require(Permission::CaseAssign)?;
         let unit_id = match unit {
             Some(code) => Some(self.store.unit_by_code(code).await?.id),
             None => None,
         };
-        let cases = self
+        Ok(self
             .store
             .cases(
                 &CaseFilter {
@@ -165,14 +145,6 @@ impl App {
             .await?
             .into_iter()
             .map(|(_, c)| c)
-            .collect();
-        let per_unit = self
-            .store
-            .unit_queues()
-            .await?
-            .into_iter()
-            .map(|q| (q.code, q.name, q.new_unassigned))
-            .collect();
-        Ok(Unassigned { cases, per_unit })
+            .collect())
     }
 }

@@ -88,7 +88,7 @@ impl App {
     /// Each unit's load and the office's cases not yet assigned (those who assign).
     pub async fn supervision(&self, person: &Person) -> AppResult<Supervision> {
         let loads = self.unit_loads(person).await?;
-        let unassigned = self.unassigned(person, None).await?.cases;
+        let unassigned = self.unassigned(person, None).await?;
         Ok(Supervision { loads, unassigned })
     }
 
