@@ -187,11 +187,18 @@ async function expectLang(page, lang) {
     await Promise.all([page.waitForURL(base + '/cases/' + reference), page.keyboard.press('Enter')]);
 
     // The same pages in Spanish.
-    for (const p of ['/?lang=es', '/cases/new?lang=es', `/cases/${reference}?lang=es`, '/help?lang=es', '/search?q=518-555-0100&lang=es']) {
+    for (const p of ['/?lang=es', '/cases/new?lang=es', `/cases/${reference}?lang=es`, '/help?lang=es', '/search?q=518-555-0100&lang=es', '/cases?lang=es']) {
       await page.goto(base + p);
       await expectLang(page, 'es');
       await axe(page, 'es ' + p.replace(reference, 'REF'));
     }
+    // The full list of cases, sorted by a column heading reached with the keyboard.
+    await page.goto(base + '/cases?lang=en');
+    await axe(page, 'en /cases');
+    await tabTo(page, 'table.worklist thead a[href*="sort=consumer"]');
+    await Promise.all([page.waitForURL(/sort=consumer/), page.keyboard.press('Enter')]);
+    assert.strictEqual(await page.getAttribute('table.worklist th[aria-sort]', 'aria-sort'), 'ascending');
+    await shot(page, 'cases.png');
     await page.goto(base + '/help?lang=en');
     await axe(page, 'en /help');
     // Bad input through the intake form: errors next to fields, linked from the summary.

@@ -26,6 +26,7 @@ pub mod deadlines;
 pub mod directory;
 pub mod error;
 pub mod jobs;
+pub mod lists;
 pub mod outbox;
 pub mod person;
 pub mod portal;
@@ -39,7 +40,7 @@ pub use error::{AppError, AppResult};
 pub use person::Person;
 /// Records of the store that use cases take or return, for the front doors (which do not reach
 /// the store themselves).
-pub use redress_store::{AuditVerdict, IdempotencyKey, UnitLoad};
+pub use redress_store::{AgentLoad, AuditVerdict, IdempotencyKey, UnitLoad};
 
 use redress_domain::Clock;
 use redress_domain::lifecycle::{Lifecycle, Lifecycles};

@@ -3,11 +3,10 @@
 //! rules choose one; administrators keep the rules, supervisors see what is not yet assigned.
 
 use crate::{App, AppError, AppResult, Person};
-use redress_domain::records::CaseSummary;
 use redress_domain::routing::{Arrival, RoutingRule, route};
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::{CaseKind, Channel, Permission};
-use redress_store::{CaseFilter, StoreError};
+use redress_store::StoreError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -116,35 +115,5 @@ impl App {
             Err(StoreError::NotFound) => Ok(None),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Open cases nobody is assigned to: in one unit, or office-wide (supervisors).
-    /// At most 200, newest first.
-    pub async fn unassigned(
-        &self,
-        person: &Person,
-        unit: Option<&str>,
-    ) -> AppResult<Vec<CaseSummary>> {
-        person.require(Permission::CaseAssign)?;
-        let unit_id = match unit {
-            Some(code) => Some(self.store.unit_by_code(code).await?.id),
-            None => None,
-        };
-        Ok(self
-            .store
-            .cases(
-                &CaseFilter {
-                    unit_id,
-                    open_only: true,
-                    unassigned_only: true,
-                    limit: 200,
-                    ..CaseFilter::default()
-                },
-                person.scope(),
-            )
-            .await?
-            .into_iter()
-            .map(|(_, c)| c)
-            .collect())
     }
 }

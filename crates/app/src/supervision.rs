@@ -3,6 +3,7 @@
 //! (users, units, the background jobs) and read (each case kind's lifecycle).
 
 use crate::directory::{NewUnit, NewUserInput};
+use crate::lists::{Assignee, CaseList, ListRequest, Team};
 use crate::{App, AppError, AppResult, Person};
 use jiff::{SignedDuration, Timestamp};
 use redress_domain::lifecycle::Lifecycle;
@@ -78,18 +79,32 @@ pub fn staff_role(word: Option<&str>) -> AppResult<Role> {
         .ok_or_else(|| AppError::field("role", "unknown_value", "Choose one of the options."))
 }
 
-/// What a supervisor's page shows: each unit's load, and every open case nobody is assigned to.
+/// What a supervisor's page shows: each unit's load, the team's load and what falls due, and the
+/// open cases nobody is assigned to.
 pub struct Supervision {
     pub loads: Vec<UnitLoad>,
-    pub unassigned: Vec<redress_domain::records::CaseSummary>,
+    pub team: Team,
+    pub unassigned: CaseList,
+    /// The request `unassigned` answers, for its column links.
+    pub unassigned_request: ListRequest,
 }
 
 impl App {
     /// Each unit's load and the office's cases not yet assigned (those who assign).
     pub async fn supervision(&self, person: &Person) -> AppResult<Supervision> {
         let loads = self.unit_loads(person).await?;
-        let unassigned = self.unassigned(person, None).await?;
-        Ok(Supervision { loads, unassigned })
+        let team = self.team(person, None, 1).await?;
+        let unassigned_request = ListRequest {
+            assignee: Some(Assignee::Nobody),
+            ..ListRequest::default()
+        };
+        let unassigned = self.case_list(person, &unassigned_request).await?;
+        Ok(Supervision {
+            loads,
+            team,
+            unassigned,
+            unassigned_request,
+        })
     }
 
     /// Each unit's open cases, those opened today, and their ages (those who assign).

@@ -4,32 +4,36 @@
 
 use crate::cases::{CreateCase, Intake};
 use crate::consumers::{SearchFrom, lookup_of_text};
+use crate::lists::{Assignee, CaseList, ListRequest};
 use crate::steps::CaseLifecycle;
 use crate::{App, AppError, AppResult, Person, case_reference};
 use jiff::Timestamp;
 use redress_domain::records::*;
-use redress_domain::{EntryType, Permission, Reference, Status, Visibility};
+use redress_domain::{CaseKind, EntryType, Permission, Reference, Status, Visibility, WorkOrder};
 use redress_store::{CaseFilter, NewEntry, Scope, UnitQueue};
 
 /// A person's work: their open cases, the latest cases, the unit queues (for those who assign)
 /// and the deadlines of their cases that fall due by the end of today.
 pub struct MyWork {
-    pub mine: Vec<CaseSummary>,
-    pub recent: Vec<CaseSummary>,
+    /// The person's open cases by next deadline (a company user: the company's open cases).
+    pub mine: CaseList,
+    /// The request `mine` answers, for its column links.
+    pub mine_request: ListRequest,
+    /// The cases the person may see, the latest change first.
+    pub recent: CaseList,
+    pub recent_request: ListRequest,
     pub queues: Vec<UnitQueue>,
-    /// (reference, clock, due at, already overdue)
-    pub due: Vec<(String, String, Timestamp, bool)>,
+    /// (reference, case kind, clock, due at, already overdue)
+    pub due: Vec<(String, CaseKind, String, Timestamp, bool)>,
 }
 
 /// What a search found.
 pub enum Found {
     /// The text was the reference of a case the person may see.
     Case(String),
-    /// People (for those who may see consumers) and cases.
-    Matches {
-        people: Vec<Consumer>,
-        cases: Vec<CaseSummary>,
-    },
+    /// The people on file the text names by phone, email or account number (none for those
+    /// who may not see consumers).
+    People(Vec<Consumer>),
 }
 
 /// A call taken with a new case: its length and the words that describe it.
@@ -58,29 +62,19 @@ pub struct CaseFile {
 impl App {
     /// The person's work and today's deadlines.
     pub async fn my_work(&self, person: &Person) -> AppResult<MyWork> {
-        let scope = person.scope();
-        let mine = self
-            .store
-            .cases(
-                &CaseFilter {
-                    assignee_id: Some(person.user.id),
-                    open_only: true,
-                    limit: 50,
-                    ..CaseFilter::default()
-                },
-                scope,
-            )
-            .await?;
-        let recent = self
-            .store
-            .cases(
-                &CaseFilter {
-                    limit: 10,
-                    ..CaseFilter::default()
-                },
-                scope,
-            )
-            .await?;
+        let mine_request = ListRequest {
+            assignee: (!person.is_company()).then_some(Assignee::Me),
+            per_page: 15,
+            ..ListRequest::default()
+        };
+        let mine = self.case_list(person, &mine_request).await?;
+        let recent_request = ListRequest {
+            order: WorkOrder::Activity,
+            open_only: false,
+            per_page: 10,
+            ..ListRequest::default()
+        };
+        let recent = self.case_list(person, &recent_request).await?;
         let now = self.clock.now();
         let end_of_today = jiff::tz::TimeZone::get(&self.office.time_zone)
             .ok()
@@ -92,7 +86,7 @@ impl App {
             .deadlines_for(person.user.id, end_of_today)
             .await?
             .into_iter()
-            .map(|(r, name, at)| (r, name, at, at < now))
+            .map(|(r, kind, name, at)| (r, kind, name, at, at < now))
             .collect();
         let queues = if person.may(Permission::CaseAssign) {
             self.store.unit_queues().await?
@@ -100,15 +94,18 @@ impl App {
             vec![]
         };
         Ok(MyWork {
-            mine: mine.into_iter().map(|(_, c)| c).collect(),
-            recent: recent.into_iter().map(|(_, c)| c).collect(),
+            mine,
+            mine_request,
+            recent,
+            recent_request,
             queues,
             due,
         })
     }
 
-    /// Finds what a person typed: a case by its reference, else people by phone, email or
-    /// account number (audited) with their cases, and cases whose text matches.
+    /// Finds what a person typed: a case by its whole reference, else the people on file with
+    /// that phone, email or account number (for those who may see consumers; audited). The
+    /// cases whose words match are a work list ([`App::case_list`] with `text`).
     pub async fn search(&self, person: &Person, text: &str) -> AppResult<Found> {
         let text = text.trim();
         if let Ok(r) = text.to_ascii_uppercase().parse::<Reference>() {
@@ -123,7 +120,6 @@ impl App {
             }
         }
         let mut people = Vec::new();
-        let mut cases: Vec<CaseSummary> = Vec::new();
         if person.may(Permission::ConsumerRead)
             && !text.is_empty()
             && let Some(lookup) = lookup_of_text(text)
@@ -131,29 +127,8 @@ impl App {
             people = self
                 .find_consumers(person, &lookup, SearchFrom::Page)
                 .await?;
-            for c in &people {
-                let rows = self
-                    .store
-                    .cases(
-                        &CaseFilter {
-                            consumer_id: Some(c.id),
-                            limit: 50,
-                            ..CaseFilter::default()
-                        },
-                        person.scope(),
-                    )
-                    .await?;
-                cases.extend(rows.into_iter().map(|(_, s)| s));
-            }
         }
-        if text.chars().count() >= 3 {
-            for c in self.store.search_cases(text, person.scope(), 50).await? {
-                if !cases.iter().any(|r| r.reference == c.reference) {
-                    cases.push(c);
-                }
-            }
-        }
-        Ok(Found::Matches { people, cases })
+        Ok(Found::People(people))
     }
 
     /// The companies and categories the intake screen offers.

@@ -148,6 +148,28 @@ word_enum!(
     }
 );
 
+word_enum!(
+    /// The column a work list is ordered by. `Due` (the next deadline, soonest first, cases
+    /// without a running clock last) puts overdue cases first and is the default.
+    WorkOrder {
+        Due = "due",
+        Reference = "reference",
+        Consumer = "consumer",
+        Company = "company",
+        Stage = "stage",
+        Age = "age",
+        Activity = "activity",
+    }
+);
+
+// The enum's derives come from `word_enum!`, which has no place for `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for WorkOrder {
+    fn default() -> WorkOrder {
+        WorkOrder::Due
+    }
+}
+
 impl EntryType {
     /// Entry types that people write directly; the others are written by the system as a
     /// side effect of another action (a status change, an assignment...).

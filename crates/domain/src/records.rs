@@ -174,6 +174,30 @@ pub struct CaseSummary {
     pub version: i64,
 }
 
+/// A case as a work list shows it: the summary, who the consumer is (for those who may see
+/// it), the assignee's name, and the deadline that comes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkRow {
+    pub case: CaseSummary,
+    pub consumer: Option<String>,
+    pub assignee_name: Option<String>,
+    pub next_deadline: Option<NextDeadline>,
+}
+
+/// The running clock of a case that falls due first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextDeadline {
+    pub clock: String,
+    pub due_at: Timestamp,
+}
+
+/// One page of a work list and how many cases the list holds in all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WorkList {
+    pub rows: Vec<WorkRow>,
+    pub total: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TimelineEntry {
     /// Position in the case's timeline, from 1.

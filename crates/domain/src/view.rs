@@ -48,6 +48,15 @@ impl Audience {
     }
 }
 
+/// Whether this audience sees who a case's consumer is in a work list: staff who may see
+/// consumers, and the company the case is about (it must reach them).
+pub fn sees_consumer_name(audience: Audience) -> bool {
+    match audience {
+        Audience::Staff { consumer_details } => consumer_details,
+        Audience::Company { .. } | Audience::Consumer => true,
+    }
+}
+
 /// The case as `audience` may see it. `lifecycle` is the case kind's (it says which facts are
 /// shared); links carry the company of the case they point at.
 pub fn case_for(audience: Audience, mut case: Case, lifecycle: Option<&Lifecycle>) -> Case {

@@ -96,6 +96,35 @@ pub struct CaseFilter {
     pub limit: i64,
 }
 
+/// A work list: which cases (the case list's filters, plus those with a running clock due
+/// before an instant), in what order, and which page (`filter.limit` rows from `offset`).
+#[derive(Debug, Clone, Default)]
+pub struct WorkQuery {
+    pub filter: CaseFilter,
+    /// Only cases with a running clock due before this instant.
+    pub due_before: Option<Timestamp>,
+    /// Only cases whose reference, consumer's name, company's name or description contains
+    /// these words (case-insensitive).
+    pub text: Option<String>,
+    /// Whether `text` may find cases by their consumer's name (not for those who may not see
+    /// consumers).
+    pub text_in_consumer_names: bool,
+    pub order: WorkOrder,
+    pub descending: bool,
+    pub offset: i64,
+}
+
+impl WorkQuery {
+    /// The order as the query names it.
+    fn order_word(&self) -> String {
+        if self.descending {
+            format!("{}-desc", self.order.as_str())
+        } else {
+            self.order.as_str().to_string()
+        }
+    }
+}
+
 /// Cases: opening, reading, listing and searching them, editing, assigning, linking and
 /// merging; and the private status links of the public portal.
 #[async_trait]
@@ -116,8 +145,8 @@ pub trait Cases: Send + Sync {
         at: Timestamp,
     ) -> Result<Case>;
     async fn cases(&self, filter: &CaseFilter, scope: Scope) -> Result<Vec<(i64, CaseSummary)>>;
-    /// Cases whose consumer, company or description mentions `text` (case-insensitive).
-    async fn search_cases(&self, text: &str, scope: Scope, limit: i64) -> Result<Vec<CaseSummary>>;
+    /// One page of a work list, with how many cases the whole list holds.
+    async fn work_list(&self, query: &WorkQuery, scope: Scope) -> Result<WorkList>;
     async fn update_case(
         &self,
         actor: &Actor,
@@ -162,6 +191,22 @@ pub trait Cases: Send + Sync {
     ) -> Result<()>;
     /// The case a private status link opens.
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
+}
+
+/// A lower-case `LIKE` pattern that finds `text` anywhere, with `\\` escaping the wildcards.
+fn like_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| {
+            if matches!(c, '%' | '_' | '\\') {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    format!("%{escaped}%")
 }
 
 fn company_ref(r: &Row) -> Result<Option<CompanyRef>> {
@@ -861,26 +906,59 @@ impl<E: Engine> Cases for E {
         .await
     }
 
-    async fn search_cases(&self, text: &str, scope: Scope, limit: i64) -> Result<Vec<CaseSummary>> {
-        let escaped: String = text
-            .to_lowercase()
-            .chars()
-            .flat_map(|c| {
-                if matches!(c, '%' | '_' | '\\') {
-                    vec!['\\', c]
-                } else {
-                    vec![c]
-                }
-            })
-            .collect();
-        let pattern = format!("%{escaped}%");
+    async fn work_list(&self, query: &WorkQuery, scope: Scope) -> Result<WorkList> {
+        let w = query.clone();
         self.read(job(move |tx| {
             Box::pin(async move {
-                tx.query(q::CASE_SEARCH, args![pattern, scope.company_id, limit])
-                    .await?
+                let f = &w.filter;
+                let rows = tx
+                    .query(
+                        q::WORK_LIST,
+                        args![
+                            f.status.map(|s| s.as_str()),
+                            f.kind.map(|k| k.as_str()),
+                            f.unit_id,
+                            f.assignee_id,
+                            f.company_id,
+                            f.opened_after.map(micros),
+                            f.before_id,
+                            scope.company_id,
+                            f.limit,
+                            f.consumer_id,
+                            f.open_only.then_some(1i64),
+                            f.unassigned_only.then_some(1i64),
+                            w.due_before.map(micros),
+                            w.order_word(),
+                            w.offset.max(0),
+                            w.text.as_deref().map(like_pattern),
+                            w.text_in_consumer_names.then_some(1i64)
+                        ],
+                    )
+                    .await?;
+                let total = match rows.first() {
+                    Some(r) => r.int("total")?,
+                    None => 0,
+                };
+                let rows = rows
                     .iter()
-                    .map(summary)
-                    .collect()
+                    .map(|r| {
+                        let next_deadline =
+                            match (r.opt_text("next_clock")?, r.opt_int("next_due")?) {
+                                (Some(clock), Some(due)) => Some(NextDeadline {
+                                    clock,
+                                    due_at: instant(due)?,
+                                }),
+                                _ => None,
+                            };
+                        Ok(WorkRow {
+                            case: summary(r)?,
+                            consumer: r.opt_text("consumer_name")?,
+                            assignee_name: r.opt_text("assignee_name")?,
+                            next_deadline,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(WorkList { rows, total })
             })
         }))
         .await

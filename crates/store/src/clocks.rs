@@ -38,7 +38,7 @@ pub trait Clocks: Send + Sync {
         &self,
         assignee_id: i64,
         until: Timestamp,
-    ) -> Result<Vec<(String, String, Timestamp)>>;
+    ) -> Result<Vec<(String, CaseKind, String, Timestamp)>>;
     /// Whether the user has written anything on the case's timeline (their earlier work).
     async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool>;
     /// The office's calendar (New York State rules, its closures, its opening and closing hours)
@@ -628,7 +628,7 @@ impl<E: Engine> Clocks for E {
         &self,
         assignee_id: i64,
         until: Timestamp,
-    ) -> Result<Vec<(String, String, Timestamp)>> {
+    ) -> Result<Vec<(String, CaseKind, String, Timestamp)>> {
         self.read(job(move |tx| {
             Box::pin(async move {
                 tx.query(q::DEADLINES_FOR, args![assignee_id, micros(until)])
@@ -637,6 +637,7 @@ impl<E: Engine> Clocks for E {
                     .map(|r| {
                         Ok((
                             r.text("reference")?,
+                            word(&r.text("kind")?)?,
                             r.text("name")?,
                             instant(r.int("due_at")?)?,
                         ))

@@ -8,6 +8,7 @@ use crate::tx::{Engine, Row, Tx, args, job};
 use crate::{Actor, Result, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use redress_domain::Role;
 use redress_domain::records::*;
 use redress_domain::routing::RoutingRule;
 
@@ -29,6 +30,21 @@ pub struct UnitLoad {
     pub new_today: i64,
     /// Open cases by days since they were opened: 0–2, 3–7, 8–30, over 30.
     pub aging: [i64; 4],
+}
+
+/// A person's load, for the supervisors' dashboard: open cases assigned to them, how many of
+/// those are overdue or due soon (by their earliest running clock), and how many opened today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentLoad {
+    pub user_id: i64,
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    pub unit: Option<String>,
+    pub open: i64,
+    pub overdue: i64,
+    pub due_soon: i64,
+    pub new_today: i64,
 }
 
 /// Where the dashboard's age buckets start: the start of today, and 2, 7 and 30 days ago.
@@ -69,6 +85,15 @@ pub trait Directory: Send + Sync {
     async fn unit_queues(&self) -> Result<Vec<UnitQueue>>;
     /// Open work per unit, new today and by age.
     async fn unit_dashboard(&self, bounds: AgeBounds) -> Result<Vec<UnitLoad>>;
+    /// Every active user's load (in one unit, or all): `now` marks what is overdue, `due_by`
+    /// what is due soon, `today` what is new.
+    async fn agent_loads(
+        &self,
+        unit_id: Option<i64>,
+        now: Timestamp,
+        due_by: Timestamp,
+        today: Timestamp,
+    ) -> Result<Vec<AgentLoad>>;
     async fn unit_by_code(&self, code: &str) -> Result<Unit>;
     async fn create_company(
         &self,
@@ -397,6 +422,40 @@ impl<E: Engine> Directory for E {
                             r.int("age_8_30")?,
                             r.int("age_over_30")?,
                         ],
+                    })
+                })
+                .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn agent_loads(
+        &self,
+        unit_id: Option<i64>,
+        now: Timestamp,
+        due_by: Timestamp,
+        today: Timestamp,
+    ) -> Result<Vec<AgentLoad>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(
+                    q::AGENT_LOADS,
+                    args![micros(now), micros(due_by), micros(today), unit_id],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(AgentLoad {
+                        user_id: r.int("id")?,
+                        username: r.text("username")?,
+                        name: r.text("display_name")?,
+                        role: word(&r.text("role")?)?,
+                        unit: r.opt_text("unit_code")?,
+                        open: r.int("open_cases")?,
+                        overdue: r.int("overdue")?,
+                        due_soon: r.int("due_soon")?,
+                        new_today: r.int("new_today")?,
                     })
                 })
                 .collect()

@@ -160,6 +160,63 @@ pub const CASE_LIST: &str = concat!(
      AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) AND ($12 IS NULL OR c.assignee_id IS NULL) \
      ORDER BY c.id DESC LIMIT $9"
 );
+/// A work list: the case list's filters (`$1`–`$12` as in `CASE_LIST`, with `$9` the page size),
+/// the consumer's and assignee's names and the next running deadline of each case; only cases
+/// with a running clock due before `$13` when it is set; whose reference, consumer, company or
+/// description contains `$16` (a lower-case `LIKE` pattern, `\\` its escape; the consumer's name
+/// only when `$17` is set) when it is set;
+/// ordered by `$14` (a `WorkOrder` word, `-desc` for the other way; every order ends with the
+/// newest case first) from row `$15`.
+/// `total` is the number of cases in the whole list.
+pub const WORK_LIST: &str = "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
+     SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
+     cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, un.code AS unit_code, \
+     a.username AS assignee, a.display_name AS assignee_name, p.name AS consumer_name, \
+     c.opened_at, c.updated_at, c.version, \
+     (SELECT MIN(k.due_at) FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL) AS next_due, \
+     (SELECT k.name FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL \
+      ORDER BY k.due_at, k.id LIMIT 1) AS next_clock \
+     FROM cases c \
+     LEFT JOIN categories cat ON cat.id = c.category_id \
+     LEFT JOIN companies co ON co.id = c.company_id \
+     LEFT JOIN units un ON un.id = c.unit_id \
+     LEFT JOIN users a ON a.id = c.assignee_id \
+     LEFT JOIN consumers p ON p.id = c.consumer_id \
+     WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
+     AND ($4 IS NULL OR c.assignee_id = $4) AND ($5 IS NULL OR c.company_id = $5) AND ($6 IS NULL OR c.opened_at > $6) \
+     AND ($7 IS NULL OR c.id < $7) AND ($8 IS NULL OR c.company_id = $8) AND ($10 IS NULL OR c.consumer_id = $10) \
+     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) AND ($12 IS NULL OR c.assignee_id IS NULL) \
+     AND ($16 IS NULL OR LOWER(c.reference) LIKE $16 ESCAPE '\\' OR ($17 IS NOT NULL AND LOWER(p.name) LIKE $16 ESCAPE '\\') \
+          OR LOWER(co.name) LIKE $16 ESCAPE '\\' OR LOWER(c.description) LIKE $16 ESCAPE '\\') \
+     ) w \
+     WHERE ($13 IS NULL OR w.next_due < $13) \
+     ORDER BY \
+     CASE WHEN $14 IN ('due', 'due-desc') THEN (CASE WHEN w.next_due IS NULL THEN 1 ELSE 0 END) END, \
+     CASE WHEN $14 = 'due' THEN w.next_due END ASC, CASE WHEN $14 = 'due-desc' THEN w.next_due END DESC, \
+     CASE WHEN $14 = 'due' THEN w.id END ASC, \
+     CASE WHEN $14 = 'reference' THEN w.id END ASC, CASE WHEN $14 = 'reference-desc' THEN w.id END DESC, \
+     CASE WHEN $14 IN ('consumer', 'consumer-desc') THEN (CASE WHEN w.consumer_name IS NULL THEN 1 ELSE 0 END) END, \
+     CASE WHEN $14 = 'consumer' THEN LOWER(w.consumer_name) END ASC, CASE WHEN $14 = 'consumer-desc' THEN LOWER(w.consumer_name) END DESC, \
+     CASE WHEN $14 IN ('company', 'company-desc') THEN (CASE WHEN w.company_name IS NULL THEN 1 ELSE 0 END) END, \
+     CASE WHEN $14 = 'company' THEN LOWER(w.company_name) END ASC, CASE WHEN $14 = 'company-desc' THEN LOWER(w.company_name) END DESC, \
+     CASE WHEN $14 = 'stage' THEN w.status END ASC, CASE WHEN $14 = 'stage-desc' THEN w.status END DESC, \
+     CASE WHEN $14 = 'age' THEN w.opened_at END DESC, CASE WHEN $14 = 'age-desc' THEN w.opened_at END ASC, \
+     CASE WHEN $14 = 'activity' THEN w.updated_at END DESC, CASE WHEN $14 = 'activity-desc' THEN w.updated_at END ASC, \
+     w.id DESC \
+     LIMIT $9 OFFSET $15";
+/// Each active user (in unit `$4`, or all; the caller keeps those whose role works cases): open cases assigned to them, those with a
+/// running clock already due (`$1` is now), due by `$2`, and opened since `$3`.
+pub const AGENT_LOADS: &str = "SELECT u.id, u.username, u.display_name, u.role, un.code AS unit_code, \
+     (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id AND c.status NOT IN ('resolved', 'closed', 'merged')) AS open_cases, \
+     (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id AND c.status NOT IN ('resolved', 'closed', 'merged') \
+      AND EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1)) AS overdue, \
+     (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id AND c.status NOT IN ('resolved', 'closed', 'merged') \
+      AND NOT EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1) \
+      AND EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2)) AS due_soon, \
+     (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id AND c.opened_at >= $3) AS new_today \
+     FROM users u LEFT JOIN units un ON un.id = u.unit_id \
+     WHERE u.active AND ($4 IS NULL OR u.unit_id = $4) \
+     ORDER BY u.display_name, u.id";
 /// The raw, editable columns of a case, for changes.
 /// `timeline_seq` is the case's last timeline position before the change: the change's audit
 /// row covers the entries after it.
@@ -248,15 +305,6 @@ pub const UNIT_DASHBOARD: &str = "SELECT u.code, u.name, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $3 AND c.opened_at >= $4 THEN 1 ELSE 0 END), 0) AS age_8_30, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $4 THEN 1 ELSE 0 END), 0) AS age_over_30 \
      FROM units u LEFT JOIN cases c ON c.unit_id = u.id GROUP BY u.code, u.name ORDER BY u.name";
-/// Cases whose consumer name, company name or description contains the words (`$1` is a
-/// lower-case `LIKE` pattern with `\\` as its escape).
-pub const CASE_SEARCH: &str = concat!(
-    case_select!(),
-    "LEFT JOIN consumers p ON p.id = c.consumer_id \
-     WHERE (LOWER(p.name) LIKE $1 ESCAPE '\\' OR LOWER(co.name) LIKE $1 ESCAPE '\\' OR LOWER(c.description) LIKE $1 ESCAPE '\\') \
-     AND ($2 IS NULL OR c.company_id = $2) ORDER BY c.id DESC LIMIT $3"
-);
-
 pub const ENQUEUE_MAIL: &str = "INSERT INTO outbox (recipient, subject, body, reference, created_at, next_attempt_at) \
      VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
 /// Claims the oldest due message for a while. The lock condition is repeated outside the
@@ -293,7 +341,7 @@ pub const CASE_ID_BY_REFERENCE: &str =
     "SELECT id, kind, office FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
 /// Open, running clocks due by `$2` on cases assigned to `$1`, soonest first (uses the index on
 /// the due instant).
-pub const DEADLINES_FOR: &str = "SELECT c.reference, k.name, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
+pub const DEADLINES_FOR: &str = "SELECT c.reference, c.kind, k.name, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2 AND c.assignee_id = $1 ORDER BY k.due_at LIMIT 100";
 /// Running clocks whose due-soon instant has come (`$1`) and not yet warned about (through the
 /// index on the warning instant).

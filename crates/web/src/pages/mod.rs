@@ -2,9 +2,12 @@
 //! (`portal.rs`). Server-rendered askama templates, plain forms with a 303 after each post,
 //! English and Spanish, and JavaScript only as an enhancement.
 
+mod account;
 mod agent;
+mod lists;
 mod portal;
 mod staff;
+mod supervision;
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
@@ -39,9 +42,12 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        .route("/cases", get(lists::cases_page))
         .merge(agent::router())
         .merge(portal::router())
         .merge(staff::router())
+        .merge(supervision::router())
+        .merge(account::router())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -391,6 +397,21 @@ pub fn local_time(state: &AppState, t: jiff::Timestamp) -> String {
     match jiff::tz::TimeZone::get(&state.office.time_zone) {
         Ok(tz) => t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string(),
         Err(_) => t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// A clock's label in the reader's language, from the lifecycle of the case's kind (the
+/// clock's name only when no lifecycle knows it).
+pub fn clock_label(
+    state: &AppState,
+    tr: &Tr,
+    kind: redress_domain::CaseKind,
+    name: &str,
+) -> String {
+    match state.lifecycles.for_kind(kind).and_then(|l| l.clock(name)) {
+        Some(c) if tr.lang == Lang::Es => c.label_es.clone(),
+        Some(c) => c.label.clone(),
+        None => tr.word("clock", name),
     }
 }
 

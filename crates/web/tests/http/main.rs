@@ -8,6 +8,7 @@ mod auth_and_roles;
 mod cases;
 mod files;
 mod jobs;
+mod lists;
 mod packs;
 mod packs_business;
 mod packs_energy;

@@ -30,7 +30,7 @@ both_stores!(
         let (status, html) = page(&b, app, "/supervisor").await;
         assert_eq!(status, 200);
         // Call Center: 4 open, 1 new today, aging 2 / 1 / 0 / 1.
-        assert!(html.contains("<th scope=\"row\"><a href=\"/supervisor/cases?unit=CALL\">Call Center</a></th><td>4</td><td>1</td><td>2</td><td>1</td><td>0</td><td>1</td>"), "{html}");
+        assert!(html.contains("<th scope=\"row\"><a href=\"/supervisor/cases?unit=CALL\">Call Center</a> · <a href=\"/cases?unit=CALL\">list</a></th><td>4</td><td>1</td><td>2</td><td>1</td><td>0</td><td>1</td>"), "{html}");
         assert!(html.contains("<svg role=\"img\""));
         let (_, html) = page(&b, app, "/supervisor/cases?unit=CALL").await;
         let token = csrf(&html);

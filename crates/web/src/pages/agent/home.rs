@@ -1,6 +1,8 @@
 //! An agent's home (their work and today's deadlines), help, and search.
 
 use super::*;
+use crate::pages::lists::{CaseTable, ListLinks, TableSpec, case_table};
+use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -10,9 +12,12 @@ pub(super) struct HomePage {
     switch_href: String,
     name: String,
     can_create: bool,
-    mine: Vec<Row>,
-    recent: Vec<Row>,
-    queues: Vec<(String, i64, i64)>,
+    /// A company user's home: the company's open cases rather than their own.
+    company: bool,
+    mine: CaseTable,
+    recent: CaseTable,
+    /// (unit code, name, open, new and not assigned)
+    queues: Vec<(String, String, i64, i64)>,
     /// (reference, clock, due, overdue)
     due: Vec<(String, String, String, bool)>,
 }
@@ -27,23 +32,78 @@ pub(super) async fn home(State(state): State<AppState>, uri: Uri, headers: Heade
         Ok(w) => w,
         Err(e) => return store_failed(&ctx, e),
     };
+    let tr = ctx.tr;
+    let company = user.is_company();
+    let mut kept = HashMap::new();
+    if !company {
+        kept.insert("assignee".to_string(), "me".to_string());
+    }
+    let mine = case_table(
+        &state,
+        &tr,
+        &work.mine,
+        &work.mine_request,
+        &ListLinks::new("/cases", &kept),
+        TableSpec {
+            consumer: redress_domain::view::sees_consumer_name(user.audience()),
+            unit: false,
+            assignee: false,
+            sortable: true,
+            caption: tr.t(if company {
+                "home-company-caption"
+            } else {
+                "home-my-caption"
+            }),
+            empty: tr.t(if company {
+                "home-company-none"
+            } else {
+                "home-no-open"
+            }),
+        },
+    );
+    let recent = case_table(
+        &state,
+        &tr,
+        &work.recent,
+        &work.recent_request,
+        &ListLinks::new(
+            "/cases",
+            &HashMap::from([("closed".to_string(), "1".to_string())]),
+        ),
+        TableSpec {
+            consumer: redress_domain::view::sees_consumer_name(user.audience()),
+            unit: false,
+            assignee: !company,
+            sortable: true,
+            caption: tr.t("home-recent-caption"),
+            empty: tr.t("search-none"),
+        },
+    );
     let page = HomePage {
-        tr: ctx.tr,
+        tr,
         nav: Some(NavUser::of(&user)),
         switch_href: ctx.switch_href.clone(),
         name: user.user.display_name.clone(),
         can_create: user.user.role.allows(Permission::CaseCreate),
-        mine: work.mine.iter().map(|c| row(&state, c)).collect(),
-        recent: work.recent.iter().map(|c| row(&state, c)).collect(),
+        company,
+        mine,
+        recent,
         queues: work
             .queues
             .into_iter()
-            .map(|q| (q.name, q.open, q.new_unassigned))
+            .map(|q| (q.code, q.name, q.open, q.new_unassigned))
             .collect(),
         due: work
             .due
             .into_iter()
-            .map(|(r, name, at, overdue)| (r, name, local_time(&state, at), overdue))
+            .map(|(r, kind, name, at, overdue)| {
+                (
+                    r,
+                    clock_label(&state, &tr, kind, &name),
+                    local_time(&state, at),
+                    overdue,
+                )
+            })
             .collect(),
     };
     ctx.render(StatusCode::OK, &page)
@@ -71,52 +131,4 @@ pub(super) async fn help(State(state): State<AppState>, uri: Uri, headers: Heade
             switch_href: ctx.switch_href.clone(),
         },
     )
-}
-
-// ---- search ----
-
-#[derive(Template)]
-#[template(path = "search.html")]
-pub(super) struct SearchPage {
-    tr: Tr,
-    nav: Option<NavUser>,
-    switch_href: String,
-    query: String,
-    /// (consumer id, who they are) for each person found.
-    people: Vec<(i64, String)>,
-    cases: Vec<Row>,
-}
-
-pub(super) async fn search(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<Fields>,
-) -> Response {
-    let user = match session(&state, &headers).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let ctx = Ctx::new(&state, &uri, &headers);
-    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
-    let (people, cases) = match state.search(&user, &query).await {
-        Ok(Found::Case(r)) => return Redirect::to(&format!("/cases/{r}")).into_response(),
-        Ok(Found::Matches { people, cases }) => (
-            people
-                .iter()
-                .map(|c| (c.id, format!("{} · {}", c.name, contact_line(c))))
-                .collect(),
-            cases.iter().map(|c| row(&state, c)).collect(),
-        ),
-        Err(e) => return store_failed(&ctx, e),
-    };
-    let page = SearchPage {
-        tr: ctx.tr,
-        nav: Some(NavUser::of(&user)),
-        switch_href: ctx.switch_href.clone(),
-        query,
-        people,
-        cases,
-    };
-    ctx.render(StatusCode::OK, &page)
 }

@@ -25,7 +25,7 @@ use redress_app::AppError;
 use redress_app::accounts::SecondStep;
 use redress_app::cases::{AssignInput, LinkInput, MergeInput, StatusInput, TransitionInput};
 use redress_app::timeline::{CallInput, NewTimelineEntry};
-use redress_app::work::{Found, IntakeCall};
+use redress_app::work::IntakeCall;
 use redress_domain::records::TimelineEntry;
 use redress_domain::*;
 use signin::*;
@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/help", get(help))
-        .route("/search", get(search))
+        .route("/search", get(crate::pages::lists::cases_page))
         .route("/cases/new", get(intake_page).post(intake_submit))
         .route("/cases/{reference}", get(case_page))
         .route("/cases/{reference}/note", post(case_note))
@@ -62,36 +62,6 @@ fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, form: &Fields) -> bool {
     same_origin(headers)
         && user.csrf.is_some()
         && user.csrf.as_deref() == form.get("csrf").map(String::as_str)
-}
-
-// ---- my work ----
-
-struct Row {
-    reference: String,
-    status: String,
-    priority: String,
-    kind: String,
-    company: String,
-    assignee: String,
-    updated: String,
-    opened: String,
-}
-
-fn row(state: &AppState, c: &redress_domain::records::CaseSummary) -> Row {
-    Row {
-        reference: c.reference.clone(),
-        status: c.status.to_string(),
-        priority: c.priority.to_string(),
-        kind: c.kind.to_string(),
-        company: c
-            .company
-            .as_ref()
-            .map(|x| x.name.clone())
-            .unwrap_or_default(),
-        assignee: c.assignee.clone().unwrap_or_default(),
-        updated: local_time(state, c.updated_at),
-        opened: local_time(state, c.opened_at),
-    }
 }
 
 /// A consumer's phone and email, as one line for people.

@@ -1,0 +1,207 @@
+//! Work lists: every list of cases sorts by its columns, puts overdue cases first, pages, filters
+//! and searches; a company's home lists its open cases by due date; supervisors see the team's
+//! load and what falls due.
+
+use crate::both_stores;
+use crate::harness::*;
+use crate::pages::{logged_in, page};
+use redress_domain::Role;
+use serde_json::json;
+
+const NOW: &str = "2026-03-09T14:30:00Z";
+
+/// The references of a list's rows, in order.
+fn rows(html: &str) -> Vec<String> {
+    html.split("<th scope=\"row\"><a href=\"/cases/")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+/// Thirty complaints, opened two days apart (the first 60 days ago, so the oldest have missed
+/// their 30-business-day target), every other one about the test company, the first 27 given
+/// to the agent. Consumer names run backwards (`Person 29` first).
+async fn thirty_cases(app: &TestApp) -> Vec<String> {
+    let now: jiff::Timestamp = NOW.parse().unwrap();
+    let mut refs = Vec::new();
+    for i in 0..30i64 {
+        app.clock
+            .set(now - jiff::SignedDuration::from_hours(24 * (60 - 2 * i)));
+        let mut body = json!({
+            "kind": "complaint", "channel": "phone", "unit": "CALL",
+            "description": format!("Case number {i}"),
+            "consumer": {"name": format!("Person {:02}", 29 - i), "email": format!("p{i}@example.org")},
+        });
+        if i % 2 == 0 {
+            body["company_id"] = json!(app.company_id);
+        }
+        if i < 27 {
+            body["assignee"] = json!("agent");
+        }
+        let r = app
+            .post_json(Role::Supervisor, "/api/v1/cases", &body)
+            .await;
+        assert_eq!(r.status(), 201);
+        let c: serde_json::Value = r.json().await.unwrap();
+        refs.push(c["reference"].as_str().unwrap().to_string());
+    }
+    app.clock.set(now);
+    refs
+}
+
+both_stores!(
+    work_lists_sort_page_and_put_overdue_first,
+    async |app: &TestApp| {
+        let refs = thirty_cases(app).await;
+        let b = logged_in(app, "agent").await;
+
+        // By next deadline: the oldest (overdue) first; 25 to a page, the range said.
+        let (status, html) = page(&b, app, "/cases?assignee=me").await;
+        assert_eq!(status, 200);
+        let first_page = rows(&html);
+        assert_eq!(first_page.len(), 25);
+        assert_eq!(first_page[..3], refs[..3]);
+        assert!(html.contains("Cases 1–25 of 27"), "{html}");
+        assert!(html.contains("class=\"overdue\"") && html.contains("Overdue since"));
+        assert!(
+            html.contains("Resolution target"),
+            "the clock's label, not its key"
+        );
+        assert!(!html.contains("resolution_target"));
+        assert!(html.contains("aria-sort=\"ascending\""));
+        assert!(html.contains("rel=\"next\""));
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=due&page=2").await;
+        assert_eq!(rows(&html), refs[25..27]);
+        assert!(!html.contains("rel=\"next\"") && html.contains("rel=\"prev\""));
+
+        // Only overdue: every row is marked.
+        let (_, html) = page(&b, app, "/cases?assignee=me&overdue=1").await;
+        let overdue = rows(&html);
+        assert!(!overdue.is_empty() && overdue.len() < 27, "{overdue:?}");
+        assert_eq!(
+            html.matches("<tr class=\"overdue\">").count(),
+            overdue.len()
+        );
+
+        // Each column sorts both ways.
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=consumer").await;
+        assert_eq!(rows(&html)[0], refs[26], "Person 03 first");
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=consumer&dir=desc").await;
+        assert_eq!(rows(&html)[0], refs[0], "Person 29 first");
+        assert!(html.contains("aria-sort=\"descending\""));
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=age").await;
+        assert_eq!(rows(&html)[0], refs[26], "the youngest first");
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=age&dir=desc").await;
+        assert_eq!(rows(&html)[0], refs[0], "the oldest first");
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=reference&dir=desc").await;
+        assert_eq!(rows(&html)[0], refs[26]);
+        let (_, html) = page(&b, app, "/cases?assignee=me&sort=company").await;
+        let by_company = rows(&html);
+        assert_eq!(
+            by_company[0], refs[26],
+            "cases about a company first, newest first among them"
+        );
+        assert_eq!(by_company[13], refs[0]);
+
+        // Filters: one company; nobody's cases; the whole office.
+        let (_, html) = page(&b, app, &format!("/cases?company={}", app.company_id)).await;
+        assert_eq!(rows(&html).len(), 15);
+        assert!(html.contains("Only cases about Consolidated Edison."));
+        let (_, html) = page(&b, app, "/cases?assignee=none").await;
+        assert_eq!(
+            rows(&html),
+            refs[27..],
+            "by next deadline, the oldest first"
+        );
+        let (_, html) = page(&b, app, "/cases?per_page=100").await;
+        assert_eq!(rows(&html).len(), 30);
+
+        // Filters that are not understood are named, and the list shows every open case.
+        let (status, html) = page(&b, app, "/cases?sort=shoe_size&page=0&unit=NOPE").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Order: Choose one of the options."), "{html}");
+        assert!(html.contains("Page: Enter a page number from 1."));
+        let (_, html) = page(&b, app, "/cases?unit=NOPE").await;
+        assert!(html.contains("Unit: Choose one of the options."), "{html}");
+        assert_eq!(rows(&html).len(), 25);
+
+        // Search: a partial reference, words of a description, a name; the header's search
+        // opens a whole reference directly.
+        let partial = refs[5].trim_start_matches("NYC-").to_string();
+        let (_, html) = page(&b, app, &format!("/search?q={partial}")).await;
+        assert_eq!(rows(&html), [refs[5].clone()], "{html}");
+        let (_, html) = page(&b, app, "/search?q=number+7").await;
+        assert_eq!(rows(&html), [refs[7].clone()]);
+        let (_, html) = page(&b, app, "/search?q=person+1").await;
+        assert_eq!(rows(&html).len(), 10, "Person 10 to Person 19");
+        assert!(html.contains("<td>Person 1"));
+        let r = b
+            .get(app.url(&format!("/search?q={}", refs[9])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        // An email names the person: their cases are the list.
+        let (_, html) = page(&b, app, "/search?q=p4%40example.org").await;
+        assert!(html.contains("People on file") && html.contains("Only the cases of Person 25."));
+        assert_eq!(rows(&html), [refs[4].clone()]);
+
+        // Analysts see the cases without the consumers, and cannot search by their names.
+        let b = logged_in(app, "analyst").await;
+        let (_, html) = page(&b, app, "/cases").await;
+        assert_eq!(rows(&html).len(), 25);
+        assert!(!html.contains("Person 2") && !html.contains(">Consumer<"));
+        let (_, html) = page(&b, app, "/cases?q=person").await;
+        assert!(rows(&html).is_empty());
+    }
+);
+
+both_stores!(
+    homes_show_work_by_deadline_for_agents_companies_and_supervisors,
+    async |app: &TestApp| {
+        let refs = thirty_cases(app).await;
+        // The agent's home: their open cases, overdue first, fifteen of them and a way to all.
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, "/").await;
+        let mine = html
+            .split("id=\"mine\"")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        assert_eq!(rows(mine).len(), 15);
+        assert_eq!(rows(mine)[0], refs[0]);
+        assert!(mine.contains("Cases 1–15 of 27"), "{mine}");
+        assert!(mine.contains("href=\"/cases?assignee=me\""));
+
+        // A company's home: its own open cases by response due, with whom to call.
+        let b = logged_in(app, "company").await;
+        let (_, html) = page(&b, app, "/").await;
+        assert!(html.contains("Your company&#39;s open cases"), "{html}");
+        assert!(
+            !html.contains("Nothing of yours is due"),
+            "no personal deadlines for a company"
+        );
+        let theirs = rows(&html);
+        assert!(
+            theirs.contains(&refs[0]) && !theirs.contains(&refs[1]),
+            "{theirs:?}"
+        );
+        assert!(html.contains("Person 29"));
+        let (_, html) = page(&b, app, "/cases?per_page=100").await;
+        assert_eq!(rows(&html).len(), 15, "only the company's cases");
+
+        // Supervisors: the team's load and what falls due, and the cases nobody has.
+        let b = logged_in(app, "supervisor").await;
+        let (_, html) = page(&b, app, "/supervisor").await;
+        let agent_row = html
+            .split("<a href=\"/cases?assignee=agent\">Test agent</a></th>")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{html}"));
+        assert!(agent_row.starts_with("<td></td><td>27</td>"), "{agent_row}");
+        assert!(agent_row.contains("href=\"/cases?assignee=agent&amp;overdue=1\""));
+        let unassigned = html.split("id=\"unassigned-title\"").nth(1).unwrap();
+        assert_eq!(rows(unassigned), refs[27..]);
+    }
+);
