@@ -200,7 +200,11 @@ pub fn amount(errors: &mut FieldErrors, field: &str, value: &serde_json::Value) 
 
 /// The consumer's details as entered; `new_record` when they make a new consumer record (the
 /// name is then required).
-fn consumer(errors: &mut FieldErrors, c: &ConsumerInput, new_record: bool) -> NewConsumer {
+pub(crate) fn consumer_details(
+    errors: &mut FieldErrors,
+    c: &ConsumerInput,
+    new_record: bool,
+) -> NewConsumer {
     let name = if new_record {
         v::required_text(errors, "consumer.name", c.name.as_deref(), v::NAME_MAX)
     } else {
@@ -432,8 +436,8 @@ impl App {
             Some(id) => self.lookup_consumer(&mut errors, "consumer_id", id).await?,
         };
         let new_consumer = match (&b.consumer, b.consumer_id) {
-            (Some(c), None) => consumer(&mut errors, c, true),
-            (Some(c), Some(_)) => consumer(&mut errors, c, false),
+            (Some(c), None) => consumer_details(&mut errors, c, true),
+            (Some(c), Some(_)) => consumer_details(&mut errors, c, false),
             (None, Some(_)) => NewConsumer {
                 name: String::new(),
                 phone: None,
@@ -448,7 +452,7 @@ impl App {
                     "required",
                     "Give the consumer's details, or consumer_id to choose an existing consumer.",
                 );
-                consumer(&mut FieldErrors::new(), &ConsumerInput::default(), false)
+                consumer_details(&mut FieldErrors::new(), &ConsumerInput::default(), false)
             }
         };
         if b.consumer_id.is_none()

@@ -2,12 +2,13 @@
 //! record (audited), records that are possibly the same person, and merging two records when a
 //! person decides they are one. Nobody is ever matched to a record automatically.
 
+use crate::cases::ConsumerInput;
 use crate::{App, AppError, AppResult, Person};
 use redress_domain::Permission;
-use redress_domain::records::Consumer;
+use redress_domain::records::{Case, Consumer};
 use redress_domain::validate::{self as v, FieldErrors};
-use redress_store::ConsumerLookup;
 use redress_store::StoreError;
+use redress_store::{ConsumerCorrection, ConsumerLookup};
 use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -143,5 +144,48 @@ impl App {
             .store
             .merge_consumers(&person.actor(), from, into, self.clock.now())
             .await?)
+    }
+
+    /// Corrects the contact details of a case's consumer (staff who may see and change them).
+    /// The whole set replaces what is on file: a phone or email left empty is cleared. Account
+    /// numbers are changed on the case, not here. `expected` is the case's version.
+    pub async fn correct_consumer(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: i64,
+        input: ConsumerInput,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseUpdate)?;
+        person.require(Permission::ConsumerRead)?;
+        let reference = crate::case_reference(reference)?;
+        let mut errors = FieldErrors::new();
+        if input.account_number.is_some() {
+            errors.push(
+                "consumer.account_number",
+                "not_here",
+                "Change the account number on the case.",
+            );
+        }
+        let c = crate::cases::consumer_details(&mut errors, &input, true);
+        AppError::unless_empty(errors)?;
+        let correction = ConsumerCorrection {
+            name: c.name,
+            phone: c.phone,
+            email: c.email,
+            address: c.address,
+            preferred_language: c.preferred_language,
+        };
+        let case = self
+            .store
+            .correct_consumer(
+                &person.actor(),
+                &reference,
+                expected,
+                &correction,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(self.case_for(person.audience(), case))
     }
 }

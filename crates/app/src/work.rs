@@ -42,6 +42,35 @@ pub struct IntakeCall {
     pub body: String,
 }
 
+/// Who the ids and user names of a case's timeline are, for people: each user's name and each
+/// unit's name.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// user id -> (user name, display name)
+    pub people: std::collections::HashMap<i64, (String, String)>,
+    /// unit id -> (code, name)
+    pub units: std::collections::HashMap<i64, (String, String)>,
+}
+
+impl Names {
+    /// The display name of a user name (the user name itself when unknown).
+    pub fn person(&self, username: &str) -> String {
+        self.people
+            .values()
+            .find(|(u, _)| u == username)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| username.to_string())
+    }
+    /// The name of a unit by code (the code itself when unknown).
+    pub fn unit(&self, code: &str) -> String {
+        self.units
+            .values()
+            .find(|(c, _)| c == code)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
 /// Everything the case page shows, as the person may see it.
 pub struct CaseFile {
     pub case: Case,
@@ -55,6 +84,10 @@ pub struct CaseFile {
     pub assignable: Option<(Vec<Unit>, Vec<User>)>,
     /// Other consumer records that may be this case's consumer (those who may see consumers).
     pub duplicates: Vec<Consumer>,
+    /// Who the people and units the case names are.
+    pub names: Names,
+    /// The companies and categories a case may be corrected to, for those who may change it.
+    pub editable: Option<(Vec<Company>, Vec<Category>)>,
     /// The consumer's other cases, newest first (those who may see consumers; at most 20).
     pub other_cases: Vec<CaseSummary>,
 }
@@ -254,6 +287,30 @@ impl App {
             }
             _ => vec![],
         };
+        let editable = if person.may(Permission::CaseUpdate) && case.status != Status::Merged {
+            Some((
+                self.store.companies().await?,
+                self.store.categories().await?,
+            ))
+        } else {
+            None
+        };
+        let names = Names {
+            people: self
+                .store
+                .users()
+                .await?
+                .into_iter()
+                .map(|u| (u.id, (u.username, u.display_name)))
+                .collect(),
+            units: self
+                .store
+                .units()
+                .await?
+                .into_iter()
+                .map(|u| (u.id, (u.code, u.name)))
+                .collect(),
+        };
         let other_cases = if person.may(Permission::ConsumerRead) {
             self.store
                 .cases(
@@ -280,6 +337,8 @@ impl App {
             attachments,
             stage,
             assignable,
+            editable,
+            names,
             duplicates,
             other_cases,
         })

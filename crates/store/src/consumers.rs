@@ -2,11 +2,12 @@
 //! duplicates, and merging two records of one person (their cases move along).
 
 use crate::audit::{append_audit, audit_case_change};
+use crate::cases::load_case;
 use crate::queries as q;
-use crate::rows::{instant, micros, word};
+use crate::rows::{change_row, check_version, instant, micros, not_merged, word};
 use crate::timeline::{NewEntry, insert_entry};
 use crate::tx::{Engine, Tx, args, job};
-use crate::{Actor, Result, StoreError};
+use crate::{Actor, Result, Scope, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use redress_domain::records::*;
@@ -22,6 +23,18 @@ pub struct NewConsumer {
     pub account_number: Option<String>,
 }
 
+/// A consumer's contact details as staff corrected them: the whole set replaces what is on
+/// file (an empty phone or email clears it); account numbers are not among them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsumerCorrection {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Address,
+    /// `None` keeps the language on file.
+    pub preferred_language: Option<Language>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsumerLookup {
     Phone(String),
@@ -33,6 +46,15 @@ pub enum ConsumerLookup {
 /// records of one person.
 #[async_trait]
 pub trait Consumers: Send + Sync {
+    /// Corrects the contact details of the consumer of case `reference` (version `expected`).
+    async fn correct_consumer(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: i64,
+        correction: &ConsumerCorrection,
+        at: Timestamp,
+    ) -> Result<Case>;
     async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>>;
     /// Reads a consumer's record and audits the view.
     async fn view_consumer(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<Consumer>;
@@ -57,6 +79,144 @@ pub trait Consumers: Send + Sync {
         into: i64,
         at: Timestamp,
     ) -> Result<Consumer>;
+}
+
+/// Corrects the contact details of case `row`'s consumer: the consumer's chain gets each changed
+/// field's old and new value (`consumer.update`), the case a new version, a timeline entry naming
+/// the fields (not their values) and `case.consumer.correct`. Nothing changes when nothing
+/// differs.
+async fn correct_consumer(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    reference: &str,
+    expected: i64,
+    c: &ConsumerCorrection,
+    at: Timestamp,
+) -> Result<i64> {
+    let row = change_row(tx, reference, Scope::default()).await?;
+    check_version(&row, Some(expected))?;
+    not_merged(&row)?;
+    let consumer_id = tx
+        .one(q::CASE_CONSUMER_ID, args![row.id])
+        .await?
+        .int("consumer_id")?;
+    let on_file = load_consumer(tx, consumer_id).await?;
+    if on_file.merged_into.is_some() {
+        return Err(StoreError::ConsumerMerged(consumer_id));
+    }
+    let language = c.preferred_language.unwrap_or(on_file.preferred_language);
+    let pairs: [(&str, Option<&str>, Option<&str>); 9] = [
+        ("name", Some(on_file.name.as_str()), Some(c.name.as_str())),
+        ("phone", on_file.phone.as_deref(), c.phone.as_deref()),
+        ("email", on_file.email.as_deref(), c.email.as_deref()),
+        (
+            "address_line1",
+            on_file.address.line1.as_deref(),
+            c.address.line1.as_deref(),
+        ),
+        (
+            "address_line2",
+            on_file.address.line2.as_deref(),
+            c.address.line2.as_deref(),
+        ),
+        (
+            "city",
+            on_file.address.city.as_deref(),
+            c.address.city.as_deref(),
+        ),
+        (
+            "state",
+            on_file.address.state.as_deref(),
+            c.address.state.as_deref(),
+        ),
+        (
+            "zip",
+            on_file.address.zip.as_deref(),
+            c.address.zip.as_deref(),
+        ),
+        (
+            "preferred_language",
+            Some(on_file.preferred_language.as_str()),
+            Some(language.as_str()),
+        ),
+    ];
+    let mut changes = serde_json::Map::new();
+    let mut fields: Vec<String> = Vec::new();
+    for (field, was, now) in pairs {
+        if was != now {
+            fields.push(field.to_string());
+            changes.insert(
+                field.to_string(),
+                serde_json::json!({"from": was, "to": now}),
+            );
+        }
+    }
+    if changes.is_empty() {
+        return Ok(row.id);
+    }
+    let a = &c.address;
+    tx.execute(
+        q::CORRECT_CONSUMER,
+        args![
+            consumer_id,
+            c.name.as_str(),
+            &c.phone,
+            &c.email,
+            &a.line1,
+            &a.line2,
+            &a.city,
+            &a.state,
+            &a.zip,
+            language.as_str(),
+            micros(at)
+        ],
+    )
+    .await?;
+    let done = tx
+        .execute(q::BUMP_CASE, args![row.id, row.version, micros(at)])
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Stale {
+            current: row.version + 1,
+        });
+    }
+    append_audit(
+        tx,
+        actor,
+        &format!("consumer:{consumer_id}"),
+        "consumer.update",
+        &format!("consumer:{consumer_id}"),
+        &serde_json::json!({"changes": changes, "source": "case.correct", "case": reference})
+            .to_string(),
+        at,
+    )
+    .await?;
+    insert_entry(
+        tx,
+        row.id,
+        &NewEntry {
+            entry_type: EntryType::SystemEvent,
+            body: format!("Consumer's details corrected: {}", fields.join(", ")),
+            visibility: Visibility::Internal,
+            data: serde_json::json!({"event": "consumer_corrected", "fields": fields}),
+            at,
+            author_id: actor.user_id,
+        },
+    )
+    .await?;
+    audit_case_change(
+        tx,
+        actor,
+        row.id,
+        reference,
+        "case.consumer.correct",
+        serde_json::json!({"version": row.version + 1, "consumer_id": consumer_id, "fields": fields}),
+        row.timeline_seq,
+        at,
+        false,
+    )
+    .await?;
+    Ok(row.id)
 }
 
 pub(crate) async fn load_consumer(tx: &mut dyn Tx, id: i64) -> Result<Consumer> {
@@ -247,6 +407,26 @@ async fn merge_consumers(
 /// Consumers, for any engine.
 #[async_trait]
 impl<E: Engine> Consumers for E {
+    async fn correct_consumer(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: i64,
+        correction: &ConsumerCorrection,
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference, correction) =
+            (actor.clone(), reference.to_string(), correction.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let id =
+                    correct_consumer(tx, &actor, &reference, expected, &correction, at).await?;
+                load_case(tx, id, true).await
+            })
+        }))
+        .await
+    }
+
     async fn find_consumers(&self, lookup: &ConsumerLookup, limit: i64) -> Result<Vec<Consumer>> {
         let lookup = lookup.clone();
         self.read(job(move |tx| {

@@ -36,7 +36,7 @@ use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
 pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase, WorkQuery};
 pub use clocks::Clocks;
-pub use consumers::{ConsumerLookup, Consumers, NewConsumer};
+pub use consumers::{ConsumerCorrection, ConsumerLookup, Consumers, NewConsumer};
 pub use directory::{AgeBounds, AgentLoad, Directory, UnitLoad, UnitQueue};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};

@@ -126,6 +126,15 @@ pub const MOVE_CONSUMER_CASES: &str = "UPDATE cases SET consumer_id = $2, versio
 pub const INSERT_CONSUMER: &str = "INSERT INTO consumers (name, phone, email, address_line1, address_line2, city, state, zip, \
      preferred_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
 /// Fills in what a repeat contact adds, never overwriting what is on file.
+/// Staff's correction of a consumer's contact details (never a merged record's).
+pub const CORRECT_CONSUMER: &str = "UPDATE consumers SET name = $2, phone = $3, email = $4, address_line1 = $5, \
+     address_line2 = $6, city = $7, state = $8, zip = $9, preferred_language = $10, updated_at = $11 \
+     WHERE id = $1 AND merged_into IS NULL";
+/// The consumer a case is about.
+pub const CASE_CONSUMER_ID: &str = "SELECT consumer_id FROM cases WHERE id = $1";
+/// A new version of a case whose row did not otherwise change (its consumer's details did).
+pub const BUMP_CASE: &str =
+    "UPDATE cases SET updated_at = $3, version = version + 1 WHERE id = $1 AND version = $2";
 pub const ENRICH_CONSUMER: &str = "UPDATE consumers SET phone = COALESCE(phone, $2), email = COALESCE(email, $3), \
      address_line1 = COALESCE(address_line1, $4), address_line2 = COALESCE(address_line2, $5), \
      city = COALESCE(city, $6), state = COALESCE(state, $7), zip = COALESCE(zip, $8), \

@@ -116,6 +116,29 @@ pub async fn patch_case(
     Ok(case_response(StatusCode::OK, case))
 }
 
+/// Correct the contact details of the case's consumer: the whole set replaces what is on file
+/// (a phone or email left out is cleared). Requires `If-Match` with the case's version; the old
+/// and new values are audited on the consumer, the case gets a new version.
+#[utoipa::path(put, path = "/cases/{reference}/consumer", tag = "consumers", request_body = ConsumerInput,
+    params(("reference" = String, Path), ("If-Match" = String, Header, description = "The case's version read, e.g. \"3\"")),
+    responses((status = 200, body = Case), (status = 412, description = "Stale version"), (status = 422, description = "Invalid details"), (status = 428, description = "If-Match missing")),
+    security(("bearer" = [])))]
+pub async fn correct_consumer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<ConsumerInput>,
+) -> ApiResult<Response> {
+    user.require(Permission::CaseUpdate)?;
+    let reference = redress_app::case_reference(&reference)?;
+    let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
+    let case = state
+        .correct_consumer(&user, &reference, expected, body.value)
+        .await?;
+    Ok(case_response(StatusCode::OK, case))
+}
+
 /// List cases, newest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/cases", tag = "cases",
     params(("status" = Option<Status>, Query), ("kind" = Option<CaseKind>, Query), ("unit" = Option<String>, Query, description = "Unit code"),

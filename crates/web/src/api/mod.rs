@@ -268,6 +268,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case, cases::patch_case))
+        .routes(routes!(cases::correct_consumer))
         .routes(routes!(cases::add_entry, cases::get_timeline))
         .routes(routes!(cases::assign))
         .routes(routes!(cases::take))

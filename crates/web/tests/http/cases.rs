@@ -805,6 +805,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/routing-rules", &["get", "post"]),
         ("/api/v1/cases/{reference}/take", &["post"]),
         ("/api/v1/routing-rules/{id}", &["delete"]),
+        ("/api/v1/cases/{reference}/consumer", &["put"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
     ] {
@@ -818,7 +819,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        34,
+        35,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -5,6 +5,7 @@ mod harness;
 
 mod audit;
 mod auth_and_roles;
+mod case_edit;
 mod cases;
 mod files;
 mod jobs;

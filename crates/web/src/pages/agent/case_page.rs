@@ -1,6 +1,7 @@
 //! The case page: the case as the person may see it, its timeline, clocks and steps.
 
 use super::*;
+use redress_app::work::Names;
 
 // ---- the case page ----
 
@@ -25,6 +26,8 @@ pub(super) struct CaseView {
 }
 
 pub(super) struct EntryView {
+    /// Written by the system (a clock, an assignment, a status change) rather than a person.
+    system: bool,
     kind: String,
     at: String,
     at_iso: String,
@@ -41,7 +44,8 @@ pub(super) struct CasePage {
     switch_href: String,
     csrf: String,
     c: CaseView,
-    entries: Vec<EntryView>,
+    /// The timeline, newest first; runs of system entries are grouped so that they fold away.
+    timeline: Vec<TimelineItem>,
     filter: String,
     filters: Options,
     form: Form,
@@ -67,6 +71,16 @@ pub(super) struct CasePage {
     can_merge_consumer: bool,
     /// "Assign to me" is offered.
     can_take: bool,
+    /// The case and its consumer may be corrected (the forms' choices follow).
+    can_edit: bool,
+    priorities: Options,
+    companies: Options,
+    categories: Options,
+    languages: Options,
+    /// (value, label, checked) for each flag.
+    flags: Vec<(String, String, bool)>,
+    /// Which correction form to show open (after an error in it).
+    edit_open: String,
     /// The consumer's other cases: (reference, status, kind, opened).
     other_cases: Vec<(String, String, String, String)>,
 }
@@ -84,7 +98,6 @@ pub(super) struct DuplicateView {
 pub(super) struct ClockRow {
     label: String,
     kind: String,
-    source: String,
     due: String,
     due_iso: String,
     state: String,
@@ -120,6 +133,135 @@ pub(super) struct HotlineRow {
     cold_weather: bool,
     open_now: bool,
     hours: String,
+}
+
+/// One item of the timeline: an entry, or several system entries in a row.
+pub(super) struct TimelineItem {
+    entries: Vec<EntryView>,
+}
+
+impl TimelineItem {
+    fn folded(&self) -> bool {
+        self.entries.len() > 1
+    }
+}
+
+/// Newest first, runs of two or more system entries grouped.
+fn timeline_items(entries: Vec<EntryView>) -> Vec<TimelineItem> {
+    let mut items: Vec<TimelineItem> = Vec::new();
+    for e in entries.into_iter().rev() {
+        match items.last_mut() {
+            Some(last) if e.system && last.entries.iter().all(|x| x.system) => last.entries.push(e),
+            _ => items.push(TimelineItem { entries: vec![e] }),
+        }
+    }
+    items
+}
+
+/// An instant a system entry recorded: RFC 3339 text or microseconds since the epoch.
+fn recorded_instant(v: &serde_json::Value) -> Option<jiff::Timestamp> {
+    match v {
+        serde_json::Value::String(s) => s.parse().ok(),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .and_then(|m| jiff::Timestamp::from_microsecond(m).ok()),
+        _ => None,
+    }
+}
+
+/// What a timeline entry says, in the reader's language: what the system wrote is told again
+/// from its recorded details (clocks by their labels, people and units by their names); what a
+/// person wrote is shown as written.
+fn entry_text(
+    state: &AppState,
+    tr: &Tr,
+    kind: CaseKind,
+    names: &Names,
+    e: &TimelineEntry,
+) -> String {
+    let d = &e.data;
+    let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+    let clock = || clock_label(state, tr, kind, d["clock"].as_str().unwrap_or_default());
+    let due = || {
+        recorded_instant(&d["due_at"])
+            .map(|t| local_time(state, t))
+            .unwrap_or_default()
+    };
+    let fields = |key: &str| {
+        let list: Vec<String> = match &d[key] {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(str::to_string)
+                .collect(),
+            serde_json::Value::Object(o) => o.keys().cloned().collect(),
+            _ => vec![],
+        };
+        list.iter()
+            .map(|f| tr.word("field", f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match e.entry_type {
+        EntryType::Assignment => {
+            let who = d["to"]["assignee_id"]
+                .as_i64()
+                .and_then(|id| names.people.get(&id))
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| tr.t("case-unassigned"));
+            let unit = d["to"]["unit_id"]
+                .as_i64()
+                .and_then(|id| names.units.get(&id))
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| tr.t("sup-no-unit"));
+            return tr.targs("event-assigned", &[("who", &who), ("unit", &unit)]);
+        }
+        EntryType::SystemEvent => {}
+        _ => return e.body.clone(),
+    }
+    match d["event"].as_str().unwrap_or_default() {
+        "opened" => tr.targs(
+            "event-opened",
+            &[
+                ("kind", &tr.word("kind", &text("kind"))),
+                ("channel", &tr.word("channel", &text("channel"))),
+            ],
+        ),
+        "updated" => tr.t1("event-updated", "fields", &fields("changes")),
+        "consumer_corrected" => tr.t1("event-consumer-corrected", "fields", &fields("fields")),
+        "clock_started" => tr.targs(
+            "event-clock-started",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "clock_resumed" => tr.targs(
+            "event-clock-resumed",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "clock_paused" => tr.t1("event-clock-paused", "clock", &clock()),
+        "clock_stopped" => tr.targs(
+            "event-clock-stopped",
+            &[
+                ("clock", &clock()),
+                ("outcome", &tr.word("clockoutcome", &text("outcome"))),
+            ],
+        ),
+        "clock_due_soon" => tr.targs(
+            "event-clock-due-soon",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "clock_escalated" => tr.targs(
+            "event-clock-missed",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "priority_raised" => tr.targs(
+            "event-priority-raised",
+            &[
+                ("from", &tr.word("priority", &text("from"))),
+                ("to", &tr.word("priority", &text("to"))),
+            ],
+        ),
+        _ => e.body.clone(),
+    }
 }
 
 pub(super) fn keep(entry: &TimelineEntry, filter: &str) -> bool {
@@ -189,7 +331,6 @@ pub(super) async fn case_render(
                 .kind
                 .map(|x| tr.word("clockkind", x.as_str()))
                 .unwrap_or_default(),
-            source: k.source.clone(),
             due: local_time(state, k.due_at),
             due_iso: k.due_at.to_string(),
             state: k.state.as_str().to_string(),
@@ -344,6 +485,86 @@ pub(super) async fn case_render(
             .collect(),
         None => vec![],
     };
+    // The correction forms start from what is on file (unless they come back with an error).
+    let can_edit = file.editable.is_some() && !user.is_company();
+    let edit_open = if form.errors.is_empty() {
+        String::new()
+    } else {
+        form.v("form").to_string()
+    };
+    let (companies, categories) = match &file.editable {
+        Some((companies, categories)) => (
+            std::iter::once((String::new(), tr.t("intake-company-none")))
+                .chain(companies.iter().map(|c| (c.id.to_string(), c.name.clone())))
+                .collect(),
+            std::iter::once((String::new(), tr.t("intake-category-none")))
+                .chain(categories.iter().map(|c| (c.path.clone(), c.path.clone())))
+                .collect(),
+        ),
+        None => (vec![], vec![]),
+    };
+    if can_edit && edit_open != "edit" {
+        let on_file = [
+            ("priority", case.priority.as_str().to_string()),
+            (
+                "company_id",
+                case.company
+                    .as_ref()
+                    .map(|c| c.id.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("category", case.category.clone().unwrap_or_default()),
+            (
+                "amount_in_dispute",
+                case.amount_in_dispute
+                    .as_ref()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "account_number",
+                case.account_number.clone().unwrap_or_default(),
+            ),
+            ("description", case.description.clone()),
+        ];
+        for (k, v) in on_file {
+            form.values.insert(k.to_string(), v);
+        }
+        for f in &case.flags {
+            form.values
+                .insert(format!("flag.{}", f.as_str()), "1".into());
+        }
+    }
+    if let (true, Some(c)) = (can_edit && edit_open != "consumer", &case.consumer) {
+        let a = &c.address;
+        let on_file = [
+            ("consumer.name", Some(c.name.clone())),
+            ("consumer.phone", c.phone.clone()),
+            ("consumer.email", c.email.clone()),
+            (
+                "consumer.preferred_language",
+                Some(c.preferred_language.as_str().to_string()),
+            ),
+            ("consumer.address.line1", a.line1.clone()),
+            ("consumer.address.line2", a.line2.clone()),
+            ("consumer.address.city", a.city.clone()),
+            ("consumer.address.state", a.state.clone()),
+            ("consumer.address.zip", a.zip.clone()),
+        ];
+        for (k, v) in on_file {
+            form.values.insert(k.to_string(), v.unwrap_or_default());
+        }
+    }
+    let flags = Flag::ALL
+        .iter()
+        .map(|f| {
+            (
+                f.as_str().to_string(),
+                tr.word("flag", f.as_str()),
+                form.values.contains_key(&format!("flag.{}", f.as_str())),
+            )
+        })
+        .collect();
     let view = CaseView {
         reference: case.reference.clone(),
         status: case.status.to_string(),
@@ -353,11 +574,19 @@ pub(super) async fn case_render(
         flags: case
             .flags
             .iter()
-            .map(|f| f.as_str().replace('_', " "))
+            .map(|f| tr.word("flag", f.as_str()))
             .collect::<Vec<_>>()
             .join(", "),
-        assignee: case.assignee.clone().unwrap_or_default(),
-        unit: case.unit.clone().unwrap_or_default(),
+        assignee: case
+            .assignee
+            .as_deref()
+            .map(|a| file.names.person(a))
+            .unwrap_or_default(),
+        unit: case
+            .unit
+            .as_deref()
+            .map(|u| file.names.unit(u))
+            .unwrap_or_default(),
         company: case
             .company
             .as_ref()
@@ -376,7 +605,7 @@ pub(super) async fn case_render(
         links: case
             .links
             .iter()
-            .map(|l| (l.reference.clone(), l.kind.as_str().replace('_', " ")))
+            .map(|l| (l.reference.clone(), tr.word("link", l.kind.as_str())))
             .collect(),
         version: case.version,
     };
@@ -385,18 +614,30 @@ pub(super) async fn case_render(
         nav: Some(NavUser::of(user)),
         switch_href: ctx.switch_href.clone(),
         csrf: user.csrf.clone().unwrap_or_default(),
-        entries: entries
-            .iter()
-            .filter(|e| keep(e, filter))
-            .map(|e| EntryView {
-                kind: e.entry_type.to_string(),
-                at: local_time(state, e.at),
-                at_iso: e.at.to_string(),
-                author: e.author.clone().unwrap_or_default(),
-                visibility: e.visibility.to_string(),
-                body: e.body.clone(),
-            })
-            .collect(),
+        timeline: timeline_items(
+            entries
+                .iter()
+                .filter(|e| keep(e, filter))
+                .map(|e| EntryView {
+                    // What the system did by itself: clocks, escalations, reminders.
+                    system: !e.entry_type.is_manual()
+                        && (e.author.is_none()
+                            || e.data["event"]
+                                .as_str()
+                                .is_some_and(|x| x.starts_with("clock_"))),
+                    kind: e.entry_type.to_string(),
+                    at: local_time(state, e.at),
+                    at_iso: e.at.to_string(),
+                    author: e
+                        .author
+                        .as_deref()
+                        .map(|a| file.names.person(a))
+                        .unwrap_or_default(),
+                    visibility: e.visibility.to_string(),
+                    body: entry_text(state, &tr, case.kind, &file.names, e),
+                })
+                .collect(),
+        ),
         filter: filter.to_string(),
         filters: vec![
             ("all".into(), tr.t("case-filter-all")),
@@ -430,6 +671,13 @@ pub(super) async fn case_render(
         can_take: state.may_take_cases(user)
             && case.status != Status::Merged
             && case.assignee.as_deref() != Some(user.user.username.as_str()),
+        can_edit,
+        priorities: word_options(&tr, "priority", Priority::ALL),
+        companies,
+        categories,
+        languages: word_options(&tr, "language", Language::ALL),
+        flags,
+        edit_open,
         other_cases: file
             .other_cases
             .iter()
@@ -503,4 +751,50 @@ pub(super) async fn case_page(
         StatusCode::OK,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(system: bool, body: &str) -> EntryView {
+        EntryView {
+            system,
+            kind: "note".into(),
+            at: String::new(),
+            at_iso: String::new(),
+            author: String::new(),
+            visibility: "internal".into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn the_timeline_reads_newest_first_with_runs_of_system_events_folded() {
+        let items = timeline_items(vec![
+            entry(false, "opened"),
+            entry(true, "clock 1"),
+            entry(true, "clock 2"),
+            entry(false, "note"),
+            entry(true, "clock 3"),
+        ]);
+        let shape: Vec<(bool, Vec<&str>)> = items
+            .iter()
+            .map(|i| {
+                (
+                    i.folded(),
+                    i.entries.iter().map(|e| e.body.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (false, vec!["clock 3"]),
+                (false, vec!["note"]),
+                (true, vec!["clock 2", "clock 1"]),
+                (false, vec!["opened"]),
+            ]
+        );
+    }
 }

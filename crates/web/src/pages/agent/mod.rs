@@ -1,10 +1,11 @@
 //! The agent workspace: log in, my work, search, intake, the case page and its actions.
 //!
-//! One file per screen: `signin`, `home` (my work, search), `intake`, `case_page` and
-//! `case_actions`. Each handler reads the request, calls one use case of `redress_app`, and
+//! One file per screen: `signin`, `home` (my work), `intake`, `case_page`, `case_actions` and
+//! `case_edit` (correcting a case and its consumer). Each handler reads the request, calls one use case of `redress_app`, and
 //! renders.
 
 mod case_actions;
+mod case_edit;
 mod case_page;
 mod home;
 mod intake;
@@ -18,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use axum::routing::post;
 use case_actions::*;
+use case_edit::*;
 use case_page::*;
 use home::*;
 use intake::*;
@@ -44,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/status", post(case_status))
         .route("/cases/{reference}/transition", post(case_transition))
         .route("/cases/{reference}/assign", post(case_assign))
+        .route("/cases/{reference}/edit", post(case_edit))
+        .route("/cases/{reference}/consumer", post(case_consumer))
         .route("/cases/{reference}/take", post(case_take))
         .route("/cases/{reference}/attachments", post(case_attach))
         .route("/cases/{reference}/link", post(case_link))
