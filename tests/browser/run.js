@@ -68,6 +68,36 @@ async function chooseByKeyboard(page, selector, label, value) {
   assert.strictEqual(chosen, value, `typing "${label}" in ${selector} chose ${chosen}`);
 }
 
+// Fails when the page scrolls sideways (a phone must never need to).
+async function noSidewaysScroll(page, label) {
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= width, `${label} is ${scroll}px wide in a ${width}px window`);
+}
+
+// The interface's English messages that differ in Spanish, for spotting untranslated text.
+const fs = require('fs');
+function messages(file) {
+  const out = new Map();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = line.match(/^([a-z][a-z0-9_-]*) = (.+)$/);
+    if (m) out.set(m[1], m[2].trim());
+  }
+  return out;
+}
+const locales = path.join(__dirname, '..', '..', 'crates', 'web', 'locales');
+const english = messages(path.join(locales, 'en-US', 'main.ftl'));
+const spanish = messages(path.join(locales, 'es-US', 'main.ftl'));
+const englishOnly = [...english.entries()]
+  .filter(([k, v]) => spanish.has(k) && spanish.get(k) !== v && !v.includes('{') && v.length >= 12)
+  .map(([, v]) => v);
+
+// Fails when a Spanish page shows a message of the interface in English.
+async function noEnglish(page, label) {
+  const text = await page.evaluate(() => document.body.innerText);
+  const found = englishOnly.filter((m) => text.includes(m));
+  assert.deepStrictEqual(found, [], `${label} shows English messages`);
+}
+
 async function expectLang(page, lang) {
   const l = await page.getAttribute('html', 'lang');
   assert.strictEqual(l, lang, `page ${page.url()} has lang ${l}`);
@@ -77,6 +107,8 @@ async function expectLang(page, lang) {
   // Reference data and the repeat caller's earlier case.
   const company = await api('POST', '/api/v1/companies', { name: 'Consolidated Edison', industry: 'Energy', customer_count: 3500000 });
   await api('POST', '/api/v1/categories', { path: ['Energy', 'Electric', 'Billing'] });
+  const energy = (await api('GET', '/api/v1/categories')).find((x) => x.path === 'Energy');
+  await api('PATCH', `/api/v1/categories/${energy.id}`, { name_es: 'Energía (luz y gas)' });
   const earlier = await api('POST', '/api/v1/cases', {
     kind: 'complaint', channel: 'phone', description: 'Estimated bill for September',
     consumer: { name: 'Ana Díaz', email: 'ana@example.org', phone: '518-555-0100', preferred_language: 'es' },
@@ -261,24 +293,33 @@ async function expectLang(page, lang) {
     await shot(a, 'supervision.png');
     await admin.close();
 
-    // ---- A consumer on the portal, in Spanish (from Accept-Language) ----
-    const consumer = await browser.newContext({ locale: 'es-US', bypassCSP: true, viewport: { width: 1024, height: 900 } });
+    // ---- A consumer on a 390 px phone, in Spanish (from Accept-Language) ----
+    const consumer = await browser.newContext({ locale: 'es-US', bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const c = await consumer.newPage();
     await c.goto(base + '/portal');
     await expectLang(c, 'es');
     await axe(c, 'es /portal');
+    await noSidewaysScroll(c, 'es /portal');
+    await noEnglish(c, 'es /portal');
     await c.goto(base + '/portal/complaint');
     await axe(c, 'es /portal/complaint');
+    await noSidewaysScroll(c, 'es /portal/complaint');
+    await noEnglish(c, 'es /portal/complaint');
+    assert.ok((await c.textContent('#contact-needed')).includes('teléfono o un correo'), 'the contact rule is said up front');
     // Sending it empty shows the errors in Spanish.
     await tabTo(c, 'form button[type=submit]');
     await Promise.all([c.waitForNavigation(), c.keyboard.press('Enter')]);
     await c.waitForSelector('#error-summary:has-text("Hay un problema")');
     await axe(c, 'es /portal/complaint (errors)');
+    await noSidewaysScroll(c, 'es /portal/complaint (errors)');
+    await noEnglish(c, 'es /portal/complaint (errors)');
     await typeInto(c, '#consumer-name', 'Carmen Rodríguez');
     await typeInto(c, '#consumer-email', 'carmen@example.org');
     // Ana's phone number (a shared household line): Carmen still gets a record of her own.
     await typeInto(c, '#consumer-phone', '518-555-0100');
-    await chooseByKeyboard(c, '#company_id', 'Consolidated', String(company.id));
+    // The company is typed (the suggestions come from the companies on file).
+    await typeInto(c, '#company', 'Consolidated Edison');
+    await chooseByKeyboard(c, '#category', 'Ener', 'Energy');
     await typeInto(c, '#description', 'Me cobraron dos veces la factura de octubre.');
     await tabTo(c, 'form button[type=submit]');
     await Promise.all([c.waitForURL(/\/portal\/status\/[0-9a-f]{48}\?new=1$/), c.keyboard.press('Enter')]);
@@ -294,7 +335,10 @@ async function expectLang(page, lang) {
     const ana = await api('GET', '/api/v1/consumers/' + earlier.consumer_id);
     assert.strictEqual(ana.name, 'Ana Díaz');
     assert.strictEqual(ana.email, 'ana@example.org');
+    assert.strictEqual(filed.company.name, 'Consolidated Edison', 'the typed company was found');
     await axe(c, 'es /portal/status (filed)');
+    await noSidewaysScroll(c, 'es /portal/status (filed)');
+    await noEnglish(c, 'es /portal/status (filed)');
     await shot(c, 'portal-es.png');
 
     // Check status with the reference and email, then add information.
@@ -309,10 +353,14 @@ async function expectLang(page, lang) {
     await Promise.all([c.waitForURL(/added=1$/), c.keyboard.press('Enter')]);
     await c.waitForSelector('.notice:has-text("Gracias")');
     await axe(c, 'es /portal/status (added)');
-    for (const p of ['/portal?lang=en', '/portal/complaint?lang=en', '/portal/status?lang=en']) {
+    await noSidewaysScroll(c, 'es /portal/status (added)');
+    await noEnglish(c, 'es /portal/status (added)');
+    const statusUrl = c.url().replace(/\?.*$/, '');
+    for (const p of ['/portal?lang=en', '/portal/complaint?lang=en', '/portal/status?lang=en', statusUrl.replace(base, '') + '?lang=en']) {
       await c.goto(base + p);
       await expectLang(c, 'en');
-      await axe(c, 'en ' + p);
+      await axe(c, 'en ' + p.replace(/[0-9a-f]{48}/, 'TOKEN'));
+      await noSidewaysScroll(c, 'en ' + p.replace(/[0-9a-f]{48}/, 'TOKEN'));
     }
     await consumer.close();
 

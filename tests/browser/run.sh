@@ -15,7 +15,7 @@ agent_password="browser-agent-$(date +%s%N)"
 "$bin" user add admin --role admin --password-stdin --data-dir "$data" <<< "$admin_password" > /dev/null
 "$bin" user add sam --role senior_agent --display-name "Sam Senior" --password-stdin --data-dir "$data" <<< "$agent_password" > /dev/null
 token="$("$bin" token create admin --data-dir "$data")"
-REDRESS_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" &
+REDRESS_LOG=warn REDRESS_OFFICE_PHONE="1-800-342-3377" "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
 curl -fs "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token" > /dev/null

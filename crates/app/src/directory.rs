@@ -43,6 +43,15 @@ pub struct NewCategory {
     pub path: Vec<String>,
 }
 
+/// A change to a category: its Spanish name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    /// The name in Spanish (empty or `null` clears it).
+    #[schema(max_length = 100)]
+    pub name_es: Option<String>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserInput {
@@ -189,6 +198,26 @@ impl App {
         Ok(self
             .store
             .ensure_category_path(&person.actor(), &names, self.clock.now())
+            .await?)
+    }
+
+    /// Names a category in Spanish (those who keep reference data).
+    pub async fn change_category(
+        &self,
+        person: &Person,
+        id: i64,
+        b: CategoryChange,
+    ) -> AppResult<Category> {
+        person.require(Permission::ReferenceDataWrite)?;
+        let mut errors = FieldErrors::new();
+        let name_es = v::optional_text(&mut errors, "name_es", b.name_es.as_deref(), 100);
+        if name_es.as_deref().is_some_and(|n| n.contains('>')) {
+            errors.push("name_es", "invalid_characters", "Names cannot contain '>'.");
+        }
+        AppError::unless_empty(errors)?;
+        Ok(self
+            .store
+            .name_category_in_spanish(&person.actor(), id, name_es.as_deref(), self.clock.now())
             .await?)
     }
 

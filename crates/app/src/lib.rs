@@ -67,6 +67,8 @@ pub struct Settings {
     /// Agents may assign a case to themselves ([`App::take_case`]); senior agents and up always
     /// may assign.
     pub agents_take_cases: bool,
+    /// The office's public phone number, shown on every page of the public portal.
+    pub office_phone: Option<String>,
 }
 
 impl Default for Settings {
@@ -78,6 +80,7 @@ impl Default for Settings {
             job_lease: jobs::LEASE,
             job_stall: None,
             agents_take_cases: true,
+            office_phone: None,
         }
     }
 }

@@ -26,8 +26,8 @@ pub struct PortalComplaint {
     pub address_line1: Option<String>,
     pub zip: Option<String>,
     pub account_number: Option<String>,
-    /// A company id from the form's list, as typed.
-    pub company_id: Option<String>,
+    /// The company as typed or chosen from the suggestions: its name (or its id).
+    pub company: Option<String>,
     /// A category path from the form's list.
     pub category: Option<String>,
     pub amount_in_dispute: Option<String>,
@@ -41,37 +41,64 @@ pub struct PortalChoices {
     pub categories: Vec<Category>,
 }
 
+/// Who an update on the portal comes from, as the consumer reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// The consumer themselves (what they added on the portal, or the complaint itself).
+    You,
+    /// The office's staff or Redress on the office's behalf.
+    Office,
+    /// The company the complaint is about.
+    Company,
+}
+
 /// What a private status link shows.
 pub struct PortalStatus {
     /// The case as the consumer may see it.
     pub case: Case,
-    /// The timeline entries the consumer may see, oldest first.
-    pub entries: Vec<TimelineEntry>,
+    /// The timeline entries the consumer may see, oldest first, with who each is from.
+    pub entries: Vec<(TimelineEntry, Sender)>,
     /// Where the case stands, in words the public reads, and the termination hold if any.
     pub stage: CaseLifecycle,
 }
 
+/// The company a consumer named: one on file by its name (any case, spaces trimmed) or id.
+pub fn company_named<'a>(companies: &'a [Company], typed: &str) -> Option<&'a Company> {
+    let typed = typed.trim();
+    let folded = typed.to_lowercase();
+    companies
+        .iter()
+        .find(|c| c.name.to_lowercase() == folded)
+        .or_else(|| {
+            typed
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| companies.iter().find(|c| c.id == id))
+        })
+}
+
 /// The case a portal filing opens. The public never chooses a consumer record: every filing
-/// makes a new one with exactly what was typed, and no existing record is read or changed.
-pub fn portal_case(c: PortalComplaint) -> AppResult<CreateCase> {
+/// makes a new one with exactly what was typed, and no existing record is read or changed. A
+/// company typed that is not on file is kept in the description for staff to find.
+pub fn portal_case(c: PortalComplaint, companies: &[Company]) -> AppResult<CreateCase> {
     let kind = match c.kind.as_deref() {
         Some("inquiry") => CaseKind::Inquiry,
         _ => CaseKind::Complaint,
     };
-    let company_id = match c.company_id.as_deref() {
-        Some(id) => Some(id.parse::<i64>().map_err(|_| {
-            AppError::field(
-                "company_id",
-                "unknown_company",
-                "Choose a company from the list.",
-            )
-        })?),
-        None => None,
+    let typed = c
+        .company
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let found = typed.and_then(|t| company_named(companies, t));
+    let description = match (typed, found, c.description) {
+        (Some(t), None, Some(d)) => Some(format!("{d}\n\n(Company named on the form: {t})")),
+        (_, _, d) => d,
     };
     Ok(CreateCase {
         kind,
         channel: Channel::Web,
-        description: c.description,
+        description,
         consumer_id: None,
         consumer: Some(ConsumerInput {
             name: c.name,
@@ -91,7 +118,7 @@ pub fn portal_case(c: PortalComplaint) -> AppResult<CreateCase> {
             }),
             account_number: c.account_number,
         }),
-        company_id,
+        company_id: found.map(|f| f.id),
         category: c.category,
         amount_in_dispute: c.amount_in_dispute.map(serde_json::Value::String),
         priority: None,
@@ -133,7 +160,8 @@ impl App {
         complaint: PortalComplaint,
         letter: impl FnOnce(&str, &str) -> (String, String),
     ) -> AppResult<String> {
-        let input = portal_case(complaint)?;
+        let companies = self.store.companies().await?;
+        let input = portal_case(complaint, &companies)?;
         let (case, _) = self.open_case(Intake::Portal, input, None).await?;
         let token = self.mint_portal_link(&case.reference).await?;
         if let Some(email) = case.consumer.as_ref().and_then(|c| c.email.clone()) {
@@ -208,6 +236,30 @@ impl App {
                 now,
             )
             .await?;
+        let companies: Vec<String> = self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role == redress_domain::Role::Company)
+            .map(|u| u.username)
+            .collect();
+        let entries = entries
+            .into_iter()
+            .map(|e| {
+                let from = if e.data["from"] == "consumer"
+                    || e.data["source"] == "portal"
+                    || e.data["by"] == "portal"
+                {
+                    Sender::You
+                } else if e.author.as_ref().is_some_and(|a| companies.contains(a)) {
+                    Sender::Company
+                } else {
+                    Sender::Office
+                };
+                (e, from)
+            })
+            .collect();
         let clocks = self.store.clocks(&reference, Scope::default(), now).await?;
         let stage = self.describe_stage(&case, &clocks, None, spanish).await?;
         // What the consumer may see of the case: the same rule as every other representation.
@@ -322,16 +374,39 @@ impl App {
 mod tests {
     use super::*;
 
+    fn companies() -> Vec<Company> {
+        let at = jiff::Timestamp::UNIX_EPOCH;
+        vec![
+            Company {
+                id: 7,
+                name: "Consolidated Edison".into(),
+                industry: "Energy".into(),
+                customer_count: None,
+                created_at: at,
+            },
+            Company {
+                id: 8,
+                name: "National Grid".into(),
+                industry: "Energy".into(),
+                customer_count: None,
+                created_at: at,
+            },
+        ]
+    }
+
     #[test]
     fn a_filing_makes_a_new_consumer_record() {
-        let case = portal_case(PortalComplaint {
-            kind: Some("inquiry".into()),
-            name: Some("Ana".into()),
-            company_id: Some("7".into()),
-            amount_in_dispute: Some("12.50".into()),
-            spanish: true,
-            ..PortalComplaint::default()
-        })
+        let case = portal_case(
+            PortalComplaint {
+                kind: Some("inquiry".into()),
+                name: Some("Ana".into()),
+                company: Some("7".into()),
+                amount_in_dispute: Some("12.50".into()),
+                spanish: true,
+                ..PortalComplaint::default()
+            },
+            &companies(),
+        )
         .expect("case");
         assert_eq!(case.kind, CaseKind::Inquiry);
         assert_eq!(case.channel, Channel::Web);
@@ -347,16 +422,35 @@ mod tests {
     }
 
     #[test]
-    fn a_filing_is_a_complaint_unless_asked_and_names_a_listed_company() {
-        let case = portal_case(PortalComplaint::default()).expect("case");
+    fn a_typed_company_is_found_by_name_or_kept_in_the_description() {
+        let case = portal_case(PortalComplaint::default(), &companies()).expect("case");
         assert_eq!(case.kind, CaseKind::Complaint);
-        let Err(AppError::Validation(f)) = portal_case(PortalComplaint {
-            company_id: Some("acme".into()),
-            ..PortalComplaint::default()
-        }) else {
-            panic!("a company id that is not a number is refused");
-        };
-        assert_eq!(f.fields(), vec!["company_id"]);
+        assert_eq!(case.company_id, None);
+        let case = portal_case(
+            PortalComplaint {
+                company: Some("  national grid ".into()),
+                description: Some("No heat.".into()),
+                ..PortalComplaint::default()
+            },
+            &companies(),
+        )
+        .expect("case");
+        assert_eq!(case.company_id, Some(8));
+        assert_eq!(case.description.as_deref(), Some("No heat."));
+        let case = portal_case(
+            PortalComplaint {
+                company: Some("Acme Gas & Light".into()),
+                description: Some("No heat.".into()),
+                ..PortalComplaint::default()
+            },
+            &companies(),
+        )
+        .expect("case");
+        assert_eq!(case.company_id, None);
+        assert_eq!(
+            case.description.as_deref(),
+            Some("No heat.\n\n(Company named on the form: Acme Gas & Light)")
+        );
     }
 
     #[test]

@@ -51,8 +51,20 @@ pub struct Category {
     pub id: i64,
     pub parent_id: Option<i64>,
     pub name: String,
+    /// The name in Spanish, once an administrator gave it.
+    pub name_es: Option<String>,
     /// The names from the root down, joined by ` > `, e.g. `Energy > Electric > Billing`.
     pub path: String,
+}
+
+impl Category {
+    /// The category's own name in Spanish (or in English until it has a Spanish one).
+    pub fn name_in(&self, spanish: bool) -> &str {
+        match (&self.name_es, spanish) {
+            (Some(es), true) if !es.is_empty() => es,
+            _ => &self.name,
+        }
+    }
 }
 
 /// The separator between category names in a path.

@@ -72,6 +72,8 @@ pub struct OfficeConfig {
     pub opens_at: i8,
     /// The hour the office closes (0–23): deadlines fall due then.
     pub closes_at: i8,
+    /// The phone number the public calls, shown on every portal page.
+    pub phone: Option<String>,
 }
 
 impl Default for Config {
@@ -110,6 +112,7 @@ impl Default for OfficeConfig {
             time_zone: "America/New_York".into(),
             opens_at: 9,
             closes_at: redress_domain::clock::CUTOFF_HOUR,
+            phone: None,
         }
     }
 }
@@ -274,6 +277,9 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_OFFICE_NAME") {
             cfg.office.name = v;
+        }
+        if let Some(v) = env("REDRESS_OFFICE_PHONE") {
+            cfg.office.phone = Some(v);
         }
         if let Some(v) = env("REDRESS_OFFICE_TIME_ZONE") {
             cfg.office.time_zone = v;

@@ -315,6 +315,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 ),
                 job_stall: cfg.fault_job_stall_ms.map(std::time::Duration::from_millis),
                 agents_take_cases: cfg.agents_take_cases,
+                office_phone: cfg.office.phone.clone(),
             };
             let http = redress_web::Settings {
                 secure_cookies: cfg.secure_cookies,

@@ -114,6 +114,14 @@ pub trait Directory: Send + Sync {
         at: Timestamp,
     ) -> Result<Category>;
     async fn categories(&self) -> Result<Vec<Category>>;
+    /// Names a category in Spanish (`None` clears it), audited.
+    async fn name_category_in_spanish(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name_es: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Category>;
     async fn category_by_path(&self, path: &str) -> Result<Category>;
     /// The routing rules, in the order they are tried.
     async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
@@ -164,6 +172,7 @@ fn category_from(r: &Row) -> Result<Category> {
         id: r.int("id")?,
         parent_id: r.opt_int("parent_id")?,
         name: r.text("name")?,
+        name_es: r.opt_text("name_es")?,
         path: r.text("path")?,
     })
 }
@@ -209,6 +218,7 @@ async fn ensure_category_path(
                     id,
                     parent_id: parent,
                     name: name.clone(),
+                    name_es: None,
                     path: full.clone(),
                 }
             }
@@ -222,6 +232,35 @@ async fn ensure_category_path(
 /// The directory, for any engine.
 #[async_trait]
 impl<E: Engine> Directory for E {
+    async fn name_category_in_spanish(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name_es: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Category> {
+        let (actor, name_es) = (actor.clone(), name_es.map(str::to_string));
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let before = category_from(&tx.one(q::CATEGORY, args![id]).await?)?;
+                tx.execute(q::NAME_CATEGORY_ES, args![id, &name_es]).await?;
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "category.update",
+                    &format!("category:{id}"),
+                    &serde_json::json!({"name_es": {"from": before.name_es, "to": name_es}})
+                        .to_string(),
+                    at,
+                )
+                .await?;
+                category_from(&tx.one(q::CATEGORY, args![id]).await?)
+            })
+        }))
+        .await
+    }
+
     async fn ensure_office(&self, o: &Office) -> Result<()> {
         let o = o.clone();
         self.write(job(move |tx| {

@@ -54,10 +54,14 @@ pub const COMPANY_BY_NAME: &str =
     "SELECT id, name, industry, customer_count, created_at FROM companies WHERE name = $1";
 
 pub const CATEGORY_BY_PATH: &str =
-    "SELECT id, parent_id, name, path FROM categories WHERE path = $1";
+    "SELECT id, parent_id, name, name_es, path FROM categories WHERE path = $1";
+pub const CATEGORY: &str =
+    "SELECT id, parent_id, name, name_es, path FROM categories WHERE id = $1";
+pub const NAME_CATEGORY_ES: &str = "UPDATE categories SET name_es = $2 WHERE id = $1";
 pub const INSERT_CATEGORY: &str =
     "INSERT INTO categories (parent_id, name, path) VALUES ($1, $2, $3) RETURNING id";
-pub const CATEGORIES: &str = "SELECT id, parent_id, name, path FROM categories ORDER BY path";
+pub const CATEGORIES: &str =
+    "SELECT id, parent_id, name, name_es, path FROM categories ORDER BY path";
 
 pub const INSERT_USER: &str = "INSERT INTO users (username, display_name, role, unit_id, company_id, password_hash, active, created_at, email) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";

@@ -13,7 +13,9 @@ use redress_app::AuditVerdict;
 use redress_app::accounts::SecondStep;
 pub use redress_app::consumers::MergeConsumerInput;
 use redress_app::consumers::{SearchFrom, lookup_from};
-pub use redress_app::directory::{NewCategory, NewCompany, NewTokenInput, NewUnit, NewUserInput};
+pub use redress_app::directory::{
+    CategoryChange, NewCategory, NewCompany, NewTokenInput, NewUnit, NewUserInput,
+};
 use redress_domain::records::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -167,6 +169,20 @@ pub async fn create_category(
 ) -> ApiResult<Response> {
     let c = state.add_category(&user, body.value).await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+/// Name a category in Spanish (what the public portal and Spanish-speaking staff read).
+#[utoipa::path(patch, path = "/categories/{id}", tag = "reference data", request_body = CategoryChange,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Category), (status = 404, description = "No such category"), (status = 422, description = "Invalid name")),
+    security(("bearer" = [])))]
+pub async fn change_category(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody<CategoryChange>,
+) -> ApiResult<Json<Category>> {
+    Ok(Json(state.change_category(&user, id, body.value).await?))
 }
 
 /// Staff and company users.

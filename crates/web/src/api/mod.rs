@@ -297,6 +297,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             directory::list_categories,
             directory::create_category
         ))
+        .routes(routes!(directory::change_category))
         .routes(routes!(directory::list_users, directory::create_user))
         .routes(routes!(directory::me))
         .routes(routes!(directory::list_tokens, directory::create_token))

@@ -415,6 +415,176 @@ pub fn clock_label(
     }
 }
 
+/// An instant a system entry recorded: RFC 3339 text or microseconds since the epoch.
+fn recorded_instant(v: &serde_json::Value) -> Option<jiff::Timestamp> {
+    match v {
+        serde_json::Value::String(s) => s.parse().ok(),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .and_then(|m| jiff::Timestamp::from_microsecond(m).ok()),
+        _ => None,
+    }
+}
+
+/// What a timeline entry says, in the reader's language: what the system wrote is told again
+/// from its recorded details (clocks by their labels, people and units by their names); what a
+/// person wrote is shown as written.
+pub fn entry_text(
+    state: &AppState,
+    tr: &Tr,
+    kind: redress_domain::CaseKind,
+    names: &redress_app::work::Names,
+    e: &redress_domain::records::TimelineEntry,
+) -> String {
+    let d = &e.data;
+    let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+    let clock = || clock_label(state, tr, kind, d["clock"].as_str().unwrap_or_default());
+    let due = || {
+        recorded_instant(&d["due_at"])
+            .map(|t| local_time(state, t))
+            .unwrap_or_default()
+    };
+    let fields = |key: &str| {
+        let list: Vec<String> = match &d[key] {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(str::to_string)
+                .collect(),
+            serde_json::Value::Object(o) => o.keys().cloned().collect(),
+            _ => vec![],
+        };
+        list.iter()
+            .map(|f| tr.word("field", f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match e.entry_type {
+        redress_domain::EntryType::Assignment => {
+            let who = d["to"]["assignee_id"]
+                .as_i64()
+                .and_then(|id| names.people.get(&id))
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| tr.t("case-unassigned"));
+            let unit = d["to"]["unit_id"]
+                .as_i64()
+                .and_then(|id| names.units.get(&id))
+                .map(|(_, n)| n.clone())
+                .unwrap_or_else(|| tr.t("sup-no-unit"));
+            return tr.targs("event-assigned", &[("who", &who), ("unit", &unit)]);
+        }
+        redress_domain::EntryType::SystemEvent => {}
+        _ => return e.body.clone(),
+    }
+    match d["event"].as_str().unwrap_or_default() {
+        "opened" => tr.targs(
+            "event-opened",
+            &[
+                ("kind", &tr.word("kind", &text("kind"))),
+                ("channel", &tr.word("channel", &text("channel"))),
+            ],
+        ),
+        "updated" => tr.t1("event-updated", "fields", &fields("changes")),
+        "consumer_corrected" => tr.t1("event-consumer-corrected", "fields", &fields("fields")),
+        "clock_started" => tr.targs(
+            "event-clock-started",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "clock_resumed" => tr.targs(
+            "event-clock-resumed",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "clock_paused" => tr.t1("event-clock-paused", "clock", &clock()),
+        "clock_stopped" => tr.targs(
+            "event-clock-stopped",
+            &[
+                ("clock", &clock()),
+                ("outcome", &tr.word("clockoutcome", &text("outcome"))),
+            ],
+        ),
+        "clock_due_soon" => tr.targs(
+            "event-clock-due-soon",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "clock_escalated" => tr.targs(
+            "event-clock-missed",
+            &[("clock", &clock()), ("due", &due())],
+        ),
+        "priority_raised" => tr.targs(
+            "event-priority-raised",
+            &[
+                ("from", &tr.word("priority", &text("from"))),
+                ("to", &tr.word("priority", &text("to"))),
+            ],
+        ),
+        _ => e.body.clone(),
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_ES: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+
+fn office_zoned(state: &AppState, t: jiff::Timestamp) -> jiff::Zoned {
+    let tz = jiff::tz::TimeZone::get(&state.office.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned(tz)
+}
+
+/// A day as people write it in the reader's language: "December 16, 2026", "16 de diciembre
+/// de 2026".
+pub fn date_words(state: &AppState, tr: &Tr, t: jiff::Timestamp) -> String {
+    let z = office_zoned(state, t);
+    let month = usize::try_from(z.month() - 1).unwrap_or(0).min(11);
+    match tr.lang {
+        Lang::Es => format!("{} de {} de {}", z.day(), MONTHS_ES[month], z.year()),
+        Lang::En => format!("{} {}, {}", MONTHS_EN[month], z.day(), z.year()),
+    }
+}
+
+/// A day and time as people write them in the reader's language: "December 16, 2026, 3:30
+/// p.m.", "16 de diciembre de 2026, 15:30".
+pub fn when_words(state: &AppState, tr: &Tr, t: jiff::Timestamp) -> String {
+    let z = office_zoned(state, t);
+    let day = date_words(state, tr, t);
+    match tr.lang {
+        Lang::Es => format!("{day}, {}:{:02}", z.hour(), z.minute()),
+        Lang::En => {
+            let (h, half) = match z.hour() {
+                0 => (12, "a.m."),
+                h @ 1..=11 => (h, "a.m."),
+                12 => (12, "p.m."),
+                h => (h - 12, "p.m."),
+            };
+            format!("{day}, {h}:{:02} {half}", z.minute())
+        }
+    }
+}
+
 /// A day in the office's time zone, for people.
 pub fn local_date(state: &AppState, t: jiff::Timestamp) -> String {
     match jiff::tz::TimeZone::get(&state.office.time_zone) {

@@ -7,7 +7,8 @@ use axum::Form as PostForm;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Redirect;
 use axum::routing::post;
-use redress_app::portal::PortalComplaint;
+use redress_app::portal::{PortalComplaint, Sender};
+use redress_app::work::Names;
 use redress_domain::EntryType;
 use std::net::SocketAddr;
 
@@ -26,6 +27,39 @@ pub fn router() -> Router<AppState> {
 
 type Fields = HashMap<String, String>;
 
+/// Who the public is dealing with, on every portal page: the office's name, phone and hours.
+pub(super) struct OfficeFooter {
+    name: String,
+    phone: String,
+    hours: String,
+}
+
+fn office_footer(state: &AppState, tr: &Tr) -> OfficeFooter {
+    let hour = |h: i8| -> String {
+        if tr.lang == Lang::Es {
+            format!("{h}:00")
+        } else {
+            match h {
+                0 => "12 a.m.".into(),
+                1..=11 => format!("{h} a.m."),
+                12 => "12 p.m.".into(),
+                _ => format!("{} p.m.", h - 12),
+            }
+        }
+    };
+    OfficeFooter {
+        name: state.office.name.clone(),
+        phone: state.settings.office_phone.clone().unwrap_or_default(),
+        hours: tr.targs(
+            "portal-hours",
+            &[
+                ("opens", &hour(state.office.opens_at)),
+                ("closes", &hour(state.office.closes_at)),
+            ],
+        ),
+    }
+}
+
 fn opt(form: &Fields, name: &str) -> Option<String> {
     form.get(name)
         .map(|s| s.trim().to_string())
@@ -38,6 +72,7 @@ struct HomePage {
     tr: Tr,
     nav: Option<NavUser>,
     switch_href: String,
+    office: OfficeFooter,
 }
 
 async fn portal_home(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
@@ -47,6 +82,7 @@ async fn portal_home(State(state): State<AppState>, uri: Uri, headers: HeaderMap
         &HomePage {
             tr: ctx.tr,
             nav: None,
+            office: office_footer(&state, &ctx.tr),
             switch_href: ctx.switch_href.clone(),
         },
     )
@@ -58,10 +94,12 @@ struct ComplaintPage {
     tr: Tr,
     nav: Option<NavUser>,
     switch_href: String,
+    office: OfficeFooter,
     csrf: String,
     form: Form,
     kinds: Options,
-    companies: Options,
+    /// The companies on file, suggested as the consumer types.
+    companies: Vec<String>,
     categories: Options,
 }
 
@@ -78,23 +116,23 @@ async fn complaint_render(
         Ok(c) => c,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let mut company_options = vec![(String::new(), tr.t("intake-company-none"))];
-    company_options.extend(
-        choices
-            .companies
-            .into_iter()
-            .map(|c| (c.id.to_string(), c.name)),
-    );
-    let mut category_options = vec![(String::new(), tr.t("intake-category-none"))];
-    category_options.extend(
-        choices
-            .categories
-            .into_iter()
-            .map(|c| (c.path.clone(), c.path)),
-    );
+    let spanish = tr.lang == Lang::Es;
+    let company_names = choices.companies.into_iter().map(|c| c.name).collect();
+    // The public chooses what the problem is about in plain words: the top of the category
+    // tree, in their language; staff refine it later.
+    let mut topics: Vec<(String, String)> = choices
+        .categories
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| (c.path.clone(), c.name_in(spanish).to_string()))
+        .collect();
+    topics.sort_by_key(|t| t.1.to_lowercase());
+    let mut category_options = vec![(String::new(), tr.t("portal-topic-none"))];
+    category_options.extend(topics);
     let page = ComplaintPage {
         tr,
         nav: None,
+        office: office_footer(state, &ctx.tr),
         switch_href: ctx.switch_href.clone(),
         csrf,
         form,
@@ -102,7 +140,7 @@ async fn complaint_render(
             ("complaint".into(), tr.t("portal-kind-complaint")),
             ("inquiry".into(), tr.t("portal-kind-inquiry")),
         ],
-        companies: company_options,
+        companies: company_names,
         categories: category_options,
     };
     with_cookie(ctx.render(status, &page), cookie)
@@ -145,7 +183,7 @@ async fn complaint_submit(
         address_line1: opt(&fields, "consumer.address.line1"),
         zip: opt(&fields, "consumer.address.zip"),
         account_number: opt(&fields, "consumer.account_number"),
-        company_id: opt(&fields, "company_id"),
+        company: opt(&fields, "company"),
         category: opt(&fields, "category"),
         amount_in_dispute: opt(&fields, "amount_in_dispute"),
         spanish: ctx.lang() == Lang::Es,
@@ -183,11 +221,18 @@ struct LookupPage {
     tr: Tr,
     nav: Option<NavUser>,
     switch_href: String,
+    office: OfficeFooter,
     csrf: String,
     form: Form,
 }
 
-fn lookup_render(ctx: &Ctx, headers: &HeaderMap, form: Form, status: StatusCode) -> Response {
+fn lookup_render(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    form: Form,
+    status: StatusCode,
+) -> Response {
     let (csrf, cookie) = form_token(ctx.secure, headers);
     with_cookie(
         ctx.render(
@@ -195,6 +240,7 @@ fn lookup_render(ctx: &Ctx, headers: &HeaderMap, form: Form, status: StatusCode)
             &LookupPage {
                 tr: ctx.tr,
                 nav: None,
+                office: office_footer(state, &ctx.tr),
                 switch_href: ctx.switch_href.clone(),
                 csrf,
                 form,
@@ -206,7 +252,7 @@ fn lookup_render(ctx: &Ctx, headers: &HeaderMap, form: Form, status: StatusCode)
 
 async fn lookup_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let ctx = Ctx::new(&state, &uri, &headers);
-    lookup_render(&ctx, &headers, Form::default(), StatusCode::OK)
+    lookup_render(&state, &ctx, &headers, Form::default(), StatusCode::OK)
 }
 
 async fn lookup_submit(
@@ -221,7 +267,7 @@ async fn lookup_submit(
     let mut form = Form::with(fields.clone());
     if !form_token_ok(&headers, &fields) {
         form.add(&tr, "csrf", tr.t("error-csrf"));
-        return lookup_render(&ctx, &headers, form, StatusCode::FORBIDDEN);
+        return lookup_render(&state, &ctx, &headers, form, StatusCode::FORBIDDEN);
     }
     let reference = opt(&fields, "reference");
     let contact = opt(&fields, "contact");
@@ -232,17 +278,29 @@ async fn lookup_submit(
         form.add(&tr, "contact", tr.t("error-required"));
     }
     let (Some(reference), Some(contact)) = (reference, contact) else {
-        return lookup_render(&ctx, &headers, form, StatusCode::UNPROCESSABLE_ENTITY);
+        return lookup_render(
+            &state,
+            &ctx,
+            &headers,
+            form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     };
     if !state.limiter.allow(peer.ip(), state.clock.now()) {
         form.add(&tr, "reference", tr.t("error-rate_limited"));
-        return lookup_render(&ctx, &headers, form, StatusCode::TOO_MANY_REQUESTS);
+        return lookup_render(&state, &ctx, &headers, form, StatusCode::TOO_MANY_REQUESTS);
     }
     match state.portal_link_by_contact(&reference, &contact).await {
         Ok(Some(token)) => Redirect::to(&format!("/portal/status/{token}")).into_response(),
         Ok(None) => {
             form.add(&tr, "reference", tr.t("error-status_not_found"));
-            lookup_render(&ctx, &headers, form, StatusCode::UNPROCESSABLE_ENTITY)
+            lookup_render(
+                &state,
+                &ctx,
+                &headers,
+                form,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -251,6 +309,8 @@ async fn lookup_submit(
 struct PublicEntry {
     at: String,
     at_iso: String,
+    /// Who the update is from, in the reader's words.
+    from: String,
     body: String,
     attachment: Option<i64>,
 }
@@ -261,9 +321,12 @@ struct StatusPage {
     tr: Tr,
     nav: Option<NavUser>,
     switch_href: String,
+    office: OfficeFooter,
     csrf: String,
     form: Form,
     reference: String,
+    /// `complaint` or `inquiry`: what happens next differs.
+    kind: String,
     stage: String,
     public_status: String,
     hold: Option<String>,
@@ -301,7 +364,10 @@ async fn status_render(
         match h.ends_at {
             Some(t) => ctx.tr.targs(
                 "hold-until",
-                &[("amount", &amount), ("until", &local_time(state, t))],
+                &[
+                    ("amount", &amount),
+                    ("until", &when_words(state, &ctx.tr, t)),
+                ],
             ),
             None => ctx.tr.t1("hold-pending", "amount", &amount),
         }
@@ -311,20 +377,27 @@ async fn status_render(
     let page = StatusPage {
         tr: ctx.tr,
         nav: None,
+        office: office_footer(state, &ctx.tr),
         switch_href: ctx.switch_href.clone(),
         csrf,
         form,
         reference: case.reference.clone(),
+        kind: case.kind.as_str().to_string(),
         stage: life.stage_label.clone(),
         public_status: life.public_status.clone(),
         hold,
-        opened: local_time(state, case.opened_at),
+        opened: date_words(state, &ctx.tr, case.opened_at),
         entries: entries
             .iter()
-            .map(|e| PublicEntry {
-                at: local_time(state, e.at),
+            .map(|(e, from)| PublicEntry {
+                at: when_words(state, &ctx.tr, e.at),
                 at_iso: e.at.to_string(),
-                body: e.body.clone(),
+                from: ctx.tr.t(match from {
+                    Sender::You => "portal-from-you",
+                    Sender::Office => "portal-from-office",
+                    Sender::Company => "portal-from-company",
+                }),
+                body: entry_text(state, &ctx.tr, case.kind, &Names::default(), e),
                 attachment: (e.entry_type == EntryType::Attachment)
                     .then(|| e.data["attachment_id"].as_i64())
                     .flatten(),

@@ -806,6 +806,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/take", &["post"]),
         ("/api/v1/routing-rules/{id}", &["delete"]),
         ("/api/v1/cases/{reference}/consumer", &["put"]),
+        ("/api/v1/categories/{id}", &["patch"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
     ] {
@@ -819,7 +820,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        35,
+        36,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

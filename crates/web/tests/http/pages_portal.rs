@@ -61,7 +61,7 @@ both_stores!(
                 ("kind", "complaint"),
                 ("consumer.name", "Carmen Rodríguez"),
                 ("consumer.email", "carmen@example.org"),
-                ("company_id", &app.company_id.to_string()),
+                ("company", "consolidated edison"),
                 ("description", "Me cobraron dos veces en octubre."),
                 ("amount_in_dispute", "120.00"),
             ],
@@ -77,7 +77,13 @@ both_stores!(
             "{html}"
         );
         // Where it stands, and the hold on the disputed amount, in the consumer's language.
-        assert!(html.contains("Abierto · Recibida"), "{html}");
+        assert!(html.contains("Abierta · Recibida"), "{html}");
+        // Dates as people write them, who each update is from, what happens next, and who the
+        // office is; no link meant for developers.
+        assert!(html.contains("<dd>9 de marzo de 2026</dd>"), "{html}");
+        assert!(html.contains("Qué sigue") && html.contains("30 días hábiles"));
+        assert!(html.contains("<strong>Test office</strong>") && html.contains("de 9:00 a 17:00"));
+        assert!(!html.contains("/api/docs"));
         assert!(
             html.contains("No se puede cortar el servicio por la cantidad disputada ($120.00)"),
             "{html}"
@@ -89,6 +95,10 @@ both_stores!(
             .await
             .unwrap();
         assert_eq!(case["channel"], "web");
+        assert_eq!(
+            case["company"]["name"], "Consolidated Edison",
+            "the typed name was found"
+        );
         assert_eq!(case["consumer"]["preferred_language"], "es");
         // The reference and the private link go out by email, in Spanish.
         assert!(html.contains("También enviamos este número"));
@@ -225,6 +235,13 @@ both_stores!(
                 && html.contains("Adjunto el número de cuenta")
                 && !html.contains("internal remark")
         );
+        // Each update says who it is from, and when, as people write it.
+        assert!(html.contains("<strong>Usted</strong> · <time"), "{html}");
+        assert!(
+            html.contains("<strong>Nuestra oficina</strong> · <time"),
+            "{html}"
+        );
+        assert!(html.contains("9 de marzo de 2026, 10:30"), "{html}");
         let timeline: Vec<Value> = app
             .get(Role::Agent, "/api/v1/cases/NYC-2026-000001/timeline")
             .await

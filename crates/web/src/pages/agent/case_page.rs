@@ -1,7 +1,7 @@
 //! The case page: the case as the person may see it, its timeline, clocks and steps.
 
 use super::*;
-use redress_app::work::Names;
+use crate::pages::entry_text;
 
 // ---- the case page ----
 
@@ -156,112 +156,6 @@ fn timeline_items(entries: Vec<EntryView>) -> Vec<TimelineItem> {
         }
     }
     items
-}
-
-/// An instant a system entry recorded: RFC 3339 text or microseconds since the epoch.
-fn recorded_instant(v: &serde_json::Value) -> Option<jiff::Timestamp> {
-    match v {
-        serde_json::Value::String(s) => s.parse().ok(),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .and_then(|m| jiff::Timestamp::from_microsecond(m).ok()),
-        _ => None,
-    }
-}
-
-/// What a timeline entry says, in the reader's language: what the system wrote is told again
-/// from its recorded details (clocks by their labels, people and units by their names); what a
-/// person wrote is shown as written.
-fn entry_text(
-    state: &AppState,
-    tr: &Tr,
-    kind: CaseKind,
-    names: &Names,
-    e: &TimelineEntry,
-) -> String {
-    let d = &e.data;
-    let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
-    let clock = || clock_label(state, tr, kind, d["clock"].as_str().unwrap_or_default());
-    let due = || {
-        recorded_instant(&d["due_at"])
-            .map(|t| local_time(state, t))
-            .unwrap_or_default()
-    };
-    let fields = |key: &str| {
-        let list: Vec<String> = match &d[key] {
-            serde_json::Value::Array(a) => a
-                .iter()
-                .filter_map(|v| v.as_str())
-                .map(str::to_string)
-                .collect(),
-            serde_json::Value::Object(o) => o.keys().cloned().collect(),
-            _ => vec![],
-        };
-        list.iter()
-            .map(|f| tr.word("field", f))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match e.entry_type {
-        EntryType::Assignment => {
-            let who = d["to"]["assignee_id"]
-                .as_i64()
-                .and_then(|id| names.people.get(&id))
-                .map(|(_, n)| n.clone())
-                .unwrap_or_else(|| tr.t("case-unassigned"));
-            let unit = d["to"]["unit_id"]
-                .as_i64()
-                .and_then(|id| names.units.get(&id))
-                .map(|(_, n)| n.clone())
-                .unwrap_or_else(|| tr.t("sup-no-unit"));
-            return tr.targs("event-assigned", &[("who", &who), ("unit", &unit)]);
-        }
-        EntryType::SystemEvent => {}
-        _ => return e.body.clone(),
-    }
-    match d["event"].as_str().unwrap_or_default() {
-        "opened" => tr.targs(
-            "event-opened",
-            &[
-                ("kind", &tr.word("kind", &text("kind"))),
-                ("channel", &tr.word("channel", &text("channel"))),
-            ],
-        ),
-        "updated" => tr.t1("event-updated", "fields", &fields("changes")),
-        "consumer_corrected" => tr.t1("event-consumer-corrected", "fields", &fields("fields")),
-        "clock_started" => tr.targs(
-            "event-clock-started",
-            &[("clock", &clock()), ("due", &due())],
-        ),
-        "clock_resumed" => tr.targs(
-            "event-clock-resumed",
-            &[("clock", &clock()), ("due", &due())],
-        ),
-        "clock_paused" => tr.t1("event-clock-paused", "clock", &clock()),
-        "clock_stopped" => tr.targs(
-            "event-clock-stopped",
-            &[
-                ("clock", &clock()),
-                ("outcome", &tr.word("clockoutcome", &text("outcome"))),
-            ],
-        ),
-        "clock_due_soon" => tr.targs(
-            "event-clock-due-soon",
-            &[("clock", &clock()), ("due", &due())],
-        ),
-        "clock_escalated" => tr.targs(
-            "event-clock-missed",
-            &[("clock", &clock()), ("due", &due())],
-        ),
-        "priority_raised" => tr.targs(
-            "event-priority-raised",
-            &[
-                ("from", &tr.word("priority", &text("from"))),
-                ("to", &tr.word("priority", &text("to"))),
-            ],
-        ),
-        _ => e.body.clone(),
-    }
 }
 
 pub(super) fn keep(entry: &TimelineEntry, filter: &str) -> bool {
