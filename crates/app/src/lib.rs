@@ -18,6 +18,7 @@
 //!   [`outbox`], [`deadlines`], [`jobs`].
 
 pub mod accounts;
+pub mod administration;
 pub mod attachments;
 pub mod audit;
 pub mod cases;

@@ -38,6 +38,8 @@ pub struct AdminOverview {
     pub dead_jobs: Vec<DeadJob>,
     /// Where new cases go when nobody chose a unit, in the order the rules are tried.
     pub routing: Vec<redress_domain::routing::RoutingRule>,
+    /// The companies a company user may belong to.
+    pub companies: Vec<redress_domain::records::Company>,
     /// The categories a routing rule may name.
     pub categories: Vec<redress_domain::records::Category>,
 }
@@ -47,8 +49,10 @@ pub struct AdminOverview {
 pub struct NewStaffUser {
     pub username: Option<String>,
     pub display_name: Option<String>,
-    /// A staff role's word (`agent`, `supervisor`...); company users are not added here.
+    /// A role's word (`agent`, `supervisor`, `company`...).
     pub role: Option<String>,
+    /// For a company user: their company's id, as typed.
+    pub company: Option<String>,
     /// Unit code.
     pub unit: Option<String>,
     pub password: Option<String>,
@@ -70,13 +74,6 @@ pub fn age_bounds(now: Timestamp, time_zone: &str) -> AgeBounds {
         days_7: back(8),
         days_30: back(31),
     }
-}
-
-/// A staff role's word; company users have their own way in.
-pub fn staff_role(word: Option<&str>) -> AppResult<Role> {
-    word.and_then(|r| r.parse::<Role>().ok())
-        .filter(|r| *r != Role::Company)
-        .ok_or_else(|| AppError::field("role", "unknown_value", "Choose one of the options."))
 }
 
 /// What a supervisor's page shows: each unit's load, the team's load and what falls due, and the
@@ -207,22 +204,36 @@ impl App {
             jobs: self.store.job_counts().await?,
             dead_jobs: self.store.dead_jobs(DEAD_JOBS_SHOWN).await?,
             routing: self.store.routing_rules().await?,
+            companies: self.store.companies().await?,
             categories: self.store.categories().await?,
         })
     }
 
-    /// Adds a staff member (administrators). The role is checked first, alone.
+    /// Adds a staff member or a company's representative (administrators). The role is checked
+    /// first, alone.
     pub async fn add_staff_user(&self, person: &Person, b: NewStaffUser) -> AppResult<User> {
         person.require(Permission::UserWrite)?;
-        let role = staff_role(b.role.as_deref())?;
+        let role = b
+            .role
+            .as_deref()
+            .and_then(|r| r.parse::<Role>().ok())
+            .ok_or_else(|| {
+                AppError::field("role", "unknown_value", "Choose one of the options.")
+            })?;
+        let company_id = match (role, b.company.as_deref()) {
+            (Role::Company, Some(c)) => Some(c.trim().parse::<i64>().map_err(|_| {
+                AppError::field("company_id", "unknown_company", "No such company.")
+            })?),
+            _ => None,
+        };
         self.add_user(
             person,
             NewUserInput {
                 username: b.username,
                 display_name: b.display_name,
                 role,
-                unit: b.unit,
-                company_id: None,
+                unit: b.unit.filter(|_| role != Role::Company),
+                company_id,
                 password: b.password,
                 email: b.email,
             },
@@ -275,16 +286,5 @@ mod tests {
         assert_eq!(b.days_7, now - SignedDuration::from_hours(24 * 8));
         assert_eq!(b.days_30, now - SignedDuration::from_hours(24 * 31));
         assert_eq!(age_bounds(now, "Not/AZone").today, now);
-    }
-
-    #[test]
-    fn only_staff_roles_are_added_here() {
-        assert_eq!(staff_role(Some("supervisor")).ok(), Some(Role::Supervisor));
-        for word in [Some("company"), Some("boss"), None] {
-            let Err(AppError::Validation(f)) = staff_role(word) else {
-                panic!("{word:?} is not a staff role");
-            };
-            assert_eq!(f.fields(), vec!["role"]);
-        }
     }
 }

@@ -11,6 +11,18 @@ use jiff::Timestamp;
 use redress_domain::Role;
 use redress_domain::records::*;
 
+/// What an administrator may change about a user: everything but the user name (the whole set
+/// replaces what is on file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserChange {
+    pub display_name: String,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub email: Option<String>,
+    pub active: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: String,
@@ -65,6 +77,17 @@ pub struct Credentials {
 pub trait Accounts: Send + Sync {
     async fn create_user(&self, actor: &Actor, user: &NewUser, at: Timestamp) -> Result<User>;
     async fn users(&self) -> Result<Vec<User>>;
+    /// Changes a user, audited with each changed field's old and new value; a user made
+    /// inactive loses every session at once.
+    async fn change_user(
+        &self,
+        actor: &Actor,
+        id: i64,
+        change: &UserChange,
+        at: Timestamp,
+    ) -> Result<User>;
+    /// A user's email address, if they have one.
+    async fn user_email(&self, id: i64) -> Result<Option<String>>;
     async fn user(&self, id: i64) -> Result<User>;
     async fn credentials(&self, username: &str) -> Result<Credentials>;
     /// Turns two-step login on (a secret) or off (`None`).
@@ -158,6 +181,73 @@ async fn user_by_id(tx: &mut dyn Tx, id: i64) -> Result<User> {
 /// Accounts, for any engine.
 #[async_trait]
 impl<E: Engine> Accounts for E {
+    async fn change_user(
+        &self,
+        actor: &Actor,
+        id: i64,
+        c: &UserChange,
+        at: Timestamp,
+    ) -> Result<User> {
+        let (actor, c) = (actor.clone(), c.clone());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let before = user_by_id(tx, id).await?;
+                let email_before = tx.one(q::USER_EMAIL, args![id]).await?.opt_text("email")?;
+                let unit_before = tx
+                    .optional(q::UNIT_ID_OF_USER, args![id])
+                    .await?
+                    .and_then(|r| r.opt_int("unit_id").ok().flatten());
+                tx.execute(
+                    q::UPDATE_USER,
+                    args![
+                        id,
+                        c.display_name.as_str(),
+                        c.role.as_str(),
+                        c.unit_id,
+                        c.company_id,
+                        &c.email,
+                        c.active
+                    ],
+                )
+                .await?;
+                let mut changes = serde_json::Map::new();
+                let mut note = |k: &str, from: serde_json::Value, to: serde_json::Value| {
+                    if from != to {
+                        changes.insert(k.into(), serde_json::json!({"from": from, "to": to}));
+                    }
+                };
+                note(
+                    "display_name",
+                    before.display_name.clone().into(),
+                    c.display_name.clone().into(),
+                );
+                note("role", before.role.as_str().into(), c.role.as_str().into());
+                note("unit_id", unit_before.into(), c.unit_id.into());
+                note("company_id", before.company_id.into(), c.company_id.into());
+                note("email", email_before.into(), c.email.clone().into());
+                note("active", before.active.into(), c.active.into());
+                let ended = if c.active {
+                    0
+                } else {
+                    tx.execute(q::DELETE_USER_SESSIONS, args![id]).await?
+                };
+                let chain = format!("user:{}", before.username);
+                let detail =
+                    serde_json::json!({"changes": changes, "sessions_ended": ended}).to_string();
+                append_audit(tx, &actor, &chain, "user.update", &chain, &detail, at).await?;
+                user_by_id(tx, id).await
+            })
+        }))
+        .await
+    }
+
+    async fn user_email(&self, id: i64) -> Result<Option<String>> {
+        self.read(job(move |tx| {
+            Box::pin(async move { tx.one(q::USER_EMAIL, args![id]).await?.opt_text("email") })
+        }))
+        .await
+    }
+
     async fn create_user(&self, actor: &Actor, u: &NewUser, at: Timestamp) -> Result<User> {
         let (actor, u) = (actor.clone(), u.clone());
         self.write(job(move |tx| {

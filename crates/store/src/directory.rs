@@ -103,6 +103,16 @@ pub trait Directory: Send + Sync {
         customer_count: Option<i64>,
         at: Timestamp,
     ) -> Result<Company>;
+    /// Changes a company's name, industry and customer count, audited.
+    async fn change_company(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name: &str,
+        industry: &str,
+        customer_count: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Company>;
     async fn companies(&self) -> Result<Vec<Company>>;
     async fn company(&self, id: i64) -> Result<Company>;
     async fn company_by_name(&self, name: &str) -> Result<Company>;
@@ -232,6 +242,45 @@ async fn ensure_category_path(
 /// The directory, for any engine.
 #[async_trait]
 impl<E: Engine> Directory for E {
+    async fn change_company(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name: &str,
+        industry: &str,
+        customer_count: Option<i64>,
+        at: Timestamp,
+    ) -> Result<Company> {
+        let (actor, name, industry) = (actor.clone(), name.to_string(), industry.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let before = company_from(&tx.one(q::COMPANY, args![id]).await?)?;
+                tx.execute(
+                    q::UPDATE_COMPANY,
+                    args![id, name.as_str(), industry.as_str(), customer_count],
+                )
+                .await?;
+                let detail = serde_json::json!({
+                    "from": {"name": before.name, "industry": before.industry, "customer_count": before.customer_count},
+                    "to": {"name": name, "industry": industry, "customer_count": customer_count},
+                })
+                .to_string();
+                append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "company.update",
+                    &format!("company:{id}"),
+                    &detail,
+                    at,
+                )
+                .await?;
+                company_from(&tx.one(q::COMPANY, args![id]).await?)
+            })
+        }))
+        .await
+    }
+
     async fn name_category_in_spanish(
         &self,
         actor: &Actor,

@@ -31,7 +31,7 @@ pub mod sqlite;
 mod timeline;
 pub mod tx;
 
-pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle};
+pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle, UserChange};
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
 pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase, WorkQuery};

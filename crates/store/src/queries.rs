@@ -46,6 +46,8 @@ pub const INSERT_ROUTING_RULE: &str = "INSERT INTO routing_rules \
 pub const DELETE_ROUTING_RULE: &str = "DELETE FROM routing_rules WHERE id = $1";
 
 pub const INSERT_COMPANY: &str = "INSERT INTO companies (name, industry, customer_count, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const UPDATE_COMPANY: &str =
+    "UPDATE companies SET name = $2, industry = $3, customer_count = $4 WHERE id = $1";
 pub const COMPANIES: &str =
     "SELECT id, name, industry, customer_count, created_at FROM companies ORDER BY name";
 pub const COMPANY: &str =
@@ -94,6 +96,11 @@ pub const SESSION: &str = "SELECT s.user_id, s.csrf_token, s.expires_at FROM ses
      WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active";
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
 /// A new password ends every session the user had.
+pub const UNIT_ID_OF_USER: &str = "SELECT unit_id FROM users WHERE id = $1";
+/// A user's email address (kept for notices, not part of the user record shown).
+pub const USER_EMAIL: &str = "SELECT email FROM users WHERE id = $1";
+pub const UPDATE_USER: &str = "UPDATE users SET display_name = $2, role = $3, unit_id = $4, company_id = $5, \
+     email = $6, active = $7 WHERE id = $1";
 pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
 
 pub const CONSUMER: &str = "SELECT id, name, phone, email, address_line1, address_line2, city, state, zip, \

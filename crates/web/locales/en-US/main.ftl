@@ -556,3 +556,45 @@ portal-from-company = The company
 portal-next-title = What happens next
 portal-next-complaint = A member of our staff reads your complaint within two business days. If it is about a company, we send it to the company, which must contact you and answer us. We post each step on this page and write to you when something changes. Most complaints are settled within 30 business days.
 portal-next-inquiry = A member of our staff answers your question, usually within five business days, by the phone number or email you gave. The answer will also be on this page.
+# Administration: users, companies, categories
+admin-companies = Companies
+admin-categories = Categories
+admin-company-staff = None (office staff)
+admin-user-company = Company (for company users)
+admin-active = May sign in
+admin-inactive = No longer signs in
+admin-change-user = Change { $name }
+admin-user-title = User { $username }
+admin-back = Back to administration
+admin-may-sign-in = May sign in
+admin-inactive-hint = Someone who no longer signs in loses every session at once; their work and name stay on every case.
+admin-user-save = Save
+admin-user-changed = The user was changed.
+admin-password-set = The new password is set; every session the user had has ended.
+admin-password-reset = A new password
+admin-password-reset-hint = For someone who lost theirs. Tell them the new password in person or by phone, and ask them to change it on their account page.
+admin-password-reset-submit = Set this password
+admin-saved = Saved.
+admin-company-change = Change the company
+admin-company-add = Add a company
+admin-company-add-submit = Add the company
+admin-industry = Industry
+admin-customers = Customers served
+admin-cancel = Cancel
+admin-change = Change
+admin-change-named = Change { $name }
+admin-count-invalid = Enter a whole number of customers, or leave it empty.
+admin-companies-count = { $count ->
+    [one] 1 company
+   *[other] { $count } companies
+}
+admin-category-spanish = The Spanish name of { $path }
+admin-category-name-es = Name in Spanish
+admin-category-add = Add a category
+admin-category-path = Category, from the top down
+admin-category-path-hint = Separate the levels with >, for example: Energy > Electric > Billing. Missing levels are added.
+admin-category-add-submit = Add the category
+admin-categories-count = { $count ->
+    [one] 1 category
+   *[other] { $count } categories
+}

@@ -556,3 +556,45 @@ portal-from-company = La empresa
 portal-next-title = Qué sigue
 portal-next-complaint = Una persona de nuestro equipo lee su queja en un plazo de dos días hábiles. Si se trata de una empresa, se la enviamos a la empresa, que debe comunicarse con usted y respondernos. Publicamos cada paso en esta página y le escribimos cuando algo cambie. La mayoría de las quejas se resuelven en 30 días hábiles.
 portal-next-inquiry = Una persona de nuestro equipo responde su pregunta, por lo general en cinco días hábiles, al teléfono o correo electrónico que nos dio. La respuesta también aparecerá en esta página.
+# Administración: usuarios, empresas, categorías
+admin-companies = Empresas
+admin-categories = Categorías
+admin-company-staff = Ninguna (personal de la oficina)
+admin-user-company = Empresa (para usuarios de una empresa)
+admin-active = Puede iniciar sesión
+admin-inactive = Ya no inicia sesión
+admin-change-user = Cambiar { $name }
+admin-user-title = Usuario { $username }
+admin-back = Volver a la administración
+admin-may-sign-in = Puede iniciar sesión
+admin-inactive-hint = Quien ya no inicia sesión pierde todas sus sesiones de inmediato; su trabajo y su nombre quedan en cada caso.
+admin-user-save = Guardar
+admin-user-changed = Se cambió el usuario.
+admin-password-set = La nueva contraseña quedó establecida; terminaron todas las sesiones del usuario.
+admin-password-reset = Una contraseña nueva
+admin-password-reset-hint = Para quien perdió la suya. Dígale la contraseña nueva en persona o por teléfono y pídale que la cambie en la página de su cuenta.
+admin-password-reset-submit = Establecer esta contraseña
+admin-saved = Guardado.
+admin-company-change = Cambiar la empresa
+admin-company-add = Agregar una empresa
+admin-company-add-submit = Agregar la empresa
+admin-industry = Sector
+admin-customers = Clientes atendidos
+admin-cancel = Cancelar
+admin-change = Cambiar
+admin-change-named = Cambiar { $name }
+admin-count-invalid = Escriba un número entero de clientes o déjelo vacío.
+admin-companies-count = { $count ->
+    [one] 1 empresa
+   *[other] { $count } empresas
+}
+admin-category-spanish = El nombre en español de { $path }
+admin-category-name-es = Nombre en español
+admin-category-add = Agregar una categoría
+admin-category-path = Categoría, de arriba hacia abajo
+admin-category-path-hint = Separe los niveles con >, por ejemplo: Energía > Electricidad > Facturación. Los niveles que falten se agregan.
+admin-category-add-submit = Agregar la categoría
+admin-categories-count = { $count ->
+    [one] 1 categoría
+   *[other] { $count } categorías
+}

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redress_app::AuditVerdict;
 use redress_app::accounts::SecondStep;
+pub use redress_app::administration::{CompanyChange, PasswordReset, UserChangeInput};
 pub use redress_app::consumers::MergeConsumerInput;
 use redress_app::consumers::{SearchFrom, lookup_from};
 pub use redress_app::directory::{
@@ -203,6 +204,50 @@ pub async fn create_user(
 ) -> ApiResult<Response> {
     let u = state.add_user(&user, body.value).await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
+}
+
+/// Change a user (administrators): name, role, unit, company, email, or whether they may sign
+/// in (`"active": false` ends their sessions at once). Only the fields given change.
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserChangeInput,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, description = "No such user"), (status = 422, description = "Invalid change")),
+    security(("bearer" = [])))]
+pub async fn change_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody<UserChangeInput>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(state.change_user(&user, id, body.value).await?))
+}
+
+/// Set a new password for a user who lost theirs (administrators); their sessions end.
+#[utoipa::path(post, path = "/users/{id}/password", tag = "users", request_body = PasswordReset,
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Set"), (status = 404, description = "No such user"), (status = 422, description = "Password too weak")),
+    security(("bearer" = [])))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    state.reset_password(&user, id, body.value).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change a company's name, industry or customer count. Only the fields given change.
+#[utoipa::path(patch, path = "/companies/{id}", tag = "reference data", request_body = CompanyChange,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Company), (status = 404, description = "No such company"), (status = 422, description = "Invalid change")),
+    security(("bearer" = [])))]
+pub async fn change_company(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    body: JsonBody<CompanyChange>,
+) -> ApiResult<Json<Company>> {
+    Ok(Json(state.change_company(&user, id, body.value).await?))
 }
 
 /// The caller.

@@ -291,7 +291,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             directory::list_companies,
             directory::create_company
         ))
-        .routes(routes!(directory::get_company))
+        .routes(routes!(directory::get_company, directory::change_company))
         .routes(routes!(directory::list_units, directory::create_unit))
         .routes(routes!(
             directory::list_categories,
@@ -299,6 +299,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(directory::change_category))
         .routes(routes!(directory::list_users, directory::create_user))
+        .routes(routes!(directory::change_user))
+        .routes(routes!(directory::reset_password))
         .routes(routes!(directory::me))
         .routes(routes!(directory::list_tokens, directory::create_token))
         .routes(routes!(directory::revoke_token))

@@ -3,6 +3,7 @@
 //! English and Spanish, and JavaScript only as an enhancement.
 
 mod account;
+mod admin_people;
 mod agent;
 mod lists;
 mod portal;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(supervision::router())
         .merge(account::router())
+        .merge(admin_people::router())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -44,7 +44,9 @@ struct AdminPage {
     csrf: String,
     form: Form,
     notice: Option<String>,
-    users: Vec<(String, String, String, String)>,
+    /// (id, user name, name, role, unit, company, active)
+    users: Vec<(i64, String, String, String, String, String, bool)>,
+    companies: Options,
     unit_rows: Vec<(String, String)>,
     roles: Options,
     units: Options,
@@ -133,9 +135,34 @@ async fn admin_render(
     unit_options.extend(units.iter().map(|u| (u.code.clone(), u.name.clone())));
     let roles: Options = Role::ALL
         .iter()
-        .filter(|r| **r != Role::Company)
         .map(|r| (r.as_str().to_string(), tr.word("role", r.as_str())))
         .collect();
+    let company_name = |id: Option<i64>| {
+        id.and_then(|id| shown.companies.iter().find(|c| c.id == id))
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    let users = users
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
+                u.username,
+                u.display_name,
+                u.role.as_str().to_string(),
+                u.unit.unwrap_or_default(),
+                company_name(u.company_id),
+                u.active,
+            )
+        })
+        .collect();
+    let mut companies = vec![(String::new(), tr.t("admin-company-staff"))];
+    companies.extend(
+        shown
+            .companies
+            .iter()
+            .map(|c| (c.id.to_string(), c.name.clone())),
+    );
     let page = AdminPage {
         tr,
         nav: Some(NavUser::of(user)),
@@ -143,17 +170,8 @@ async fn admin_render(
         csrf: user.csrf.clone().unwrap_or_default(),
         form,
         notice,
-        users: users
-            .into_iter()
-            .map(|u| {
-                (
-                    u.username,
-                    u.display_name,
-                    u.role.as_str().to_string(),
-                    u.unit.unwrap_or_default(),
-                )
-            })
-            .collect(),
+        users,
+        companies,
         unit_rows: units.into_iter().map(|u| (u.code, u.name)).collect(),
         routing,
         channels,
@@ -239,6 +257,7 @@ async fn admin_add_user(
         display_name: opt("display_name"),
         role: opt("role"),
         unit: opt("user_unit"),
+        company: opt("user_company"),
         password: fields.get("password").cloned(),
         email: opt("email"),
     };
@@ -246,10 +265,10 @@ async fn admin_add_user(
         Ok(_) => Redirect::to("/admin?added=user").into_response(),
         Err(AppError::Validation(errors)) => {
             for e in &errors.0 {
-                let field = if e.field == "unit" {
-                    "user_unit"
-                } else {
-                    e.field.as_str()
+                let field = match e.field.as_str() {
+                    "unit" => "user_unit",
+                    "company_id" => "user_company",
+                    f => f,
                 };
                 form.add(&tr, field, tr.error(&e.code, &e.message));
             }

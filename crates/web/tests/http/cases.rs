@@ -793,7 +793,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/consumers/{id}/duplicates", &["get"]),
         ("/api/v1/consumers/{id}/merge", &["post"]),
         ("/api/v1/companies", &["get", "post"]),
-        ("/api/v1/companies/{id}", &["get"]),
+        ("/api/v1/companies/{id}", &["get", "patch"]),
         ("/api/v1/units", &["get", "post"]),
         ("/api/v1/categories", &["get", "post"]),
         ("/api/v1/users", &["get", "post"]),
@@ -807,6 +807,8 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/routing-rules/{id}", &["delete"]),
         ("/api/v1/cases/{reference}/consumer", &["put"]),
         ("/api/v1/categories/{id}", &["patch"]),
+        ("/api/v1/users/{id}", &["patch"]),
+        ("/api/v1/users/{id}/password", &["post"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
     ] {
@@ -820,7 +822,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        36,
+        38,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod admin_people;
 mod audit;
 mod auth_and_roles;
 mod case_edit;
