@@ -71,12 +71,25 @@ impl Names {
     }
 }
 
+/// Rows of a case's audit trail on one page of the case page.
+pub const AUDIT_ROWS: i64 = 50;
+
+/// One page of a case's audit trail, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditTrail {
+    pub rows: Vec<AuditRecord>,
+    /// Rows in the whole trail.
+    pub total: i64,
+    /// From 1.
+    pub page: i64,
+}
+
 /// Everything the case page shows, as the person may see it.
 pub struct CaseFile {
     pub case: Case,
     pub entries: Vec<TimelineEntry>,
-    /// The case's audit trail (those who may read it).
-    pub audit: Vec<AuditRecord>,
+    /// A page of the case's audit trail (those who may read it).
+    pub audit: AuditTrail,
     pub attachments: Vec<Attachment>,
     /// Where the case stands, the steps the person may take, its clocks.
     pub stage: CaseLifecycle,
@@ -229,6 +242,7 @@ impl App {
         person: &Person,
         reference: &str,
         spanish: bool,
+        audit_page: i64,
     ) -> AppResult<CaseFile> {
         let reference = case_reference(reference)?;
         let now = self.clock.now();
@@ -255,9 +269,14 @@ impl App {
             )
             .await?;
         let audit = if person.may(Permission::AuditRead) {
-            self.store.audit_for_subject(&reference, 50).await?
+            let page = audit_page.max(1);
+            let (rows, total) = self
+                .store
+                .audit_page_for_subject(&reference, AUDIT_ROWS, (page - 1) * AUDIT_ROWS)
+                .await?;
+            AuditTrail { rows, total, page }
         } else {
-            vec![]
+            AuditTrail::default()
         };
         let attachments = self
             .store

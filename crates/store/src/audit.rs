@@ -40,6 +40,14 @@ pub trait AuditLog: Send + Sync {
         at: Timestamp,
     ) -> Result<()>;
     async fn audit_for_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditRecord>>;
+    /// One page of a subject's trail, newest first (`limit` rows from `offset`), and how many
+    /// rows the trail has in all.
+    async fn audit_page_for_subject(
+        &self,
+        subject: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditRecord>, i64)>;
     /// Recomputes every chain; compares each case's timeline and row with the digests its
     /// chain recorded; names the first break.
     async fn verify_audit(&self) -> Result<AuditVerdict>;
@@ -764,6 +772,35 @@ impl<E: Engine> AuditLog for E {
         self.write(job(move |tx| {
             Box::pin(async move {
                 append_audit(tx, &actor, &chain, &action, &subject, &detail, at).await
+            })
+        }))
+        .await
+    }
+
+    async fn audit_page_for_subject(
+        &self,
+        subject: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditRecord>, i64)> {
+        let subject = subject.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx
+                    .query(
+                        q::AUDIT_FOR_SUBJECT_PAGE,
+                        args![subject, limit, offset.max(0)],
+                    )
+                    .await?;
+                let total = match rows.first() {
+                    Some(r) => r.int("total")?,
+                    None => 0,
+                };
+                let records = rows
+                    .iter()
+                    .map(|r| audit_from(&AuditRow::from_row(r)?))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((records, total))
             })
         }))
         .await

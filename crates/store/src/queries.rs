@@ -296,6 +296,9 @@ pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (chain, seq, at, actor, ac
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub const AUDIT_FOR_SUBJECT: &str = "SELECT id, chain, seq, at, actor, action, subject, detail, prev_hash, hash \
      FROM audit_log WHERE subject = $1 ORDER BY id DESC LIMIT $2";
+/// One page of a subject's trail, newest first, with how many rows it has in all.
+pub const AUDIT_FOR_SUBJECT_PAGE: &str = "SELECT id, chain, seq, at, actor, action, subject, detail, prev_hash, hash, \
+     COUNT(*) OVER () AS total FROM audit_log WHERE subject = $1 ORDER BY id DESC LIMIT $2 OFFSET $3";
 pub const AUDIT_PAGE: &str = "SELECT id, chain, seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
      WHERE chain > $1 OR (chain = $1 AND seq > $2) ORDER BY chain, seq LIMIT $3";
 pub const AUDIT_HEADS: &str = "SELECT chain, seq, hash FROM audit_chains ORDER BY chain";

@@ -598,3 +598,25 @@ admin-categories-count = { $count ->
     [one] 1 category
    *[other] { $count } categories
 }
+case-audit-range = Page { $page } of { $pages } ({ $total } entries, newest first)
+case-audit-pages = Pages of the audit trail
+audit-case_create = Opened the case
+audit-case_view = Viewed the case
+audit-case_timeline_view = Viewed the case
+audit-case_update = Corrected the case
+audit-case_correct = Corrected the case
+audit-case_assign = Assigned the case
+audit-case_transition = Took a step
+audit-case_link = Linked the case
+audit-case_merge = Merged the case
+audit-case_attachment_add = Added a file
+audit-case_attachment_download = Opened a file
+audit-case_timeline_add = Wrote on the timeline
+audit-case_consumer_correct = Corrected the consumer's details
+audit-case_consumer_merge = Merged the consumer's records
+audit-case_deadline_warning = Warned that a deadline is near
+audit-case_escalate = Escalated a missed deadline
+audit-case_reminder = Sent a reminder
+audit-case_reminder_schedule = Scheduled a reminder
+audit-consumer_view = Viewed the consumer
+audit-consumer_update = Changed the consumer

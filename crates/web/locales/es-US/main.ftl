@@ -598,3 +598,25 @@ admin-categories-count = { $count ->
     [one] 1 categoría
    *[other] { $count } categorías
 }
+case-audit-range = Página { $page } de { $pages } ({ $total } entradas, las más recientes primero)
+case-audit-pages = Páginas del registro de auditoría
+audit-case_create = Abrió el caso
+audit-case_view = Consultó el caso
+audit-case_timeline_view = Consultó el caso
+audit-case_update = Corrigió el caso
+audit-case_correct = Corrigió el caso
+audit-case_assign = Asignó el caso
+audit-case_transition = Dio un paso
+audit-case_link = Vinculó el caso
+audit-case_merge = Unió el caso
+audit-case_attachment_add = Agregó un archivo
+audit-case_attachment_download = Abrió un archivo
+audit-case_timeline_add = Escribió en el historial
+audit-case_consumer_correct = Corrigió los datos del consumidor
+audit-case_consumer_merge = Unió los registros del consumidor
+audit-case_deadline_warning = Avisó que un plazo se acerca
+audit-case_escalate = Escaló un plazo vencido
+audit-case_reminder = Envió un recordatorio
+audit-case_reminder_schedule = Programó un recordatorio
+audit-consumer_view = Consultó al consumidor
+audit-consumer_update = Cambió al consumidor

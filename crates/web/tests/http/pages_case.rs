@@ -124,7 +124,30 @@ both_stores!(
         // Supervisors see who viewed the case; agents do not.
         let sup = logged_in(app, "supervisor").await;
         let (_, html) = page(&sup, app, &format!("/cases/{reference}")).await;
-        assert!(html.contains("Who viewed or changed this case") && html.contains("case.view"));
+        assert!(
+            html.contains("Who viewed or changed this case") && html.contains("Viewed the case")
+        );
+        assert!(
+            !html.contains("case.view") && html.contains("<td>Test senior_agent</td>"),
+            "names, not codes"
+        );
+        // A trail longer than a page says so and pages; one view is one row.
+        for _ in 0..60 {
+            app.get(Role::Auditor, &format!("/api/v1/cases/{reference}"))
+                .await;
+        }
+        let (_, html) = page(&sup, app, &format!("/cases/{reference}")).await;
+        let trail = html.split("id=\"audit-title\"").nth(1).unwrap();
+        assert!(trail.contains("Page 1 of 2"), "{trail}");
+        assert!(trail.contains(&format!(
+            "href=\"/cases/{reference}?audit_page=2#audit-title\""
+        )));
+        let (_, html) = page(&sup, app, &format!("/cases/{reference}?audit_page=2")).await;
+        let trail = html.split("id=\"audit-title\"").nth(1).unwrap();
+        assert!(
+            trail.contains("Page 2 of 2") && trail.contains("Opened the case"),
+            "{trail}"
+        );
         let agent = logged_in(app, "agent").await;
         let (_, html) = page(&agent, app, &format!("/cases/{reference}")).await;
         assert!(!html.contains("Who viewed or changed this case"));

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::pages::entry_text;
+use redress_app::work::AUDIT_ROWS;
 
 // ---- the case page ----
 
@@ -58,6 +59,10 @@ pub(super) struct CasePage {
     units: Options,
     staff: Options,
     audit: Vec<(String, String, String)>,
+    /// "Page 1 of 3 (140 entries)" when the trail has more than one page.
+    audit_range: String,
+    audit_prev: Option<i64>,
+    audit_next: Option<i64>,
     attachments: Vec<(i64, String, String, String)>,
     can_merge: bool,
     link_kinds: Options,
@@ -176,14 +181,14 @@ pub(super) async fn case_render(
     ctx: &Ctx,
     user: &CurrentUser,
     reference: &str,
-    filter: &str,
+    (filter, audit_page): (&str, i64),
     form: Form,
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
     let tr = ctx.tr;
     let spanish = tr.lang == crate::i18n::Lang::Es;
-    let file = match state.case_file(user, reference, spanish).await {
+    let file = match state.case_file(user, reference, spanish, audit_page).await {
         Ok(f) => f,
         Err(AppError::NotFound) => {
             return message(
@@ -199,11 +204,41 @@ pub(super) async fn case_render(
     let case = &file.case;
     let entries = &file.entries;
     let life = &file.stage;
-    let audit: Vec<(String, String, String)> = file
-        .audit
-        .iter()
-        .map(|a| (local_time(state, a.at), a.actor.clone(), a.action.clone()))
-        .collect();
+    // One row per thing done: a page view reads the case and its timeline at the same instant.
+    let mut audit: Vec<(String, String, String)> = Vec::new();
+    let mut last: Option<(&str, jiff::Timestamp, bool)> = None;
+    for a in &file.audit.rows {
+        let view = a.action.ends_with(".view");
+        if let Some((actor, at, was_view)) = last
+            && view
+            && was_view
+            && actor == a.actor
+            && (at - a.at).get_seconds().abs() <= 2
+        {
+            continue;
+        }
+        last = Some((a.actor.as_str(), a.at, view));
+        audit.push((
+            local_time(state, a.at),
+            file.names.person(&a.actor),
+            tr.word("audit", &a.action.replace('.', "_")),
+        ));
+    }
+    let audit_pages = (file.audit.total + AUDIT_ROWS - 1) / AUDIT_ROWS;
+    let audit_range = if file.audit.total > AUDIT_ROWS {
+        tr.targs(
+            "case-audit-range",
+            &[
+                ("page", &file.audit.page.to_string()),
+                ("pages", &audit_pages.to_string()),
+                ("total", &file.audit.total.to_string()),
+            ],
+        )
+    } else {
+        String::new()
+    };
+    let audit_prev = (file.audit.page > 1).then(|| file.audit.page - 1);
+    let audit_next = (file.audit.page < audit_pages).then(|| file.audit.page + 1);
     let attachments: Vec<(i64, String, String, String)> = file
         .attachments
         .iter()
@@ -551,6 +586,9 @@ pub(super) async fn case_render(
         units,
         staff,
         audit,
+        audit_range,
+        audit_prev,
+        audit_next,
         attachments,
         can_merge: user.user.role.allows(Permission::CaseMerge) && case.status != Status::Merged,
         link_kinds: word_options(&tr, "link", LinkKind::ALL),
@@ -610,6 +648,11 @@ pub(super) async fn case_page(
             "notfound-body",
         );
     };
+    let audit_page = q
+        .get("audit_page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
     let filter = q
         .get("filter")
         .map(String::as_str)
@@ -639,7 +682,7 @@ pub(super) async fn case_page(
         &ctx,
         &user,
         &reference.to_string(),
-        filter,
+        (filter, audit_page),
         form,
         None,
         StatusCode::OK,
