@@ -61,6 +61,47 @@ pub(super) fn reflow(text: &str) -> String {
         .join("\n\n")
 }
 
+/// Keeps or drops each section of a text: `{{#word}}...{{/word}}` stays (without its markers)
+/// when `has(word)`, and goes otherwise; paragraphs left empty go with it. Sections may nest.
+pub(super) fn sections(text: &str, has: &dyn Fn(&str) -> bool) -> String {
+    tidy(&keep(text, has))
+}
+
+fn keep(text: &str, has: &dyn Fn(&str) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("{{#") {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find("}}") else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let word = rest[open + 3..open + close].trim();
+        let after = &rest[open + close + 2..];
+        let end_marker = format!("{{{{/{word}}}}}");
+        let Some(end) = after.find(&end_marker) else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        if has(word) {
+            out.push_str(&keep(&after[..end], has));
+        }
+        rest = &after[end + end_marker.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Paragraphs without their empty neighbours: at most one blank line between two, none at the
+/// ends.
+fn tidy(text: &str) -> String {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// The placeholders of a text: the words between `{{` and `}}`.
 pub(super) fn placeholders(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -143,12 +184,25 @@ impl Lifecycle {
         } else {
             (&letter.subject, &letter.body)
         };
+        // A section stays only when what it names has a value: no "disputes $0.00".
+        let has = |word: &str| match word.split_once('.') {
+            None => match word {
+                "amount" => {
+                    !ctx.amount.is_empty() && ctx.amount.trim_start_matches(['0', '.']) != ""
+                }
+                "consumer" => !ctx.consumer.is_empty(),
+                "company" => !ctx.company.is_empty(),
+                _ => true,
+            },
+            Some(("fact", f)) => ctx.facts.iter().any(|(n, v)| n == f && !v.is_empty()),
+            Some((_, c)) => ctx.dues.iter().any(|(n, v)| n == c && !v.is_empty()),
+        };
         Letter {
             name: letter.name.clone(),
             to: letter.to,
             language,
-            subject: fill(subject),
-            body: fill(body),
+            subject: fill(&sections(subject, &has)),
+            body: fill(&sections(body, &has)),
         }
     }
 
@@ -158,5 +212,31 @@ impl Lifecycle {
             .iter()
             .filter(|l| l.transition == transition)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::sections;
+
+    #[test]
+    fn a_section_stays_only_when_its_placeholder_has_a_value() {
+        let text = "Complaint {{reference}}.\n\n{{#amount}}The customer disputes {{amount}}.{{/amount}}\n\nThank you.";
+        assert_eq!(
+            sections(text, &|w| w == "amount"),
+            "Complaint {{reference}}.\n\nThe customer disputes {{amount}}.\n\nThank you."
+        );
+        assert_eq!(
+            sections(text, &|_| false),
+            "Complaint {{reference}}.\n\nThank you.",
+            "the empty paragraph goes with the section"
+        );
+        let nested =
+            "A{{#company}} for {{company}}{{#amount}} ({{amount}}){{/amount}}{{/company}}.";
+        assert_eq!(sections(nested, &|w| w == "company"), "A for {{company}}.");
+        assert_eq!(
+            sections(nested, &|_| true),
+            "A for {{company}} ({{amount}})."
+        );
     }
 }

@@ -600,7 +600,27 @@ impl Lifecycle {
                 }
             };
             for text in [&l.subject, &l.subject_es, &l.body, &l.body_es] {
-                for word in placeholders(text.get_ref()) {
+                let words = placeholders(text.get_ref());
+                for word in &words {
+                    if let Some(name) = word.strip_prefix('#') {
+                        let opens = words.iter().filter(|w| **w == *word).count();
+                        let closes = words
+                            .iter()
+                            .filter(|w| w.strip_prefix('/') == Some(name))
+                            .count();
+                        if opens != closes {
+                            let start = text.span().start;
+                            return Err(r.err(
+                                start..start,
+                                format!(
+                                    "section {{{{{word}}}}} is not closed with {{{{/{name}}}}}"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                for word in words {
+                    let word = word.trim_start_matches(['#', '/']);
                     let ok = match word.split_once('.') {
                         None => matches!(
                             word,

@@ -261,6 +261,13 @@ both_stores!(
                 .unwrap()
                 .contains("report what you did by 2026-12-24")
         );
+        assert!(
+            referral["body"]
+                .as_str()
+                .unwrap()
+                .contains("The customer disputes $412.50."),
+            "{referral}"
+        );
         // The company sees its letter, not the consumer's.
         let seen: Vec<Value> = app
             .get(Role::Company, &format!("/api/v1/cases/{r}/timeline"))

@@ -118,6 +118,11 @@ both_stores!(
             ]
         );
         assert_eq!(timeline[5]["data"]["letter"], "referral_to_company");
+        let letter = timeline[5]["body"].as_str().unwrap();
+        assert!(
+            !letter.contains("disputes") && !letter.contains("$0.00"),
+            "no amount in dispute, no word of one: {letter}"
+        );
         assert_eq!(timeline[2]["data"]["duration_seconds"], 240);
         let (_, notes) = page(&b, app, &format!("/cases/{reference}?filter=notes")).await;
         assert!(notes.contains("Called the company") && !notes.contains("Left a message"));
