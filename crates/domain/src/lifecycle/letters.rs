@@ -187,9 +187,7 @@ impl Lifecycle {
         // A section stays only when what it names has a value: no "disputes $0.00".
         let has = |word: &str| match word.split_once('.') {
             None => match word {
-                "amount" => {
-                    !ctx.amount.is_empty() && ctx.amount.trim_start_matches(['0', '.']) != ""
-                }
+                "amount" => !ctx.amount.trim_start_matches(['0', '.']).is_empty(),
                 "consumer" => !ctx.consumer.is_empty(),
                 "company" => !ctx.company.is_empty(),
                 _ => true,
