@@ -256,6 +256,104 @@ impl App {
         Ok(())
     }
 
+    /// The limits a step's values have against the case: a date no later than a clock's due date
+    /// (`not_after`), an amount no less than an amount recorded before (`at_least`).
+    async fn check_limits(
+        &self,
+        case: &Case,
+        plan: &Plan,
+        (cal, tz): (&Calendar, &jiff::tz::TimeZone),
+        now: Timestamp,
+    ) -> AppResult<()> {
+        use redress_domain::lifecycle::ClockEffect;
+        let lc = self.lifecycle_of(case)?;
+        let mut errors = redress_domain::FieldErrors::new();
+        let mut running = None;
+        for (name, value) in &plan.facts {
+            let Some(def) = lc.field(name) else { continue };
+            if let Some(clock) = &def.not_after {
+                let started = plan.effects.iter().find_map(|e| match e {
+                    ClockEffect::Start(s) if &s.name == clock => Some(s),
+                    _ => None,
+                });
+                let due = match started {
+                    Some(s) => Some(
+                        s.instants(cal, tz)
+                            .map_err(|e| AppError::Internal(e.to_string()))?
+                            .1,
+                    ),
+                    None => {
+                        if running.is_none() {
+                            running = Some(
+                                self.store
+                                    .clocks(&case.reference, Scope::default(), now)
+                                    .await?,
+                            );
+                        }
+                        running.as_ref().and_then(|r| {
+                            r.iter()
+                                .filter(|c| {
+                                    &c.name == clock
+                                        && c.state == redress_domain::clock::ClockState::Running
+                                })
+                                .map(|c| c.due_at)
+                                .next()
+                        })
+                    }
+                };
+                let limit = due.map(|d| d.to_zoned(tz.clone()).date());
+                if let (Some(limit), Ok(date)) = (limit, value.parse::<jiff::civil::Date>())
+                    && date > limit
+                {
+                    let clock_label = lc.clock(clock).map(|c| c.label.as_str()).unwrap_or(clock);
+                    errors.push(
+                        format!("fields.{name}"),
+                        "after_deadline",
+                        format!(
+                            "{} cannot be later than the {clock_label} deadline ({limit}).",
+                            def.label
+                        ),
+                    );
+                }
+            }
+            if let Some(other) = &def.at_least {
+                // The latest value: recorded by this step, else by an earlier one.
+                let recorded = plan
+                    .facts
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == other)
+                    .map(|(_, v)| v.as_str())
+                    .or_else(|| {
+                        case.facts
+                            .iter()
+                            .rev()
+                            .find(|f| &f.name == other)
+                            .map(|f| f.value.as_str())
+                    })
+                    .and_then(|v| v.parse::<i64>().ok());
+                let given = value.parse::<i64>().ok();
+                if let (Some(min), Some(given)) = (recorded, given)
+                    && given < min
+                {
+                    let other_label = lc.field(other).map(|f| f.label.as_str()).unwrap_or(other);
+                    let shown = redress_domain::Money::from_cents(min)
+                        .map(|m| format!("${m}"))
+                        .unwrap_or_default();
+                    errors.push(
+                        format!("fields.{name}"),
+                        "less_than_required",
+                        format!(
+                            "{} cannot be less than the {other_label} ({shown}).",
+                            def.label
+                        ),
+                    );
+                }
+            }
+        }
+        AppError::unless_empty(errors)
+    }
+
     /// Checks a transition against the case as it is now, for a person (their role, and whether
     /// they are new to the case when the step asks it) or the scheduler, and writes out its letters.
     pub async fn plan_step(
@@ -281,6 +379,7 @@ impl App {
             Taker::System => None,
         };
         let mut plan = lc.plan(&current.name, transition, role, fields, now, today)?;
+        self.check_limits(case, &plan, (&cal, &tz), now).await?;
         if let Taker::Person(u) = taker {
             self.independent(case, &plan, u).await?;
         }
@@ -325,6 +424,7 @@ impl App {
                                 redress_domain::lifecycle::FieldKind::Date => ("date", vec![]),
                                 redress_domain::lifecycle::FieldKind::Text => ("text", vec![]),
                                 redress_domain::lifecycle::FieldKind::Money => ("money", vec![]),
+                                redress_domain::lifecycle::FieldKind::Number => ("number", vec![]),
                                 redress_domain::lifecycle::FieldKind::Choice(o) => (
                                     "choice",
                                     o.iter()

@@ -141,6 +141,8 @@ pub enum FieldKind {
     Date,
     Text,
     Money,
+    /// A whole number from 0 (a page count).
+    Number,
     Choice(Vec<String>),
 }
 
@@ -155,6 +157,12 @@ pub struct FieldDef {
     pub min_notice_days: Option<u32>,
     /// A date that may not be later than the day of the transition (e.g. a mailing date).
     pub not_future: bool,
+    /// A date that may not be later than this clock's due date (the one the step starts, or
+    /// the case's running one): an approximate date within the legal deadline.
+    pub not_after: Option<String>,
+    /// An amount that may not be less than this money field's recorded value (a payment and
+    /// the fee it pays).
+    pub at_least: Option<String>,
     /// For a choice: what each option is called, in English and in Spanish (same order).
     pub option_labels: Vec<String>,
     pub option_labels_es: Vec<String>,

@@ -100,6 +100,8 @@ struct FieldDoc {
     min_notice: Option<Spanned<String>>,
     #[serde(default)]
     not_future: bool,
+    not_after: Option<Spanned<String>>,
+    at_least: Option<Spanned<String>>,
     option_labels: Option<Spanned<Vec<String>>>,
     option_labels_es: Option<Spanned<Vec<String>>>,
     #[serde(default)]
@@ -301,12 +303,13 @@ impl Lifecycle {
                     "date" => FieldKind::Date,
                     "text" => FieldKind::Text,
                     "money" => FieldKind::Money,
+                    "number" => FieldKind::Number,
                     "choice" if !f.options.is_empty() => FieldKind::Choice(f.options.clone()),
                     "choice" => return Err(r.err(f.kind.span(), "a choice field needs options")),
                     other => {
                         return Err(r.err(
                             f.kind.span(),
-                            format!("{other:?} is not a field type (date, text, money, choice)"),
+                            format!("{other:?} is not a field type (date, text, money, number, choice)"),
                         ));
                     }
                 };
@@ -327,6 +330,28 @@ impl Lifecycle {
                         f.kind.span(),
                         "min_notice and not_future apply to date fields",
                     ));
+                }
+                if let Some(c) = &f.not_after {
+                    if kind != FieldKind::Date {
+                        return Err(r.err(c.span(), "not_after applies to date fields"));
+                    }
+                    if !doc.clocks.iter().any(|k| k.name.get_ref() == c.get_ref()) {
+                        return Err(r.err(
+                            c.span(),
+                            format!("not_after names no clock: {:?}", c.get_ref()),
+                        ));
+                    }
+                }
+                if let Some(m) = &f.at_least {
+                    let names_money = doc.fields.iter().any(|o| {
+                        o.name.get_ref() == m.get_ref() && o.kind.get_ref() == "money"
+                    });
+                    if kind != FieldKind::Money || !names_money {
+                        return Err(r.err(
+                            m.span(),
+                            "at_least is a money field naming another money field",
+                        ));
+                    }
                 }
                 let mut labels = [Vec::new(), Vec::new()];
                 for (slot, given) in labels
@@ -373,6 +398,8 @@ impl Lifecycle {
                     label_es: f.label_es.clone(),
                     min_notice_days,
                     not_future: f.not_future,
+                    not_after: f.not_after.as_ref().map(|c| c.get_ref().clone()),
+                    at_least: f.at_least.as_ref().map(|m| m.get_ref().clone()),
                     option_labels,
                     option_labels_es,
                     visible_to,

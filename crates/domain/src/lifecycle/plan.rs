@@ -111,6 +111,13 @@ impl Lifecycle {
                     }
                     Err(_) => errors.push(path, "invalid_amount", "An amount such as 125.40."),
                 },
+                FieldKind::Number => match value.replace(',', "").parse::<u32>() {
+                    Ok(n) if n <= 1_000_000 => {
+                        facts.push((name.clone(), n.to_string()));
+                        shown.push((def.label.clone(), n.to_string()));
+                    }
+                    _ => errors.push(path, "invalid_number", "A whole number, such as 12."),
+                },
                 FieldKind::Choice(options) => {
                     if options.iter().any(|o| o == value) {
                         facts.push((name.clone(), value.to_string()));

@@ -121,6 +121,21 @@ both_stores!(
 
         // Acknowledged Monday: 20 more business days (the snow day and Christmas skipped).
         at(app, "2026-11-30T15:00:00Z").await;
+        // An approximate date past the 20 business days needs an extension instead.
+        let (status, p) = try_step(
+            app,
+            Role::Agent,
+            &r,
+            "acknowledge",
+            json!({"approximate_date": "2027-02-15"}),
+        )
+        .await;
+        assert_eq!(status, 422, "{p}");
+        assert_eq!(p["errors"][0]["field"], "fields.approximate_date");
+        assert_eq!(
+            p["errors"][0]["message"],
+            "Approximate date of determination cannot be later than the Determination deadline (2026-12-30)."
+        );
         step(
             app,
             Role::Agent,
@@ -153,7 +168,20 @@ both_stores!(
         let l = life(app, Role::Agent, &r).await;
         assert_eq!(state(&l, "determination"), "stopped");
         assert_eq!(due(&l, "extended_determination"), "2027-01-15T22:00:00Z");
-        // Fees for copies, then payment and release.
+        // Fees for copies, then payment and release: a page count is a number, and a payment
+        // short of the fee releases nothing.
+        let (status, p) = try_step(
+            app,
+            Role::Agent,
+            &r,
+            "request_fees",
+            json!({"pages": "forty", "fee": "10.00"}),
+        )
+        .await;
+        assert_eq!(
+            (status, p["errors"][0]["field"].as_str()),
+            (422, Some("fields.pages"))
+        );
         step(
             app,
             Role::Agent,
@@ -165,6 +193,19 @@ both_stores!(
         assert_eq!(
             life(app, Role::Agent, &r).await["status"],
             "pending_consumer"
+        );
+        let (status, p) = try_step(
+            app,
+            Role::Agent,
+            &r,
+            "record_payment",
+            json!({"payment": "5.00"}),
+        )
+        .await;
+        assert_eq!(status, 422, "{p}");
+        assert_eq!(
+            p["errors"][0]["message"],
+            "Payment received cannot be less than the Fee (per-page rate × pages) ($10.00)."
         );
         let c = step(
             app,
