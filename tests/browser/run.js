@@ -141,9 +141,11 @@ async function expectLang(page, lang) {
     // The repeat caller is recognized, with their open case.
     await page.waitForSelector('#matches-list li:has-text("Ana Díaz")', { timeout: 10000 });
     await page.waitForSelector(`#matches-list a:has-text("${earlier.reference}")`, { timeout: 10000 });
+    // A call about that case could go straight onto it, without a new case.
+    await page.waitForSelector(`#matches-list button[name=add_to][value="${earlier.reference}"]`);
     // Only the agent decides that the caller is the person on file: choosing her files the case
     // on her record (typing her phone alone would make a new record).
-    await tabTo(page, '#matches-list button');
+    await tabTo(page, '#matches-list button.use-person');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#consumer-chosen:not([hidden]):has-text("Ana Díaz")');
     await chooseByKeyboard(page, '#company_id', 'Consolidated', String(company.id));

@@ -47,23 +47,29 @@
   document.addEventListener('DOMContentLoaded', function () {
     var toggle = document.getElementById('call-timer-toggle');
     var display = document.getElementById('call-timer-display');
-    var seconds = document.getElementById('call_seconds');
-    if (!toggle || !display || !seconds) return;
-    var started = null, timer = null;
-    function elapsed() { return Math.round((Date.now() - started) / 1000) + (parseInt(seconds.dataset.base || '0', 10) || 0); }
-    function show(s) { display.textContent = Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'); }
+    var length = document.getElementById('call_length');
+    if (!toggle || !display || !length) return;
+    var started = null, timer = null, base = 0;
+    // What the field says, in seconds: minutes (4, 2.5) or minutes:seconds (4:30).
+    function typed() {
+      var v = (length.value || '').trim(), m = v.match(/^(\d+):(\d{1,2})$/);
+      if (m) return parseInt(m[1], 10) * 60 + parseInt(m[2], 10);
+      var n = parseFloat(v.replace(',', '.'));
+      return isFinite(n) && n > 0 ? Math.round(n * 60) : 0;
+    }
+    function words(s) { return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0'); }
+    function elapsed() { return Math.round((Date.now() - started) / 1000) + base; }
     function stop() {
       if (!timer) return;
       clearInterval(timer); timer = null;
-      seconds.value = String(elapsed());
-      seconds.dataset.base = seconds.value;
+      length.value = words(elapsed());
       toggle.textContent = toggle.dataset.start;
     }
     toggle.addEventListener('click', function () {
       if (timer) { stop(); return; }
       started = Date.now();
-      seconds.dataset.base = seconds.value || '0';
-      timer = setInterval(function () { var s = elapsed(); show(s); seconds.value = String(s); }, 1000);
+      base = typed();
+      timer = setInterval(function () { var s = elapsed(); display.textContent = words(s); length.value = words(s); }, 1000);
       toggle.textContent = toggle.dataset.stop;
     });
     var form = document.getElementById('intake-form');
@@ -94,7 +100,15 @@
             a.href = '/cases/' + c.reference;
             a.textContent = c.reference;
             item.appendChild(a);
-            item.appendChild(document.createTextNode(' ' + c.status));
+            item.appendChild(document.createTextNode(' ' + c.status + ' '));
+            // The call is about this case: it goes on its timeline, no new case is opened.
+            var add = document.createElement('button');
+            add.type = 'submit';
+            add.name = 'add_to';
+            add.value = c.reference;
+            add.formNoValidate = true;
+            add.textContent = list.dataset.addTo + ' ' + c.reference;
+            item.appendChild(add);
             ul.appendChild(item);
           });
           li.appendChild(document.createTextNode(' (' + list.dataset.openCases + ': ' + p.cases.length + ')'));
@@ -102,6 +116,7 @@
         }
         var use = document.createElement('button');
         use.type = 'button';
+        use.className = 'use-person';
         use.textContent = list.dataset.use + ': ' + p.name;
         use.addEventListener('click', function () { choose(p); });
         li.appendChild(document.createTextNode(' '));

@@ -298,10 +298,9 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "category" => "intake-category",
         "amount_in_dispute" => "intake-amount",
         "description" => "intake-description",
-        "call_seconds" => "intake-call-seconds",
+        "call_length" => "call-length",
         "body" | "call_body" => "case-note-body",
         "visibility" => "case-visibility",
-        "minutes" => "case-call-minutes",
         "direction" => "case-call-direction",
         "status" => "case-new-status",
         "reason" => "case-reason",
@@ -587,6 +586,30 @@ pub fn when_words(state: &AppState, tr: &Tr, t: jiff::Timestamp) -> String {
     }
 }
 
+/// A call's length as people type it: minutes (`4`, `4.5`) or minutes and seconds (`4:30`,
+/// `0:45`), in seconds; `None` for anything else or more than a day.
+pub fn call_length(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let seconds = match t.split_once(':') {
+        Some((m, s)) => {
+            let m: i64 = m.trim().parse().ok()?;
+            let s: i64 = s.trim().parse().ok()?;
+            if !(0..60).contains(&s) || m < 0 {
+                return None;
+            }
+            m * 60 + s
+        }
+        None => {
+            let m: f64 = t.replace(',', ".").parse().ok()?;
+            if !m.is_finite() || m < 0.0 {
+                return None;
+            }
+            (m * 60.0).round() as i64
+        }
+    };
+    (0..=86_400).contains(&seconds).then_some(seconds)
+}
+
 /// A day in the office's time zone, for people.
 pub fn local_date(state: &AppState, t: jiff::Timestamp) -> String {
     match jiff::tz::TimeZone::get(&state.office.time_zone) {
@@ -681,4 +704,21 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::call_length;
+
+    #[test]
+    fn a_call_is_typed_in_minutes_or_minutes_and_seconds() {
+        assert_eq!(call_length("4"), Some(240));
+        assert_eq!(call_length("4:30"), Some(270));
+        assert_eq!(call_length(" 0:45 "), Some(45));
+        assert_eq!(call_length("2.5"), Some(150));
+        assert_eq!(call_length("0"), Some(0));
+        for bad in ["", "four", "4:75", "-1", "1441", "1:-5", "NaN", "inf"] {
+            assert_eq!(call_length(bad), None, "{bad}");
+        }
+    }
 }

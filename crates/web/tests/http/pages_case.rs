@@ -45,7 +45,7 @@ both_stores!(
             &[
                 ("csrf", &token),
                 ("direction", "outbound"),
-                ("minutes", "4"),
+                ("call_length", "4"),
                 ("call_body", "Left a message"),
             ],
         )

@@ -86,7 +86,7 @@ both_stores!(
                 ("category", "Energy > Electric > Billing"),
                 ("amount_in_dispute", "84.10"),
                 ("description", "Billed again for October"),
-                ("call_seconds", "185"),
+                ("call_length", "3:05"),
             ],
         )
         .await;
@@ -108,6 +108,45 @@ both_stores!(
             html.contains("Case opened") && html.contains("3 min 5 s"),
             "call logged with its length"
         );
+        // The same caller again, about that case: "Add this call to case …" puts the call on its
+        // timeline and opens nothing new; a call length that is not one is named.
+        let cases_before = app.count("cases").await;
+        let again = [
+            ("csrf", token.as_str()),
+            ("kind", "complaint"),
+            ("channel", "phone"),
+            ("consumer_id", first_consumer.as_str()),
+            ("consumer.name", "Ana Díaz"),
+            (
+                "description",
+                "Calling back: the company has not called her",
+            ),
+            ("call_length", "2:75"),
+            ("add_to", reference.as_str()),
+        ];
+        let r = post(&b, app, "/cases/new", &again).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("href=\"#call_length\""));
+        let mut again = again.to_vec();
+        again.retain(|(k, _)| *k != "call_length");
+        again.push(("call_length", "2:30"));
+        let r = post(&b, app, "/cases/new", &again).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(
+            r.headers()["location"].to_str().unwrap(),
+            format!("/cases/{reference}#timeline")
+        );
+        assert_eq!(app.count("cases").await, cases_before, "no new case");
+        let timeline: Vec<Value> = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let call = timeline.last().unwrap();
+        assert_eq!(call["type"], "call");
+        assert_eq!(call["body"], "Calling back: the company has not called her");
+        assert_eq!(call["data"]["duration_seconds"], 150);
         // A caller with the same phone whom the agent did not choose gets a record of their own,
         // with exactly what was typed; the case page offers the two records as possibly one
         // person, and the agent decides.

@@ -179,15 +179,18 @@ pub(super) async fn case_call(
     if direction.is_none() {
         errors.push("direction", "unknown_value", "Choose a direction.");
     }
-    let minutes = fields
-        .get("minutes")
-        .and_then(|m| m.trim().parse::<i64>().ok())
-        .filter(|m| (0..=600).contains(m));
-    if minutes.is_none() {
-        errors.push("minutes", "invalid_type", "From 0 to 600 minutes.");
+    let seconds = fields
+        .get("call_length")
+        .and_then(|m| crate::pages::call_length(m));
+    if seconds.is_none() {
+        errors.push(
+            "call_length",
+            "invalid_call_length",
+            "Minutes, or minutes and seconds such as 4:30.",
+        );
     }
-    let (Some(body), Some(direction), Some(minutes), true) =
-        (body, direction, minutes, errors.is_empty())
+    let (Some(body), Some(direction), Some(seconds), true) =
+        (body, direction, seconds, errors.is_empty())
     else {
         return failed(
             &state,
@@ -205,7 +208,7 @@ pub(super) async fn case_call(
         visibility: Some(Visibility::Internal),
         call: Some(CallInput {
             direction,
-            duration_seconds: minutes * 60,
+            duration_seconds: seconds,
         }),
     };
     match state.add_to_timeline(&user, &reference, entry).await {

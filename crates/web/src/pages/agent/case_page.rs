@@ -667,7 +667,7 @@ pub(super) async fn case_page(
             "internal".into()
         },
     );
-    form.values.insert("minutes".into(), "0".into());
+    form.values.insert("call_length".into(), "0:00".into());
     form.values.insert("link_kind".into(), "related".into());
     form.values.insert(
         "file_visibility".into(),

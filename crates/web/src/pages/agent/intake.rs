@@ -150,7 +150,12 @@ pub(super) async fn intake_submit(
     let language =
         opt(&fields, "consumer.preferred_language").and_then(|l| l.parse::<Language>().ok());
     let company_id = opt(&fields, "company_id").map(|c| c.parse::<i64>());
-    let call_seconds = opt(&fields, "call_seconds").map(|c| c.parse::<i64>());
+    // "Add this call to case …": a repeat caller about a case already open. The call goes on
+    // that case's timeline (what was said is the description) and no new case is opened.
+    if let Some(target) = opt(&fields, "add_to") {
+        return add_call_to_case(&state, &ctx, &user, &fields, form, &target).await;
+    }
+    let call_seconds = opt(&fields, "call_length").map(|c| crate::pages::call_length(&c).ok_or(()));
     // The consumer on file that the agent chose ("Use this person"); never guessed.
     let chosen = match opt(&fields, "consumer_id").map(|c| c.parse::<i64>()) {
         None => None,
@@ -169,10 +174,8 @@ pub(super) async fn intake_submit(
     if matches!(company_id, Some(Err(_))) {
         form.add(&tr, "company_id", tr.t("error-unknown_company"));
     }
-    if matches!(call_seconds, Some(Err(_)))
-        || matches!(call_seconds, Some(Ok(n)) if !(0..=86_400).contains(&n))
-    {
-        form.add(&tr, "call_seconds", tr.t("error-invalid_type"));
+    if matches!(call_seconds, Some(Err(_))) {
+        form.add(&tr, "call_length", tr.t("error-invalid_call_length"));
     }
     let (Some(kind), Some(channel), true) = (kind, channel, form.errors.is_empty()) else {
         return intake_render(&state, &ctx, &user, form, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -228,4 +231,52 @@ pub(super) async fn intake_submit(
         Err(e) => return ApiError::from(e).into_response(),
     };
     Redirect::to(&format!("/cases/{}", opened.reference)).into_response()
+}
+
+async fn add_call_to_case(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    fields: &Fields,
+    mut form: Form,
+    target: &str,
+) -> Response {
+    let tr = ctx.tr;
+    let seconds = match opt(fields, "call_length") {
+        None => Some(0),
+        Some(c) => crate::pages::call_length(&c),
+    };
+    let Some(seconds) = seconds else {
+        form.add(&tr, "call_length", tr.t("error-invalid_call_length"));
+        return intake_render(state, ctx, user, form, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let body = opt(fields, "description").unwrap_or_else(|| tr.t("intake-call-added-body"));
+    let entry = NewTimelineEntry {
+        entry_type: EntryType::Call,
+        body: Some(body),
+        visibility: Some(Visibility::Internal),
+        call: Some(CallInput {
+            direction: CallDirection::Inbound,
+            duration_seconds: seconds,
+        }),
+    };
+    match state.add_to_timeline(user, target, entry).await {
+        Ok(_) => Redirect::to(&format!("/cases/{target}#timeline")).into_response(),
+        Err(AppError::Validation(errors)) => {
+            for e in &errors.0 {
+                let field = if e.field == "body" {
+                    "description"
+                } else {
+                    e.field.as_str()
+                };
+                form.add(&tr, field, tr.error(&e.code, &e.message));
+            }
+            intake_render(state, ctx, user, form, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(AppError::NotFound) => {
+            form.add(&tr, "description", tr.t("notfound-title"));
+            intake_render(state, ctx, user, form, StatusCode::NOT_FOUND).await
+        }
+        Err(e) => store_failed(ctx, e),
+    }
 }
