@@ -93,6 +93,9 @@ pub struct CreateCase {
     pub assignee: Option<String>,
     /// Office code; defaults to the server's office.
     pub office: Option<String>,
+    /// The lifecycle the case follows (see `GET /api/v1/lifecycles`); without it the case takes
+    /// the one its company's industry or its category calls for, else its kind's general one.
+    pub lifecycle: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -545,10 +548,21 @@ impl App {
             .priority
             .unwrap_or(Priority::Normal)
             .max(minimum_priority(b.kind, &b.flags));
-        let lc = self
-            .lifecycles
-            .for_kind(b.kind)
-            .ok_or_else(|| AppError::Internal(format!("no lifecycle for {}", b.kind)))?;
+        let industry = match company_id {
+            Some(id) => Some(self.store.company(id).await?.industry),
+            None => None,
+        };
+        let category_path = b
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let lc = self.lifecycle_for_new_case(
+            b.kind,
+            b.lifecycle.as_deref(),
+            industry.as_deref(),
+            category_path,
+        )?;
         let initial = lc.current(Some(&lc.initial), Status::New);
         let new_case = NewCase {
             office: office.code.clone(),
@@ -557,6 +571,7 @@ impl App {
             channel: b.channel,
             status: initial.status,
             stage: Some(initial.name.clone()),
+            lifecycle: Some(lc.id.clone()),
             opening: lc.opening(now),
             priority,
             flags: b.flags,
@@ -584,6 +599,34 @@ impl App {
             None => case,
         };
         Ok((case, created))
+    }
+
+    /// The lifecycle a new case follows: the one asked for (it must be one of the kind's), else
+    /// the one the company's industry or the category calls for, else the kind's general one.
+    pub fn lifecycle_for_new_case(
+        &self,
+        kind: CaseKind,
+        asked: Option<&str>,
+        industry: Option<&str>,
+        category: Option<&str>,
+    ) -> AppResult<&redress_domain::lifecycle::Lifecycle> {
+        match asked.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(id) => self
+                .lifecycles
+                .by_id(id)
+                .filter(|l| l.kind == kind)
+                .ok_or_else(|| {
+                    AppError::field(
+                        "lifecycle",
+                        "unknown_lifecycle",
+                        "Choose one of the lifecycles of the case's kind (GET /api/v1/lifecycles).",
+                    )
+                }),
+            None => self
+                .lifecycles
+                .choose(kind, industry, category)
+                .ok_or_else(|| AppError::Internal(format!("no lifecycle for {kind}"))),
+        }
     }
 
     /// Reads a case for a person (the view of personal data is audited), as their role may see it.

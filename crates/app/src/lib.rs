@@ -140,14 +140,18 @@ impl App {
     /// A case as `audience` may see it: the one rule (`domain::view`) behind every
     /// representation of a case, in the API and on the pages.
     pub fn case_for(&self, audience: redress_domain::view::Audience, case: Case) -> Case {
-        let lifecycle = self.lifecycles.for_kind(case.kind);
+        let lifecycle = self.lifecycle_of(&case).ok();
         redress_domain::view::case_for(audience, case, lifecycle)
     }
 
-    /// The lifecycle a case follows.
+    /// The lifecycle a case follows: the one it records, else its kind's general one (cases
+    /// opened before a kind could have several, or whose lifecycle file an office removed).
     pub fn lifecycle_of(&self, case: &Case) -> AppResult<&Lifecycle> {
-        self.lifecycles
-            .for_kind(case.kind)
+        case.lifecycle
+            .as_deref()
+            .and_then(|id| self.lifecycles.by_id(id))
+            .filter(|l| l.kind == case.kind)
+            .or_else(|| self.lifecycles.for_kind(case.kind))
             .ok_or_else(|| AppError::Internal(format!("no lifecycle for {}", case.kind)))
     }
 

@@ -126,6 +126,7 @@ pub fn portal_case(c: PortalComplaint, companies: &[Company]) -> AppResult<Creat
         unit: None,
         assignee: None,
         office: None,
+        lifecycle: None,
     })
 }
 

@@ -143,6 +143,9 @@ pub struct Case {
     /// The state within the kind's lifecycle (see `GET /lifecycles`); absent on cases opened
     /// before lifecycles, which count as the first state with their status.
     pub stage: Option<String>,
+    /// The lifecycle the case follows (a lifecycle file's name, e.g. `utility_complaint`);
+    /// `null` for cases opened before a kind could have several, which follow its general one.
+    pub lifecycle: Option<String>,
     pub priority: Priority,
     pub flags: Vec<Flag>,
     pub category: Option<String>,

@@ -117,6 +117,7 @@ mod tests {
             channel: Channel::Phone,
             status: Status::Open,
             stage: None,
+            lifecycle: None,
             priority: Priority::Normal,
             flags: vec![],
             category: None,
@@ -175,7 +176,7 @@ mod tests {
     #[test]
     fn each_audience_sees_its_share() {
         let packs = Lifecycles::shipped().expect("packs");
-        let lc = packs.for_kind(CaseKind::Complaint);
+        let lc = packs.by_id("utility_complaint");
         let staff = case_for(Audience::of(Role::Agent, None), case(), lc);
         assert_eq!(staff, case());
         let analyst = case_for(Audience::of(Role::Analyst, None), case(), lc);

@@ -466,6 +466,7 @@ async fn clocks(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
                 channel: redress_domain::Channel::Phone,
                 status: redress_domain::Status::Open,
                 stage: Some("investigating".into()),
+                lifecycle: Some("utility_complaint".into()),
                 opening: vec![],
                 priority: redress_domain::Priority::Normal,
                 flags: vec![],

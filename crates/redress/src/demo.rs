@@ -264,6 +264,8 @@ pub async fn load(
     // The demo's people, with their record once their first case is in.
     let mut consumers: Vec<(NewConsumer, i64)> = Vec::new();
     let mut made = 0usize;
+    let packs = redress_domain::lifecycle::Lifecycles::shipped()
+        .map_err(|e| anyhow::anyhow!("the shipped lifecycles: {e}"))?;
     let mut first_company: Option<(i64, String)> = None;
     for (i, rec) in reader.records().enumerate() {
         if made >= wanted {
@@ -306,6 +308,9 @@ pub async fn load(
         path.push(clean(get(c_issue), 100));
         let path: Vec<String> = path.into_iter().map(|p| p.replace('>', "-")).collect();
         let key = path.join(" > ");
+        let lifecycle = packs
+            .choose(kind_of(h), Some("Consumer finance"), Some(&key))
+            .map(|l| l.id.clone());
         let category_id = match categories.get(&key) {
             Some(id) => *id,
             None => {
@@ -440,11 +445,7 @@ pub async fn load(
             2 => vec![Flag::HighImpact],
             _ => vec![],
         };
-        let kind = if h.is_multiple_of(11) {
-            CaseKind::Inquiry
-        } else {
-            CaseKind::Complaint
-        };
+        let kind = kind_of(h);
         let case = NewCase {
             office: cfg.office.code.clone(),
             year: received.year(),
@@ -454,6 +455,8 @@ pub async fn load(
             // Imported history: the state is the first of the lifecycle with this status, and
             // no clocks are started (the deadlines of the past are not re-run).
             stage: None,
+            // Complaints about consumer-finance companies follow the general complaint.
+            lifecycle,
             opening: vec![],
             priority: minimum_priority(kind, &flags),
             flags,
@@ -524,4 +527,13 @@ pub async fn load(
     println!();
     println!("For the API: redress token create admin");
     Ok(())
+}
+
+/// Every eleventh imported contact is a question; the rest are complaints.
+fn kind_of(h: u64) -> CaseKind {
+    if h.is_multiple_of(11) {
+        CaseKind::Inquiry
+    } else {
+        CaseKind::Complaint
+    }
 }

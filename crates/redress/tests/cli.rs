@@ -578,7 +578,7 @@ fn invalid_lifecycle_files_stop_serve_with_file_line_and_reason() {
         .unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert_eq!(listed.lines().count(), 6, "{listed}");
+    assert_eq!(listed.lines().count(), 8, "{listed}");
     assert!(
         listed.contains("foil_request: FOIL request (POL §89) v2"),
         "{listed}"

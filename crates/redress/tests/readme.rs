@@ -102,10 +102,14 @@ curl() { command curl -sS -w '\n@status %{http_code}\n' "$@"; }
         .lines()
         .filter_map(|l| l.strip_prefix("@status "))
         .collect();
-    assert_eq!(statuses.len(), 6, "every curl answered:\n{stdout}");
+    assert_eq!(statuses.len(), 7, "every curl answered:\n{stdout}");
     assert!(
         statuses.iter().all(|s| s.starts_with('2')),
         "every answer is a success: {statuses:?}\n{stdout}"
+    );
+    assert!(
+        stdout.contains("\"lifecycle\":\"utility_complaint\""),
+        "a utility's customer follows the utility lifecycle:\n{stdout}"
     );
     assert!(
         stdout.contains("\"stage\":\"initial_decision\""),

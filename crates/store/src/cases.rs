@@ -25,6 +25,8 @@ pub struct NewCase {
     pub status: Status,
     /// The lifecycle state it starts in.
     pub stage: Option<String>,
+    /// The lifecycle it follows (its id); `None` follows the kind's general one.
+    pub lifecycle: Option<String>,
     /// The clocks the lifecycle starts when a case opens (not started for imports with history).
     pub opening: Vec<ClockEffect>,
     pub priority: Priority,
@@ -244,6 +246,7 @@ fn case_from(r: &Row, consumer: Option<Consumer>, links: Vec<CaseLink>) -> Resul
         channel: word(&r.text("channel")?)?,
         status: word(&r.text("status")?)?,
         stage: r.opt_text("stage")?,
+        lifecycle: r.opt_text("lifecycle")?,
         priority: word(&r.text("priority")?)?,
         flags: flags_from_text(&r.text("flags")?),
         category: r.opt_text("category_path")?,
@@ -432,6 +435,7 @@ async fn create_case(
                 c.closed_at.map(micros),
                 actor.user_id,
                 &c.stage,
+                &c.lifecycle,
             ],
         )
         .await?

@@ -3,7 +3,7 @@
 
 macro_rules! case_select {
     () => {
-        "SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
+        "SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.lifecycle, c.priority, c.flags, \
          cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, c.account_number, \
          c.amount_cents, c.description, un.code AS unit_code, a.username AS assignee, m.reference AS merged_into, \
          c.opened_at, c.closed_at, c.updated_at, c.version \
@@ -164,8 +164,8 @@ pub const NEXT_REFERENCE: &str = "INSERT INTO reference_counters (office, year, 
 pub const ASYNC_COMMIT_SESSION: &str = "SET synchronous_commit TO OFF";
 pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, channel, status, priority, flags, category_id, \
      consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, closed_at, \
-     updated_at, created_by, version, stage) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1, $19) RETURNING id";
+     updated_at, created_by, version, stage, lifecycle) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1, $19, $20) RETURNING id";
 
 pub const CASE_BY_ID: &str = concat!(case_select!(), "WHERE c.id = $1");
 pub const CASE_BY_REFERENCE: &str = concat!(

@@ -239,9 +239,37 @@ pub struct Transition {
     pub independent: bool,
 }
 
+/// Which cases of its kind a lifecycle is for, beside the kind's general one: those about a
+/// company in one of these industries, or filed under one of these top-level categories (both
+/// compared without regard to case). Empty: the kind's general lifecycle.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Applies {
+    pub industries: Vec<String>,
+    pub categories: Vec<String>,
+}
+
+impl Applies {
+    pub fn is_general(&self) -> bool {
+        self.industries.is_empty() && self.categories.is_empty()
+    }
+
+    /// Whether a case about a company of `industry`, filed under the top-level category
+    /// `category`, takes this lifecycle.
+    pub fn matches(&self, industry: Option<&str>, category: Option<&str>) -> bool {
+        let has = |list: &[String], v: Option<&str>| {
+            v.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v.trim())))
+        };
+        has(&self.industries, industry) || has(&self.categories, category)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Lifecycle {
+    /// Its file's name without `.toml`: what a case records as the lifecycle it follows.
+    pub id: String,
     pub kind: CaseKind,
+    /// Which cases of the kind it is for (empty: the kind's general lifecycle).
+    pub applies: Applies,
     pub version: u32,
     pub name: String,
     pub name_es: String,
@@ -311,22 +339,36 @@ impl Lifecycle {
     }
 }
 
-/// The lifecycles in force, one per case kind.
+/// The lifecycles in force: each kind's general one, and others for some of its cases (a
+/// utility's customers, an insurer's claimants).
 #[derive(Debug, Clone, Default)]
 pub struct Lifecycles(pub Vec<Lifecycle>);
 
 impl Lifecycles {
-    /// Reads a set of files, each `(name, text)`; one lifecycle per kind.
+    /// Reads a set of files, each `(name, text)`. Each kind has one general lifecycle (no
+    /// `[applies]`) and any number that apply to some of its cases; ids are unique.
     pub fn parse(files: &[(String, String)]) -> Result<Lifecycles, LifecycleError> {
         let mut out: Vec<Lifecycle> = Vec::new();
         for (name, text) in files {
             let lc = Lifecycle::parse(name, text)?;
-            if let Some(other) = out.iter().find(|o| o.kind == lc.kind) {
+            let clash = |o: &&Lifecycle| {
+                o.id == lc.id
+                    || (o.kind == lc.kind && o.applies.is_general() && lc.applies.is_general())
+            };
+            if let Some(other) = out.iter().find(clash) {
+                let reason = if other.id == lc.id {
+                    format!("another file is also named {}", lc.id)
+                } else {
+                    format!(
+                        "kind {} already has a general lifecycle in {}; give this one an [applies] table",
+                        lc.kind, other.file
+                    )
+                };
                 return Err(LifecycleError {
                     file: name.clone(),
                     line: 1,
                     column: 1,
-                    reason: format!("kind {} already has a lifecycle in {}", lc.kind, other.file),
+                    reason,
                 });
             }
             out.push(lc);
@@ -345,8 +387,43 @@ impl Lifecycles {
         Ok(Lifecycles(out))
     }
 
+    /// The kind's general lifecycle (or, when every one of the kind applies to some cases only,
+    /// the first of them).
     pub fn for_kind(&self, kind: CaseKind) -> Option<&Lifecycle> {
-        self.0.iter().find(|l| l.kind == kind)
+        self.0
+            .iter()
+            .find(|l| l.kind == kind && l.applies.is_general())
+            .or_else(|| self.0.iter().find(|l| l.kind == kind))
+    }
+
+    /// A lifecycle by its id.
+    pub fn by_id(&self, id: &str) -> Option<&Lifecycle> {
+        self.0.iter().find(|l| l.id == id)
+    }
+
+    /// The lifecycle a new case of `kind` takes: the first of its kind whose `[applies]`
+    /// matches the company's industry or the case's top-level category, else the kind's
+    /// general one.
+    pub fn choose(
+        &self,
+        kind: CaseKind,
+        industry: Option<&str>,
+        category: Option<&str>,
+    ) -> Option<&Lifecycle> {
+        let top = category.map(|c| {
+            c.split(crate::records::CATEGORY_SEPARATOR)
+                .next()
+                .unwrap_or(c)
+        });
+        self.0
+            .iter()
+            .find(|l| l.kind == kind && !l.applies.is_general() && l.applies.matches(industry, top))
+            .or_else(|| self.for_kind(kind))
+    }
+
+    /// The lifecycles a case of `kind` may follow.
+    pub fn of_kind(&self, kind: CaseKind) -> Vec<&Lifecycle> {
+        self.0.iter().filter(|l| l.kind == kind).collect()
     }
 }
 
@@ -375,6 +452,14 @@ pub const SHIPPED: &[(&str, &str)] = &[
     (
         "foil_request.toml",
         include_str!("../../../../lifecycles/foil_request.toml"),
+    ),
+    (
+        "general_complaint.toml",
+        include_str!("../../../../lifecycles/general_complaint.toml"),
+    ),
+    (
+        "general_inquiry.toml",
+        include_str!("../../../../lifecycles/general_inquiry.toml"),
     ),
 ];
 

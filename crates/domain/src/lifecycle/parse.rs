@@ -3,14 +3,21 @@
 
 use super::letters::{placeholders, reflow};
 use super::{
-    Action, Addressee, ClockDef, ClockKind, Due, FieldDef, FieldKind, Hold, HoldRule, LetterDef,
-    Lifecycle, LifecycleError, State, Transition,
+    Action, Addressee, Applies, ClockDef, ClockKind, Due, FieldDef, FieldKind, Hold, HoldRule,
+    LetterDef, Lifecycle, LifecycleError, State, Transition,
 };
 use crate::clock::Length;
 use crate::{CaseKind, Priority, Role, Status};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use toml::Spanned;
+
+/// A lifecycle's id: its file's name without the directory and the `.toml`
+/// (`lifecycles/utility_complaint.toml` is `utility_complaint`).
+pub fn lifecycle_id(file: &str) -> String {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    name.strip_suffix(".toml").unwrap_or(name).to_string()
+}
 
 // ---- the file format ------------------------------------------------------------------------
 
@@ -36,6 +43,17 @@ struct FileDoc {
     transitions: Vec<TransitionDoc>,
     #[serde(default, rename = "letter")]
     letters: Vec<LetterDoc>,
+    /// Which cases of its kind take this lifecycle rather than the kind's general one.
+    applies: Option<AppliesDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppliesDoc {
+    #[serde(default)]
+    industries: Vec<String>,
+    #[serde(default)]
+    categories: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -675,7 +693,16 @@ impl Lifecycle {
                 body_es: reflow(l.body_es.get_ref()),
             });
         }
+        let applies = doc
+            .applies
+            .map(|a| Applies {
+                industries: a.industries,
+                categories: a.categories,
+            })
+            .unwrap_or_default();
         Ok(Lifecycle {
+            id: lifecycle_id(file),
+            applies,
             kind,
             version: doc.version,
             name: doc.name,

@@ -12,10 +12,90 @@ fn shipped() -> Lifecycles {
 #[test]
 fn every_shipped_pack_parses_and_covers_every_kind() {
     let all = shipped();
-    assert_eq!(all.0.len(), CaseKind::ALL.len());
+    assert_eq!(all.0.len(), CaseKind::ALL.len() + 2);
     for kind in CaseKind::ALL {
-        assert!(all.for_kind(*kind).is_some(), "{kind}");
+        let general = all.for_kind(*kind).expect("a general lifecycle");
+        assert!(general.applies.is_general(), "{kind}: {}", general.id);
     }
+}
+
+#[test]
+fn each_case_takes_the_lifecycle_its_company_or_category_calls_for() {
+    let all = shipped();
+    let id = |kind, industry, category| {
+        all.choose(kind, industry, category)
+            .map(|l| l.id.as_str())
+            .unwrap_or_default()
+    };
+    // A utility's customer, by the company's industry or by the category filed under.
+    assert_eq!(
+        id(CaseKind::Complaint, Some("Energy"), None),
+        "utility_complaint"
+    );
+    assert_eq!(
+        id(CaseKind::Complaint, Some("cable"), None),
+        "utility_complaint"
+    );
+    assert_eq!(
+        id(
+            CaseKind::Complaint,
+            None,
+            Some("Water > Residential > Billing")
+        ),
+        "utility_complaint"
+    );
+    // A credit report, a bank, no company at all: the general complaint.
+    assert_eq!(
+        id(
+            CaseKind::Complaint,
+            Some("Credit reporting"),
+            Some("Credit reporting > Incorrect information")
+        ),
+        "general_complaint"
+    );
+    assert_eq!(id(CaseKind::Complaint, None, None), "general_complaint");
+    // Questions: an insurer's, or anyone else's.
+    assert_eq!(
+        id(CaseKind::Inquiry, Some("Insurance"), None),
+        "insurance_inquiry"
+    );
+    assert_eq!(
+        id(CaseKind::Inquiry, None, Some("Office hours")),
+        "general_inquiry"
+    );
+    // Kinds with one lifecycle take it.
+    assert_eq!(
+        id(CaseKind::FoilRequest, Some("Energy"), None),
+        "foil_request"
+    );
+    assert_eq!(
+        all.by_id("general_complaint").map(|l| l.kind),
+        Some(CaseKind::Complaint)
+    );
+}
+
+#[test]
+fn a_kind_has_one_general_lifecycle_and_ids_are_unique() {
+    let general = SHIPPED
+        .iter()
+        .find(|(n, _)| *n == "general_complaint.toml")
+        .map(|(_, t)| t.to_string())
+        .expect("pack");
+    let err = Lifecycles::parse(&[
+        ("a/general_complaint.toml".into(), general.clone()),
+        ("b/another.toml".into(), general.clone()),
+    ])
+    .expect_err("two general complaint lifecycles");
+    assert!(
+        err.reason.contains("already has a general lifecycle"),
+        "{err}"
+    );
+    let err = Lifecycles::parse(&[
+        ("a/general_complaint.toml".into(), general.clone()),
+        ("b/general_complaint.toml".into(), general),
+    ])
+    .expect_err("two files of one name");
+    assert!(err.reason.contains("also named general_complaint"), "{err}");
 }
 
 #[test]
@@ -120,7 +200,7 @@ fn mistakes_name_the_file_line_and_reason() {
 #[test]
 fn plans_check_role_fields_and_state() {
     let all = shipped();
-    let lc = all.for_kind(CaseKind::Complaint).expect("complaint");
+    let lc = all.by_id("utility_complaint").expect("complaint");
     let at: Timestamp = "2026-12-01T15:00:00Z".parse().expect("ts");
     let today = date(2026, 12, 1);
     // Wrong state: the error lists what may be done instead.
@@ -241,7 +321,7 @@ fn plans_check_role_fields_and_state() {
 #[test]
 fn a_step_is_recorded_in_words_people_read() {
     let all = shipped();
-    let lc = all.for_kind(CaseKind::Complaint).expect("complaint");
+    let lc = all.by_id("utility_complaint").expect("complaint");
     let at: Timestamp = "2026-12-01T15:00:00Z".parse().expect("ts");
     let fields: Vec<(String, String)> = [
         ("response_category", "closed_with_non_monetary_relief"),
@@ -331,7 +411,7 @@ fn letters_check_their_placeholders_and_fill_them() {
 #[test]
 fn hold_follows_the_state_and_the_window() {
     let all = shipped();
-    let lc = all.for_kind(CaseKind::Complaint).expect("complaint");
+    let lc = all.by_id("utility_complaint").expect("complaint");
     let now: Timestamp = "2026-12-10T15:00:00Z".parse().expect("ts");
     let due: Timestamp = "2026-12-15T22:00:00Z".parse().expect("ts");
     let pending = lc.state("investigating").expect("state");

@@ -709,6 +709,7 @@ both_stores!(
                     "facts",
                     "flags",
                     "kind",
+                    "lifecycle",
                     "links",
                     "merged_into",
                     "office",

@@ -428,7 +428,9 @@ both_stores!(
 );
 
 both_stores!(status_changes_follow_the_rules, async |app: &TestApp| {
-    let c = app.create_case(&minimal_body()).await;
+    let mut body = minimal_body();
+    body["lifecycle"] = json!("utility_complaint");
+    let c = app.create_case(&body).await;
     let path = format!("/api/v1/cases/{}", c["reference"].as_str().unwrap());
     let r = app
         .post_json(
@@ -851,18 +853,24 @@ both_stores!(lifecycles_list_each_kind, async |app: &TestApp| {
         .json()
         .await
         .unwrap();
-    let kinds: Vec<&str> = list.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<(&str, &str)> = list
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["id"].as_str().unwrap()))
+        .collect();
     assert_eq!(
         kinds,
         vec![
-            "complaint",
-            "inquiry",
-            "hotline",
-            "foil_request",
-            "information_request",
-            "mediation"
+            ("complaint", "utility_complaint"),
+            ("complaint", "general_complaint"),
+            ("inquiry", "insurance_inquiry"),
+            ("inquiry", "general_inquiry"),
+            ("hotline", "hotline"),
+            ("foil_request", "foil_request"),
+            ("information_request", "city_information_request"),
+            ("mediation", "mediation")
         ]
     );
+    assert_eq!(list[0]["applies"]["industries"][0], "Energy");
     let complaint = &list[0];
     assert!(
         complaint["states"]
@@ -887,7 +895,7 @@ both_stores!(lifecycles_list_each_kind, async |app: &TestApp| {
             .all(|r| r != "agent")
     );
     assert_eq!(complaint["open_starts"], json!(["resolution_target"]));
-    assert_eq!(list[3]["open_starts"], json!(["first_response"]));
+    assert_eq!(list[5]["open_starts"], json!(["first_response"]));
     assert!(
         complaint["clocks"]
             .as_array()

@@ -10,6 +10,7 @@ mod case_edit;
 mod cases;
 mod files;
 mod jobs;
+mod lifecycle_choice;
 mod lists;
 mod packs;
 mod packs_business;

@@ -109,7 +109,13 @@ both_stores!(
             .await
             .unwrap();
         at(app, "2026-12-01T15:00:00Z").await;
-        let r = open(app, "inquiry", "phone", json!({})).await;
+        let r = open(
+            app,
+            "inquiry",
+            "phone",
+            json!({"lifecycle": "insurance_inquiry"}),
+        )
+        .await;
         let l = life(app, Role::Agent, &r).await;
         assert_eq!(due(&l, "answer_target"), "2026-12-03T22:00:00Z");
         step(
@@ -165,7 +171,13 @@ both_stores!(
         assert_eq!(l["status"], "resolved");
         assert_eq!(state(&l, "specialist_review"), "met");
         // A simple question answered at first contact.
-        let r2 = open(app, "inquiry", "phone", json!({})).await;
+        let r2 = open(
+            app,
+            "inquiry",
+            "phone",
+            json!({"lifecycle": "insurance_inquiry"}),
+        )
+        .await;
         step(
             app,
             Role::Agent,

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 both_stores!(
     case_page_actions_write_the_timeline,
     async |app: &TestApp| {
-        let c = app.create_case(&minimal_body()).await;
+        let mut body = minimal_body();
+        body["company_id"] = json!(app.company_id);
+        let c = app.create_case(&body).await;
         let reference = c["reference"].as_str().unwrap();
         let b = logged_in(app, "senior.agent").await;
         let (status, html) = page(&b, app, &format!("/cases/{reference}")).await;

@@ -326,7 +326,9 @@ both_stores!(
         assert_eq!(app.count("units").await, 2);
 
         // Assignment lookups.
-        let c = app.create_case(&minimal_body()).await;
+        let mut utility = minimal_body();
+        utility["lifecycle"] = serde_json::json!("utility_complaint");
+        let c = app.create_case(&utility).await;
         let r = c["reference"].as_str().unwrap();
         let audit = app.count("audit_log").await;
         for key in ["unit", "assignee"] {

@@ -207,6 +207,7 @@ pub(super) async fn intake_submit(
         unit: user.user.unit.clone(),
         assignee: Some(user.user.username.clone()),
         office: None,
+        lifecycle: opt(&fields, "lifecycle"),
     };
     let call = match call_seconds {
         Some(Ok(secs)) if secs > 0 => Some(IntakeCall {
