@@ -3,13 +3,13 @@
 
 use crate::{App, AppError, AppResult, Person};
 use jiff::Timestamp;
-use redress_domain::Status;
 use redress_domain::calendar::Calendar;
 use redress_domain::clock::ClockState;
 use redress_domain::lifecycle::{ClockKind, HoldStatus, Plan};
 use redress_domain::records::{Case, CaseClock};
+use redress_domain::{Permission, Status};
 use redress_store::{Actor, Scope, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// How many times a transition is re-planned when the case changes under it.
@@ -609,5 +609,77 @@ impl App {
             expected,
         )
         .await
+    }
+}
+
+/// Another lifecycle for a case still at its start (staff).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleChange {
+    /// The id of one of the kind's lifecycles (see `GET /api/v1/lifecycles`).
+    pub lifecycle: String,
+}
+
+impl App {
+    /// Puts a case that is still at the start of its lifecycle on another of its kind's (the
+    /// office chose the wrong process at intake): its state becomes the new one's first, the old
+    /// clocks stop and the new one's opening clocks start. `expected` is the case's version.
+    pub async fn change_lifecycle(
+        &self,
+        person: &Person,
+        reference: &str,
+        expected: i64,
+        b: LifecycleChange,
+    ) -> AppResult<Case> {
+        person.require(Permission::CaseUpdate)?;
+        if person.is_company() {
+            return Err(AppError::Forbidden);
+        }
+        let reference = crate::case_reference(reference)?;
+        let now = self.clock.now();
+        let case = self
+            .store
+            .case(&person.actor(), &reference, person.scope(), false, now)
+            .await?;
+        let current = self.lifecycle_of(&case)?;
+        let Some(target) = self
+            .lifecycles
+            .by_id(b.lifecycle.trim())
+            .filter(|l| l.kind == case.kind)
+        else {
+            return Err(AppError::field(
+                "lifecycle",
+                "unknown_lifecycle",
+                "Choose one of the lifecycles of the case's kind (GET /api/v1/lifecycles).",
+            ));
+        };
+        if target.id == current.id {
+            return Err(AppError::field(
+                "lifecycle",
+                "unchanged",
+                "The case already follows this lifecycle.",
+            ));
+        }
+        let at_start = case.stage.as_deref().is_none_or(|s| s == current.initial);
+        if !at_start || case.status == Status::Merged {
+            return Err(AppError::InvalidTransition {
+                detail: "Only a case still at the start of its lifecycle changes lifecycle.".into(),
+                allowed: vec![],
+            });
+        }
+        let first = target.current(Some(&target.initial), Status::New);
+        let case = self
+            .store
+            .change_lifecycle(
+                &person.actor(),
+                &reference,
+                expected,
+                (&target.id, &target.name),
+                (&first.name, first.status),
+                &target.opening(now),
+                now,
+            )
+            .await?;
+        Ok(self.case_for(person.audience(), case))
     }
 }

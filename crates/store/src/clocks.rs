@@ -39,6 +39,20 @@ pub trait Clocks: Send + Sync {
         assignee_id: i64,
         until: Timestamp,
     ) -> Result<Vec<(String, CaseKind, String, Timestamp)>>;
+    /// Puts a case still at its start on another lifecycle (version `expected`): its state and
+    /// status, the old lifecycle's clocks stopped and `opening` started, a timeline entry and
+    /// `case.lifecycle` in the audit chain.
+    #[allow(clippy::too_many_arguments)]
+    async fn change_lifecycle(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: i64,
+        lifecycle: (&str, &str),
+        stage: (&str, Status),
+        opening: &[ClockEffect],
+        at: Timestamp,
+    ) -> Result<Case>;
     /// Whether the user has written anything on the case's timeline (their earlier work).
     async fn has_worked_on(&self, reference: &str, user_id: i64) -> Result<bool>;
     /// The office's calendar (New York State rules, its closures, its opening and closing hours)
@@ -557,6 +571,77 @@ async fn run_clock_actions(
 /// Transitions and clocks, for any engine.
 #[async_trait]
 impl<E: Engine> Clocks for E {
+    async fn change_lifecycle(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        expected: i64,
+        (id, name): (&str, &str),
+        (stage, status): (&str, Status),
+        opening: &[ClockEffect],
+        at: Timestamp,
+    ) -> Result<Case> {
+        let (actor, reference, id, name, stage) = (
+            actor.clone(),
+            reference.to_string(),
+            id.to_string(),
+            name.to_string(),
+            stage.to_string(),
+        );
+        let mut effects = vec![ClockEffect::StopAll];
+        effects.extend(opening.iter().cloned());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let row = change_row(tx, &reference, Scope::default()).await?;
+                check_version(&row, Some(expected))?;
+                not_merged(&row)?;
+                let before = tx
+                    .one(q::CASE_LIFECYCLE, args![row.id])
+                    .await?
+                    .opt_text("lifecycle")?;
+                let done = tx
+                    .execute(
+                        q::UPDATE_LIFECYCLE,
+                        args![row.id, row.version, id.as_str(), stage.as_str(), status.as_str(), micros(at)],
+                    )
+                    .await?;
+                if done == 0 {
+                    return Err(StoreError::Stale {
+                        current: row.version + 1,
+                    });
+                }
+                apply_clock_effects(tx, &actor, row.id, &row.office, &effects, at).await?;
+                insert_entry(
+                    tx,
+                    row.id,
+                    &NewEntry {
+                        entry_type: EntryType::SystemEvent,
+                        body: format!("Lifecycle changed to {name}"),
+                        visibility: Visibility::Internal,
+                        data: serde_json::json!({"event": "lifecycle_changed", "from": before, "to": id}),
+                        at,
+                        author_id: actor.user_id,
+                    },
+                )
+                .await?;
+                audit_case_change(
+                    tx,
+                    &actor,
+                    row.id,
+                    &reference,
+                    "case.lifecycle",
+                    serde_json::json!({"version": row.version + 1, "from": before, "to": id}),
+                    row.timeline_seq,
+                    at,
+                    false,
+                )
+                .await?;
+                load_case(tx, row.id, true).await
+            })
+        }))
+        .await
+    }
+
     async fn transition(
         &self,
         actor: &Actor,

@@ -424,6 +424,10 @@ pub const JOB_COUNTS: &str = "SELECT \
 pub const OFFICE_CALENDAR: &str = "SELECT o.time_zone, o.opens_at, o.closes_at, c.day, c.reason FROM offices o \
      LEFT JOIN office_closures c ON c.office = o.code WHERE o.code = $1 ORDER BY c.day";
 
+pub const CASE_LIFECYCLE: &str = "SELECT lifecycle FROM cases WHERE id = $1";
+/// Another lifecycle for a case still at its start: its id, state and status.
+pub const UPDATE_LIFECYCLE: &str = "UPDATE cases SET lifecycle = $3, stage = $4, status = $5, updated_at = $6, \
+     version = version + 1 WHERE id = $1 AND version = $2";
 /// A transition: the new status, state and priority, checked against the version read.
 pub const UPDATE_STAGE: &str = "UPDATE cases SET status = $3, stage = $4, closed_at = $5, priority = $6, updated_at = $7, \
      version = version + 1 WHERE id = $1 AND version = $2";

@@ -253,6 +253,29 @@ pub async fn take_transition(
     Ok(case_response(StatusCode::OK, case))
 }
 
+/// Put a case still at the start of its lifecycle on another of its kind's lifecycles (the wrong
+/// process was chosen at intake): its state becomes the new one's first, the old clocks stop and
+/// the new one's start. Requires `If-Match` with the case's version; 409 once the case has moved on.
+#[utoipa::path(post, path = "/cases/{reference}/lifecycle", tag = "cases", request_body = redress_app::steps::LifecycleChange,
+    params(("reference" = String, Path), ("If-Match" = String, Header, description = "The version read, e.g. \"1\"")),
+    responses((status = 200, body = Case), (status = 409, description = "The case is past the start of its lifecycle"), (status = 412, description = "Stale version"), (status = 422, description = "Not a lifecycle of the case's kind"), (status = 428, description = "If-Match missing")),
+    security(("bearer" = [])))]
+pub async fn change_lifecycle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<redress_app::steps::LifecycleChange>,
+) -> ApiResult<Response> {
+    user.require(Permission::CaseUpdate)?;
+    let reference = redress_app::case_reference(&reference)?;
+    let expected = if_match(&headers)?.ok_or(ApiError::PreconditionRequired)?;
+    let case = state
+        .change_lifecycle(&user, &reference, expected, body.value)
+        .await?;
+    Ok(case_response(StatusCode::OK, case))
+}
+
 /// Where the case stands in its lifecycle: its state, the transitions the caller may take now
 /// (with their fields), its clocks with labels, the termination hold and, on hotline cases, the
 /// earliest lawful shut-off.

@@ -274,7 +274,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::take))
         .routes(routes!(cases::change_status))
         .routes(routes!(cases::take_transition))
-        .routes(routes!(cases::case_lifecycle))
+        .routes(routes!(cases::case_lifecycle, cases::change_lifecycle))
         .routes(routes!(cases::link))
         .routes(routes!(cases::merge))
         .routes(routes!(cases::case_audit))

@@ -299,6 +299,7 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "amount_in_dispute" => "intake-amount",
         "description" => "intake-description",
         "call_length" => "call-length",
+        "lifecycle" => "intake-lifecycle",
         "body" | "call_body" => "case-note-body",
         "visibility" => "case-visibility",
         "direction" => "case-call-direction",
@@ -511,6 +512,20 @@ pub fn entry_text(
             "event-clock-missed",
             &[("clock", &clock()), ("due", &due())],
         ),
+        "lifecycle_changed" => {
+            let name = state
+                .lifecycles
+                .by_id(&text("to"))
+                .map(|l| {
+                    if tr.lang == Lang::Es {
+                        l.name_es.clone()
+                    } else {
+                        l.name.clone()
+                    }
+                })
+                .unwrap_or_else(|| text("to"));
+            tr.t1("event-lifecycle-changed", "name", &name)
+        }
         "priority_raised" => tr.targs(
             "event-priority-raised",
             &[

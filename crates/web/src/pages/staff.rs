@@ -345,6 +345,9 @@ struct TransitionRow {
 }
 
 struct LifecycleView {
+    id: String,
+    /// Which cases of its kind follow it, in words.
+    applies: String,
     kind: String,
     name: String,
     version: u32,
@@ -384,6 +387,18 @@ async fn lifecycles_page(State(state): State<AppState>, uri: Uri, headers: Heade
     let lifecycles = lifecycles
         .iter()
         .map(|l| LifecycleView {
+            id: l.id.clone(),
+            applies: if l.applies.is_general() {
+                ctx.tr.t("lifecycle-applies-general")
+            } else {
+                ctx.tr.targs(
+                    "lifecycle-applies",
+                    &[
+                        ("industries", &l.applies.industries.join(", ")),
+                        ("categories", &l.applies.categories.join(", ")),
+                    ],
+                )
+            },
             kind: l.kind.to_string(),
             name: pick(&l.name, &l.name_es),
             version: l.version,

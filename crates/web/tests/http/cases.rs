@@ -786,7 +786,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/attachments", &["get", "post"]),
         ("/api/v1/cases/{reference}/attachments/{id}", &["get"]),
         ("/api/v1/cases/{reference}/clocks", &["get"]),
-        ("/api/v1/cases/{reference}/lifecycle", &["get"]),
+        ("/api/v1/cases/{reference}/lifecycle", &["get", "post"]),
         ("/api/v1/cases/{reference}/transitions", &["post"]),
         ("/api/v1/lifecycles", &["get"]),
         ("/api/v1/cases/{reference}/reminders", &["post"]),

@@ -109,3 +109,117 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    staff_change_the_process_while_the_case_is_new,
+    async |app: &TestApp| {
+        // A complaint about a bank filed under a utility's category by mistake.
+        let mut body = minimal_body();
+        body["category"] = json!("Energy > Electric > Billing");
+        let c = app.create_case(&body).await;
+        assert_eq!(c["lifecycle"], "utility_complaint");
+        let r = c["reference"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/cases/{r}/lifecycle");
+        let change = |v: &str, body: Value| {
+            app.req(Role::Agent, reqwest::Method::POST, &path)
+                .header("If-Match", format!("\"{v}\""))
+                .json(&body)
+                .send()
+        };
+        let no_match = app
+            .req(Role::Agent, reqwest::Method::POST, &path)
+            .json(&json!({"lifecycle": "general_complaint"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(no_match.status(), 428);
+        let wrong = change("1", json!({"lifecycle": "general_inquiry"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            wrong.status(),
+            422,
+            "an inquiry's lifecycle is not a complaint's"
+        );
+        let company = app
+            .req(Role::Company, reqwest::Method::POST, &path)
+            .header("If-Match", "\"1\"")
+            .json(&json!({"lifecycle": "general_complaint"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(company.status(), 403);
+
+        // From the case page: the choice is offered while the case is new.
+        let b = crate::pages::logged_in(app, "agent").await;
+        let (_, html) = crate::pages::page(&b, app, &format!("/cases/{r}")).await;
+        assert!(
+            html.contains("action=\"/cases/") && html.contains("/lifecycle\""),
+            "{html}"
+        );
+        let token = crate::pages::csrf(&html);
+        let resp = crate::pages::post(
+            &b,
+            app,
+            &format!("/cases/{r}/lifecycle"),
+            &[
+                ("csrf", &token),
+                ("version", "1"),
+                ("lifecycle", "general_complaint"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), 303);
+        let case: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{r}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                case["lifecycle"].as_str(),
+                case["stage"].as_str(),
+                case["version"].as_i64()
+            ),
+            (Some("general_complaint"), Some("received"), Some(2))
+        );
+        // The old clocks stopped, the new ones run; the timeline says so in words.
+        let clocks: Vec<Value> = app
+            .get(Role::Agent, &format!("/api/v1/cases/{r}/clocks"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let running: Vec<&str> = clocks
+            .iter()
+            .filter(|k| k["state"] == "running")
+            .map(|k| k["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(running, ["resolution_target"], "{clocks:?}");
+        assert_eq!(clocks.iter().filter(|k| k["state"] == "stopped").count(), 1);
+        let (_, html) = crate::pages::page(&b, app, &format!("/cases/{r}")).await;
+        assert!(
+            html.contains("Process changed to Consumer complaint about a business"),
+            "{html}"
+        );
+
+        // Once the case has moved on, its process stays.
+        let sent = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/cases/{r}/transitions"),
+                &json!({"transition": "send_to_business"}),
+            )
+            .await;
+        assert_eq!(sent.status(), 200);
+        let late = change("3", json!({"lifecycle": "utility_complaint"}))
+            .await
+            .unwrap();
+        assert_eq!(late.status(), 409);
+        let audit = app
+            .sql_texts("SELECT action FROM audit_log ORDER BY id")
+            .await;
+        assert!(audit.contains(&"case.lifecycle".to_string()));
+    }
+);

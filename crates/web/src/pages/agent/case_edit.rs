@@ -145,3 +145,39 @@ pub(super) async fn case_consumer(
         Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
     }
 }
+
+pub(super) async fn case_lifecycle_change(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseUpdate,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let expected = match version(&fields) {
+        Ok(v) => v,
+        Err(e) => return failed(&state, &ctx, &user, &reference, &fields, e).await,
+    };
+    let change = redress_app::steps::LifecycleChange {
+        lifecycle: fields.get("lifecycle").cloned().unwrap_or_default(),
+    };
+    match state
+        .change_lifecycle(&user, &reference, expected, change)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/cases/{reference}#summary-title")).into_response(),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
+    }
+}

@@ -86,6 +86,9 @@ pub(super) struct CasePage {
     flags: Vec<(String, String, bool)>,
     /// Which correction form to show open (after an error in it).
     edit_open: String,
+    /// The lifecycles the case may still move to (it is at its start): (id, name), the current
+    /// one first; empty when it may not.
+    lifecycles: Options,
     /// The consumer's other cases: (reference, status, kind, opened).
     other_cases: Vec<(String, String, String, String)>,
 }
@@ -603,6 +606,34 @@ pub(super) async fn case_render(
         can_take: state.may_take_cases(user)
             && case.status != Status::Merged
             && case.assignee.as_deref() != Some(user.user.username.as_str()),
+        lifecycles: {
+            let current = state.lifecycle_of(case).ok();
+            let at_start =
+                current.is_some_and(|l| case.stage.as_deref().is_none_or(|s| s == l.initial));
+            let choices = state.lifecycles.of_kind(case.kind);
+            if can_edit && at_start && choices.len() > 1 {
+                let name = |l: &redress_domain::lifecycle::Lifecycle| {
+                    if spanish {
+                        l.name_es.clone()
+                    } else {
+                        l.name.clone()
+                    }
+                };
+                let mut list: Options = Vec::new();
+                if let Some(c) = current {
+                    list.push((c.id.clone(), name(c)));
+                }
+                list.extend(
+                    choices
+                        .into_iter()
+                        .filter(|l| current.is_none_or(|c| c.id != l.id))
+                        .map(|l| (l.id.clone(), name(l))),
+                );
+                list
+            } else {
+                vec![]
+            }
+        },
         can_edit,
         priorities: word_options(&tr, "priority", Priority::ALL),
         companies,

@@ -15,6 +15,8 @@ pub(super) struct IntakePage {
     kinds: Options,
     channels: Options,
     languages: Options,
+    /// "Chosen by the company and category", then each lifecycle with its kind.
+    lifecycles: Options,
     companies: Options,
     categories: Options,
 }
@@ -67,6 +69,19 @@ pub(super) async fn intake_render(
             ],
         ),
         languages: word_options(&tr, "language", Language::ALL),
+        lifecycles: std::iter::once((String::new(), tr.t("intake-lifecycle-auto")))
+            .chain(state.lifecycles.0.iter().map(|l| {
+                let name = if tr.lang == crate::i18n::Lang::Es {
+                    &l.name_es
+                } else {
+                    &l.name
+                };
+                (
+                    l.id.clone(),
+                    format!("{} — {name}", tr.word("kind", l.kind.as_str())),
+                )
+            }))
+            .collect(),
         companies: company_options,
         categories: category_options,
     };

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/assign", post(case_assign))
         .route("/cases/{reference}/edit", post(case_edit))
         .route("/cases/{reference}/consumer", post(case_consumer))
+        .route("/cases/{reference}/lifecycle", post(case_lifecycle_change))
         .route("/cases/{reference}/take", post(case_take))
         .route("/cases/{reference}/attachments", post(case_attach))
         .route("/cases/{reference}/link", post(case_link))
