@@ -410,6 +410,18 @@ impl App {
         b: CreateCase,
         idempotency: Option<&IdempotencyKey>,
     ) -> AppResult<(Case, bool)> {
+        self.open_case_carrying(by, b, idempotency, &[]).await
+    }
+
+    /// Opens a case that also keeps clocks carried over from another case, each due on the day
+    /// it was due there (`(clock name, due date)`; those its lifecycle does not know are left).
+    pub async fn open_case_carrying(
+        &self,
+        by: Intake<'_>,
+        b: CreateCase,
+        idempotency: Option<&IdempotencyKey>,
+        carried: &[(String, jiff::civil::Date)],
+    ) -> AppResult<(Case, bool)> {
         let (actor, staff) = match by {
             Intake::Staff(p) => {
                 p.require(Permission::CaseCreate)?;
@@ -572,7 +584,15 @@ impl App {
             status: initial.status,
             stage: Some(initial.name.clone()),
             lifecycle: Some(lc.id.clone()),
-            opening: lc.opening(now),
+            opening: lc
+                .opening(now)
+                .into_iter()
+                .chain(
+                    carried
+                        .iter()
+                        .filter_map(|(name, due)| lc.carried(name, now, *due)),
+                )
+                .collect(),
             priority,
             flags: b.flags,
             category_id,

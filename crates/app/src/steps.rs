@@ -126,6 +126,24 @@ impl App {
             let plan = self
                 .plan_step(&case, transition, &taker, fields, now)
                 .await?;
+            let opens = self
+                .lifecycle_of(&case)?
+                .transition(transition)
+                .and_then(|t| t.opens.map(|k| (k, t.carry.clone())));
+            // The clocks a case this step opens carries over, read before the step stops them.
+            let carried = match &opens {
+                Some((_, carry)) if !carry.is_empty() => {
+                    let (_, tz) = self.store.office_calendar(&case.office).await?;
+                    self.store
+                        .clocks(reference, Scope::default(), now)
+                        .await?
+                        .into_iter()
+                        .filter(|c| carry.contains(&c.name) && c.state == ClockState::Running)
+                        .map(|c| (c.name, c.due_at.to_zoned(tz.clone()).date()))
+                        .collect()
+                }
+                _ => vec![],
+            };
             match self
                 .store
                 .transition(&actor, reference, scope, case.version, &plan, now)
@@ -133,6 +151,19 @@ impl App {
             {
                 Err(StoreError::Stale { .. }) if expected.is_none() && attempt < RETRIES => {
                     attempt += 1;
+                }
+                Ok(done) => {
+                    return match (opens, &taker) {
+                        (Some((kind, _)), Taker::Person(p)) => {
+                            self.open_from(p, &case, kind, &carried).await?;
+                            // The case as it now stands, with its link to the new one.
+                            Ok(self
+                                .store
+                                .case(&actor, reference, scope, false, self.clock.now())
+                                .await?)
+                        }
+                        _ => Ok(done),
+                    };
                 }
                 other => return Ok(other?),
             }
@@ -609,6 +640,70 @@ impl App {
             expected,
         )
         .await
+    }
+}
+
+impl App {
+    /// Opens the case a step calls for (a hotline call that becomes a complaint): the same
+    /// consumer, company, category, account and amount, the other case's description under a
+    /// line naming it, the clocks carried over, and a link between the two.
+    async fn open_from(
+        &self,
+        person: &Person,
+        from: &Case,
+        kind: redress_domain::CaseKind,
+        carried: &[(String, jiff::civil::Date)],
+    ) -> AppResult<Case> {
+        let full = self
+            .store
+            .case(
+                &Actor::system(),
+                &from.reference,
+                Scope::default(),
+                true,
+                self.clock.now(),
+            )
+            .await?;
+        let input = crate::cases::CreateCase {
+            kind,
+            channel: full.channel,
+            description: Some(format!(
+                "Opened from {} ({}).\n\n{}",
+                full.reference, full.kind, full.description
+            )),
+            consumer_id: Some(full.consumer_id),
+            consumer: Some(crate::cases::ConsumerInput {
+                account_number: full.account_number.clone(),
+                ..crate::cases::ConsumerInput::default()
+            }),
+            company_id: full.company.as_ref().map(|c| c.id),
+            category: full.category.clone(),
+            amount_in_dispute: full
+                .amount_in_dispute
+                .as_ref()
+                .map(|a| serde_json::Value::String(a.to_string())),
+            priority: Some(full.priority),
+            flags: full.flags.clone(),
+            unit: full.unit.clone(),
+            assignee: full.assignee.clone(),
+            office: Some(full.office.clone()),
+            lifecycle: None,
+        };
+        // Opened as the system on the person's behalf: the step was theirs, the new case's
+        // consumer is the one already on this case.
+        let (opened, _) = self
+            .open_case_carrying(crate::cases::Intake::Staff(person), input, None, carried)
+            .await?;
+        self.store
+            .link(
+                &person.actor(),
+                &opened.reference,
+                &from.reference,
+                redress_domain::LinkKind::Related,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(opened)
     }
 }
 

@@ -237,6 +237,11 @@ pub struct Transition {
     /// Only by someone with no earlier work on the case (e.g. a recommended determination by
     /// staff new to the case, 16 NYCRR 12.14(a)).
     pub independent: bool,
+    /// Opens a case of this kind for the same consumer and company, linked to this one (a
+    /// hotline call that becomes a complaint).
+    pub opens: Option<CaseKind>,
+    /// Running clocks the opened case keeps, due on the same day (a medical certificate).
+    pub carry: Vec<String>,
 }
 
 /// Which cases of its kind a lifecycle is for, beside the kind's general one: those about a

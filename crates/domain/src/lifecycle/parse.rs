@@ -154,6 +154,11 @@ struct TransitionDoc {
     system: bool,
     #[serde(default)]
     independent: bool,
+    /// Opens a case of this kind for the same consumer and company, linked to this one.
+    opens: Option<Spanned<String>>,
+    /// Clocks still running here that the case `opens` opens keeps, due on the same day.
+    #[serde(default)]
+    carry: Vec<Spanned<String>>,
 }
 
 pub use crate::clock::{length_text, parse_length};
@@ -592,6 +597,20 @@ impl Lifecycle {
                     .transpose()?,
                 system: t.system,
                 independent: t.independent,
+                opens: t
+                    .opens
+                    .as_ref()
+                    .map(|k| r.word::<CaseKind>(k, "case kind"))
+                    .transpose()?,
+                carry: {
+                    if !t.carry.is_empty() && t.opens.is_none() {
+                        return Err(r.err(
+                            t.name.span(),
+                            "carry needs opens: the case the clocks go to",
+                        ));
+                    }
+                    known(&r, &t.carry, &clock_names, "clock")?
+                },
             });
         }
         let open_starts = known(&r, &doc.open_starts, &clock_names, "clock")?;

@@ -22,6 +22,20 @@ impl Lifecycle {
             .collect()
     }
 
+    /// A clock carried over from another case: this lifecycle's clock of that name, started now
+    /// and due on `due_on` (the day it was due on the other case). `None` when there is no such
+    /// clock here.
+    pub fn carried(&self, name: &str, at: Timestamp, due_on: Date) -> Option<ClockEffect> {
+        let c = self.clock(name)?;
+        match start_effect(c, at, None, None) {
+            ClockEffect::Start(mut s) => {
+                s.due = DueAt::On(due_on);
+                Some(ClockEffect::Start(s))
+            }
+            _ => None,
+        }
+    }
+
     /// Checks a transition and works out everything it does.
     ///
     /// `role` is `None` for the scheduler. `today` is the office's date of the transition.

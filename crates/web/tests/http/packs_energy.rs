@@ -645,3 +645,57 @@ both_stores!(
         assert_eq!(case(app, &r).await["priority"], "high");
     }
 );
+
+both_stores!(
+    a_hotline_call_becomes_a_complaint_keeping_its_medical_certificate,
+    async |app: &TestApp| {
+        at(app, "2026-12-09T23:00:00Z").await;
+        let r = open(
+            app,
+            "hotline",
+            "hotline",
+            json!({"amount_in_dispute": "980.00"}),
+        )
+        .await;
+        step(app, Role::Agent, &r, "screen", json!({"situation": "termination_scheduled", "household": "medical_emergency", "notice_served_on": "2026-12-09", "termination_on": "2026-12-24", "amount_owed": "980.00"})).await;
+        step(
+            app,
+            Role::Agent,
+            &r,
+            "record_medical_certificate",
+            json!({"certificate_received_on": "2026-12-09"}),
+        )
+        .await;
+        let l = life(app, Role::Agent, &r).await;
+        let certificate_due = due(&l, "medical_certificate");
+        assert_eq!(certificate_due, "2027-01-08T22:00:00Z");
+
+        // The call becomes a complaint: opened, linked, and the certificate keeps running there.
+        let c = step(app, Role::Agent, &r, "convert_to_complaint", json!({})).await;
+        assert_eq!(c["stage"], "converted");
+        let links = c["links"].as_array().unwrap();
+        assert_eq!(links.len(), 1, "{c}");
+        let complaint = links[0]["reference"].as_str().unwrap().to_string();
+        let opened = case(app, &complaint).await;
+        assert_eq!(opened["kind"], "complaint");
+        assert_eq!(opened["lifecycle"], "utility_complaint", "about a utility");
+        assert_eq!(opened["consumer_id"], c["consumer_id"]);
+        assert_eq!(opened["company"]["id"], app.company_id);
+        assert_eq!(opened["amount_in_dispute"], "980.00");
+        assert!(
+            opened["description"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Opened from {r}"))
+        );
+        let l = life(app, Role::Agent, &complaint).await;
+        assert_eq!(
+            due(&l, "medical_certificate"),
+            certificate_due,
+            "due the same day"
+        );
+        assert_eq!(l["stage"], "received");
+        // The complaint's own hold on the disputed amount applies from the start.
+        assert_eq!(l["hold"]["active"], true, "{l}");
+    }
+);
