@@ -12,7 +12,7 @@ use redress_domain::*;
 use redress_store::*;
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const UNITS: &[(&str, &str)] = &[
     ("CALL", "Call Center"),
@@ -136,8 +136,54 @@ fn clean(s: &str, max: usize) -> String {
     t.chars().take(max).collect()
 }
 
+/// Where the CFPB sample is: the path given, else `../shared/data/cfpb_complaints_sample.csv.gz`
+/// from the working directory, from the binary's directory and its parents, or from the source
+/// tree this binary was built from. The error names every place looked in.
+pub fn find_source(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = given {
+        if p.is_file() {
+            return Ok(p);
+        }
+        bail!(
+            "the CFPB sample {} does not exist (give --source)",
+            p.display()
+        );
+    }
+    const REL: &str = "shared/data/cfpb_complaints_sample.csv.gz";
+    let mut tried: Vec<PathBuf> = Vec::new();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(cwd.ancestors().map(Path::to_path_buf));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    roots.extend(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(Path::to_path_buf),
+    );
+    for root in roots {
+        for candidate in [root.join(REL), root.join("..").join(REL)] {
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            tried.push(candidate);
+        }
+    }
+    bail!(
+        "the CFPB sample was not found (give --source FILE); looked in:\n  {}",
+        tried
+            .iter()
+            .take(8)
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    )
+}
+
 pub async fn load(
-    store: &dyn Store,
+    store: std::sync::Arc<dyn Store>,
     cfg: &Config,
     source: &Path,
     wanted: usize,
@@ -233,7 +279,8 @@ pub async fn load(
             .create_user(
                 &system,
                 &NewUser {
-                    email: None,
+                    // Deadline notices reach them (into the mail pickup directory in a demo).
+                    email: Some(format!("{username}@demo.redress.example")),
                     username: (*username).into(),
                     display_name: (*name).into(),
                     role: *role,
@@ -510,6 +557,11 @@ pub async fn load(
             password,
         ));
     }
+    let living = current_work(store.clone(), cfg, now, &agent_ids).await?;
+    println!(
+        "Current work: {living} open cases of the last two months at every stage, with running, \
+         due-soon and missed deadlines."
+    );
     println!(
         "Demo office loaded: {} units, {} companies, {} categories, {made} cases.",
         UNITS.len(),
@@ -536,4 +588,187 @@ fn kind_of(h: u64) -> CaseKind {
     } else {
         CaseKind::Complaint
     }
+}
+
+/// The office's current work: `LIVING` contacts of the last two months, opened and worked
+/// through the office's own use cases at the instants they happened (a clock that stands at each
+/// step), so that each follows its lifecycle with its deadlines, letters and timeline: utility
+/// complaints at every stage (some referred, some answered, some under investigation), hotline
+/// calls, questions and FOIL requests; some deadlines still running, some due soon, some missed.
+async fn current_work(
+    store: std::sync::Arc<dyn Store>,
+    cfg: &Config,
+    now: jiff::Timestamp,
+    agents: &[(i64, Option<i64>)],
+) -> anyhow::Result<usize> {
+    use redress_app::App;
+    use redress_app::cases::{ConsumerInput, CreateCase, Intake};
+    use redress_app::steps::Taker;
+    const LIVING: usize = 300;
+    let clock = std::sync::Arc::new(ManualClock::new(now));
+    let office = store.office(&cfg.office.code).await?;
+    let app = App::new(
+        store.clone(),
+        clock.clone(),
+        office,
+        redress_app::Settings::default(),
+    );
+    let companies = store.companies().await?;
+    let utilities: Vec<&redress_domain::records::Company> = companies
+        .iter()
+        .filter(|c| UTILITIES.iter().any(|(n, _, _)| *n == c.name))
+        .collect();
+    let mut people = Vec::new();
+    for (id, _) in agents {
+        people.push(redress_app::Person::new(store.user(*id).await?));
+    }
+    if people.is_empty() || utilities.is_empty() {
+        return Ok(0);
+    }
+    let fail = |e: redress_app::AppError| anyhow::anyhow!("{e}");
+    let mut made = 0;
+    for i in 0..LIVING {
+        let h = mix(1_000_003 + i as u64);
+        // Opened over the last 60 days, in office hours.
+        let opened = now - SignedDuration::from_hours((i as i64 * 60 * 24) / LIVING as i64 + 1);
+        clock.set(opened);
+        let agent = &people[i % people.len()];
+        let company = utilities[(h as usize >> 4) % utilities.len()];
+        let path = UTILITY_CATEGORIES[(h as usize >> 8) % UTILITY_CATEGORIES.len()].join(" > ");
+        let first = FIRST[(h % FIRST.len() as u64) as usize];
+        let last = LAST[((h >> 12) % LAST.len() as u64) as usize];
+        let kind = match h % 10 {
+            0 => CaseKind::Hotline,
+            1 => CaseKind::Inquiry,
+            2 => CaseKind::FoilRequest,
+            _ => CaseKind::Complaint,
+        };
+        let spanish = (h >> 20).is_multiple_of(4);
+        let input = CreateCase {
+            kind,
+            channel: match kind {
+                CaseKind::Hotline => Channel::Hotline,
+                CaseKind::FoilRequest => Channel::Email,
+                _ => [Channel::Phone, Channel::Web, Channel::Email, Channel::Mail][(h >> 24) as usize % 4],
+            },
+            description: Some(
+                match kind {
+                    CaseKind::Hotline => "Shut-off notice received; a household member needs power for medical equipment.",
+                    CaseKind::Inquiry => "Asked how the budget billing plan works and when it can start.",
+                    CaseKind::FoilRequest => "Requests copies of the complaint statistics for the utility for last year.",
+                    _ => "The bill doubled after the meter was replaced; the company will not explain the charges.",
+                }
+                .into(),
+            ),
+            consumer_id: None,
+            consumer: Some(ConsumerInput {
+                name: Some(format!("{first} {last}")),
+                email: (!h.is_multiple_of(3)).then(|| format!("{}.{}{i}@example.org", first.to_lowercase(), i)),
+                phone: Some(format!("518-555-{:04}", 1000 + (h % 9000))),
+                preferred_language: Some(if spanish { Language::Es } else { Language::En }),
+                address: None,
+                account_number: (kind != CaseKind::FoilRequest).then(|| format!("UT-{:08}", h % 100_000_000)),
+            }),
+            company_id: (kind != CaseKind::FoilRequest).then_some(company.id),
+            category: matches!(kind, CaseKind::Complaint | CaseKind::Hotline).then(|| path.clone()),
+            amount_in_dispute: (kind == CaseKind::Complaint && h % 3 != 0)
+                .then(|| serde_json::Value::String(format!("{}.{:02}", 40 + (h >> 30) % 900, (h >> 40) % 100))),
+            priority: None,
+            flags: if h % 41 == 0 { vec![Flag::Legislative] } else { vec![] },
+            unit: None,
+            assignee: Some(agent.user.username.clone()),
+            office: None,
+            lifecycle: None,
+        };
+        let (case, _) = app
+            .open_case(Intake::Staff(agent), input, None)
+            .await
+            .map_err(fail)?;
+        made += 1;
+        let age_days = (now - opened).get_hours() / 24;
+        let r = case.reference.clone();
+        let step = |days: i64, name: &'static str, fields: Vec<(&'static str, String)>| {
+            let at = opened + SignedDuration::from_hours(24 * days);
+            (at < now).then_some((at, name, fields))
+        };
+        let steps: Vec<(jiff::Timestamp, &str, Vec<(&str, String)>)> = match kind {
+            CaseKind::Complaint if h % 5 != 0 => [
+                step(1, "refer_to_company", vec![]),
+                (h % 4 != 0)
+                    .then(|| {
+                        step(
+                            9,
+                            "record_company_response",
+                            vec![
+                                ("response_category", "closed_with_explanation".into()),
+                                (
+                                    "response",
+                                    "We re-read the meter and corrected the bill.".into(),
+                                ),
+                                ("hold_acknowledged", "yes".into()),
+                            ],
+                        )
+                    })
+                    .flatten(),
+                (h % 3 == 0)
+                    .then(|| step(12, "open_investigation", vec![]))
+                    .flatten(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            CaseKind::Hotline => [step(
+                0,
+                "screen",
+                vec![
+                    ("situation", "termination_scheduled".into()),
+                    ("household", "medical_emergency".into()),
+                    (
+                        "notice_served_on",
+                        (opened - SignedDuration::from_hours(48))
+                            .to_zoned(TimeZone::get(&cfg.office.time_zone)?)
+                            .date()
+                            .to_string(),
+                    ),
+                    (
+                        "termination_on",
+                        (opened + SignedDuration::from_hours(24 * 15))
+                            .to_zoned(TimeZone::get(&cfg.office.time_zone)?)
+                            .date()
+                            .to_string(),
+                    ),
+                    ("amount_owed", "640.00".into()),
+                ],
+            )]
+            .into_iter()
+            .flatten()
+            .collect(),
+            CaseKind::FoilRequest if age_days > 2 => [step(
+                2,
+                "acknowledge",
+                vec![(
+                    "approximate_date",
+                    (opened + SignedDuration::from_hours(24 * 20))
+                        .to_zoned(TimeZone::get(&cfg.office.time_zone)?)
+                        .date()
+                        .to_string(),
+                )],
+            )]
+            .into_iter()
+            .flatten()
+            .collect(),
+            _ => vec![],
+        };
+        for (at, name, fields) in steps {
+            clock.set(at);
+            let fields: Vec<(String, String)> = fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            app.take_step(Taker::Person(agent), &r, name, &fields, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{r} {name}: {e}"))?;
+        }
+    }
+    Ok(made)
 }

@@ -61,9 +61,10 @@ enum Command {
         /// How many cases to build from the CFPB sample
         #[arg(long, default_value_t = 6000)]
         cases: usize,
-        /// The CFPB complaints sample (CSV, gzip)
-        #[arg(long, default_value = "../shared/data/cfpb_complaints_sample.csv.gz")]
-        source: PathBuf,
+        /// The CFPB complaints sample (CSV, gzip) [default: ../shared/data/cfpb_complaints_sample.csv.gz
+        /// beside the working directory, the binary or the source tree]
+        #[arg(long)]
+        source: Option<PathBuf>,
         #[command(flatten)]
         store: StoreFlags,
     },
@@ -511,8 +512,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             source,
             store,
         } => {
+            // Found before any store is opened: a missing sample leaves nothing behind.
+            let source = demo::find_source(source)?;
             let (cfg, store) = open(config_file, &store).await?;
-            demo::load(store.as_ref(), &cfg, &source, cases, &clock).await?;
+            demo::load(store, &cfg, &source, cases, &clock).await?;
             Ok(0)
         }
         Command::Audit {

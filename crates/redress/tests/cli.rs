@@ -405,8 +405,43 @@ async fn demo_builds_a_lived_in_office() {
     .fetch_one(&pool)
     .await
     .unwrap();
+    // The current work: open cases at many stages, deadlines running, due soon and missed, and
+    // staff with an address for their notices.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the demo lays the current work out around the real instant"
+    )]
+    let now = jiff::Timestamp::now().as_microsecond();
+    let clock_count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(now)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let missed = clock_count("SELECT COUNT(*) FROM clocks WHERE stopped_at IS NULL AND paused_at IS NULL AND due_at < $1").await;
+    let soon = clock_count("SELECT COUNT(*) FROM clocks WHERE stopped_at IS NULL AND paused_at IS NULL AND due_at >= $1 AND due_at < $1 + 259200000000").await;
+    let later = clock_count("SELECT COUNT(*) FROM clocks WHERE stopped_at IS NULL AND paused_at IS NULL AND due_at >= $1 + 259200000000").await;
+    assert!(
+        missed > 10 && soon > 3 && later > 10,
+        "missed {missed}, due soon {soon}, later {later}"
+    );
+    let stages: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT stage) FROM cases WHERE lifecycle IS NOT NULL AND status NOT IN ('resolved', 'closed')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(stages >= 5, "open cases at {stages} stages");
+    let without_email: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role <> 'company' AND email IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(without_email, 0, "every staff member gets notices");
     pool.close().await;
-    assert_eq!(cases, 5000);
+    assert_eq!(cases, 5300, "5,000 from the sample and 300 of current work");
     for u in [
         "Call Center",
         "Emergency Hotline",
@@ -441,8 +476,24 @@ async fn demo_builds_a_lived_in_office() {
     };
     assert!(hash.starts_with("$argon2id$"));
     assert!(!admin_password.is_empty());
-    let (_, again, _) = run(&["demo", "--cases", "10", "--source", source], &t, None);
-    assert!(again.contains("already loaded"), "{again}");
+    // Run again from outside the source tree, without --source: the sample is found, and the
+    // office is not loaded twice.
+    let (_, again, err) = run(&["demo", "--cases", "10"], &t, None);
+    assert!(again.contains("already loaded"), "{again}{err}");
+    // A sample that is not there stops the demo before any store is made.
+    let empty = target(false, "demo-missing").await;
+    let (code, _, err) = run(
+        &["demo", "--source", "/nowhere/sample.csv.gz"],
+        &empty,
+        None,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(
+        !empty.dir.join("redress.db").exists(),
+        "nothing left behind"
+    );
+    let _ = std::fs::remove_dir_all(&empty.dir);
     let _ = std::fs::remove_dir_all(&t.dir);
 }
 
