@@ -590,6 +590,9 @@ fn kind_of(h: u64) -> CaseKind {
     }
 }
 
+/// A step of the current work: when, which, and its fields.
+type Step = (jiff::Timestamp, &'static str, Vec<(&'static str, String)>);
+
 /// The office's current work: `LIVING` contacts of the last two months, opened and worked
 /// through the office's own use cases at the instants they happened (a clock that stands at each
 /// step), so that each follows its lifecycle with its deadlines, letters and timeline: utility
@@ -671,10 +674,10 @@ async fn current_work(
             }),
             company_id: (kind != CaseKind::FoilRequest).then_some(company.id),
             category: matches!(kind, CaseKind::Complaint | CaseKind::Hotline).then(|| path.clone()),
-            amount_in_dispute: (kind == CaseKind::Complaint && h % 3 != 0)
+            amount_in_dispute: (kind == CaseKind::Complaint && !h.is_multiple_of(3))
                 .then(|| serde_json::Value::String(format!("{}.{:02}", 40 + (h >> 30) % 900, (h >> 40) % 100))),
             priority: None,
-            flags: if h % 41 == 0 { vec![Flag::Legislative] } else { vec![] },
+            flags: if h.is_multiple_of(41) { vec![Flag::Legislative] } else { vec![] },
             unit: None,
             assignee: Some(agent.user.username.clone()),
             office: None,
@@ -691,10 +694,10 @@ async fn current_work(
             let at = opened + SignedDuration::from_hours(24 * days);
             (at < now).then_some((at, name, fields))
         };
-        let steps: Vec<(jiff::Timestamp, &str, Vec<(&str, String)>)> = match kind {
-            CaseKind::Complaint if h % 5 != 0 => [
+        let steps: Vec<Step> = match kind {
+            CaseKind::Complaint if !h.is_multiple_of(5) => [
                 step(1, "refer_to_company", vec![]),
-                (h % 4 != 0)
+                (!h.is_multiple_of(4))
                     .then(|| {
                         step(
                             9,
@@ -710,7 +713,7 @@ async fn current_work(
                         )
                     })
                     .flatten(),
-                (h % 3 == 0)
+                h.is_multiple_of(3)
                     .then(|| step(12, "open_investigation", vec![]))
                     .flatten(),
             ]
