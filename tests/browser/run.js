@@ -261,7 +261,11 @@ async function expectLang(page, lang) {
     await r.keyboard.press('Tab');
     await r.keyboard.type(repPassword);
     await Promise.all([r.waitForURL(base + '/'), r.keyboard.press('Enter')]);
-    await r.goto(`${base}/cases/${reference}`);
+    // Its home lists the company's open cases, the answer due first; the keyboard opens one.
+    await r.waitForSelector('#mine:has-text("Your company")');
+    await axe(r, 'en / (company)');
+    await tabTo(r, `table.worklist a[href="/cases/${reference}"]`);
+    await Promise.all([r.waitForURL(`${base}/cases/${reference}`), r.keyboard.press('Enter')]);
     await r.waitForSelector('#stage');
     const repHtml = await r.content();
     for (const secret of ['STAFF-ONLY', 'NG-9999', elsewhere.reference]) {
@@ -274,6 +278,29 @@ async function expectLang(page, lang) {
       assert.ok(!repJson.includes(secret), `the company's JSON shows ${secret}`);
     }
     await rep.close();
+
+    // ---- A supervisor's day: the team, the cases nobody has, one given to Sam, by keyboard ----
+    const supPassword = 'supervisor-' + Date.now();
+    await api('POST', '/api/v1/users', { username: 'sue', display_name: 'Sue Supervisor', role: 'supervisor', unit: 'CALL', password: supPassword });
+    const supervisor = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const sp = await supervisor.newPage();
+    await sp.goto(base + '/login');
+    await typeInto(sp, '#username', 'sue');
+    await sp.keyboard.press('Tab');
+    await sp.keyboard.type(supPassword);
+    await Promise.all([sp.waitForURL(base + '/'), sp.keyboard.press('Enter')]);
+    await sp.goto(base + '/supervisor');
+    await sp.waitForSelector('#team-title');
+    assert.ok((await sp.textContent('#team-title ~ .table-wrap')).includes('Sam Senior'), 'the team lists Sam');
+    await tabTo(sp, `section[aria-labelledby="unassigned-title"] a[href="/cases/${elsewhere.reference}"]`, 200);
+    await Promise.all([sp.waitForURL(`${base}/cases/${elsewhere.reference}`), sp.keyboard.press('Enter')]);
+    await chooseByKeyboard(sp, 'form[action$="/assign"] select[name=assignee]', 'Sam', agentUser);
+    await tabTo(sp, 'form[action$="/assign"] button[type=submit]');
+    await Promise.all([sp.waitForNavigation(), sp.keyboard.press('Enter')]);
+    const assigned = await api('GET', '/api/v1/cases/' + elsewhere.reference);
+    assert.strictEqual(assigned.assignee, agentUser, 'the supervisor gave the case to Sam');
+    await axe(sp, 'en /cases/REF (supervisor, after assigning)');
+    await supervisor.close();
 
     // ---- Supervision, administration and the account page, as the administrator ----
     const admin = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });
@@ -293,6 +320,15 @@ async function expectLang(page, lang) {
     }
     await a.goto(base + '/supervisor?lang=en');
     await shot(a, 'supervision.png');
+    // The administrator adds a company and names a category in Spanish, by keyboard.
+    await a.goto(base + '/admin/companies?lang=en');
+    await typeInto(a, '#name', 'Suez Water New York');
+    await typeInto(a, '#industry', 'Water');
+    await typeInto(a, '#customer_count', '210,000');
+    await tabTo(a, 'form[action="/admin/companies"] button[type=submit]');
+    await Promise.all([a.waitForURL(/\/admin\/companies\?done=1$/), a.keyboard.press('Enter')]);
+    const companies = await api('GET', '/api/v1/companies');
+    assert.ok(companies.some((x) => x.name === 'Suez Water New York' && x.customer_count === 210000), 'the company was added');
     await admin.close();
 
     // ---- A consumer on a 390 px phone, in Spanish (from Accept-Language) ----
