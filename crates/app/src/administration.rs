@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChangeInput {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     /// A unit code; `null` or empty takes the user out of their unit.
@@ -39,8 +39,8 @@ pub struct UserChangeInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
-    /// At least 12 characters.
-    #[schema(value_type = String, min_length = 12, max_length = 1024)]
+    /// From 12 to 256 characters.
+    #[schema(value_type = String, min_length = 12, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -48,7 +48,7 @@ pub struct PasswordReset {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyChange {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[schema(max_length = 100)]
     pub industry: Option<String>,
@@ -143,9 +143,10 @@ impl App {
                 Some(_) => {}
             }
         }
+        // `null` clears the address; an empty one is not an address.
         let email = match &b.email {
-            Some(Some(e)) if !e.trim().is_empty() => v::email(&mut errors, "email", e.trim()),
-            Some(_) => None,
+            Some(Some(e)) => v::email(&mut errors, "email", e.trim()),
+            Some(None) => None,
             None => self.store.user_email(id).await?,
         };
         AppError::unless_empty(errors)?;

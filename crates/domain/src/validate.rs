@@ -103,12 +103,13 @@ pub fn required_text(
     value: Option<&str>,
     max: usize,
 ) -> Option<String> {
+    let raw = value.map_or(0, |v| v.chars().count());
     match value.map(str::trim) {
         None | Some("") => {
             errors.push(field, "required", "This field is required.");
             None
         }
-        Some(v) => text_checks(errors, field, v, max),
+        Some(v) => text_checks(errors, field, v, raw, max),
     }
 }
 
@@ -119,14 +120,21 @@ pub fn optional_text(
     value: Option<&str>,
     max: usize,
 ) -> Option<String> {
+    let raw = value.map_or(0, |v| v.chars().count());
     match value.map(str::trim) {
         None | Some("") => None,
-        Some(v) => text_checks(errors, field, v, max),
+        Some(v) => text_checks(errors, field, v, raw, max),
     }
 }
 
-fn text_checks(errors: &mut FieldErrors, field: &str, v: &str, max: usize) -> Option<String> {
-    let len = v.chars().count();
+/// `len` is the length as given, before trimming: the limit is the one the API document states.
+fn text_checks(
+    errors: &mut FieldErrors,
+    field: &str,
+    v: &str,
+    len: usize,
+    max: usize,
+) -> Option<String> {
     if len > max {
         errors.push(
             field,

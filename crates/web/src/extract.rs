@@ -62,6 +62,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// (trailing data is refused), and every string in it must follow the one text rule
 /// ([`redress_domain::validate::is_clean_text`]).
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    // Every body this API takes is an object; serde would read an array into a struct's fields
+    // by position.
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::field(
+            "body",
+            "invalid_type",
+            "A JSON object is expected.",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(raw);
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => {
