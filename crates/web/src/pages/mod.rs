@@ -402,15 +402,20 @@ pub fn local_time(state: &AppState, t: jiff::Timestamp) -> String {
     }
 }
 
-/// A clock's label in the reader's language, from the lifecycle of the case's kind (the
-/// clock's name only when no lifecycle knows it).
+/// A clock's label in the reader's language, from a lifecycle of the case's kind that has it
+/// (the clock's name only when none does).
 pub fn clock_label(
     state: &AppState,
     tr: &Tr,
     kind: redress_domain::CaseKind,
     name: &str,
 ) -> String {
-    match state.lifecycles.for_kind(kind).and_then(|l| l.clock(name)) {
+    let found = state
+        .lifecycles
+        .of_kind(kind)
+        .into_iter()
+        .find_map(|l| l.clock(name));
+    match found {
         Some(c) if tr.lang == Lang::Es => c.label_es.clone(),
         Some(c) => c.label.clone(),
         None => tr.word("clock", name),
@@ -428,17 +433,75 @@ fn recorded_instant(v: &serde_json::Value) -> Option<jiff::Timestamp> {
     }
 }
 
+/// A lifecycle step's entry told again in the reader's language from what it recorded: the step
+/// and the states it moved between by their labels, each value by its field's label (money as
+/// money, choices in words). `None` when the lifecycle does not know the step.
+fn step_text(
+    tr: &Tr,
+    lc: &redress_domain::lifecycle::Lifecycle,
+    d: &serde_json::Value,
+) -> Option<String> {
+    let spanish = tr.lang == Lang::Es;
+    let pick = |en: &str, es: &str| {
+        if spanish && !es.is_empty() {
+            es.to_string()
+        } else {
+            en.to_string()
+        }
+    };
+    let t = lc.transition(d["transition"].as_str()?)?;
+    let state = |key: &str| {
+        d[key]
+            .as_str()
+            .and_then(|s| lc.state(s))
+            .map(|s| pick(&s.label, &s.label_es))
+    };
+    let (from, to) = (state("from"), state("to"));
+    let mut out = match (from, to) {
+        (Some(f), Some(t2)) if d["from"] != d["to"] => {
+            format!("{} ({f} → {t2})", pick(&t.label, &t.label_es))
+        }
+        _ => pick(&t.label, &t.label_es),
+    };
+    for name in t.requires.iter().chain(&t.optional) {
+        let Some(value) = d["facts"][name].as_str() else {
+            continue;
+        };
+        let Some(f) = lc.field(name) else { continue };
+        let shown = match &f.kind {
+            redress_domain::lifecycle::FieldKind::Money => value
+                .parse::<i64>()
+                .ok()
+                .and_then(redress_domain::Money::from_cents)
+                .map(|m| format!("${m}"))
+                .unwrap_or_else(|| value.to_string()),
+            redress_domain::lifecycle::FieldKind::Choice(_) => f.option_label(value, spanish),
+            _ => value.to_string(),
+        };
+        out.push_str(&format!("\n{}: {shown}", pick(&f.label, &f.label_es)));
+    }
+    Some(out)
+}
+
 /// What a timeline entry says, in the reader's language: what the system wrote is told again
 /// from its recorded details (clocks by their labels, people and units by their names); what a
 /// person wrote is shown as written.
 pub fn entry_text(
     state: &AppState,
     tr: &Tr,
-    kind: redress_domain::CaseKind,
+    (kind, lc): (
+        redress_domain::CaseKind,
+        Option<&redress_domain::lifecycle::Lifecycle>,
+    ),
     names: &redress_app::work::Names,
     e: &redress_domain::records::TimelineEntry,
 ) -> String {
     let d = &e.data;
+    if e.entry_type == redress_domain::EntryType::StatusChange
+        && let Some(text) = lc.and_then(|lc| step_text(tr, lc, d))
+    {
+        return text;
+    }
     let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
     let clock = || clock_label(state, tr, kind, d["clock"].as_str().unwrap_or_default());
     let due = || {

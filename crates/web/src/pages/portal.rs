@@ -397,7 +397,13 @@ async fn status_render(
                     Sender::Office => "portal-from-office",
                     Sender::Company => "portal-from-company",
                 }),
-                body: entry_text(state, &ctx.tr, case.kind, &Names::default(), e),
+                body: entry_text(
+                    state,
+                    &ctx.tr,
+                    (case.kind, state.lifecycle_of(&case).ok()),
+                    &Names::default(),
+                    e,
+                ),
                 attachment: (e.entry_type == EntryType::Attachment)
                     .then(|| e.data["attachment_id"].as_i64())
                     .flatten(),

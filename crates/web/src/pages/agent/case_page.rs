@@ -566,7 +566,13 @@ pub(super) async fn case_render(
                         .map(|a| file.names.person(a))
                         .unwrap_or_default(),
                     visibility: e.visibility.to_string(),
-                    body: entry_text(state, &tr, case.kind, &file.names, e),
+                    body: entry_text(
+                        state,
+                        &tr,
+                        (case.kind, state.lifecycle_of(case).ok()),
+                        &file.names,
+                        e,
+                    ),
                 })
                 .collect(),
         ),
