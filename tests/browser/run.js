@@ -104,6 +104,25 @@ async function noEnglish(page, label) {
   assert.deepStrictEqual(found, [], `${label} shows English messages`);
 }
 
+// An authenticator app's code (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits) for a Base32 secret.
+const crypto = require('crypto');
+function totp(secret, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const bytes = [];
+  for (const ch of secret.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) { bytes.push((value >>> (bits - 8)) & 255); bits -= 8; }
+  }
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = crypto.createHmac('sha1', Buffer.from(bytes)).update(msg).digest();
+  const o = h[h.length - 1] & 15;
+  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
+
 async function expectLang(page, lang) {
   const l = await page.getAttribute('html', 'lang');
   assert.strictEqual(l, lang, `page ${page.url()} has lang ${l}`);
@@ -338,6 +357,37 @@ async function expectLang(page, lang) {
     const companies = await api('GET', '/api/v1/companies');
     assert.ok(companies.some((x) => x.name === 'Suez Water New York' && x.customer_count === 210000), 'the company was added');
     await admin.close();
+
+    // ---- Two-step sign-in, set up and used with the keyboard: on, log out, in with a code ----
+    const tessPassword = 'two-step-' + Date.now();
+    await api('POST', '/api/v1/users', { username: 'tess', display_name: 'Tess Two-Step', role: 'agent', password: tessPassword });
+    const twoStep = await browser.newContext({ locale: 'en-US', bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    const ts = await twoStep.newPage();
+    await ts.goto(base + '/login');
+    await typeInto(ts, '#username', 'tess');
+    await ts.keyboard.press('Tab');
+    await ts.keyboard.type(tessPassword);
+    await Promise.all([ts.waitForURL(base + '/'), ts.keyboard.press('Enter')]);
+    await ts.goto(base + '/account');
+    assert.ok(!(await ts.title()).includes('secret'), 'the title holds no secret: ' + await ts.title());
+    const secret = await ts.getAttribute('input[name=secret]', 'value');
+    const step = () => Math.floor(Date.now() / 1000 / 30);
+    await typeInto(ts, '#totp_code', totp(secret, step()));
+    await tabTo(ts, 'form[action="/account/totp/on"] button[type=submit]');
+    await Promise.all([ts.waitForNavigation(), ts.keyboard.press('Enter')]);
+    await ts.waitForSelector('form[action="/account/totp/off"]');
+    await axe(ts, 'en /account (two-step on)');
+    await tabTo(ts, 'form[action="/logout"] button');
+    await Promise.all([ts.waitForNavigation(), ts.keyboard.press('Enter')]);
+    await ts.goto(base + '/login');
+    await typeInto(ts, '#username', 'tess');
+    await ts.keyboard.press('Tab');
+    await ts.keyboard.type(tessPassword);
+    // The next step's code: the one used to turn it on cannot be used again.
+    await typeInto(ts, '#code', totp(secret, step() + 1));
+    await Promise.all([ts.waitForURL(base + '/'), ts.keyboard.press('Enter')]);
+    assert.ok((await ts.textContent('header')).includes('Tess Two-Step'), 'signed in with the code');
+    await twoStep.close();
 
     // ---- A consumer on a 390 px phone, in Spanish (from Accept-Language) ----
     const consumer = await browser.newContext({ locale: 'es-US', bypassCSP: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
