@@ -251,6 +251,7 @@ async function expectLang(page, lang) {
       await expectLang(page, 'es');
       await axe(page, 'es ' + p.replace(reference, 'REF'));
       await noEnglish(page, 'es ' + p.replace(reference, 'REF'));
+      await noSidewaysScroll(page, 'es ' + p.replace(reference, 'REF'));
     }
     // The full list of cases, sorted by a column heading reached with the keyboard.
     await page.goto(base + '/cases?lang=en');
@@ -343,6 +344,7 @@ async function expectLang(page, lang) {
         await expectLang(a, lang);
         await axe(a, `${lang} ${p}`);
         if (lang === 'es') await noEnglish(a, `${lang} ${p}`);
+        await noSidewaysScroll(a, `${lang} ${p}`);
       }
     }
     await a.goto(base + '/supervisor?lang=en');
