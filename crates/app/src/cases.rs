@@ -318,9 +318,9 @@ impl App {
         errors: &mut FieldErrors,
         field: &str,
         id: i64,
-    ) -> AppResult<Option<i64>> {
+    ) -> AppResult<Option<Company>> {
         match self.store.company(id).await {
-            Ok(c) => Ok(Some(c.id)),
+            Ok(c) => Ok(Some(c)),
             Err(StoreError::NotFound) => {
                 errors.push(
                     field,
@@ -492,10 +492,11 @@ impl App {
             Some(p) => self.lookup_category(&mut errors, "category", p).await?,
             None => None,
         };
-        let company_id = match b.company_id {
+        let company = match b.company_id {
             Some(id) => self.lookup_company(&mut errors, "company_id", id).await?,
             None => None,
         };
+        let company_id = company.as_ref().map(|c| c.id);
         let unit_id = match b.unit.as_deref() {
             Some(u) => self.lookup_unit(&mut errors, "unit", u).await?,
             None => None,
@@ -560,10 +561,7 @@ impl App {
             .priority
             .unwrap_or(Priority::Normal)
             .max(minimum_priority(b.kind, &b.flags));
-        let industry = match company_id {
-            Some(id) => Some(self.store.company(id).await?.industry),
-            None => None,
-        };
+        let industry = company.as_ref().map(|c| c.industry.clone());
         let category_path = b
             .category
             .as_deref()
@@ -693,7 +691,10 @@ impl App {
         }
         if let Some(c) = b.company_id {
             patch.company_id = Some(match c {
-                Some(id) => self.lookup_company(&mut errors, "company_id", id).await?,
+                Some(id) => self
+                    .lookup_company(&mut errors, "company_id", id)
+                    .await?
+                    .map(|c| c.id),
                 None => None,
             });
         }

@@ -195,6 +195,22 @@ pub struct Team {
 }
 
 impl App {
+    /// The id of the unit a list names by code; a code that names none is a field error.
+    async fn unit_id(&self, code: Option<&str>) -> AppResult<Option<i64>> {
+        match code {
+            Some(code) => Ok(Some(
+                self.store
+                    .unit_by_code(code)
+                    .await
+                    .map_err(|_| {
+                        AppError::field("unit", "unknown_value", "Choose one of the units.")
+                    })?
+                    .id,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// A page of cases as the person may see them (a company user only its company's; analysts
     /// without consumers' names). A unit or a person that does not exist is a field error.
     pub async fn case_list(&self, person: &Person, r: &ListRequest) -> AppResult<CaseList> {
@@ -211,18 +227,7 @@ impl App {
         if r.consumer_id.is_some() && !person.may(Permission::ConsumerRead) {
             return Err(AppError::Forbidden);
         }
-        let unit_id = match &r.unit {
-            Some(code) => Some(
-                self.store
-                    .unit_by_code(code)
-                    .await
-                    .map_err(|_| {
-                        AppError::field("unit", "unknown_value", "Choose one of the units.")
-                    })?
-                    .id,
-            ),
-            None => None,
-        };
+        let unit_id = self.unit_id(r.unit.as_deref()).await?;
         let (assignee_id, unassigned_only) = match &r.assignee {
             None => (None, false),
             Some(Assignee::Me) => (Some(person.user.id), false),
@@ -315,18 +320,7 @@ impl App {
     /// (those who assign).
     pub async fn team(&self, person: &Person, unit: Option<&str>, page: i64) -> AppResult<Team> {
         person.require(Permission::CaseAssign)?;
-        let unit_id = match unit {
-            Some(code) => Some(
-                self.store
-                    .unit_by_code(code)
-                    .await
-                    .map_err(|_| {
-                        AppError::field("unit", "unknown_value", "Choose one of the units.")
-                    })?
-                    .id,
-            ),
-            None => None,
-        };
+        let unit_id = self.unit_id(unit).await?;
         let now = self.clock.now();
         let bounds = crate::supervision::age_bounds(now, &self.office.time_zone);
         let soon = now + SignedDuration::from_hours(48);

@@ -41,15 +41,15 @@ pub struct PortalChoices {
     pub categories: Vec<Category>,
 }
 
-/// Who an update on the portal comes from, as the consumer reads it.
+/// Who an update on the portal comes from, as the consumer reads it. A company's own notes are
+/// never visible to the consumer (its representatives write company-visible entries), so what
+/// the portal shows comes from the consumer or from the office.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sender {
     /// The consumer themselves (what they added on the portal, or the complaint itself).
     You,
     /// The office's staff or Redress on the office's behalf.
     Office,
-    /// The company the complaint is about.
-    Company,
 }
 
 /// What a private status link shows.
@@ -237,14 +237,6 @@ impl App {
                 now,
             )
             .await?;
-        let companies: Vec<String> = self
-            .store
-            .users()
-            .await?
-            .into_iter()
-            .filter(|u| u.role == redress_domain::Role::Company)
-            .map(|u| u.username)
-            .collect();
         let entries = entries
             .into_iter()
             .map(|e| {
@@ -253,8 +245,6 @@ impl App {
                     || e.data["by"] == "portal"
                 {
                     Sender::You
-                } else if e.author.as_ref().is_some_and(|a| companies.contains(a)) {
-                    Sender::Company
                 } else {
                     Sender::Office
                 };

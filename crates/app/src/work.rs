@@ -286,15 +286,16 @@ impl App {
         let stage = self
             .describe_stage(&full, &clocks, Some(person.user.role), spanish)
             .await?;
+        // Users and units are read once: for their names on the page, and for assigners the
+        // staff and units a case may go to.
+        let (users, units) = (self.store.users().await?, self.store.units().await?);
         let assignable = if person.may(Permission::CaseAssign) && case.status != Status::Merged {
-            let staff = self
-                .store
-                .users()
-                .await?
-                .into_iter()
+            let staff = users
+                .iter()
                 .filter(|s| s.active && s.role.works_cases())
+                .cloned()
                 .collect();
-            Some((self.store.units().await?, staff))
+            Some((units.clone(), staff))
         } else {
             None
         };
@@ -315,17 +316,11 @@ impl App {
             None
         };
         let names = Names {
-            people: self
-                .store
-                .users()
-                .await?
+            people: users
                 .into_iter()
                 .map(|u| (u.id, (u.username, u.display_name)))
                 .collect(),
-            units: self
-                .store
-                .units()
-                .await?
+            units: units
                 .into_iter()
                 .map(|u| (u.id, (u.code, u.name)))
                 .collect(),

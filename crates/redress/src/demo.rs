@@ -629,6 +629,7 @@ async fn current_work(
         return Ok(0);
     }
     let fail = |e: redress_app::AppError| anyhow::anyhow!("{e}");
+    let tz = TimeZone::get(&cfg.office.time_zone)?;
     let mut made = 0;
     for i in 0..LIVING {
         let h = mix(1_000_003 + i as u64);
@@ -729,14 +730,14 @@ async fn current_work(
                     (
                         "notice_served_on",
                         (opened - SignedDuration::from_hours(48))
-                            .to_zoned(TimeZone::get(&cfg.office.time_zone)?)
+                            .to_zoned(tz.clone())
                             .date()
                             .to_string(),
                     ),
                     (
                         "termination_on",
                         (opened + SignedDuration::from_hours(24 * 15))
-                            .to_zoned(TimeZone::get(&cfg.office.time_zone)?)
+                            .to_zoned(tz.clone())
                             .date()
                             .to_string(),
                     ),
@@ -752,7 +753,7 @@ async fn current_work(
                 vec![(
                     "approximate_date",
                     (opened + SignedDuration::from_hours(24 * 20))
-                        .to_zoned(TimeZone::get(&cfg.office.time_zone)?)
+                        .to_zoned(tz.clone())
                         .date()
                         .to_string(),
                 )],

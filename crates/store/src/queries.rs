@@ -172,13 +172,22 @@ pub const CASE_BY_REFERENCE: &str = concat!(
     case_select!(),
     "WHERE c.reference = $1 AND ($2 IS NULL OR c.company_id = $2)"
 );
-pub const CASE_LIST: &str = concat!(
-    case_select!(),
-    "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
+/// The case list's filters, `$1`–`$12` (`$9` is the page size): status, kind, unit, assignee,
+/// company, opened after, before id (cursor), the caller's company, consumer, open only,
+/// unassigned only. Shared by the API's list and the work lists.
+macro_rules! case_filters {
+    () => {
+        "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
      AND ($4 IS NULL OR c.assignee_id = $4) AND ($5 IS NULL OR c.company_id = $5) AND ($6 IS NULL OR c.opened_at > $6) \
      AND ($7 IS NULL OR c.id < $7) AND ($8 IS NULL OR c.company_id = $8) AND ($10 IS NULL OR c.consumer_id = $10) \
-     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) AND ($12 IS NULL OR c.assignee_id IS NULL) \
-     ORDER BY c.id DESC LIMIT $9"
+     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) AND ($12 IS NULL OR c.assignee_id IS NULL)"
+    };
+}
+
+pub const CASE_LIST: &str = concat!(
+    case_select!(),
+    case_filters!(),
+    " ORDER BY c.id DESC LIMIT $9"
 );
 /// A work list: the case list's filters (`$1`–`$12` as in `CASE_LIST`, with `$9` the page size),
 /// the consumer's and assignee's names and the next running deadline of each case; only cases
@@ -188,7 +197,8 @@ pub const CASE_LIST: &str = concat!(
 /// ordered by `$14` (a `WorkOrder` word, `-desc` for the other way; every order ends with the
 /// newest case first) from row `$15`.
 /// `total` is the number of cases in the whole list.
-pub const WORK_LIST: &str = "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
+pub const WORK_LIST: &str = concat!(
+    "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
      SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
      cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, un.code AS unit_code, \
      a.username AS assignee, a.display_name AS assignee_name, p.name AS consumer_name, \
@@ -201,12 +211,9 @@ pub const WORK_LIST: &str = "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
      LEFT JOIN companies co ON co.id = c.company_id \
      LEFT JOIN units un ON un.id = c.unit_id \
      LEFT JOIN users a ON a.id = c.assignee_id \
-     LEFT JOIN consumers p ON p.id = c.consumer_id \
-     WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.kind = $2) AND ($3 IS NULL OR c.unit_id = $3) \
-     AND ($4 IS NULL OR c.assignee_id = $4) AND ($5 IS NULL OR c.company_id = $5) AND ($6 IS NULL OR c.opened_at > $6) \
-     AND ($7 IS NULL OR c.id < $7) AND ($8 IS NULL OR c.company_id = $8) AND ($10 IS NULL OR c.consumer_id = $10) \
-     AND ($11 IS NULL OR c.status NOT IN ('resolved', 'closed', 'merged')) AND ($12 IS NULL OR c.assignee_id IS NULL) \
-     AND ($16 IS NULL OR LOWER(c.reference) LIKE $16 ESCAPE '\\' OR ($17 IS NOT NULL AND LOWER(p.name) LIKE $16 ESCAPE '\\') \
+     LEFT JOIN consumers p ON p.id = c.consumer_id ",
+    case_filters!(),
+    " AND ($16 IS NULL OR LOWER(c.reference) LIKE $16 ESCAPE '\\' OR ($17 IS NOT NULL AND LOWER(p.name) LIKE $16 ESCAPE '\\') \
           OR LOWER(co.name) LIKE $16 ESCAPE '\\' OR LOWER(c.description) LIKE $16 ESCAPE '\\') \
      ) w \
      WHERE ($13 IS NULL OR w.next_due < $13) \
@@ -223,7 +230,8 @@ pub const WORK_LIST: &str = "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
      CASE WHEN $14 = 'age' THEN w.opened_at END DESC, CASE WHEN $14 = 'age-desc' THEN w.opened_at END ASC, \
      CASE WHEN $14 = 'activity' THEN w.updated_at END DESC, CASE WHEN $14 = 'activity-desc' THEN w.updated_at END ASC, \
      w.id DESC \
-     LIMIT $9 OFFSET $15";
+     LIMIT $9 OFFSET $15"
+);
 /// Each active user (in unit `$4`, or all; the caller keeps those whose role works cases): open cases assigned to them, those with a
 /// running clock already due (`$1` is now), due by `$2`, and opened since `$3`.
 pub const AGENT_LOADS: &str = "SELECT u.id, u.username, u.display_name, u.role, un.code AS unit_code, \

@@ -36,6 +36,63 @@ impl Lifecycle {
         }
     }
 
+    /// What the timeline says of a step, as people read it, in English or Spanish: the step and
+    /// the states it moved between by their labels, then each value it recorded by its field's
+    /// label (money as money, choices in words). `facts` are as stored (money in cents). The
+    /// step's entry is written with this in English and told again with it in the reader's
+    /// language.
+    pub fn step_record(
+        &self,
+        transition: &str,
+        from: &str,
+        to: &str,
+        facts: &[(String, String)],
+        spanish: bool,
+    ) -> String {
+        let pick = |en: &str, es: &str| {
+            if spanish && !es.is_empty() {
+                es.to_string()
+            } else {
+                en.to_string()
+            }
+        };
+        let label = self
+            .transition(transition)
+            .map_or_else(|| transition.to_string(), |t| pick(&t.label, &t.label_es));
+        let state = |name: &str| {
+            self.state(name)
+                .map_or_else(|| name.to_string(), |s| pick(&s.label, &s.label_es))
+        };
+        let mut record = if from == to {
+            label
+        } else {
+            format!("{label} ({} → {})", state(from), state(to))
+        };
+        let names: Vec<String> = self
+            .transition(transition)
+            .map(|t| t.requires.iter().chain(&t.optional).cloned().collect())
+            .unwrap_or_default();
+        for name in names {
+            let (Some(def), Some((_, value))) =
+                (self.field(&name), facts.iter().find(|(n, _)| *n == name))
+            else {
+                continue;
+            };
+            let shown = match &def.kind {
+                FieldKind::Money => value
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(crate::Money::from_cents)
+                    .map(|m| format!("${m}"))
+                    .unwrap_or_else(|| value.clone()),
+                FieldKind::Choice(_) => def.option_label(value, spanish),
+                _ => value.clone(),
+            };
+            record.push_str(&format!("\n{}: {shown}", pick(&def.label, &def.label_es)));
+        }
+        record
+    }
+
     /// Checks a transition and works out everything it does.
     ///
     /// `role` is `None` for the scheduler. `today` is the office's date of the transition.
@@ -78,9 +135,6 @@ impl Lifecycle {
         }
         let mut errors = FieldErrors::new();
         let mut facts = Vec::new();
-        // What the timeline says of each value, as people read it: labels, money as money,
-        // choices by their words.
-        let mut shown: Vec<(String, String)> = Vec::new();
         for (name, _) in fields {
             if !t.requires.contains(name) && !t.optional.contains(name) {
                 errors.push(
@@ -115,27 +169,23 @@ impl Lifecycle {
                         errors.push(path, "invalid_characters", "Contains control characters.");
                     } else {
                         facts.push((name.clone(), value.to_string()));
-                        shown.push((def.label.clone(), value.to_string()));
                     }
                 }
                 FieldKind::Money => match crate::Money::parse(value) {
                     Ok(m) => {
                         facts.push((name.clone(), m.cents().to_string()));
-                        shown.push((def.label.clone(), format!("${m}")));
                     }
                     Err(_) => errors.push(path, "invalid_amount", "An amount such as 125.40."),
                 },
                 FieldKind::Number => match value.replace(',', "").parse::<u32>() {
                     Ok(n) if n <= 1_000_000 => {
                         facts.push((name.clone(), n.to_string()));
-                        shown.push((def.label.clone(), n.to_string()));
                     }
                     _ => errors.push(path, "invalid_number", "A whole number, such as 12."),
                 },
                 FieldKind::Choice(options) => {
                     if options.iter().any(|o| o == value) {
                         facts.push((name.clone(), value.to_string()));
-                        shown.push((def.label.clone(), def.option_label(value, false)));
                     } else {
                         errors.push(
                             path,
@@ -171,7 +221,6 @@ impl Lifecycle {
                         }
                         if ok {
                             facts.push((name.clone(), d.to_string()));
-                            shown.push((def.label.clone(), d.to_string()));
                             dates.push((name.clone(), d));
                         }
                     }
@@ -222,17 +271,7 @@ impl Lifecycle {
             };
             effects.push(start_effect(c, at, date_of(&c.starts_on), on));
         }
-        let from_label = self
-            .state(stage)
-            .map_or_else(|| stage.to_string(), |s| s.label.clone());
-        let mut record = if stage == to.name {
-            t.label.clone()
-        } else {
-            format!("{} ({from_label} → {})", t.label, to.label)
-        };
-        for (label, value) in &shown {
-            record.push_str(&format!("\n{label}: {value}"));
-        }
+        let record = self.step_record(&t.name, stage, &to.name, &facts, false);
         Ok(Plan {
             transition: t.name.clone(),
             label: t.label.clone(),

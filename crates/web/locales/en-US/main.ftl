@@ -550,7 +550,6 @@ portal-description = What happened, and what would you like us to do?
 portal-contact-needed = We need a phone number or an email address to reach you about your case: give at least one.
 portal-from-you = You
 portal-from-office = Our office
-portal-from-company = The company
 portal-next-title = What happens next
 portal-next-complaint = A member of our staff reads your complaint within two business days. If it is about a company, we send it to the company, which must contact you and answer us. We post each step on this page and write to you when something changes. Most complaints are settled within 30 business days.
 portal-next-inquiry = A member of our staff answers your question, usually within five business days, by the phone number or email you gave. The answer will also be on this page.

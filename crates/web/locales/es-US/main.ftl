@@ -550,7 +550,6 @@ portal-description = ¿Qué pasó y qué solución pide?
 portal-contact-needed = Necesitamos un número de teléfono o un correo electrónico para comunicarnos con usted sobre su caso: dé al menos uno.
 portal-from-you = Usted
 portal-from-office = Nuestra oficina
-portal-from-company = La empresa
 portal-next-title = Qué sigue
 portal-next-complaint = Una persona de nuestro equipo lee su queja en un plazo de dos días hábiles. Si se trata de una empresa, se la enviamos a la empresa, que debe comunicarse con usted y respondernos. Publicamos cada paso en esta página y le escribimos cuando algo cambie. La mayoría de las quejas se resuelven en 30 días hábiles.
 portal-next-inquiry = Una persona de nuestro equipo responde su pregunta, por lo general en cinco días hábiles, al teléfono o correo electrónico que nos dio. La respuesta también aparecerá en esta página.

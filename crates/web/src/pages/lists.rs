@@ -1,7 +1,7 @@
 //! Work lists on the pages: the table every list of cases shares (sortable columns, the next
 //! deadline, age and last activity, paging) and the `/cases` page with its filters.
 
-use super::{Ctx, NavUser, clock_label, local_time, session, store_failed};
+use super::{Ctx, NavUser, clock_label, contact_line, local_time, session, store_failed};
 use crate::AppState;
 use crate::i18n::Tr;
 use askama::Template;
@@ -348,30 +348,26 @@ pub(super) async fn cases_page(
     } else if !people.is_empty() {
         query.remove("q");
     }
+    // Each filter not understood, by the filter's name in the reader's language.
+    let named = |f: &redress_domain::FieldErrors| -> Vec<(String, String)> {
+        f.0.iter()
+            .map(|e| {
+                (
+                    tr.t(&format!("filter-{}", e.field)),
+                    tr.error(&e.code, &e.message),
+                )
+            })
+            .collect()
+    };
     let (mut req, mut problems) = match ListRequest::parse(|k| query.get(k).map(String::as_str)) {
         Ok(r) => (r, vec![]),
-        Err(AppError::Validation(f)) => (
-            ListRequest::default(),
-            f.0.iter()
-                .map(|e| {
-                    (
-                        tr.t(&format!("filter-{}", e.field)),
-                        tr.error(&e.code, &e.message),
-                    )
-                })
-                .collect(),
-        ),
+        Err(AppError::Validation(f)) => (ListRequest::default(), named(&f)),
         Err(e) => return store_failed(&ctx, e),
     };
     let list = match state.case_list(&user, &req).await {
         Ok(l) => l,
         Err(AppError::Validation(f)) => {
-            problems.extend(f.0.iter().map(|e| {
-                (
-                    tr.t(&format!("filter-{}", e.field)),
-                    tr.error(&e.code, &e.message),
-                )
-            }));
+            problems.extend(named(&f));
             req = ListRequest::default();
             match state.case_list(&user, &req).await {
                 Ok(l) => l,
@@ -436,14 +432,9 @@ pub(super) async fn cases_page(
         people: people
             .iter()
             .map(|p| {
-                let contact = [p.phone.as_deref(), p.email.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · ");
                 (
                     p.id,
-                    format!("{} · {contact}", p.name),
+                    format!("{} · {}", p.name, contact_line(p)),
                     format!("/cases?consumer={}&closed=1", p.id),
                 )
             })

@@ -433,54 +433,30 @@ fn recorded_instant(v: &serde_json::Value) -> Option<jiff::Timestamp> {
     }
 }
 
-/// A lifecycle step's entry told again in the reader's language from what it recorded: the step
-/// and the states it moved between by their labels, each value by its field's label (money as
-/// money, choices in words). `None` when the lifecycle does not know the step.
+/// A lifecycle step's entry told again in the reader's language from what it recorded (see
+/// `Lifecycle::step_record`). `None` when the lifecycle does not know the step.
 fn step_text(
     tr: &Tr,
     lc: &redress_domain::lifecycle::Lifecycle,
     d: &serde_json::Value,
 ) -> Option<String> {
-    let spanish = tr.lang == Lang::Es;
-    let pick = |en: &str, es: &str| {
-        if spanish && !es.is_empty() {
-            es.to_string()
-        } else {
-            en.to_string()
-        }
-    };
-    let t = lc.transition(d["transition"].as_str()?)?;
-    let state = |key: &str| {
-        d[key]
-            .as_str()
-            .and_then(|s| lc.state(s))
-            .map(|s| pick(&s.label, &s.label_es))
-    };
-    let (from, to) = (state("from"), state("to"));
-    let mut out = match (from, to) {
-        (Some(f), Some(t2)) if d["from"] != d["to"] => {
-            format!("{} ({f} → {t2})", pick(&t.label, &t.label_es))
-        }
-        _ => pick(&t.label, &t.label_es),
-    };
-    for name in t.requires.iter().chain(&t.optional) {
-        let Some(value) = d["facts"][name].as_str() else {
-            continue;
-        };
-        let Some(f) = lc.field(name) else { continue };
-        let shown = match &f.kind {
-            redress_domain::lifecycle::FieldKind::Money => value
-                .parse::<i64>()
-                .ok()
-                .and_then(redress_domain::Money::from_cents)
-                .map(|m| format!("${m}"))
-                .unwrap_or_else(|| value.to_string()),
-            redress_domain::lifecycle::FieldKind::Choice(_) => f.option_label(value, spanish),
-            _ => value.to_string(),
-        };
-        out.push_str(&format!("\n{}: {shown}", pick(&f.label, &f.label_es)));
-    }
-    Some(out)
+    let transition = d["transition"].as_str()?;
+    lc.transition(transition)?;
+    let facts: Vec<(String, String)> = d["facts"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(lc.step_record(
+        transition,
+        d["from"].as_str()?,
+        d["to"].as_str()?,
+        &facts,
+        tr.lang == Lang::Es,
+    ))
 }
 
 /// What a timeline entry says, in the reader's language: what the system wrote is told again
@@ -686,6 +662,15 @@ pub fn call_length(text: &str) -> Option<i64> {
         }
     };
     (0..=86_400).contains(&seconds).then_some(seconds)
+}
+
+/// A consumer's phone and email, as one line for people.
+pub fn contact_line(c: &redress_domain::records::Consumer) -> String {
+    [c.phone.as_deref(), c.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// A day in the office's time zone, for people.

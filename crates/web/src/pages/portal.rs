@@ -395,7 +395,6 @@ async fn status_render(
                 from: ctx.tr.t(match from {
                     Sender::You => "portal-from-you",
                     Sender::Office => "portal-from-office",
-                    Sender::Company => "portal-from-company",
                 }),
                 body: entry_text(
                     state,

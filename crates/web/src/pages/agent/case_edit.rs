@@ -13,6 +13,30 @@ fn version(fields: &Fields) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::field("version", "required", "Reload the page and try again."))
 }
 
+/// A correction's opening: the person, their checked form (see `action`) and the version of
+/// the case the page was read at; else the page that says what is wrong.
+async fn versioned(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    reference: &str,
+    fields: &Fields,
+) -> Result<(CurrentUser, Ctx, String, i64), Response> {
+    let (user, ctx, reference) = action(
+        state,
+        uri,
+        headers,
+        reference,
+        fields,
+        Permission::CaseUpdate,
+    )
+    .await?;
+    match version(fields) {
+        Ok(v) => Ok((user, ctx, reference, v)),
+        Err(e) => Err(failed(state, &ctx, &user, &reference, fields, e).await),
+    }
+}
+
 fn text(fields: &Fields, name: &str) -> Option<String> {
     fields.get(name).map(|s| s.trim().to_string())
 }
@@ -93,23 +117,11 @@ pub(super) async fn case_consumer(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(
-        &state,
-        &uri,
-        &headers,
-        &reference,
-        &fields,
-        Permission::CaseUpdate,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let expected = match version(&fields) {
-        Ok(v) => v,
-        Err(e) => return failed(&state, &ctx, &user, &reference, &fields, e).await,
-    };
+    let (user, ctx, reference, expected) =
+        match versioned(&state, &uri, &headers, &reference, &fields).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let language = match opt(&fields, "consumer.preferred_language").map(|l| l.parse::<Language>())
     {
         None => None,
@@ -153,23 +165,11 @@ pub(super) async fn case_lifecycle_change(
     Path(reference): Path<String>,
     PostForm(fields): PostForm<Fields>,
 ) -> Response {
-    let (user, ctx, reference) = match action(
-        &state,
-        &uri,
-        &headers,
-        &reference,
-        &fields,
-        Permission::CaseUpdate,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let expected = match version(&fields) {
-        Ok(v) => v,
-        Err(e) => return failed(&state, &ctx, &user, &reference, &fields, e).await,
-    };
+    let (user, ctx, reference, expected) =
+        match versioned(&state, &uri, &headers, &reference, &fields).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let change = redress_app::steps::LifecycleChange {
         lifecycle: fields.get("lifecycle").cloned().unwrap_or_default(),
     };

@@ -69,15 +69,6 @@ fn csrf_ok(user: &CurrentUser, headers: &HeaderMap, form: &Fields) -> bool {
         && user.csrf.as_deref() == form.get("csrf").map(String::as_str)
 }
 
-/// A consumer's phone and email, as one line for people.
-fn contact_line(c: &redress_domain::records::Consumer) -> String {
-    [c.phone.as_deref(), c.email.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
 fn opt(form: &Fields, name: &str) -> Option<String> {
     form.get(name)
         .map(|s| s.trim().to_string())
