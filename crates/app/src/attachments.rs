@@ -110,7 +110,10 @@ impl UploadProblem {
     pub fn message(&self, max: usize) -> String {
         match self {
             UploadProblem::Missing => "Choose a file.".into(),
-            UploadProblem::TooLarge => format!("Files may be at most {} MB.", max / (1024 * 1024)),
+            UploadProblem::TooLarge if max >= 1024 * 1024 => {
+                format!("Files may be at most {} MB.", max / (1024 * 1024))
+            }
+            UploadProblem::TooLarge => format!("Files may be at most {} KB.", max.div_ceil(1024)),
             UploadProblem::TypeNotAllowed => {
                 "Only PDF, PNG, JPEG, GIF, TIFF, WebP and plain-text files are accepted.".into()
             }

@@ -19,6 +19,16 @@ pub enum Intake<'a> {
     Staff(&'a Person),
     /// A consumer on the public portal.
     Portal,
+    /// An email to the office (`inbound` is the message's claim, filed with the case).
+    Mail { inbound: i64 },
+}
+
+/// Incoming mail as the audit log and timeline name it.
+pub fn mail_actor() -> Actor {
+    Actor {
+        user_id: None,
+        username: "mail".into(),
+    }
 }
 
 /// The public portal as the audit log and timeline name it.
@@ -427,7 +437,18 @@ impl App {
                 p.require(Permission::CaseCreate)?;
                 (p.actor(), Some(p))
             }
-            Intake::Portal => (portal_actor(), None),
+            Intake::Portal | Intake::Mail { .. } => (
+                if matches!(by, Intake::Portal) {
+                    portal_actor()
+                } else {
+                    mail_actor()
+                },
+                None,
+            ),
+        };
+        let inbound_mail = match by {
+            Intake::Mail { inbound } => Some(inbound),
+            _ => None,
         };
         let actor = &actor;
         let mut errors = FieldErrors::new();
@@ -605,11 +626,17 @@ impl App {
             opened_at: now,
             closed_at: None,
             history: vec![],
+            inbound_mail,
         };
         let (case, created) = self
             .store
             .create_case(actor, &new_case, idempotency)
             .await?;
+        // A case staff opened with an email address is acknowledged (the portal and incoming
+        // mail write their own, with the rest of what they do).
+        if created && staff.is_some() {
+            self.acknowledge_opening(&case).await;
+        }
         // Staff get the case as their role may see it; the portal's case stays whole (it writes
         // the consumer's acknowledgement) and is never shown as it is.
         let case = match staff {

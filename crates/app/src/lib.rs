@@ -14,7 +14,8 @@
 //!   [`portal`] (the public's complaints, status links and documents), [`supervision`]
 //!   (unit workload and reassignment, the administrators' page, lifecycles to read),
 //!   [`work`] (queues, deadlines, supervision), [`routing`] (every case lands in a queue),
-//!   [`audit`], and the background work:
+//!   [`correspondence`] (mail in, answers, acknowledgements, the mail page), [`audit`], and
+//!   the background work:
 //!   [`outbox`], [`deadlines`], [`jobs`].
 
 pub mod accounts;
@@ -23,6 +24,7 @@ pub mod attachments;
 pub mod audit;
 pub mod cases;
 pub mod consumers;
+pub mod correspondence;
 pub mod deadlines;
 pub mod directory;
 pub mod error;
@@ -70,6 +72,11 @@ pub struct Settings {
     pub agents_take_cases: bool,
     /// The office's public phone number, shown on every page of the public portal.
     pub office_phone: Option<String>,
+    /// The wait before the first retry of a message the mail server refused (it doubles with
+    /// each attempt, up to six hours).
+    pub mail_retry: jiff::SignedDuration,
+    /// Incoming mail: size limit, routes, the office's own addresses.
+    pub mail: correspondence::MailSettings,
 }
 
 impl Default for Settings {
@@ -82,6 +89,8 @@ impl Default for Settings {
             job_stall: None,
             agents_take_cases: true,
             office_phone: None,
+            mail_retry: jiff::SignedDuration::from_mins(2),
+            mail: correspondence::MailSettings::default(),
         }
     }
 }

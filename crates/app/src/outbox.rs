@@ -5,7 +5,8 @@
 
 use crate::App;
 use jiff::SignedDuration;
-use lettre::message::{Mailbox, Message, header::ContentType};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress_store::{OutgoingMail, StoreError};
 use std::time::Duration;
@@ -57,12 +58,44 @@ impl Mailer {
         Ok(Some(Mailer { transport, from }))
     }
 
-    pub async fn send(&self, m: &OutgoingMail) -> Result<(), String> {
+    /// The domain of the sender's address: the right-hand side of every `Message-ID`.
+    pub fn domain(&self) -> String {
+        self.from.email.domain().to_string()
+    }
+
+    /// Sends a message under its `Message-ID` (without angle brackets), with its threading
+    /// headers and, for what Redress writes by itself, `Auto-Submitted` (RFC 3834).
+    pub async fn send(&self, m: &OutgoingMail, message_id: &str) -> Result<(), String> {
         let to: Mailbox = m.recipient.parse().map_err(|e| format!("recipient: {e}"))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
+            .message_id(Some(format!("<{message_id}>")));
+        if let Some(parent) = &m.in_reply_to {
+            builder = builder.in_reply_to(format!("<{parent}>"));
+        }
+        if let Some(thread) = &m.references {
+            let ids: Vec<String> = thread
+                .split_whitespace()
+                .map(|id| format!("<{id}>"))
+                .collect();
+            if !ids.is_empty() {
+                builder = builder.references(ids.join(" "));
+            }
+        }
+        if m.automatic {
+            let value = if m.in_reply_to.is_some() {
+                "auto-replied"
+            } else {
+                "auto-generated"
+            };
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                value.to_string(),
+            ));
+        }
+        let message = builder
             .header(ContentType::TEXT_PLAIN)
             .body(m.body.clone())
             .map_err(|e| e.to_string())?;
@@ -88,14 +121,32 @@ pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
         else {
             break;
         };
-        match mailer.send(&job.mail).await {
+        // The same Message-ID on every attempt, so that a receiver can drop a second copy.
+        let message_id = match &job.message_id {
+            Some(id) => id.clone(),
+            None => {
+                let id = redress_domain::correspondence::message_id_for(
+                    job.id,
+                    job.mail.reference.as_deref(),
+                    &mailer.domain(),
+                );
+                let bare = id.trim_start_matches('<').trim_end_matches('>').to_string();
+                app.store.name_mail(job.id, &bare).await?;
+                bare
+            }
+        };
+        match mailer.send(&job.mail, &message_id).await {
             Ok(()) => {
                 app.store.mail_sent(job.id, app.clock.now()).await?;
                 sent += 1;
             }
             Err(e) => {
-                // 2, 4, 8... minutes, at most six hours.
-                let wait = SignedDuration::from_mins((1i64 << job.attempts.clamp(1, 9)).min(360));
+                // The first wait (2 minutes unless configured), then twice as long each time,
+                // at most six hours.
+                let first = app.settings.mail_retry.as_secs().max(1);
+                let wait = SignedDuration::from_secs(
+                    (first << (job.attempts.clamp(1, 12) - 1)).min(6 * 3600),
+                );
                 tracing::warn!(id = job.id, attempts = job.attempts, error = %e, "sending mail failed; will retry");
                 app.store
                     .mail_failed(job.id, &e, app.clock.now() + wait)

@@ -168,12 +168,8 @@ impl App {
         if let Some(email) = case.consumer.as_ref().and_then(|c| c.email.clone()) {
             let link = self.public_link(&format!("/portal/status/{token}"));
             let (subject, body) = letter(&case.reference, &link);
-            let mail = OutgoingMail {
-                recipient: email,
-                subject,
-                body,
-                reference: Some(case.reference.clone()),
-            };
+            let mut mail = OutgoingMail::new(email, subject, body, Some(case.reference.clone()));
+            mail.automatic = true;
             self.store.enqueue_mail(&mail, self.clock.now()).await?;
         }
         Ok(token)
@@ -352,7 +348,7 @@ impl App {
     }
 
     /// A new private status link for a case; only its hash is kept.
-    async fn mint_portal_link(&self, reference: &str) -> AppResult<String> {
+    pub(crate) async fn mint_portal_link(&self, reference: &str) -> AppResult<String> {
         let token = crate::accounts::random_hex(24)?;
         self.store
             .create_portal_access(reference, &sha256_hex(token.as_bytes()), self.clock.now())

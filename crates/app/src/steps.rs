@@ -273,6 +273,7 @@ impl App {
             today: day(now),
             facts,
             dues,
+            status_link: String::new(),
         };
         for def in defs {
             let language = match def.to {

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod clock;
+pub mod correspondence;
 pub mod hotline;
 pub mod lifecycle;
 pub mod money;

@@ -48,6 +48,8 @@ pub enum Permission {
     UserWrite,
     AuditRead,
     OwnTokens,
+    /// File or set aside incoming mail that matched no case, and read the quarantine.
+    MailTriage,
 }
 
 impl Role {
@@ -99,6 +101,7 @@ impl Role {
             UserRead => matches!(self, Supervisor | Manager | Admin | Auditor),
             UserWrite => self == Admin,
             AuditRead => matches!(self, Supervisor | Manager | Admin | Auditor),
+            MailTriage => matches!(self, SeniorAgent | Supervisor | Manager | Admin),
         }
     }
 

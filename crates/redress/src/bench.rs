@@ -489,6 +489,7 @@ async fn clocks(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
                 opened_at: now,
                 closed_at: None,
                 history: vec![],
+                inbound_mail: None,
             },
             None,
         )

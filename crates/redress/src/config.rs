@@ -41,6 +41,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Instead of SMTP: write each message as an `.eml` file into this directory.
     pub mail_pickup_dir: Option<PathBuf>,
+    /// Seconds before the first retry of a message the mail server refused; each further retry
+    /// waits twice as long (at most six hours).
+    pub mail_retry_secs: u64,
     /// A directory of lifecycle files (`*.toml`); each replaces the shipped file of the same
     /// name or adds one. Checked at start: a mistake stops Redress with its file and line.
     pub lifecycles_dir: Option<PathBuf>,
@@ -58,6 +61,32 @@ pub struct Config {
     /// best a place the database's administrators cannot write.
     pub audit_checkpoint_dir: Option<PathBuf>,
     pub office: OfficeConfig,
+    /// Incoming mail (`redress mail receive`, IMAP mailboxes).
+    pub mail: MailConfig,
+}
+
+/// Incoming mail settings (the `[mail]` table).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Messages larger than this many bytes are quarantined, not taken in.
+    pub max_message_bytes: usize,
+    /// The office's own addresses that mail comes in to (besides `mail_from`): mail from any of
+    /// them is never answered and opens no case, so that Redress cannot write to itself.
+    pub addresses: Vec<String>,
+    /// Where new mail goes, tried in order (`[[mail.route]]`: recipient, keywords, kind,
+    /// lifecycle, unit).
+    pub route: Vec<redress_domain::correspondence::MailRoute>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            max_message_bytes: redress_app::correspondence::DEFAULT_MAX_MAIL_BYTES,
+            addresses: vec![],
+            route: vec![],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +122,7 @@ impl Default for Config {
             mail_from: "Redress <no-reply@localhost>".into(),
             smtp_url: None,
             mail_pickup_dir: None,
+            mail_retry_secs: 120,
             lifecycles_dir: None,
             job_lease_secs: 300,
             fault_job_stall_ms: None,
@@ -100,6 +130,7 @@ impl Default for Config {
             audit_checkpoint_key_file: None,
             audit_checkpoint_dir: None,
             office: OfficeConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -157,6 +188,51 @@ impl Config {
         };
         let scheme = if self.secure_cookies { "https" } else { "http" };
         Ok((format!("{scheme}://{host}:{port}"), false))
+    }
+
+    /// The use cases' settings, the same for `serve` and for every command that acts as the
+    /// office (`mail receive`).
+    pub fn app_settings(&self) -> anyhow::Result<redress_app::Settings> {
+        let (public_url, _) = self.public_url()?;
+        let from_address = self
+            .mail_from
+            .rsplit('<')
+            .next()
+            .unwrap_or(&self.mail_from)
+            .trim()
+            .trim_end_matches('>')
+            .to_ascii_lowercase();
+        let mut own_addresses: Vec<String> = self
+            .mail
+            .addresses
+            .iter()
+            .map(|a| a.trim().to_ascii_lowercase())
+            .collect();
+        own_addresses.push(from_address);
+        Ok(redress_app::Settings {
+            public_url,
+            attachments_dir: self
+                .attachments_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("attachments")),
+            max_upload_bytes: self.max_upload_bytes,
+            job_lease: jiff::SignedDuration::from_secs(
+                i64::try_from(self.job_lease_secs.clamp(1, 86_400)).unwrap_or(300),
+            ),
+            job_stall: self
+                .fault_job_stall_ms
+                .map(std::time::Duration::from_millis),
+            agents_take_cases: self.agents_take_cases,
+            office_phone: self.office.phone.clone(),
+            mail_retry: jiff::SignedDuration::from_secs(
+                i64::try_from(self.mail_retry_secs.clamp(1, 21_600)).unwrap_or(120),
+            ),
+            mail: redress_app::correspondence::MailSettings {
+                max_message_bytes: self.mail.max_message_bytes,
+                routes: self.mail.route.clone(),
+                own_addresses,
+            },
+        })
     }
 
     /// Whether the listen address takes connections from other hosts.
@@ -259,6 +335,16 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_SMTP_URL") {
             cfg.smtp_url = Some(v);
+        }
+        if let Some(v) = env("REDRESS_MAIL_RETRY_SECS") {
+            cfg.mail_retry_secs = v
+                .parse()
+                .context("REDRESS_MAIL_RETRY_SECS must be a number of seconds")?;
+        }
+        if let Some(v) = env("REDRESS_MAIL_MAX_MESSAGE_BYTES") {
+            cfg.mail.max_message_bytes = v
+                .parse()
+                .context("REDRESS_MAIL_MAX_MESSAGE_BYTES must be a number")?;
         }
         if let Some(v) = env("REDRESS_MAIL_PICKUP_DIR") {
             cfg.mail_pickup_dir = Some(PathBuf::from(v));

@@ -519,6 +519,7 @@ pub async fn load(
             opened_at: opened,
             closed_at,
             history,
+            inbound_mail: None,
         };
         let (created, _) = store.create_case(&system, &case, None).await?;
         if consumer_id.is_none() {

@@ -92,6 +92,21 @@ enum Command {
         #[command(subcommand)]
         command: LifecyclesCommand,
     },
+    /// Incoming email
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Take in one message (RFC 5322) from standard input, as an MTA's pipe transport delivers
+    /// it. Exit 0: taken in (or set aside on purpose); 75 (EX_TEMPFAIL): try again later
+    Receive {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +285,44 @@ async fn open(
     Ok((cfg, store))
 }
 
+/// EX_TEMPFAIL: the MTA keeps the message and tries again later.
+const EX_TEMPFAIL: i32 = 75;
+
+/// `redress mail receive`: never fails in a way that loses the message. Whatever goes wrong
+/// (the store out of reach, the configuration unreadable) answers EX_TEMPFAIL, so that the MTA
+/// keeps the message and tries again.
+async fn mail_receive(config_file: Option<&std::path::Path>, flags: &StoreFlags) -> i32 {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().lock().read_to_end(&mut raw) {
+        eprintln!("redress mail receive: reading the message: {e}");
+        return EX_TEMPFAIL;
+    }
+    let taken = async {
+        let (cfg, store) = open(config_file, flags).await?;
+        let office = store.office(&cfg.office.code).await?;
+        let app = App::new(store, Arc::new(SystemClock), office, cfg.app_settings()?)
+            .with_lifecycles(cfg.lifecycles()?);
+        Ok::<_, anyhow::Error>(app.receive_mail(&raw, "pipe").await?)
+    };
+    match taken.await {
+        Ok(redress_app::correspondence::Receipt::Busy) => {
+            eprintln!(
+                "redress mail receive: another process is taking this message in; try again later"
+            );
+            EX_TEMPFAIL
+        }
+        Ok(receipt) => {
+            println!("{receipt}");
+            0
+        }
+        Err(e) => {
+            eprintln!("redress mail receive: {e:#}; try again later");
+            EX_TEMPFAIL
+        }
+    }
+}
+
 /// The office's use cases over a store that is open, for the commands that act as the office.
 async fn app_for(cfg: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
     let office = store.office(&cfg.office.code).await?;
@@ -304,20 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                      to the address the public uses"
                 );
             }
-            let settings = redress_app::Settings {
-                public_url,
-                attachments_dir: cfg
-                    .attachments_dir
-                    .clone()
-                    .unwrap_or_else(|| cfg.data_dir.join("attachments")),
-                max_upload_bytes: cfg.max_upload_bytes,
-                job_lease: jiff::SignedDuration::from_secs(
-                    i64::try_from(cfg.job_lease_secs.clamp(1, 86_400)).unwrap_or(300),
-                ),
-                job_stall: cfg.fault_job_stall_ms.map(std::time::Duration::from_millis),
-                agents_take_cases: cfg.agents_take_cases,
-                office_phone: cfg.office.phone.clone(),
-            };
+            let settings = cfg.app_settings()?;
             let http = redress_web::Settings {
                 secure_cookies: cfg.secure_cookies,
                 portal_submissions_per_10_minutes: cfg.portal_submissions_per_10_minutes,
@@ -644,6 +684,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             bench::run(args).await?;
             Ok(0)
         }
+        Command::Mail {
+            command: MailCommand::Receive { store },
+        } => Ok(mail_receive(config_file, &store).await),
         Command::Lifecycles { command } => {
             let all = Config::load(config_file)?.lifecycles()?;
             match command {

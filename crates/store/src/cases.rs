@@ -48,6 +48,9 @@ pub struct NewCase {
     pub closed_at: Option<Timestamp>,
     /// Extra timeline entries written after the opening entry (used by imports).
     pub history: Vec<NewEntry>,
+    /// The incoming message that opens it: filed with the case in the same transaction, so that
+    /// a message taken in again after a crash finds its case instead of opening a second one.
+    pub inbound_mail: Option<i64>,
 }
 
 /// An idempotent create: the same key and request return the first result.
@@ -449,6 +452,10 @@ async fn create_case(
         author_id: actor.user_id,
     };
     insert_entry(tx, case_id, &opened).await?;
+    if let Some(inbound) = c.inbound_mail {
+        tx.execute(q::FILE_INBOUND_MAIL, args![inbound, case_id])
+            .await?;
+    }
     for e in &c.history {
         insert_entry(tx, case_id, e).await?;
     }

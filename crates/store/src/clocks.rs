@@ -365,17 +365,13 @@ pub(crate) async fn apply_transition(
                 .await?
                 .opt_text("email")?
         {
-            tx.one(
-                q::ENQUEUE_MAIL,
-                args![
-                    email.as_str(),
-                    letter.subject.as_str(),
-                    letter.body.as_str(),
-                    reference,
-                    micros(at)
-                ],
-            )
-            .await?;
+            let mail = crate::OutgoingMail::new(
+                email,
+                letter.subject.clone(),
+                letter.body.clone(),
+                Some(reference.to_string()),
+            );
+            crate::outbox::enqueue(tx, &mail, at).await?;
         }
         let e = NewEntry {
             entry_type: EntryType::Letter,
@@ -480,17 +476,15 @@ async fn run_clock_actions(
                 };
                 let body = format!("Case {reference}: the deadline {name} is due {due}.\n");
                 for recipient in &to {
-                    tx.one(
-                        q::ENQUEUE_MAIL,
-                        args![
-                            recipient.as_str(),
-                            subject.as_str(),
-                            body.as_str(),
-                            reference.as_str(),
-                            micros(now)
-                        ],
-                    )
-                    .await?;
+                    // Staff notices are automatic: no responder should answer them.
+                    let mut mail = crate::OutgoingMail::new(
+                        recipient.clone(),
+                        subject.clone(),
+                        body.clone(),
+                        Some(reference.to_string()),
+                    );
+                    mail.automatic = true;
+                    crate::outbox::enqueue(tx, &mail, now).await?;
                 }
                 done.push(format!("{} notified", to.len()));
             }

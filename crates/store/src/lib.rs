@@ -10,7 +10,7 @@
 //! login, the login throttle, tokens, sessions), `consumers` ([`Consumers`]), `cases`
 //! ([`Cases`]: cases and the portal's status links), `timeline` ([`Timeline`]: entries and
 //! attachments), `clocks` ([`Clocks`]: transitions, clock effects, the sweep), `jobs`
-//! ([`Jobs`]), `outbox` ([`Outbox`]) and `audit` ([`AuditLog`]: the chain writer every change
+//! ([`Jobs`]), `outbox` ([`Outbox`]), `correspondence` ([`Correspondence`]: incoming mail) and `audit` ([`AuditLog`]: the chain writer every change
 //! calls, the reads and the verifier). `rows.rs` holds the row helpers they share and the
 //! case row read before a change; `tx.rs` the `Tx` and `Engine` interface the engines
 //! (`sqlite.rs`, `postgres.rs`) implement; `queries.rs` the SQL. A `dyn Store` reaches every
@@ -21,6 +21,7 @@ mod audit;
 mod cases;
 mod clocks;
 mod consumers;
+mod correspondence;
 mod directory;
 mod jobs;
 mod outbox;
@@ -37,6 +38,9 @@ pub use audit::{AuditLog, AuditVerdict};
 pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase, WorkQuery};
 pub use clocks::Clocks;
 pub use consumers::{ConsumerCorrection, ConsumerLookup, Consumers, NewConsumer};
+pub use correspondence::{
+    Claim, Correspondence, InboundClaim, InboundRecord, SentMail, Settlement,
+};
 pub use directory::{AgeBounds, AgentLoad, Directory, UnitLoad, UnitQueue};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};
@@ -178,6 +182,7 @@ pub trait Store:
     + Clocks
     + Jobs
     + Outbox
+    + Correspondence
     + AuditLog
     + Send
     + Sync
@@ -219,7 +224,8 @@ impl<E: Engine> Store for E {
 /// itself (`SqliteStore`, `PostgresStore`) need the area trait in scope.
 pub mod prelude {
     pub use crate::{
-        Accounts, AuditLog, Cases, Clocks, Consumers, Directory, Jobs, Outbox, Store, Timeline,
+        Accounts, AuditLog, Cases, Clocks, Consumers, Correspondence, Directory, Jobs, Outbox,
+        Store, Timeline,
     };
 }
 

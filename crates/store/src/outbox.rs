@@ -4,7 +4,7 @@
 use crate::Result;
 use crate::queries as q;
 use crate::rows::micros;
-use crate::tx::{Engine, args, job};
+use crate::tx::{Engine, Tx, args, job};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -16,6 +16,34 @@ pub struct OutgoingMail {
     pub body: String,
     /// The case it is about, if any.
     pub reference: Option<String>,
+    /// The message it answers (a `Message-ID` without its angle brackets).
+    pub in_reply_to: Option<String>,
+    /// The thread it belongs to: the `References` of the message it answers and that message,
+    /// each without angle brackets, separated by spaces.
+    pub references: Option<String>,
+    /// Written by Redress itself, not by a person (an acknowledgement, a notice): sent with
+    /// `Auto-Submitted`, so that automatic responders do not answer it.
+    pub automatic: bool,
+}
+
+impl OutgoingMail {
+    /// A message to a person, not answering anything.
+    pub fn new(
+        recipient: String,
+        subject: String,
+        body: String,
+        reference: Option<String>,
+    ) -> Self {
+        OutgoingMail {
+            recipient,
+            subject,
+            body,
+            reference,
+            in_reply_to: None,
+            references: None,
+            automatic: false,
+        }
+    }
 }
 
 /// A message claimed for sending.
@@ -24,6 +52,8 @@ pub struct QueuedMail {
     pub id: i64,
     pub mail: OutgoingMail,
     pub attempts: i64,
+    /// Its `Message-ID` (without angle brackets), once named.
+    pub message_id: Option<String>,
 }
 
 /// Email waiting to be sent, claimed by one sender at a time.
@@ -37,6 +67,8 @@ pub trait Outbox: Send + Sync {
         lease_until: Timestamp,
         max_attempts: i64,
     ) -> Result<Option<QueuedMail>>;
+    /// Gives a message its `Message-ID` (without angle brackets) unless it has one.
+    async fn name_mail(&self, id: i64, message_id: &str) -> Result<()>;
     async fn mail_sent(&self, id: i64, at: Timestamp) -> Result<()>;
     async fn mail_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<()>;
     /// Messages not sent yet.
@@ -49,14 +81,7 @@ impl<E: Engine> Outbox for E {
     async fn enqueue_mail(&self, m: &OutgoingMail, at: Timestamp) -> Result<i64> {
         let m = m.clone();
         self.write(job(move |tx| {
-            Box::pin(async move {
-                tx.one(
-                    q::ENQUEUE_MAIL,
-                    args![m.recipient, m.subject, m.body, m.reference, micros(at)],
-                )
-                .await?
-                .int("id")
-            })
+            Box::pin(async move { enqueue(tx, &m, at).await })
         }))
         .await
     }
@@ -89,9 +114,25 @@ impl<E: Engine> Outbox for E {
                         subject: r.text("subject")?,
                         body: r.text("body")?,
                         reference: r.opt_text("reference")?,
+                        in_reply_to: r.opt_text("in_reply_to")?,
+                        references: r.opt_text("refs")?,
+                        automatic: r.int("automatic")? != 0,
                     },
                     attempts: r.int("attempts")?,
+                    message_id: r.opt_text("message_id")?,
                 }))
+            })
+        }))
+        .await
+    }
+
+    async fn name_mail(&self, id: i64, message_id: &str) -> Result<()> {
+        let message_id = message_id.to_string();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(q::NAME_MAIL, args![id, message_id])
+                    .await
+                    .map(|_| ())
             })
         }))
         .await
@@ -126,4 +167,23 @@ impl<E: Engine> Outbox for E {
         }))
         .await
     }
+}
+
+/// Queues a message inside a change's transaction; returns its outbox id.
+pub(crate) async fn enqueue(tx: &mut dyn Tx, m: &OutgoingMail, at: Timestamp) -> Result<i64> {
+    tx.one(
+        q::ENQUEUE_MAIL,
+        args![
+            m.recipient.as_str(),
+            m.subject.as_str(),
+            m.body.as_str(),
+            m.reference.clone(),
+            micros(at),
+            m.in_reply_to.clone(),
+            m.references.clone(),
+            i64::from(m.automatic)
+        ],
+    )
+    .await?
+    .int("id")
 }

@@ -336,20 +336,25 @@ pub const UNIT_DASHBOARD: &str = "SELECT u.code, u.name, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $3 AND c.opened_at >= $4 THEN 1 ELSE 0 END), 0) AS age_8_30, \
      COALESCE(SUM(CASE WHEN c.status NOT IN ('resolved', 'closed', 'merged') AND c.opened_at < $4 THEN 1 ELSE 0 END), 0) AS age_over_30 \
      FROM units u LEFT JOIN cases c ON c.unit_id = u.id GROUP BY u.code, u.name ORDER BY u.name";
-pub const ENQUEUE_MAIL: &str = "INSERT INTO outbox (recipient, subject, body, reference, created_at, next_attempt_at) \
-     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+pub const ENQUEUE_MAIL: &str = "INSERT INTO outbox (recipient, subject, body, reference, created_at, next_attempt_at, in_reply_to, refs, automatic) \
+     VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8) RETURNING id";
 /// Claims the oldest due message for a while. The lock condition is repeated outside the
 /// sub-select so that on PostgreSQL a second claimer re-checks it and gets nothing.
 pub const CLAIM_MAIL: &str = "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
                  AND (locked_until IS NULL OR locked_until < $1) AND attempts < $3 ORDER BY id LIMIT 1) \
      AND sent_at IS NULL AND (locked_until IS NULL OR locked_until < $1) \
-     RETURNING id, recipient, subject, body, reference, attempts";
+     RETURNING id, recipient, subject, body, reference, attempts, message_id, in_reply_to, refs, automatic";
 /// PostgreSQL: the same claim with `FOR UPDATE SKIP LOCKED`.
 pub const CLAIM_MAIL_SKIP_LOCKED: &str = "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
                  AND (locked_until IS NULL OR locked_until < $1) AND attempts < $3 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, recipient, subject, body, reference, attempts";
+     RETURNING id, recipient, subject, body, reference, attempts, message_id, in_reply_to, refs, automatic";
+/// Files an incoming message with the case it opens (in the case's transaction).
+pub const FILE_INBOUND_MAIL: &str = "UPDATE inbound_mail SET case_id = $2 WHERE id = $1";
+/// Names a message before its first sending, so that every retry carries the same Message-ID.
+pub const NAME_MAIL: &str =
+    "UPDATE outbox SET message_id = $2 WHERE id = $1 AND message_id IS NULL";
 pub const MAIL_SENT: &str =
     "UPDATE outbox SET sent_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1";
 pub const MAIL_FAILED: &str =

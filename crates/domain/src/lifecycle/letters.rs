@@ -48,6 +48,8 @@ pub struct LetterContext {
     pub facts: Vec<(String, String)>,
     /// Due dates by clock name, as the office writes them.
     pub dues: Vec<(String, String)>,
+    /// The consumer's private status link (notices only).
+    pub status_link: String,
 }
 
 /// A letter's text with each paragraph on one line: the file wraps lines for reading; a blank
@@ -141,6 +143,7 @@ impl Lifecycle {
                         "consumer" => ctx.consumer.clone(),
                         "company" => ctx.company.clone(),
                         "amount" => format!("${}", ctx.amount),
+                        "status_link" => ctx.status_link.clone(),
                         _ => ctx.today.clone(),
                     },
                     Some(("fact", f)) => {
@@ -190,6 +193,7 @@ impl Lifecycle {
                 "amount" => !ctx.amount.trim_start_matches(['0', '.']).is_empty(),
                 "consumer" => !ctx.consumer.is_empty(),
                 "company" => !ctx.company.is_empty(),
+                "status_link" => !ctx.status_link.is_empty(),
                 _ => true,
             },
             Some(("fact", f)) => ctx.facts.iter().any(|(n, v)| n == f && !v.is_empty()),
@@ -202,6 +206,11 @@ impl Lifecycle {
             subject: fill(&sections(subject, &has)),
             body: fill(&sections(body, &has)),
         }
+    }
+
+    /// The notices sent on an occasion.
+    pub fn notices_on(&self, on: super::NoticeOn) -> Vec<&super::NoticeDef> {
+        self.notices.iter().filter(|n| n.on == on).collect()
     }
 
     /// The letters a transition produces.

@@ -25,6 +25,25 @@ use crate::clock::Length;
 use crate::{CaseKind, Priority, Role, Status};
 use serde::{Deserialize, Serialize};
 
+/// When a notice goes to the consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeOn {
+    /// The acknowledgement, when a case is opened from any channel that gave an address.
+    Opened,
+}
+
+/// A notice that keeps the consumer informed, written like a letter (in English and Spanish,
+/// with the same placeholders and `{{status_link}}`), sent by email in the consumer's language.
+/// `required` notices are those the law calls for: a consumer cannot opt out of them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NoticeDef {
+    pub name: String,
+    pub on: NoticeOn,
+    pub required: bool,
+    pub letter: LetterDef,
+}
+
 /// A mistake in a lifecycle file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}:{column}: {reason}")]
@@ -291,6 +310,8 @@ pub struct Lifecycle {
     pub transitions: Vec<Transition>,
     /// Form letters a transition produces, with placeholders filled from the case.
     pub letters: Vec<LetterDef>,
+    /// Notices to the consumer (the acknowledgement on opening).
+    pub notices: Vec<NoticeDef>,
 }
 
 impl Lifecycle {

@@ -4,7 +4,7 @@
 use super::letters::{placeholders, reflow};
 use super::{
     Action, Addressee, Applies, ClockDef, ClockKind, Due, FieldDef, FieldKind, Hold, HoldRule,
-    LetterDef, Lifecycle, LifecycleError, State, Transition,
+    LetterDef, Lifecycle, LifecycleError, NoticeDef, NoticeOn, State, Transition,
 };
 use crate::clock::Length;
 use crate::{CaseKind, Priority, Role, Status};
@@ -43,6 +43,8 @@ struct FileDoc {
     transitions: Vec<TransitionDoc>,
     #[serde(default, rename = "letter")]
     letters: Vec<LetterDoc>,
+    #[serde(default, rename = "notice")]
+    notices: Vec<NoticeDoc>,
     /// Which cases of its kind take this lifecycle rather than the kind's general one.
     applies: Option<AppliesDoc>,
 }
@@ -62,6 +64,19 @@ struct LetterDoc {
     name: Spanned<String>,
     transition: Spanned<String>,
     to: Spanned<String>,
+    subject: Spanned<String>,
+    subject_es: Spanned<String>,
+    body: Spanned<String>,
+    body_es: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeDoc {
+    name: Spanned<String>,
+    on: Spanned<String>,
+    #[serde(default)]
+    required: bool,
     subject: Spanned<String>,
     subject_es: Spanned<String>,
     body: Spanned<String>,
@@ -664,43 +679,7 @@ impl Lifecycle {
                 }
             };
             for text in [&l.subject, &l.subject_es, &l.body, &l.body_es] {
-                let words = placeholders(text.get_ref());
-                for word in &words {
-                    if let Some(name) = word.strip_prefix('#') {
-                        let opens = words.iter().filter(|w| **w == *word).count();
-                        let closes = words
-                            .iter()
-                            .filter(|w| w.strip_prefix('/') == Some(name))
-                            .count();
-                        if opens != closes {
-                            let start = text.span().start;
-                            return Err(r.err(
-                                start..start,
-                                format!(
-                                    "section {{{{{word}}}}} is not closed with {{{{/{name}}}}}"
-                                ),
-                            ));
-                        }
-                    }
-                }
-                for word in words {
-                    let word = word.trim_start_matches(['#', '/']);
-                    let ok = match word.split_once('.') {
-                        None => matches!(
-                            word,
-                            "reference" | "consumer" | "company" | "amount" | "today"
-                        ),
-                        Some(("fact", f)) => field_names.iter().any(|n| n == f),
-                        Some(("due", c)) => clock_names.iter().any(|n| n == c),
-                        _ => false,
-                    };
-                    if !ok {
-                        // Point at the placeholder itself within the file.
-                        let raw = r.text.get(text.span()).unwrap_or_default();
-                        let start = text.span().start + raw.find(word).unwrap_or(0);
-                        return Err(r.err(start..start, format!("unknown placeholder {{{{{word}}}}}; use reference, consumer, company, amount, today, fact.FIELD or due.CLOCK")));
-                    }
-                }
+                check_placeholders(&r, text, &field_names, &clock_names, false)?;
             }
             letters.push(LetterDef {
                 name: l.name.get_ref().clone(),
@@ -710,6 +689,36 @@ impl Lifecycle {
                 subject_es: l.subject_es.get_ref().clone(),
                 body: reflow(l.body.get_ref()),
                 body_es: reflow(l.body_es.get_ref()),
+            });
+        }
+        unique(&r, doc.notices.iter().map(|n| &n.name), "notice")?;
+        let mut notices = Vec::new();
+        for n in &doc.notices {
+            let on = match n.on.get_ref().as_str() {
+                "opened" => NoticeOn::Opened,
+                other => {
+                    return Err(r.err(
+                        n.on.span(),
+                        format!("{other:?}: a notice is sent on \"opened\" (the acknowledgement)"),
+                    ));
+                }
+            };
+            for text in [&n.subject, &n.subject_es, &n.body, &n.body_es] {
+                check_placeholders(&r, text, &field_names, &clock_names, true)?;
+            }
+            notices.push(NoticeDef {
+                name: n.name.get_ref().clone(),
+                on,
+                required: n.required,
+                letter: LetterDef {
+                    name: n.name.get_ref().clone(),
+                    transition: String::new(),
+                    to: Addressee::Consumer,
+                    subject: n.subject.get_ref().clone(),
+                    subject_es: n.subject_es.get_ref().clone(),
+                    body: reflow(n.body.get_ref()),
+                    body_es: reflow(n.body_es.get_ref()),
+                },
             });
         }
         let applies = doc
@@ -740,6 +749,56 @@ impl Lifecycle {
             fields,
             transitions,
             letters,
+            notices,
         })
     }
+}
+
+/// Checks a letter's or notice's placeholders: sections are closed, and every word names
+/// something a letter can hold (`status_link` only in notices).
+fn check_placeholders(
+    r: &Reader<'_>,
+    text: &Spanned<String>,
+    field_names: &[String],
+    clock_names: &[String],
+    notice: bool,
+) -> Result<(), LifecycleError> {
+    let words = placeholders(text.get_ref());
+    for word in &words {
+        if let Some(name) = word.strip_prefix('#') {
+            let opens = words.iter().filter(|w| **w == *word).count();
+            let closes = words
+                .iter()
+                .filter(|w| w.strip_prefix('/') == Some(name))
+                .count();
+            if opens != closes {
+                let start = text.span().start;
+                return Err(r.err(
+                    start..start,
+                    format!("section {{{{{word}}}}} is not closed with {{{{/{name}}}}}"),
+                ));
+            }
+        }
+    }
+    for word in words {
+        let word = word.trim_start_matches(['#', '/']);
+        let ok = match word.split_once('.') {
+            None => {
+                matches!(
+                    word,
+                    "reference" | "consumer" | "company" | "amount" | "today"
+                ) || (notice && word == "status_link")
+            }
+            Some(("fact", f)) => field_names.iter().any(|n| n == f),
+            Some(("due", c)) => clock_names.iter().any(|n| n == c),
+            _ => false,
+        };
+        if !ok {
+            // Point at the placeholder itself within the file.
+            let raw = r.text.get(text.span()).unwrap_or_default();
+            let start = text.span().start + raw.find(word).unwrap_or(0);
+            return Err(r.err(start..start, format!("unknown placeholder {{{{{word}}}}}; use reference, consumer, company, amount, today, fact.FIELD or due.CLOCK")));
+        }
+    }
+    Ok(())
 }

@@ -109,8 +109,13 @@ both_stores!(
             .iter()
             .map(|e| e["type"].as_str().unwrap())
             .collect();
-        assert_eq!(types, vec!["system_event", "system_event", "note", "call"]);
-        assert_eq!(timeline[3]["data"]["duration_seconds"], 312);
+        // Opened, acknowledged by email, the status change, the note and the call.
+        assert_eq!(
+            types,
+            vec!["system_event", "email", "system_event", "note", "call"]
+        );
+        assert_eq!(timeline[1]["data"]["direction"], "out");
+        assert_eq!(timeline[4]["data"]["duration_seconds"], 312);
 
         // The second case of the year gets the next number.
         let second = app.create_case(&minimal_body()).await;

@@ -185,12 +185,12 @@ both_stores!(
     async |app: &TestApp| {
         use jiff::SignedDuration;
         let now = app.clock.now_ts();
-        let mail = redress_store::OutgoingMail {
-            recipient: "ana@example.org".into(),
-            subject: "S".into(),
-            body: "B".into(),
-            reference: None,
-        };
+        let mail = redress_store::OutgoingMail::new(
+            "ana@example.org".into(),
+            "S".into(),
+            "B".into(),
+            None,
+        );
         app.store.enqueue_mail(&mail, now).await.unwrap();
         let lease = now + SignedDuration::from_mins(5);
         let first = app

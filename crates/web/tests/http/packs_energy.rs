@@ -284,8 +284,9 @@ both_stores!(
                 .iter()
                 .any(|e| e["data"]["letter"] == "initial_decision")
         );
-        // The consumer gave an email address: the decision letter also went out by email.
-        assert_eq!(app.count("outbox").await, 1);
+        // The consumer gave an email address: the acknowledgement, and the decision letter
+        // also went out by email.
+        assert_eq!(app.count("outbox").await, 2);
         // The next step's choices, named in Spanish.
         let es: Value = app
             .get(Role::Agent, &format!("/api/v1/cases/{r}/lifecycle?lang=es"))

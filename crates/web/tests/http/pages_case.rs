@@ -112,6 +112,7 @@ both_stores!(
             types,
             vec![
                 "system_event",
+                "email",
                 "note",
                 "call",
                 "assignment",
@@ -119,13 +120,13 @@ both_stores!(
                 "letter"
             ]
         );
-        assert_eq!(timeline[5]["data"]["letter"], "referral_to_company");
-        let letter = timeline[5]["body"].as_str().unwrap();
+        assert_eq!(timeline[6]["data"]["letter"], "referral_to_company");
+        let letter = timeline[6]["body"].as_str().unwrap();
         assert!(
             !letter.contains("disputes") && !letter.contains("$0.00"),
             "no amount in dispute, no word of one: {letter}"
         );
-        assert_eq!(timeline[2]["data"]["duration_seconds"], 240);
+        assert_eq!(timeline[3]["data"]["duration_seconds"], 240);
         let (_, notes) = page(&b, app, &format!("/cases/{reference}?filter=notes")).await;
         assert!(notes.contains("Called the company") && !notes.contains("Left a message"));
         // Supervisors see who viewed the case; agents do not.

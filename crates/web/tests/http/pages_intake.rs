@@ -313,8 +313,8 @@ both_stores!(
         assert_eq!(r.status(), 422);
         assert_eq!(
             app.count("timeline").await,
-            2,
-            "the opening entry and the clock's start"
+            3,
+            "the opening entry, the acknowledgement and the clock's start"
         );
     }
 );

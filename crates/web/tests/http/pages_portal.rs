@@ -300,6 +300,14 @@ both_stores!(
         ana["consumer"]["account_number"] = json!("CE1234-55");
         let existing = app.create_case(&ana).await;
         let ana_id = existing["consumer_id"].as_i64().unwrap();
+        // Her own case was acknowledged to her address; that message is not the portal's.
+        assert_eq!(
+            redress_app::outbox::deliver_due(&app.state).await.unwrap(),
+            1
+        );
+        for sent in std::fs::read_dir(app.files_dir().join("mail")).unwrap() {
+            std::fs::remove_file(sent.unwrap().path()).unwrap();
+        }
         let b = browser();
         let (_, html) = page(&b, app, "/portal/complaint").await;
         let token = csrf(&html);

@@ -169,7 +169,8 @@ both_stores!(
         // And bad changes to an existing case change nothing.
         let c = app.create_case(&minimal_body()).await;
         let path = format!("/api/v1/cases/{}", c["reference"].as_str().unwrap());
-        let audit_before = audit_before + 1;
+        // The create and its acknowledgement.
+        let audit_before = audit_before + 2;
         for (body, field) in [
             (json!({"priority": "urgent"}), "priority"),
             (json!({"amount_in_dispute": "-1"}), "amount_in_dispute"),
@@ -229,8 +230,8 @@ both_stores!(
         assert_eq!(after["priority"], "normal");
         assert_eq!(
             app.count("timeline").await,
-            2,
-            "the opening entry and the clock's start"
+            3,
+            "the opening entry, the acknowledgement and the clock's start"
         );
         // Only the create and the auditor's view were audited.
         assert_eq!(app.count("audit_log").await, audit_before + 1);

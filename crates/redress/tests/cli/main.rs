@@ -7,6 +7,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod mail;
+
 const BIN: &str = env!("CARGO_BIN_EXE_redress");
 
 struct Target {
@@ -574,7 +576,7 @@ fn invalid_lifecycle_files_stop_serve_with_file_line_and_reason() {
     let lifecycles = dir.join("lifecycles");
     std::fs::create_dir_all(&lifecycles).unwrap();
     // The shipped FOIL pack with one transition pointing at a state that does not exist.
-    let shipped = include_str!("../../../lifecycles/foil_request.toml");
+    let shipped = include_str!("../../../../lifecycles/foil_request.toml");
     let broken = shipped.replacen("to = \"searching\"", "to = \"rummaging\"", 1);
     let line = broken
         .lines()

@@ -14,6 +14,8 @@ use redress_store::{Actor, StoreOptions};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+mod mail;
+
 const PASSWORD: &str = "correct horse battery staple";
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
