@@ -77,6 +77,91 @@ pub struct MailConfig {
     /// Where new mail goes, tried in order (`[[mail.route]]`: recipient, keywords, kind,
     /// lifecycle, unit).
     pub route: Vec<redress_domain::correspondence::MailRoute>,
+    /// IMAP mailboxes `serve` takes mail from (`[[mail.imap]]`).
+    pub imap: Vec<ImapConfig>,
+}
+
+/// One IMAP mailbox (`[[mail.imap]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapConfig {
+    /// Names the mailbox in logs and on each message (`imap:NAME`).
+    pub name: String,
+    pub host: String,
+    /// [default: 993 with `tls`, else 143]
+    pub port: Option<u16>,
+    /// `tls` (default), `starttls` or `none`.
+    #[serde(default = "default_security")]
+    pub security: redress_app::correspondence::imap::Security,
+    pub user: String,
+    /// The environment variable holding the password.
+    pub password_env: Option<String>,
+    /// A file holding the password (its first line).
+    pub password_file: Option<PathBuf>,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    /// Where taken messages are moved; without it they are flagged `\Seen RedressTaken` and stay.
+    pub done_folder: Option<String>,
+    /// Seconds between rounds, and the longest IDLE.
+    #[serde(default = "default_poll")]
+    pub poll_secs: u64,
+    /// Wait for new mail with IDLE when the server offers it.
+    #[serde(default = "default_idle")]
+    pub idle: bool,
+}
+
+fn default_security() -> redress_app::correspondence::imap::Security {
+    redress_app::correspondence::imap::Security::Tls
+}
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_poll() -> u64 {
+    60
+}
+fn default_idle() -> bool {
+    true
+}
+
+impl ImapConfig {
+    /// The mailbox with its password read from the environment or the file.
+    pub fn mailbox(&self) -> anyhow::Result<redress_app::correspondence::imap::ImapMailbox> {
+        use redress_app::correspondence::imap::{ImapMailbox, Security};
+        let password = match (&self.password_env, &self.password_file) {
+            (Some(var), _) => env(var).with_context(|| {
+                format!(
+                    "mail.imap {:?}: the environment variable {var} is not set",
+                    self.name
+                )
+            })?,
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .with_context(|| format!("mail.imap {:?}: reading {}", self.name, file.display()))?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            (None, None) => bail!(
+                "mail.imap {:?}: set password_env or password_file (passwords never go in the configuration file)",
+                self.name
+            ),
+        };
+        Ok(ImapMailbox {
+            name: self.name.clone(),
+            host: self.host.clone(),
+            port: self.port.unwrap_or(if self.security == Security::Tls {
+                993
+            } else {
+                143
+            }),
+            security: self.security,
+            user: self.user.clone(),
+            password,
+            folder: self.folder.clone(),
+            done_folder: self.done_folder.clone(),
+            poll: std::time::Duration::from_secs(self.poll_secs.clamp(1, 3600)),
+            idle: self.idle,
+        })
+    }
 }
 
 impl Default for MailConfig {
@@ -85,6 +170,7 @@ impl Default for MailConfig {
             max_message_bytes: redress_app::correspondence::DEFAULT_MAX_MAIL_BYTES,
             addresses: vec![],
             route: vec![],
+            imap: vec![],
         }
     }
 }

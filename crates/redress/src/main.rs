@@ -376,6 +376,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let app = App::new(store.clone(), Arc::new(SystemClock), office, settings)
                 .with_mailer(mailer)
                 .with_lifecycles(lifecycles);
+            let mailboxes = cfg
+                .mail
+                .imap
+                .iter()
+                .map(config::ImapConfig::mailbox)
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            redress_app::correspondence::imap::spawn_pollers(app.clone(), mailboxes);
             redress_app::outbox::spawn_sender(app.clone());
             redress_app::deadlines::spawn_deadline_sweeper(app.clone());
             redress_app::jobs::spawn_worker(app.clone());

@@ -6,6 +6,7 @@
 //! Every message is kept as received (in attachment storage, under its SHA-256), claimed once by
 //! its `Message-ID`, and settled in one transaction with all it causes.
 
+pub mod imap;
 pub mod parse;
 
 use crate::cases::{ConsumerInput, CreateCase, Intake, mail_actor};
