@@ -109,14 +109,72 @@ pub struct EmailToConsumer {
     pub body: String,
 }
 
+/// An incoming message as it was taken in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InboundMail {
+    pub id: i64,
+    /// Without angle brackets; `SHA256@redress.invalid` for a message that carried none.
+    pub message_id: String,
+    /// `pipe` (`redress mail receive`) or `imap:NAME`.
+    pub source: String,
+    pub sender: String,
+    pub recipients: String,
+    pub subject: String,
+    pub size_bytes: i64,
+    /// personal, auto_reply, bounce, list or unreadable.
+    pub class: String,
+    pub received_at: jiff::Timestamp,
+    /// opened, threaded, automatic, bounce, ignored, unmatched, quarantined, attached or
+    /// dismissed (`receiving` while it is being taken in).
+    pub state: String,
+    /// Why it is unmatched, quarantined or ignored.
+    pub reason: Option<String>,
+    /// The case it went to.
+    pub reference: Option<String>,
+}
+
+impl From<InboundRecord> for InboundMail {
+    fn from(r: InboundRecord) -> Self {
+        InboundMail {
+            id: r.id,
+            message_id: r.message_id,
+            source: r.source,
+            sender: r.sender,
+            recipients: r.recipients,
+            subject: r.subject,
+            size_bytes: r.size_bytes,
+            class: r.class,
+            received_at: r.received_at,
+            state: r.state,
+            reason: r.reason,
+            reference: r.reference,
+        }
+    }
+}
+
 /// An incoming message as the mail page shows it: its record, and its text and files as read
 /// again from the message kept.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InboundMessage {
-    #[schema(value_type = Object)]
-    pub record: InboundRecord,
+    pub mail: InboundMail,
     pub text: String,
     pub files: Vec<String>,
+}
+
+/// A message on its way to the consumer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SentEmail {
+    pub reference: String,
+    pub to: String,
+    pub subject: String,
+}
+
+/// The case a waiting message is filed on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileInbound {
+    #[schema(example = "NYC-2026-000123")]
+    pub reference: String,
 }
 
 fn cut(text: &str, max: usize) -> String {
@@ -658,7 +716,7 @@ impl App {
         person: &Person,
         reference: &str,
         input: EmailToConsumer,
-    ) -> AppResult<()> {
+    ) -> AppResult<SentEmail> {
         person.require(Permission::TimelineWrite)?;
         person.require(Permission::ConsumerRead)?;
         let mut errors = v::FieldErrors::new();
@@ -733,26 +791,29 @@ impl App {
         self.store
             .record_outgoing(&person.actor(), reference, &entry, &mail)
             .await?;
-        Ok(())
+        Ok(SentEmail {
+            reference: reference.to_string(),
+            to: email,
+            subject,
+        })
     }
 
     /// Incoming messages for the mail page: those waiting for a person, or (`all`) the most
     /// recent. The view is audited.
-    pub async fn inbound_mail(&self, person: &Person, all: bool) -> AppResult<Vec<InboundRecord>> {
+    pub async fn inbound_mail(&self, person: &Person, all: bool) -> AppResult<Vec<InboundMail>> {
         person.require(Permission::MailTriage)?;
         Ok(self
             .store
             .inbound(&person.actor(), all, 200, self.clock.now())
-            .await?)
+            .await?
+            .into_iter()
+            .map(InboundMail::from)
+            .collect())
     }
 
     /// One incoming message with its text and files, read again from the message kept.
     pub async fn inbound_message(&self, person: &Person, id: i64) -> AppResult<InboundMessage> {
-        person.require(Permission::MailTriage)?;
-        let record = self
-            .store
-            .inbound_one(&person.actor(), id, self.clock.now())
-            .await?;
+        let record = self.inbound_record(person, id).await?;
         let mail = match &record.raw_sha256 {
             Some(sha) if record.size_bytes as usize <= self.settings.mail.max_message_bytes => {
                 let raw = self
@@ -772,14 +833,22 @@ impl App {
             files: mail
                 .map(|m| m.files.into_iter().map(|f| f.filename).collect())
                 .unwrap_or_default(),
-            record,
+            mail: record.into(),
         })
+    }
+
+    async fn inbound_record(&self, person: &Person, id: i64) -> AppResult<InboundRecord> {
+        person.require(Permission::MailTriage)?;
+        Ok(self
+            .store
+            .inbound_one(&person.actor(), id, self.clock.now())
+            .await?)
     }
 
     /// Files a waiting message on a case a person chose (its entry and files, no answer).
     pub async fn file_inbound(&self, person: &Person, id: i64, reference: &str) -> AppResult<()> {
-        let message = self.inbound_message(person, id).await?;
-        waiting(&message.record)?;
+        let record = self.inbound_record(person, id).await?;
+        waiting(&record)?;
         let reference = crate::case_reference(reference.trim())
             .map_err(|_| AppError::field("reference", "unknown_case", "No such case."))?;
         let now = self.clock.now();
@@ -798,7 +867,7 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         }
-        let raw = match &message.record.raw_sha256 {
+        let raw = match &record.raw_sha256 {
             Some(sha) => self
                 .blobs
                 .read(sha)
@@ -807,7 +876,7 @@ impl App {
             None => vec![],
         };
         let Some(mail) = parse::read(&raw)
-            .filter(|_| message.record.size_bytes as usize <= self.settings.mail.max_message_bytes)
+            .filter(|_| record.size_bytes as usize <= self.settings.mail.max_message_bytes)
         else {
             return Err(AppError::field(
                 "reference",
@@ -826,7 +895,7 @@ impl App {
                 "attached",
             )
             .await?;
-        s.reason = message.record.reason.clone();
+        s.reason = record.reason.clone();
         self.store
             .settle_inbound(&person.actor(), id, &s, now)
             .await?;
@@ -835,11 +904,11 @@ impl App {
 
     /// Sets a waiting message aside: nothing more is done with it.
     pub async fn dismiss_inbound(&self, person: &Person, id: i64) -> AppResult<()> {
-        let message = self.inbound_message(person, id).await?;
-        waiting(&message.record)?;
+        let record = self.inbound_record(person, id).await?;
+        waiting(&record)?;
         let s = Settlement {
             state: "dismissed".into(),
-            reason: message.record.reason.clone(),
+            reason: record.reason.clone(),
             ..Settlement::default()
         };
         self.store

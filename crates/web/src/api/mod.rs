@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod directory;
 pub mod files;
+pub mod mail;
 pub mod routing;
 
 use crate::AppState;
@@ -17,7 +18,7 @@ use utoipa_axum::routes;
         Authenticate with `Authorization: Bearer TOKEN` (from `redress token create` or POST /api/v1/tokens). \
         Errors are RFC 9457 problem+json with a stable `code` and, for validation, `errors[].field`."),
     modifiers(&BearerAuth),
-    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "health"))
+    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "mail"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -94,6 +95,8 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "LoginInput",
     "MergeConsumerInput",
     "NewRoutingRule",
+    "EmailToConsumer",
+    "FileInbound",
 ];
 
 /// No control characters except tab and line ends
@@ -281,6 +284,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::clocks))
         .routes(routes!(cases::lifecycles))
         .routes(routes!(cases::schedule_reminder))
+        .routes(routes!(mail::email_consumer))
+        .routes(routes!(mail::list_inbound))
+        .routes(routes!(mail::get_inbound))
+        .routes(routes!(mail::file_inbound))
+        .routes(routes!(mail::dismiss_inbound))
         .routes(routes!(files::upload, files::list))
         .routes(routes!(files::download))
         .routes(routes!(directory::find_consumers))

@@ -6,6 +6,7 @@ mod account;
 mod admin_people;
 mod agent;
 mod lists;
+mod mail;
 mod portal;
 mod staff;
 mod supervision;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(supervision::router())
         .merge(account::router())
         .merge(admin_people::router())
+        .merge(mail::router())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -139,6 +141,8 @@ pub struct NavUser {
     pub can_create: bool,
     pub can_supervise: bool,
     pub can_admin: bool,
+    /// May read and file incoming mail that matched no case.
+    pub can_triage_mail: bool,
     /// When the session ends, in milliseconds since the epoch (for the warning before it does).
     pub expires_ms: i64,
 }
@@ -151,6 +155,7 @@ impl NavUser {
             can_create: u.user.role.allows(Permission::CaseCreate),
             can_supervise: u.user.role.allows(Permission::CaseAssign),
             can_admin: u.user.role.allows(Permission::UserWrite),
+            can_triage_mail: u.user.role.allows(Permission::MailTriage),
             expires_ms: u.session_expires.map(|t| t.as_millisecond()).unwrap_or(0),
         }
     }

@@ -795,6 +795,11 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/transitions", &["post"]),
         ("/api/v1/lifecycles", &["get"]),
         ("/api/v1/cases/{reference}/reminders", &["post"]),
+        ("/api/v1/cases/{reference}/emails", &["post"]),
+        ("/api/v1/mail/inbound", &["get"]),
+        ("/api/v1/mail/inbound/{id}", &["get"]),
+        ("/api/v1/mail/inbound/{id}/file", &["post"]),
+        ("/api/v1/mail/inbound/{id}/dismiss", &["post"]),
         ("/api/v1/consumers", &["get"]),
         ("/api/v1/consumers/{id}", &["get"]),
         ("/api/v1/consumers/{id}/duplicates", &["get"]),
@@ -829,7 +834,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        38,
+        43,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -12,6 +12,7 @@ mod files;
 mod jobs;
 mod lifecycle_choice;
 mod lists;
+mod mail;
 mod packs;
 mod packs_business;
 mod packs_energy;

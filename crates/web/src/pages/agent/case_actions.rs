@@ -682,3 +682,50 @@ pub(super) async fn case_merge(
         Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
     }
 }
+
+pub(super) async fn case_email(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseChangeStatus,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let message = EmailToConsumer {
+        subject: opt(&fields, "subject"),
+        body: fields.get("email_body").cloned().unwrap_or_default(),
+    };
+    match state.email_consumer(&user, &reference, message).await {
+        Ok(_) => back_to(&reference),
+        // The use case names the message's text `body`; the form calls it `email_body`.
+        Err(AppError::Validation(mut errors)) => {
+            for e in &mut errors.0 {
+                if e.field == "body" {
+                    e.field = "email_body".into();
+                }
+            }
+            failed(
+                &state,
+                &ctx,
+                &user,
+                &reference,
+                &fields,
+                AppError::Validation(errors),
+            )
+            .await
+        }
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
+    }
+}

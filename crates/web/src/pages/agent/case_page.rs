@@ -35,6 +35,8 @@ pub(super) struct EntryView {
     author: String,
     visibility: String,
     body: String,
+    /// For an email: who it came from or went to, and its subject.
+    email: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -53,6 +55,9 @@ pub(super) struct CasePage {
     notice: Option<String>,
     can_write: bool,
     can_staff: bool,
+    /// Staff may write to the consumer by email (the case has an address).
+    can_email: bool,
+    consumer_email: String,
     can_assign: bool,
     visibilities: Options,
     directions: Options,
@@ -566,6 +571,7 @@ pub(super) async fn case_render(
                         .map(|a| file.names.person(a))
                         .unwrap_or_default(),
                     visibility: e.visibility.to_string(),
+                    email: email_line(&tr, e),
                     body: entry_text(
                         state,
                         &tr,
@@ -589,6 +595,15 @@ pub(super) async fn case_render(
             && case.status != Status::Merged,
         can_staff: user.user.role.allows(Permission::CaseChangeStatus)
             && case.status != Status::Merged,
+        can_email: user.user.role.allows(Permission::CaseChangeStatus)
+            && user.user.role.allows(Permission::ConsumerRead)
+            && case.status != Status::Merged
+            && case.consumer.as_ref().is_some_and(|c| c.email.is_some()),
+        consumer_email: case
+            .consumer
+            .as_ref()
+            .and_then(|c| c.email.clone())
+            .unwrap_or_default(),
         can_assign,
         visibilities,
         directions: word_options(&tr, "direction", CallDirection::ALL),
@@ -727,6 +742,25 @@ pub(super) async fn case_page(
     .await
 }
 
+/// The line that heads an email on the timeline: "From maria@example.com" or "To ..." (the
+/// message's direction), and its subject.
+fn email_line(tr: &Tr, e: &TimelineEntry) -> Option<(String, String)> {
+    if e.entry_type != EntryType::Email {
+        return None;
+    }
+    let d = &e.data;
+    let who = if d["direction"] == "in" {
+        let from = match d["name"].as_str().filter(|n| !n.is_empty()) {
+            Some(name) => format!("{name} <{}>", d["from"].as_str().unwrap_or_default()),
+            None => d["from"].as_str().unwrap_or_default().to_string(),
+        };
+        tr.t1("case-email-from", "who", &from)
+    } else {
+        tr.t1("case-email-to", "who", d["to"].as_str().unwrap_or_default())
+    };
+    Some((who, d["subject"].as_str().unwrap_or_default().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,6 +774,7 @@ mod tests {
             author: String::new(),
             visibility: "internal".into(),
             body: body.into(),
+            email: None,
         }
     }
 

@@ -1,0 +1,227 @@
+//! Correspondence over HTTP and on the pages: writing to the consumer from the case page and
+//! the API, and the mail page where unmatched and quarantined messages wait for a person.
+
+use crate::both_stores;
+use crate::harness::*;
+use crate::pages::{csrf, logged_in, page, post};
+use redress_domain::Role;
+use serde_json::{Value, json};
+
+both_stores!(
+    staff_write_to_the_consumer_from_the_case,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let reference = c["reference"].as_str().unwrap();
+        let outbox = app.count("outbox").await;
+        // The page offers the form; its message goes out and is on the timeline.
+        let b = logged_in(app, "agent").await;
+        let (status, html) = page(&b, app, &format!("/cases/{reference}")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Write to the consumer") && html.contains("ana@example.org"));
+        let token = csrf(&html);
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/email"),
+            &[("csrf", &token), ("subject", ""), ("email_body", "")],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("href=\"#email_body\""));
+        let r = post(
+            &b,
+            app,
+            &format!("/cases/{reference}/email"),
+            &[
+                ("csrf", &token),
+                ("subject", ""),
+                ("email_body", "Necesitamos una copia de su factura."),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(app.count("outbox").await, outbox + 1);
+        // The API does the same, and answers with where it went.
+        let r = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/cases/{reference}/emails"),
+                &json!({"subject": "Su factura", "body": "Gracias."}),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+        let sent: Value = r.json().await.unwrap();
+        assert_eq!(sent["to"], "ana@example.org");
+        assert_eq!(sent["subject"], format!("Su factura [{reference}]"));
+        let timeline: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let out: Vec<&Value> = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "email" && e["data"]["direction"] == "out")
+            .collect();
+        assert_eq!(out.len(), 3, "the acknowledgement and the two messages");
+        assert_eq!(out[1]["body"], "Necesitamos una copia de su factura.");
+        assert_eq!(out[1]["data"]["subject"], format!("Su caso [{reference}]"));
+        let (_, html) = page(&b, app, &format!("/cases/{reference}")).await;
+        assert!(
+            html.contains("To ana@example.org"),
+            "the timeline says where it went"
+        );
+
+        // A company's representative may not; a case without an address cannot.
+        let r = app
+            .post_json(
+                Role::Company,
+                &format!("/api/v1/cases/{reference}/emails"),
+                &json!({"body": "Hi"}),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let mut body = minimal_body();
+        body["consumer"].as_object_mut().unwrap().remove("email");
+        let other = app.create_case(&body).await;
+        let r = app
+            .post_json(
+                Role::Agent,
+                &format!(
+                    "/api/v1/cases/{}/emails",
+                    other["reference"].as_str().unwrap()
+                ),
+                &json!({"body": "Hi"}),
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "body");
+        assert_eq!(problem["errors"][0]["code"], "no_email_address");
+        assert_eq!(app.count("outbox").await, outbox + 2);
+    }
+);
+
+both_stores!(
+    unmatched_and_quarantined_mail_waits_on_the_mail_page,
+    async |app: &TestApp| {
+        let c = app.create_case(&minimal_body()).await;
+        let reference = c["reference"].as_str().unwrap();
+        let unreadable = app
+            .state
+            .receive_mail(
+                b"Subject: who sent this\r\n\r\nNo sender at all.\r\n",
+                "pipe",
+            )
+            .await
+            .unwrap();
+        assert!(unreadable.to_string().starts_with("quarantined"));
+        let bounce = "From: MAILER-DAEMON@mx.example.com\r\nReturn-Path: <>\r\nSubject: Undelivered\r\n\
+                      Message-ID: <b1@mx.example.com>\r\n\r\nMessage-ID: <nothing@elsewhere>\r\n";
+        app.state
+            .receive_mail(bounce.as_bytes(), "pipe")
+            .await
+            .unwrap();
+
+        // Agents do not see the page; supervisors do, in both languages.
+        assert_eq!(
+            app.get(Role::Agent, "/api/v1/mail/inbound").await.status(),
+            403
+        );
+        let waiting: Vec<Value> = app
+            .get(Role::Supervisor, "/api/v1/mail/inbound")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 2);
+        let quarantined = waiting
+            .iter()
+            .find(|m| m["state"] == "quarantined")
+            .unwrap();
+        let unmatched = waiting.iter().find(|m| m["state"] == "unmatched").unwrap();
+        let b = logged_in(app, "supervisor").await;
+        let (status, html) = page(&b, app, "/mail").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("who sent this") && html.contains("Waiting: quarantined"));
+        let id = quarantined["id"].as_i64().unwrap();
+        let (status, html) = page(&b, app, &format!("/mail/{id}?lang=es")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("No sender at all.") && html.contains("Archivar en este caso"));
+        let token = csrf(&html);
+
+        // Filing needs a real case; then it is on the case and waits no more.
+        let r = post(
+            &b,
+            app,
+            &format!("/mail/{id}/file"),
+            &[("csrf", &token), ("reference", "NYC-2026-999999")],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let r = post(
+            &b,
+            app,
+            &format!("/mail/{id}/file"),
+            &[("csrf", &token), ("reference", reference)],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let timeline: Value = app
+            .get(Role::Agent, &format!("/api/v1/cases/{reference}/timeline"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let filed = timeline.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(filed["type"], "email");
+        assert_eq!(filed["visibility"], "internal");
+        assert!(
+            filed["body"]
+                .as_str()
+                .unwrap()
+                .contains("No sender at all.")
+        );
+
+        // Set aside over the API; a second settling is refused.
+        let other = unmatched["id"].as_i64().unwrap();
+        let r = app
+            .post_json(
+                Role::Supervisor,
+                &format!("/api/v1/mail/inbound/{other}/dismiss"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 204);
+        let r = app
+            .post_json(
+                Role::Supervisor,
+                &format!("/api/v1/mail/inbound/{other}/file"),
+                &json!({"reference": reference}),
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let waiting: Vec<Value> = app
+            .get(Role::Supervisor, "/api/v1/mail/inbound")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(waiting.is_empty());
+        let all: Vec<Value> = app
+            .get(Role::Supervisor, "/api/v1/mail/inbound?all=true")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            app.get(Role::Supervisor, "/api/v1/mail/inbound?all=maybe")
+                .await
+                .status(),
+            422
+        );
+    }
+);
