@@ -20,6 +20,9 @@ server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
 curl -fs "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token" > /dev/null
 curl -fs -X POST "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"code":"CALL","name":"Call Center"}' > /dev/null
+# Mail as an MTA pipes it in: one message quarantined (no sender), one that opens a case.
+printf 'Subject: a scan\r\n\r\nno sender here\r\n' | "$bin" mail receive --data-dir "$data" > /dev/null
+"$bin" mail receive --data-dir "$data" < "$root/tests/mail/corpus/multipart_alternative_es.eml" > /dev/null
 mkdir -p "${SCREENSHOT_DIR:-$root/target/screenshots}"
 BASE_URL="http://127.0.0.1:$port" ADMIN_TOKEN="$token" AGENT_USER=sam AGENT_PASSWORD="$agent_password" \
   ADMIN_USER=admin ADMIN_PASSWORD="$admin_password" \

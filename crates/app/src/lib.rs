@@ -29,6 +29,7 @@ pub mod deadlines;
 pub mod directory;
 pub mod error;
 pub mod jobs;
+pub mod letters;
 pub mod lists;
 pub mod outbox;
 pub mod person;
@@ -72,6 +73,8 @@ pub struct Settings {
     pub agents_take_cases: bool,
     /// The office's public phone number, shown on every page of the public portal.
     pub office_phone: Option<String>,
+    /// The office's postal address, line by line, on the letterhead of printed letters.
+    pub office_address: Vec<String>,
     /// The wait before the first retry of a message the mail server refused (it doubles with
     /// each attempt, up to six hours).
     pub mail_retry: jiff::SignedDuration,
@@ -89,6 +92,7 @@ impl Default for Settings {
             job_stall: None,
             agents_take_cases: true,
             office_phone: None,
+            office_address: vec![],
             mail_retry: jiff::SignedDuration::from_mins(2),
             mail: correspondence::MailSettings::default(),
         }
@@ -108,6 +112,8 @@ pub struct App {
     pub mailer: Option<Arc<outbox::Mailer>>,
     /// The lifecycle of each case kind (the shipped packs unless the office supplies its own).
     pub lifecycles: Arc<Lifecycles>,
+    /// What typesets printed letters; `None` in builds without it.
+    pub press: Option<Arc<dyn letters::Press>>,
 }
 
 impl App {
@@ -126,12 +132,19 @@ impl App {
             blobs,
             mailer: None,
             lifecycles: Arc::new(Lifecycles::shipped().unwrap_or_default()),
+            press: None,
         }
     }
 
     /// Sends mail with this mailer.
     pub fn with_mailer(mut self, mailer: Option<outbox::Mailer>) -> App {
         self.mailer = mailer.map(Arc::new);
+        self
+    }
+
+    /// Typesets printed letters with this press.
+    pub fn with_press(mut self, press: Arc<dyn letters::Press>) -> App {
+        self.press = Some(press);
         self
     }
 

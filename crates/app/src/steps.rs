@@ -196,31 +196,22 @@ impl App {
         Ok(())
     }
 
-    /// Writes out the letters a planned transition produces, in the addressee's language, with the
-    /// case's facts and the due dates of its clocks (those the transition starts included). Reading
+    /// What a case's letters are filled with: its facts (then `extra` ones), the due dates of
+    /// its running clocks and of the clocks `starts` will start, and whom it concerns. Reading
     /// the consumer's name for a letter is a view of personal data, audited as the system's.
-    async fn write_letters(
+    /// Returns the case as read (with its consumer) and the context.
+    pub(crate) async fn letter_context(
         &self,
-        case: &Case,
-        plan: &mut Plan,
+        reference: &str,
+        extra: &[(String, String)],
+        starts: &[redress_domain::lifecycle::ClockEffect],
         (cal, tz): (&Calendar, &jiff::tz::TimeZone),
         now: Timestamp,
-    ) -> AppResult<()> {
-        use redress_domain::lifecycle::{Addressee, ClockEffect, LetterContext};
-        let lc = self.lifecycle_of(case)?;
-        let defs = lc.letters_for(&plan.transition);
-        if defs.is_empty() {
-            return Ok(());
-        }
+    ) -> AppResult<(Case, redress_domain::lifecycle::LetterContext)> {
+        use redress_domain::lifecycle::{ClockEffect, LetterContext};
         let full = self
             .store
-            .case(
-                &Actor::system(),
-                &case.reference,
-                Scope::default(),
-                true,
-                now,
-            )
+            .case(&Actor::system(), reference, Scope::default(), true, now)
             .await?;
         let day = |t: Timestamp| t.to_zoned(tz.clone()).date().to_string();
         // A deadline at the close of business is a date; one at another time (working hours)
@@ -235,12 +226,12 @@ impl App {
         };
         let mut dues: Vec<(String, String)> = self
             .store
-            .clocks(&case.reference, Scope::default(), now)
+            .clocks(reference, Scope::default(), now)
             .await?
             .iter()
             .map(|c| (c.name.clone(), when(c.due_at)))
             .collect();
-        for e in &plan.effects {
+        for e in starts {
             if let ClockEffect::Start(s) = e {
                 let (_, due) = s
                     .instants(cal, tz)
@@ -253,7 +244,7 @@ impl App {
             .iter()
             .map(|f| (f.name.clone(), f.value.clone()))
             .collect();
-        facts.extend(plan.facts.iter().cloned());
+        facts.extend(extra.iter().cloned());
         let ctx = LetterContext {
             reference: full.reference.clone(),
             consumer: full
@@ -275,6 +266,27 @@ impl App {
             dues,
             status_link: String::new(),
         };
+        Ok((full, ctx))
+    }
+
+    /// Writes out the letters a planned transition produces, in the addressee's language, with the
+    /// case's facts and the due dates of its clocks (those the transition starts included).
+    async fn write_letters(
+        &self,
+        case: &Case,
+        plan: &mut Plan,
+        calendar: (&Calendar, &jiff::tz::TimeZone),
+        now: Timestamp,
+    ) -> AppResult<()> {
+        use redress_domain::lifecycle::Addressee;
+        let lc = self.lifecycle_of(case)?;
+        let defs = lc.letters_for(&plan.transition);
+        if defs.is_empty() {
+            return Ok(());
+        }
+        let (full, ctx) = self
+            .letter_context(&case.reference, &plan.facts, &plan.effects, calendar, now)
+            .await?;
         for def in defs {
             let language = match def.to {
                 Addressee::Consumer => full
@@ -417,6 +429,21 @@ impl App {
         }
         self.write_letters(case, &mut plan, (&cal, &tz), now)
             .await?;
+        if let Some(field) = &plan.awaiting_mailing
+            && !plan
+                .letters
+                .iter()
+                .any(|l| l.to == redress_domain::lifecycle::Addressee::Consumer)
+        {
+            let label = lc.field(field).map_or(field.as_str(), |f| f.label.as_str());
+            return Err(AppError::field(
+                &format!("fields.{field}"),
+                "required",
+                &format!(
+                    "{label} is required: this step writes no letter for the print queue to mail."
+                ),
+            ));
+        }
         Ok(plan)
     }
 

@@ -343,6 +343,59 @@ impl Calendar {
     }
 }
 
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_ES: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+
+/// A date as people write it: "December 16, 2026" or "16 de diciembre de 2026".
+pub fn date_in_words(date: jiff::civil::Date, spanish: bool) -> String {
+    let month = usize::try_from(date.month() - 1).unwrap_or(0).min(11);
+    if spanish {
+        format!("{} de {} de {}", date.day(), MONTHS_ES[month], date.year())
+    } else {
+        format!("{} {}, {}", MONTHS_EN[month], date.day(), date.year())
+    }
+}
+
+/// A recorded date or deadline (`2026-12-16`, or `2026-12-16 14:00` for one at an hour) in
+/// words; text that is neither stays as it is.
+pub fn recorded_in_words(text: &str, spanish: bool) -> String {
+    let (day, time) = match text.split_once(' ') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    match (day.parse::<jiff::civil::Date>(), time) {
+        (Ok(d), None) => date_in_words(d, spanish),
+        (Ok(d), Some(t)) => format!("{}, {t}", date_in_words(d, spanish)),
+        (Err(_), _) => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,5 +548,17 @@ mod tests {
             let d = c.add_calendar_days(start, n).expect("in range");
             prop_assert!(c.is_business_day(d));
         }
+    }
+
+    #[test]
+    fn dates_are_written_in_words() {
+        let d: jiff::civil::Date = "2026-12-16".parse().unwrap();
+        assert_eq!(super::date_in_words(d, false), "December 16, 2026");
+        assert_eq!(super::date_in_words(d, true), "16 de diciembre de 2026");
+        assert_eq!(
+            super::recorded_in_words("2026-12-16 14:00", true),
+            "16 de diciembre de 2026, 14:00"
+        );
+        assert_eq!(super::recorded_in_words("soon", false), "soon");
     }
 }

@@ -189,6 +189,8 @@ pub struct OfficeConfig {
     pub closes_at: i8,
     /// The phone number the public calls, shown on every portal page.
     pub phone: Option<String>,
+    /// The office's postal address, one line per entry, on the letterhead of printed letters.
+    pub address: Vec<String>,
 }
 
 impl Default for Config {
@@ -230,6 +232,7 @@ impl Default for OfficeConfig {
             opens_at: 9,
             closes_at: redress_domain::clock::CUTOFF_HOUR,
             phone: None,
+            address: vec![],
         }
     }
 }
@@ -310,6 +313,7 @@ impl Config {
                 .map(std::time::Duration::from_millis),
             agents_take_cases: self.agents_take_cases,
             office_phone: self.office.phone.clone(),
+            office_address: self.office.address.clone(),
             mail_retry: jiff::SignedDuration::from_secs(
                 i64::try_from(self.mail_retry_secs.clamp(1, 21_600)).unwrap_or(120),
             ),

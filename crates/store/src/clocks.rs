@@ -358,13 +358,18 @@ pub(crate) async fn apply_transition(
     }
     apply_clock_effects(tx, actor, row.id, &row.office, &plan.effects, at).await?;
     for letter in &plan.letters {
-        // Consumers with an email address get their letters by email too (through the outbox).
-        if letter.to == redress_domain::lifecycle::Addressee::Consumer
-            && let Some(email) = tx
-                .one(q::CASE_CONSUMER_EMAIL, args![row.id])
-                .await?
-                .opt_text("email")?
-        {
+        // Every letter is kept for printing; a consumer's goes by email when they have an
+        // address and it need not go on paper, else to the print queue.
+        let (letter_id, print, email) = crate::letters::keep_letter(
+            tx,
+            row.id,
+            &plan.transition,
+            letter,
+            plan.awaiting_mailing.as_deref(),
+            at,
+        )
+        .await?;
+        if let Some(email) = email {
             let mail = crate::OutgoingMail::new(
                 email,
                 letter.subject.clone(),
@@ -380,7 +385,7 @@ pub(crate) async fn apply_transition(
                 redress_domain::lifecycle::Addressee::Consumer => Visibility::Consumer,
                 redress_domain::lifecycle::Addressee::Company => Visibility::Company,
             },
-            data: serde_json::json!({"letter": letter.name, "language": letter.language, "subject": letter.subject, "transition": plan.transition}),
+            data: serde_json::json!({"letter": letter.name, "language": letter.language, "subject": letter.subject, "transition": plan.transition, "letter_id": letter_id, "print": print}),
             at,
             author_id: actor.user_id,
         };

@@ -10,7 +10,8 @@
 //! login, the login throttle, tokens, sessions), `consumers` ([`Consumers`]), `cases`
 //! ([`Cases`]: cases and the portal's status links), `timeline` ([`Timeline`]: entries and
 //! attachments), `clocks` ([`Clocks`]: transitions, clock effects, the sweep), `jobs`
-//! ([`Jobs`]), `outbox` ([`Outbox`]), `correspondence` ([`Correspondence`]: incoming mail) and `audit` ([`AuditLog`]: the chain writer every change
+//! ([`Jobs`]), `outbox` ([`Outbox`]), `correspondence` ([`Correspondence`]: incoming mail), `letters` ([`PrintQueue`]: letters
+//! on paper) and `audit` ([`AuditLog`]: the chain writer every change
 //! calls, the reads and the verifier). `rows.rs` holds the row helpers they share and the
 //! case row read before a change; `tx.rs` the `Tx` and `Engine` interface the engines
 //! (`sqlite.rs`, `postgres.rs`) implement; `queries.rs` the SQL. A `dyn Store` reaches every
@@ -24,6 +25,7 @@ mod consumers;
 mod correspondence;
 mod directory;
 mod jobs;
+mod letters;
 mod outbox;
 pub mod postgres;
 mod queries;
@@ -43,6 +45,7 @@ pub use correspondence::{
 };
 pub use directory::{AgeBounds, AgentLoad, Directory, UnitLoad, UnitQueue};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
+pub use letters::{BatchRecord, BatchedLetter, LetterRecord, MailingOnCase, PrintQueue};
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
@@ -183,6 +186,7 @@ pub trait Store:
     + Jobs
     + Outbox
     + Correspondence
+    + PrintQueue
     + AuditLog
     + Send
     + Sync

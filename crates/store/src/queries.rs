@@ -450,8 +450,6 @@ pub const SET_FACT: &str = "INSERT INTO case_facts (case_id, name, value, set_at
 pub const HAS_WORKED_ON: &str = "SELECT COUNT(*) AS n FROM timeline t JOIN cases c ON c.id = t.case_id \
      WHERE c.reference = $1 AND t.author_id = $2";
 /// Where a case's consumer reads their mail, if they gave an address.
-pub const CASE_CONSUMER_EMAIL: &str =
-    "SELECT p.email FROM cases c JOIN consumers p ON p.id = c.consumer_id WHERE c.id = $1";
 pub const CASE_FACTS: &str =
     "SELECT name, value, set_at FROM case_facts WHERE case_id = $1 ORDER BY name";
 /// Who hears about a deadline: the assignee and the supervisors of the case's unit.

@@ -19,6 +19,8 @@ pub struct LetterDef {
     /// The transition that produces it.
     pub transition: String,
     pub to: Addressee,
+    /// Always sent on paper, even to a consumer with an email address.
+    pub post: bool,
     pub subject: String,
     pub subject_es: String,
     pub body: String,
@@ -30,6 +32,8 @@ pub struct LetterDef {
 pub struct Letter {
     pub name: String,
     pub to: Addressee,
+    /// Always sent on paper.
+    pub post: bool,
     pub language: crate::Language,
     pub subject: String,
     pub body: String,
@@ -144,7 +148,10 @@ impl Lifecycle {
                         "company" => ctx.company.clone(),
                         "amount" => format!("${}", ctx.amount),
                         "status_link" => ctx.status_link.clone(),
-                        _ => ctx.today.clone(),
+                        _ => crate::calendar::recorded_in_words(
+                            &ctx.today,
+                            language == crate::Language::Es,
+                        ),
                     },
                     Some(("fact", f)) => {
                         let raw = ctx
@@ -165,6 +172,10 @@ impl Lifecycle {
                                 .field(f)
                                 .map(|d| d.option_label(&raw, language == crate::Language::Es))
                                 .unwrap_or(raw),
+                            Some(FieldKind::Date) => crate::calendar::recorded_in_words(
+                                &raw,
+                                language == crate::Language::Es,
+                            ),
                             _ => raw,
                         }
                     }
@@ -173,7 +184,9 @@ impl Lifecycle {
                         .iter()
                         .rev()
                         .find(|(n, _)| n == c)
-                        .map(|(_, v)| v.clone())
+                        .map(|(_, v)| {
+                            crate::calendar::recorded_in_words(v, language == crate::Language::Es)
+                        })
                         .unwrap_or_default(),
                 };
                 out.push_str(&value);
@@ -202,6 +215,7 @@ impl Lifecycle {
         Letter {
             name: letter.name.clone(),
             to: letter.to,
+            post: letter.post,
             language,
             subject: fill(&sections(subject, &has)),
             body: fill(&sections(body, &has)),

@@ -176,6 +176,10 @@ pub struct FieldDef {
     pub min_notice_days: Option<u32>,
     /// A date that may not be later than the day of the transition (e.g. a mailing date).
     pub not_future: bool,
+    /// The date the step's letter is mailed: left empty, the letter goes to the print queue and
+    /// the date is recorded when its batch is marked mailed (the clocks that count from it
+    /// start then). Typed in, the letter was mailed outside Redress on that date.
+    pub mailing_date: bool,
     /// A date that may not be later than this clock's due date (the one the step starts, or
     /// the case's running one): an approximate date within the legal deadline.
     pub not_after: Option<String>,

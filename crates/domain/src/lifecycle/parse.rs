@@ -64,6 +64,9 @@ struct LetterDoc {
     name: Spanned<String>,
     transition: Spanned<String>,
     to: Spanned<String>,
+    /// Always sent on paper (the print queue), even to a consumer with an email address.
+    #[serde(default)]
+    post: bool,
     subject: Spanned<String>,
     subject_es: Spanned<String>,
     body: Spanned<String>,
@@ -133,6 +136,8 @@ struct FieldDoc {
     min_notice: Option<Spanned<String>>,
     #[serde(default)]
     not_future: bool,
+    #[serde(default)]
+    mailing_date: bool,
     not_after: Option<Spanned<String>>,
     at_least: Option<Spanned<String>>,
     option_labels: Option<Spanned<Vec<String>>>,
@@ -429,6 +434,9 @@ impl Lifecycle {
                         visible_to.push(addressee);
                     }
                 }
+                if f.mailing_date && kind != FieldKind::Date {
+                    return Err(r.err(f.name.span(), "mailing_date is for a date field"));
+                }
                 Ok(FieldDef {
                     name: f.name.get_ref().clone(),
                     kind,
@@ -436,6 +444,7 @@ impl Lifecycle {
                     label_es: f.label_es.clone(),
                     min_notice_days,
                     not_future: f.not_future,
+                    mailing_date: f.mailing_date,
                     not_after: f.not_after.as_ref().map(|c| c.get_ref().clone()),
                     at_least: f.at_least.as_ref().map(|m| m.get_ref().clone()),
                     option_labels,
@@ -685,6 +694,7 @@ impl Lifecycle {
                 name: l.name.get_ref().clone(),
                 transition,
                 to,
+                post: l.post,
                 subject: l.subject.get_ref().clone(),
                 subject_es: l.subject_es.get_ref().clone(),
                 body: reflow(l.body.get_ref()),
@@ -714,6 +724,7 @@ impl Lifecycle {
                     name: n.name.get_ref().clone(),
                     transition: String::new(),
                     to: Addressee::Consumer,
+                    post: false,
                     subject: n.subject.get_ref().clone(),
                     subject_es: n.subject_es.get_ref().clone(),
                     body: reflow(n.body.get_ref()),

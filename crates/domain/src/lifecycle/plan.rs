@@ -145,6 +145,7 @@ impl Lifecycle {
             }
         }
         let mut dates: Vec<(String, Date)> = Vec::new();
+        let mut awaiting_mailing: Option<String> = None;
         for name in t.requires.iter().chain(&t.optional) {
             let Some(def) = self.field(name) else {
                 continue;
@@ -156,7 +157,10 @@ impl Lifecycle {
                 .map(|(_, v)| v.trim())
                 .filter(|v| !v.is_empty());
             let Some(value) = value else {
-                if t.requires.contains(name) {
+                if def.mailing_date && def.kind == FieldKind::Date {
+                    // The print queue records it when the letter is mailed.
+                    awaiting_mailing = Some(name.clone());
+                } else if t.requires.contains(name) {
                     errors.push(path, "required", format!("{} is required.", def.label));
                 }
                 continue;
@@ -265,6 +269,10 @@ impl Lifecycle {
                 .and_then(|n| dates.iter().find(|(d, _)| d == n).map(|(_, v)| *v))
         };
         for c in t.start.iter().filter_map(|c| self.clock(c)) {
+            if c.starts_on.is_some() && c.starts_on == awaiting_mailing {
+                // Starts when the letter is mailed (`mailing_starts`).
+                continue;
+            }
             let on = match &c.due {
                 Due::On(f) => date_of(&Some(f.clone())),
                 Due::After(_) => None,
@@ -283,7 +291,28 @@ impl Lifecycle {
             facts,
             effects,
             letters: Vec::new(),
+            awaiting_mailing,
         })
+    }
+
+    /// The clocks a step started when its letter is mailed on `mailed_on` (those that count from
+    /// its mailing-date field `field`), as effects taking place at `at`.
+    pub fn mailing_starts(
+        &self,
+        transition: &str,
+        field: &str,
+        mailed_on: Date,
+        at: Timestamp,
+    ) -> Vec<ClockEffect> {
+        let Some(t) = self.transition(transition) else {
+            return vec![];
+        };
+        t.start
+            .iter()
+            .filter_map(|c| self.clock(c))
+            .filter(|c| c.starts_on.as_deref() == Some(field))
+            .map(|c| start_effect(c, at, Some(mailed_on), None))
+            .collect()
     }
 }
 
@@ -398,6 +427,9 @@ pub struct Plan {
     pub effects: Vec<ClockEffect>,
     /// The letters it produces, written out (filled in by the caller, who knows the case).
     pub letters: Vec<Letter>,
+    /// The mailing-date field left empty: the step's letter goes to the print queue, and the
+    /// clocks that count from the field start when it is mailed.
+    pub awaiting_mailing: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

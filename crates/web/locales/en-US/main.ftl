@@ -149,6 +149,14 @@ case-email-submit = Send email
 case-email-from = From { $who }
 case-email-to = To { $who }
 case-email-subject = Subject: { $subject }
+case-letter-print = Print this letter (PDF)
+print-queued = Sent to the print queue
+print-batched = Sent to the print queue
+print-mailed = Mailed by the office
+print-emailed = Sent by email
+print-not_queued = For the record (not mailed by the office)
+event-letters-mailed = Mailed on { $date } (batch { $batch }): { $letters }
+event-email-bounced = The email to { $to } could not be delivered: { $reason }
 case-log-call = Log a call
 case-call-direction = Direction
 case-log-call-submit = Log call
@@ -687,3 +695,41 @@ mailclass-auto_reply = Automatic reply
 mailclass-bounce = Delivery failure report
 mailclass-list = Mailing list or bulk mail
 mailclass-unreadable = Unreadable
+
+# The print queue.
+nav-letters = Letters
+letters-title = Letters to print
+letters-queued = { $count ->
+    [0] No letter waits to be printed
+    [one] One letter waits to be printed
+   *[other] { $count } letters wait to be printed
+}
+letters-queue-hint = Letters to consumers without an email address, letters that always go on paper, and letters whose step left the mailing date to the print queue.
+letters-case = Case
+letters-recipient = To
+letters-letter = Letter
+letters-language = Language
+letters-written = Written
+letters-pdf = Print
+letters-pdf-one = Print the letter for { $reference } (PDF)
+letters-make-batch = { $count ->
+    [one] Make today's batch of one letter
+   *[other] Make today's batch of { $count } letters
+}
+letters-batches = Batches
+letters-no-batches = No batch has been printed yet.
+letters-batch = Batch
+letters-batch-n = Batch { $id }
+letters-printed-for = Printed for
+letters-count = Letters
+letters-mailed-on = Mailed on
+letters-not-mailed = Not yet mailed
+letters-back = Back to the letters
+letters-download = Download the batch (PDF: the letters, then the mailing list)
+letters-mailing-list = Mailing list
+letters-mark-mailed = Mark the batch mailed
+letters-mark-mailed-hint = Recording the day the envelopes went in the mail sets each letter's mailing date, and starts the deadlines that count from it (such as the window to ask for a review of a decision).
+letters-mailed-on-label = Mailed on
+letters-mark-mailed-submit = Mark mailed
+letters-marked-mailed = The batch is marked mailed; the deadlines that count from its mailing have started.
+letters-mailed-before = This batch was marked mailed before.

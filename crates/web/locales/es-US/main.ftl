@@ -149,6 +149,14 @@ case-email-submit = Enviar correo
 case-email-from = De { $who }
 case-email-to = Para { $who }
 case-email-subject = Asunto: { $subject }
+case-letter-print = Imprimir esta carta (PDF)
+print-queued = Enviada a la cola de impresión
+print-batched = Enviada a la cola de impresión
+print-mailed = Enviada por correo postal por la oficina
+print-emailed = Enviada por correo electrónico
+print-not_queued = Para el expediente (no la envía la oficina)
+event-letters-mailed = Enviado por correo el { $date } (lote { $batch }): { $letters }
+event-email-bounced = El correo a { $to } no se pudo entregar: { $reason }
 case-log-call = Registrar una llamada
 case-call-direction = Dirección
 case-log-call-submit = Registrar llamada
@@ -687,3 +695,41 @@ mailclass-auto_reply = Respuesta automática
 mailclass-bounce = Informe de falla de entrega
 mailclass-list = Lista de correo o correo masivo
 mailclass-unreadable = Ilegible
+
+# The print queue.
+nav-letters = Cartas
+letters-title = Cartas para imprimir
+letters-queued = { $count ->
+    [0] Ninguna carta espera ser impresa
+    [one] Una carta espera ser impresa
+   *[other] { $count } cartas esperan ser impresas
+}
+letters-queue-hint = Cartas a consumidores sin correo electrónico, cartas que siempre van en papel y cartas cuyo paso dejó la fecha de envío a la cola de impresión.
+letters-case = Caso
+letters-recipient = Para
+letters-letter = Carta
+letters-language = Idioma
+letters-written = Escrita
+letters-pdf = Imprimir
+letters-pdf-one = Imprimir la carta del caso { $reference } (PDF)
+letters-make-batch = { $count ->
+    [one] Armar el lote de hoy con una carta
+   *[other] Armar el lote de hoy con { $count } cartas
+}
+letters-batches = Lotes
+letters-no-batches = Todavía no se ha impreso ningún lote.
+letters-batch = Lote
+letters-batch-n = Lote { $id }
+letters-printed-for = Impreso para
+letters-count = Cartas
+letters-mailed-on = Enviado el
+letters-not-mailed = Aún no enviado
+letters-back = Volver a las cartas
+letters-download = Descargar el lote (PDF: las cartas y luego la lista de envío)
+letters-mailing-list = Lista de envío
+letters-mark-mailed = Marcar el lote como enviado
+letters-mark-mailed-hint = Registrar el día en que los sobres se enviaron por correo fija la fecha de envío de cada carta e inicia los plazos que cuentan desde ella (como el plazo para pedir la revisión de una decisión).
+letters-mailed-on-label = Enviado el
+letters-mark-mailed-submit = Marcar como enviado
+letters-marked-mailed = El lote quedó marcado como enviado; comenzaron los plazos que cuentan desde su envío.
+letters-mailed-before = Este lote ya se había marcado como enviado.

@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod directory;
 pub mod files;
+pub mod letters;
 pub mod mail;
 pub mod routing;
 
@@ -18,7 +19,7 @@ use utoipa_axum::routes;
         Authenticate with `Authorization: Bearer TOKEN` (from `redress token create` or POST /api/v1/tokens). \
         Errors are RFC 9457 problem+json with a stable `code` and, for validation, `errors[].field`."),
     modifiers(&BearerAuth),
-    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "mail"), (name = "health"))
+    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "mail"), (name = "letters"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -96,6 +97,7 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "MergeConsumerInput",
     "NewRoutingRule",
     "EmailToConsumer",
+    "BatchMailed",
     "FileInbound",
 ];
 
@@ -284,6 +286,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::clocks))
         .routes(routes!(cases::lifecycles))
         .routes(routes!(cases::schedule_reminder))
+        .routes(routes!(letters::list_letters))
+        .routes(routes!(letters::letter_pdf))
+        .routes(routes!(letters::make_batch, letters::list_batches))
+        .routes(routes!(letters::get_batch))
+        .routes(routes!(letters::batch_pdf))
+        .routes(routes!(letters::batch_mailed))
         .routes(routes!(mail::email_consumer))
         .routes(routes!(mail::list_inbound))
         .routes(routes!(mail::get_inbound))

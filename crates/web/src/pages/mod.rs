@@ -5,6 +5,7 @@
 mod account;
 mod admin_people;
 mod agent;
+mod letters;
 mod lists;
 mod mail;
 mod portal;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin_people::router())
         .merge(mail::router())
+        .merge(letters::router())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -143,6 +145,8 @@ pub struct NavUser {
     pub can_admin: bool,
     /// May read and file incoming mail that matched no case.
     pub can_triage_mail: bool,
+    /// May print letters (the print queue).
+    pub can_print: bool,
     /// When the session ends, in milliseconds since the epoch (for the warning before it does).
     pub expires_ms: i64,
 }
@@ -156,6 +160,8 @@ impl NavUser {
             can_supervise: u.user.role.allows(Permission::CaseAssign),
             can_admin: u.user.role.allows(Permission::UserWrite),
             can_triage_mail: u.user.role.allows(Permission::MailTriage),
+            can_print: u.user.role.allows(Permission::CaseChangeStatus)
+                && u.user.role.allows(Permission::ConsumerRead),
             expires_ms: u.session_expires.map(|t| t.as_millisecond()).unwrap_or(0),
         }
     }
@@ -570,6 +576,33 @@ pub fn entry_text(
                 .unwrap_or_else(|| text("to"));
             tr.t1("event-lifecycle-changed", "name", &name)
         }
+        "letters_mailed" => {
+            let letters: Vec<String> = d["letters"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(|n| n.replace('_', " "))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let date = redress_domain::calendar::recorded_in_words(
+                &text("mailed_on"),
+                tr.lang == Lang::Es,
+            );
+            tr.targs(
+                "event-letters-mailed",
+                &[
+                    ("date", &date),
+                    ("batch", &d["batch_id"].to_string()),
+                    ("letters", &letters.join(", ")),
+                ],
+            )
+        }
+        "email_bounced" => tr.targs(
+            "event-email-bounced",
+            &[("to", &text("recipient")), ("reason", &text("reason"))],
+        ),
         "priority_raised" => tr.targs(
             "event-priority-raised",
             &[
@@ -581,35 +614,6 @@ pub fn entry_text(
     }
 }
 
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const MONTHS_ES: [&str; 12] = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-];
-
 fn office_zoned(state: &AppState, t: jiff::Timestamp) -> jiff::Zoned {
     let tz = jiff::tz::TimeZone::get(&state.office.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     t.to_zoned(tz)
@@ -619,11 +623,7 @@ fn office_zoned(state: &AppState, t: jiff::Timestamp) -> jiff::Zoned {
 /// de 2026".
 pub fn date_words(state: &AppState, tr: &Tr, t: jiff::Timestamp) -> String {
     let z = office_zoned(state, t);
-    let month = usize::try_from(z.month() - 1).unwrap_or(0).min(11);
-    match tr.lang {
-        Lang::Es => format!("{} de {} de {}", z.day(), MONTHS_ES[month], z.year()),
-        Lang::En => format!("{} {}, {}", MONTHS_EN[month], z.day(), z.year()),
-    }
+    redress_domain::calendar::date_in_words(z.date(), tr.lang == Lang::Es)
 }
 
 /// A day and time as people write them in the reader's language: "December 16, 2026, 3:30

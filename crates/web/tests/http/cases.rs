@@ -797,6 +797,12 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/cases/{reference}/reminders", &["post"]),
         ("/api/v1/cases/{reference}/emails", &["post"]),
         ("/api/v1/mail/inbound", &["get"]),
+        ("/api/v1/letters", &["get"]),
+        ("/api/v1/letters/{id}/pdf", &["get"]),
+        ("/api/v1/letter-batches", &["get", "post"]),
+        ("/api/v1/letter-batches/{id}", &["get"]),
+        ("/api/v1/letter-batches/{id}/pdf", &["get"]),
+        ("/api/v1/letter-batches/{id}/mailed", &["post"]),
         ("/api/v1/mail/inbound/{id}", &["get"]),
         ("/api/v1/mail/inbound/{id}/file", &["post"]),
         ("/api/v1/mail/inbound/{id}/dismiss", &["post"]),
@@ -834,7 +840,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        43,
+        49,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -22,5 +22,6 @@ mod pages_admin;
 mod pages_case;
 mod pages_intake;
 mod pages_portal;
+mod print_queue;
 mod routing;
 mod validation;

@@ -247,7 +247,7 @@ both_stores!(
             "{body}"
         );
         assert!(
-            body.contains("a más tardar el 2027-01-19") && body.contains("$412.50"),
+            body.contains("a más tardar el 19 de enero de 2027") && body.contains("$412.50"),
             "{body}"
         );
         let referral = all_letters
@@ -259,7 +259,7 @@ both_stores!(
             referral["body"]
                 .as_str()
                 .unwrap()
-                .contains("report what you did by 2026-12-24")
+                .contains("report what you did by December 24, 2026")
         );
         assert!(
             referral["body"]
@@ -636,7 +636,7 @@ both_stores!(
         let letter = letters(app, &r).await;
         assert!(
             letter[0]["body"].as_str().unwrap().contains(
-                "Contact the customer by 2026-12-28 10:00 and report your resolution by 2027-01-07."
+                "Contact the customer by December 28, 2026, 10:00 and report your resolution by January 7, 2027."
             ),
             "{}",
             letter[0]["body"]

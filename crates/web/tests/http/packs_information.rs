@@ -152,7 +152,7 @@ both_stores!(
             ack[0]["body"]
                 .as_str()
                 .unwrap()
-                .contains("a más tardar el 2026-12-30"),
+                .contains("a más tardar el 30 de diciembre de 2026"),
             "{}",
             ack[0]["body"]
         );

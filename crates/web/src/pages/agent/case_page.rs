@@ -37,6 +37,8 @@ pub(super) struct EntryView {
     body: String,
     /// For an email: who it came from or went to, and its subject.
     email: Option<(String, String)>,
+    /// For a letter: its id for printing, and where it went (print queue, email...).
+    letter: Option<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -57,6 +59,8 @@ pub(super) struct CasePage {
     can_staff: bool,
     /// Staff may write to the consumer by email (the case has an address).
     can_email: bool,
+    /// Staff may print letters.
+    can_print: bool,
     consumer_email: String,
     can_assign: bool,
     visibilities: Options,
@@ -572,6 +576,12 @@ pub(super) async fn case_render(
                         .unwrap_or_default(),
                     visibility: e.visibility.to_string(),
                     email: email_line(&tr, e),
+                    letter: e.data["letter_id"].as_i64().map(|id| {
+                        (
+                            id,
+                            tr.word("print", e.data["print"].as_str().unwrap_or_default()),
+                        )
+                    }),
                     body: entry_text(
                         state,
                         &tr,
@@ -599,6 +609,8 @@ pub(super) async fn case_render(
             && user.user.role.allows(Permission::ConsumerRead)
             && case.status != Status::Merged
             && case.consumer.as_ref().is_some_and(|c| c.email.is_some()),
+        can_print: user.user.role.allows(Permission::CaseChangeStatus)
+            && user.user.role.allows(Permission::ConsumerRead),
         consumer_email: case
             .consumer
             .as_ref()
@@ -775,6 +787,7 @@ mod tests {
             visibility: "internal".into(),
             body: body.into(),
             email: None,
+            letter: None,
         }
     }
 
