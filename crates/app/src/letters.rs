@@ -299,10 +299,25 @@ impl App {
             .collect())
     }
 
-    fn press(&self) -> AppResult<&dyn Press> {
-        self.press.as_deref().ok_or_else(|| {
+    fn press(&self) -> AppResult<std::sync::Arc<dyn Press>> {
+        self.press.clone().ok_or_else(|| {
             AppError::Unavailable("printing is not available in this build of Redress".into())
         })
+    }
+
+    /// Typesets on a blocking thread (typesetting a batch takes a while).
+    async fn typeset(
+        &self,
+        press: std::sync::Arc<dyn Press>,
+        sheets: Vec<Sheet>,
+        list: Vec<ListLine>,
+        title: String,
+    ) -> AppResult<Vec<u8>> {
+        let letterhead = self.letterhead();
+        tokio::task::spawn_blocking(move || press.print(&letterhead, &sheets, &list, &title))
+            .await
+            .map_err(|e| AppError::Internal(format!("typesetting stopped: {e}")))?
+            .map_err(|e| AppError::Internal(format!("typesetting: {e}")))
     }
 
     fn letterhead(&self) -> Letterhead {
@@ -362,9 +377,7 @@ impl App {
             .map(|d| date_in_words(d, false))
             .unwrap_or(b.mail_on.clone());
         let title = format!("Batch {} — {} letters for {mail_on}", b.id, letters.len());
-        press
-            .print(&self.letterhead(), &sheets, &list, &title)
-            .map_err(|e| AppError::Internal(format!("printing batch {id}: {e}")))
+        self.typeset(press, sheets, list, title).await
     }
 
     /// One letter as a PDF (the view is audited).
@@ -384,9 +397,9 @@ impl App {
             None => None,
         };
         let sheet = self.sheet(&l, printed_for.as_deref());
-        let pdf = press
-            .print(&self.letterhead(), &[sheet], &[], &l.subject)
-            .map_err(|e| AppError::Internal(format!("printing letter {id}: {e}")))?;
+        let pdf = self
+            .typeset(press, vec![sheet], vec![], l.subject.clone())
+            .await?;
         Ok((l.into(), pdf))
     }
 

@@ -30,7 +30,11 @@ pub struct FieldView {
     pub kind: String,
     /// A choice's options: the word to send and what it is called.
     pub options: Vec<ChoiceOption>,
+    /// Required; a mailing date is not (left empty, the print queue records it).
     pub required: bool,
+    /// The date the step's letter is mailed: left empty, the letter goes to the print queue and
+    /// the date is recorded when its batch is marked mailed.
+    pub mailing_date: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -499,7 +503,8 @@ impl App {
                                 label: pick(&f.label, &f.label_es),
                                 kind: kind.into(),
                                 options,
-                                required: t.requires.contains(&f.name),
+                                required: t.requires.contains(&f.name) && !f.mailing_date,
+                                mailing_date: f.mailing_date,
                             }
                         })
                         .collect(),

@@ -41,6 +41,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Instead of SMTP: write each message as an `.eml` file into this directory.
     pub mail_pickup_dir: Option<PathBuf>,
+    /// The office's typst template for printed letters (see crates/letters/templates/letter.typ);
+    /// checked at start by typesetting a sample. Unset: the shipped one.
+    pub letter_template: Option<PathBuf>,
     /// Seconds before the first retry of a message the mail server refused; each further retry
     /// waits twice as long (at most six hours).
     pub mail_retry_secs: u64,
@@ -211,6 +214,7 @@ impl Default for Config {
             smtp_url: None,
             mail_pickup_dir: None,
             mail_retry_secs: 120,
+            letter_template: None,
             lifecycles_dir: None,
             job_lease_secs: 300,
             fault_job_stall_ms: None,
@@ -425,6 +429,9 @@ impl Config {
         }
         if let Some(v) = env("REDRESS_SMTP_URL") {
             cfg.smtp_url = Some(v);
+        }
+        if let Some(v) = env("REDRESS_LETTER_TEMPLATE") {
+            cfg.letter_template = Some(PathBuf::from(v));
         }
         if let Some(v) = env("REDRESS_MAIL_RETRY_SECS") {
             cfg.mail_retry_secs = v

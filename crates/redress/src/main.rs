@@ -5,6 +5,8 @@ mod bench;
 mod checkpoint;
 mod config;
 mod demo;
+#[cfg(feature = "pdf")]
+mod press;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -285,6 +287,25 @@ async fn open(
     Ok((cfg, store))
 }
 
+/// The app with the typeset press for printed letters (the office's `letter_template`, checked
+/// at start, or the shipped one); without the `pdf` feature, printing answers 503.
+fn with_press(app: App, cfg: &Config) -> anyhow::Result<App> {
+    #[cfg(feature = "pdf")]
+    {
+        let press = press::TypesetPress::new(cfg.letter_template.as_deref())?;
+        Ok(app.with_press(Arc::new(press)))
+    }
+    #[cfg(not(feature = "pdf"))]
+    {
+        if cfg.letter_template.is_some() {
+            tracing::warn!(
+                "letter_template is set but this build prints no letters (built without the pdf feature)"
+            );
+        }
+        Ok(app)
+    }
+}
+
 /// EX_TEMPFAIL: the MTA keeps the message and tries again later.
 const EX_TEMPFAIL: i32 = 75;
 
@@ -373,9 +394,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     "no smtp_url or mail_pickup_dir is set: outgoing email waits in the outbox"
                 );
             }
-            let app = App::new(store.clone(), Arc::new(SystemClock), office, settings)
-                .with_mailer(mailer)
-                .with_lifecycles(lifecycles);
+            let app = with_press(
+                App::new(store.clone(), Arc::new(SystemClock), office, settings)
+                    .with_mailer(mailer)
+                    .with_lifecycles(lifecycles),
+                &cfg,
+            )?;
             let mailboxes = cfg
                 .mail
                 .imap

@@ -51,7 +51,7 @@ fn free_port() -> u16 {
 }
 
 /// Kills a child process when dropped (a failing test leaves no server behind).
-struct Running(std::process::Child);
+pub(crate) struct Running(pub(crate) std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod letters;
 mod mail;
 
 const BIN: &str = env!("CARGO_BIN_EXE_redress");

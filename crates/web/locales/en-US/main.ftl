@@ -157,6 +157,7 @@ print-emailed = Sent by email
 print-not_queued = For the record (not mailed by the office)
 event-letters-mailed = Mailed on { $date } (batch { $batch }): { $letters }
 event-email-bounced = The email to { $to } could not be delivered: { $reason }
+step-mailing-date-hint = Leave it empty to mail the letter through the print queue: the date is recorded when its batch is marked mailed. Type it if the letter was mailed another way.
 case-log-call = Log a call
 case-call-direction = Direction
 case-log-call-submit = Log call

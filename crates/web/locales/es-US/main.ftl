@@ -157,6 +157,7 @@ print-emailed = Enviada por correo electrónico
 print-not_queued = Para el expediente (no la envía la oficina)
 event-letters-mailed = Enviado por correo el { $date } (lote { $batch }): { $letters }
 event-email-bounced = El correo a { $to } no se pudo entregar: { $reason }
+step-mailing-date-hint = Déjela vacía para enviar la carta por la cola de impresión: la fecha se registra cuando su lote se marca como enviado. Escríbala si la carta se envió de otra forma.
 case-log-call = Registrar una llamada
 case-call-direction = Dirección
 case-log-call-submit = Registrar llamada

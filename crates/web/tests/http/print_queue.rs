@@ -166,6 +166,14 @@ both_stores!(
             .unwrap();
         assert_eq!(mailed_letters[0]["mailed_on"], "2026-12-14");
 
+        let b = logged_in(app, "senior.agent").await;
+        let (_, html) = page(&b, app, &format!("/cases/{r}")).await;
+        assert!(
+            html.contains("Window to request an informal hearing or review")
+                && html.contains("2026-12-29"),
+            "the window started by the mailing is on the case page"
+        );
+
         // The next step is as before: the consumer asks for a hearing within the window.
         let (status, _) = try_step(
             app,
@@ -178,7 +186,6 @@ both_stores!(
         assert_ne!(status, 500);
 
         // The pages: the queue, the batch with its mailing list, the case's print link.
-        let b = logged_in(app, "senior.agent").await;
         let (status, html) = page(&b, app, "/letters").await;
         assert_eq!(status, 200);
         assert!(html.contains(&format!("/letters/batches/{id}")), "{html}");

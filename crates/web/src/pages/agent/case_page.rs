@@ -127,6 +127,8 @@ pub(super) struct StepField {
     kind: String,
     options: Vec<(String, String)>,
     required: bool,
+    /// Left empty, the print queue records it.
+    mailing_date: bool,
     value: String,
     error: Option<String>,
 }
@@ -312,6 +314,7 @@ pub(super) async fn case_render(
                                 .map(|o| (o.value.clone(), o.label.clone()))
                                 .collect(),
                             required: f.required,
+                            mailing_date: f.mailing_date,
                             value: if mine {
                                 form.v(&path).to_string()
                             } else {
