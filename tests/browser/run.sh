@@ -15,6 +15,7 @@ agent_password="browser-agent-$(date +%s%N)"
 "$bin" user add admin --role admin --password-stdin --data-dir "$data" <<< "$admin_password" > /dev/null
 "$bin" user add sam --role senior_agent --display-name "Sam Senior" --password-stdin --data-dir "$data" <<< "$agent_password" > /dev/null
 token="$("$bin" token create admin --data-dir "$data")"
+sam_token="$("$bin" token create sam --data-dir "$data")"
 REDRESS_LOG=warn REDRESS_OFFICE_PHONE="1-800-342-3377" "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
@@ -23,6 +24,16 @@ curl -fs -X POST "http://127.0.0.1:$port/api/v1/units" -H "Authorization: Bearer
 # Mail as an MTA pipes it in: one message quarantined (no sender), one that opens a case.
 printf 'Subject: a scan\r\n\r\nno sender here\r\n' | "$bin" mail receive --data-dir "$data" > /dev/null
 "$bin" mail receive --data-dir "$data" < "$root/tests/mail/corpus/multipart_alternative_es.eml" > /dev/null
+# Two decisions mailed through the print queue (consumers without email, one Spanish), and
+# today's batch of them.
+api() { curl -fs "http://127.0.0.1:$port/api/v1$1" -H "Authorization: Bearer $sam_token" -H 'Content-Type: application/json' "${@:2}"; }
+for who in '"name":"Rosa Díaz","preferred_language":"es","address":{"line1":"12 Main St","line2":"Apt 4","city":"Albany","state":"NY","zip":"12207"}' \
+           '"name":"Sam Carter","address":{"line1":"400 Broadway","city":"Troy","state":"NY","zip":"12180"}'; do
+  ref="$(api /cases -X POST -d "{\"kind\":\"complaint\",\"channel\":\"mail\",\"lifecycle\":\"utility_complaint\",\"description\":\"Billed twice\",\"consumer\":{$who}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')"
+  api "/cases/$ref/transitions" -X POST -d '{"transition":"open_investigation","fields":{"reason":"Disputed charge"}}' > /dev/null
+  api "/cases/$ref/transitions" -X POST -d '{"transition":"issue_initial_decision","fields":{"decision":"The company will refund the second charge."}}' > /dev/null
+done
+api /letter-batches -X POST > /dev/null
 mkdir -p "${SCREENSHOT_DIR:-$root/target/screenshots}"
 BASE_URL="http://127.0.0.1:$port" ADMIN_TOKEN="$token" AGENT_USER=sam AGENT_PASSWORD="$agent_password" \
   ADMIN_USER=admin ADMIN_PASSWORD="$admin_password" \
