@@ -157,6 +157,11 @@ impl App {
                     attempt += 1;
                 }
                 Ok(done) => {
+                    self.send_notice(
+                        reference,
+                        &redress_domain::lifecycle::NoticeOn::Step(plan.transition.clone()),
+                    )
+                    .await;
                     return match (opens, &taker) {
                         (Some((kind, _)), Taker::Person(p)) => {
                             self.open_from(p, &case, kind, &carried).await?;

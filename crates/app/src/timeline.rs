@@ -109,10 +109,19 @@ impl App {
             at: self.clock.now(),
             author_id: Some(person.user.id),
         };
-        Ok(self
+        let saved = self
             .store
             .add_entry(&person.actor(), &reference, &entry, person.scope())
-            .await?)
+            .await?;
+        // The company answered on the case: the consumer hears of it (when the lifecycle says so).
+        if is_company {
+            self.send_notice(
+                &reference,
+                &redress_domain::lifecycle::NoticeOn::CompanyResponse,
+            )
+            .await;
+        }
+        Ok(saved)
     }
 
     /// A case's timeline, oldest first; `visibility` (text) keeps only entries of that

@@ -38,6 +38,9 @@ const ONE: &str = "SELECT i.id, i.message_id, i.source, i.sender, i.recipients, 
 const COUNT_WAITING: &str =
     "SELECT COUNT(*) AS n FROM inbound_mail WHERE state IN ('unmatched', 'quarantined')";
 
+/// The case fact that records the consumer's choice of updates: `yes` when they opted out.
+pub const NOTICES_OPT_OUT: &str = "notices_opt_out";
+
 /// A message being taken in, as its headers describe it.
 #[derive(Debug, Clone, Default)]
 pub struct InboundClaim {
@@ -149,6 +152,15 @@ pub trait Correspondence: Send + Sync {
     async fn inbound_one(&self, actor: &Actor, id: i64, at: Timestamp) -> Result<InboundRecord>;
     /// How many messages wait for a person.
     async fn inbound_waiting(&self) -> Result<i64>;
+    /// Records whether the case's consumer opted out of the updates the law does not require
+    /// (the `notices_opt_out` fact), with its timeline entry.
+    async fn set_notice_preference(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        opt_out: bool,
+        at: Timestamp,
+    ) -> Result<()>;
     /// Records a message sent about a case and queues it, in one transaction.
     async fn record_outgoing(
         &self,
@@ -486,6 +498,62 @@ impl<E: Engine> Correspondence for E {
                     detail,
                     row.timeline_seq,
                     entry.at,
+                    false,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
+    async fn set_notice_preference(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        opt_out: bool,
+        at: Timestamp,
+    ) -> Result<()> {
+        let (actor, reference) = (actor.clone(), reference.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let row = change_row(tx, &reference, Scope::default()).await?;
+                not_merged(&row)?;
+                let value = if opt_out { "yes" } else { "no" };
+                tx.execute(
+                    crate::queries::SET_FACT,
+                    args![row.id, NOTICES_OPT_OUT, value, micros(at)],
+                )
+                .await?;
+                tx.execute(crate::queries::TOUCH_CASE, args![row.id, micros(at)])
+                    .await?;
+                let event = if opt_out {
+                    "notices_opt_out"
+                } else {
+                    "notices_opt_in"
+                };
+                let entry = NewEntry {
+                    entry_type: EntryType::SystemEvent,
+                    body: if opt_out {
+                        "The consumer asked for no email updates the law does not require".into()
+                    } else {
+                        "The consumer asked for email updates again".into()
+                    },
+                    visibility: redress_domain::Visibility::Internal,
+                    data: serde_json::json!({"event": event}),
+                    at,
+                    author_id: actor.user_id,
+                };
+                insert_entry(tx, row.id, &entry).await?;
+                let detail = serde_json::json!({"notices_opt_out": opt_out});
+                audit_case_change(
+                    tx,
+                    &actor,
+                    row.id,
+                    &reference,
+                    "case.notices",
+                    detail,
+                    row.timeline_seq,
+                    at,
                     false,
                 )
                 .await

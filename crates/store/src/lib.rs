@@ -41,7 +41,7 @@ pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase, WorkQuery
 pub use clocks::Clocks;
 pub use consumers::{ConsumerCorrection, ConsumerLookup, Consumers, NewConsumer};
 pub use correspondence::{
-    Claim, Correspondence, InboundClaim, InboundRecord, SentMail, Settlement,
+    Claim, Correspondence, InboundClaim, InboundRecord, NOTICES_OPT_OUT, SentMail, Settlement,
 };
 pub use directory::{AgeBounds, AgentLoad, Directory, UnitLoad, UnitQueue};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};

@@ -98,6 +98,14 @@ impl std::fmt::Display for Receipt {
     }
 }
 
+/// The consumer's choice of email updates.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticePreference {
+    /// True: the consumer asked for no email updates beyond those the law requires.
+    pub opt_out: bool,
+}
+
 /// A message to the consumer written on the case page.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -622,7 +630,7 @@ impl App {
             .filing(mail, sender, id, &reference, Visibility::Consumer, "opened")
             .await?;
         if mail.class.may_be_answered()
-            && let Some((entry, reply)) = self.acknowledgement(&case, Some(mail)).await?
+            && let Some((entry, reply)) = self.notice(&case, &NoticeOn::Opened, Some(mail)).await?
         {
             s.entries.push(entry);
             s.replies.push(reply);
@@ -630,13 +638,15 @@ impl App {
         Ok((s, Receipt::Opened(reference)))
     }
 
-    /// The acknowledgement of a newly opened case, when it has an email address and its
-    /// lifecycle has an `opened` notice: written in the consumer's language with a private
-    /// status link, as an answer to `answering` when a message opened the case. Returns the
-    /// timeline entry that records it and the message.
-    pub(crate) async fn acknowledgement(
+    /// The notice a case's lifecycle sends on an occasion (the acknowledgement when it opens, an
+    /// update on a step, the company's answer), when the case has an email address: written in
+    /// the consumer's language with a private status link, as an answer to `answering` when a
+    /// message opened the case. None when the consumer opted out of updates the law does not
+    /// require. Returns the timeline entry that records it and the message.
+    pub(crate) async fn notice(
         &self,
         case: &Case,
+        on: &NoticeOn,
         answering: Option<&IncomingMail>,
     ) -> AppResult<Option<(NewEntry, OutgoingMail)>> {
         let Some(consumer) = &case.consumer else {
@@ -646,12 +656,29 @@ impl App {
             return Ok(None);
         };
         let lc = self.lifecycle_of(case)?;
-        let Some(notice) = lc.notices_on(NoticeOn::Opened).into_iter().next() else {
+        let opted_out = case
+            .facts
+            .iter()
+            .any(|f| f.name == redress_store::NOTICES_OPT_OUT && f.value == "yes");
+        let Some(notice) = lc
+            .notices_on(on)
+            .into_iter()
+            .find(|n| n.required || !opted_out)
+        else {
             return Ok(None);
         };
         let token = self.mint_portal_link(&case.reference).await?;
         let tz = jiff::tz::TimeZone::get(&self.office.time_zone)
             .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;
+        // The due dates of the case's running clocks, by day.
+        let dues = self
+            .store
+            .clocks(&case.reference, Scope::default(), self.clock.now())
+            .await?
+            .into_iter()
+            .filter(|c| c.state == redress_domain::clock::ClockState::Running)
+            .map(|c| (c.name, c.due_at.to_zoned(tz.clone()).date().to_string()))
+            .collect();
         let ctx = LetterContext {
             reference: case.reference.clone(),
             consumer: consumer.name.clone(),
@@ -665,8 +692,13 @@ impl App {
                 .clone()
                 .unwrap_or_else(|| "0.00".into()),
             today: self.clock.now().to_zoned(tz).date().to_string(),
+            facts: case
+                .facts
+                .iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect(),
             status_link: self.public_link(&format!("/portal/status/{token}")),
-            ..LetterContext::default()
+            dues,
         };
         let letter = lc.render(&notice.letter, consumer.preferred_language, &ctx);
         let subject = subject_for(&case.reference, &letter.subject, false);
@@ -692,11 +724,11 @@ impl App {
         Ok(Some((entry, mail)))
     }
 
-    /// Sends the acknowledgement of a case staff opened (after the case is saved; a failure is
-    /// logged, never undoes the case).
+    /// Sends the acknowledgement of a case staff opened, from the case as it was saved (a
+    /// failure is logged, never undoes the case).
     pub(crate) async fn acknowledge_opening(&self, case: &Case) {
         let sent = async {
-            if let Some((entry, mail)) = self.acknowledgement(case, None).await? {
+            if let Some((entry, mail)) = self.notice(case, &NoticeOn::Opened, None).await? {
                 self.store
                     .record_outgoing(&mail_actor(), &case.reference, &entry, &mail)
                     .await?;
@@ -706,6 +738,62 @@ impl App {
         if let Err(e) = sent.await {
             tracing::error!(reference = %case.reference, error = %e, "the acknowledgement was not queued");
         }
+    }
+
+    /// Sends a case's notice on an occasion, after what caused it is saved (a failure is
+    /// logged, never undoes the change). The case is read again, with its consumer, as the
+    /// mail's view.
+    pub(crate) async fn send_notice(&self, reference: &str, on: &NoticeOn) {
+        let sent = async {
+            let now = self.clock.now();
+            // Whether the case's lifecycle has such a notice at all, before reading anyone's
+            // address.
+            let case = self
+                .store
+                .case(&mail_actor(), reference, Scope::default(), false, now)
+                .await?;
+            if self.lifecycle_of(&case)?.notices_on(on).is_empty() {
+                return Ok(());
+            }
+            let case = self
+                .store
+                .case(&mail_actor(), reference, Scope::default(), true, now)
+                .await?;
+            if let Some((entry, mail)) = self.notice(&case, on, None).await? {
+                self.store
+                    .record_outgoing(&mail_actor(), reference, &entry, &mail)
+                    .await?;
+            }
+            AppResult::Ok(())
+        };
+        if let Err(e) = sent.await {
+            tracing::error!(%reference, error = %e, "a notice to the consumer was not queued");
+        }
+    }
+
+    /// Records the consumer's choice of email updates (staff, on the consumer's word): opted
+    /// out, only the notices the law requires are sent.
+    pub async fn set_notice_preference(
+        &self,
+        person: &Person,
+        reference: &str,
+        input: NoticePreference,
+    ) -> AppResult<()> {
+        person.require(Permission::CaseUpdate)?;
+        let reference = crate::case_reference(reference)?;
+        self.store
+            .case(
+                &person.actor(),
+                &reference,
+                person.scope(),
+                false,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(self
+            .store
+            .set_notice_preference(&person.actor(), &reference, input.opt_out, self.clock.now())
+            .await?)
     }
 
     /// Staff write to the consumer from the case page: the message goes out through the outbox

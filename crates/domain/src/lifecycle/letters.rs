@@ -223,8 +223,8 @@ impl Lifecycle {
     }
 
     /// The notices sent on an occasion.
-    pub fn notices_on(&self, on: super::NoticeOn) -> Vec<&super::NoticeDef> {
-        self.notices.iter().filter(|n| n.on == on).collect()
+    pub fn notices_on(&self, on: &super::NoticeOn) -> Vec<&super::NoticeDef> {
+        self.notices.iter().filter(|n| &n.on == on).collect()
     }
 
     /// The letters a transition produces.

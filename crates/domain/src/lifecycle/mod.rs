@@ -26,11 +26,15 @@ use crate::{CaseKind, Priority, Role, Status};
 use serde::{Deserialize, Serialize};
 
 /// When a notice goes to the consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "on", content = "transition")]
 pub enum NoticeOn {
     /// The acknowledgement, when a case is opened from any channel that gave an address.
     Opened,
+    /// An update when this step is taken.
+    Step(String),
+    /// The company has answered on the case (its representative wrote on it).
+    CompanyResponse,
 }
 
 /// A notice that keeps the consumer informed, written like a letter (in English and Spanish,

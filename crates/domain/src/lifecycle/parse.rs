@@ -78,6 +78,8 @@ struct LetterDoc {
 struct NoticeDoc {
     name: Spanned<String>,
     on: Spanned<String>,
+    /// For `on = "step"`: the transition.
+    transition: Option<Spanned<String>>,
     #[serde(default)]
     required: bool,
     subject: Spanned<String>,
@@ -704,12 +706,22 @@ impl Lifecycle {
         unique(&r, doc.notices.iter().map(|n| &n.name), "notice")?;
         let mut notices = Vec::new();
         for n in &doc.notices {
-            let on = match n.on.get_ref().as_str() {
-                "opened" => NoticeOn::Opened,
-                other => {
+            let on = match (n.on.get_ref().as_str(), &n.transition) {
+                ("opened", None) => NoticeOn::Opened,
+                ("company_response", None) => NoticeOn::CompanyResponse,
+                ("step", Some(t)) => {
+                    NoticeOn::Step(known_one(&r, t, &transition_names, "transition")?)
+                }
+                ("step", None) => {
+                    return Err(r.err(n.on.span(), "a step notice names its transition"));
+                }
+                (_, Some(t)) => {
+                    return Err(r.err(t.span(), "only a step notice names a transition"));
+                }
+                (other, None) => {
                     return Err(r.err(
                         n.on.span(),
-                        format!("{other:?}: a notice is sent on \"opened\" (the acknowledgement)"),
+                        format!("{other:?}: a notice is sent on \"opened\", \"step\" or \"company_response\""),
                     ));
                 }
             };

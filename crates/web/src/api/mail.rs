@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 pub use redress_app::correspondence::{
-    EmailToConsumer, FileInbound, InboundMail, InboundMessage, SentEmail,
+    EmailToConsumer, FileInbound, InboundMail, InboundMessage, NoticePreference, SentEmail,
 };
 use std::collections::HashMap;
 
@@ -95,5 +95,22 @@ pub async fn dismiss_inbound(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state.dismiss_inbound(&user, id_of(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Record the consumer's choice of email updates: with `opt_out`, only the notices the law
+/// requires are sent (recorded on the case, audited).
+#[utoipa::path(post, path = "/cases/{reference}/notices", tag = "timeline", request_body = NoticePreference,
+    params(("reference" = String, Path)),
+    responses((status = 204, description = "Recorded")), security(("bearer" = [])))]
+pub async fn notice_preference(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(reference): Path<String>,
+    body: JsonBody<NoticePreference>,
+) -> ApiResult<StatusCode> {
+    state
+        .set_notice_preference(&user, &reference, body.value)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

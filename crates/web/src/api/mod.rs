@@ -97,6 +97,7 @@ const REQUEST_SCHEMAS: &[&str] = &[
     "MergeConsumerInput",
     "NewRoutingRule",
     "EmailToConsumer",
+    "NoticePreference",
     "BatchMailed",
     "FileInbound",
 ];
@@ -293,6 +294,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(letters::batch_pdf))
         .routes(routes!(letters::batch_mailed))
         .routes(routes!(mail::email_consumer))
+        .routes(routes!(mail::notice_preference))
         .routes(routes!(mail::list_inbound))
         .routes(routes!(mail::get_inbound))
         .routes(routes!(mail::file_inbound))

@@ -599,6 +599,8 @@ pub fn entry_text(
                 ],
             )
         }
+        "notices_opt_out" => tr.t("event-notices-opt-out"),
+        "notices_opt_in" => tr.t("event-notices-opt-in"),
         "email_bounced" => tr.targs(
             "event-email-bounced",
             &[("to", &text("recipient")), ("reason", &text("reason"))],

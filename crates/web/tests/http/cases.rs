@@ -796,6 +796,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/lifecycles", &["get"]),
         ("/api/v1/cases/{reference}/reminders", &["post"]),
         ("/api/v1/cases/{reference}/emails", &["post"]),
+        ("/api/v1/cases/{reference}/notices", &["post"]),
         ("/api/v1/mail/inbound", &["get"]),
         ("/api/v1/letters", &["get"]),
         ("/api/v1/letters/{id}/pdf", &["get"]),
@@ -840,7 +841,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        49,
+        50,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -225,3 +225,104 @@ both_stores!(
         );
     }
 );
+
+/// The subjects of the messages queued for an address, oldest first.
+async fn subjects_to(app: &TestApp, address: &str) -> Vec<String> {
+    let all = app
+        .sql_texts("SELECT recipient || ' ' || subject FROM outbox ORDER BY id")
+        .await;
+    all.iter()
+        .filter_map(|l| l.strip_prefix(&format!("{address} ")))
+        .map(str::to_string)
+        .collect()
+}
+
+both_stores!(
+    the_consumer_hears_of_steps_and_answers_unless_they_opt_out,
+    async |app: &TestApp| {
+        crate::packs::at(app, "2026-12-10T15:00:00Z").await;
+        let mut body = minimal_body();
+        body["company_id"] = json!(app.company_id);
+        let c = app.create_case(&body).await;
+        let r = c["reference"].as_str().unwrap().to_string();
+        // Referred to the company: an update in Spanish with the company's deadlines.
+        crate::packs::step(app, Role::Agent, &r, "refer_to_company", json!({})).await;
+        let sent = subjects_to(app, "ana@example.org").await;
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert!(sent[0].starts_with("Recibimos su queja"), "{sent:?}");
+        assert_eq!(
+            sent[1],
+            format!("Enviamos su queja {r} a Consolidated Edison")
+        );
+        let bodies = app.sql_texts("SELECT body FROM outbox ORDER BY id").await;
+        assert!(
+            bodies[1].contains("a más tardar el") && bodies[1].contains("de 2026"),
+            "{}",
+            bodies[1]
+        );
+        // The company answers on the case: the consumer hears of it.
+        let r1 = app
+            .post_json(
+                Role::Company,
+                &format!("/api/v1/cases/{r}/timeline"),
+                &json!({"type": "note", "body": "We credited the account."}),
+            )
+            .await;
+        assert_eq!(r1.status(), 201);
+        let sent = subjects_to(app, "ana@example.org").await;
+        assert_eq!(
+            sent.last().unwrap(),
+            &format!("Consolidated Edison respondió sobre su queja {r}")
+        );
+        // She asks for no more updates: recorded on the case; the next answer sends nothing.
+        assert_eq!(
+            app.post_json(
+                Role::Company,
+                &format!("/api/v1/cases/{r}/notices"),
+                &json!({"opt_out": true})
+            )
+            .await
+            .status(),
+            403
+        );
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, &format!("/cases/{r}")).await;
+        assert!(html.contains("The consumer asks for no more updates"));
+        let token = csrf(&html);
+        let resp = post(
+            &b,
+            app,
+            &format!("/cases/{r}/notices"),
+            &[("csrf", &token), ("opt_out", "1")],
+        )
+        .await;
+        assert_eq!(resp.status(), 303);
+        let (_, html) = page(&b, app, &format!("/cases/{r}")).await;
+        assert!(html.contains("only the notices the law requires are sent"));
+        assert!(html.contains("The consumer asked for no email updates the law does not require"));
+        let before = subjects_to(app, "ana@example.org").await.len();
+        app.post_json(
+            Role::Company,
+            &format!("/api/v1/cases/{r}/timeline"),
+            &json!({"type": "note", "body": "And sent a letter."}),
+        )
+        .await;
+        assert_eq!(subjects_to(app, "ana@example.org").await.len(), before);
+        // Back on: the next one goes out again.
+        let r2 = app
+            .post_json(
+                Role::Agent,
+                &format!("/api/v1/cases/{r}/notices"),
+                &json!({"opt_out": false}),
+            )
+            .await;
+        assert_eq!(r2.status(), 204);
+        app.post_json(
+            Role::Company,
+            &format!("/api/v1/cases/{r}/timeline"),
+            &json!({"type": "note", "body": "Done."}),
+        )
+        .await;
+        assert_eq!(subjects_to(app, "ana@example.org").await.len(), before + 1);
+    }
+);

@@ -284,9 +284,9 @@ both_stores!(
                 .iter()
                 .any(|e| e["data"]["letter"] == "initial_decision")
         );
-        // The consumer gave an email address: the acknowledgement, and the decision letter
-        // also went out by email.
-        assert_eq!(app.count("outbox").await, 2);
+        // The consumer gave an email address: the acknowledgement, the update when the complaint
+        // was referred, and the decision letter also went out by email.
+        assert_eq!(app.count("outbox").await, 3);
         // The next step's choices, named in Spanish.
         let es: Value = app
             .get(Role::Agent, &format!("/api/v1/cases/{r}/lifecycle?lang=es"))

@@ -117,9 +117,12 @@ both_stores!(
                 "call",
                 "assignment",
                 "status_change",
-                "letter"
+                "letter",
+                "email"
             ]
         );
+        // The referral letter to the company, and the update telling the consumer of it.
+        assert_eq!(timeline[7]["data"]["notice"], "referred_update");
         assert_eq!(timeline[6]["data"]["letter"], "referral_to_company");
         let letter = timeline[6]["body"].as_str().unwrap();
         assert!(

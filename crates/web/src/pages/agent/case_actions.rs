@@ -729,3 +729,32 @@ pub(super) async fn case_email(
         Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
     }
 }
+
+pub(super) async fn case_notices(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    PostForm(fields): PostForm<Fields>,
+) -> Response {
+    let (user, ctx, reference) = match action(
+        &state,
+        &uri,
+        &headers,
+        &reference,
+        &fields,
+        Permission::CaseUpdate,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let choice = NoticePreference {
+        opt_out: fields.get("opt_out").map(String::as_str) == Some("1"),
+    };
+    match state.set_notice_preference(&user, &reference, choice).await {
+        Ok(()) => back_to(&reference),
+        Err(e) => failed(&state, &ctx, &user, &reference, &fields, e).await,
+    }
+}

@@ -61,6 +61,8 @@ pub(super) struct CasePage {
     can_email: bool,
     /// Staff may print letters.
     can_print: bool,
+    /// The consumer opted out of the email updates the law does not require.
+    notices_off: bool,
     consumer_email: String,
     can_assign: bool,
     visibilities: Options,
@@ -612,6 +614,10 @@ pub(super) async fn case_render(
             && user.user.role.allows(Permission::ConsumerRead)
             && case.status != Status::Merged
             && case.consumer.as_ref().is_some_and(|c| c.email.is_some()),
+        notices_off: case
+            .facts
+            .iter()
+            .any(|f| f.name == "notices_opt_out" && f.value == "yes"),
         can_print: user.user.role.allows(Permission::CaseChangeStatus)
             && user.user.role.allows(Permission::ConsumerRead),
         consumer_email: case

@@ -26,7 +26,7 @@ use intake::*;
 use redress_app::AppError;
 use redress_app::accounts::SecondStep;
 use redress_app::cases::{AssignInput, LinkInput, MergeInput, StatusInput, TransitionInput};
-use redress_app::correspondence::EmailToConsumer;
+use redress_app::correspondence::{EmailToConsumer, NoticePreference};
 use redress_app::timeline::{CallInput, NewTimelineEntry};
 use redress_app::work::IntakeCall;
 use redress_domain::records::TimelineEntry;
@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{reference}/note", post(case_note))
         .route("/cases/{reference}/call", post(case_call))
         .route("/cases/{reference}/email", post(case_email))
+        .route("/cases/{reference}/notices", post(case_notices))
         .route("/cases/{reference}/status", post(case_status))
         .route("/cases/{reference}/transition", post(case_transition))
         .route("/cases/{reference}/assign", post(case_assign))
