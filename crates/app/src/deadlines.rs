@@ -1,4 +1,5 @@
-//! The deadline sweep: warns about deadlines due soon and escalates missed ones, every minute.
+//! The deadline sweep: warns about deadlines due soon and escalates missed ones, and reminds
+//! consumers of the deadlines they must meet, every minute.
 //! Each effect happens once even with several nodes (the store marks each clock conditionally);
 //! system transitions it decides on are queued as jobs (see [`crate::jobs`]).
 
@@ -22,6 +23,11 @@ pub fn spawn_deadline_sweeper(app: App) {
                 Ok((0, 0)) => {}
                 Ok((warned, escalated)) => tracing::info!(warned, escalated, "deadline sweep"),
                 Err(e) => tracing::error!(error = %e, "deadline sweep"),
+            }
+            match app.remind_consumers().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminded = n, "consumers reminded of their deadlines"),
+                Err(e) => tracing::error!(error = %e, "reminding consumers"),
             }
             tokio::time::sleep(Duration::from_secs(60)).await;
         }

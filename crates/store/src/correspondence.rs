@@ -35,6 +35,13 @@ const RECENT: &str = "SELECT i.id, i.message_id, i.source, i.sender, i.recipient
      ORDER BY i.received_at DESC, i.id DESC LIMIT $1";
 const ONE: &str = "SELECT i.id, i.message_id, i.source, i.sender, i.recipients, i.subject, i.size_bytes, i.class, i.received_at, i.state, i.reason, i.raw_sha256, c.reference \
      FROM inbound_mail i LEFT JOIN cases c ON c.id = i.case_id WHERE i.id = $1";
+const FALLING_DUE: &str = "SELECT c.reference, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
+     WHERE k.name = $1 AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at > $2 AND k.due_at <= $3 \
+     ORDER BY k.due_at LIMIT $4";
+/// Records a fact unless it already holds that value: one row changed means it did not.
+const SET_FACT_ONCE: &str = "INSERT INTO case_facts (case_id, name, value, set_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (case_id, name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at \
+     WHERE case_facts.value <> excluded.value";
 const COUNT_WAITING: &str =
     "SELECT COUNT(*) AS n FROM inbound_mail WHERE state IN ('unmatched', 'quarantined')";
 
@@ -161,6 +168,26 @@ pub trait Correspondence: Send + Sync {
         opt_out: bool,
         at: Timestamp,
     ) -> Result<()>;
+    /// Running clocks of this name falling due after `from` and no later than `until`:
+    /// (case reference, due instant), soonest first.
+    async fn clocks_falling_due(
+        &self,
+        name: &str,
+        from: Timestamp,
+        until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(String, Timestamp)>>;
+    /// Records and queues a message about a case once for a key: the case fact `once.0` set to
+    /// `once.1` in the same transaction; `false` (nothing sent) when it already held that value,
+    /// so that several nodes send it once.
+    async fn record_outgoing_once(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        entry: &NewEntry,
+        mail: &OutgoingMail,
+        once: (&str, &str),
+    ) -> Result<bool>;
     /// Records a message sent about a case and queues it, in one transaction.
     async fn record_outgoing(
         &self,
@@ -557,6 +584,81 @@ impl<E: Engine> Correspondence for E {
                     false,
                 )
                 .await
+            })
+        }))
+        .await
+    }
+
+    async fn clocks_falling_due(
+        &self,
+        name: &str,
+        from: Timestamp,
+        until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(String, Timestamp)>> {
+        let name = name.to_string();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(
+                    FALLING_DUE,
+                    args![name.as_str(), micros(from), micros(until), limit],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.text("reference")?, instant(r.int("due_at")?)?)))
+                .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn record_outgoing_once(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        entry: &NewEntry,
+        mail: &OutgoingMail,
+        once: (&str, &str),
+    ) -> Result<bool> {
+        let (actor, reference, entry, mail) = (
+            actor.clone(),
+            reference.to_string(),
+            entry.clone(),
+            mail.clone(),
+        );
+        let (key, value) = (once.0.to_string(), once.1.to_string());
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let row = change_row(tx, &reference, Scope::default()).await?;
+                not_merged(&row)?;
+                if tx
+                    .execute(
+                        SET_FACT_ONCE,
+                        args![row.id, key.as_str(), value.as_str(), micros(entry.at)],
+                    )
+                    .await?
+                    == 0
+                {
+                    return Ok(false);
+                }
+                tx.execute(crate::queries::TOUCH_CASE, args![row.id, micros(entry.at)])
+                    .await?;
+                let seq = insert_entry(tx, row.id, &entry).await?;
+                let outbox_id = enqueue(tx, &mail, entry.at).await?;
+                let detail = serde_json::json!({"seq": seq, "outbox_id": outbox_id, "to": mail.recipient, "once": key});
+                audit_case_change(
+                    tx,
+                    &actor,
+                    row.id,
+                    &reference,
+                    "case.email.sent",
+                    detail,
+                    row.timeline_seq,
+                    entry.at,
+                    false,
+                )
+                .await?;
+                Ok(true)
             })
         }))
         .await

@@ -35,6 +35,10 @@ pub enum NoticeOn {
     Step(String),
     /// The company has answered on the case (its representative wrote on it).
     CompanyResponse,
+    /// A reminder, this many calendar days before the clock (a deadline the consumer must
+    /// meet, such as the window to ask for a review) falls due.
+    #[serde(rename = "reminder")]
+    Reminder { clock: String, days_before: u32 },
 }
 
 /// A notice that keeps the consumer informed, written like a letter (in English and Spanish,

@@ -80,6 +80,9 @@ struct NoticeDoc {
     on: Spanned<String>,
     /// For `on = "step"`: the transition.
     transition: Option<Spanned<String>>,
+    /// For `on = "reminder"`: the clock, and how many calendar days before it falls due.
+    clock: Option<Spanned<String>>,
+    days_before: Option<u32>,
     #[serde(default)]
     required: bool,
     subject: Spanned<String>,
@@ -706,7 +709,22 @@ impl Lifecycle {
         unique(&r, doc.notices.iter().map(|n| &n.name), "notice")?;
         let mut notices = Vec::new();
         for n in &doc.notices {
+            if n.on.get_ref() != "reminder" && (n.clock.is_some() || n.days_before.is_some()) {
+                return Err(r.err(n.on.span(), "only a reminder names a clock and days_before"));
+            }
             let on = match (n.on.get_ref().as_str(), &n.transition) {
+                ("reminder", None) => match (&n.clock, n.days_before) {
+                    (Some(c), Some(days)) if (1..=60).contains(&days) => NoticeOn::Reminder {
+                        clock: known_one(&r, c, &clock_names, "clock")?,
+                        days_before: days,
+                    },
+                    _ => {
+                        return Err(r.err(
+                            n.on.span(),
+                            "a reminder names its clock and days_before (1 to 60)",
+                        ));
+                    }
+                },
                 ("opened", None) => NoticeOn::Opened,
                 ("company_response", None) => NoticeOn::CompanyResponse,
                 ("step", Some(t)) => {
@@ -721,7 +739,7 @@ impl Lifecycle {
                 (other, None) => {
                     return Err(r.err(
                         n.on.span(),
-                        format!("{other:?}: a notice is sent on \"opened\", \"step\" or \"company_response\""),
+                        format!("{other:?}: a notice is sent on \"opened\", \"step\", \"company_response\" or \"reminder\""),
                     ));
                 }
             };

@@ -326,3 +326,70 @@ both_stores!(
         assert_eq!(subjects_to(app, "ana@example.org").await.len(), before + 1);
     }
 );
+
+both_stores!(
+    the_consumer_is_reminded_once_before_the_review_window_closes,
+    async |app: &TestApp| {
+        crate::packs::at(app, "2026-12-10T15:00:00Z").await;
+        let mut body = minimal_body();
+        body["company_id"] = json!(app.company_id);
+        let r = app.create_case(&body).await["reference"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        crate::packs::step(
+            app,
+            Role::Agent,
+            &r,
+            "open_investigation",
+            json!({"reason": "x"}),
+        )
+        .await;
+        crate::packs::step(
+            app,
+            Role::Agent,
+            &r,
+            "issue_initial_decision",
+            json!({"decision": "No error found.", "mailed_on": "2026-12-10"}),
+        )
+        .await;
+        let reminders = || async {
+            subjects_to(app, "ana@example.org")
+                .await
+                .into_iter()
+                .filter(|s| s.starts_with("Recordatorio"))
+                .count()
+        };
+        let l = crate::packs::life(app, Role::Agent, &r).await;
+        let due: jiff::Timestamp = crate::packs::due(&l, "review_request_window")
+            .parse()
+            .unwrap();
+        let days = |n: i64| due - jiff::SignedDuration::from_hours(24 * n);
+        // Nothing yet six days before it is due.
+        app.clock.set(days(6));
+        assert_eq!(app.state.remind_consumers().await.unwrap(), 0);
+        // Within five days: once, in Spanish, with the day in words; never twice.
+        app.clock.set(days(4));
+        assert_eq!(app.state.remind_consumers().await.unwrap(), 1);
+        assert_eq!(app.state.remind_consumers().await.unwrap(), 0);
+        app.clock.set(days(2));
+        assert_eq!(app.state.remind_consumers().await.unwrap(), 0);
+        assert_eq!(reminders().await, 1);
+        let bodies = app.sql_texts("SELECT body FROM outbox ORDER BY id").await;
+        assert!(
+            bodies.last().unwrap().contains("de diciembre de 2026"),
+            "{}",
+            bodies.last().unwrap()
+        );
+        // Once she asks for a hearing the window stops: no reminder for another case's clock.
+        crate::packs::step(
+            app,
+            Role::Agent,
+            &r,
+            "request_hearing",
+            json!({"requested_by": "customer", "format": "hearing", "reason": "Disagrees"}),
+        )
+        .await;
+        assert_eq!(app.state.remind_consumers().await.unwrap(), 0);
+    }
+);
