@@ -47,16 +47,6 @@ fn row(state: &AppState, m: &InboundMail) -> Row {
     }
 }
 
-fn human_size(bytes: i64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    } else if bytes >= 1024 {
-        format!("{} KB", bytes / 1024)
-    } else {
-        format!("{bytes} B")
-    }
-}
-
 #[derive(Template)]
 #[template(path = "mail.html")]
 struct MailPage {

@@ -405,6 +405,17 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     origin.split_once("://").is_some_and(|(_, h)| h == host)
 }
 
+/// A size in bytes as people read it: "12 KB", "1.5 MB".
+pub(super) fn human_size(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
 /// A timestamp in the office's time zone, for people.
 pub fn local_time(state: &AppState, t: jiff::Timestamp) -> String {
     match jiff::tz::TimeZone::get(&state.office.time_zone) {
