@@ -12,6 +12,22 @@ use axum::response::{IntoResponse, Response};
 pub use redress_app::letters::{BatchMailed, LetterBatch, PrintedLetter};
 use std::collections::HashMap;
 
+/// The states a letter is listed by.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code, reason = "describes the `state` query parameter")]
+pub enum LetterState {
+    /// Waiting to be printed (the print queue).
+    Queued,
+    /// In a batch not yet marked mailed.
+    Batched,
+    Mailed,
+    /// Sent by email only.
+    Emailed,
+    /// Kept for the record (a company's copy).
+    NotQueued,
+}
+
 fn id_of(id: &str) -> Result<i64, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound)
 }
@@ -34,7 +50,7 @@ pub fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {
 /// Letters in a state: `queued` (the default) lists those waiting to be printed; also
 /// `batched`, `mailed`, `emailed` and `not_queued`. Viewing their addresses is audited.
 #[utoipa::path(get, path = "/letters", tag = "letters",
-    params(("state" = Option<String>, Query, description = "queued (default), batched, mailed, emailed or not_queued")),
+    params(("state" = Option<LetterState>, Query, description = "queued (the default)")),
     responses((status = 200, body = Vec<PrintedLetter>), (status = 422, description = "Unknown state")),
     security(("bearer" = [])))]
 pub async fn list_letters(
