@@ -50,7 +50,7 @@ pub fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {
 /// Letters in a state: `queued` (the default) lists those waiting to be printed; also
 /// `batched`, `mailed`, `emailed` and `not_queued`. Viewing their addresses is audited.
 #[utoipa::path(get, path = "/letters", tag = "letters",
-    params(("state" = Option<LetterState>, Query, description = "queued (the default)")),
+    params(("state" = inline(Option<LetterState>), Query, description = "queued (the default)")),
     responses((status = 200, body = Vec<PrintedLetter>), (status = 422, description = "Unknown state")),
     security(("bearer" = [])))]
 pub async fn list_letters(
