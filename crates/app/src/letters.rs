@@ -157,10 +157,8 @@ impl App {
         state: Option<&str>,
     ) -> AppResult<Vec<PrintedLetter>> {
         Self::may_print(person)?;
-        let state = state
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or("queued");
+        // Absent: the print queue. Given, it must be one of the states (an empty one is not).
+        let state = state.map_or("queued", str::trim);
         if !LETTER_STATES.contains(&state) {
             return Err(AppError::field(
                 "state",
