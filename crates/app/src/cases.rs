@@ -627,6 +627,8 @@ impl App {
             closed_at: None,
             history: vec![],
             inbound_mail,
+            source: None,
+            publish_consent: None,
         };
         let (case, created) = self
             .store

@@ -11,6 +11,7 @@ pub mod case;
 pub mod clock;
 pub mod correspondence;
 pub mod hotline;
+pub mod import;
 pub mod lifecycle;
 pub mod money;
 pub mod records;

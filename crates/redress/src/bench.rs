@@ -490,6 +490,8 @@ async fn clocks(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
                 closed_at: None,
                 history: vec![],
                 inbound_mail: None,
+                source: None,
+                publish_consent: None,
             },
             None,
         )

@@ -5,13 +5,11 @@
 use crate::config::Config;
 use anyhow::{Context, bail};
 use jiff::SignedDuration;
-use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use redress_domain::records::Address;
 use redress_domain::*;
 use redress_store::*;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 const UNITS: &[(&str, &str)] = &[
@@ -116,26 +114,6 @@ fn random_password() -> anyhow::Result<String> {
     redress_app::accounts::random_hex(9).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn channel(submitted_via: &str) -> Channel {
-    match submitted_via {
-        "Phone" => Channel::Phone,
-        "Postal mail" => Channel::Mail,
-        "Fax" => Channel::Fax,
-        "Email" => Channel::Email,
-        "Referral" => Channel::ReferralIn,
-        _ => Channel::Web,
-    }
-}
-
-fn clean(s: &str, max: usize) -> String {
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .collect();
-    t.chars().take(max).collect()
-}
-
 /// Where the CFPB sample is: the path given, else `../shared/data/cfpb_complaints_sample.csv.gz`
 /// from the working directory, from the binary's directory and its parents, or from the source
 /// tree this binary was built from. The error names every place looked in.
@@ -193,49 +171,15 @@ pub async fn load(
         println!("The demo office is already loaded in this store; nothing changed.");
         return Ok(());
     }
-    let file = std::fs::File::open(source)
-        .with_context(|| format!("opening {} (give --source)", source.display()))?;
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_string(&mut text)
-        .context("reading the CFPB sample")?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("column {name:?} missing"))
-    };
-    let (
-        c_date,
-        c_product,
-        c_sub,
-        c_issue,
-        c_subissue,
-        c_narr,
-        c_company,
-        c_state,
-        c_zip,
-        c_via,
-        c_sent,
-        c_resp,
-        c_timely,
-    ) = (
-        col("Date received")?,
-        col("Product")?,
-        col("Sub-product")?,
-        col("Issue")?,
-        col("Sub-issue")?,
-        col("Consumer complaint narrative")?,
-        col("Company")?,
-        col("State")?,
-        col("ZIP code")?,
-        col("Submitted via")?,
-        col("Date sent to company")?,
-        col("Company response to consumer")?,
-        col("Timely response?")?,
-    );
+    // The CFPB sample is read through the `cfpb` mapping, as `redress import csv` reads it.
+    let mapping =
+        redress_domain::import::Mapping::built_in("cfpb").context("the built-in cfpb mapping")?;
+    let mut file = redress_app::import::ImportFile::open(source, &mapping)
+        .map_err(|e| anyhow::anyhow!("{e} (give --source)"))?;
+    let industry = mapping
+        .company_industry
+        .clone()
+        .unwrap_or_else(|| "Consumer finance".into());
     let now = clock.now();
     let system = Actor::system();
     let tz = TimeZone::get(&cfg.office.time_zone)?;
@@ -314,17 +258,21 @@ pub async fn load(
     let packs = redress_domain::lifecycle::Lifecycles::shipped()
         .map_err(|e| anyhow::anyhow!("the shipped lifecycles: {e}"))?;
     let mut first_company: Option<(i64, String)> = None;
-    for (i, rec) in reader.records().enumerate() {
+    let records = std::iter::from_fn(|| {
+        let rows = file.next_rows(500);
+        (!rows.is_empty()).then_some(rows)
+    })
+    .flatten()
+    .filter_map(Result::ok);
+    for (i, rec) in records.enumerate() {
         if made >= wanted {
             break;
         }
-        let rec = rec?;
-        let get = |c: usize| rec.get(c).unwrap_or("").trim();
-        let Ok(received) = get(c_date).parse::<Date>() else {
+        let received = rec.received.date();
+        let Some(company_name) = rec.company.clone() else {
             continue;
         };
-        let company_name = clean(get(c_company), 200);
-        if company_name.is_empty() || get(c_product).is_empty() || get(c_issue).is_empty() {
+        if rec.category.len() < 3 {
             continue;
         }
         let h = mix(i as u64);
@@ -333,13 +281,7 @@ pub async fn load(
             None => {
                 let customers = 50_000 + (text_hash(&company_name) % 4_950_000) as i64;
                 let c = store
-                    .create_company(
-                        &system,
-                        &company_name,
-                        "Consumer finance",
-                        Some(customers),
-                        now,
-                    )
+                    .create_company(&system, &company_name, &industry, Some(customers), now)
                     .await?;
                 if first_company.is_none() {
                     first_company = Some((c.id, c.name.clone()));
@@ -348,15 +290,10 @@ pub async fn load(
                 c.id
             }
         };
-        let mut path = vec!["Consumer finance".to_string(), clean(get(c_product), 100)];
-        if !get(c_sub).is_empty() {
-            path.push(clean(get(c_sub), 100));
-        }
-        path.push(clean(get(c_issue), 100));
-        let path: Vec<String> = path.into_iter().map(|p| p.replace('>', "-")).collect();
+        let path = rec.category.clone();
         let key = path.join(" > ");
         let lifecycle = packs
-            .choose(kind_of(h), Some("Consumer finance"), Some(&key))
+            .choose(kind_of(h), Some(&industry), Some(&key))
             .map(|l| l.id.clone());
         let category_id = match categories.get(&key) {
             Some(id) => *id,
@@ -375,8 +312,6 @@ pub async fn load(
             let first = FIRST[(h % FIRST.len() as u64) as usize];
             let last = LAST[((h >> 8) % LAST.len() as u64) as usize];
             let spanish = (h >> 16).is_multiple_of(5);
-            let zip = get(c_zip);
-            let state = get(c_state);
             // Every fiftieth new person shares a phone with someone on file (a household): the
             // case page offers them to staff as possibly the same person.
             let phone = match consumers.get((h as usize) % consumers.len().max(1)) {
@@ -400,9 +335,8 @@ pub async fn load(
                     line1: Some(format!("{} Main Street", 1 + (h >> 24) % 400)),
                     line2: None,
                     city: None,
-                    state: (state.len() == 2).then(|| state.to_string()),
-                    zip: (zip.len() == 5 && zip.chars().all(|c| c.is_ascii_digit()))
-                        .then(|| zip.to_string()),
+                    state: rec.consumer.state.clone(),
+                    zip: rec.consumer.zip.clone(),
                 },
                 preferred_language: Some(if spanish { Language::Es } else { Language::En }),
                 account_number: Some(format!("AC-{:08}", h % 100_000_000)),
@@ -414,23 +348,14 @@ pub async fn load(
             .at(hour as i8, ((h >> 40) % 60) as i8, 0, 0)
             .to_zoned(tz.clone())?
             .timestamp();
-        let narrative = clean(get(c_narr), 20_000);
-        let description = if narrative.is_empty() {
-            let sub = get(c_subissue);
-            if sub.is_empty() {
-                get(c_issue).to_string()
-            } else {
-                format!("{}: {}", get(c_issue), sub)
-            }
-        } else {
-            narrative
-        };
-        let response = get(c_resp);
+        let description = rec.description.clone();
+        let response = rec.company_response.clone().unwrap_or_default();
         let mut history = Vec::new();
         let mut status = Status::Open;
         let mut closed_at = None;
-        if let Ok(sent) = get(c_sent).parse::<Date>() {
+        if let Some(sent) = rec.sent_to_company {
             let at = sent
+                .date()
                 .at(12, 0, 0, 0)
                 .to_zoned(tz.clone())?
                 .timestamp()
@@ -445,7 +370,7 @@ pub async fn load(
             });
             status = Status::PendingCompany;
             if !response.is_empty() {
-                let timely = get(c_timely) == "Yes";
+                let timely = rec.timely != Some(false);
                 let resp_at = at
                     + SignedDuration::from_hours(
                         24 * (if timely {
@@ -497,7 +422,7 @@ pub async fn load(
             office: cfg.office.code.clone(),
             year: received.year(),
             kind,
-            channel: channel(get(c_via)),
+            channel: rec.channel,
             status,
             // Imported history: the state is the first of the lifecycle with this status, and
             // no clocks are started (the deadlines of the past are not re-run).
@@ -520,6 +445,12 @@ pub async fn load(
             closed_at,
             history,
             inbound_mail: None,
+            // `redress import csv --mapping cfpb` over the same file adds these rows no twice.
+            source: Some(CaseSource {
+                source: rec.source.clone(),
+                external_id: rec.external_id.clone(),
+            }),
+            publish_consent: rec.publish_consent,
         };
         let (created, _) = store.create_case(&system, &case, None).await?;
         if consumer_id.is_none() {

@@ -5,6 +5,7 @@ mod bench;
 mod checkpoint;
 mod config;
 mod demo;
+mod import;
 #[cfg(feature = "pdf")]
 mod press;
 
@@ -70,6 +71,11 @@ enum Command {
         #[command(flatten)]
         store: StoreFlags,
     },
+    /// Bring cases in from another system's file
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// The audit log
     Audit {
         #[command(subcommand)]
@@ -98,6 +104,26 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a CSV file (gzip-compressed files are read directly) through a mapping: `cfpb`
+    /// (CFPB Consumer Complaint Database), `nyc311` (NYC 311 service requests) or a mapping file.
+    /// Good rows go in, refused rows are written with their row number and reason to the errors
+    /// file; a second run of the same file adds nothing twice
+    Csv {
+        file: PathBuf,
+        /// `cfpb`, `nyc311`, or the path of a mapping file (see docs/import.md)
+        #[arg(long)]
+        mapping: String,
+        /// Where refused rows are written (CSV: row, line, reason) [default: FILE's name +
+        /// `.errors.csv`, in the working directory]
+        #[arg(long)]
+        errors: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreFlags,
     },
 }
 
@@ -588,6 +614,25 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (cfg, store) = open(config_file, &store).await?;
             demo::load(store, &cfg, &source, cases, &clock).await?;
             Ok(0)
+        }
+        Command::Import {
+            command:
+                ImportCommand::Csv {
+                    file,
+                    mapping,
+                    errors,
+                    store,
+                },
+        } => {
+            // The mapping and the file's header are checked before any store is opened.
+            let checked = redress_app::import::load_mapping(&mapping)
+                .and_then(|m| redress_app::import::ImportFile::open(&file, &m).map(|_| ()));
+            if let Err(e) = checked {
+                bail!("{e}");
+            }
+            let (cfg, store) = open(config_file, &store).await?;
+            let app = app_for(&cfg, store).await?;
+            import::csv(&app, &file, &mapping, errors).await
         }
         Command::Audit {
             command: AuditCommand::Checkpoint { out, store },

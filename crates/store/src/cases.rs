@@ -51,6 +51,21 @@ pub struct NewCase {
     /// The incoming message that opens it: filed with the case in the same transaction, so that
     /// a message taken in again after a crash finds its case instead of opening a second one.
     pub inbound_mail: Option<i64>,
+    /// Where an imported case came from: a second import of the same row finds it and adds
+    /// nothing.
+    pub source: Option<CaseSource>,
+    /// Whether the consumer agreed that the description may be published, scrubbed, in the
+    /// open data file (`None`: never asked).
+    pub publish_consent: Option<bool>,
+}
+
+/// The system and row an imported case came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSource {
+    /// The mapping's source name, e.g. `cfpb`.
+    pub source: String,
+    /// The row's identifier there.
+    pub external_id: String,
 }
 
 /// An idempotent create: the same key and request return the first result.
@@ -140,6 +155,9 @@ pub trait Cases: Send + Sync {
         case: &NewCase,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<(Case, bool)>;
+    /// Files a batch of cases from an import in one transaction; for each, whether it was added
+    /// (`false`: its source row was imported before and nothing changed).
+    async fn import_cases(&self, actor: &Actor, cases: Vec<NewCase>) -> Result<Vec<bool>>;
     /// Reads a case; when `audit_view` is set the view of personal data is audited.
     async fn case(
         &self,
@@ -346,6 +364,16 @@ async fn create_case(
         }
         return Ok((row.int("case_id")?, false));
     }
+    if let Some(src) = &c.source
+        && let Some(row) = tx
+            .optional(
+                q::CASE_BY_SOURCE,
+                args![src.source.as_str(), src.external_id.as_str()],
+            )
+            .await?
+    {
+        return Ok((row.int("case_id")?, false));
+    }
     let at = micros(c.opened_at);
     let lang = c.consumer.preferred_language.unwrap_or(Language::En);
     let a = &c.consumer.address;
@@ -439,10 +467,18 @@ async fn create_case(
                 actor.user_id,
                 &c.stage,
                 &c.lifecycle,
+                c.publish_consent,
             ],
         )
         .await?
         .int("id")?;
+    if let Some(src) = &c.source {
+        tx.execute(
+            q::INSERT_CASE_SOURCE,
+            args![src.source.as_str(), src.external_id.as_str(), case_id, at],
+        )
+        .await?;
+    }
     let opened = NewEntry {
         entry_type: EntryType::SystemEvent,
         body: format!("Case opened ({}, {})", c.kind, c.channel),
@@ -467,6 +503,7 @@ async fn create_case(
         "consumer_id": consumer_id, "consumer_chosen": c.consumer_id.is_some(),
         "company_id": c.company_id, "category_id": c.category_id,
         "amount_cents": c.amount.map(Money::cents),
+        "source": c.source.as_ref().map(|s| serde_json::json!({"source": s.source, "external_id": s.external_id})),
     });
     audit_case_change(
         tx,
@@ -832,6 +869,20 @@ impl<E: Engine> Cases for E {
             Box::pin(async move {
                 let (id, created) = create_case(tx, &actor, &c, idem.as_ref()).await?;
                 Ok((load_case_with(tx, id, true, !created).await?, created))
+            })
+        }))
+        .await
+    }
+
+    async fn import_cases(&self, actor: &Actor, cases: Vec<NewCase>) -> Result<Vec<bool>> {
+        let actor = actor.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                let mut added = Vec::with_capacity(cases.len());
+                for c in &cases {
+                    added.push(create_case(tx, &actor, c, None).await?.1);
+                }
+                Ok(added)
             })
         }))
         .await

@@ -37,7 +37,7 @@ pub mod tx;
 pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle, UserChange};
 use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
-pub use cases::{CaseFilter, CasePatch, Cases, IdempotencyKey, NewCase, WorkQuery};
+pub use cases::{CaseFilter, CasePatch, CaseSource, Cases, IdempotencyKey, NewCase, WorkQuery};
 pub use clocks::Clocks;
 pub use consumers::{ConsumerCorrection, ConsumerLookup, Consumers, NewConsumer};
 pub use correspondence::{

@@ -164,8 +164,13 @@ pub const NEXT_REFERENCE: &str = "INSERT INTO reference_counters (office, year, 
 pub const ASYNC_COMMIT_SESSION: &str = "SET synchronous_commit TO OFF";
 pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, channel, status, priority, flags, category_id, \
      consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, closed_at, \
-     updated_at, created_by, version, stage, lifecycle) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1, $19, $20) RETURNING id";
+     updated_at, created_by, version, stage, lifecycle, publish_consent) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1, $19, $20, $21) RETURNING id";
+/// The case an imported row became.
+pub const CASE_BY_SOURCE: &str =
+    "SELECT case_id FROM case_sources WHERE source = $1 AND external_id = $2";
+pub const INSERT_CASE_SOURCE: &str =
+    "INSERT INTO case_sources (source, external_id, case_id, imported_at) VALUES ($1, $2, $3, $4)";
 
 pub const CASE_BY_ID: &str = concat!(case_select!(), "WHERE c.id = $1");
 pub const CASE_BY_REFERENCE: &str = concat!(

@@ -106,8 +106,8 @@ fn to_value(a: &Arg) -> Value {
     match a {
         Arg::Int(Some(v)) => Value::Integer(*v),
         Arg::Text(Some(v)) => Value::Text(v.clone()),
-        Arg::Bool(b) => Value::Integer(i64::from(*b)),
-        Arg::Int(None) | Arg::Text(None) => Value::Null,
+        Arg::Bool(Some(b)) => Value::Integer(i64::from(*b)),
+        Arg::Int(None) | Arg::Text(None) | Arg::Bool(None) => Value::Null,
     }
 }
 

@@ -12,7 +12,7 @@ use std::pin::Pin;
 pub enum Arg {
     Int(Option<i64>),
     Text(Option<String>),
-    Bool(bool),
+    Bool(Option<bool>),
 }
 
 impl From<i64> for Arg {
@@ -57,6 +57,11 @@ impl From<Option<&str>> for Arg {
 }
 impl From<bool> for Arg {
     fn from(v: bool) -> Arg {
+        Arg::Bool(Some(v))
+    }
+}
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Arg {
         Arg::Bool(v)
     }
 }
