@@ -431,16 +431,15 @@ impl App {
                 closed_at.unwrap_or(history.last),
             );
         }
-        let closed_at = match closed_at {
-            Some(c) => Some(history.push(
+        let closed_at = closed_at.map(|c| {
+            history.push(
                 EntryType::StatusChange,
                 format!("Status changed from open to {}", r.status),
                 Visibility::Internal,
                 serde_json::json!({"from": "open", "to": r.status}),
                 c,
-            )),
-            None => None,
-        };
+            )
+        });
         let history = history.entries;
         // Open work lands in the queue the routing rules give it, as a new case would.
         let company_id = company.as_ref().map(|c| c.0);

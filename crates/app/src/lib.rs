@@ -28,6 +28,7 @@ pub mod correspondence;
 pub mod deadlines;
 pub mod directory;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod letters;

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod case;
 pub mod clock;
 pub mod correspondence;
+pub mod deidentify;
 pub mod hotline;
 pub mod import;
 pub mod lifecycle;

@@ -5,6 +5,7 @@ mod bench;
 mod checkpoint;
 mod config;
 mod demo;
+mod export;
 mod import;
 #[cfg(feature = "pdf")]
 mod press;
@@ -76,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Write files for others: the de-identified open data file
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// The audit log
     Audit {
         #[command(subcommand)]
@@ -122,6 +128,20 @@ enum ImportCommand {
         /// `.errors.csv`, in the working directory]
         #[arg(long)]
         errors: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The open data file (CSV, CFPB style): no names, contacts, addresses or account numbers,
+    /// ZIP codes cut to three digits, narratives only where the consumer consented and then
+    /// scrubbed of personal data (docs/open-data.md describes every column)
+    PublicData {
+        /// The file to write
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         store: StoreFlags,
     },
@@ -633,6 +653,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (cfg, store) = open(config_file, &store).await?;
             let app = app_for(&cfg, store).await?;
             import::csv(&app, &file, &mapping, errors).await
+        }
+        Command::Export {
+            command: ExportCommand::PublicData { out, store },
+        } => {
+            let (cfg, store) = open(config_file, &store).await?;
+            let app = app_for(&cfg, store).await?;
+            export::public_data(&app, &out).await
         }
         Command::Audit {
             command: AuditCommand::Checkpoint { out, store },

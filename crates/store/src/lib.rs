@@ -26,6 +26,7 @@ mod correspondence;
 mod directory;
 mod jobs;
 mod letters;
+mod opendata;
 mod outbox;
 pub mod postgres;
 mod queries;
@@ -46,6 +47,7 @@ pub use correspondence::{
 pub use directory::{AgeBounds, AgentLoad, Directory, UnitLoad, UnitQueue};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
 pub use letters::{BatchRecord, BatchedLetter, LetterRecord, MailingOnCase, PrintQueue};
+pub use opendata::{OpenData, OpenDataCase};
 pub use outbox::{Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
@@ -187,6 +189,7 @@ pub trait Store:
     + Outbox
     + Correspondence
     + PrintQueue
+    + OpenData
     + AuditLog
     + Send
     + Sync
