@@ -8,8 +8,7 @@ use redress_domain::records::*;
 use redress_domain::validate::{self as v, FieldErrors};
 use redress_domain::*;
 use redress_store::*;
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 /// Who opens a case.
@@ -174,13 +173,6 @@ pub struct MergeInput {
         pattern = "^[A-Z]{2,8}-[0-9]{4}-[0-9]{6}$"
     )]
     pub into: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CasePage {
-    pub items: Vec<CaseSummary>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
 }
 
 pub fn amount(errors: &mut FieldErrors, field: &str, value: &serde_json::Value) -> Option<Money> {
@@ -762,110 +754,8 @@ impl App {
         Ok(self.case_for(person.audience(), case))
     }
 
-    /// Lists cases, newest first, with filters given as text (`status`, `kind`, `unit`,
-    /// `assignee`, `company`, `consumer`, `open`, `opened_after`, `cursor`, `limit`).
-    pub async fn list_cases(
-        &self,
-        person: &Person,
-        q: &HashMap<String, String>,
-    ) -> AppResult<CasePage> {
-        person.require(Permission::CaseRead)?;
-        let mut errors = FieldErrors::new();
-        for k in q.keys() {
-            if !LIST_PARAMS.contains(&k.as_str()) {
-                errors.push(
-                    k.clone(),
-                    "unknown_parameter",
-                    format!("Known parameters: {}.", LIST_PARAMS.join(", ")),
-                );
-            }
-        }
-        let mut f = CaseFilter {
-            limit: 50,
-            ..CaseFilter::default()
-        };
-        let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-        if let Some(s) = get("status") {
-            f.status = s
-                .parse()
-                .map_err(|_| errors.push("status", "unknown_value", "Not a known status."))
-                .ok();
-        }
-        if let Some(s) = get("kind") {
-            f.kind = s
-                .parse()
-                .map_err(|_| errors.push("kind", "unknown_value", "Not a known case kind."))
-                .ok();
-        }
-        if let Some(s) = get("unit") {
-            f.unit_id = self.lookup_unit(&mut errors, "unit", s).await?;
-        }
-        if let Some(s) = get("assignee") {
-            f.assignee_id = self.lookup_staff(&mut errors, "assignee", s).await?;
-        }
-        if let Some(s) = get("company") {
-            f.company_id = s
-                .parse()
-                .map_err(|_| errors.push("company", "invalid_type", "A company id (a number)."))
-                .ok();
-        }
-        if let Some(s) = get("consumer") {
-            f.consumer_id = s
-                .parse()
-                .map_err(|_| errors.push("consumer", "invalid_type", "A consumer id (a number)."))
-                .ok();
-        }
-        if let Some(s) = get("open") {
-            match s {
-                "true" => f.open_only = true,
-                "false" => {}
-                _ => errors.push("open", "invalid_type", "true or false."),
-            }
-        }
-        if let Some(s) = get("opened_after") {
-            f.opened_after = self.parse_instant(s).or_else(|| {
-                errors.push(
-                    "opened_after",
-                    "invalid_date",
-                    "Use an RFC 3339 instant or YYYY-MM-DD.",
-                );
-                None
-            });
-        }
-        if let Some(s) = get("cursor") {
-            f.before_id = s.parse::<i64>().ok().filter(|n| *n > 0).or_else(|| {
-                errors.push(
-                    "cursor",
-                    "invalid_cursor",
-                    "Use the next_cursor of a previous page.",
-                );
-                None
-            });
-        }
-        if let Some(s) = get("limit") {
-            match s.parse::<i64>() {
-                Ok(n) if (1..=500).contains(&n) => f.limit = n,
-                _ => errors.push("limit", "out_of_range", "A number from 1 to 500."),
-            }
-        }
-        AppError::unless_empty(errors)?;
-        let requested = f.limit;
-        f.limit = requested + 1;
-        let mut rows = self.store.cases(&f, person.scope()).await?;
-        let next_cursor = if rows.len() as i64 > requested {
-            rows.truncate(requested as usize);
-            rows.last().map(|(id, _)| id.to_string())
-        } else {
-            None
-        };
-        Ok(CasePage {
-            items: rows.into_iter().map(|(_, c)| c).collect(),
-            next_cursor,
-        })
-    }
-
     /// An RFC 3339 instant, or a date (the start of that day in the office's time zone).
-    fn parse_instant(&self, s: &str) -> Option<jiff::Timestamp> {
+    pub(crate) fn parse_instant(&self, s: &str) -> Option<jiff::Timestamp> {
         if let Ok(t) = s.parse::<jiff::Timestamp>() {
             return Some(t);
         }
@@ -1110,20 +1000,6 @@ impl App {
         Ok(self.lifecycles.0.clone())
     }
 }
-
-/// The filters [`App::list_cases`] knows.
-pub const LIST_PARAMS: &[&str] = &[
-    "status",
-    "kind",
-    "unit",
-    "assignee",
-    "company",
-    "consumer",
-    "open",
-    "opened_after",
-    "cursor",
-    "limit",
-];
 
 /// The other case of a link or merge, as typed: a reference, not this case.
 fn other_case(this: &str, typed: &str, field: &str, verb: &str) -> AppResult<String> {

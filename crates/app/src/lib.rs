@@ -37,6 +37,7 @@ pub mod outbox;
 pub mod person;
 pub mod portal;
 pub mod routing;
+pub mod search;
 pub mod steps;
 pub mod supervision;
 pub mod timeline;

@@ -5,6 +5,7 @@
 use crate::{App, AppError, AppResult, Person};
 use jiff::{SignedDuration, Timestamp};
 use redress_domain::records::{Unit, User, WorkList, WorkRow};
+use redress_domain::search::Part;
 use redress_domain::view::sees_consumer_name;
 use redress_domain::{CaseKind, FieldErrors, Permission, Status, WorkOrder};
 use redress_store::{AgentLoad, CaseFilter, WorkQuery};
@@ -179,6 +180,8 @@ pub struct CaseList {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// Where the words searched for are, by case reference (from text the reader may see).
+    pub snippets: std::collections::HashMap<String, Vec<redress_domain::search::SnippetPart>>,
 }
 
 impl CaseList {
@@ -251,6 +254,22 @@ impl App {
             (false, Some(at)) => Some(at),
             (false, None) => None,
         };
+        let terms = r
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(redress_domain::search::SearchTerms::parse);
+        if let Some(Err(_)) = terms {
+            // Nothing searchable was typed (only punctuation): nothing matches it.
+            return Ok(CaseList {
+                rows: Vec::new(),
+                total: 0,
+                page: r.page.max(1),
+                per_page: r.per_page,
+                snippets: Default::default(),
+            });
+        }
         let query = WorkQuery {
             filter: CaseFilter {
                 status: r.status,
@@ -265,8 +284,14 @@ impl App {
                 ..CaseFilter::default()
             },
             due_before,
-            text: r.text.clone(),
-            text_in_consumer_names: sees_consumer_name(person.audience()),
+            text: terms.clone().and_then(Result::ok).map(|t| {
+                let t = t.as_you_type();
+                let parts = redress_domain::search::searchable_parts(person.audience());
+                redress_store::TextQuery {
+                    fts5: t.fts5(parts),
+                    tsquery: t.tsquery(parts),
+                }
+            }),
             order: r.order,
             descending: r.descending,
             offset: (r.page.max(1) - 1) * r.per_page,
@@ -277,11 +302,29 @@ impl App {
                 row.consumer = None;
             }
         }
+        let mut snippets = std::collections::HashMap::new();
+        if let Some(Ok(t)) = terms {
+            let t = t.as_you_type();
+            let parts = redress_domain::search::searchable_parts(person.audience());
+            let references = rows.iter().map(|r| r.case.reference.clone()).collect();
+            for (reference, texts) in self.store.search_texts(references).await? {
+                // The consumer's details are searched but never quoted in a snippet.
+                let found = [Part::Head, Part::Shared, Part::Internal]
+                    .iter()
+                    .zip(texts.iter())
+                    .filter(|(p, _)| parts.contains(p))
+                    .find_map(|(_, text)| t.snippet(text, 160));
+                if let Some(s) = found {
+                    snippets.insert(reference, s);
+                }
+            }
+        }
         Ok(CaseList {
             rows,
             total,
             page: r.page.max(1),
             per_page: r.per_page,
+            snippets,
         })
     }
 
@@ -428,6 +471,7 @@ mod tests {
             total,
             page: 1,
             per_page: 25,
+            snippets: Default::default(),
         };
         assert_eq!(list(0).pages(), 1);
         assert_eq!(list(25).pages(), 1);

@@ -19,6 +19,7 @@ pub mod records;
 pub mod reference;
 pub mod role;
 pub mod routing;
+pub mod search;
 pub mod totp;
 pub mod validate;
 pub mod view;

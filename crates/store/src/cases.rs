@@ -123,12 +123,8 @@ pub struct WorkQuery {
     pub filter: CaseFilter,
     /// Only cases with a running clock due before this instant.
     pub due_before: Option<Timestamp>,
-    /// Only cases whose reference, consumer's name, company's name or description contains
-    /// these words (case-insensitive).
-    pub text: Option<String>,
-    /// Whether `text` may find cases by their consumer's name (not for those who may not see
-    /// consumers).
-    pub text_in_consumer_names: bool,
+    /// Only cases the search index finds for these words (in the parts the reader may search).
+    pub text: Option<crate::search::TextQuery>,
     pub order: WorkOrder,
     pub descending: bool,
     pub offset: i64,
@@ -216,22 +212,6 @@ pub trait Cases: Send + Sync {
     async fn case_by_portal_token(&self, token_hash: &str) -> Result<String>;
 }
 
-/// A lower-case `LIKE` pattern that finds `text` anywhere, with `\\` escaping the wildcards.
-fn like_pattern(text: &str) -> String {
-    let escaped: String = text
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| {
-            if matches!(c, '%' | '_' | '\\') {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    format!("%{escaped}%")
-}
-
 fn company_ref(r: &Row) -> Result<Option<CompanyRef>> {
     Ok(
         match (r.opt_int("company_id")?, r.opt_text("company_name")?) {
@@ -241,7 +221,7 @@ fn company_ref(r: &Row) -> Result<Option<CompanyRef>> {
     )
 }
 
-fn summary(r: &Row) -> Result<CaseSummary> {
+pub(crate) fn summary(r: &Row) -> Result<CaseSummary> {
     Ok(CaseSummary {
         reference: r.text("reference")?,
         kind: word(&r.text("kind")?)?,
@@ -975,7 +955,11 @@ impl<E: Engine> Cases for E {
                 let f = &w.filter;
                 let rows = tx
                     .query(
-                        q::WORK_LIST,
+                        if tx.is_postgres() {
+                            q::WORK_LIST_POSTGRES
+                        } else {
+                            q::WORK_LIST_SQLITE
+                        },
                         args![
                             f.status.map(|s| s.as_str()),
                             f.kind.map(|k| k.as_str()),
@@ -992,8 +976,12 @@ impl<E: Engine> Cases for E {
                             w.due_before.map(micros),
                             w.order_word(),
                             w.offset.max(0),
-                            w.text.as_deref().map(like_pattern),
-                            w.text_in_consumer_names.then_some(1i64)
+                            w.text.as_ref().map(|t| if tx.is_postgres() {
+                                t.tsquery.clone()
+                            } else {
+                                t.fts5.clone()
+                            }),
+                            None::<i64>
                         ],
                     )
                     .await?;

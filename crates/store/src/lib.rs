@@ -31,6 +31,7 @@ mod outbox;
 pub mod postgres;
 mod queries;
 mod rows;
+mod search;
 pub mod sqlite;
 mod timeline;
 pub mod tx;
@@ -53,6 +54,7 @@ pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
+pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};
 use std::sync::Arc;
 pub use timeline::{NewAttachment, NewEntry, Timeline};
 use tx::{Engine, args, job};
@@ -190,6 +192,7 @@ pub trait Store:
     + Correspondence
     + PrintQueue
     + OpenData
+    + CaseSearching
     + AuditLog
     + Send
     + Sync

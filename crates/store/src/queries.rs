@@ -196,13 +196,14 @@ pub const CASE_LIST: &str = concat!(
 );
 /// A work list: the case list's filters (`$1`–`$12` as in `CASE_LIST`, with `$9` the page size),
 /// the consumer's and assignee's names and the next running deadline of each case; only cases
-/// with a running clock due before `$13` when it is set; whose reference, consumer, company or
-/// description contains `$16` (a lower-case `LIKE` pattern, `\\` its escape; the consumer's name
-/// only when `$17` is set) when it is set;
+/// with a running clock due before `$13` when it is set; whose entry in the search index matches `$16` (an FTS5 query on SQLite, a `tsquery` on PostgreSQL, limited to
+/// the parts the reader may search; `$17` is unused) when it is set;
 /// ordered by `$14` (a `WorkOrder` word, `-desc` for the other way; every order ends with the
 /// newest case first) from row `$15`.
 /// `total` is the number of cases in the whole list.
-pub const WORK_LIST: &str = concat!(
+macro_rules! work_list {
+    ($text:expr) => {
+        concat!(
     "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
      SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
      cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, un.code AS unit_code, \
@@ -218,9 +219,8 @@ pub const WORK_LIST: &str = concat!(
      LEFT JOIN users a ON a.id = c.assignee_id \
      LEFT JOIN consumers p ON p.id = c.consumer_id ",
     case_filters!(),
-    " AND ($16 IS NULL OR LOWER(c.reference) LIKE $16 ESCAPE '\\' OR ($17 IS NOT NULL AND LOWER(p.name) LIKE $16 ESCAPE '\\') \
-          OR LOWER(co.name) LIKE $16 ESCAPE '\\' OR LOWER(c.description) LIKE $16 ESCAPE '\\') \
-     ) w \
+    $text,
+    " ) w \
      WHERE ($13 IS NULL OR w.next_due < $13) \
      ORDER BY \
      CASE WHEN $14 IN ('due', 'due-desc') THEN (CASE WHEN w.next_due IS NULL THEN 1 ELSE 0 END) END, \
@@ -236,6 +236,15 @@ pub const WORK_LIST: &str = concat!(
      CASE WHEN $14 = 'activity' THEN w.updated_at END DESC, CASE WHEN $14 = 'activity-desc' THEN w.updated_at END ASC, \
      w.id DESC \
      LIMIT $9 OFFSET $15"
+        )
+    };
+}
+
+pub const WORK_LIST_SQLITE: &str = work_list!(
+    " AND ($16 IS NULL OR c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH $16)) AND ($17 IS NULL OR TRUE)"
+);
+pub const WORK_LIST_POSTGRES: &str = work_list!(
+    " AND ($16::TEXT IS NULL OR c.id IN (SELECT case_id FROM case_search WHERE doc @@ to_tsquery('simple', $16::TEXT))) AND ($17::BIGINT IS NULL OR TRUE)"
 );
 /// Each active user (in unit `$4`, or all; the caller keeps those whose role works cases): open cases assigned to them, those with a
 /// running clock already due (`$1` is now), due by `$2`, and opened since `$3`.

@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use redress_app::IdempotencyKey;
 use redress_app::cases::Intake;
 pub use redress_app::cases::{
-    AddressInput, AssignInput, CasePage, ConsumerInput, CreateCase, LinkInput, MergeInput,
-    PatchCase, StatusInput, TransitionInput,
+    AddressInput, AssignInput, ConsumerInput, CreateCase, LinkInput, MergeInput, PatchCase,
+    StatusInput, TransitionInput,
 };
+pub use redress_app::search::{CaseHit, CasePage};
 pub use redress_app::timeline::{CallInput, NewTimelineEntry, ReminderInput};
 use redress_domain::records::*;
 use redress_domain::*;
@@ -139,14 +140,28 @@ pub async fn correct_consumer(
     Ok(case_response(StatusCode::OK, case))
 }
 
-/// List cases, newest first, with filters and cursor pagination.
+/// Find cases: full-text words (`q`: every word must occur in the case, its timeline or its
+/// consumer's details, as far as the caller's role may read them; a trailing `*` makes the last
+/// word a prefix), filters, sorted by when cases were received or by relevance, with a snippet
+/// of where the words are, a page at a time.
 #[utoipa::path(get, path = "/cases", tag = "cases",
-    params(("status" = Option<Status>, Query), ("kind" = Option<CaseKind>, Query), ("unit" = Option<String>, Query, description = "Unit code"),
+    params(("q" = Option<String>, Query, description = "Words to find (accents and case do not matter), e.g. `estimated bill` or `shut*`"),
+           ("status" = Option<Status>, Query), ("kind" = Option<CaseKind>, Query), ("channel" = Option<Channel>, Query),
+           ("unit" = Option<String>, Query, description = "Unit code"),
            ("assignee" = Option<String>, Query, description = "Username"), ("company" = Option<i64>, Query, description = "Company id"),
-           ("consumer" = Option<i64>, Query, description = "Consumer id"), ("open" = Option<bool>, Query, description = "Only cases still open"),
-           ("opened_after" = Option<String>, Query, description = "RFC 3339 instant or YYYY-MM-DD (office time)"),
-           ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50")),
-    responses((status = 200, body = CasePage)),
+           ("consumer" = Option<i64>, Query, description = "Consumer id"),
+           ("category" = Option<String>, Query, description = "A category path, e.g. `Energy > Electric`: that category and everything below it"),
+           ("flag" = Option<Flag>, Query), ("open" = Option<bool>, Query, description = "Only cases still open"),
+           ("unassigned" = Option<bool>, Query, description = "Only cases nobody is assigned to"),
+           ("overdue" = Option<bool>, Query, description = "Only cases with a running deadline already missed"),
+           ("opened_after" = Option<String>, Query, description = "Received at or after: RFC 3339 instant or YYYY-MM-DD (office time)"),
+           ("opened_before" = Option<String>, Query, description = "Received before: RFC 3339 instant or YYYY-MM-DD (office time)"),
+           ("amount_min" = Option<String>, Query, description = "Amount in dispute at least, e.g. `100` or `125.40`"),
+           ("amount_max" = Option<String>, Query, description = "Amount in dispute at most"),
+           ("sort" = Option<String>, Query, description = "`newest` (default without q), `oldest`, or `relevance` (default with q)"),
+           ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page"),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50")),
+    responses((status = 200, body = CasePage), (status = 422, description = "A parameter is wrong; the error names it")),
     security(("bearer" = [])))]
 pub async fn list_cases(
     State(state): State<AppState>,

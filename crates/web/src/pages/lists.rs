@@ -40,6 +40,8 @@ pub struct ListRow {
     pub activity: String,
     pub unit: String,
     pub assignee: String,
+    /// Where the words searched for are: pieces of text, `true` for a word found.
+    pub snippet: Vec<(String, bool)>,
 }
 
 /// A list of cases as a table: headings, rows, and where this page stands among the others.
@@ -231,6 +233,11 @@ pub fn case_table(
                     .assignee_name
                     .clone()
                     .or_else(|| c.assignee.clone())
+                    .unwrap_or_default(),
+                snippet: list
+                    .snippets
+                    .get(&c.reference)
+                    .map(|parts| parts.iter().map(|p| (p.text.clone(), p.hit)).collect())
                     .unwrap_or_default(),
             }
         })

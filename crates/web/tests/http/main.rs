@@ -24,4 +24,5 @@ mod pages_intake;
 mod pages_portal;
 mod print_queue;
 mod routing;
+mod search;
 mod validation;
