@@ -338,7 +338,7 @@ async function expectLang(page, lang) {
     await a.keyboard.type(process.env.ADMIN_PASSWORD);
     await Promise.all([a.waitForURL(base + '/'), a.keyboard.press('Enter')]);
     for (const lang of ['en', 'es']) {
-      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/admin/lifecycles', '/account', '/admin/users/1', '/admin/companies?edit=1', '/admin/categories?edit=1', '/cases?overdue=1', '/mail', '/mail?all=1', '/mail/1', '/mail/2', '/letters', '/letters/batches/1']) {
+      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/admin/lifecycles', '/account', '/admin/users/1', '/admin/companies?edit=1', '/admin/categories?edit=1', '/cases?overdue=1', '/mail', '/mail?all=1', '/mail/1', '/mail/2', '/letters', '/letters/batches/1', '/reports', '/reports/workload', '/reports/backlog', '/reports/speed', '/reports/companies', '/reports/trends', '/reports/hotline']) {
         const url = `${p}${p.includes('?') ? '&' : '?'}lang=${lang}`;
         await a.goto(base + url);
         await expectLang(a, lang);
@@ -351,6 +351,8 @@ async function expectLang(page, lang) {
     await shot(a, 'letter-batch.png');
     await a.goto(base + '/supervisor?lang=en');
     await shot(a, 'supervision.png');
+    await a.goto(base + '/reports/workload?lang=en');
+    await shot(a, 'report-workload.png');
     // The administrator adds a company and names a category in Spanish, by keyboard.
     await a.goto(base + '/admin/companies?lang=en');
     await typeInto(a, '#name', 'Suez Water New York');

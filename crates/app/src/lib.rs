@@ -36,6 +36,7 @@ pub mod lists;
 pub mod outbox;
 pub mod person;
 pub mod portal;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod steps;

@@ -16,6 +16,11 @@ pub struct CallInput {
     pub direction: CallDirection,
     #[schema(minimum = 0, maximum = 86400)]
     pub duration_seconds: i64,
+    /// How long the caller waited before a person answered (inbound calls; for the hotline's
+    /// service level and average speed of answer).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 86400)]
+    pub wait_seconds: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,7 +91,19 @@ impl App {
                         "From 0 to 86400 seconds.",
                     );
                 }
+                if let Some(w) = c.wait_seconds
+                    && !(0..=86_400).contains(&w)
+                {
+                    errors.push(
+                        "call.wait_seconds",
+                        "out_of_range",
+                        "From 0 to 86400 seconds.",
+                    );
+                }
                 data = serde_json::json!({"direction": c.direction, "duration_seconds": c.duration_seconds});
+                if let Some(w) = c.wait_seconds {
+                    data["wait_seconds"] = serde_json::json!(w);
+                }
             }
             (None, EntryType::Call) => errors.push(
                 "call",

@@ -50,6 +50,8 @@ pub enum Permission {
     OwnTokens,
     /// File or set aside incoming mail that matched no case, and read the quarantine.
     MailTriage,
+    /// Read the office's reports (workload, backlog, speed, companies, trends, hotline).
+    ReportRead,
 }
 
 impl Role {
@@ -102,6 +104,7 @@ impl Role {
             UserWrite => self == Admin,
             AuditRead => matches!(self, Supervisor | Manager | Admin | Auditor),
             MailTriage => matches!(self, SeniorAgent | Supervisor | Manager | Admin),
+            ReportRead => matches!(self, Supervisor | Manager | Analyst | Admin | Auditor),
         }
     }
 

@@ -30,6 +30,7 @@ mod opendata;
 mod outbox;
 pub mod postgres;
 mod queries;
+mod reports;
 mod rows;
 mod search;
 pub mod sqlite;
@@ -54,6 +55,7 @@ pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
+pub use reports::{CallRecord, ClosedCase, CompanyCase, FlowCase, ReportData};
 pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};
 use std::sync::Arc;
 pub use timeline::{NewAttachment, NewEntry, Timeline};
@@ -193,6 +195,7 @@ pub trait Store:
     + PrintQueue
     + OpenData
     + CaseSearching
+    + ReportData
     + AuditLog
     + Send
     + Sync

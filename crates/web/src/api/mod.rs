@@ -5,6 +5,7 @@ pub mod directory;
 pub mod files;
 pub mod letters;
 pub mod mail;
+pub mod reports;
 pub mod routing;
 
 use crate::AppState;
@@ -19,7 +20,7 @@ use utoipa_axum::routes;
         Authenticate with `Authorization: Bearer TOKEN` (from `redress token create` or POST /api/v1/tokens). \
         Errors are RFC 9457 problem+json with a stable `code` and, for validation, `errors[].field`."),
     modifiers(&BearerAuth),
-    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "mail"), (name = "letters"), (name = "health"))
+    tags((name = "cases"), (name = "timeline"), (name = "consumers"), (name = "companies"), (name = "reference data"), (name = "users"), (name = "audit"), (name = "mail"), (name = "letters"), (name = "reports"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -293,6 +294,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(letters::get_batch))
         .routes(routes!(letters::batch_pdf))
         .routes(routes!(letters::batch_mailed))
+        .routes(routes!(reports::get_report))
         .routes(routes!(mail::email_consumer))
         .routes(routes!(mail::notice_preference))
         .routes(routes!(mail::list_inbound))

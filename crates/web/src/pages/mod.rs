@@ -9,6 +9,7 @@ mod letters;
 mod lists;
 mod mail;
 mod portal;
+mod reports;
 mod staff;
 mod supervision;
 
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin_people::router())
         .merge(mail::router())
         .merge(letters::router())
+        .merge(reports::router())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -147,6 +149,8 @@ pub struct NavUser {
     pub can_triage_mail: bool,
     /// May print letters (the print queue).
     pub can_print: bool,
+    /// May read the office's reports.
+    pub can_report: bool,
     /// When the session ends, in milliseconds since the epoch (for the warning before it does).
     pub expires_ms: i64,
 }
@@ -162,6 +166,7 @@ impl NavUser {
             can_triage_mail: u.user.role.allows(Permission::MailTriage),
             can_print: u.user.role.allows(Permission::CaseChangeStatus)
                 && u.user.role.allows(Permission::ConsumerRead),
+            can_report: u.user.role.allows(Permission::ReportRead),
             expires_ms: u.session_expires.map(|t| t.as_millisecond()).unwrap_or(0),
         }
     }
@@ -342,6 +347,12 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "routing_category" => "admin-routing-category",
         "routing_unit" => "home-queue-unit",
         "routing_position" => "admin-routing-position",
+        "from" => "report-from",
+        "to" => "report-to",
+        "interval" => "report-interval",
+        "by" => "report-by",
+        "target_days" => "report-target-days",
+        "answer_seconds" => "report-answer-seconds",
         other => return other.to_string(),
     };
     tr.t(id)

@@ -313,6 +313,37 @@ impl TestApp {
         }
     }
 
+    /// A number from raw SQL with bound instants (`$1`, `$2`, … as microseconds): the direct
+    /// counts report totals are checked against.
+    pub async fn sql_count(&self, sql: &str, binds: &[i64]) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url)
+                    .await
+                    .expect("connect");
+                let mut q = sqlx::query_scalar::<_, i64>(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                let n = q.fetch_one(&pool).await.expect("count");
+                pool.close().await;
+                n
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url)
+                    .await
+                    .expect("connect");
+                let mut q = sqlx::query_scalar::<_, i64>(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                let n = q.fetch_one(&pool).await.expect("count");
+                pool.close().await;
+                n
+            }
+        }
+    }
+
     /// Runs raw SQL against the store (for tamper tests).
     pub async fn raw_sql(&self, statements: &[&str]) {
         match self.backend {

@@ -209,6 +209,7 @@ pub(super) async fn case_call(
         call: Some(CallInput {
             direction,
             duration_seconds: seconds,
+            wait_seconds: None,
         }),
     };
     match state.add_to_timeline(&user, &reference, entry).await {

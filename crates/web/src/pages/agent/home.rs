@@ -27,6 +27,10 @@ pub(super) async fn home(State(state): State<AppState>, uri: Uri, headers: Heade
         Ok(u) => u,
         Err(r) => return r,
     };
+    // An analyst's work is the reports.
+    if user.user.role == redress_domain::Role::Analyst {
+        return axum::response::Redirect::to("/reports").into_response();
+    }
     let ctx = Ctx::new(&state, &uri, &headers);
     let work = match state.my_work(&user).await {
         Ok(w) => w,

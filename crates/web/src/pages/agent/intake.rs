@@ -274,6 +274,7 @@ async fn add_call_to_case(
         call: Some(CallInput {
             direction: CallDirection::Inbound,
             duration_seconds: seconds,
+            wait_seconds: None,
         }),
     };
     match state.add_to_timeline(user, target, entry).await {

@@ -1,0 +1,86 @@
+//! Backlog and aging: the cases open at the end of the period (or now, if sooner) by age, the
+//! oldest of them, and the running deadlines already missed, by clock.
+
+use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table};
+use crate::{App, AppResult};
+use jiff::Timestamp;
+
+/// Age buckets in days: (key, first day, last day).
+const AGES: &[(&str, i64, i64)] = &[
+    ("0-7", 0, 7),
+    ("8-14", 8, 14),
+    ("15-30", 15, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("91-180", 91, 180),
+    ("181+", 181, i64::MAX),
+];
+
+/// How many of the oldest cases are listed.
+const OLDEST: usize = 20;
+
+pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<Computed> {
+    let as_of = p.end()?.min(now);
+    let open = app.store.flow_cases(as_of, as_of).await?;
+    let as_of_day = p.day_of(as_of);
+    let mut counts = vec![0i64; AGES.len()];
+    let mut aged: Vec<(i64, &redress_store::FlowCase)> = Vec::new();
+    for c in &open {
+        let age = i64::from((as_of_day - p.day_of(c.opened_at)).get_days()).max(0);
+        if let Some(i) = AGES.iter().position(|(_, lo, hi)| age >= *lo && age <= *hi) {
+            counts[i] += 1;
+        }
+        aged.push((age, c));
+    }
+    aged.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    let mut ages = Table::new("ages", &["age_days", "cases"]);
+    for (i, (k, _, _)) in AGES.iter().enumerate() {
+        ages.rows.push(vec![Cell::text(*k), Cell::Int(counts[i])]);
+    }
+    let mut oldest = Table::new(
+        "oldest",
+        &[
+            "reference",
+            "opened",
+            "age_days",
+            "status",
+            "unit",
+            "assignee",
+            "company",
+        ],
+    );
+    for (age, c) in aged.iter().take(OLDEST) {
+        oldest.rows.push(vec![
+            Cell::text(c.reference.clone()),
+            Cell::text(p.day_of(c.opened_at).to_string()),
+            Cell::Int(*age),
+            Cell::text(c.status.clone()),
+            Cell::text(c.unit.clone().unwrap_or_default()),
+            Cell::text(c.assignee.clone().unwrap_or_default()),
+            Cell::text(c.company.clone().unwrap_or_default()),
+        ]);
+    }
+    let mut overdue = Table::new("overdue", &["clock", "cases"]);
+    let mut overdue_total = 0;
+    for (clock, n) in app.store.overdue_clocks(now).await? {
+        overdue_total += n;
+        overdue.rows.push(vec![Cell::text(clock), Cell::Int(n)]);
+    }
+    let chart = Chart {
+        kind: ChartKind::Bars,
+        labels: AGES.iter().map(|(k, _, _)| k.to_string()).collect(),
+        series: vec![Series {
+            key: "cases".into(),
+            values: counts.iter().map(|n| *n as f64).collect(),
+        }],
+    };
+    Ok((
+        vec![
+            ("as_of", Cell::text(as_of_day.to_string())),
+            ("open", Cell::Int(open.len() as i64)),
+            ("overdue_now", Cell::Int(overdue_total)),
+        ],
+        chart,
+        vec![ages, oldest, overdue],
+    ))
+}

@@ -1,0 +1,516 @@
+//! The office's reports: workload, backlog and aging, speed and quality, company performance,
+//! trends and spikes, and the hotline. Each is computed for a period of the office's days from
+//! the same rows a direct count would see, and comes out as one [`Report`]: totals, a chart and
+//! tables, which the pages draw, and which [`render`] writes as CSV or XLSX.
+
+mod backlog;
+pub mod chart;
+mod companies;
+mod hotline;
+pub mod render;
+mod speed;
+mod trends;
+mod workload;
+
+use crate::{App, AppError, AppResult, Person};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use redress_domain::Permission;
+use redress_domain::validate::FieldErrors;
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// The reports, by the name the API and pages use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportName {
+    Workload,
+    Backlog,
+    Speed,
+    Companies,
+    Trends,
+    Hotline,
+}
+
+impl ReportName {
+    pub const ALL: &'static [ReportName] = &[
+        ReportName::Workload,
+        ReportName::Backlog,
+        ReportName::Speed,
+        ReportName::Companies,
+        ReportName::Trends,
+        ReportName::Hotline,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportName::Workload => "workload",
+            ReportName::Backlog => "backlog",
+            ReportName::Speed => "speed",
+            ReportName::Companies => "companies",
+            ReportName::Trends => "trends",
+            ReportName::Hotline => "hotline",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReportName> {
+        ReportName::ALL.iter().copied().find(|n| n.as_str() == s)
+    }
+}
+
+/// How a period is cut for a report's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    Day,
+    /// Weeks start on Monday.
+    Week,
+    Month,
+}
+
+impl Interval {
+    fn parse(s: &str) -> Option<Interval> {
+        match s {
+            "day" => Some(Interval::Day),
+            "week" => Some(Interval::Week),
+            "month" => Some(Interval::Month),
+            _ => None,
+        }
+    }
+    /// The first day of the interval holding `d`.
+    pub fn start(self, d: Date) -> Date {
+        match self {
+            Interval::Day => d,
+            Interval::Week => d
+                .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+                .unwrap_or(d),
+            Interval::Month => d.first_of_month(),
+        }
+    }
+    /// The first day of the next interval.
+    pub fn next(self, d: Date) -> Date {
+        let step = match self {
+            Interval::Day => 1.day(),
+            Interval::Week => 1.week(),
+            Interval::Month => 1.month(),
+        };
+        d.checked_add(step).unwrap_or(d)
+    }
+}
+
+/// What a report breaks its counts down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    Unit,
+    Agent,
+    Channel,
+    Kind,
+    Category,
+    Company,
+}
+
+impl Dimension {
+    pub const ALL: &'static [Dimension] = &[
+        Dimension::Unit,
+        Dimension::Agent,
+        Dimension::Channel,
+        Dimension::Kind,
+        Dimension::Category,
+        Dimension::Company,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Unit => "unit",
+            Dimension::Agent => "agent",
+            Dimension::Channel => "channel",
+            Dimension::Kind => "kind",
+            Dimension::Category => "category",
+            Dimension::Company => "company",
+        }
+    }
+    fn parse(s: &str) -> Option<Dimension> {
+        Dimension::ALL.iter().copied().find(|d| d.as_str() == s)
+    }
+}
+
+/// What a report is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRequest {
+    pub name: ReportName,
+    /// The first day, office time.
+    pub from: Date,
+    /// The last day (included).
+    pub to: Date,
+    pub interval: Interval,
+    pub by: Dimension,
+    /// The target time to close, in calendar days (speed).
+    pub target_days: i64,
+    /// The answer-time threshold of the service level, in seconds (hotline).
+    pub answer_seconds: i64,
+}
+
+/// The parameters the reports know (besides `format`, which the HTTP layer reads).
+pub const REPORT_PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "interval",
+    "by",
+    "target_days",
+    "answer_seconds",
+];
+
+/// The longest period a report covers.
+pub const MAX_DAYS: i64 = 3 * 366;
+
+/// A cell of a report table.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Cell {
+    Int(i64),
+    Num(f64),
+    Text(String),
+    Empty,
+}
+
+impl Cell {
+    /// A number with at most one decimal, or empty.
+    pub fn num(v: Option<f64>) -> Cell {
+        match v {
+            Some(x) if x.is_finite() => Cell::Num((x * 10.0).round() / 10.0),
+            _ => Cell::Empty,
+        }
+    }
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    /// The cell as text, as a CSV or page shows it.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Int(i) => i.to_string(),
+            Cell::Num(x) => format!("{x:.1}"),
+            Cell::Text(t) => t.clone(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// A table: its name, its columns (stable keys, which pages translate) and rows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Table {
+    pub key: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    fn new(key: &str, columns: &[&str]) -> Table {
+        Table {
+            key: key.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// How a chart draws its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// Vertical bars, side by side per label.
+    Bars,
+    /// Lines over the labels (time).
+    Lines,
+    /// Horizontal bars (rankings).
+    Ranking,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Series {
+    pub key: String,
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Chart {
+    pub kind: ChartKind,
+    pub labels: Vec<String>,
+    pub series: Vec<Series>,
+}
+
+/// A report, ready to draw or write out.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    pub name: ReportName,
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    #[schema(value_type = String, format = Date)]
+    pub to: Date,
+    pub interval: Interval,
+    #[schema(value_type = String, format = DateTime)]
+    pub generated_at: Timestamp,
+    /// The headline figures, by key.
+    pub totals: Vec<(String, Cell)>,
+    pub chart: Chart,
+    pub tables: Vec<Table>,
+}
+
+/// The median and 90th percentile (nearest rank) of some values.
+pub fn median_p90(values: &mut [f64]) -> (Option<f64>, Option<f64>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = |p: f64| {
+        let n = values.len();
+        let i = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
+        values[i]
+    };
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    (Some(median), Some(rank(0.9)))
+}
+
+/// A share, in percent with one decimal; `None` when there is nothing to share.
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| ((part as f64) * 1000.0 / (whole as f64)).round() / 10.0)
+}
+
+/// The office's context for a report: its time zone and the instants that bound the days.
+pub(crate) struct Period {
+    pub tz: TimeZone,
+    pub from: Date,
+    pub to: Date,
+    pub interval: Interval,
+}
+
+impl Period {
+    /// The instant a day starts, office time.
+    pub fn start_of(&self, d: Date) -> AppResult<Timestamp> {
+        d.to_zoned(self.tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| AppError::Internal(format!("a day in the office's time zone: {e}")))
+    }
+    pub fn start(&self) -> AppResult<Timestamp> {
+        self.start_of(self.from)
+    }
+    /// The end of the last day (exclusive).
+    pub fn end(&self) -> AppResult<Timestamp> {
+        self.start_of(self.to.tomorrow().unwrap_or(self.to))
+    }
+    pub fn day_of(&self, t: Timestamp) -> Date {
+        t.to_zoned(self.tz.clone()).date()
+    }
+    /// The buckets of the period: each interval's first day (the first may start before
+    /// `from`, cut to it).
+    pub fn buckets(&self) -> Vec<Date> {
+        let mut out = Vec::new();
+        let mut d = self.interval.start(self.from);
+        while d <= self.to {
+            out.push(d.max(self.from));
+            d = self.interval.next(d);
+        }
+        out
+    }
+    /// The index of the bucket holding day `d` (inside the period).
+    pub fn bucket_of(&self, buckets: &[Date], d: Date) -> Option<usize> {
+        if d < self.from || d > self.to {
+            return None;
+        }
+        match buckets.binary_search(&d) {
+            Ok(i) => Some(i),
+            Err(i) => i.checked_sub(1),
+        }
+    }
+}
+
+impl App {
+    /// Reads a report's parameters (`from`, `to` as YYYY-MM-DD; `interval`; `by`;
+    /// `target_days`; `answer_seconds`), naming each mistake.
+    pub fn report_request(
+        &self,
+        name: &str,
+        q: &HashMap<String, String>,
+    ) -> AppResult<ReportRequest> {
+        let mut errors = FieldErrors::new();
+        let Some(name) = ReportName::parse(name) else {
+            return Err(AppError::NotFound);
+        };
+        let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let tz = TimeZone::get(&self.office.time_zone)
+            .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;
+        let today = self.clock.now().to_zoned(tz).date();
+        let mut date = |field: &str, default: Date| match get(field) {
+            None => default,
+            Some(v) => v.parse::<Date>().unwrap_or_else(|_| {
+                errors.push(field, "invalid_date", "A date as YYYY-MM-DD.");
+                default
+            }),
+        };
+        let to = date("to", today);
+        let from = date("from", to.checked_sub(29.days()).unwrap_or(to));
+        if from > to {
+            errors.push("from", "out_of_range", "On or before `to`.");
+        } else if (to - from).get_days() as i64 >= MAX_DAYS {
+            errors.push(
+                "from",
+                "out_of_range",
+                format!("A period of at most {MAX_DAYS} days."),
+            );
+        }
+        let span = i64::from((to - from).get_days());
+        let interval = match get("interval") {
+            None if span <= 62 => Interval::Day,
+            None if span <= 400 => Interval::Week,
+            None => Interval::Month,
+            Some(v) => Interval::parse(v).unwrap_or_else(|| {
+                errors.push("interval", "unknown_value", "day, week or month.");
+                Interval::Day
+            }),
+        };
+        let by = match get("by") {
+            None => Dimension::Unit,
+            Some(v) => Dimension::parse(v).unwrap_or_else(|| {
+                errors.push(
+                    "by",
+                    "unknown_value",
+                    "unit, agent, channel, kind, category or company.",
+                );
+                Dimension::Unit
+            }),
+        };
+        let mut number = |field: &str, default: i64, max: i64| match get(field) {
+            None => default,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => {
+                    errors.push(
+                        field,
+                        "out_of_range",
+                        format!("A whole number from 1 to {max}."),
+                    );
+                    default
+                }
+            },
+        };
+        let target_days = number("target_days", 30, 3650);
+        let answer_seconds = number("answer_seconds", 30, 3600);
+        for k in q.keys() {
+            if !REPORT_PARAMS.contains(&k.as_str()) && k != "format" && k != "lang" {
+                errors.push(
+                    k.clone(),
+                    "unknown_parameter",
+                    format!("Known parameters: {}, format.", REPORT_PARAMS.join(", ")),
+                );
+            }
+        }
+        AppError::unless_empty(errors)?;
+        Ok(ReportRequest {
+            name,
+            from,
+            to,
+            interval,
+            by,
+            target_days,
+            answer_seconds,
+        })
+    }
+
+    /// Computes a report for those whose role reads reports.
+    pub async fn report(&self, person: &Person, r: &ReportRequest) -> AppResult<Report> {
+        person.require(Permission::ReportRead)?;
+        self.compute_report(r).await
+    }
+
+    /// Computes a report (for a scheduled job or a person already checked).
+    pub async fn compute_report(&self, r: &ReportRequest) -> AppResult<Report> {
+        let tz = TimeZone::get(&self.office.time_zone)
+            .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;
+        let period = Period {
+            tz,
+            from: r.from,
+            to: r.to,
+            interval: r.interval,
+        };
+        let now = self.clock.now();
+        let (totals, chart, tables) = match r.name {
+            ReportName::Workload => workload::compute(self, &period, r.by).await?,
+            ReportName::Backlog => backlog::compute(self, &period, now).await?,
+            ReportName::Speed => speed::compute(self, &period, r.target_days).await?,
+            ReportName::Companies => companies::compute(self, &period).await?,
+            ReportName::Trends => trends::compute(self, &period).await?,
+            ReportName::Hotline => hotline::compute(self, &period, r.answer_seconds).await?,
+        };
+        Ok(Report {
+            name: r.name,
+            from: r.from,
+            to: r.to,
+            interval: r.interval,
+            generated_at: now,
+            totals: totals
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            chart,
+            tables,
+        })
+    }
+}
+
+/// What each report computes: its totals, chart and tables.
+pub(crate) type Computed = (Vec<(&'static str, Cell)>, Chart, Vec<Table>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_percentiles() {
+        assert_eq!(median_p90(&mut []), (None, None));
+        assert_eq!(median_p90(&mut [3.0]), (Some(3.0), Some(3.0)));
+        let mut v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(median_p90(&mut v), (Some(5.5), Some(9.0)));
+        assert_eq!(percent(1, 3), Some(33.3));
+        assert_eq!(percent(0, 0), None);
+    }
+
+    #[test]
+    fn buckets_cut_the_period() {
+        let p = Period {
+            tz: TimeZone::UTC,
+            from: jiff::civil::date(2026, 11, 4),
+            to: jiff::civil::date(2026, 11, 20),
+            interval: Interval::Week,
+        };
+        let b = p.buckets();
+        assert_eq!(
+            b,
+            [
+                jiff::civil::date(2026, 11, 4),
+                jiff::civil::date(2026, 11, 9),
+                jiff::civil::date(2026, 11, 16)
+            ]
+        );
+        assert_eq!(p.bucket_of(&b, jiff::civil::date(2026, 11, 8)), Some(0));
+        assert_eq!(p.bucket_of(&b, jiff::civil::date(2026, 11, 9)), Some(1));
+        assert_eq!(p.bucket_of(&b, jiff::civil::date(2026, 11, 21)), None);
+        let m = Period {
+            interval: Interval::Month,
+            from: jiff::civil::date(2026, 1, 15),
+            to: jiff::civil::date(2026, 3, 1),
+            ..p
+        };
+        assert_eq!(
+            m.buckets(),
+            [
+                jiff::civil::date(2026, 1, 15),
+                jiff::civil::date(2026, 2, 1),
+                jiff::civil::date(2026, 3, 1)
+            ]
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! What the reports are computed from: a row per case (or call, or clock) with just the instants
+//! and names a report needs. The application buckets them by the office's days, weeks and months
+//! (in its time zone, so that a day is the office's day) and counts; every count is over the
+//! same rows a direct count would see.
+
+use crate::Result;
+use crate::rows::instant;
+use crate::tx::{Engine, Row, args, job};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+/// Cases open at some moment of `[$1, $2)`: opened before its end, not closed before its start.
+const FLOW_CASES: &str = "SELECT c.id, c.reference, c.opened_at, c.closed_at, c.status, c.kind, c.channel, \
+     un.code AS unit_code, a.username AS assignee, cat.path AS category_path, co.name AS company_name \
+     FROM cases c \
+     LEFT JOIN units un ON un.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id \
+     LEFT JOIN categories cat ON cat.id = c.category_id LEFT JOIN companies co ON co.id = c.company_id \
+     WHERE c.status <> 'merged' AND c.opened_at < $2 AND (c.closed_at IS NULL OR c.closed_at >= $1) \
+     ORDER BY c.id";
+
+/// Cases closed in `[$1, $2)`, with when someone first reached the consumer (a call, or an email
+/// or letter a person wrote), when the company first answered, and whether it was ever
+/// reopened.
+const CLOSED_CASES: &str = "SELECT c.id, c.opened_at, c.closed_at, \
+     (SELECT MIN(t.at) FROM timeline t WHERE t.case_id = c.id AND (t.entry_type = 'call' \
+       OR (t.entry_type IN ('email', 'letter') AND t.author_id IS NOT NULL))) AS first_contact_at, \
+     (SELECT MIN(k.stopped_at) FROM clocks k WHERE k.case_id = c.id AND k.name = 'company_response' \
+       AND k.outcome = 'met') AS responded_at, \
+     (SELECT MIN(t.at) FROM timeline t WHERE t.case_id = c.id AND t.data LIKE '%\"event\":\"company_response\"%') AS response_entry_at, \
+     (SELECT COUNT(*) FROM timeline t WHERE t.case_id = c.id AND t.entry_type = 'status_change' \
+       AND (t.data LIKE '%\"from_status\":\"closed\"%' OR t.data LIKE '%\"from_status\":\"resolved\"%') \
+       AND t.data NOT LIKE '%\"to_status\":\"closed\"%' AND t.data NOT LIKE '%\"to_status\":\"resolved\"%') AS reopenings \
+     FROM cases c WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2 ORDER BY c.id";
+
+/// Deadlines that ended in `[$1, $2)`: met or missed.
+const ENDED_CLOCKS: &str = "SELECT k.name, k.outcome, COUNT(*) AS n FROM clocks k \
+     WHERE k.stopped_at >= $1 AND k.stopped_at < $2 AND k.outcome IN ('met', 'missed') \
+     GROUP BY k.name, k.outcome ORDER BY k.name, k.outcome";
+
+/// Running deadlines already due at `$1`, by clock.
+const OVERDUE_CLOCKS: &str = "SELECT k.name, COUNT(*) AS n FROM clocks k JOIN cases c ON c.id = k.case_id \
+     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 \
+     AND c.status NOT IN ('resolved', 'closed', 'merged') GROUP BY k.name ORDER BY k.name";
+
+/// Complaints about companies opened in `[$1, $2)`, with whether and when the company answered
+/// (its response clock, or an imported response) and whether the case was ever escalated.
+const COMPANY_CASES: &str = "SELECT c.id, co.id AS company_id, co.name AS company_name, co.industry, co.customer_count, \
+     (SELECT MIN(CASE WHEN k.outcome = 'met' THEN 1 ELSE 0 END) FROM clocks k WHERE k.case_id = c.id \
+       AND k.name = 'company_response' AND k.stopped_at IS NOT NULL) AS clock_met, \
+     (SELECT COUNT(*) FROM timeline t WHERE t.case_id = c.id AND t.data LIKE '%\"event\":\"company_response\"%') AS responses, \
+     (SELECT COUNT(*) FROM timeline t WHERE t.case_id = c.id AND t.data LIKE '%\"event\":\"company_response\"%' \
+       AND t.data LIKE '%\"timely\":true%') AS timely_responses, \
+     CASE WHEN c.status = 'escalated' OR EXISTS (SELECT 1 FROM timeline t WHERE t.case_id = c.id \
+       AND t.entry_type = 'status_change' AND t.data LIKE '%\"to_status\":\"escalated\"%') THEN 1 ELSE 0 END AS escalated \
+     FROM cases c JOIN companies co ON co.id = c.company_id \
+     WHERE c.status <> 'merged' AND c.opened_at >= $1 AND c.opened_at < $2 ORDER BY c.id";
+
+/// Calls recorded in `[$1, $2)`.
+const CALLS: &str = "SELECT t.at, t.data FROM timeline t WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 \
+     ORDER BY t.at";
+
+/// A case as the workload, backlog and trend reports count it.
+#[derive(Debug, Clone)]
+pub struct FlowCase {
+    pub id: i64,
+    pub reference: String,
+    pub opened_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub status: String,
+    pub kind: String,
+    pub channel: String,
+    pub unit: Option<String>,
+    pub assignee: Option<String>,
+    pub category: Option<String>,
+    pub company: Option<String>,
+}
+
+/// A case closed, as the speed report measures it.
+#[derive(Debug, Clone)]
+pub struct ClosedCase {
+    pub id: i64,
+    pub opened_at: Timestamp,
+    pub closed_at: Timestamp,
+    pub first_contact_at: Option<Timestamp>,
+    /// When the company first answered (its response clock met, or an imported response).
+    pub company_response_at: Option<Timestamp>,
+    pub reopened: bool,
+}
+
+/// A complaint about a company, as the company report counts it.
+#[derive(Debug, Clone)]
+pub struct CompanyCase {
+    pub id: i64,
+    pub company_id: i64,
+    pub company: String,
+    pub industry: String,
+    pub customers: Option<i64>,
+    /// `Some(true)`: answered on time; `Some(false)`: late or not at all by its deadline;
+    /// `None`: no answer was due or recorded.
+    pub timely: Option<bool>,
+    pub escalated: bool,
+}
+
+/// A call from the timeline.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub at: Timestamp,
+    pub inbound: bool,
+    pub duration_seconds: Option<i64>,
+    /// Seconds the caller waited before a person answered, when recorded.
+    pub wait_seconds: Option<i64>,
+}
+
+#[async_trait]
+pub trait ReportData {
+    async fn flow_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<FlowCase>>;
+    async fn closed_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ClosedCase>>;
+    /// (clock, outcome `met`/`missed`, count) for deadlines that ended in the period.
+    async fn ended_clocks(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, String, i64)>>;
+    /// (clock, count) of running deadlines already due at `now` on open cases.
+    async fn overdue_clocks(&self, now: Timestamp) -> Result<Vec<(String, i64)>>;
+    async fn company_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CompanyCase>>;
+    async fn calls(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CallRecord>>;
+}
+
+fn at(r: &Row, col: &str) -> Result<Option<Timestamp>> {
+    r.opt_int(col)?.map(instant).transpose()
+}
+
+#[async_trait]
+impl<E: Engine> ReportData for E {
+    async fn flow_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<FlowCase>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(FLOW_CASES, args![from, to]).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(FlowCase {
+                            id: r.int("id")?,
+                            reference: r.text("reference")?,
+                            opened_at: instant(r.int("opened_at")?)?,
+                            closed_at: at(r, "closed_at")?,
+                            status: r.text("status")?,
+                            kind: r.text("kind")?,
+                            channel: r.text("channel")?,
+                            unit: r.opt_text("unit_code")?,
+                            assignee: r.opt_text("assignee")?,
+                            category: r.opt_text("category_path")?,
+                            company: r.opt_text("company_name")?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn closed_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ClosedCase>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(CLOSED_CASES, args![from, to]).await?;
+                rows.iter()
+                    .map(|r| {
+                        let responded = at(r, "responded_at")?;
+                        let entry = at(r, "response_entry_at")?;
+                        Ok(ClosedCase {
+                            id: r.int("id")?,
+                            opened_at: instant(r.int("opened_at")?)?,
+                            closed_at: instant(r.int("closed_at")?)?,
+                            first_contact_at: at(r, "first_contact_at")?,
+                            company_response_at: match (responded, entry) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            },
+                            reopened: r.int("reopenings")? > 0,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn ended_clocks(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, String, i64)>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(ENDED_CLOCKS, args![from, to]).await?;
+                rows.iter()
+                    .map(|r| Ok((r.text("name")?, r.text("outcome")?, r.int("n")?)))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn overdue_clocks(&self, now: Timestamp) -> Result<Vec<(String, i64)>> {
+        let now = now.as_microsecond();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(OVERDUE_CLOCKS, args![now]).await?;
+                rows.iter()
+                    .map(|r| Ok((r.text("name")?, r.int("n")?)))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn company_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CompanyCase>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(COMPANY_CASES, args![from, to]).await?;
+                rows.iter()
+                    .map(|r| {
+                        let timely = match r.opt_int("clock_met")? {
+                            Some(m) => Some(m == 1),
+                            None if r.int("responses")? > 0 => Some(r.int("timely_responses")? > 0),
+                            None => None,
+                        };
+                        Ok(CompanyCase {
+                            id: r.int("id")?,
+                            company_id: r.int("company_id")?,
+                            company: r.text("company_name")?,
+                            industry: r.text("industry")?,
+                            customers: r.opt_int("customer_count")?,
+                            timely,
+                            escalated: r.int("escalated")? == 1,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn calls(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CallRecord>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(CALLS, args![from, to]).await?;
+                rows.iter()
+                    .map(|r| {
+                        let data: serde_json::Value =
+                            serde_json::from_str(&r.text("data")?).unwrap_or_default();
+                        let int = |k: &str| data.get(k).and_then(serde_json::Value::as_i64);
+                        Ok(CallRecord {
+                            at: instant(r.int("at")?)?,
+                            inbound: data.get("direction").and_then(|d| d.as_str())
+                                != Some("outbound"),
+                            duration_seconds: int("duration_seconds"),
+                            wait_seconds: int("wait_seconds"),
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+    }
+}

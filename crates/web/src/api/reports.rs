@@ -1,0 +1,99 @@
+//! Reports over HTTP: any report for any period, as JSON, CSV or XLSX.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+pub use redress_app::reports::{Cell, Chart, Report, Series, Table};
+use redress_domain::validate::FieldErrors;
+use std::collections::HashMap;
+
+/// The report names.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code, reason = "describes the `name` path parameter")]
+pub enum ReportNameParam {
+    Workload,
+    Backlog,
+    Speed,
+    Companies,
+    Trends,
+    Hotline,
+}
+
+/// The formats a report comes in.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code, reason = "describes the `format` query parameter")]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// A file to download under a name.
+pub fn file_response(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A report for a period of the office's days: `workload` (new, closed and open per day, week or
+/// month, and by `by`), `backlog` (open cases by age at the end of the period, the oldest, the
+/// deadlines missed), `speed` (median and 90th-percentile days to first contact, company response
+/// and close; share within `target_days`; reopened; deadlines met), `companies` (complaints per
+/// 100,000 customers, on-time answers, escalations, ranked, with the change from the period
+/// before), `trends` (weekly volume against each category's and company's own baseline, and the
+/// spikes) or `hotline` (calls, handle time, speed of answer and service level per hour and day).
+/// CSV holds the first table; XLSX the totals and every table.
+#[utoipa::path(get, path = "/reports/{name}", tag = "reports",
+    params(("name" = inline(ReportNameParam), Path),
+           ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
+           ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD, included (default: today)"),
+           ("format" = inline(Option<ReportFormat>), Query, description = "json (the default), csv or xlsx"),
+           ("interval" = Option<String>, Query, description = "day, week or month (default by the period's length)"),
+           ("by" = Option<String>, Query, description = "workload: unit (default), agent, channel, kind, category or company"),
+           ("target_days" = Option<i64>, Query, minimum = 1, maximum = 3650, description = "speed: the target days to close (default 30)"),
+           ("answer_seconds" = Option<i64>, Query, minimum = 1, maximum = 3600, description = "hotline: the service level's answer time (default 30)")),
+    responses((status = 200, body = Report, description = "The report (JSON), or the file (CSV, XLSX)"),
+              (status = 404, description = "No such report"), (status = 422, description = "A parameter is wrong; the error names it")),
+    security(("bearer" = [])))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let format = q.get("format").map(|f| f.trim()).unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "xlsx") {
+        let mut e = FieldErrors::new();
+        e.push("format", "unknown_value", "json, csv or xlsx.");
+        return Err(ApiError::from(redress_app::AppError::Validation(e)));
+    }
+    let request = state.report_request(&name, &q)?;
+    let report = state.report(&user, &request).await?;
+    let file = format!("{}-{}-{}", request.name.as_str(), request.from, request.to);
+    Ok(match format {
+        "csv" => file_response(
+            redress_app::reports::render::csv(&report)?,
+            "text/csv; charset=utf-8",
+            &format!("{file}.csv"),
+        ),
+        "xlsx" => file_response(
+            redress_app::reports::render::xlsx(&report)?,
+            XLSX,
+            &format!("{file}.xlsx"),
+        ),
+        _ => Json(report).into_response(),
+    })
+}

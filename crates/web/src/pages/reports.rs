@@ -1,0 +1,276 @@
+//! The reports as pages: the list of reports, and each report for a period with its chart,
+//! totals and tables, and its CSV and XLSX. The analyst's home.
+
+use super::*;
+use crate::api::reports::{XLSX, file_response};
+use axum::extract::{Path, Query, State};
+use redress_app::reports::{Cell, Dimension, Report, ReportName, chart, render};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(index))
+        .route("/reports/{name}", get(report_page))
+        .route("/reports/{name}/download", get(download))
+}
+
+/// A report on the index: name, title, what it shows.
+type Entry = (String, String, String);
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct IndexPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    entries: Vec<Entry>,
+}
+
+/// A table ready to show: key, caption, headings, rows of cells (text, numeric?).
+type ShownTable = (String, String, Vec<String>, Vec<Vec<(String, bool)>>);
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    tr: Tr,
+    nav: Option<NavUser>,
+    switch_href: String,
+    form: Form,
+    name: String,
+    title: String,
+    about: String,
+    /// The query string that asked for this report (kept by the download links).
+    query: String,
+    intervals: Options,
+    dimensions: Options,
+    show_by: bool,
+    show_target: bool,
+    show_answer: bool,
+    totals: Vec<(String, String)>,
+    svg: String,
+    chart_caption: String,
+    tables: Vec<ShownTable>,
+}
+
+async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::ReportRead) {
+        return forbidden(&ctx, &user);
+    }
+    let tr = ctx.tr;
+    let entries = ReportName::ALL
+        .iter()
+        .map(|n| {
+            (
+                n.as_str().to_string(),
+                tr.t(&format!("report-{}-title", n.as_str())),
+                tr.t(&format!("report-{}-about", n.as_str())),
+            )
+        })
+        .collect();
+    ctx.render(
+        StatusCode::OK,
+        &IndexPage {
+            tr,
+            nav: Some(NavUser::of(&user)),
+            switch_href: ctx.switch_href.clone(),
+            entries,
+        },
+    )
+}
+
+/// A cell as the page shows it: text, and whether it is a number (right-aligned).
+fn shown(tr: &Tr, column: &str, c: &Cell) -> (String, bool) {
+    match c {
+        Cell::Int(_) | Cell::Num(_) => (c.display(), true),
+        Cell::Text(t) => {
+            let word = match column {
+                "status" => tr.word("status", t),
+                "kind" => tr.word("kind", t),
+                "channel" => tr.word("channel", t),
+                "measure" => tr.word("report-measure", t),
+                "dimension" => tr.word("report-by", t),
+                _ => t.clone(),
+            };
+            (word, false)
+        }
+        Cell::Empty => ("—".into(), false),
+    }
+}
+
+fn page_of(tr: Tr, user: &CurrentUser, ctx: &Ctx, name: ReportName, uri: &Uri) -> ReportPage {
+    let n = name.as_str();
+    ReportPage {
+        tr,
+        nav: Some(NavUser::of(user)),
+        switch_href: ctx.switch_href.clone(),
+        form: Form::default(),
+        name: n.into(),
+        title: tr.t(&format!("report-{n}-title")),
+        about: tr.t(&format!("report-{n}-about")),
+        query: uri.query().unwrap_or("").to_string(),
+        intervals: ["day", "week", "month"]
+            .iter()
+            .map(|i| (i.to_string(), tr.t(&format!("report-interval-{i}"))))
+            .collect(),
+        dimensions: Dimension::ALL
+            .iter()
+            .map(|d| (d.as_str().to_string(), tr.word("report-by", d.as_str())))
+            .collect(),
+        show_by: name == ReportName::Workload,
+        show_target: name == ReportName::Speed,
+        show_answer: name == ReportName::Hotline,
+        totals: Vec::new(),
+        svg: String::new(),
+        chart_caption: String::new(),
+        tables: Vec::new(),
+    }
+}
+
+fn fill(page: &mut ReportPage, tr: &Tr, report: &Report) {
+    page.form
+        .values
+        .insert("from".into(), report.from.to_string());
+    page.form.values.insert("to".into(), report.to.to_string());
+    let interval = serde_json::to_value(report.interval)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    page.form.values.insert("interval".into(), interval);
+    page.totals = report
+        .totals
+        .iter()
+        .map(|(k, v)| (tr.t(&format!("report-total-{k}")), shown(tr, k, v).0))
+        .collect();
+    let names: Vec<String> = report
+        .chart
+        .series
+        .iter()
+        .map(|s| tr.t(&format!("col-report-{}", s.key)))
+        .collect();
+    page.chart_caption = tr.targs(
+        "report-chart-caption",
+        &[
+            ("title", &page.title),
+            ("from", &report.from.to_string()),
+            ("to", &report.to.to_string()),
+        ],
+    );
+    page.svg = chart::svg(&report.chart, &page.title, &page.chart_caption, &names);
+    page.tables = report
+        .tables
+        .iter()
+        .map(|t| {
+            let key = t
+                .key
+                .strip_prefix("by_")
+                .filter(|_| t.key != "by_hour" && t.key != "by_day");
+            let caption = match key {
+                Some(dim) => tr.t1("report-table-by", "by", &tr.word("report-by", dim)),
+                None => tr.t(&format!("report-table-{}", t.key)),
+            };
+            (
+                t.key.clone(),
+                caption,
+                t.columns
+                    .iter()
+                    .map(|c| tr.t(&format!("col-report-{c}")))
+                    .collect(),
+                t.rows
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .zip(t.columns.iter())
+                            .map(|(cell, col)| shown(tr, col, cell))
+                            .collect()
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::ReportRead) {
+        return forbidden(&ctx, &user);
+    }
+    let Some(report_name) = ReportName::parse(&name) else {
+        return message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        );
+    };
+    let tr = ctx.tr;
+    let mut page = page_of(tr, &user, &ctx, report_name, &uri);
+    let q: HashMap<String, String> = q.into_iter().filter(|(k, _)| k != "lang").collect();
+    match state.report_request(&name, &q) {
+        Ok(request) => match state.report(&user, &request).await {
+            Ok(report) => {
+                fill(&mut page, &tr, &report);
+                ctx.render(StatusCode::OK, &page)
+            }
+            Err(e) => store_failed(&ctx, e),
+        },
+        Err(AppError::Validation(errors)) => {
+            page.form = Form::with(q);
+            page.form.add_all(&tr, &errors);
+            ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => store_failed(&ctx, e),
+    }
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !user.user.role.allows(Permission::ReportRead) {
+        return forbidden(&ctx, &user);
+    }
+    let format = q.get("format").cloned().unwrap_or_default();
+    let q: HashMap<String, String> = q
+        .into_iter()
+        .filter(|(k, _)| k != "lang" && k != "format")
+        .collect();
+    let request = match state.report_request(&name, &q) {
+        Ok(r) => r,
+        Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return StatusCode::UNPROCESSABLE_ENTITY.into_response(),
+    };
+    let report = match state.report(&user, &request).await {
+        Ok(r) => r,
+        Err(e) => return store_failed(&ctx, e),
+    };
+    let file = format!("{}-{}-{}", request.name.as_str(), request.from, request.to);
+    let written = match format.as_str() {
+        "xlsx" => render::xlsx(&report).map(|b| file_response(b, XLSX, &format!("{file}.xlsx"))),
+        _ => render::csv(&report)
+            .map(|b| file_response(b, "text/csv; charset=utf-8", &format!("{file}.csv"))),
+    };
+    written.unwrap_or_else(internal)
+}
