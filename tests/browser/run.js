@@ -338,7 +338,7 @@ async function expectLang(page, lang) {
     await a.keyboard.type(process.env.ADMIN_PASSWORD);
     await Promise.all([a.waitForURL(base + '/'), a.keyboard.press('Enter')]);
     for (const lang of ['en', 'es']) {
-      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/admin/lifecycles', '/account', '/admin/users/1', '/admin/companies?edit=1', '/admin/categories?edit=1', '/cases?overdue=1', '/mail', '/mail?all=1', '/mail/1', '/mail/2', '/letters', '/letters/batches/1', '/reports', '/reports/workload', '/reports/backlog', '/reports/speed', '/reports/companies', '/reports/trends', '/reports/hotline']) {
+      for (const p of ['/supervisor', '/supervisor/cases?unit=CALL', '/admin', '/admin/lifecycles', '/account', '/admin/users/1', '/admin/companies?edit=1', '/admin/categories?edit=1', '/cases?overdue=1', '/mail', '/mail?all=1', '/mail/1', '/mail/2', '/letters', '/letters/batches/1', '/reports', '/reports/workload', '/reports/backlog', '/reports/speed', '/reports/companies', '/reports/trends', '/reports/hotline', '/reports/root_causes', '/reports/workload?compare_from=2026-01-01&compare_to=2026-01-31']) {
         const url = `${p}${p.includes('?') ? '&' : '?'}lang=${lang}`;
         await a.goto(base + url);
         await expectLang(a, lang);

@@ -150,6 +150,14 @@ pub struct StatusInput {
     pub status: Status,
     #[schema(max_length = 1000)]
     pub reason: Option<String>,
+    /// When the case closes or is resolved: what kept going wrong, a code from
+    /// `GET /api/v1/root-causes`.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub root_cause: Option<String>,
+    /// When the case closes or is resolved: how it ended for the consumer.
+    #[serde(default)]
+    pub outcome: Option<redress_domain::Outcome>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -858,9 +866,23 @@ impl App {
                 "Use the merge endpoint to merge cases.",
             );
         }
+        let closing = self
+            .closing_of(
+                &mut errors,
+                b.root_cause.as_deref(),
+                b.outcome.map(|o| o.as_str()),
+            )
+            .await?;
         AppError::unless_empty(errors)?;
         let case = self
-            .change_status(person, &reference, b.status, reason.as_deref(), expected)
+            .change_status(
+                person,
+                &reference,
+                b.status,
+                reason.as_deref(),
+                expected,
+                &closing,
+            )
             .await?;
         Ok(self.case_for(person.audience(), case))
     }
@@ -875,7 +897,16 @@ impl App {
     ) -> AppResult<Case> {
         person.require(Permission::CaseRead)?;
         let reference = case_reference(reference)?;
-        let fields: Vec<(String, String)> = b.fields.into_iter().collect();
+        let mut fields = b.fields;
+        // The root cause and outcome are not the lifecycle's fields: they go with any step
+        // that closes the case.
+        let (root_cause, outcome) = (fields.remove("root_cause"), fields.remove("outcome"));
+        let mut errors = FieldErrors::new();
+        let closing = self
+            .closing_of(&mut errors, root_cause.as_deref(), outcome.as_deref())
+            .await?;
+        AppError::unless_empty(errors)?;
+        let fields: Vec<(String, String)> = fields.into_iter().collect();
         let case = self
             .take_step(
                 crate::steps::Taker::Person(person),
@@ -883,6 +914,7 @@ impl App {
                 b.transition.trim(),
                 &fields,
                 expected,
+                &closing,
             )
             .await?;
         Ok(self.case_for(person.audience(), case))

@@ -15,6 +15,20 @@ use utoipa::ToSchema;
 /// How many times a transition is re-planned when the case changes under it.
 const RETRIES: usize = 3;
 
+/// What a person records as a case closes: what kept going wrong (a code of the office's root
+/// causes) and how it ended for the consumer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Closing {
+    pub root_cause: Option<String>,
+    pub outcome: Option<redress_domain::Outcome>,
+}
+
+impl Closing {
+    fn is_empty(&self) -> bool {
+        self.root_cause.is_none() && self.outcome.is_none()
+    }
+}
+
 /// Who takes a transition: a person (their role is checked) or the scheduler.
 pub enum Taker<'a> {
     Person(&'a Person),
@@ -49,6 +63,8 @@ pub struct TransitionView {
     pub label: String,
     pub to: String,
     pub fields: Vec<FieldView>,
+    /// The step resolves or closes the case: it may record a `root_cause` and an `outcome`.
+    pub closes: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,6 +124,7 @@ impl App {
         transition: &str,
         fields: &[(String, String)],
         expected: Option<i64>,
+        closing: &Closing,
     ) -> AppResult<Case> {
         let (actor, scope) = match &taker {
             Taker::Person(u) => (u.actor(), u.scope()),
@@ -127,9 +144,25 @@ impl App {
                     current: case.version,
                 });
             }
-            let plan = self
+            let mut plan = self
                 .plan_step(&case, transition, &taker, fields, now)
                 .await?;
+            // The root cause and outcome are recorded with the step that closes the case.
+            if !closing.is_empty() {
+                if !matches!(plan.status, Status::Closed | Status::Resolved) {
+                    return Err(AppError::field(
+                        "root_cause",
+                        "not_closing",
+                        "A root cause and outcome are recorded when the case is resolved or closed.",
+                    ));
+                }
+                if let Some(code) = &closing.root_cause {
+                    plan.facts.push(("root_cause".into(), code.clone()));
+                }
+                if let Some(o) = closing.outcome {
+                    plan.facts.push(("outcome".into(), o.as_str().into()));
+                }
+            }
             let opens = self
                 .lifecycle_of(&case)?
                 .transition(transition)
@@ -482,6 +515,9 @@ impl App {
                     name: t.name.clone(),
                     label: pick(&t.label, &t.label_es),
                     to: t.to.clone(),
+                    closes: lc
+                        .state(&t.to)
+                        .is_some_and(|s| matches!(s.status, Status::Closed | Status::Resolved)),
                     fields: t
                         .requires
                         .iter()
@@ -611,6 +647,7 @@ impl App {
         to: Status,
         reason: Option<&str>,
         expected: Option<i64>,
+        closing: &Closing,
     ) -> AppResult<Case> {
         let now = self.clock.now();
         let case = self
@@ -676,12 +713,47 @@ impl App {
             &t.name.clone(),
             &fields,
             expected,
+            closing,
         )
         .await
     }
 }
 
 impl App {
+    /// Reads a root cause and an outcome as typed, naming a mistake: the cause must be one of
+    /// the office's active causes.
+    pub async fn closing_of(
+        &self,
+        errors: &mut redress_domain::FieldErrors,
+        root_cause: Option<&str>,
+        outcome: Option<&str>,
+    ) -> AppResult<Closing> {
+        let mut closing = Closing::default();
+        if let Some(code) = root_cause.map(str::trim).filter(|c| !c.is_empty()) {
+            let causes = self.store.root_causes().await?;
+            if causes.iter().any(|c| c.code == code && c.active) {
+                closing.root_cause = Some(code.to_string());
+            } else {
+                errors.push(
+                    "root_cause",
+                    "unknown_value",
+                    "Choose one of the office's root causes (GET /api/v1/root-causes).",
+                );
+            }
+        }
+        if let Some(o) = outcome.map(str::trim).filter(|o| !o.is_empty()) {
+            match o.parse() {
+                Ok(o) => closing.outcome = Some(o),
+                Err(_) => errors.push(
+                    "outcome",
+                    "unknown_value",
+                    "consumer_favour, partly, not_in_favour or referred.",
+                ),
+            }
+        }
+        Ok(closing)
+    }
+
     /// Opens the case a step calls for (a hotline call that becomes a complaint): the same
     /// consumer, company, category, account and amount, the other case's description under a
     /// line naming it, the clocks carried over, and a link between the two.

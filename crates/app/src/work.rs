@@ -229,6 +229,7 @@ impl App {
                 Status::Closed,
                 Some("Answered on the call"),
                 None,
+                &crate::steps::Closing::default(),
             )
             .await?;
         }

@@ -142,6 +142,16 @@ word_enum!(
 );
 
 word_enum!(
+    /// How a closed case ended for the consumer.
+    Outcome {
+        ConsumerFavour = "consumer_favour",
+        Partly = "partly",
+        NotInFavour = "not_in_favour",
+        Referred = "referred",
+    }
+);
+
+word_enum!(
     Language {
         En = "en",
         Es = "es",

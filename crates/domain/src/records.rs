@@ -278,3 +278,17 @@ pub struct CaseFact {
     pub value: String,
     pub set_at: Timestamp,
 }
+
+/// A root cause on the office's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RootCause {
+    /// A stable code, e.g. `billing_error`.
+    pub code: String,
+    pub name: String,
+    /// The Spanish name, when there is one.
+    pub name_es: Option<String>,
+    /// Where it stands in the list (smaller first).
+    pub position: i64,
+    /// Whether a case can still be closed with it.
+    pub active: bool,
+}

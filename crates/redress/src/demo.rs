@@ -701,9 +701,16 @@ async fn current_work(
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect();
-            app.take_step(Taker::Person(agent), &r, name, &fields, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{r} {name}: {e}"))?;
+            app.take_step(
+                Taker::Person(agent),
+                &r,
+                name,
+                &fields,
+                None,
+                &redress_app::steps::Closing::default(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{r} {name}: {e}"))?;
         }
     }
     Ok(made)

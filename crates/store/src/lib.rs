@@ -21,6 +21,7 @@ mod accounts;
 mod audit;
 mod cases;
 mod clocks;
+mod closing;
 mod consumers;
 mod correspondence;
 mod directory;
@@ -42,6 +43,7 @@ use async_trait::async_trait;
 pub use audit::{AuditLog, AuditVerdict};
 pub use cases::{CaseFilter, CasePatch, CaseSource, Cases, IdempotencyKey, NewCase, WorkQuery};
 pub use clocks::Clocks;
+pub use closing::{ClosedWithCause, RootCause, RootCauses};
 pub use consumers::{ConsumerCorrection, ConsumerLookup, Consumers, NewConsumer};
 pub use correspondence::{
     Claim, Correspondence, InboundClaim, InboundRecord, NOTICES_OPT_OUT, SentMail, Settlement,
@@ -196,6 +198,7 @@ pub trait Store:
     + OpenData
     + CaseSearching
     + ReportData
+    + RootCauses
     + AuditLog
     + Send
     + Sync

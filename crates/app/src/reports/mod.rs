@@ -8,6 +8,7 @@ pub mod chart;
 mod companies;
 mod hotline;
 pub mod render;
+mod root_causes;
 mod speed;
 mod trends;
 mod workload;
@@ -32,6 +33,7 @@ pub enum ReportName {
     Companies,
     Trends,
     Hotline,
+    RootCauses,
 }
 
 impl ReportName {
@@ -42,6 +44,7 @@ impl ReportName {
         ReportName::Companies,
         ReportName::Trends,
         ReportName::Hotline,
+        ReportName::RootCauses,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +54,7 @@ impl ReportName {
             ReportName::Companies => "companies",
             ReportName::Trends => "trends",
             ReportName::Hotline => "hotline",
+            ReportName::RootCauses => "root_causes",
         }
     }
     pub fn parse(s: &str) -> Option<ReportName> {
@@ -148,12 +152,17 @@ pub struct ReportRequest {
     pub target_days: i64,
     /// The answer-time threshold of the service level, in seconds (hotline).
     pub answer_seconds: i64,
+    /// Another period to set beside this one (its first and last day): the totals of both,
+    /// side by side, with the change.
+    pub compare: Option<(Date, Date)>,
 }
 
 /// The parameters the reports know (besides `format`, which the HTTP layer reads).
 pub const REPORT_PARAMS: &[&str] = &[
     "from",
     "to",
+    "compare_from",
+    "compare_to",
     "interval",
     "by",
     "target_days",
@@ -247,6 +256,10 @@ pub struct Report {
     #[schema(value_type = String, format = Date)]
     pub to: Date,
     pub interval: Interval,
+    /// The period set beside this one, when one was asked for (its totals are the table
+    /// `comparison`).
+    #[schema(value_type = Option<Vec<String>>)]
+    pub compared: Option<(Date, Date)>,
     #[schema(value_type = String, format = DateTime)]
     pub generated_at: Timestamp,
     /// The headline figures, by key.
@@ -383,6 +396,42 @@ impl App {
                 Dimension::Unit
             }),
         };
+        let compare = match (get("compare_from"), get("compare_to")) {
+            (None, None) => None,
+            (Some(a), Some(b)) => match (a.parse::<Date>(), b.parse::<Date>()) {
+                (Ok(a), Ok(b)) if a <= b && i64::from((b - a).get_days()) < MAX_DAYS => {
+                    Some((a, b))
+                }
+                (Ok(_), Ok(_)) => {
+                    errors.push(
+                        "compare_from",
+                        "out_of_range",
+                        format!("On or before compare_to, and at most {MAX_DAYS} days before it."),
+                    );
+                    None
+                }
+                _ => {
+                    errors.push("compare_from", "invalid_date", "Both dates as YYYY-MM-DD.");
+                    None
+                }
+            },
+            (None, Some(_)) => {
+                errors.push(
+                    "compare_from",
+                    "required",
+                    "Give both compare_from and compare_to.",
+                );
+                None
+            }
+            (Some(_), None) => {
+                errors.push(
+                    "compare_to",
+                    "required",
+                    "Give both compare_from and compare_to.",
+                );
+                None
+            }
+        };
         let mut number = |field: &str, default: i64, max: i64| match get(field) {
             None => default,
             Some(v) => match v.parse::<i64>() {
@@ -417,6 +466,7 @@ impl App {
             by,
             target_days,
             answer_seconds,
+            compare,
         })
     }
 
@@ -426,14 +476,46 @@ impl App {
         self.compute_report(r).await
     }
 
-    /// Computes a report (for a scheduled job or a person already checked).
+    /// Computes a report (for a scheduled job or a person already checked); with a period to
+    /// compare, its totals beside this period's.
     pub async fn compute_report(&self, r: &ReportRequest) -> AppResult<Report> {
+        let mut report = self.compute_one(r, r.from, r.to).await?;
+        if let Some((from, to)) = r.compare {
+            let other = self.compute_one(r, from, to).await?;
+            let mut table = Table::new(
+                "comparison",
+                &["total", "this_period", "other_period", "change_pct"],
+            );
+            for ((key, a), (_, b)) in report.totals.iter().zip(other.totals.iter()) {
+                let number = |c: &Cell| match c {
+                    Cell::Int(i) => Some(*i as f64),
+                    Cell::Num(x) => Some(*x),
+                    _ => None,
+                };
+                let change = match (number(a), number(b)) {
+                    (Some(x), Some(y)) if y != 0.0 => Some((x - y) * 100.0 / y),
+                    _ => None,
+                };
+                table.rows.push(vec![
+                    Cell::text(key.clone()),
+                    a.clone(),
+                    b.clone(),
+                    Cell::num(change),
+                ]);
+            }
+            report.compared = Some((from, to));
+            report.tables.push(table);
+        }
+        Ok(report)
+    }
+
+    async fn compute_one(&self, r: &ReportRequest, from: Date, to: Date) -> AppResult<Report> {
         let tz = TimeZone::get(&self.office.time_zone)
             .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;
         let period = Period {
             tz,
-            from: r.from,
-            to: r.to,
+            from,
+            to,
             interval: r.interval,
         };
         let now = self.clock.now();
@@ -444,12 +526,14 @@ impl App {
             ReportName::Companies => companies::compute(self, &period).await?,
             ReportName::Trends => trends::compute(self, &period).await?,
             ReportName::Hotline => hotline::compute(self, &period, r.answer_seconds).await?,
+            ReportName::RootCauses => root_causes::compute(self, &period).await?,
         };
         Ok(Report {
             name: r.name,
-            from: r.from,
-            to: r.to,
+            from,
+            to,
             interval: r.interval,
+            compared: None,
             generated_at: now,
             totals: totals
                 .into_iter()
@@ -512,5 +596,78 @@ mod tests {
                 jiff::civil::date(2026, 3, 1)
             ]
         );
+    }
+}
+
+/// A root cause as an administrator adds or changes it.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootCauseInput {
+    /// A stable code: lower-case letters, digits and `_`, e.g. `billing_error`.
+    #[schema(max_length = 64, pattern = "^[a-z0-9_]{1,64}$")]
+    pub code: String,
+    #[schema(max_length = 200)]
+    pub name: String,
+    #[schema(max_length = 200)]
+    pub name_es: Option<String>,
+    /// Where it stands in the list (smaller first; default 100).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100000)]
+    pub position: Option<i64>,
+    /// `false` keeps it for old cases but offers it no more (default `true`).
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+impl App {
+    /// The office's root causes (everyone who reads reference data).
+    pub async fn root_causes(
+        &self,
+        person: &Person,
+    ) -> AppResult<Vec<redress_domain::records::RootCause>> {
+        person.require(Permission::ReferenceDataRead)?;
+        Ok(self.store.root_causes().await?)
+    }
+
+    /// Adds a root cause or changes one by its code (managers and administrators; audited).
+    pub async fn save_root_cause(
+        &self,
+        person: &Person,
+        b: RootCauseInput,
+    ) -> AppResult<redress_domain::records::RootCause> {
+        use redress_domain::validate as v;
+        person.require(Permission::ReferenceDataWrite)?;
+        let mut errors = FieldErrors::new();
+        let code = b.code.trim().to_string();
+        if code.is_empty()
+            || code.len() > 64
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            errors.push(
+                "code",
+                "invalid_code",
+                "Lower-case letters, digits and _, at most 64, e.g. billing_error.",
+            );
+        }
+        let name = v::required_text(&mut errors, "name", Some(&b.name), v::NAME_MAX);
+        let name_es = v::optional_text(&mut errors, "name_es", b.name_es.as_deref(), v::NAME_MAX);
+        let position = b.position.unwrap_or(100);
+        if !(0..=100_000).contains(&position) {
+            errors.push("position", "out_of_range", "From 0 to 100000.");
+        }
+        AppError::unless_empty(errors)?;
+        let cause = redress_domain::records::RootCause {
+            code,
+            name: name.unwrap_or_default(),
+            name_es,
+            position,
+            active: b.active.unwrap_or(true),
+        };
+        self.store
+            .save_root_cause(&person.actor(), &cause, self.clock.now())
+            .await?;
+        Ok(cause)
     }
 }

@@ -3,11 +3,14 @@
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-pub use redress_app::reports::{Cell, Chart, Report, Series, Table};
+pub use redress_app::reports::{Cell, Chart, Report, RootCauseInput, Series, Table};
+use redress_domain::records::RootCause;
 use redress_domain::validate::FieldErrors;
 use std::collections::HashMap;
 
@@ -22,6 +25,7 @@ pub enum ReportNameParam {
     Companies,
     Trends,
     Hotline,
+    RootCauses,
 }
 
 /// The formats a report comes in.
@@ -54,12 +58,16 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 /// and close; share within `target_days`; reopened; deadlines met), `companies` (complaints per
 /// 100,000 customers, on-time answers, escalations, ranked, with the change from the period
 /// before), `trends` (weekly volume against each category's and company's own baseline, and the
-/// spikes) or `hotline` (calls, handle time, speed of answer and service level per hour and day).
-/// CSV holds the first table; XLSX the totals and every table.
+/// spikes), `hotline` (calls, handle time, speed of answer and service level per hour and day)
+/// or `root_causes` (closed cases by root cause and outcome, by company and category). With
+/// `compare_from` and `compare_to`, the table `comparison` sets the totals of that period beside
+/// this one's. CSV holds the first table; XLSX the totals and every table.
 #[utoipa::path(get, path = "/reports/{name}", tag = "reports",
     params(("name" = inline(ReportNameParam), Path),
            ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
            ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD, included (default: today)"),
+           ("compare_from" = Option<String>, Query, description = "First day of a period to compare with, YYYY-MM-DD"),
+           ("compare_to" = Option<String>, Query, description = "Last day of the period to compare with"),
            ("format" = inline(Option<ReportFormat>), Query, description = "json (the default), csv or xlsx"),
            ("interval" = Option<String>, Query, description = "day, week or month (default by the period's length)"),
            ("by" = Option<String>, Query, description = "workload: unit (default), agent, channel, kind, category or company"),
@@ -96,4 +104,27 @@ pub async fn get_report(
         ),
         _ => Json(report).into_response(),
     })
+}
+
+/// The office's root causes, recorded when a case closes (`root_cause` on a status change or a
+/// closing step, with `outcome`).
+#[utoipa::path(get, path = "/root-causes", tag = "reference data", responses((status = 200, body = Vec<RootCause>)), security(("bearer" = [])))]
+pub async fn list_root_causes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<RootCause>>> {
+    Ok(Json(state.root_causes(&user).await?))
+}
+
+/// Add a root cause, or change one by its code (a cause no longer used is made inactive).
+#[utoipa::path(post, path = "/root-causes", tag = "reference data", request_body = RootCauseInput,
+    responses((status = 200, body = RootCause), (status = 422, description = "A field is wrong; the error names it")),
+    security(("bearer" = [])))]
+pub async fn save_root_cause(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<RootCauseInput>,
+) -> ApiResult<Response> {
+    let c = state.save_root_cause(&user, body.value).await?;
+    Ok((StatusCode::OK, Json(c)).into_response())
 }

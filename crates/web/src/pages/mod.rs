@@ -353,6 +353,10 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "by" => "report-by",
         "target_days" => "report-target-days",
         "answer_seconds" => "report-answer-seconds",
+        "compare_from" => "report-compare-from",
+        "compare_to" => "report-compare-to",
+        "root_cause" | "fields.root_cause" => "case-root-cause",
+        "outcome" | "fields.outcome" => "case-outcome",
         other => return other.to_string(),
     };
     tr.t(id)

@@ -82,12 +82,18 @@ async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
     )
 }
 
-/// A cell as the page shows it: text, and whether it is a number (right-aligned).
-fn shown(tr: &Tr, column: &str, c: &Cell) -> (String, bool) {
+/// A cell as the page shows it: text, and whether it is a number (right-aligned). Root causes
+/// show by their name in the page's language.
+fn shown(tr: &Tr, causes: &HashMap<String, String>, column: &str, c: &Cell) -> (String, bool) {
     match c {
         Cell::Int(_) | Cell::Num(_) => (c.display(), true),
         Cell::Text(t) => {
             let word = match column {
+                "root_cause" => causes
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_else(|| tr.word("report-cause", t)),
+                "total" => tr.t(&format!("report-total-{t}")),
                 "status" => tr.word("status", t),
                 "kind" => tr.word("kind", t),
                 "channel" => tr.word("channel", t),
@@ -130,7 +136,7 @@ fn page_of(tr: Tr, user: &CurrentUser, ctx: &Ctx, name: ReportName, uri: &Uri) -
     }
 }
 
-fn fill(page: &mut ReportPage, tr: &Tr, report: &Report) {
+fn fill(page: &mut ReportPage, tr: &Tr, report: &Report, causes: &HashMap<String, String>) {
     page.form
         .values
         .insert("from".into(), report.from.to_string());
@@ -143,7 +149,12 @@ fn fill(page: &mut ReportPage, tr: &Tr, report: &Report) {
     page.totals = report
         .totals
         .iter()
-        .map(|(k, v)| (tr.t(&format!("report-total-{k}")), shown(tr, k, v).0))
+        .map(|(k, v)| {
+            (
+                tr.t(&format!("report-total-{k}")),
+                shown(tr, causes, k, v).0,
+            )
+        })
         .collect();
     let names: Vec<String> = report
         .chart
@@ -184,7 +195,7 @@ fn fill(page: &mut ReportPage, tr: &Tr, report: &Report) {
                     .map(|r| {
                         r.iter()
                             .zip(t.columns.iter())
-                            .map(|(cell, col)| shown(tr, col, cell))
+                            .map(|(cell, col)| shown(tr, causes, col, cell))
                             .collect()
                     })
                     .collect(),
@@ -223,7 +234,28 @@ async fn report_page(
     match state.report_request(&name, &q) {
         Ok(request) => match state.report(&user, &request).await {
             Ok(report) => {
-                fill(&mut page, &tr, &report);
+                let spanish = tr.lang == Lang::Es;
+                let causes: HashMap<String, String> = state
+                    .store
+                    .root_causes()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|c| {
+                        let name = match (c.name_es, spanish) {
+                            (Some(es), true) => es,
+                            _ => c.name,
+                        };
+                        (c.code, name)
+                    })
+                    .collect();
+                fill(&mut page, &tr, &report, &causes);
+                if let Some((a, b)) = report.compared {
+                    page.form
+                        .values
+                        .insert("compare_from".into(), a.to_string());
+                    page.form.values.insert("compare_to".into(), b.to_string());
+                }
                 ctx.render(StatusCode::OK, &page)
             }
             Err(e) => store_failed(&ctx, e),

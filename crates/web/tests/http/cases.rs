@@ -805,6 +805,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/letter-batches/{id}/pdf", &["get"]),
         ("/api/v1/letter-batches/{id}/mailed", &["post"]),
         ("/api/v1/reports/{name}", &["get"]),
+        ("/api/v1/root-causes", &["get", "post"]),
         ("/api/v1/mail/inbound/{id}", &["get"]),
         ("/api/v1/mail/inbound/{id}/file", &["post"]),
         ("/api/v1/mail/inbound/{id}/dismiss", &["post"]),
@@ -842,7 +843,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        51,
+        52,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -368,6 +368,7 @@ both_stores!(
             "companies",
             "trends",
             "hotline",
+            "root_causes",
         ] {
             assert!(
                 html.contains(&format!("href=\"/reports/{name}\"")),
@@ -453,5 +454,154 @@ both_stores!(
         let sup = logged_in(app, "supervisor").await;
         let (_, html) = page(&sup, app, "/").await;
         assert!(html.contains("href=\"/reports\""));
+    }
+);
+
+both_stores!(
+    root_causes_recorded_at_close_are_reported_and_periods_compared,
+    async |app: &TestApp| {
+        // The office's list: readable by staff, kept by managers.
+        let list: Value = app
+            .get(Role::Agent, "/api/v1/root-causes")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(list.to_string().contains("billing_error"), "{list}");
+        let cause = json!({"code": "meter_access", "name": "No access to the meter", "name_es": "Sin acceso al medidor"});
+        assert_eq!(
+            app.post_json(Role::Agent, "/api/v1/root-causes", &cause)
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            app.post_json(Role::Manager, "/api/v1/root-causes", &cause)
+                .await
+                .status(),
+            200
+        );
+        let bad = app
+            .post_json(
+                Role::Manager,
+                "/api/v1/root-causes",
+                &json!({"code": "No Spaces!", "name": ""}),
+            )
+            .await;
+        assert_eq!(bad.status(), 422);
+        let bad: Value = bad.json().await.unwrap();
+        assert!(
+            bad.to_string().contains("\"code\"") && bad.to_string().contains("\"name\""),
+            "{bad}"
+        );
+
+        let a = open(app, "2026-11-03T15:00:00Z", true, "complaint").await;
+        let b = open(app, "2026-11-04T15:00:00Z", true, "complaint").await;
+        let c = open(app, "2026-11-05T15:00:00Z", false, "complaint").await;
+        at(app, "2026-11-06T15:00:00Z").await;
+        let status = |r: &str| format!("/api/v1/cases/{r}/status");
+        // Not when the case is not closing; not a cause the office lacks.
+        let r = app
+            .post_json(Role::Supervisor, &status(&a), &json!({"status": "pending_company", "reason": "Sent", "root_cause": "billing_error"}))
+            .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("root_cause"));
+        let r = app
+            .post_json(
+                Role::Supervisor,
+                &status(&a),
+                &json!({"status": "pending_company", "reason": "Sent"}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = app
+            .post_json(Role::Supervisor, &status(&a), &json!({"status": "closed", "reason": "Credited", "root_cause": "no_such_cause", "outcome": "partly"}))
+            .await;
+        assert_eq!(r.status(), 422);
+        let r = app
+            .post_json(Role::Supervisor, &status(&a), &json!({"status": "closed", "reason": "Credited", "root_cause": "billing_error", "outcome": "partly"}))
+            .await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        app.post_json(
+            Role::Supervisor,
+            &status(&b),
+            &json!({"status": "pending_company", "reason": "Sent"}),
+        )
+        .await;
+        let r = app
+            .post_json(Role::Supervisor, &status(&b), &json!({"status": "closed", "reason": "No access", "root_cause": "meter_access", "outcome": "not_in_favour"}))
+            .await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        close(app, &c, "2026-11-07T15:00:00Z").await;
+        at(app, "2026-11-20T15:00:00Z").await;
+
+        let (from, to) = (start_of(FROM), start_of("2026-11-16"));
+        let rc = report(app, "root_causes", "").await;
+        let closed = app
+            .sql_count("SELECT COUNT(*) FROM cases WHERE status <> 'merged' AND closed_at >= $1 AND closed_at < $2", &[from, to])
+            .await;
+        let with_cause = app
+            .sql_count(
+                "SELECT COUNT(*) FROM cases c JOIN case_facts f ON f.case_id = c.id AND f.name = 'root_cause' \
+                 WHERE c.closed_at >= $1 AND c.closed_at < $2",
+                &[from, to],
+            )
+            .await;
+        assert_eq!((closed, with_cause), (3, 2));
+        assert_eq!(total(&rc, "closed"), json!(closed));
+        assert_eq!(total(&rc, "with_root_cause"), json!(with_cause));
+        let causes = &rc["tables"][0];
+        assert_eq!(column_sum(causes, "cases"), closed);
+        let row = |code: &str| {
+            causes["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r[0] == code)
+                .unwrap_or_else(|| panic!("{code} in {causes}"))
+                .clone()
+        };
+        assert_eq!(
+            row("billing_error").as_array().unwrap()[1..].to_vec(),
+            [json!(1), json!(0), json!(1), json!(0), json!(0), json!(0)]
+        );
+        assert_eq!(row("meter_access")[4], json!(1));
+        assert_eq!(row("not_recorded")[6], json!(1));
+        assert_eq!(rc["tables"][1]["rows"][0][0], "Consolidated Edison");
+
+        // Two periods side by side: the other is empty.
+        let w = report(
+            app,
+            "workload",
+            "&compare_from=2026-10-01&compare_to=2026-10-14",
+        )
+        .await;
+        let cmp = w["tables"].as_array().unwrap().last().unwrap();
+        assert_eq!(cmp["key"], "comparison");
+        let new = cmp["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == "new")
+            .unwrap();
+        assert_eq!(new[1], total(&w, "new"));
+        assert_eq!(new[2], json!(0));
+        assert_eq!(w["compared"], json!(["2026-10-01", "2026-10-14"]));
+        let r = app
+            .get(
+                Role::Analyst,
+                "/api/v1/reports/workload?compare_from=2026-10-01",
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("compare_to"));
+        // The closing step on the case page offers the causes in the page's language.
+        let b = crate::pages::logged_in(app, "agent").await;
+        let d = open(app, "2026-11-20T16:00:00Z", true, "complaint").await;
+        let (_, html) = crate::pages::page(&b, app, &format!("/cases/{d}?lang=es")).await;
+        assert!(
+            html.contains("Sin acceso al medidor") && html.contains("Causa de fondo"),
+            "{html}"
+        );
     }
 );

@@ -290,7 +290,12 @@ pub(super) async fn case_status(
             &user,
             &reference,
             version,
-            StatusInput { status: to, reason },
+            StatusInput {
+                status: to,
+                reason,
+                root_cause: None,
+                outcome: None,
+            },
         )
         .await
     {

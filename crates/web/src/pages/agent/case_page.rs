@@ -135,6 +135,64 @@ pub(super) struct StepField {
     error: Option<String>,
 }
 
+/// The root cause and outcome fields of a step that closes a case (both optional).
+fn closing_fields(
+    tr: &Tr,
+    step: &str,
+    causes: &[redress_domain::records::RootCause],
+    mine: bool,
+    form: &Form,
+) -> Vec<StepField> {
+    let spanish = tr.lang == Lang::Es;
+    let field = |name: &str, label: String, options: Vec<(String, String)>| {
+        let path = format!("fields.{name}");
+        StepField {
+            id: format!("t-{step}-{name}"),
+            label,
+            kind: "choice".into(),
+            options,
+            required: false,
+            mailing_date: false,
+            value: if mine {
+                form.v(&path).to_string()
+            } else {
+                String::new()
+            },
+            error: if mine {
+                form.err(&path).map(str::to_string)
+            } else {
+                None
+            },
+            path,
+        }
+    };
+    vec![
+        field(
+            "root_cause",
+            tr.t("case-root-cause"),
+            causes
+                .iter()
+                .filter(|c| c.active)
+                .map(|c| {
+                    let name = match (&c.name_es, spanish) {
+                        (Some(es), true) => es.clone(),
+                        _ => c.name.clone(),
+                    };
+                    (c.code.clone(), name)
+                })
+                .collect(),
+        ),
+        field(
+            "outcome",
+            tr.t("case-outcome"),
+            redress_domain::Outcome::ALL
+                .iter()
+                .map(|o| (o.as_str().to_string(), tr.word("outcome", o.as_str())))
+                .collect(),
+        ),
+    ]
+}
+
 pub(super) struct StepView {
     name: String,
     label: String,
@@ -292,6 +350,7 @@ pub(super) async fn case_render(
             }
         }
     }
+    let root_causes = state.store.root_causes().await.unwrap_or_default();
     let steps: Vec<StepView> = life
         .transitions
         .iter()
@@ -330,6 +389,13 @@ pub(super) async fn case_render(
                             path,
                         }
                     })
+                    .chain(
+                        // A step that closes the case records what went wrong and how it ended.
+                        t.closes
+                            .then(|| closing_fields(&tr, &t.name, &root_causes, mine, &form))
+                            .into_iter()
+                            .flatten(),
+                    )
                     .collect(),
             }
         })
