@@ -26,11 +26,21 @@ pub struct BenchArgs {
     reads: usize,
     /// SQLite synchronous setting for the server under test
     #[arg(long, default_value = "full")]
-    sqlite_synchronous: String,
+    pub sqlite_synchronous: String,
     /// Which measurements: `http` (creates and reads through `redress serve`), `clocks` (the
-    /// deadline sweep over a large store) or `all`
+    /// deadline sweep over a large store), `data` (a large office learned from the CFPB sample:
+    /// filing, search and reports) or `all`
     #[arg(long, default_value = "all")]
     only: String,
+    /// Cases in the office `--only data` builds
+    #[arg(long, default_value_t = 1_000_000)]
+    pub data_cases: usize,
+    /// Searches timed by `--only data`
+    #[arg(long, default_value_t = 400)]
+    pub searches: usize,
+    /// The CFPB sample `--only data` learns from [default: ../shared/data/cfpb_complaints_sample.csv.gz]
+    #[arg(long)]
+    pub source: Option<std::path::PathBuf>,
     /// Open cases, each with a running clock, in the store the sweep is measured on
     #[arg(long, default_value_t = 1_000_000)]
     clock_cases: i64,
@@ -186,8 +196,18 @@ async fn reads(
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if !matches!(args.only.as_str(), "all" | "http" | "clocks") {
-        bail!("--only is http, clocks or all");
+    if !matches!(args.only.as_str(), "all" | "http" | "clocks" | "data") {
+        bail!("--only is http, clocks, data or all");
+    }
+    if args.only == "data" || args.only == "all" {
+        with_store(&args, "data", |url, _| {
+            let args = args.clone();
+            async move { crate::bench_data::run(&args, &url).await }
+        })
+        .await?;
+        if args.only == "data" {
+            return Ok(());
+        }
     }
     if args.only != "clocks" {
         with_store(&args, "http", |url, dir| {

@@ -2,6 +2,7 @@
 //! checks the audit log and measures itself.
 
 mod bench;
+mod bench_data;
 mod checkpoint;
 mod config;
 mod demo;

@@ -859,9 +859,25 @@ impl<E: Engine> Cases for E {
         self.write(job(move |tx| {
             Box::pin(async move {
                 let mut added = Vec::with_capacity(cases.len());
+                let mut ids = Vec::with_capacity(cases.len());
+                // The batch is indexed for search once, at the end (see 0022_search_batches).
+                tx.execute(q::DEFER_SEARCH, args![]).await?;
                 for c in &cases {
-                    added.push(create_case(tx, &actor, c, None).await?.1);
+                    let (id, created) = create_case(tx, &actor, c, None).await?;
+                    if created {
+                        ids.push(id);
+                    }
+                    added.push(created);
                 }
+                if let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) {
+                    let index = if tx.is_postgres() {
+                        q::INDEX_CASES_POSTGRES
+                    } else {
+                        q::INDEX_CASES_SQLITE
+                    };
+                    tx.execute(index, args![*first, *last]).await?;
+                }
+                tx.execute(q::UNDEFER_SEARCH, args![]).await?;
                 Ok(added)
             })
         }))

@@ -166,6 +166,36 @@ pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, chann
      consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, closed_at, \
      updated_at, created_by, version, stage, lifecycle, publish_consent) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18, 1, $19, $20, $21) RETURNING id";
+/// Leaves the search index to the end of this transaction (an import's batch).
+pub const DEFER_SEARCH: &str = "INSERT INTO search_deferred (id) VALUES (1)";
+pub const UNDEFER_SEARCH: &str = "DELETE FROM search_deferred";
+macro_rules! index_cases {
+    ($key:literal, $agg:literal) => {
+        concat!(
+            "INSERT INTO case_search (", $key, ", head, shared, internal, person) \
+             SELECT c.id, \
+             c.reference || ' ' || COALESCE(co.name, '') || ' ' || COALESCE(cat.path, '') || ' ' || c.description, \
+             COALESCE((SELECT ", $agg, " FROM timeline t WHERE t.case_id = c.id AND t.visibility = 'company'), ''), \
+             COALESCE((SELECT ", $agg, " FROM timeline t WHERE t.case_id = c.id AND t.visibility <> 'company'), ''), \
+             COALESCE(p.name, '') || ' ' || COALESCE(p.email, '') || ' ' || COALESCE(p.phone, '') || ' ' || COALESCE(c.account_number, '') \
+             FROM cases c \
+             LEFT JOIN companies co ON co.id = c.company_id \
+             LEFT JOIN categories cat ON cat.id = c.category_id \
+             LEFT JOIN consumers p ON p.id = c.consumer_id \
+             WHERE c.id BETWEEN $1 AND $2 AND NOT EXISTS (SELECT 1 FROM case_search s WHERE s.", $key, " = c.id)"
+        )
+    };
+}
+/// Indexes the cases of ids `$1`–`$2` that have no search row yet (a batch filed with the index
+/// deferred), their entries in order, at most 200,000 characters a part.
+pub const INDEX_CASES_SQLITE: &str = index_cases!(
+    "rowid",
+    "substr(group_concat(t.body, ' ' ORDER BY t.seq), 1, 200000)"
+);
+pub const INDEX_CASES_POSTGRES: &str = index_cases!(
+    "case_id",
+    "left(string_agg(t.body, ' ' ORDER BY t.seq), 200000)"
+);
 /// The case an imported row became.
 pub const CASE_BY_SOURCE: &str =
     "SELECT case_id FROM case_sources WHERE source = $1 AND external_id = $2";
