@@ -291,3 +291,72 @@ impl App {
         Ok(CasePage { items, next_cursor })
     }
 }
+
+/// The most cases one export writes.
+pub const EXPORT_MAX: usize = 100_000;
+
+impl App {
+    /// Every case a search finds (up to [`EXPORT_MAX`]), as a table to write out as CSV or XLSX.
+    pub async fn export_cases(
+        &self,
+        person: &Person,
+        q: &HashMap<String, String>,
+    ) -> AppResult<crate::reports::Table> {
+        use crate::reports::{Cell, Table};
+        let mut q = q.clone();
+        q.insert("limit".into(), "500".into());
+        q.remove("cursor");
+        let mut table = Table {
+            key: "cases".into(),
+            columns: [
+                "reference",
+                "opened_at",
+                "kind",
+                "channel",
+                "status",
+                "priority",
+                "flags",
+                "category",
+                "company",
+                "unit",
+                "assignee",
+            ]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+            rows: Vec::new(),
+        };
+        loop {
+            let page = self.list_cases(person, &q).await?;
+            for h in &page.items {
+                let c = &h.case;
+                table.rows.push(vec![
+                    Cell::text(c.reference.clone()),
+                    Cell::text(c.opened_at.to_string()),
+                    Cell::text(c.kind.as_str()),
+                    Cell::text(c.channel.as_str()),
+                    Cell::text(c.status.as_str()),
+                    Cell::text(c.priority.as_str()),
+                    Cell::text(redress_domain::flags_to_text(&c.flags)),
+                    Cell::text(c.category.clone().unwrap_or_default()),
+                    Cell::text(
+                        c.company
+                            .as_ref()
+                            .map(|x| x.name.clone())
+                            .unwrap_or_default(),
+                    ),
+                    Cell::text(c.unit.clone().unwrap_or_default()),
+                    Cell::text(c.assignee.clone().unwrap_or_default()),
+                ]);
+            }
+            match page.next_cursor {
+                Some(next) if table.rows.len() < EXPORT_MAX => {
+                    q.insert("cursor".into(), next);
+                }
+                _ => break,
+            }
+        }
+        table.rows.truncate(EXPORT_MAX);
+        Ok(table)
+    }
+}

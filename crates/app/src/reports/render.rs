@@ -1,15 +1,23 @@
 //! A report written out: CSV (its first table, the one its chart draws from) or XLSX (a
 //! summary sheet with the totals, then one sheet per table).
 
-use super::{Cell, Report};
+use super::{Cell, Report, Table};
 use crate::export::spreadsheet_safe;
 use crate::{AppError, AppResult};
 
 /// The first table as CSV, header first (the columns' keys).
 pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
+    match report.tables.first() {
+        Some(t) => table_csv(t),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A table as CSV, header first.
+pub fn table_csv(t: &Table) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
-    if let Some(t) = report.tables.first() {
+    {
         w.write_record(&t.columns).map_err(io)?;
         for row in &t.rows {
             w.write_record(row.iter().map(|c| match c {
@@ -21,6 +29,29 @@ pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
     }
     w.into_inner()
         .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))
+}
+
+/// A table as a workbook of one sheet.
+pub fn table_xlsx(t: &Table) -> AppResult<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing XLSX: {e}"));
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    let name: String = t.key.chars().take(31).collect();
+    sheet.set_name(&name).map_err(fail)?;
+    for (c, col) in t.columns.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, col, &bold)
+            .map_err(fail)?;
+    }
+    for (i, row) in t.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            write_cell(sheet, i as u32 + 1, c as u16, cell).map_err(fail)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
 }
 
 /// Every table as a worksheet, after a summary of the totals.

@@ -160,15 +160,40 @@ pub async fn correct_consumer(
            ("amount_max" = Option<String>, Query, description = "Amount in dispute at most"),
            ("sort" = Option<String>, Query, description = "`newest` (default without q), `oldest`, or `relevance` (default with q)"),
            ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page"),
-           ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50")),
-    responses((status = 200, body = CasePage), (status = 422, description = "A parameter is wrong; the error names it")),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50"),
+           ("format" = Option<String>, Query, description = "`json` (the default, a page); `csv` or `xlsx`: every case found (up to 100,000), as a file")),
+    responses((status = 200, body = CasePage, description = "A page of cases (JSON), or every case found (CSV, XLSX)"), (status = 422, description = "A parameter is wrong; the error names it")),
     security(("bearer" = [])))]
 pub async fn list_cases(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<CasePage>> {
-    Ok(Json(state.list_cases(&user, &q).await?))
+    Query(mut q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let format = q.remove("format").unwrap_or_else(|| "json".into());
+    let file = |table: &redress_app::reports::Table, xlsx: bool| -> ApiResult<Response> {
+        Ok(if xlsx {
+            crate::api::reports::file_response(
+                redress_app::reports::render::table_xlsx(table)?,
+                crate::api::reports::XLSX,
+                "cases.xlsx",
+            )
+        } else {
+            crate::api::reports::file_response(
+                redress_app::reports::render::table_csv(table)?,
+                "text/csv; charset=utf-8",
+                "cases.csv",
+            )
+        })
+    };
+    match format.trim() {
+        "json" => Ok(Json(state.list_cases(&user, &q).await?).into_response()),
+        f @ ("csv" | "xlsx") => file(&state.export_cases(&user, &q).await?, f == "xlsx"),
+        _ => {
+            let mut e = FieldErrors::new();
+            e.push("format", "unknown_value", "json, csv or xlsx.");
+            Err(ApiError::from(redress_app::AppError::Validation(e)))
+        }
+    }
 }
 
 /// Add a note, call, letter, email or attachment reference to the timeline.
