@@ -114,6 +114,21 @@ impl App {
                 );
             }
         }
+        // A parameter whose values are words is given a word or left out.
+        for k in [
+            "status",
+            "kind",
+            "channel",
+            "flag",
+            "sort",
+            "open",
+            "unassigned",
+            "overdue",
+        ] {
+            if q.get(k).is_some_and(|v| v.trim().is_empty()) {
+                errors.push(k, "required", "Give a value or leave the parameter out.");
+            }
+        }
         let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let mut s = CaseSearch {
             filter: CaseFilter {

@@ -172,8 +172,8 @@ pub const REPORT_PARAMS: &[&str] = &[
 /// The longest period a report covers.
 pub const MAX_DAYS: i64 = 3 * 366;
 
-/// A cell of a report table.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+/// A cell of a report table: a whole number, a number, text or null.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Cell {
     Int(i64),
@@ -209,6 +209,8 @@ impl Cell {
 pub struct Table {
     pub key: String,
     pub columns: Vec<String>,
+    /// Each row's cells, in the columns' order: numbers, text or null.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -262,7 +264,8 @@ pub struct Report {
     pub compared: Option<(Date, Date)>,
     #[schema(value_type = String, format = DateTime)]
     pub generated_at: Timestamp,
-    /// The headline figures, by key.
+    /// The headline figures: `[key, value]` pairs.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub totals: Vec<(String, Cell)>,
     pub chart: Chart,
     pub tables: Vec<Table>,

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-pub use redress_app::reports::{Cell, Chart, Report, RootCauseInput, Series, Table};
+pub use redress_app::reports::{Chart, Report, RootCauseInput, Series, Table};
 use redress_domain::records::RootCause;
 use redress_domain::validate::FieldErrors;
 use std::collections::HashMap;
