@@ -37,20 +37,7 @@ pub fn table_xlsx(t: &Table) -> AppResult<Vec<u8>> {
     let fail = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing XLSX: {e}"));
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet();
-    let name: String = t.key.chars().take(31).collect();
-    sheet.set_name(&name).map_err(fail)?;
-    for (c, col) in t.columns.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, col, &bold)
-            .map_err(fail)?;
-    }
-    for (i, row) in t.rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            write_cell(sheet, i as u32 + 1, c as u16, cell).map_err(fail)?;
-        }
-    }
-    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    write_table(book.add_worksheet(), t, &bold).map_err(fail)?;
     book.save_to_buffer().map_err(fail)
 }
 
@@ -85,23 +72,30 @@ pub fn xlsx(report: &Report) -> AppResult<Vec<u8>> {
     }
     summary.set_column_width(0, 22).map_err(fail)?;
     for t in &report.tables {
-        let sheet = book.add_worksheet();
-        // Sheet names are at most 31 characters.
-        let name: String = t.key.chars().take(31).collect();
-        sheet.set_name(&name).map_err(fail)?;
-        for (c, col) in t.columns.iter().enumerate() {
-            sheet
-                .write_string_with_format(0, c as u16, col, &bold)
-                .map_err(fail)?;
-        }
-        for (i, row) in t.rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                write_cell(sheet, i as u32 + 1, c as u16, cell).map_err(fail)?;
-            }
-        }
-        sheet.set_freeze_panes(1, 0).map_err(fail)?;
+        write_table(book.add_worksheet(), t, &bold).map_err(fail)?;
     }
     book.save_to_buffer().map_err(fail)
+}
+
+/// A table on a worksheet named after it: bold headings, the rows, the headings kept in view.
+fn write_table(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    t: &Table,
+    bold: &rust_xlsxwriter::Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    // Sheet names are at most 31 characters.
+    let name: String = t.key.chars().take(31).collect();
+    sheet.set_name(&name)?;
+    for (c, col) in t.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, col, bold)?;
+    }
+    for (i, row) in t.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            write_cell(sheet, i as u32 + 1, c as u16, cell)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
 }
 
 fn write_cell(

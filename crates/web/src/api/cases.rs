@@ -162,7 +162,10 @@ pub async fn correct_consumer(
            ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50"),
            ("format" = Option<String>, Query, description = "`json` (the default, a page); `csv` or `xlsx`: every case found (up to 100,000), as a file")),
-    responses((status = 200, body = CasePage, description = "A page of cases (JSON), or every case found (CSV, XLSX)"), (status = 422, description = "A parameter is wrong; the error names it")),
+    responses((status = 200, description = "A page of cases (JSON), or every case found (CSV, XLSX)", content(
+                  (CasePage = "application/json"),
+                  (String = "text/csv"),
+                  (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 422, description = "A parameter is wrong; the error names it")),
     security(("bearer" = [])))]
 pub async fn list_cases(
     State(state): State<AppState>,

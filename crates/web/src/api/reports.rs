@@ -73,7 +73,10 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
            ("by" = Option<String>, Query, description = "workload: unit (default), agent, channel, kind, category or company"),
            ("target_days" = Option<i64>, Query, minimum = 1, maximum = 3650, description = "speed: the target days to close (default 30)"),
            ("answer_seconds" = Option<i64>, Query, minimum = 1, maximum = 3600, description = "hotline: the service level's answer time (default 30)")),
-    responses((status = 200, body = Report, description = "The report (JSON), or the file (CSV, XLSX)"),
+    responses((status = 200, description = "The report (JSON), or the file (CSV, XLSX)", content(
+                  (Report = "application/json"),
+                  (String = "text/csv"),
+                  (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 404, description = "No such report"), (status = 422, description = "A parameter is wrong; the error names it")),
     security(("bearer" = [])))]
 pub async fn get_report(

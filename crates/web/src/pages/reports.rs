@@ -51,15 +51,26 @@ struct ReportPage {
     tables: Vec<ShownTable>,
 }
 
+/// The signed-in person who reads reports, with the page context; else the login page or a
+/// refusal.
+async fn reader(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(CurrentUser, Ctx), Response> {
+    let user = session(state, headers).await?;
+    let ctx = Ctx::new(state, uri, headers);
+    if !user.user.role.allows(Permission::ReportRead) {
+        return Err(forbidden(&ctx, &user));
+    }
+    Ok((user, ctx))
+}
+
 async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let user = match session(&state, &headers).await {
-        Ok(u) => u,
+    let (user, ctx) = match reader(&state, &uri, &headers).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let ctx = Ctx::new(&state, &uri, &headers);
-    if !user.user.role.allows(Permission::ReportRead) {
-        return forbidden(&ctx, &user);
-    }
     let tr = ctx.tr;
     let entries = ReportName::ALL
         .iter()
@@ -211,14 +222,10 @@ async fn report_page(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let user = match session(&state, &headers).await {
-        Ok(u) => u,
+    let (user, ctx) = match reader(&state, &uri, &headers).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let ctx = Ctx::new(&state, &uri, &headers);
-    if !user.user.role.allows(Permission::ReportRead) {
-        return forbidden(&ctx, &user);
-    }
     let Some(report_name) = ReportName::parse(&name) else {
         return message(
             &ctx,
@@ -276,14 +283,10 @@ async fn download(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let user = match session(&state, &headers).await {
-        Ok(u) => u,
+    let (user, ctx) = match reader(&state, &uri, &headers).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let ctx = Ctx::new(&state, &uri, &headers);
-    if !user.user.role.allows(Permission::ReportRead) {
-        return forbidden(&ctx, &user);
-    }
     let format = q.get("format").cloned().unwrap_or_default();
     let q: HashMap<String, String> = q
         .into_iter()
