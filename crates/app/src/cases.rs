@@ -105,6 +105,10 @@ pub struct CreateCase {
     /// The lifecycle the case follows (see `GET /api/v1/lifecycles`); without it the case takes
     /// the one its company's industry or its category calls for, else its kind's general one.
     pub lifecycle: Option<String>,
+    /// Whether the consumer agrees that the description may be published, without anything
+    /// that identifies them, in the office's open data file (absent: not asked).
+    #[serde(default)]
+    pub publish_consent: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -628,7 +632,7 @@ impl App {
             history: vec![],
             inbound_mail,
             source: None,
-            publish_consent: None,
+            publish_consent: b.publish_consent,
         };
         let (case, created) = self
             .store

@@ -33,6 +33,9 @@ pub struct PortalComplaint {
     pub amount_in_dispute: Option<String>,
     /// The language the person filed in (their preferred language from now on).
     pub spanish: bool,
+    /// The person ticked the box that lets the office publish what they wrote, without their
+    /// details, in its open data.
+    pub publish_consent: bool,
 }
 
 /// What the complaint form offers to choose from.
@@ -127,6 +130,7 @@ pub fn portal_case(c: PortalComplaint, companies: &[Company]) -> AppResult<Creat
         assignee: None,
         office: None,
         lifecycle: None,
+        publish_consent: Some(c.publish_consent),
     })
 }
 

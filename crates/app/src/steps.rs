@@ -798,6 +798,7 @@ impl App {
             assignee: full.assignee.clone(),
             office: Some(full.office.clone()),
             lifecycle: None,
+            publish_consent: None,
         };
         // Opened as the system on the person's behalf: the step was theirs, the new case's
         // consumer is the one already on this case.

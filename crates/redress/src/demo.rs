@@ -615,6 +615,7 @@ async fn current_work(
             assignee: Some(agent.user.username.clone()),
             office: None,
             lifecycle: None,
+            publish_consent: None,
         };
         let (case, _) = app
             .open_case(Intake::Staff(agent), input, None)

@@ -585,6 +585,7 @@ impl App {
             assignee: None,
             office: None,
             lifecycle: route.lifecycle.clone(),
+            publish_consent: None,
         };
         match self
             .open_case(Intake::Mail { inbound: id }, input, None)

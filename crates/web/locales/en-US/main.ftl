@@ -885,3 +885,5 @@ outcome-consumer_favour = Resolved in the consumer's favour
 outcome-partly = Partly in the consumer's favour
 outcome-not_in_favour = Not in the consumer's favour
 outcome-referred = Referred elsewhere
+portal-publish-consent = The office may publish what I wrote, without my name or anything else that identifies me, with its public complaint data.
+portal-publish-consent-hint = Optional. Your name, contact details, address and account numbers are never published, and your words are checked for personal details first.

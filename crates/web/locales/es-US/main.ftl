@@ -885,3 +885,5 @@ outcome-consumer_favour = Resuelto a favor del consumidor
 outcome-partly = En parte a favor del consumidor
 outcome-not_in_favour = No a favor del consumidor
 outcome-referred = Remitido a otra entidad
+portal-publish-consent = La oficina puede publicar lo que escribí, sin mi nombre ni nada que me identifique, con sus datos públicos de quejas.
+portal-publish-consent-hint = Opcional. Nunca se publican su nombre, sus datos de contacto, su dirección ni sus números de cuenta, y antes se revisa que su texto no contenga datos personales.

@@ -187,6 +187,7 @@ async fn complaint_submit(
         category: opt(&fields, "category"),
         amount_in_dispute: opt(&fields, "amount_in_dispute"),
         spanish: ctx.lang() == Lang::Es,
+        publish_consent: fields.get("publish_consent").is_some_and(|v| v == "yes"),
     };
     // The link mailed to the consumer, in the language they filed in.
     let letter = |reference: &str, link: &str| {

@@ -64,10 +64,20 @@ both_stores!(
                 ("company", "consolidated edison"),
                 ("description", "Me cobraron dos veces en octubre."),
                 ("amount_in_dispute", "120.00"),
+                ("publish_consent", "yes"),
             ],
         )
         .await;
         assert_eq!(r.status(), 303);
+        // Asked on the form: the consent to publish the words, scrubbed, in the open data.
+        assert_eq!(
+            app.sql_count(
+                "SELECT COUNT(*) FROM cases WHERE CAST(publish_consent AS INTEGER) = $1",
+                &[1]
+            )
+            .await,
+            1
+        );
         let link = r.headers()["location"].to_str().unwrap().to_string();
         assert!(link.starts_with("/portal/status/") && link.ends_with("?new=1"));
         let (status, html) = page(&b, app, &link).await;

@@ -223,6 +223,7 @@ pub(super) async fn intake_submit(
         assignee: Some(user.user.username.clone()),
         office: None,
         lifecycle: opt(&fields, "lifecycle"),
+        publish_consent: None,
     };
     let call = match call_seconds {
         Some(Ok(secs)) if secs > 0 => Some(IntakeCall {
