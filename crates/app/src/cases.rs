@@ -902,9 +902,31 @@ impl App {
         person.require(Permission::CaseRead)?;
         let reference = case_reference(reference)?;
         let mut fields = b.fields;
-        // The root cause and outcome are not the lifecycle's fields: they go with any step
-        // that closes the case.
-        let (root_cause, outcome) = (fields.remove("root_cause"), fields.remove("outcome"));
+        // The office's root cause and outcome go with any step that closes the case, unless the
+        // step has fields of those names of its own (a lifecycle's own outcome words).
+        let case = self
+            .store
+            .case(
+                &person.actor(),
+                &reference,
+                person.scope(),
+                false,
+                self.clock.now(),
+            )
+            .await?;
+        let own: Vec<String> = self
+            .lifecycle_of(&case)?
+            .transition(b.transition.trim())
+            .map(|t| t.requires.iter().chain(&t.optional).cloned().collect())
+            .unwrap_or_default();
+        let mut take = |name: &str| {
+            if own.iter().any(|f| f == name) {
+                None
+            } else {
+                fields.remove(name)
+            }
+        };
+        let (root_cause, outcome) = (take("root_cause"), take("outcome"));
         let mut errors = FieldErrors::new();
         let closing = self
             .closing_of(&mut errors, root_cause.as_deref(), outcome.as_deref())

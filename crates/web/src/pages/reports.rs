@@ -243,8 +243,7 @@ async fn report_page(
             Ok(report) => {
                 let spanish = tr.lang == Lang::Es;
                 let causes: HashMap<String, String> = state
-                    .store
-                    .root_causes()
+                    .root_causes(&user)
                     .await
                     .unwrap_or_default()
                     .into_iter()

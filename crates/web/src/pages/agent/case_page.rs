@@ -350,7 +350,7 @@ pub(super) async fn case_render(
             }
         }
     }
-    let root_causes = state.store.root_causes().await.unwrap_or_default();
+    let root_causes = state.root_causes(user).await.unwrap_or_default();
     let steps: Vec<StepView> = life
         .transitions
         .iter()
@@ -390,11 +390,17 @@ pub(super) async fn case_render(
                         }
                     })
                     .chain(
-                        // A step that closes the case records what went wrong and how it ended.
+                        // A step that closes the case records what went wrong and how it ended
+                        // (unless the step asks for fields of those names itself).
                         t.closes
                             .then(|| closing_fields(&tr, &t.name, &root_causes, mine, &form))
                             .into_iter()
-                            .flatten(),
+                            .flatten()
+                            .filter(|extra| {
+                                !t.fields
+                                    .iter()
+                                    .any(|f| format!("fields.{}", f.name) == extra.path)
+                            }),
                     )
                     .collect(),
             }
