@@ -44,7 +44,9 @@ const OVERDUE_CLOCKS: &str = "SELECT k.name, COUNT(*) AS n FROM clocks k JOIN ca
 
 /// Complaints about companies opened in `[$1, $2)`, with whether and when the company answered
 /// (its response clock, or an imported response) and whether the case was ever escalated.
-const COMPANY_CASES: &str = "SELECT c.id, co.id AS company_id, co.name AS company_name, co.industry, co.customer_count, \
+const COMPANY_CASES: &str = "SELECT c.id, co.id AS company_id, co.name AS company_name, co.industry, \
+     COALESCE((SELECT cc.customers FROM company_customers cc WHERE cc.company_id = co.id AND cc.year = $3), \
+       co.customer_count) AS customer_count, \
      (SELECT MIN(CASE WHEN k.outcome = 'met' THEN 1 ELSE 0 END) FROM clocks k WHERE k.case_id = c.id \
        AND k.name = 'company_response' AND k.stopped_at IS NOT NULL) AS clock_met, \
      (SELECT COUNT(*) FROM timeline t WHERE t.case_id = c.id AND t.data LIKE '%\"event\":\"company_response\"%') AS responses, \
@@ -54,6 +56,12 @@ const COMPANY_CASES: &str = "SELECT c.id, co.id AS company_id, co.name AS compan
        AND t.entry_type = 'status_change' AND t.data LIKE '%\"to_status\":\"escalated\"%') THEN 1 ELSE 0 END AS escalated \
      FROM cases c JOIN companies co ON co.id = c.company_id \
      WHERE c.status <> 'merged' AND c.opened_at >= $1 AND c.opened_at < $2 ORDER BY c.id";
+
+const CUSTOMERS_OF: &str =
+    "SELECT year, customers FROM company_customers WHERE company_id = $1 ORDER BY year";
+const COMPANY_EXISTS: &str = "SELECT id FROM companies WHERE id = $1";
+const SET_CUSTOMERS: &str = "INSERT INTO company_customers (company_id, year, customers, set_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (company_id, year) DO UPDATE SET customers = excluded.customers, set_at = excluded.set_at";
 
 /// Calls recorded in `[$1, $2)`.
 const CALLS: &str = "SELECT t.at, t.data FROM timeline t WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 \
@@ -123,7 +131,25 @@ pub trait ReportData {
     ) -> Result<Vec<(String, String, i64)>>;
     /// (clock, count) of running deadlines already due at `now` on open cases.
     async fn overdue_clocks(&self, now: Timestamp) -> Result<Vec<(String, i64)>>;
-    async fn company_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CompanyCase>>;
+    /// Complaints about companies opened in the period, each company with its customers in
+    /// `year` (else its current count).
+    async fn company_cases(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        year: i64,
+    ) -> Result<Vec<CompanyCase>>;
+    /// A company's customers by year, oldest first.
+    async fn company_customers(&self, company_id: i64) -> Result<Vec<(i64, i64)>>;
+    /// Records a company's customers in a year (audited); `NotFound` for no such company.
+    async fn set_company_customers(
+        &self,
+        actor: &crate::Actor,
+        company_id: i64,
+        year: i64,
+        customers: i64,
+        at: Timestamp,
+    ) -> Result<()>;
     async fn calls(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CallRecord>>;
 }
 
@@ -217,11 +243,67 @@ impl<E: Engine> ReportData for E {
         .await
     }
 
-    async fn company_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CompanyCase>> {
+    async fn company_customers(&self, company_id: i64) -> Result<Vec<(i64, i64)>> {
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                let rows = tx.query(CUSTOMERS_OF, args![company_id]).await?;
+                rows.iter()
+                    .map(|r| Ok((r.int("year")?, r.int("customers")?)))
+                    .collect()
+            })
+        }))
+        .await
+    }
+
+    async fn set_company_customers(
+        &self,
+        actor: &crate::Actor,
+        company_id: i64,
+        year: i64,
+        customers: i64,
+        at: Timestamp,
+    ) -> Result<()> {
+        let actor = actor.clone();
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                if tx
+                    .optional(COMPANY_EXISTS, args![company_id])
+                    .await?
+                    .is_none()
+                {
+                    return Err(crate::StoreError::NotFound);
+                }
+                tx.execute(
+                    SET_CUSTOMERS,
+                    args![company_id, year, customers, at.as_microsecond()],
+                )
+                .await?;
+                let detail = serde_json::json!({"year": year, "customers": customers});
+                crate::audit::append_audit(
+                    tx,
+                    &actor,
+                    "reference",
+                    "company.customers",
+                    &format!("company:{company_id}"),
+                    &detail.to_string(),
+                    at,
+                )
+                .await
+            })
+        }))
+        .await
+    }
+
+    async fn company_cases(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        year: i64,
+    ) -> Result<Vec<CompanyCase>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(COMPANY_CASES, args![from, to]).await?;
+                let rows = tx.query(COMPANY_CASES, args![from, to, year]).await?;
                 rows.iter()
                     .map(|r| {
                         let timely = match r.opt_int("clock_met")? {

@@ -47,8 +47,18 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let (from, to) = (p.start()?, p.end()?);
     let days = i64::from((p.to - p.from).get_days()) + 1;
     let before_from = p.start_of(p.from.checked_sub(days.days()).unwrap_or(p.from))?;
-    let now = tally(&app.store.company_cases(from, to).await?);
-    let before = tally(&app.store.company_cases(before_from, from).await?);
+    // Each period against the customers of the year it ends in.
+    let before_to = p.from.yesterday().unwrap_or(p.from);
+    let now = tally(
+        &app.store
+            .company_cases(from, to, i64::from(p.to.year()))
+            .await?,
+    );
+    let before = tally(
+        &app.store
+            .company_cases(before_from, from, i64::from(before_to.year()))
+            .await?,
+    );
     let mut ranked: Vec<(i64, &Tally, Option<f64>)> = now
         .iter()
         .map(|(id, t)| (*id, t, per_100k(t.complaints, t.customers)))
@@ -86,7 +96,8 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
         total += t.complaints;
         let prev = before.get(id);
         let prev_complaints = prev.map_or(0, |x| x.complaints);
-        let prev_rate = per_100k(prev_complaints, t.customers);
+        let prev_customers = prev.and_then(|x| x.customers).or(t.customers);
+        let prev_rate = per_100k(prev_complaints, prev_customers);
         let change = match (rate, prev_rate) {
             (Some(r), Some(q)) if q > 0.0 => Some((r - q) * 100.0 / q),
             _ if prev_complaints > 0 => {

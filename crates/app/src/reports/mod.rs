@@ -674,3 +674,75 @@ impl App {
         Ok(cause)
     }
 }
+
+/// A company's customers in a year (what its complaints per 100,000 customers count against).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct CustomerCount {
+    #[schema(minimum = 1900, maximum = 2200)]
+    pub year: i64,
+    #[schema(minimum = 0, maximum = 1000000000)]
+    pub customers: i64,
+}
+
+/// The customers of a year, as set.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersInput {
+    #[schema(minimum = 0, maximum = 1000000000)]
+    pub customers: i64,
+}
+
+impl App {
+    /// A company's customers by year (everyone who reads companies).
+    pub async fn company_customers(
+        &self,
+        person: &Person,
+        company_id: i64,
+    ) -> AppResult<Vec<CustomerCount>> {
+        person.require(Permission::CompanyRead)?;
+        self.store.company(company_id).await?;
+        Ok(self
+            .store
+            .company_customers(company_id)
+            .await?
+            .into_iter()
+            .map(|(year, customers)| CustomerCount { year, customers })
+            .collect())
+    }
+
+    /// Sets a company's customers in a year (managers and administrators; audited).
+    pub async fn set_company_customers(
+        &self,
+        person: &Person,
+        company_id: i64,
+        year: &str,
+        b: CustomersInput,
+    ) -> AppResult<CustomerCount> {
+        person.require(Permission::CompanyWrite)?;
+        let mut errors = FieldErrors::new();
+        let year = match year.trim().parse::<i64>() {
+            Ok(y) if (1900..=2200).contains(&y) => y,
+            _ => {
+                errors.push("year", "out_of_range", "A year from 1900 to 2200.");
+                0
+            }
+        };
+        if !(0..=1_000_000_000).contains(&b.customers) {
+            errors.push("customers", "out_of_range", "From 0 to 1000000000.");
+        }
+        AppError::unless_empty(errors)?;
+        self.store
+            .set_company_customers(
+                &person.actor(),
+                company_id,
+                year,
+                b.customers,
+                self.clock.now(),
+            )
+            .await?;
+        Ok(CustomerCount {
+            year,
+            customers: b.customers,
+        })
+    }
+}

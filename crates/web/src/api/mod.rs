@@ -296,6 +296,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(letters::batch_mailed))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::list_root_causes, reports::save_root_cause))
+        .routes(routes!(reports::company_customers))
+        .routes(routes!(reports::set_company_customers))
         .routes(routes!(mail::email_consumer))
         .routes(routes!(mail::notice_preference))
         .routes(routes!(mail::list_inbound))

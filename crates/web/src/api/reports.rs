@@ -9,7 +9,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-pub use redress_app::reports::{Chart, Report, RootCauseInput, Series, Table};
+pub use redress_app::reports::{
+    Chart, CustomerCount, CustomersInput, Report, RootCauseInput, Series, Table,
+};
 use redress_domain::records::RootCause;
 use redress_domain::validate::FieldErrors;
 use std::collections::HashMap;
@@ -130,4 +132,36 @@ pub async fn save_root_cause(
 ) -> ApiResult<Response> {
     let c = state.save_root_cause(&user, body.value).await?;
     Ok((StatusCode::OK, Json(c)).into_response())
+}
+
+/// A company's customers by year: what its complaints per 100,000 customers count against (a
+/// year without a figure uses the company's current `customer_count`).
+#[utoipa::path(get, path = "/companies/{id}/customers", tag = "companies", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<CustomerCount>), (status = 404, description = "No such company")),
+    security(("bearer" = [])))]
+pub async fn company_customers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<CustomerCount>>> {
+    Ok(Json(state.company_customers(&user, id).await?))
+}
+
+/// Set a company's customers in a year (managers and administrators; audited).
+#[utoipa::path(put, path = "/companies/{id}/customers/{year}", tag = "companies", request_body = CustomersInput,
+    params(("id" = i64, Path), ("year" = i64, Path, minimum = 1900, maximum = 2200)),
+    responses((status = 200, body = CustomerCount), (status = 404, description = "No such company"),
+              (status = 422, description = "A field is wrong; the error names it")),
+    security(("bearer" = [])))]
+pub async fn set_company_customers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, year)): Path<(i64, String)>,
+    body: JsonBody<CustomersInput>,
+) -> ApiResult<Json<CustomerCount>> {
+    Ok(Json(
+        state
+            .set_company_customers(&user, id, &year, body.value)
+            .await?,
+    ))
 }

@@ -806,6 +806,8 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/letter-batches/{id}/mailed", &["post"]),
         ("/api/v1/reports/{name}", &["get"]),
         ("/api/v1/root-causes", &["get", "post"]),
+        ("/api/v1/companies/{id}/customers", &["get"]),
+        ("/api/v1/companies/{id}/customers/{year}", &["put"]),
         ("/api/v1/mail/inbound/{id}", &["get"]),
         ("/api/v1/mail/inbound/{id}/file", &["post"]),
         ("/api/v1/mail/inbound/{id}/dismiss", &["post"]),
@@ -843,7 +845,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        52,
+        54,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -605,3 +605,87 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    complaints_per_100k_count_against_the_years_customers,
+    async |app: &TestApp| {
+        let path = format!("/api/v1/companies/{}/customers", app.company_id);
+        let list: Value = app.get(Role::Agent, &path).await.json().await.unwrap();
+        assert_eq!(list, json!([]));
+        let put = |role: Role, year: &str, body: Value| {
+            let url = format!("{path}/{year}");
+            async move {
+                app.req(role, reqwest::Method::PUT, &url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            put(Role::Agent, "2026", json!({"customers": 200000}))
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            put(Role::Manager, "twenty", json!({"customers": 200000}))
+                .await
+                .status(),
+            422
+        );
+        assert_eq!(
+            put(Role::Manager, "2026", json!({"customers": -1}))
+                .await
+                .status(),
+            422
+        );
+        let missing = app
+            .req(
+                Role::Manager,
+                reqwest::Method::PUT,
+                "/api/v1/companies/999999/customers/2026",
+            )
+            .json(&json!({"customers": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        assert_eq!(
+            put(Role::Manager, "2026", json!({"customers": 200000}))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            put(Role::Manager, "2025", json!({"customers": 150000}))
+                .await
+                .status(),
+            200
+        );
+        let list: Value = app.get(Role::Agent, &path).await.json().await.unwrap();
+        assert_eq!(
+            list,
+            json!([{"year": 2025, "customers": 150000}, {"year": 2026, "customers": 200000}])
+        );
+        open(app, "2026-11-03T15:00:00Z", true, "complaint").await;
+        open(app, "2026-11-04T15:00:00Z", true, "complaint").await;
+        at(app, "2026-11-20T15:00:00Z").await;
+        let c = report(app, "companies", "").await;
+        let row = &c["tables"][0]["rows"][0];
+        assert_eq!(row[3], json!(2));
+        assert_eq!(row[4], json!(200000), "the customers of 2026");
+        assert_eq!(row[5], json!(1.0), "2 complaints per 200,000 customers");
+        // A period ending in 2025 counts against 2025's customers.
+        let r: Value = app
+            .get(
+                Role::Analyst,
+                "/api/v1/reports/companies?from=2025-12-01&to=2025-12-31",
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["tables"][0]["rows"], json!([]), "no complaints then");
+    }
+);
