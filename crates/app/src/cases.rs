@@ -901,38 +901,9 @@ impl App {
     ) -> AppResult<Case> {
         person.require(Permission::CaseRead)?;
         let reference = case_reference(reference)?;
-        let mut fields = b.fields;
-        // The office's root cause and outcome go with any step that closes the case, unless the
-        // step has fields of those names of its own (a lifecycle's own outcome words).
-        let case = self
-            .store
-            .case(
-                &person.actor(),
-                &reference,
-                person.scope(),
-                false,
-                self.clock.now(),
-            )
-            .await?;
-        let own: Vec<String> = self
-            .lifecycle_of(&case)?
-            .transition(b.transition.trim())
-            .map(|t| t.requires.iter().chain(&t.optional).cloned().collect())
-            .unwrap_or_default();
-        let mut take = |name: &str| {
-            if own.iter().any(|f| f == name) {
-                None
-            } else {
-                fields.remove(name)
-            }
-        };
-        let (root_cause, outcome) = (take("root_cause"), take("outcome"));
-        let mut errors = FieldErrors::new();
-        let closing = self
-            .closing_of(&mut errors, root_cause.as_deref(), outcome.as_deref())
-            .await?;
-        AppError::unless_empty(errors)?;
-        let fields: Vec<(String, String)> = fields.into_iter().collect();
+        // A `root_cause` and `outcome` among the fields are the office's, unless the step has
+        // fields of those names (see `App::take_step`).
+        let fields: Vec<(String, String)> = b.fields.into_iter().collect();
         let case = self
             .take_step(
                 crate::steps::Taker::Person(person),
@@ -940,7 +911,7 @@ impl App {
                 b.transition.trim(),
                 &fields,
                 expected,
-                &closing,
+                &crate::steps::Closing::default(),
             )
             .await?;
         Ok(self.case_for(person.audience(), case))

@@ -96,13 +96,13 @@ fn amount(errors: &mut FieldErrors, field: &str, s: &str) -> Option<i64> {
 }
 
 impl App {
-    /// Finds cases: filters given as text (see [`LIST_PARAMS`]), `q` for words, `sort`
-    /// (`newest`, `oldest`, `relevance`; with `q` relevance first), `cursor` and `limit`.
-    pub async fn list_cases(
+    /// Reads a search's parameters (see [`LIST_PARAMS`]), naming each mistake: what to ask
+    /// the store, and the words typed (for snippets).
+    async fn case_search(
         &self,
         person: &Person,
         q: &HashMap<String, String>,
-    ) -> AppResult<CasePage> {
+    ) -> AppResult<(CaseSearch, Option<SearchTerms>)> {
         person.require(Permission::CaseRead)?;
         let mut errors = FieldErrors::new();
         for k in q.keys() {
@@ -272,6 +272,18 @@ impl App {
             }
         }
         AppError::unless_empty(errors)?;
+        Ok((s, terms))
+    }
+
+    /// Finds cases: filters given as text (see [`LIST_PARAMS`]), `q` for words, `sort`
+    /// (`newest`, `oldest`, `relevance`; with `q` relevance first), `cursor` and `limit`.
+    pub async fn list_cases(
+        &self,
+        person: &Person,
+        q: &HashMap<String, String>,
+    ) -> AppResult<CasePage> {
+        let (mut s, terms) = self.case_search(person, q).await?;
+        let parts = searchable_parts(person.audience());
         let requested = s.filter.limit;
         s.filter.limit = requested + 1;
         let mut hits = self.store.search_cases(&s, person.scope()).await?;
@@ -321,6 +333,8 @@ impl App {
         let mut q = q.clone();
         q.insert("limit".into(), "500".into());
         q.remove("cursor");
+        // The same search as the list, without its snippets, a page after another.
+        let (mut s, _) = self.case_search(person, &q).await?;
         let mut table = Table {
             key: "cases".into(),
             columns: [
@@ -342,9 +356,9 @@ impl App {
             rows: Vec::new(),
         };
         loop {
-            let page = self.list_cases(person, &q).await?;
-            for h in &page.items {
-                let c = &h.case;
+            let hits = self.store.search_cases(&s, person.scope()).await?;
+            for h in &hits {
+                let c = &h.summary;
                 table.rows.push(vec![
                     Cell::text(c.reference.clone()),
                     Cell::text(c.opened_at.to_string()),
@@ -364,10 +378,12 @@ impl App {
                     Cell::text(c.assignee.clone().unwrap_or_default()),
                 ]);
             }
-            match page.next_cursor {
-                Some(next) if table.rows.len() < EXPORT_MAX => {
-                    q.insert("cursor".into(), next);
-                }
+            let full = hits.len() as i64 == s.filter.limit;
+            match hits.last() {
+                Some(last) if full && table.rows.len() < EXPORT_MAX => match s.order {
+                    SearchOrder::Relevance => s.offset += s.filter.limit,
+                    _ => s.after = Some((last.opened_at, last.id)),
+                },
                 _ => break,
             }
         }

@@ -144,8 +144,34 @@ impl App {
                     current: case.version,
                 });
             }
+            // A `root_cause` or `outcome` among the fields is the office's (recorded with a
+            // closing step), unless the step asks for fields of those names itself.
+            let own = |name: &str| {
+                self.lifecycle_of(&case).is_ok_and(|lc| {
+                    lc.transition(transition)
+                        .is_some_and(|t| t.requires.iter().chain(&t.optional).any(|f| f == name))
+                })
+            };
+            let (mut root_cause, mut outcome) = (None, None);
+            let mut step_fields = Vec::with_capacity(fields.len());
+            for (k, v) in fields {
+                match k.as_str() {
+                    "root_cause" if !own(k) => root_cause = Some(v.as_str()),
+                    "outcome" if !own(k) => outcome = Some(v.as_str()),
+                    _ => step_fields.push((k.clone(), v.clone())),
+                }
+            }
+            let typed;
+            let closing = if root_cause.is_some() || outcome.is_some() {
+                let mut errors = redress_domain::FieldErrors::new();
+                typed = self.closing_of(&mut errors, root_cause, outcome).await?;
+                AppError::unless_empty(errors)?;
+                &typed
+            } else {
+                closing
+            };
             let mut plan = self
-                .plan_step(&case, transition, &taker, fields, now)
+                .plan_step(&case, transition, &taker, &step_fields, now)
                 .await?;
             // The root cause and outcome are recorded with the step that closes the case.
             if !closing.is_empty() {

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use redress_app::App;
-use redress_app::import::{ImportFile, RowProblem, load_mapping};
+use redress_app::import::{ImportFile, RowProblem};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -35,15 +35,13 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
     bar
 }
 
-/// Runs the import; returns the exit code (0 when it ran, whatever rows were refused).
+/// Runs the import of a file already opened (its mapping bound); returns the exit code (0 when it ran, whatever rows were refused).
 pub async fn csv(
     app: &App,
     file: &Path,
-    mapping: &str,
+    opened: ImportFile,
     errors: Option<PathBuf>,
 ) -> anyhow::Result<i32> {
-    let mapping = load_mapping(mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let opened = ImportFile::open(file, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
     let errors_path = errors.unwrap_or_else(|| default_errors_path(file));
     let bar = progress_bar(opened.size);
     let bytes = opened.bytes_read.clone();

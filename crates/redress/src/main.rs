@@ -646,14 +646,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 },
         } => {
             // The mapping and the file's header are checked before any store is opened.
-            let checked = redress_app::import::load_mapping(&mapping)
-                .and_then(|m| redress_app::import::ImportFile::open(&file, &m).map(|_| ()));
-            if let Err(e) = checked {
-                bail!("{e}");
-            }
+            let opened = redress_app::import::load_mapping(&mapping)
+                .and_then(|m| redress_app::import::ImportFile::open(&file, &m))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let (cfg, store) = open(config_file, &store).await?;
             let app = app_for(&cfg, store).await?;
-            import::csv(&app, &file, &mapping, errors).await
+            import::csv(&app, &file, opened, errors).await
         }
         Command::Export {
             command: ExportCommand::PublicData { out, store },
