@@ -134,6 +134,11 @@ pub async fn save_root_cause(
     Ok((StatusCode::OK, Json(c)).into_response())
 }
 
+/// A company id from the path; anything else names no company.
+fn company_id(id: &str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| ApiError::NotFound)
+}
+
 /// A company's customers by year: what its complaints per 100,000 customers count against (a
 /// year without a figure uses the company's current `customer_count`).
 #[utoipa::path(get, path = "/companies/{id}/customers", tag = "companies", params(("id" = i64, Path)),
@@ -142,9 +147,11 @@ pub async fn save_root_cause(
 pub async fn company_customers(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<CustomerCount>>> {
-    Ok(Json(state.company_customers(&user, id).await?))
+    Ok(Json(
+        state.company_customers(&user, company_id(&id)?).await?,
+    ))
 }
 
 /// Set a company's customers in a year (managers and administrators; audited).
@@ -156,12 +163,12 @@ pub async fn company_customers(
 pub async fn set_company_customers(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, year)): Path<(i64, String)>,
+    Path((id, year)): Path<(String, String)>,
     body: JsonBody<CustomersInput>,
 ) -> ApiResult<Json<CustomerCount>> {
     Ok(Json(
         state
-            .set_company_customers(&user, id, &year, body.value)
+            .set_company_customers(&user, company_id(&id)?, &year, body.value)
             .await?,
     ))
 }
