@@ -5,8 +5,8 @@
 
 use crate::queries as q;
 use crate::rows::{instant, micros};
-use crate::tx::{Engine, Row, Tx, args, job};
-use crate::{Actor, ChainHead, Result};
+use crate::tx::{Engine, Row, Tx, args, insert_rows, job};
+use crate::{Actor, ChainHead, Result, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use redress_domain::audit::{AuditContent, GENESIS, chain_hash};
@@ -286,6 +286,105 @@ pub(crate) async fn audit_case_change(
     } else {
         append_audit(tx, actor, &chain, action, reference, &detail, at).await
     }
+}
+
+/// A case just filed by a batch, for [`audit_new_cases`].
+pub(crate) struct FiledCase {
+    pub id: i64,
+    pub reference: String,
+    pub detail: serde_json::Value,
+    pub at: Timestamp,
+}
+
+/// Starts the chain of each case a batch filed with one `case.create` row apiece, exactly as
+/// [`audit_case_change`] would for each (the digests of its entries and of its row), in a few
+/// statements for the whole batch.
+pub(crate) async fn audit_new_cases(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    filed: Vec<FiledCase>,
+) -> Result<()> {
+    if filed.is_empty() {
+        return Ok(());
+    }
+    let pg = tx.is_postgres();
+    let ids = serde_json::Value::from(filed.iter().map(|f| f.id).collect::<Vec<_>>()).to_string();
+    let mut entries: std::collections::HashMap<i64, serde_json::Map<String, serde_json::Value>> =
+        std::collections::HashMap::new();
+    let sql = if pg {
+        q::ENTRIES_OF_CASES_POSTGRES
+    } else {
+        q::ENTRIES_OF_CASES_SQLITE
+    };
+    for r in tx.query(sql, args![ids.as_str()]).await? {
+        let (seq, digest) = entry_row_digest(&r)?;
+        entries
+            .entry(r.int("case_id")?)
+            .or_default()
+            .insert(seq.to_string(), digest.into());
+    }
+    let mut rows = std::collections::HashMap::new();
+    let sql = if pg {
+        q::CASES_AUDITED_POSTGRES
+    } else {
+        q::CASES_AUDITED_SQLITE
+    };
+    for r in tx.query(sql, args![ids.as_str()]).await? {
+        rows.insert(r.int("id")?, case_row_digest(&r)?);
+    }
+    let (mut chains, mut log) = (
+        Vec::with_capacity(filed.len()),
+        Vec::with_capacity(filed.len()),
+    );
+    for f in filed {
+        let (digest, fields) = rows
+            .remove(&f.id)
+            .ok_or_else(|| StoreError::Corrupt(format!("case {} was not filed", f.reference)))?;
+        let fields: serde_json::Map<String, serde_json::Value> =
+            fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+        let mut detail = f.detail;
+        if let Some(d) = detail.as_object_mut() {
+            d.insert(
+                "timeline".into(),
+                entries.remove(&f.id).unwrap_or_default().into(),
+            );
+            d.insert(
+                "case_row".into(),
+                serde_json::json!({"sha256": digest, "fields": fields}),
+            );
+        }
+        let (chain, detail, at) = (
+            format!("case:{}", f.reference),
+            detail.to_string(),
+            micros(f.at),
+        );
+        let hash = chain_hash(
+            GENESIS,
+            &AuditContent {
+                chain: &chain,
+                seq: 1,
+                at_micros: at,
+                actor: &actor.username,
+                action: "case.create",
+                subject: &f.reference,
+                detail: &detail,
+            },
+        );
+        chains.push(args![chain.as_str(), hash.as_str()]);
+        log.push(args![
+            chain,
+            1i64,
+            at,
+            actor.username.as_str(),
+            "case.create",
+            f.reference,
+            detail,
+            GENESIS,
+            hash
+        ]);
+    }
+    insert_rows(tx, q::NEW_CHAIN, q::NEW_CHAINS_POSTGRES, chains).await?;
+    insert_rows(tx, q::INSERT_AUDIT, q::FILE_AUDIT_POSTGRES, log).await
 }
 
 /// What a case's chain says about the case: the digest of each timeline entry it covers

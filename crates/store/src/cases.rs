@@ -328,6 +328,29 @@ async fn load_case_with(
     Ok(case)
 }
 
+/// The first entry of every case's timeline.
+pub(crate) fn opened_entry(c: &NewCase, actor: &Actor) -> NewEntry {
+    NewEntry {
+        entry_type: EntryType::SystemEvent,
+        body: format!("Case opened ({}, {})", c.kind, c.channel),
+        visibility: Visibility::Internal,
+        data: serde_json::json!({"event": "opened", "kind": c.kind, "channel": c.channel, "by": actor.username}),
+        at: c.opened_at,
+        author_id: actor.user_id,
+    }
+}
+
+/// What the `case.create` audit row says of a new case (before the digests).
+pub(crate) fn created_detail(c: &NewCase, consumer_id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "kind": c.kind, "channel": c.channel, "status": c.status, "priority": c.priority,
+        "consumer_id": consumer_id, "consumer_chosen": c.consumer_id.is_some(),
+        "company_id": c.company_id, "category_id": c.category_id,
+        "amount_cents": c.amount.map(Money::cents),
+        "source": c.source.as_ref().map(|s| serde_json::json!({"source": s.source, "external_id": s.external_id})),
+    })
+}
+
 async fn create_case(
     tx: &mut dyn Tx,
     actor: &Actor,
@@ -459,15 +482,7 @@ async fn create_case(
         )
         .await?;
     }
-    let opened = NewEntry {
-        entry_type: EntryType::SystemEvent,
-        body: format!("Case opened ({}, {})", c.kind, c.channel),
-        visibility: Visibility::Internal,
-        data: serde_json::json!({"event": "opened", "kind": c.kind, "channel": c.channel, "by": actor.username}),
-        at: c.opened_at,
-        author_id: actor.user_id,
-    };
-    insert_entry(tx, case_id, &opened).await?;
+    insert_entry(tx, case_id, &opened_entry(c, actor)).await?;
     if let Some(inbound) = c.inbound_mail {
         tx.execute(q::FILE_INBOUND_MAIL, args![inbound, case_id])
             .await?;
@@ -478,13 +493,7 @@ async fn create_case(
     if c.history.is_empty() {
         apply_clock_effects(tx, actor, case_id, &c.office, &c.opening, c.opened_at).await?;
     }
-    let detail = serde_json::json!({
-        "kind": c.kind, "channel": c.channel, "status": c.status, "priority": c.priority,
-        "consumer_id": consumer_id, "consumer_chosen": c.consumer_id.is_some(),
-        "company_id": c.company_id, "category_id": c.category_id,
-        "amount_cents": c.amount.map(Money::cents),
-        "source": c.source.as_ref().map(|s| serde_json::json!({"source": s.source, "external_id": s.external_id})),
-    });
+    let detail = created_detail(c, consumer_id);
     audit_case_change(
         tx,
         actor,
@@ -862,12 +871,16 @@ impl<E: Engine> Cases for E {
                 let mut ids = Vec::with_capacity(cases.len());
                 // The batch is indexed for search once, at the end (see 0022_search_batches).
                 tx.execute(q::DEFER_SEARCH, args![]).await?;
-                for c in &cases {
-                    let (id, created) = create_case(tx, &actor, c, None).await?;
-                    if created {
-                        ids.push(id);
+                if cases.iter().all(crate::filing::fits) {
+                    (added, ids) = crate::filing::file_batch(tx, &actor, &cases).await?;
+                } else {
+                    for c in &cases {
+                        let (id, created) = create_case(tx, &actor, c, None).await?;
+                        if created {
+                            ids.push(id);
+                        }
+                        added.push(created);
                     }
-                    added.push(created);
                 }
                 if let (Some(first), Some(last)) = (ids.iter().min(), ids.iter().max()) {
                     let index = if tx.is_postgres() {

@@ -25,6 +25,7 @@ mod closing;
 mod consumers;
 mod correspondence;
 mod directory;
+mod filing;
 mod jobs;
 mod letters;
 mod opendata;

@@ -141,6 +141,27 @@ impl Tx for PgTx {
         Ok(seq)
     }
 
+    /// A block of numbers, taken the same way.
+    async fn next_references(&mut self, office: &str, year: i64, count: i64) -> Result<i64> {
+        let pool = match self {
+            PgTx::Tx(_, pool) => pool.clone(),
+            PgTx::Conn(_) => {
+                return Err(StoreError::Corrupt(
+                    "reference numbers are taken in write transactions".into(),
+                ));
+            }
+        };
+        // The counter pool's sessions run with synchronous_commit off (see connect).
+        let seq: i64 = sqlx::query_scalar(crate::queries::NEXT_REFERENCES)
+            .bind(office)
+            .bind(year)
+            .bind(count)
+            .fetch_one(&pool)
+            .await
+            .map_err(db_err)?;
+        Ok(seq)
+    }
+
     async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>> {
         let q = bind(sql, args);
         let rows = match self {

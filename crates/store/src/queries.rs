@@ -521,3 +521,72 @@ pub const SET_LOGIN_THROTTLE: &str = "INSERT INTO login_throttle (username, addr
      last_failed_at = $5";
 pub const CLEAR_LOGIN_THROTTLE: &str =
     "DELETE FROM login_throttle WHERE username = $1 AND address = $2";
+
+// Filing an import's batch as a set. On PostgreSQL each insert takes the whole batch as one JSON
+// array (`jsonb_array_elements`, a row per element, a column per position), so a batch of 500
+// cases is a dozen round trips instead of ten thousand; SQLite, with no round trips to save,
+// runs the row statements, prepared once.
+
+/// Which `[source, external_id]` pairs of the array `$1` were imported before.
+pub const SOURCES_FOUND_SQLITE: &str = "SELECT s.source, s.external_id, s.case_id FROM json_each($1) j \
+     JOIN case_sources s ON s.source = json_extract(j.value, '$[0]') AND s.external_id = json_extract(j.value, '$[1]')";
+pub const SOURCES_FOUND_POSTGRES: &str = "SELECT s.source, s.external_id, s.case_id FROM jsonb_array_elements($1::jsonb) j \
+     JOIN case_sources s ON s.source = j.value->>0 AND s.external_id = j.value->>1";
+/// The last id in use (SQLite: the one writer takes the next ones in its transaction).
+pub const LAST_CONSUMER_ID_SQLITE: &str = "SELECT COALESCE(MAX(id), 0) AS id FROM consumers";
+pub const LAST_CASE_ID_SQLITE: &str = "SELECT COALESCE(MAX(id), 0) AS id FROM cases";
+/// `$1` ids taken from the identity sequence (other nodes may take ids in between).
+pub const NEW_CONSUMER_IDS_POSTGRES: &str =
+    "SELECT nextval(pg_get_serial_sequence('consumers', 'id')) AS id FROM generate_series(1, $1)";
+pub const NEW_CASE_IDS_POSTGRES: &str =
+    "SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id FROM generate_series(1, $1)";
+/// Takes `$3` reference numbers at once; returns the last.
+pub const NEXT_REFERENCES: &str = "INSERT INTO reference_counters (office, year, last_seq) VALUES ($1, $2, $3) \
+     ON CONFLICT (office, year) DO UPDATE SET last_seq = reference_counters.last_seq + $3 RETURNING last_seq";
+pub const FILE_CONSUMER: &str = "INSERT INTO consumers (id, name, phone, email, address_line1, address_line2, \
+     city, state, zip, preferred_language, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+pub const FILE_CONSUMERS_POSTGRES: &str = "INSERT INTO consumers (id, name, phone, email, address_line1, address_line2, \
+     city, state, zip, preferred_language, created_at, updated_at) \
+     SELECT (value->>0)::bigint, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
+     value->>8, value->>9, (value->>10)::bigint, (value->>10)::bigint FROM jsonb_array_elements($1::jsonb)";
+pub const FILE_ACCOUNTS_POSTGRES: &str = "INSERT INTO consumer_accounts (consumer_id, account_number) \
+     SELECT (value->>0)::bigint, value->>1 FROM jsonb_array_elements($1::jsonb) \
+     ON CONFLICT (consumer_id, account_number) DO NOTHING";
+pub const FILE_CASE: &str = "INSERT INTO cases (id, reference, office, kind, channel, status, priority, flags, \
+     category_id, consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, \
+     closed_at, updated_at, created_by, version, stage, lifecycle, publish_consent) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17, $19, 1, $20, $21, $22)";
+pub const FILE_CASES_POSTGRES: &str = "INSERT INTO cases (id, reference, office, kind, channel, status, priority, flags, \
+     category_id, consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, \
+     closed_at, updated_at, created_by, version, stage, lifecycle, publish_consent) \
+     SELECT (value->>0)::bigint, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
+     (value->>8)::bigint, (value->>9)::bigint, (value->>10)::bigint, value->>11, (value->>12)::bigint, value->>13, \
+     (value->>14)::bigint, (value->>15)::bigint, (value->>16)::bigint, (value->>17)::bigint, (value->>16)::bigint, \
+     (value->>18)::bigint, 1, value->>19, value->>20, (value->>21)::boolean FROM jsonb_array_elements($1::jsonb)";
+pub const FILE_SOURCES_POSTGRES: &str = "INSERT INTO case_sources (source, external_id, case_id, imported_at) \
+     SELECT value->>0, value->>1, (value->>2)::bigint, (value->>3)::bigint FROM jsonb_array_elements($1::jsonb)";
+pub const FILE_ENTRY: &str = "INSERT INTO timeline (case_id, seq, entry_type, body, visibility, data, author_id, at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const FILE_ENTRIES_POSTGRES: &str = "INSERT INTO timeline (case_id, seq, entry_type, body, visibility, data, author_id, at) \
+     SELECT (value->>0)::bigint, (value->>1)::bigint, value->>2, value->>3, value->>4, value->>5, (value->>6)::bigint, \
+     (value->>7)::bigint FROM jsonb_array_elements($1::jsonb)";
+/// The audited columns of the cases whose ids are the array `$1`.
+pub const CASES_AUDITED_SQLITE: &str = concat!(
+    case_audited!(),
+    "WHERE id IN (SELECT value FROM json_each($1))"
+);
+pub const CASES_AUDITED_POSTGRES: &str = concat!(
+    case_audited!(),
+    "WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)"
+);
+/// The timeline entries of the cases whose ids are the array `$1`, as stored.
+pub const ENTRIES_OF_CASES_SQLITE: &str = "SELECT case_id, seq, entry_type, body, visibility, data, author_id, at \
+     FROM timeline WHERE case_id IN (SELECT value FROM json_each($1)) ORDER BY case_id, seq";
+pub const ENTRIES_OF_CASES_POSTGRES: &str = "SELECT case_id, seq, entry_type, body, visibility, data, author_id, at \
+     FROM timeline WHERE case_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) ORDER BY case_id, seq";
+pub const NEW_CHAINS_POSTGRES: &str = "INSERT INTO audit_chains (chain, seq, hash) \
+     SELECT value->>0, 1, value->>1 FROM jsonb_array_elements($1::jsonb)";
+pub const FILE_AUDIT_POSTGRES: &str = "INSERT INTO audit_log (chain, seq, at, actor, action, subject, detail, prev_hash, hash) \
+     SELECT value->>0, (value->>1)::bigint, (value->>2)::bigint, value->>3, value->>4, value->>5, value->>6, value->>7, \
+     value->>8 FROM jsonb_array_elements($1::jsonb)";

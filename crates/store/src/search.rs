@@ -77,16 +77,21 @@ macro_rules! list {
     };
 }
 
+/// A page of matches is chosen first, carrying only ids (and the rank), and only that page's
+/// text is read for its snippets: sorting every match with its text made common words slow.
 macro_rules! sqlite_text {
-    ($order:expr) => {
+    ($inner_order:expr, $outer_order:expr) => {
         concat!(
             summary_columns!(),
             ", case_search.head AS s_head, case_search.shared AS s_shared, case_search.internal AS s_internal, \
-             case_search.person AS s_person FROM case_search JOIN cases c ON c.id = case_search.rowid",
-            joins!(),
-            "WHERE case_search MATCH $23 AND",
+             case_search.person AS s_person FROM (SELECT c.id AS hit, case_search.rank AS hit_rank \
+             FROM case_search JOIN cases c ON c.id = case_search.rowid \
+             LEFT JOIN categories cat ON cat.id = c.category_id WHERE case_search MATCH $23 AND",
             search_filters!(),
-            $order
+            $inner_order,
+            ") page JOIN cases c ON c.id = page.hit JOIN case_search ON case_search.rowid = page.hit",
+            joins!(),
+            $outer_order
         )
     };
 }
@@ -107,10 +112,11 @@ macro_rules! pg_text {
 
 const LIST_NEWEST: &str = list!(newest);
 const LIST_OLDEST: &str = list!(oldest);
-const SQLITE_NEWEST: &str = sqlite_text!(newest!());
-const SQLITE_OLDEST: &str = sqlite_text!(oldest!());
+const SQLITE_NEWEST: &str = sqlite_text!(newest!(), " ORDER BY c.opened_at DESC, c.id DESC");
+const SQLITE_OLDEST: &str = sqlite_text!(oldest!(), " ORDER BY c.opened_at ASC, c.id ASC");
 const SQLITE_RELEVANCE: &str = sqlite_text!(
-    " AND ($20 IS NULL OR $21 IS NULL OR TRUE) ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
+    " AND ($20 IS NULL OR $21 IS NULL OR TRUE) ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22",
+    " ORDER BY page.hit_rank, c.opened_at DESC, c.id DESC"
 );
 const PG_NEWEST: &str = pg_text!(newest!());
 const PG_OLDEST: &str = pg_text!(oldest!());

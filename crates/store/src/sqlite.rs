@@ -207,8 +207,12 @@ fn open_writer(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", "-16000")?;
+    // Temporary files stay files: a statement journal kept in memory is truncated by walking
+    // it from its start after every statement, which makes a large job's statements slower the
+    // more the job has written (an import's batch of 500 cases spent a quarter of its time
+    // there). The operating system's cache keeps the files in memory anyway.
+    conn.pragma_update(None, "temp_store", "FILE")?;
+    conn.pragma_update(None, "cache_size", "-32000")?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
@@ -235,6 +239,30 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Erased>) {
         }
         let began = conn.execute_batch("BEGIN IMMEDIATE");
         let mut outcomes = Vec::with_capacity(batch.len());
+        // A job alone in its transaction needs no savepoint of its own: if it fails, the whole
+        // transaction is rolled back. (A savepoint journals every page the job changes first;
+        // for a large job, such as an import's batch, that is a fifth of its time.)
+        if batch.len() == 1
+            && began.is_ok()
+            && let Some(job) = batch.pop()
+        {
+            let outcome = job(&mut SqliteTx { conn: &mut conn });
+            let end = if outcome.ok { "COMMIT" } else { "ROLLBACK" };
+            let commit_error = match conn.execute_batch(end) {
+                Ok(()) => None,
+                Err(e) if outcome.ok => {
+                    tracing::error!(error = %e, "commit failed; the job is rolled back");
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Some(e.to_string())
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "rolling back a failed job failed");
+                    None
+                }
+            };
+            (outcome.deliver)(commit_error);
+            continue;
+        }
         for job in batch {
             let savepoint = match &began {
                 Ok(()) => conn

@@ -174,6 +174,47 @@ pub trait Tx: Send {
             .await?;
         rows.first().ok_or(StoreError::NotFound)?.int("last_seq")
     }
+
+    /// Takes `count` reference numbers at once for an office and year (an import's batch);
+    /// returns the last of them.
+    async fn next_references(&mut self, office: &str, year: i64, count: i64) -> Result<i64> {
+        let rows = self
+            .query(crate::queries::NEXT_REFERENCES, args![office, year, count])
+            .await?;
+        rows.first().ok_or(StoreError::NotFound)?.int("last_seq")
+    }
+}
+
+/// Inserts a set of rows: on SQLite one prepared statement per row (`row_sql`, with no round
+/// trip to save), on PostgreSQL the whole set as one JSON array of rows (`set_sql`, which reads
+/// the array `$1` with a column per position).
+pub(crate) async fn insert_rows(
+    tx: &mut dyn Tx,
+    row_sql: &'static str,
+    set_sql: &'static str,
+    rows: Vec<Vec<Arg>>,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if tx.is_postgres() {
+        let value = |a: Arg| match a {
+            Arg::Int(v) => serde_json::Value::from(v),
+            Arg::Text(v) => serde_json::Value::from(v),
+            Arg::Bool(v) => serde_json::Value::from(v),
+        };
+        let set: Vec<serde_json::Value> = rows
+            .into_iter()
+            .map(|r| serde_json::Value::Array(r.into_iter().map(value).collect()))
+            .collect();
+        tx.execute(set_sql, args![serde_json::Value::from(set).to_string()])
+            .await?;
+    } else {
+        for r in rows {
+            tx.execute(row_sql, r).await?;
+        }
+    }
+    Ok(())
 }
 
 impl dyn Tx + '_ {

@@ -90,6 +90,51 @@ async fn samples(pg: bool) {
         .await,
         added
     );
+    // Filed as sets, the cases are what one-by-one filing makes: each indexed for search once,
+    // with its own reference, and its audit row verifies against its row and timeline.
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM case_search").await, added);
+    assert_eq!(
+        count(&t, "SELECT COUNT(DISTINCT reference) FROM cases").await,
+        added
+    );
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'case.create' AND seq = 1"
+        )
+        .await,
+        added
+    );
+    let (code, out, err) = run(&["audit", "verify"], &t, None);
+    assert_eq!(code, 0, "{out}{err}");
+    // The company responses the reports count, kept in `case_stats` as the entries went in.
+    let responses = count(
+        &t,
+        "SELECT COUNT(*) FROM timeline WHERE data LIKE '%\"event\":\"company_response\"%'",
+    )
+    .await;
+    assert!(responses > added / 2, "{responses}");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT CAST(COALESCE(SUM(responses), 0) AS BIGINT) FROM case_stats"
+        )
+        .await,
+        responses
+    );
+    assert_eq!(
+        count(
+            &t,
+            "SELECT CAST(COALESCE(SUM(timely_responses), 0) AS BIGINT) FROM case_stats"
+        )
+        .await,
+        count(
+            &t,
+            "SELECT COUNT(*) FROM timeline WHERE data LIKE '%\"event\":\"company_response\"%' \
+             AND data LIKE '%\"timely\":true%'"
+        )
+        .await
+    );
     if !pg {
         // The sample's one narrative longer than a description may be is reported with its row.
         let errors =
