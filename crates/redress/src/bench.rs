@@ -38,6 +38,14 @@ pub struct BenchArgs {
     /// Searches timed by `--only data`
     #[arg(long, default_value_t = 400)]
     pub searches: usize,
+    /// Keep the store `--only data` built (its SQLite file or PostgreSQL database) and print
+    /// its URL, for `--data-reuse`
+    #[arg(long)]
+    pub data_keep: bool,
+    /// Time the searches and reports again on a store an earlier `--only data --data-keep`
+    /// built, without filing anything
+    #[arg(long, value_name = "URL")]
+    pub data_reuse: Option<String>,
     /// The CFPB sample `--only data` learns from [default: ../shared/data/cfpb_complaints_sample.csv.gz]
     #[arg(long)]
     pub source: Option<std::path::PathBuf>,
@@ -199,6 +207,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if !matches!(args.only.as_str(), "all" | "http" | "clocks" | "data") {
         bail!("--only is http, clocks, data or all");
     }
+    if let Some(url) = &args.data_reuse {
+        return crate::bench_data::run(&args, url).await;
+    }
     if args.only == "data" || args.only == "all" {
         with_store(&args, "data", |url, _| {
             let args = args.clone();
@@ -245,7 +256,11 @@ where
         }
         None => (format!("sqlite:{}", dir.join("redress.db").display()), None),
     };
-    let result = f(url, dir.clone()).await;
+    let result = f(url.clone(), dir.clone()).await;
+    if tag == "data" && args.data_keep {
+        println!("  kept: {url}");
+        return result;
+    }
     if let Some((admin, name)) = pg_admin
         && let Err(e) = redress_store::postgres::drop_database(&admin, &name).await
     {

@@ -370,6 +370,35 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
     drop(records);
     let system = Actor::system();
     let now = redress_domain::Clock::now(&SystemClock);
+    if args.data_reuse.is_some() {
+        let users = store.users().await?;
+        let named = |name: &str| {
+            users
+                .iter()
+                .find(|u| u.username == name)
+                .cloned()
+                .with_context(|| {
+                    format!("{name} is not in this store: was it built by --only data?")
+                })
+        };
+        let office = store.office(&office.code).await?;
+        let tz = jiff::tz::TimeZone::get(&office.time_zone)?;
+        let vocabulary = vocabulary(&learned);
+        println!(
+            "redress bench data: store {backend}, searches and reports again on the store already built"
+        );
+        return reads(
+            args,
+            &store,
+            office,
+            &vocabulary,
+            named("bench.agent")?,
+            named("bench.analyst")?,
+            now,
+            &tz,
+        )
+        .await;
+    }
     let mut companies = HashMap::new();
     for name in learned
         .companies
@@ -421,13 +450,7 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
             now,
         )
         .await?;
-    let vocabulary: Vec<String> = learned
-        .narratives
-        .iter()
-        .flat_map(|n| redress_domain::search::words(n))
-        .filter(|w| w.len() >= 5 && w.chars().all(char::is_alphabetic))
-        .take(20_000)
-        .collect();
+    let vocabulary = vocabulary(&learned);
     let mut generator = Generator {
         rng: Rng(0x5eed),
         learned,
@@ -467,10 +490,38 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
         done as f64 / secs,
         entries as f64 / secs
     );
+    let tz = jiff::tz::TimeZone::get(&office.time_zone)?;
+    let office = store.office(&office.code).await?;
+    reads(args, &store, office, &vocabulary, user, analyst, now, &tz).await
+}
+
+/// Words of the sample's narratives, for the searches.
+fn vocabulary(learned: &Learned) -> Vec<String> {
+    learned
+        .narratives
+        .iter()
+        .flat_map(|n| redress_domain::search::words(n))
+        .filter(|w| w.len() >= 5 && w.chars().all(char::is_alphabetic))
+        .take(20_000)
+        .collect()
+}
+
+/// The searches and reports, timed, and the peak memory.
+#[allow(clippy::too_many_arguments)]
+async fn reads(
+    args: &BenchArgs,
+    store: &Arc<dyn Store>,
+    office: Office,
+    vocabulary: &[String],
+    user: redress_domain::records::User,
+    analyst: redress_domain::records::User,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> anyhow::Result<()> {
     let app = App::new(
         store.clone(),
         Arc::new(SystemClock),
-        store.office(&office.code).await?,
+        office,
         redress_app::Settings::default(),
     );
     // Searches: one to three words of the narratives, half with a filter, as an agent.
@@ -480,7 +531,7 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
     let mut found = 0usize;
     for i in 0..args.searches {
         let words: Vec<&str> = (0..1 + rng.below(3))
-            .map(|_| rng.pick(&vocabulary).as_str())
+            .map(|_| rng.pick(vocabulary).as_str())
             .collect();
         let mut q = HashMap::new();
         q.insert("q".to_string(), words.join(" "));
@@ -517,9 +568,7 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
     let analyst = Person::new(analyst);
     for name in redress_app::reports::ReportName::ALL {
         let mut q = HashMap::new();
-        let today = now
-            .to_zoned(jiff::tz::TimeZone::get(&office.time_zone)?)
-            .date();
+        let today = now.to_zoned(tz.clone()).date();
         q.insert(
             "from".to_string(),
             today.checked_sub(364.days())?.to_string(),

@@ -123,25 +123,10 @@ impl Tx for PgTx {
     /// flush: the case's commit, which comes later in the log, flushes it too; and if the
     /// case never commits, nothing carries the number. A failed create leaves a gap.
     async fn next_reference(&mut self, office: &str, year: i64) -> Result<i64> {
-        let pool = match self {
-            PgTx::Tx(_, pool) => pool.clone(),
-            PgTx::Conn(_) => {
-                return Err(StoreError::Corrupt(
-                    "reference numbers are taken in write transactions".into(),
-                ));
-            }
-        };
-        // The counter pool's sessions run with synchronous_commit off (see connect).
-        let seq: i64 = sqlx::query_scalar(crate::queries::NEXT_REFERENCE)
-            .bind(office)
-            .bind(year)
-            .fetch_one(&pool)
-            .await
-            .map_err(db_err)?;
-        Ok(seq)
+        self.next_references(office, year, 1).await
     }
 
-    /// A block of numbers, taken the same way.
+    /// A block of numbers (an import's batch), taken the same way.
     async fn next_references(&mut self, office: &str, year: i64, count: i64) -> Result<i64> {
         let pool = match self {
             PgTx::Tx(_, pool) => pool.clone(),

@@ -157,8 +157,9 @@ pub const IDEMPOTENCY: &str =
     "SELECT request_hash, case_id FROM idempotency_keys WHERE user_id = $1 AND key = $2";
 pub const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency_keys (user_id, key, request_hash, case_id, created_at) VALUES ($1, $2, $3, $4, $5)";
 
-pub const NEXT_REFERENCE: &str = "INSERT INTO reference_counters (office, year, last_seq) VALUES ($1, $2, 1) \
-     ON CONFLICT (office, year) DO UPDATE SET last_seq = reference_counters.last_seq + 1 RETURNING last_seq";
+/// Takes `$3` reference numbers at once; returns the last.
+pub const NEXT_REFERENCES: &str = "INSERT INTO reference_counters (office, year, last_seq) VALUES ($1, $2, $3) \
+     ON CONFLICT (office, year) DO UPDATE SET last_seq = reference_counters.last_seq + $3 RETURNING last_seq";
 /// PostgreSQL only, for the reference-counter sessions: commits do not wait for their own
 /// WAL flush (the case's later, synchronous commit flushes them).
 pub const ASYNC_COMMIT_SESSION: &str = "SET synchronous_commit TO OFF";
@@ -540,9 +541,6 @@ pub const NEW_CONSUMER_IDS_POSTGRES: &str =
     "SELECT nextval(pg_get_serial_sequence('consumers', 'id')) AS id FROM generate_series(1, $1)";
 pub const NEW_CASE_IDS_POSTGRES: &str =
     "SELECT nextval(pg_get_serial_sequence('cases', 'id')) AS id FROM generate_series(1, $1)";
-/// Takes `$3` reference numbers at once; returns the last.
-pub const NEXT_REFERENCES: &str = "INSERT INTO reference_counters (office, year, last_seq) VALUES ($1, $2, $3) \
-     ON CONFLICT (office, year) DO UPDATE SET last_seq = reference_counters.last_seq + $3 RETURNING last_seq";
 pub const FILE_CONSUMER: &str = "INSERT INTO consumers (id, name, phone, email, address_line1, address_line2, \
      city, state, zip, preferred_language, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";

@@ -169,10 +169,7 @@ pub trait Tx: Send {
     /// The next reference sequence number for an office and year. By default it is taken in
     /// this transaction (gap-free: SQLite has one writer anyway).
     async fn next_reference(&mut self, office: &str, year: i64) -> Result<i64> {
-        let rows = self
-            .query(crate::queries::NEXT_REFERENCE, args![office, year])
-            .await?;
-        rows.first().ok_or(StoreError::NotFound)?.int("last_seq")
+        self.next_references(office, year, 1).await
     }
 
     /// Takes `count` reference numbers at once for an office and year (an import's batch);
