@@ -26,6 +26,7 @@ mod consumers;
 mod correspondence;
 mod directory;
 mod filing;
+mod flow;
 mod jobs;
 mod letters;
 mod opendata;
@@ -50,6 +51,7 @@ pub use correspondence::{
     Claim, Correspondence, InboundClaim, InboundRecord, NOTICES_OPT_OUT, SentMail, Settlement,
 };
 pub use directory::{AgeBounds, AgentLoad, Directory, UnitLoad, UnitQueue};
+pub use flow::{FlowCount, FlowCounts, FlowKey, QUARTER_HOUR_MICROS};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
 pub use letters::{BatchRecord, BatchedLetter, LetterRecord, MailingOnCase, PrintQueue};
 pub use opendata::{OpenData, OpenDataCase};
@@ -58,7 +60,7 @@ pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
-pub use reports::{CallRecord, ClosedCase, CompanyCase, FlowCase, ReportData};
+pub use reports::{CallRecord, ClosedCase, CompanyTally, FlowCase, ReportData};
 pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};
 use std::sync::Arc;
 pub use timeline::{NewAttachment, NewEntry, Timeline};
@@ -199,6 +201,7 @@ pub trait Store:
     + OpenData
     + CaseSearching
     + ReportData
+    + FlowCounts
     + RootCauses
     + AuditLog
     + Send

@@ -9,32 +9,6 @@ use crate::tx::{Engine, Row, args, job};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-/// Cases open at some moment of `[$1, $2)`: opened before its end, not closed before its start.
-/// Read as three ranges that indexes find (opened in the period; opened before it and still
-/// open; opened before it and closed in or after it) rather than every case opened before the
-/// end.
-macro_rules! flow_cases {
-    ($where:literal) => {
-        concat!(
-            "SELECT c.id, c.reference, c.opened_at, c.closed_at, c.status, c.kind, c.channel, \
-             un.code AS unit_code, a.username AS assignee, cat.path AS category_path, co.name AS company_name \
-             FROM cases c \
-             LEFT JOIN units un ON un.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id \
-             LEFT JOIN categories cat ON cat.id = c.category_id LEFT JOIN companies co ON co.id = c.company_id \
-             WHERE c.status <> 'merged' AND ",
-            $where
-        )
-    };
-}
-const FLOW_CASES: &str = concat!(
-    flow_cases!("c.opened_at >= $1 AND c.opened_at < $2"),
-    " UNION ALL ",
-    flow_cases!("c.opened_at < $1 AND c.closed_at IS NULL"),
-    " UNION ALL ",
-    flow_cases!("c.closed_at >= $1 AND c.opened_at < $1"),
-    " ORDER BY 1"
-);
-
 /// Cases closed in `[$1, $2)`, with when someone first reached the consumer (a call, or an email
 /// or letter a person wrote), when the company first answered, and whether it was ever
 /// reopened (the timeline's part from `case_stats`, kept by a trigger as entries are added).
@@ -55,17 +29,28 @@ const OVERDUE_CLOCKS: &str = "SELECT k.name, COUNT(*) AS n FROM clocks k JOIN ca
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 \
      AND c.status NOT IN ('resolved', 'closed', 'merged') GROUP BY k.name ORDER BY k.name";
 
-/// Complaints about companies opened in `[$1, $2)`, with whether and when the company answered
-/// (its response clock, or an imported response) and whether the case was ever escalated.
-const COMPANY_CASES: &str = "SELECT c.id, co.id AS company_id, co.name AS company_name, co.industry, \
+/// Complaints about each company opened in `[$1, $2)`, counted in the database: how many, how
+/// many were answered (the response clock ended, or a response was recorded), how many on time
+/// (the clock was met, or, without a clock, a response came on time), and how many were ever
+/// escalated; with the company's customers in year `$3` (else its current count).
+const COMPANY_TALLIES: &str = "SELECT co.id AS company_id, co.name AS company_name, co.industry, \
      COALESCE((SELECT cc.customers FROM company_customers cc WHERE cc.company_id = co.id AND cc.year = $3), \
        co.customer_count) AS customer_count, \
-     (SELECT MIN(CASE WHEN k.outcome = 'met' THEN 1 ELSE 0 END) FROM clocks k WHERE k.case_id = c.id \
-       AND k.name = 'company_response' AND k.stopped_at IS NOT NULL) AS clock_met, \
-     COALESCE(s.responses, 0) AS responses, COALESCE(s.timely_responses, 0) AS timely_responses, \
-     CASE WHEN c.status = 'escalated' OR s.escalated > 0 THEN 1 ELSE 0 END AS escalated \
-     FROM cases c JOIN companies co ON co.id = c.company_id LEFT JOIN case_stats s ON s.case_id = c.id \
-     WHERE c.status <> 'merged' AND c.opened_at >= $1 AND c.opened_at < $2 ORDER BY c.id";
+     y.complaints, y.answered, y.timely, y.escalated \
+     FROM (SELECT x.company_id, COUNT(*) AS complaints, \
+       SUM(CASE WHEN x.clock_met IS NOT NULL OR x.responses > 0 THEN 1 ELSE 0 END) AS answered, \
+       SUM(CASE WHEN x.clock_met = 1 OR (x.clock_met IS NULL AND x.responses > 0 AND x.timely_responses > 0) \
+         THEN 1 ELSE 0 END) AS timely, \
+       SUM(x.escalated) AS escalated \
+       FROM (SELECT c.company_id, \
+         (SELECT MIN(CASE WHEN k.outcome = 'met' THEN 1 ELSE 0 END) FROM clocks k WHERE k.case_id = c.id \
+           AND k.name = 'company_response' AND k.stopped_at IS NOT NULL) AS clock_met, \
+         COALESCE(s.responses, 0) AS responses, COALESCE(s.timely_responses, 0) AS timely_responses, \
+         CASE WHEN c.status = 'escalated' OR s.escalated > 0 THEN 1 ELSE 0 END AS escalated \
+         FROM cases c LEFT JOIN case_stats s ON s.case_id = c.id \
+         WHERE c.status <> 'merged' AND c.company_id IS NOT NULL AND c.opened_at >= $1 AND c.opened_at < $2) x \
+       GROUP BY x.company_id) y \
+     JOIN companies co ON co.id = y.company_id ORDER BY co.id";
 
 const CUSTOMERS_OF: &str =
     "SELECT year, customers FROM company_customers WHERE company_id = $1 ORDER BY year";
@@ -77,7 +62,7 @@ const SET_CUSTOMERS: &str = "INSERT INTO company_customers (company_id, year, cu
 const CALLS: &str = "SELECT t.at, t.data FROM timeline t WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 \
      ORDER BY t.at";
 
-/// A case as the workload, backlog and trend reports count it.
+/// A case as the backlog report lists it among the oldest open.
 #[derive(Debug, Clone)]
 pub struct FlowCase {
     pub id: i64,
@@ -105,18 +90,18 @@ pub struct ClosedCase {
     pub reopened: bool,
 }
 
-/// A complaint about a company, as the company report counts it.
+/// The complaints about one company in a period, as the company report counts them.
 #[derive(Debug, Clone)]
-pub struct CompanyCase {
-    pub id: i64,
+pub struct CompanyTally {
     pub company_id: i64,
     pub company: String,
     pub industry: String,
     pub customers: Option<i64>,
-    /// `Some(true)`: answered on time; `Some(false)`: late or not at all by its deadline;
-    /// `None`: no answer was due or recorded.
-    pub timely: Option<bool>,
-    pub escalated: bool,
+    pub complaints: i64,
+    /// Complaints the company answered (or whose answer fell due): the on-time share's base.
+    pub answered: i64,
+    pub timely: i64,
+    pub escalated: i64,
 }
 
 /// A call from the timeline.
@@ -131,7 +116,6 @@ pub struct CallRecord {
 
 #[async_trait]
 pub trait ReportData {
-    async fn flow_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<FlowCase>>;
     async fn closed_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ClosedCase>>;
     /// (clock, outcome `met`/`missed`, count) for deadlines that ended in the period.
     async fn ended_clocks(
@@ -143,12 +127,12 @@ pub trait ReportData {
     async fn overdue_clocks(&self, now: Timestamp) -> Result<Vec<(String, i64)>>;
     /// Complaints about companies opened in the period, each company with its customers in
     /// `year` (else its current count).
-    async fn company_cases(
+    async fn company_tallies(
         &self,
         from: Timestamp,
         to: Timestamp,
         year: i64,
-    ) -> Result<Vec<CompanyCase>>;
+    ) -> Result<Vec<CompanyTally>>;
     /// A company's customers by year, oldest first.
     async fn company_customers(&self, company_id: i64) -> Result<Vec<(i64, i64)>>;
     /// Records a company's customers in a year (audited); `NotFound` for no such company.
@@ -163,39 +147,29 @@ pub trait ReportData {
     async fn calls(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CallRecord>>;
 }
 
+/// A row of `FLOW_CASES` (or of the oldest open cases).
+pub(crate) fn flow_case(r: &Row) -> Result<FlowCase> {
+    Ok(FlowCase {
+        id: r.int("id")?,
+        reference: r.text("reference")?,
+        opened_at: instant(r.int("opened_at")?)?,
+        closed_at: at(r, "closed_at")?,
+        status: r.text("status")?,
+        kind: r.text("kind")?,
+        channel: r.text("channel")?,
+        unit: r.opt_text("unit_code")?,
+        assignee: r.opt_text("assignee")?,
+        category: r.opt_text("category_path")?,
+        company: r.opt_text("company_name")?,
+    })
+}
+
 fn at(r: &Row, col: &str) -> Result<Option<Timestamp>> {
     r.opt_int(col)?.map(instant).transpose()
 }
 
 #[async_trait]
 impl<E: Engine> ReportData for E {
-    async fn flow_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<FlowCase>> {
-        let (from, to) = (from.as_microsecond(), to.as_microsecond());
-        self.read(job(move |tx| {
-            Box::pin(async move {
-                let rows = tx.query(FLOW_CASES, args![from, to]).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(FlowCase {
-                            id: r.int("id")?,
-                            reference: r.text("reference")?,
-                            opened_at: instant(r.int("opened_at")?)?,
-                            closed_at: at(r, "closed_at")?,
-                            status: r.text("status")?,
-                            kind: r.text("kind")?,
-                            channel: r.text("channel")?,
-                            unit: r.opt_text("unit_code")?,
-                            assignee: r.opt_text("assignee")?,
-                            category: r.opt_text("category_path")?,
-                            company: r.opt_text("company_name")?,
-                        })
-                    })
-                    .collect()
-            })
-        }))
-        .await
-    }
-
     async fn closed_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ClosedCase>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
         self.read(job(move |tx| {
@@ -304,31 +278,27 @@ impl<E: Engine> ReportData for E {
         .await
     }
 
-    async fn company_cases(
+    async fn company_tallies(
         &self,
         from: Timestamp,
         to: Timestamp,
         year: i64,
-    ) -> Result<Vec<CompanyCase>> {
+    ) -> Result<Vec<CompanyTally>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(COMPANY_CASES, args![from, to, year]).await?;
+                let rows = tx.query(COMPANY_TALLIES, args![from, to, year]).await?;
                 rows.iter()
                     .map(|r| {
-                        let timely = match r.opt_int("clock_met")? {
-                            Some(m) => Some(m == 1),
-                            None if r.int("responses")? > 0 => Some(r.int("timely_responses")? > 0),
-                            None => None,
-                        };
-                        Ok(CompanyCase {
-                            id: r.int("id")?,
+                        Ok(CompanyTally {
                             company_id: r.int("company_id")?,
                             company: r.text("company_name")?,
                             industry: r.text("industry")?,
                             customers: r.opt_int("customer_count")?,
-                            timely,
-                            escalated: r.int("escalated")? == 1,
+                            complaints: r.int("complaints")?,
+                            answered: r.int("answered")?,
+                            timely: r.int("timely")?,
+                            escalated: r.int("escalated")?,
                         })
                     })
                     .collect()

@@ -21,18 +21,22 @@ const OLDEST: usize = 20;
 
 pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<Computed> {
     let as_of = p.end()?.min(now);
-    let open = app.store.flow_cases(as_of, as_of).await?;
     let as_of_day = p.day_of(as_of);
+    let age_of = |t: Timestamp| i64::from((as_of_day - p.day_of(t)).get_days()).max(0);
     let mut counts = vec![0i64; AGES.len()];
-    let mut aged: Vec<(i64, &redress_store::FlowCase)> = Vec::new();
-    for c in &open {
-        let age = i64::from((as_of_day - p.day_of(c.opened_at)).get_days()).max(0);
+    let mut open = 0i64;
+    for c in app.store.open_by_opened(as_of).await? {
+        let age = age_of(c.at);
         if let Some(i) = AGES.iter().position(|(_, lo, hi)| age >= *lo && age <= *hi) {
-            counts[i] += 1;
+            counts[i] += c.cases;
         }
-        aged.push((age, c));
+        open += c.cases;
     }
-    aged.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    let oldest_cases = app.store.oldest_open(as_of, OLDEST as i64).await?;
+    let aged: Vec<(i64, &redress_store::FlowCase)> = oldest_cases
+        .iter()
+        .map(|c| (age_of(c.opened_at), c))
+        .collect();
     let mut ages = Table::new("ages", &["age_days", "cases"]);
     for (i, (k, _, _)) in AGES.iter().enumerate() {
         ages.rows.push(vec![Cell::text(*k), Cell::Int(counts[i])]);
@@ -77,7 +81,7 @@ pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<
     Ok((
         vec![
             ("as_of", Cell::text(as_of_day.to_string())),
-            ("open", Cell::Int(open.len() as i64)),
+            ("open", Cell::Int(open)),
             ("overdue_now", Cell::Int(overdue_total)),
         ],
         chart,

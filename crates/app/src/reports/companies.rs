@@ -4,7 +4,7 @@
 use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table, percent};
 use crate::{App, AppResult};
 use jiff::ToSpan;
-use redress_store::CompanyCase;
+use redress_store::CompanyTally;
 use std::collections::BTreeMap;
 
 #[derive(Default)]
@@ -18,25 +18,24 @@ struct Tally {
     escalated: i64,
 }
 
-fn tally(cases: &[CompanyCase]) -> BTreeMap<i64, Tally> {
-    let mut out: BTreeMap<i64, Tally> = BTreeMap::new();
-    for c in cases {
-        let t = out.entry(c.company_id).or_default();
-        t.name.clone_from(&c.company);
-        t.industry.clone_from(&c.industry);
-        t.customers = c.customers.filter(|n| *n > 0);
-        t.complaints += 1;
-        if let Some(on_time) = c.timely {
-            t.answered += 1;
-            if on_time {
-                t.timely += 1;
-            }
-        }
-        if c.escalated {
-            t.escalated += 1;
-        }
-    }
-    out
+fn tally(companies: Vec<CompanyTally>) -> BTreeMap<i64, Tally> {
+    companies
+        .into_iter()
+        .map(|c| {
+            (
+                c.company_id,
+                Tally {
+                    name: c.company,
+                    industry: c.industry,
+                    customers: c.customers.filter(|n| *n > 0),
+                    complaints: c.complaints,
+                    answered: c.answered,
+                    timely: c.timely,
+                    escalated: c.escalated,
+                },
+            )
+        })
+        .collect()
 }
 
 fn per_100k(complaints: i64, customers: Option<i64>) -> Option<f64> {
@@ -50,13 +49,13 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     // Each period against the customers of the year it ends in.
     let before_to = p.from.yesterday().unwrap_or(p.from);
     let now = tally(
-        &app.store
-            .company_cases(from, to, i64::from(p.to.year()))
+        app.store
+            .company_tallies(from, to, i64::from(p.to.year()))
             .await?,
     );
     let before = tally(
-        &app.store
-            .company_cases(before_from, from, i64::from(before_to.year()))
+        app.store
+            .company_tallies(before_from, from, i64::from(before_to.year()))
             .await?,
     );
     let mut ranked: Vec<(i64, &Tally, Option<f64>)> = now

@@ -115,6 +115,19 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// The store's name for the same breakdown.
+    pub fn flow_key(self) -> redress_store::FlowKey {
+        use redress_store::FlowKey;
+        match self {
+            Dimension::Unit => FlowKey::Unit,
+            Dimension::Agent => FlowKey::Agent,
+            Dimension::Channel => FlowKey::Channel,
+            Dimension::Kind => FlowKey::Kind,
+            Dimension::Category => FlowKey::Category,
+            Dimension::Company => FlowKey::Company,
+        }
+    }
+
     pub const ALL: &'static [Dimension] = &[
         Dimension::Unit,
         Dimension::Agent,

@@ -6,8 +6,10 @@
 
 use super::{Cell, Chart, ChartKind, Computed, Interval, Period, Series, Table};
 use crate::{App, AppResult};
+use jiff::Timestamp;
 use jiff::ToSpan;
 use jiff::civil::Date;
+use redress_store::FlowKey;
 use std::collections::BTreeMap;
 
 /// Weeks of history a week is compared with.
@@ -45,7 +47,6 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
         .checked_sub((BASELINE_WEEKS as i64).weeks())
         .unwrap_or(first_week);
     let (from, to) = (p.start_of(history_start)?, p.end()?);
-    let cases = app.store.flow_cases(from, to).await?;
     let mut weeks: Vec<Date> = Vec::new();
     let mut w = history_start;
     while w <= p.to {
@@ -56,25 +57,30 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let mut totals = vec![0i64; weeks.len()];
     // (dimension, name) -> counts per week.
     let mut series: BTreeMap<(&'static str, String), Vec<i64>> = BTreeMap::new();
-    for c in cases.iter().filter(|c| c.opened_at >= from) {
-        let day = p.day_of(c.opened_at);
+    let week_of = |t: Timestamp| {
+        let day = p.day_of(t);
         if day > p.to {
-            continue;
+            return None;
         }
-        let i = match weeks.binary_search(&Interval::Week.start(day)) {
-            Ok(i) => i,
-            Err(_) => continue,
-        };
-        totals[i] += 1;
-        if let Some(cat) = &c.category {
-            series
-                .entry(("category", cat.clone()))
-                .or_insert_with(|| vec![0; weeks.len()])[i] += 1;
-        }
-        if let Some(co) = &c.company {
-            series
-                .entry(("company", co.clone()))
-                .or_insert_with(|| vec![0; weeks.len()])[i] += 1;
+        weeks.binary_search(&Interval::Week.start(day)).ok()
+    };
+    for (dimension, key) in [
+        ("category", FlowKey::Category),
+        ("company", FlowKey::Company),
+    ] {
+        for c in app.store.opened_counts(from, to, key).await? {
+            let Some(i) = week_of(c.at) else {
+                continue;
+            };
+            if key == FlowKey::Category {
+                // Every case has one category value (perhaps none): the weekly totals.
+                totals[i] += c.cases;
+            }
+            if let Some(name) = c.key {
+                series
+                    .entry((dimension, name))
+                    .or_insert_with(|| vec![0; weeks.len()])[i] += c.cases;
+            }
         }
     }
     let mut weekly = Table::new("weeks", &["week", "cases", "baseline_mean"]);

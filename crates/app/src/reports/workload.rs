@@ -3,49 +3,43 @@
 
 use super::{Cell, Chart, ChartKind, Computed, Dimension, Period, Series, Table};
 use crate::{App, AppResult};
-use redress_store::FlowCase;
 use std::collections::BTreeMap;
 
-fn key(c: &FlowCase, by: Dimension) -> String {
-    let none = || "—".to_string();
-    match by {
-        Dimension::Unit => c.unit.clone().unwrap_or_else(none),
-        Dimension::Agent => c.assignee.clone().unwrap_or_else(none),
-        Dimension::Channel => c.channel.clone(),
-        Dimension::Kind => c.kind.clone(),
-        Dimension::Category => c.category.clone().unwrap_or_else(none),
-        Dimension::Company => c.company.clone().unwrap_or_else(none),
-    }
+/// A breakdown's name for a value (a dash for none).
+fn name(key: &Option<String>) -> String {
+    key.clone().unwrap_or_else(|| "—".to_string())
 }
 
 pub(crate) async fn compute(app: &App, p: &Period, by: Dimension) -> AppResult<Computed> {
     let (from, to) = (p.start()?, p.end()?);
-    let cases = app.store.flow_cases(from, to).await?;
+    let key = by.flow_key();
     let buckets = p.buckets();
     let mut new = vec![0i64; buckets.len()];
     let mut closed = vec![0i64; buckets.len()];
-    let mut open_at_start = 0i64;
-    // By the breakdown's key: new, closed, open at the end.
+    // By the breakdown's value: new, closed, open at the end.
     let mut by_key: BTreeMap<String, [i64; 3]> = BTreeMap::new();
-    for c in &cases {
-        let k = key(c, by);
-        let entry = by_key.entry(k).or_default();
-        if c.opened_at < from {
-            open_at_start += 1;
-        } else if let Some(i) = p.bucket_of(&buckets, p.day_of(c.opened_at)) {
-            new[i] += 1;
-            entry[0] += 1;
-        }
-        match c.closed_at {
-            Some(t) if t < to => {
-                if let Some(i) = p.bucket_of(&buckets, p.day_of(t)) {
-                    closed[i] += 1;
-                    entry[1] += 1;
-                }
-            }
-            _ => entry[2] += 1,
+    for c in app.store.opened_counts(from, to, key).await? {
+        if let Some(i) = p.bucket_of(&buckets, p.day_of(c.at)) {
+            new[i] += c.cases;
+            by_key.entry(name(&c.key)).or_default()[0] += c.cases;
         }
     }
+    for c in app.store.closed_counts(from, to, key).await? {
+        if let Some(i) = p.bucket_of(&buckets, p.day_of(c.at)) {
+            closed[i] += c.cases;
+            by_key.entry(name(&c.key)).or_default()[1] += c.cases;
+        }
+    }
+    for c in app.store.open_counts(to, key).await? {
+        by_key.entry(name(&c.key)).or_default()[2] += c.cases;
+    }
+    let open_at_start: i64 = app
+        .store
+        .open_counts(from, key)
+        .await?
+        .iter()
+        .map(|c| c.cases)
+        .sum();
     let mut flow = Table::new("flow", &["period", "new", "closed", "open_at_end"]);
     let mut open = open_at_start;
     let mut open_series = Vec::new();

@@ -349,3 +349,392 @@ const CASE_STATS_EXTRA: &str = concat!(
     case_stats_direct!(),
     ") x"
 );
+
+both_stores!(
+    reports_are_for_those_who_read_them_and_mistakes_are_named,
+    async |app: &TestApp| {
+        for role in [Role::Agent, Role::Company] {
+            let r = app.get(role, "/api/v1/reports/workload").await;
+            assert_eq!(r.status(), 403, "{role:?}");
+        }
+        for role in [
+            Role::Analyst,
+            Role::Supervisor,
+            Role::Manager,
+            Role::Auditor,
+        ] {
+            let r = app.get(role, "/api/v1/reports/backlog").await;
+            assert_eq!(r.status(), 200, "{role:?}");
+        }
+        assert_eq!(
+            app.get(Role::Analyst, "/api/v1/reports/nonsense")
+                .await
+                .status(),
+            404
+        );
+        for (query, field) in [
+            ("from=2026-11-10&to=2026-11-01", "from"),
+            ("from=yesterday", "from"),
+            ("format=pdf", "format"),
+            ("interval=hour", "interval"),
+            ("by=planet", "by"),
+            ("target_days=0", "target_days"),
+            ("color=blue", "color"),
+            ("from=2020-01-01&to=2026-01-01", "from"),
+        ] {
+            let r = app
+                .get(Role::Analyst, &format!("/api/v1/reports/workload?{query}"))
+                .await;
+            assert_eq!(r.status(), 422, "{query}");
+            let body: Value = r.json().await.unwrap();
+            assert!(
+                body.to_string().contains(&format!("\"{field}\"")),
+                "{query}: {body}"
+            );
+        }
+    }
+);
+
+both_stores!(
+    report_pages_draw_a_chart_and_tables_in_both_languages,
+    async |app: &TestApp| {
+        use crate::pages::{logged_in, page};
+        let r = open(app, "2026-11-03T15:00:00Z", true, "complaint").await;
+        open(app, "2026-11-04T15:00:00Z", false, "complaint").await;
+        close(app, &r, "2026-11-05T15:00:00Z").await;
+        at(app, "2026-11-20T15:00:00Z").await;
+        // The analyst's home is the reports.
+        let b = logged_in(app, "analyst").await;
+        let home = b.get(app.url("/")).send().await.unwrap();
+        assert_eq!(home.status(), 303);
+        assert_eq!(home.headers()["location"], "/reports");
+        let (status, html) = page(&b, app, "/reports").await;
+        assert_eq!(status, 200);
+        for name in [
+            "workload",
+            "backlog",
+            "speed",
+            "companies",
+            "trends",
+            "hotline",
+            "root_causes",
+        ] {
+            assert!(
+                html.contains(&format!("href=\"/reports/{name}\"")),
+                "{name}"
+            );
+            let (status, html) = page(
+                &b,
+                app,
+                &format!("/reports/{name}?from={FROM}&to={TO}&lang=en"),
+            )
+            .await;
+            assert_eq!(status, 200, "{name}: {html}");
+            assert!(
+                html.contains("<svg") && html.contains("role=\"img\""),
+                "{name}: a chart"
+            );
+            assert!(
+                html.contains("<table class=\"report\">")
+                    || html.contains("Nothing in this period."),
+                "{name}: tables {html}"
+            );
+            assert!(
+                html.contains(&format!("/reports/{name}/download?format=xlsx")),
+                "{name}"
+            );
+            let (status, es) = page(
+                &b,
+                app,
+                &format!("/reports/{name}?from={FROM}&to={TO}&lang=es"),
+            )
+            .await;
+            assert_eq!(status, 200);
+            assert!(es.contains("lang=\"es\""), "{name}");
+        }
+        let (_, html) = page(
+            &b,
+            app,
+            &format!("/reports/workload?from={FROM}&to={TO}&lang=es"),
+        )
+        .await;
+        assert!(
+            html.contains("Carga de trabajo") && html.contains("Abiertos al final"),
+            "{html}"
+        );
+        // The page's totals are the API's.
+        let (_, html) = page(
+            &b,
+            app,
+            &format!("/reports/workload?from={FROM}&to={TO}&lang=en"),
+        )
+        .await;
+        assert!(html.contains("<dt>New</dt><dd>2</dd>"), "{html}");
+        let csv = b
+            .get(app.url(&format!(
+                "/reports/workload/download?format=csv&from={FROM}&to={TO}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200);
+        assert!(
+            csv.text()
+                .await
+                .unwrap()
+                .starts_with("period,new,closed,open_at_end")
+        );
+        // A mistake is named on the page; nothing else is drawn.
+        let (status, html) = page(
+            &b,
+            app,
+            "/reports/speed?from=2026-11-30&to=2026-11-01&lang=en",
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(
+            html.contains("error-summary") && !html.contains("<svg"),
+            "{html}"
+        );
+        // Agents do not read reports; supervisors reach them from the menu.
+        let agent = logged_in(app, "agent").await;
+        let (status, _) = page(&agent, app, "/reports/workload").await;
+        assert_eq!(status, 403);
+        let sup = logged_in(app, "supervisor").await;
+        let (_, html) = page(&sup, app, "/").await;
+        assert!(html.contains("href=\"/reports\""));
+    }
+);
+
+both_stores!(
+    root_causes_recorded_at_close_are_reported_and_periods_compared,
+    async |app: &TestApp| {
+        // The office's list: readable by staff, kept by managers.
+        let list: Value = app
+            .get(Role::Agent, "/api/v1/root-causes")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(list.to_string().contains("billing_error"), "{list}");
+        let cause = json!({"code": "meter_access", "name": "No access to the meter", "name_es": "Sin acceso al medidor"});
+        assert_eq!(
+            app.post_json(Role::Agent, "/api/v1/root-causes", &cause)
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            app.post_json(Role::Manager, "/api/v1/root-causes", &cause)
+                .await
+                .status(),
+            200
+        );
+        let bad = app
+            .post_json(
+                Role::Manager,
+                "/api/v1/root-causes",
+                &json!({"code": "No Spaces!", "name": ""}),
+            )
+            .await;
+        assert_eq!(bad.status(), 422);
+        let bad: Value = bad.json().await.unwrap();
+        assert!(
+            bad.to_string().contains("\"code\"") && bad.to_string().contains("\"name\""),
+            "{bad}"
+        );
+
+        let a = open(app, "2026-11-03T15:00:00Z", true, "complaint").await;
+        let b = open(app, "2026-11-04T15:00:00Z", true, "complaint").await;
+        let c = open(app, "2026-11-05T15:00:00Z", false, "complaint").await;
+        at(app, "2026-11-06T15:00:00Z").await;
+        let status = |r: &str| format!("/api/v1/cases/{r}/status");
+        // Not when the case is not closing; not a cause the office lacks.
+        let r = app
+            .post_json(Role::Supervisor, &status(&a), &json!({"status": "pending_company", "reason": "Sent", "root_cause": "billing_error"}))
+            .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("root_cause"));
+        let r = app
+            .post_json(
+                Role::Supervisor,
+                &status(&a),
+                &json!({"status": "pending_company", "reason": "Sent"}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = app
+            .post_json(Role::Supervisor, &status(&a), &json!({"status": "closed", "reason": "Credited", "root_cause": "no_such_cause", "outcome": "partly"}))
+            .await;
+        assert_eq!(r.status(), 422);
+        let r = app
+            .post_json(Role::Supervisor, &status(&a), &json!({"status": "closed", "reason": "Credited", "root_cause": "billing_error", "outcome": "partly"}))
+            .await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        app.post_json(
+            Role::Supervisor,
+            &status(&b),
+            &json!({"status": "pending_company", "reason": "Sent"}),
+        )
+        .await;
+        let r = app
+            .post_json(Role::Supervisor, &status(&b), &json!({"status": "closed", "reason": "No access", "root_cause": "meter_access", "outcome": "not_in_favour"}))
+            .await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        close(app, &c, "2026-11-07T15:00:00Z").await;
+        at(app, "2026-11-20T15:00:00Z").await;
+
+        let (from, to) = (start_of(FROM), start_of("2026-11-16"));
+        let rc = report(app, "root_causes", "").await;
+        let closed = app
+            .sql_count("SELECT COUNT(*) FROM cases WHERE status <> 'merged' AND closed_at >= $1 AND closed_at < $2", &[from, to])
+            .await;
+        let with_cause = app
+            .sql_count(
+                "SELECT COUNT(*) FROM cases c JOIN case_facts f ON f.case_id = c.id AND f.name = 'root_cause' \
+                 WHERE c.closed_at >= $1 AND c.closed_at < $2",
+                &[from, to],
+            )
+            .await;
+        assert_eq!((closed, with_cause), (3, 2));
+        assert_eq!(total(&rc, "closed"), json!(closed));
+        assert_eq!(total(&rc, "with_root_cause"), json!(with_cause));
+        let causes = &rc["tables"][0];
+        assert_eq!(column_sum(causes, "cases"), closed);
+        let row = |code: &str| {
+            causes["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r[0] == code)
+                .unwrap_or_else(|| panic!("{code} in {causes}"))
+                .clone()
+        };
+        assert_eq!(
+            row("billing_error").as_array().unwrap()[1..].to_vec(),
+            [json!(1), json!(0), json!(1), json!(0), json!(0), json!(0)]
+        );
+        assert_eq!(row("meter_access")[4], json!(1));
+        assert_eq!(row("not_recorded")[6], json!(1));
+        assert_eq!(rc["tables"][1]["rows"][0][0], "Consolidated Edison");
+
+        // Two periods side by side: the other is empty.
+        let w = report(
+            app,
+            "workload",
+            "&compare_from=2026-10-01&compare_to=2026-10-14",
+        )
+        .await;
+        let cmp = w["tables"].as_array().unwrap().last().unwrap();
+        assert_eq!(cmp["key"], "comparison");
+        let new = cmp["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == "new")
+            .unwrap();
+        assert_eq!(new[1], total(&w, "new"));
+        assert_eq!(new[2], json!(0));
+        assert_eq!(w["compared"], json!(["2026-10-01", "2026-10-14"]));
+        let r = app
+            .get(
+                Role::Analyst,
+                "/api/v1/reports/workload?compare_from=2026-10-01",
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("compare_to"));
+        // The closing step on the case page offers the causes in the page's language.
+        let b = crate::pages::logged_in(app, "agent").await;
+        let d = open(app, "2026-11-20T16:00:00Z", true, "complaint").await;
+        let (_, html) = crate::pages::page(&b, app, &format!("/cases/{d}?lang=es")).await;
+        assert!(
+            html.contains("Sin acceso al medidor") && html.contains("Causa de fondo"),
+            "{html}"
+        );
+    }
+);
+
+both_stores!(
+    complaints_per_100k_count_against_the_years_customers,
+    async |app: &TestApp| {
+        let path = format!("/api/v1/companies/{}/customers", app.company_id);
+        let list: Value = app.get(Role::Agent, &path).await.json().await.unwrap();
+        assert_eq!(list, json!([]));
+        let put = |role: Role, year: &str, body: Value| {
+            let url = format!("{path}/{year}");
+            async move {
+                app.req(role, reqwest::Method::PUT, &url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            put(Role::Agent, "2026", json!({"customers": 200000}))
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            put(Role::Manager, "twenty", json!({"customers": 200000}))
+                .await
+                .status(),
+            422
+        );
+        assert_eq!(
+            put(Role::Manager, "2026", json!({"customers": -1}))
+                .await
+                .status(),
+            422
+        );
+        let missing = app
+            .req(
+                Role::Manager,
+                reqwest::Method::PUT,
+                "/api/v1/companies/999999/customers/2026",
+            )
+            .json(&json!({"customers": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        assert_eq!(
+            put(Role::Manager, "2026", json!({"customers": 200000}))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            put(Role::Manager, "2025", json!({"customers": 150000}))
+                .await
+                .status(),
+            200
+        );
+        let list: Value = app.get(Role::Agent, &path).await.json().await.unwrap();
+        assert_eq!(
+            list,
+            json!([{"year": 2025, "customers": 150000}, {"year": 2026, "customers": 200000}])
+        );
+        open(app, "2026-11-03T15:00:00Z", true, "complaint").await;
+        open(app, "2026-11-04T15:00:00Z", true, "complaint").await;
+        at(app, "2026-11-20T15:00:00Z").await;
+        let c = report(app, "companies", "").await;
+        let row = &c["tables"][0]["rows"][0];
+        assert_eq!(row[3], json!(2));
+        assert_eq!(row[4], json!(200000), "the customers of 2026");
+        assert_eq!(row[5], json!(1.0), "2 complaints per 200,000 customers");
+        // A period ending in 2025 counts against 2025's customers.
+        let r: Value = app
+            .get(
+                Role::Analyst,
+                "/api/v1/reports/companies?from=2025-12-01&to=2025-12-31",
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["tables"][0]["rows"], json!([]), "no complaints then");
+    }
+);

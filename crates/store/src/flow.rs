@@ -1,0 +1,241 @@
+//! The workload and trend reports' counts, made in the database: cases opened and closed per
+//! quarter hour (UTC) and per value of one breakdown, and the cases open at an instant. Every
+//! time zone's day is made of whole quarter hours, so the application adds quarter hours into
+//! the office's days exactly, without reading a row per case.
+
+use crate::Result;
+use crate::tx::{Engine, args, job};
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+/// A quarter hour, in microseconds.
+pub const QUARTER_HOUR_MICROS: i64 = 900_000_000;
+
+/// What a report breaks its counts down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowKey {
+    Unit,
+    Agent,
+    Channel,
+    Kind,
+    Category,
+    Company,
+}
+
+/// How many cases (opened or closed) fell in a quarter hour with one value of the breakdown
+/// (`None`: the case has none, such as no unit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowCount {
+    /// The quarter hour's start.
+    pub at: Timestamp,
+    pub key: Option<String>,
+    pub cases: i64,
+}
+
+/// Per breakdown: the value's name, from the id the cases carry (or the column itself).
+macro_rules! keyed {
+    ($inner:literal, $outer:literal) => {
+        [
+            concat!(
+                "SELECT g.q, un.code AS k, g.n FROM (SELECT ",
+                $inner,
+                ", c.unit_id AS id, COUNT(*) AS n FROM cases c WHERE ",
+                $outer,
+                " GROUP BY 1, 2) g LEFT JOIN units un ON un.id = g.id"
+            ),
+            concat!(
+                "SELECT g.q, a.username AS k, g.n FROM (SELECT ",
+                $inner,
+                ", c.assignee_id AS id, COUNT(*) AS n FROM cases c WHERE ",
+                $outer,
+                " GROUP BY 1, 2) g LEFT JOIN users a ON a.id = g.id"
+            ),
+            concat!(
+                "SELECT ",
+                $inner,
+                ", c.channel AS k, COUNT(*) AS n FROM cases c WHERE ",
+                $outer,
+                " GROUP BY 1, 2"
+            ),
+            concat!(
+                "SELECT ",
+                $inner,
+                ", c.kind AS k, COUNT(*) AS n FROM cases c WHERE ",
+                $outer,
+                " GROUP BY 1, 2"
+            ),
+            concat!(
+                "SELECT g.q, cat.path AS k, g.n FROM (SELECT ",
+                $inner,
+                ", c.category_id AS id, COUNT(*) AS n FROM cases c WHERE ",
+                $outer,
+                " GROUP BY 1, 2) g LEFT JOIN categories cat ON cat.id = g.id"
+            ),
+            concat!(
+                "SELECT g.q, co.name AS k, g.n FROM (SELECT ",
+                $inner,
+                ", c.company_id AS id, COUNT(*) AS n FROM cases c WHERE ",
+                $outer,
+                " GROUP BY 1, 2) g LEFT JOIN companies co ON co.id = g.id"
+            ),
+        ]
+    };
+}
+
+/// Cases opened in `[$1, $2)`, per quarter hour and value.
+const OPENED: [&str; 6] = keyed!(
+    "c.opened_at / 900000000 AS q",
+    "c.status <> 'merged' AND c.opened_at >= $1 AND c.opened_at < $2"
+);
+/// Cases closed in `[$1, $2)`, per quarter hour and value.
+const CLOSED: [&str; 6] = keyed!(
+    "c.closed_at / 900000000 AS q",
+    "c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2"
+);
+/// Cases open at `$1` (opened before it, not closed before it), per value (`q` is 0), in two
+/// parts that indexes find: those still open, and those closed at or after `$1`.
+const STILL_OPEN: [&str; 6] = keyed!(
+    "0 AS q",
+    "c.status <> 'merged' AND c.opened_at < $1 AND c.closed_at IS NULL"
+);
+const CLOSED_SINCE: [&str; 6] = keyed!(
+    "0 AS q",
+    "c.status <> 'merged' AND c.closed_at >= $1 AND c.opened_at < $1"
+);
+
+/// Cases open at `$1`, per quarter hour they were opened in, in the same two parts.
+const STILL_OPEN_BY_OPENED: &str = "SELECT c.opened_at / 900000000 AS q, NULL AS k, COUNT(*) AS n FROM cases c \
+     WHERE c.status <> 'merged' AND c.opened_at < $1 AND c.closed_at IS NULL GROUP BY 1";
+const CLOSED_SINCE_BY_OPENED: &str = "SELECT c.opened_at / 900000000 AS q, NULL AS k, COUNT(*) AS n FROM cases c \
+     WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.opened_at < $1 GROUP BY 1";
+/// The `$2` oldest cases open at `$1`.
+macro_rules! oldest_part {
+    ($where:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT c.id, c.reference, c.opened_at, c.closed_at, c.status, c.kind, c.channel, \
+             un.code AS unit_code, a.username AS assignee, cat.path AS category_path, co.name AS company_name \
+             FROM cases c LEFT JOIN units un ON un.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id \
+             LEFT JOIN categories cat ON cat.id = c.category_id LEFT JOIN companies co ON co.id = c.company_id \
+             WHERE c.status <> 'merged' AND ",
+            $where,
+            " ORDER BY c.opened_at, c.id LIMIT $2)"
+        )
+    };
+}
+const OLDEST_OPEN: &str = concat!(
+    oldest_part!("c.opened_at < $1 AND c.closed_at IS NULL"),
+    " AS still_open UNION ALL ",
+    oldest_part!("c.closed_at >= $1 AND c.opened_at < $1"),
+    " AS closed_since ORDER BY 3, 1 LIMIT $2"
+);
+
+fn index(key: FlowKey) -> usize {
+    match key {
+        FlowKey::Unit => 0,
+        FlowKey::Agent => 1,
+        FlowKey::Channel => 2,
+        FlowKey::Kind => 3,
+        FlowKey::Category => 4,
+        FlowKey::Company => 5,
+    }
+}
+
+#[async_trait]
+pub trait FlowCounts: Send + Sync {
+    /// Cases opened in `[from, to)`, per quarter hour and value of `key`.
+    async fn opened_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        key: FlowKey,
+    ) -> Result<Vec<FlowCount>>;
+    /// Cases closed in `[from, to)`, per quarter hour and value of `key`.
+    async fn closed_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        key: FlowKey,
+    ) -> Result<Vec<FlowCount>>;
+    /// Cases open at `at`, per quarter hour they were opened in (a quarter hour may come twice).
+    async fn open_by_opened(&self, at: Timestamp) -> Result<Vec<FlowCount>>;
+    /// The `limit` cases open at `at` that were opened first.
+    async fn oldest_open(&self, at: Timestamp, limit: i64) -> Result<Vec<crate::FlowCase>>;
+    /// Cases open at `at`, per value of `key` (`FlowCount::at` is `at`; a value may come twice,
+    /// to be added up).
+    async fn open_counts(&self, at: Timestamp, key: FlowKey) -> Result<Vec<FlowCount>>;
+}
+
+async fn counts<E: Engine + ?Sized>(
+    engine: &E,
+    sql: &'static str,
+    args: Vec<crate::tx::Arg>,
+    at: Option<Timestamp>,
+) -> Result<Vec<FlowCount>> {
+    engine
+        .read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(sql, args)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(FlowCount {
+                            at: match at {
+                                Some(t) => t,
+                                None => crate::rows::instant(r.int("q")? * QUARTER_HOUR_MICROS)?,
+                            },
+                            key: r.opt_text("k")?,
+                            cases: r.int("n")?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+}
+
+#[async_trait]
+impl<E: Engine> FlowCounts for E {
+    async fn opened_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        key: FlowKey,
+    ) -> Result<Vec<FlowCount>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        counts(self, OPENED[index(key)], args![from, to], None).await
+    }
+    async fn closed_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        key: FlowKey,
+    ) -> Result<Vec<FlowCount>> {
+        let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        counts(self, CLOSED[index(key)], args![from, to], None).await
+    }
+    async fn open_by_opened(&self, at: Timestamp) -> Result<Vec<FlowCount>> {
+        let t = at.as_microsecond();
+        let mut open = counts(self, STILL_OPEN_BY_OPENED, args![t], None).await?;
+        open.extend(counts(self, CLOSED_SINCE_BY_OPENED, args![t], None).await?);
+        Ok(open)
+    }
+    async fn oldest_open(&self, at: Timestamp, limit: i64) -> Result<Vec<crate::FlowCase>> {
+        let t = at.as_microsecond();
+        self.read(job(move |tx| {
+            Box::pin(async move {
+                tx.query(OLDEST_OPEN, args![t, limit])
+                    .await?
+                    .iter()
+                    .map(crate::reports::flow_case)
+                    .collect()
+            })
+        }))
+        .await
+    }
+    async fn open_counts(&self, at: Timestamp, key: FlowKey) -> Result<Vec<FlowCount>> {
+        let t = at.as_microsecond();
+        let mut open = counts(self, STILL_OPEN[index(key)], args![t], Some(at)).await?;
+        open.extend(counts(self, CLOSED_SINCE[index(key)], args![t], Some(at)).await?);
+        Ok(open)
+    }
+}
