@@ -108,25 +108,27 @@ const STILL_OPEN_BY_OPENED: &str = "SELECT c.opened_at / 900000000 AS q, NULL AS
      WHERE c.status <> 'merged' AND c.opened_at < $1 AND c.closed_at IS NULL GROUP BY 1";
 const CLOSED_SINCE_BY_OPENED: &str = "SELECT c.opened_at / 900000000 AS q, NULL AS k, COUNT(*) AS n FROM cases c \
      WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.opened_at < $1 GROUP BY 1";
-/// The `$2` oldest cases open at `$1`.
+/// The `$2` oldest cases open at `$1`: their ids first, from each part by the index for its own
+/// condition (`+ 0` keeps the order from choosing the index), and only then their names.
 macro_rules! oldest_part {
     ($where:literal) => {
         concat!(
-            "SELECT * FROM (SELECT c.id, c.reference, c.opened_at, c.closed_at, c.status, c.kind, c.channel, \
-             un.code AS unit_code, a.username AS assignee, cat.path AS category_path, co.name AS company_name \
-             FROM cases c LEFT JOIN units un ON un.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id \
-             LEFT JOIN categories cat ON cat.id = c.category_id LEFT JOIN companies co ON co.id = c.company_id \
-             WHERE c.status <> 'merged' AND ",
+            "SELECT * FROM (SELECT c.id FROM cases c WHERE c.status <> 'merged' AND ",
             $where,
-            " ORDER BY c.opened_at, c.id LIMIT $2)"
+            " ORDER BY c.opened_at + 0, c.id LIMIT $2)"
         )
     };
 }
 const OLDEST_OPEN: &str = concat!(
+    "SELECT c.id, c.reference, c.opened_at, c.closed_at, c.status, c.kind, c.channel, \
+     un.code AS unit_code, a.username AS assignee, cat.path AS category_path, co.name AS company_name FROM (",
     oldest_part!("c.opened_at < $1 AND c.closed_at IS NULL"),
     " AS still_open UNION ALL ",
     oldest_part!("c.closed_at >= $1 AND c.opened_at < $1"),
-    " AS closed_since ORDER BY 3, 1 LIMIT $2"
+    " AS closed_since) o JOIN cases c ON c.id = o.id \
+     LEFT JOIN units un ON un.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id \
+     LEFT JOIN categories cat ON cat.id = c.category_id LEFT JOIN companies co ON co.id = c.company_id \
+     ORDER BY c.opened_at, c.id LIMIT $2"
 );
 
 fn index(key: FlowKey) -> usize {
