@@ -249,6 +249,24 @@ fn entry_row_digest(r: &Row) -> Result<(i64, String)> {
     Ok((seq, digest))
 }
 
+/// Adds to a case's audit detail the digests `verify` compares with: each timeline entry's
+/// (`timeline`: position → digest) and the case row's (`case_row`).
+fn add_digests(
+    detail: &mut serde_json::Value,
+    entries: serde_json::Map<String, serde_json::Value>,
+    (digest, fields): (String, Vec<(String, String)>),
+) {
+    let fields: serde_json::Map<String, serde_json::Value> =
+        fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+    if let Some(d) = detail.as_object_mut() {
+        d.insert("timeline".into(), entries.into());
+        d.insert(
+            "case_row".into(),
+            serde_json::json!({"sha256": digest, "fields": fields}),
+        );
+    }
+}
+
 /// Appends the audit row of a change to a case. Its detail gains the digest of every
 /// timeline entry written after position `since` (`timeline`: position → digest) and of the
 /// case row as the change leaves it (`case_row`), so that `verify` can tell an entry or a
@@ -270,16 +288,8 @@ pub(crate) async fn audit_case_change(
         let (seq, digest) = entry_row_digest(&r)?;
         entries.insert(seq.to_string(), digest.into());
     }
-    let (digest, fields) = case_row_digest(&tx.one(q::CASE_AUDITED, args![case_id]).await?)?;
-    let fields: serde_json::Map<String, serde_json::Value> =
-        fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-    if let Some(d) = detail.as_object_mut() {
-        d.insert("timeline".into(), entries.into());
-        d.insert(
-            "case_row".into(),
-            serde_json::json!({"sha256": digest, "fields": fields}),
-        );
-    }
+    let row = case_row_digest(&tx.one(q::CASE_AUDITED, args![case_id]).await?)?;
+    add_digests(&mut detail, entries, row);
     let (chain, detail) = (format!("case:{reference}"), detail.to_string());
     if new_chain {
         start_chain(tx, actor, &chain, action, reference, &detail, at).await
@@ -337,22 +347,11 @@ pub(crate) async fn audit_new_cases(
         Vec::with_capacity(filed.len()),
     );
     for f in filed {
-        let (digest, fields) = rows
+        let row = rows
             .remove(&f.id)
             .ok_or_else(|| StoreError::Corrupt(format!("case {} was not filed", f.reference)))?;
-        let fields: serde_json::Map<String, serde_json::Value> =
-            fields.into_iter().map(|(k, v)| (k, v.into())).collect();
         let mut detail = f.detail;
-        if let Some(d) = detail.as_object_mut() {
-            d.insert(
-                "timeline".into(),
-                entries.remove(&f.id).unwrap_or_default().into(),
-            );
-            d.insert(
-                "case_row".into(),
-                serde_json::json!({"sha256": digest, "fields": fields}),
-            );
-        }
+        add_digests(&mut detail, entries.remove(&f.id).unwrap_or_default(), row);
         let (chain, detail, at) = (
             format!("case:{}", f.reference),
             detail.to_string(),

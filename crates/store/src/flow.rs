@@ -32,89 +32,87 @@ pub struct FlowCount {
     pub cases: i64,
 }
 
-/// Per breakdown: the value's name, from the id the cases carry (or the column itself).
+/// Cases counted per `q` and the id in `$id`, then named from `$names` (`nm.$name`).
+macro_rules! named {
+    ($id:literal, $names:literal, $name:literal, $inner:literal; $($outer:tt)+) => {
+        concat!(
+            "SELECT g.q, nm.", $name, " AS k, g.n FROM (SELECT ", $inner, ", c.", $id,
+            " AS id, COUNT(*) AS n FROM cases c WHERE ", $($outer)+, " GROUP BY 1, 2) g LEFT JOIN ",
+            $names, " nm ON nm.id = g.id"
+        )
+    };
+}
+
+/// Cases counted per `q` and a column that is its own name.
+macro_rules! plain {
+    ($column:literal, $inner:literal; $($outer:tt)+) => {
+        concat!(
+            "SELECT ", $inner, ", c.", $column, " AS k, COUNT(*) AS n FROM cases c WHERE ", $($outer)+,
+            " GROUP BY 1, 2"
+        )
+    };
+}
+
+/// Per breakdown, in `FlowKey` order: unit, agent, channel, kind, category, company.
 macro_rules! keyed {
-    ($inner:literal, $outer:literal) => {
+    ($inner:literal; $($outer:tt)+) => {
         [
-            concat!(
-                "SELECT g.q, un.code AS k, g.n FROM (SELECT ",
-                $inner,
-                ", c.unit_id AS id, COUNT(*) AS n FROM cases c WHERE ",
-                $outer,
-                " GROUP BY 1, 2) g LEFT JOIN units un ON un.id = g.id"
-            ),
-            concat!(
-                "SELECT g.q, a.username AS k, g.n FROM (SELECT ",
-                $inner,
-                ", c.assignee_id AS id, COUNT(*) AS n FROM cases c WHERE ",
-                $outer,
-                " GROUP BY 1, 2) g LEFT JOIN users a ON a.id = g.id"
-            ),
-            concat!(
-                "SELECT ",
-                $inner,
-                ", c.channel AS k, COUNT(*) AS n FROM cases c WHERE ",
-                $outer,
-                " GROUP BY 1, 2"
-            ),
-            concat!(
-                "SELECT ",
-                $inner,
-                ", c.kind AS k, COUNT(*) AS n FROM cases c WHERE ",
-                $outer,
-                " GROUP BY 1, 2"
-            ),
-            concat!(
-                "SELECT g.q, cat.path AS k, g.n FROM (SELECT ",
-                $inner,
-                ", c.category_id AS id, COUNT(*) AS n FROM cases c WHERE ",
-                $outer,
-                " GROUP BY 1, 2) g LEFT JOIN categories cat ON cat.id = g.id"
-            ),
-            concat!(
-                "SELECT g.q, co.name AS k, g.n FROM (SELECT ",
-                $inner,
-                ", c.company_id AS id, COUNT(*) AS n FROM cases c WHERE ",
-                $outer,
-                " GROUP BY 1, 2) g LEFT JOIN companies co ON co.id = g.id"
-            ),
+            named!("unit_id", "units", "code", $inner; $($outer)+),
+            named!("assignee_id", "users", "username", $inner; $($outer)+),
+            plain!("channel", $inner; $($outer)+),
+            plain!("kind", $inner; $($outer)+),
+            named!("category_id", "categories", "path", $inner; $($outer)+),
+            named!("company_id", "companies", "name", $inner; $($outer)+),
         ]
+    };
+}
+
+/// Which cases are open at `$1`, in two parts that indexes find: still open, and closed at or
+/// after `$1`.
+macro_rules! still_open {
+    () => {
+        "c.status <> 'merged' AND c.opened_at < $1 AND c.closed_at IS NULL"
+    };
+}
+macro_rules! closed_since {
+    () => {
+        "c.status <> 'merged' AND c.closed_at >= $1 AND c.opened_at < $1"
     };
 }
 
 /// Cases opened in `[$1, $2)`, per quarter hour and value.
 const OPENED: [&str; 6] = keyed!(
-    "c.opened_at / 900000000 AS q",
+    "c.opened_at / 900000000 AS q";
     "c.status <> 'merged' AND c.opened_at >= $1 AND c.opened_at < $2"
 );
 /// Cases closed in `[$1, $2)`, per quarter hour and value.
 const CLOSED: [&str; 6] = keyed!(
-    "c.closed_at / 900000000 AS q",
+    "c.closed_at / 900000000 AS q";
     "c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2"
 );
-/// Cases open at `$1` (opened before it, not closed before it), per value (`q` is 0), in two
-/// parts that indexes find: those still open, and those closed at or after `$1`.
-const STILL_OPEN: [&str; 6] = keyed!(
-    "0 AS q",
-    "c.status <> 'merged' AND c.opened_at < $1 AND c.closed_at IS NULL"
-);
-const CLOSED_SINCE: [&str; 6] = keyed!(
-    "0 AS q",
-    "c.status <> 'merged' AND c.closed_at >= $1 AND c.opened_at < $1"
-);
+/// Cases open at `$1` (opened before it, not closed before it), per value (`q` is 0).
+const STILL_OPEN: [&str; 6] = keyed!("0 AS q"; still_open!());
+const CLOSED_SINCE: [&str; 6] = keyed!("0 AS q"; closed_since!());
 
 /// Cases open at `$1`, per quarter hour they were opened in, in the same two parts.
-const STILL_OPEN_BY_OPENED: &str = "SELECT c.opened_at / 900000000 AS q, NULL AS k, COUNT(*) AS n FROM cases c \
-     WHERE c.status <> 'merged' AND c.opened_at < $1 AND c.closed_at IS NULL GROUP BY 1";
-const CLOSED_SINCE_BY_OPENED: &str = "SELECT c.opened_at / 900000000 AS q, NULL AS k, COUNT(*) AS n FROM cases c \
-     WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.opened_at < $1 GROUP BY 1";
+macro_rules! by_opened {
+    ($($where:tt)+) => {
+        concat!(
+            "SELECT c.opened_at / 900000000 AS q, NULL AS k, COUNT(*) AS n FROM cases c WHERE ",
+            $($where)+,
+            " GROUP BY 1"
+        )
+    };
+}
+const STILL_OPEN_BY_OPENED: &str = by_opened!(still_open!());
+const CLOSED_SINCE_BY_OPENED: &str = by_opened!(closed_since!());
 /// The `$2` oldest cases open at `$1`: their ids first, from each part by the index for its own
 /// condition (`+ 0` keeps the order from choosing the index), and only then their names.
 macro_rules! oldest_part {
-    ($where:literal) => {
+    ($($where:tt)+) => {
         concat!(
-            "SELECT * FROM (SELECT c.id FROM cases c WHERE c.status <> 'merged' AND ",
-            $where,
+            "SELECT * FROM (SELECT c.id FROM cases c WHERE ",
+            $($where)+,
             " ORDER BY c.opened_at + 0, c.id LIMIT $2)"
         )
     };
@@ -122,9 +120,9 @@ macro_rules! oldest_part {
 const OLDEST_OPEN: &str = concat!(
     "SELECT c.id, c.reference, c.opened_at, c.closed_at, c.status, c.kind, c.channel, \
      un.code AS unit_code, a.username AS assignee, cat.path AS category_path, co.name AS company_name FROM (",
-    oldest_part!("c.opened_at < $1 AND c.closed_at IS NULL"),
+    oldest_part!(still_open!()),
     " AS still_open UNION ALL ",
-    oldest_part!("c.closed_at >= $1 AND c.opened_at < $1"),
+    oldest_part!(closed_since!()),
     " AS closed_since) o JOIN cases c ON c.id = o.id \
      LEFT JOIN units un ON un.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id \
      LEFT JOIN categories cat ON cat.id = c.category_id LEFT JOIN companies co ON co.id = c.company_id \
