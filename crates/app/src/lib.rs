@@ -38,6 +38,7 @@ pub mod person;
 pub mod portal;
 pub mod reports;
 pub mod routing;
+pub mod saved;
 pub mod search;
 pub mod steps;
 pub mod supervision;

@@ -35,6 +35,7 @@ pub mod postgres;
 mod queries;
 mod reports;
 mod rows;
+mod saved;
 mod search;
 pub mod sqlite;
 mod timeline;
@@ -61,6 +62,7 @@ pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 pub use reports::{CallRecord, ClosedCase, CompanyTally, FlowCase, ReportData};
+pub use saved::{NewSavedSearch, SavedSearchRow, SavedSearches};
 pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};
 use std::sync::Arc;
 pub use timeline::{NewAttachment, NewEntry, Timeline};
@@ -203,6 +205,7 @@ pub trait Store:
     + ReportData
     + FlowCounts
     + RootCauses
+    + SavedSearches
     + AuditLog
     + Send
     + Sync

@@ -1,9 +1,10 @@
 //! Consumers, companies, units, categories, users, API tokens, sessions and the audit check over
 //! HTTP: each handler reads the request, calls one use case of [`redress_app`], and answers.
 
+use super::id_of;
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -23,10 +24,6 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// An id in a path: one that is not a number names nothing.
-fn id_of(text: &str) -> ApiResult<i64> {
-    text.parse().map_err(|_| ApiError::NotFound)
-}
-
 /// Find consumers by phone, email or account number (exactly one), so repeat contacts link
 /// to the same person.
 #[utoipa::path(get, path = "/consumers", tag = "consumers",

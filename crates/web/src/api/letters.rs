@@ -1,9 +1,10 @@
 //! Letters on paper over HTTP: the print queue, batches (one PDF with a mailing list), marking a
 //! batch mailed, and any letter as a PDF.
 
+use super::id_of;
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -26,10 +27,6 @@ pub enum LetterState {
     Emailed,
     /// Kept for the record (a company's copy).
     NotQueued,
-}
-
-fn id_of(id: &str) -> Result<i64, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
 }
 
 /// A PDF to download under a file name.

@@ -1,9 +1,10 @@
 //! Correspondence over HTTP: writing to a case's consumer by email, and the incoming messages
 //! that wait for a person (unmatched or quarantined).
 
+use super::id_of;
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -30,10 +31,6 @@ pub async fn email_consumer(
     let reference = redress_app::case_reference(&reference)?;
     let sent = state.email_consumer(&user, &reference, body.value).await?;
     Ok((StatusCode::ACCEPTED, Json(sent)).into_response())
-}
-
-fn id_of(id: &str) -> Result<i64, ApiError> {
-    id.parse().map_err(|_| ApiError::NotFound)
 }
 
 /// Incoming messages that wait for a person (unmatched or quarantined), newest first; with

@@ -7,6 +7,7 @@ pub mod letters;
 pub mod mail;
 pub mod reports;
 pub mod routing;
+pub mod saved;
 
 use crate::AppState;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -271,6 +272,11 @@ impl Modify for BearerAuth {
 }
 
 /// Every API route, registered together with its OpenAPI description so neither can drift.
+/// A record's id from the path; anything but a number names nothing.
+pub(crate) fn id_of(text: &str) -> Result<i64, crate::error::ApiError> {
+    text.parse().map_err(|_| crate::error::ApiError::NotFound)
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(cases::create_case, cases::list_cases))
@@ -294,6 +300,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(letters::get_batch))
         .routes(routes!(letters::batch_pdf))
         .routes(routes!(letters::batch_mailed))
+        .routes(routes!(saved::list_saved_searches, saved::save_search))
+        .routes(routes!(saved::get_saved_search, saved::forget_saved_search))
+        .routes(routes!(saved::run_saved_search))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::list_root_causes, reports::save_root_cause))
         .routes(routes!(reports::company_customers))

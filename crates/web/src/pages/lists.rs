@@ -1,16 +1,20 @@
 //! Work lists on the pages: the table every list of cases shares (sortable columns, the next
 //! deadline, age and last activity, paging) and the `/cases` page with its filters.
 
+use super::staff::{csrf_ok, refused};
 use super::{Ctx, NavUser, clock_label, contact_line, local_time, session, store_failed};
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::i18n::Tr;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::Form as PostForm;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use redress_app::AppError;
 use redress_app::lists::{CaseList, ListRequest};
+use redress_app::saved::{SAVED_PARAMS, SavedSearchInput, may_keep_for_unit};
 use redress_app::work::Found;
 use redress_domain::records::WorkRow;
 use redress_domain::{CaseKind, Status, WorkOrder};
@@ -319,6 +323,125 @@ struct CasesPage {
     company_id: String,
     consumer_id: String,
     table: CaseTable,
+    /// The person's and their unit's saved searches.
+    saved: Vec<SavedLink>,
+    /// What was wrong with the search the person tried to save.
+    save_problems: Vec<(String, String)>,
+    /// The filters shown now, to save: (name, value).
+    current: Vec<(String, String)>,
+    /// (code, name) of the units the person keeps searches for.
+    units_for_saving: Vec<(String, String)>,
+    csrf: String,
+}
+
+/// A saved search on the case list.
+struct SavedLink {
+    id: i64,
+    name: String,
+    unit: Option<String>,
+    href: String,
+    may_forget: bool,
+}
+
+/// Keeps the shown filters under a name (`POST /cases/saved`), then shows the saved list.
+pub(super) async fn save_search(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    PostForm(fields): PostForm<HashMap<String, String>>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let tr = ctx.tr;
+    let params: std::collections::BTreeMap<String, String> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("param.")?.to_string(), v.clone())))
+        .collect();
+    let shown: HashMap<String, String> = params.clone().into_iter().collect();
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        let problems = vec![(tr.t("saved-title"), tr.t("error-csrf"))];
+        return cases_render(&state, &ctx, &user, shown, problems, StatusCode::FORBIDDEN).await;
+    }
+    let input = SavedSearchInput {
+        name: fields.get("name").cloned().unwrap_or_default(),
+        params,
+        unit: fields.get("unit").cloned(),
+    };
+    match state.save_search(&user, input).await {
+        Ok(saved) => Redirect::to(&saved.href).into_response(),
+        Err(AppError::Validation(f)) => {
+            let problems =
+                f.0.iter()
+                    .map(|e| {
+                        let label = match e.field.strip_prefix("params.") {
+                            Some(filter) => tr.t(&format!("filter-{filter}")),
+                            None => tr.t(&format!("saved-{}", e.field)),
+                        };
+                        (label, tr.error(&e.code, &e.message))
+                    })
+                    .collect();
+            cases_render(
+                &state,
+                &ctx,
+                &user,
+                shown,
+                problems,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => refused(&ctx, &user, e),
+    }
+}
+
+/// Forgets a saved search (`POST /cases/saved/{id}/forget`), then shows the case list.
+pub(super) async fn forget_search(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    PostForm(fields): PostForm<HashMap<String, String>>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        let problems = vec![(ctx.tr.t("saved-title"), ctx.tr.t("error-csrf"))];
+        return cases_render(
+            &state,
+            &ctx,
+            &user,
+            HashMap::new(),
+            problems,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return super::message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        );
+    };
+    match state.forget_saved_search(&user, id).await {
+        Ok(()) => Redirect::to("/cases").into_response(),
+        Err(AppError::NotFound) => super::message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        ),
+        Err(e) => refused(&ctx, &user, e),
+    }
 }
 
 /// The list of cases (`/cases`) and search (`/search?q=`): a whole reference opens its case;
@@ -328,13 +451,26 @@ pub(super) async fn cases_page(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
-    Query(mut query): Query<HashMap<String, String>>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let user = match session(&state, &headers).await {
         Ok(u) => u,
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
+    cases_render(&state, &ctx, &user, query, vec![], StatusCode::OK).await
+}
+
+/// The case list with its filters, saved searches, and what was wrong with the last save.
+async fn cases_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    mut query: HashMap<String, String>,
+    save_problems: Vec<(String, String)>,
+    status: StatusCode,
+) -> Response {
+    let (state, user) = (state.clone(), user.clone());
     let tr = ctx.tr;
     let words = query
         .get("q")
@@ -345,7 +481,7 @@ pub(super) async fn cases_page(
         match state.search(&user, &words).await {
             Ok(Found::Case(r)) => return Redirect::to(&format!("/cases/{r}")).into_response(),
             Ok(Found::People(found)) => people = found,
-            Err(e) => return store_failed(&ctx, e),
+            Err(e) => return store_failed(ctx, e),
         }
     }
     // One person named by a phone, email or account number: the list is their cases.
@@ -369,7 +505,7 @@ pub(super) async fn cases_page(
     let (mut req, mut problems) = match ListRequest::parse(|k| query.get(k).map(String::as_str)) {
         Ok(r) => (r, vec![]),
         Err(AppError::Validation(f)) => (ListRequest::default(), named(&f)),
-        Err(e) => return store_failed(&ctx, e),
+        Err(e) => return store_failed(ctx, e),
     };
     let list = match state.case_list(&user, &req).await {
         Ok(l) => l,
@@ -378,10 +514,10 @@ pub(super) async fn cases_page(
             req = ListRequest::default();
             match state.case_list(&user, &req).await {
                 Ok(l) => l,
-                Err(e) => return store_failed(&ctx, e),
+                Err(e) => return store_failed(ctx, e),
             }
         }
-        Err(e) => return store_failed(&ctx, e),
+        Err(e) => return store_failed(ctx, e),
     };
     let staff_view = !user.is_company();
     let (units, staff) = if staff_view {
@@ -393,10 +529,30 @@ pub(super) async fn cases_page(
                     .map(|u| (u.username, u.display_name))
                     .collect(),
             ),
-            Err(e) => return store_failed(&ctx, e),
+            Err(e) => return store_failed(ctx, e),
         }
     } else {
         (vec![], vec![])
+    };
+    let saved = match state.saved_searches(&user).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|s| SavedLink {
+                may_forget: s
+                    .unit
+                    .as_deref()
+                    .is_none_or(|u| may_keep_for_unit(&user, u)),
+                id: s.id,
+                name: s.name,
+                unit: s.unit,
+                href: s.href,
+            })
+            .collect(),
+        Err(e) => return store_failed(ctx, e),
+    };
+    let units_for_saving = match state.units_for_saved_searches(&user).await {
+        Ok(units) => units.into_iter().map(|u| (u.code, u.name)).collect(),
+        Err(e) => return store_failed(ctx, e),
     };
     let links = ListLinks::new("/cases", &query);
     let person = req.consumer_id.map(|id| {
@@ -491,6 +647,17 @@ pub(super) async fn cases_page(
         company_id: req.company_id.map(|i| i.to_string()).unwrap_or_default(),
         consumer_id: req.consumer_id.map(|i| i.to_string()).unwrap_or_default(),
         table,
+        saved,
+        save_problems,
+        current: query
+            .iter()
+            .filter(|(k, v)| SAVED_PARAMS.contains(&k.as_str()) && !v.trim().is_empty())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect(),
+        units_for_saving,
+        csrf: user.csrf.clone().unwrap_or_default(),
     };
-    ctx.render(StatusCode::OK, &page)
+    ctx.render(status, &page)
 }

@@ -47,6 +47,11 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .route("/cases", get(lists::cases_page))
+        .route("/cases/saved", axum::routing::post(lists::save_search))
+        .route(
+            "/cases/saved/{id}/forget",
+            axum::routing::post(lists::forget_search),
+        )
         .merge(agent::router())
         .merge(portal::router())
         .merge(staff::router())

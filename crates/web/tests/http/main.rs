@@ -25,5 +25,6 @@ mod pages_portal;
 mod print_queue;
 mod reports;
 mod routing;
+mod saved;
 mod search;
 mod validation;
