@@ -1,5 +1,6 @@
 //! The deadline sweep: warns about deadlines due soon and escalates missed ones, and reminds
-//! consumers of the deadlines they must meet, every minute.
+//! consumers of the deadlines they must meet, and queues the scheduled reports whose period
+//! is over, every minute.
 //! Each effect happens once even with several nodes (the store marks each clock conditionally);
 //! system transitions it decides on are queued as jobs (see [`crate::jobs`]).
 
@@ -28,6 +29,11 @@ pub fn spawn_deadline_sweeper(app: App) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reminded = n, "consumers reminded of their deadlines"),
                 Err(e) => tracing::error!(error = %e, "reminding consumers"),
+            }
+            match app.send_scheduled_reports().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(periods = n, "scheduled reports queued"),
+                Err(e) => tracing::error!(error = %e, "scheduled reports"),
             }
             tokio::time::sleep(Duration::from_secs(60)).await;
         }

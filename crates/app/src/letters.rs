@@ -176,7 +176,7 @@ impl App {
     }
 
     /// The office's date today.
-    async fn office_today(
+    pub(crate) async fn office_today(
         &self,
     ) -> AppResult<(Date, redress_domain::calendar::Calendar, jiff::tz::TimeZone)> {
         let (cal, tz) = self.store.office_calendar(&self.office.code).await?;

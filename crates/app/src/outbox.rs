@@ -6,7 +6,7 @@
 use crate::App;
 use jiff::SignedDuration;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress_store::{OutgoingMail, StoreError};
 use std::time::Duration;
@@ -95,10 +95,21 @@ impl Mailer {
                 value.to_string(),
             ));
         }
-        let message = builder
-            .header(ContentType::TEXT_PLAIN)
-            .body(m.body.clone())
-            .map_err(|e| e.to_string())?;
+        let message = if m.attachments.is_empty() {
+            builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(m.body.clone())
+                .map_err(|e| e.to_string())?
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(m.body.clone()));
+            for a in &m.attachments {
+                let kind = ContentType::parse(&a.content_type)
+                    .map_err(|e| format!("attachment {}: {e}", a.filename))?;
+                parts = parts
+                    .singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), kind));
+            }
+            builder.multipart(parts).map_err(|e| e.to_string())?
+        };
         match &self.transport {
             Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
             Transport::Pickup(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),

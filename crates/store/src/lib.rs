@@ -36,6 +36,7 @@ mod queries;
 mod reports;
 mod rows;
 mod saved;
+mod schedules;
 mod search;
 pub mod sqlite;
 mod timeline;
@@ -56,13 +57,14 @@ pub use flow::{FlowCount, FlowCounts, FlowKey, QUARTER_HOUR_MICROS};
 pub use jobs::{ClaimedJob, DeadJob, JobCounts, JobKind, Jobs};
 pub use letters::{BatchRecord, BatchedLetter, LetterRecord, MailingOnCase, PrintQueue};
 pub use opendata::{OpenData, OpenDataCase};
-pub use outbox::{Outbox, OutgoingMail, QueuedMail};
+pub use outbox::{MailAttachment, Outbox, OutgoingMail, QueuedMail};
 pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
 pub use reports::{CallRecord, ClosedCase, CompanyTally, FlowCase, ReportData};
 pub use saved::{NewSavedSearch, SavedSearchRow, SavedSearches};
+pub use schedules::{ReportSchedule, ReportSchedules};
 pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};
 use std::sync::Arc;
 pub use timeline::{NewAttachment, NewEntry, Timeline};
@@ -206,6 +208,7 @@ pub trait Store:
     + FlowCounts
     + RootCauses
     + SavedSearches
+    + ReportSchedules
     + AuditLog
     + Send
     + Sync

@@ -1,10 +1,10 @@
 //! The outbox: email is queued in the transaction that calls for it and sent later by
 //! whichever node claims it.
 
-use crate::Result;
 use crate::queries as q;
 use crate::rows::micros;
 use crate::tx::{Engine, Tx, args, job};
+use crate::{Result, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
@@ -24,6 +24,16 @@ pub struct OutgoingMail {
     /// Written by Redress itself, not by a person (an acknowledgement, a notice): sent with
     /// `Auto-Submitted`, so that automatic responders do not answer it.
     pub automatic: bool,
+    /// Files sent with it, in order.
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file sent with an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 impl OutgoingMail {
@@ -42,6 +52,7 @@ impl OutgoingMail {
             in_reply_to: None,
             references: None,
             automatic: false,
+            attachments: Vec::new(),
         }
     }
 }
@@ -107,8 +118,20 @@ impl<E: Engine> Outbox for E {
                 else {
                     return Ok(None);
                 };
+                let id = r.int("id")?;
+                let mut attachments = Vec::new();
+                for a in tx.query(q::MAIL_ATTACHMENTS, args![id]).await? {
+                    let hex_text = a.text("content_hex")?;
+                    attachments.push(MailAttachment {
+                        filename: a.text("filename")?,
+                        content_type: a.text("content_type")?,
+                        content: hex::decode(&hex_text).map_err(|e| {
+                            StoreError::Corrupt(format!("attachment of mail {id}: {e}"))
+                        })?,
+                    });
+                }
                 Ok(Some(QueuedMail {
-                    id: r.int("id")?,
+                    id,
                     mail: OutgoingMail {
                         recipient: r.text("recipient")?,
                         subject: r.text("subject")?,
@@ -117,6 +140,7 @@ impl<E: Engine> Outbox for E {
                         in_reply_to: r.opt_text("in_reply_to")?,
                         references: r.opt_text("refs")?,
                         automatic: r.int("automatic")? != 0,
+                        attachments,
                     },
                     attempts: r.int("attempts")?,
                     message_id: r.opt_text("message_id")?,
@@ -171,19 +195,34 @@ impl<E: Engine> Outbox for E {
 
 /// Queues a message inside a change's transaction; returns its outbox id.
 pub(crate) async fn enqueue(tx: &mut dyn Tx, m: &OutgoingMail, at: Timestamp) -> Result<i64> {
-    tx.one(
-        q::ENQUEUE_MAIL,
-        args![
-            m.recipient.as_str(),
-            m.subject.as_str(),
-            m.body.as_str(),
-            m.reference.clone(),
-            micros(at),
-            m.in_reply_to.clone(),
-            m.references.clone(),
-            i64::from(m.automatic)
-        ],
-    )
-    .await?
-    .int("id")
+    let id = tx
+        .one(
+            q::ENQUEUE_MAIL,
+            args![
+                m.recipient.as_str(),
+                m.subject.as_str(),
+                m.body.as_str(),
+                m.reference.clone(),
+                micros(at),
+                m.in_reply_to.clone(),
+                m.references.clone(),
+                i64::from(m.automatic)
+            ],
+        )
+        .await?
+        .int("id")?;
+    for (position, a) in m.attachments.iter().enumerate() {
+        tx.execute(
+            q::INSERT_MAIL_ATTACHMENT,
+            args![
+                id,
+                position as i64,
+                a.filename.as_str(),
+                a.content_type.as_str(),
+                hex::encode(&a.content)
+            ],
+        )
+        .await?;
+    }
+    Ok(id)
 }

@@ -397,6 +397,11 @@ pub const CLAIM_MAIL_SKIP_LOCKED: &str = "UPDATE outbox SET locked_until = $2, a
      RETURNING id, recipient, subject, body, reference, attempts, message_id, in_reply_to, refs, automatic";
 /// Files an incoming message with the case it opens (in the case's transaction).
 pub const FILE_INBOUND_MAIL: &str = "UPDATE inbound_mail SET case_id = $2 WHERE id = $1";
+/// The files sent with a message, in order.
+pub const MAIL_ATTACHMENTS: &str = "SELECT filename, content_type, content_hex FROM outbox_attachments \
+     WHERE mail_id = $1 ORDER BY position";
+pub const INSERT_MAIL_ATTACHMENT: &str = "INSERT INTO outbox_attachments \
+     (mail_id, position, filename, content_type, content_hex) VALUES ($1, $2, $3, $4, $5)";
 /// Names a message before its first sending, so that every retry carries the same Message-ID.
 pub const NAME_MAIL: &str =
     "UPDATE outbox SET message_id = $2 WHERE id = $1 AND message_id IS NULL";

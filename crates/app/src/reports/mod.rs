@@ -9,6 +9,7 @@ mod companies;
 mod hotline;
 pub mod render;
 mod root_causes;
+pub mod schedule;
 mod speed;
 mod trends;
 mod workload;

@@ -5,6 +5,9 @@ use super::{Cell, Report, Table};
 use crate::export::spreadsheet_safe;
 use crate::{AppError, AppResult};
 
+/// The media type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// The first table as CSV, header first (the columns' keys).
 pub fn csv(report: &Report) -> AppResult<Vec<u8>> {
     match report.tables.first() {

@@ -304,6 +304,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(saved::get_saved_search, saved::forget_saved_search))
         .routes(routes!(saved::run_saved_search))
         .routes(routes!(reports::get_report))
+        .routes(routes!(reports::list_schedules, reports::add_schedule))
+        .routes(routes!(reports::remove_schedule))
         .routes(routes!(reports::list_root_causes, reports::save_root_cause))
         .routes(routes!(reports::company_customers))
         .routes(routes!(reports::set_company_customers))

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+pub use redress_app::reports::schedule::{Schedule, ScheduleInput};
 pub use redress_app::reports::{
     Chart, CustomerCount, CustomersInput, Report, RootCauseInput, Series, Table,
 };
@@ -52,7 +53,7 @@ pub fn file_response(bytes: Vec<u8>, content_type: &'static str, filename: &str)
     r
 }
 
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = redress_app::reports::render::XLSX;
 
 /// A report for a period of the office's days: `workload` (new, closed and open per day, week or
 /// month, and by `by`), `backlog` (open cases by age at the end of the period, the oldest, the
@@ -171,4 +172,45 @@ pub async fn set_company_customers(
             .set_company_customers(&user, company_id(&id)?, &year, body.value)
             .await?,
     ))
+}
+
+/// The reports emailed on a schedule.
+#[utoipa::path(get, path = "/report-schedules", tag = "reports",
+    responses((status = 200, body = Vec<Schedule>)),
+    security(("bearer" = [])))]
+pub async fn list_schedules(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Schedule>>> {
+    Ok(Json(state.report_schedules(&user).await?))
+}
+
+/// Email a report to a list every week (each Monday, for the week before) or every month (on
+/// the 1st, for the month before), as CSV or XLSX; `spikes` sends the week's spikes, only when
+/// there are some. Audited.
+#[utoipa::path(post, path = "/report-schedules", tag = "reports", request_body = ScheduleInput,
+    responses((status = 201, body = Schedule), (status = 422, description = "A field is wrong; the error names it (`recipients[1]`)")),
+    security(("bearer" = [])))]
+pub async fn add_schedule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: JsonBody<ScheduleInput>,
+) -> ApiResult<Response> {
+    let s = state.add_report_schedule(&user, body.value).await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// Stop a scheduled report. Audited.
+#[utoipa::path(delete, path = "/report-schedules/{id}", tag = "reports", params(("id" = i64, Path)),
+    responses((status = 204, description = "Stopped"), (status = 404, description = "No such schedule")),
+    security(("bearer" = [])))]
+pub async fn remove_schedule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .remove_report_schedule(&user, super::id_of(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,13 +4,20 @@
 use super::*;
 use crate::api::reports::{XLSX, file_response};
 use axum::extract::{Path, Query, State};
+use redress_app::reports::schedule::{SCHEDULED, ScheduleInput};
 use redress_app::reports::{Cell, Dimension, Report, ReportName, chart, render};
+use redress_domain::Role;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(index))
         .route("/reports/{name}", get(report_page))
         .route("/reports/{name}/download", get(download))
+        .route("/reports/schedules", axum::routing::post(add_schedule))
+        .route(
+            "/reports/schedules/{id}/remove",
+            axum::routing::post(remove_schedule),
+        )
 }
 
 /// A report on the index: name, title, what it shows.
@@ -23,6 +30,17 @@ struct IndexPage {
     nav: Option<NavUser>,
     switch_href: String,
     entries: Vec<Entry>,
+    /// The scheduled reports: id, report, how often, format and language, recipients, the last
+    /// period sent.
+    schedules: Vec<(i64, String, String, String, String, String)>,
+    /// Whether the person keeps schedules (everyone who reads reports but auditors).
+    may_schedule: bool,
+    form: Form,
+    reports: Options,
+    everies: Options,
+    formats: Options,
+    languages: Options,
+    csrf: String,
 }
 
 /// A table ready to show: key, caption, headings, rows of cells (text, numeric?).
@@ -71,7 +89,39 @@ async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
         Ok(x) => x,
         Err(r) => return r,
     };
+    index_render(&state, &ctx, &user, Form::default(), StatusCode::OK).await
+}
+
+/// The list of reports and the scheduled ones, with the form to schedule another.
+async fn index_render(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &CurrentUser,
+    form: Form,
+    status: StatusCode,
+) -> Response {
     let tr = ctx.tr;
+    let schedules = match state.report_schedules(user).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|s| {
+                (
+                    s.id,
+                    tr.t(&format!("schedule-report-{}", s.report)),
+                    tr.t(&format!("schedule-every-{}", s.every)),
+                    format!(
+                        "{} · {}",
+                        s.format.to_uppercase(),
+                        s.language.to_uppercase()
+                    ),
+                    s.recipients.join(", "),
+                    s.last_period_to,
+                )
+            })
+            .collect(),
+        Err(e) => return store_failed(ctx, e),
+    };
+    let word = |prefix: &str, w: &str| (w.to_string(), tr.t(&format!("{prefix}-{w}")));
     let entries = ReportName::ALL
         .iter()
         .map(|n| {
@@ -83,14 +133,109 @@ async fn index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> R
         })
         .collect();
     ctx.render(
-        StatusCode::OK,
+        status,
         &IndexPage {
             tr,
-            nav: Some(NavUser::of(&user)),
+            nav: Some(NavUser::of(user)),
             switch_href: ctx.switch_href.clone(),
             entries,
+            schedules,
+            may_schedule: user.user.role != Role::Auditor,
+            form,
+            reports: SCHEDULED
+                .iter()
+                .map(|r| word("schedule-report", r))
+                .collect(),
+            everies: ["week", "month"]
+                .iter()
+                .map(|e| word("schedule-every", e))
+                .collect(),
+            formats: ["xlsx", "csv"]
+                .iter()
+                .map(|f| word("schedule-format", f))
+                .collect(),
+            languages: [("en", "English"), ("es", "Español")]
+                .iter()
+                .map(|(c, n)| (c.to_string(), n.to_string()))
+                .collect(),
+            csrf: user.csrf.clone().unwrap_or_default(),
         },
     )
+}
+
+/// Schedules a report (`POST /reports/schedules`), then shows the list again.
+async fn add_schedule(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let (user, ctx) = match reader(&state, &uri, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let tr = ctx.tr;
+    let mut form = Form::with(fields.clone());
+    if !super::staff::csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        form.add(&tr, "csrf", tr.t("error-csrf"));
+        return index_render(&state, &ctx, &user, form, StatusCode::FORBIDDEN).await;
+    }
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let input = ScheduleInput {
+        report: field("report"),
+        every: field("every"),
+        format: fields.get("format").cloned(),
+        language: fields.get("language").cloned(),
+        recipients: field("recipients")
+            .split([',', ';', '\n'])
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(String::from)
+            .collect(),
+    };
+    match state.add_report_schedule(&user, input).await {
+        Ok(_) => axum::response::Redirect::to("/reports#schedules").into_response(),
+        Err(AppError::Validation(errors)) => {
+            for e in &errors.0 {
+                // One box holds every address: each wrong one is named there.
+                let name = if e.field.starts_with("recipients") {
+                    "recipients"
+                } else {
+                    e.field.as_str()
+                };
+                form.add(&tr, name, tr.error(&e.code, &e.message));
+            }
+            index_render(&state, &ctx, &user, form, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => super::staff::refused(&ctx, &user, e),
+    }
+}
+
+/// Stops a scheduled report (`POST /reports/schedules/{id}/remove`).
+async fn remove_schedule(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(fields): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let (user, ctx) = match reader(&state, &uri, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !super::staff::csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
+        let mut form = Form::default();
+        form.add(&ctx.tr, "csrf", ctx.tr.t("error-csrf"));
+        return index_render(&state, &ctx, &user, form, StatusCode::FORBIDDEN).await;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found_page(&state, &uri, &headers);
+    };
+    match state.remove_report_schedule(&user, id).await {
+        Ok(()) => axum::response::Redirect::to("/reports#schedules").into_response(),
+        Err(AppError::NotFound) => not_found_page(&state, &uri, &headers),
+        Err(e) => super::staff::refused(&ctx, &user, e),
+    }
 }
 
 /// A cell as the page shows it: text, and whether it is a number (right-aligned). Root causes

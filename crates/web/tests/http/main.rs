@@ -26,5 +26,6 @@ mod print_queue;
 mod reports;
 mod routing;
 mod saved;
+mod schedules;
 mod search;
 mod validation;
