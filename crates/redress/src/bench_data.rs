@@ -576,6 +576,7 @@ async fn reads(
         q.insert("to".to_string(), today.to_string());
         let request = app
             .report_request(name.as_str(), &q)
+            .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let t = Instant::now();
         let report = app

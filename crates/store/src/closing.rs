@@ -43,6 +43,7 @@ pub trait RootCauses {
         &self,
         from: Timestamp,
         to: Timestamp,
+        office: Option<&str>,
     ) -> Result<Vec<ClosedWithCause>>;
 }
 
@@ -116,11 +117,14 @@ impl<E: Engine> RootCauses for E {
         &self,
         from: Timestamp,
         to: Timestamp,
+        office: Option<&str>,
     ) -> Result<Vec<ClosedWithCause>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        let mut args = args![from, to];
+        let sql = crate::office::for_office(CLOSED_WITH_CAUSES, office, &mut args);
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(CLOSED_WITH_CAUSES, args![from, to]).await?;
+                let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| {
                         Ok(ClosedWithCause {

@@ -61,6 +61,8 @@ pub struct AgeBounds {
 pub trait Directory: Send + Sync {
     async fn ensure_office(&self, office: &Office) -> Result<()>;
     async fn office(&self, code: &str) -> Result<Office>;
+    /// Every office sharing the database, by code.
+    async fn offices(&self) -> Result<Vec<Office>>;
     async fn create_unit(
         &self,
         actor: &Actor,
@@ -240,6 +242,16 @@ async fn ensure_category_path(
 }
 
 /// The directory, for any engine.
+fn office_row(r: &Row) -> Result<Office> {
+    Ok(Office {
+        code: r.text("code")?,
+        name: r.text("name")?,
+        time_zone: r.text("time_zone")?,
+        opens_at: hour_of_day(r.int("opens_at")?)?,
+        closes_at: hour_of_day(r.int("closes_at")?)?,
+    })
+}
+
 #[async_trait]
 impl<E: Engine> Directory for E {
     async fn change_company(
@@ -334,15 +346,19 @@ impl<E: Engine> Directory for E {
     async fn office(&self, code: &str) -> Result<Office> {
         let code = code.to_string();
         self.read(job(move |tx| {
+            Box::pin(async move { office_row(&tx.one(q::OFFICE, args![code]).await?) })
+        }))
+        .await
+    }
+
+    async fn offices(&self) -> Result<Vec<Office>> {
+        self.read(job(|tx| {
             Box::pin(async move {
-                let r = tx.one(q::OFFICE, args![code]).await?;
-                Ok(Office {
-                    code: r.text("code")?,
-                    name: r.text("name")?,
-                    time_zone: r.text("time_zone")?,
-                    opens_at: hour_of_day(r.int("opens_at")?)?,
-                    closes_at: hour_of_day(r.int("closes_at")?)?,
-                })
+                tx.query(q::OFFICES, args![])
+                    .await?
+                    .iter()
+                    .map(office_row)
+                    .collect()
             })
         }))
         .await

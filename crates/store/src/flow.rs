@@ -4,6 +4,7 @@
 //! the office's days exactly, without reading a row per case.
 
 use crate::Result;
+use crate::office::for_office;
 use crate::tx::{Engine, args, job};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -148,6 +149,7 @@ pub trait FlowCounts: Send + Sync {
         from: Timestamp,
         to: Timestamp,
         key: FlowKey,
+        office: Option<&str>,
     ) -> Result<Vec<FlowCount>>;
     /// Cases closed in `[from, to)`, per quarter hour and value of `key`.
     async fn closed_counts(
@@ -155,14 +157,25 @@ pub trait FlowCounts: Send + Sync {
         from: Timestamp,
         to: Timestamp,
         key: FlowKey,
+        office: Option<&str>,
     ) -> Result<Vec<FlowCount>>;
     /// Cases open at `at`, per quarter hour they were opened in (a quarter hour may come twice).
-    async fn open_by_opened(&self, at: Timestamp) -> Result<Vec<FlowCount>>;
+    async fn open_by_opened(&self, at: Timestamp, office: Option<&str>) -> Result<Vec<FlowCount>>;
     /// The `limit` cases open at `at` that were opened first.
-    async fn oldest_open(&self, at: Timestamp, limit: i64) -> Result<Vec<crate::FlowCase>>;
+    async fn oldest_open(
+        &self,
+        at: Timestamp,
+        limit: i64,
+        office: Option<&str>,
+    ) -> Result<Vec<crate::FlowCase>>;
     /// Cases open at `at`, per value of `key` (`FlowCount::at` is `at`; a value may come twice,
-    /// to be added up).
-    async fn open_counts(&self, at: Timestamp, key: FlowKey) -> Result<Vec<FlowCount>>;
+    /// to be added up). Every count is the whole database's, or one `office`'s.
+    async fn open_counts(
+        &self,
+        at: Timestamp,
+        key: FlowKey,
+        office: Option<&str>,
+    ) -> Result<Vec<FlowCount>>;
 }
 
 async fn counts<E: Engine + ?Sized>(
@@ -200,30 +213,43 @@ impl<E: Engine> FlowCounts for E {
         from: Timestamp,
         to: Timestamp,
         key: FlowKey,
+        office: Option<&str>,
     ) -> Result<Vec<FlowCount>> {
-        let (from, to) = (from.as_microsecond(), to.as_microsecond());
-        counts(self, OPENED[index(key)], args![from, to], None).await
+        let mut args = args![from.as_microsecond(), to.as_microsecond()];
+        let sql = for_office(OPENED[index(key)], office, &mut args);
+        counts(self, sql, args, None).await
     }
     async fn closed_counts(
         &self,
         from: Timestamp,
         to: Timestamp,
         key: FlowKey,
+        office: Option<&str>,
     ) -> Result<Vec<FlowCount>> {
-        let (from, to) = (from.as_microsecond(), to.as_microsecond());
-        counts(self, CLOSED[index(key)], args![from, to], None).await
+        let mut args = args![from.as_microsecond(), to.as_microsecond()];
+        let sql = for_office(CLOSED[index(key)], office, &mut args);
+        counts(self, sql, args, None).await
     }
-    async fn open_by_opened(&self, at: Timestamp) -> Result<Vec<FlowCount>> {
-        let t = at.as_microsecond();
-        let mut open = counts(self, STILL_OPEN_BY_OPENED, args![t], None).await?;
-        open.extend(counts(self, CLOSED_SINCE_BY_OPENED, args![t], None).await?);
+    async fn open_by_opened(&self, at: Timestamp, office: Option<&str>) -> Result<Vec<FlowCount>> {
+        let mut open = Vec::new();
+        for part in [STILL_OPEN_BY_OPENED, CLOSED_SINCE_BY_OPENED] {
+            let mut args = args![at.as_microsecond()];
+            let sql = for_office(part, office, &mut args);
+            open.extend(counts(self, sql, args, None).await?);
+        }
         Ok(open)
     }
-    async fn oldest_open(&self, at: Timestamp, limit: i64) -> Result<Vec<crate::FlowCase>> {
-        let t = at.as_microsecond();
+    async fn oldest_open(
+        &self,
+        at: Timestamp,
+        limit: i64,
+        office: Option<&str>,
+    ) -> Result<Vec<crate::FlowCase>> {
+        let mut args = args![at.as_microsecond(), limit];
+        let sql = for_office(OLDEST_OPEN, office, &mut args);
         self.read(job(move |tx| {
             Box::pin(async move {
-                tx.query(OLDEST_OPEN, args![t, limit])
+                tx.query(sql, args)
                     .await?
                     .iter()
                     .map(crate::reports::flow_case)
@@ -232,10 +258,18 @@ impl<E: Engine> FlowCounts for E {
         }))
         .await
     }
-    async fn open_counts(&self, at: Timestamp, key: FlowKey) -> Result<Vec<FlowCount>> {
-        let t = at.as_microsecond();
-        let mut open = counts(self, STILL_OPEN[index(key)], args![t], Some(at)).await?;
-        open.extend(counts(self, CLOSED_SINCE[index(key)], args![t], Some(at)).await?);
+    async fn open_counts(
+        &self,
+        at: Timestamp,
+        key: FlowKey,
+        office: Option<&str>,
+    ) -> Result<Vec<FlowCount>> {
+        let mut open = Vec::new();
+        for part in [STILL_OPEN[index(key)], CLOSED_SINCE[index(key)]] {
+            let mut args = args![at.as_microsecond()];
+            let sql = for_office(part, office, &mut args);
+            open.extend(counts(self, sql, args, Some(at)).await?);
+        }
         Ok(open)
     }
 }

@@ -29,6 +29,7 @@ mod filing;
 mod flow;
 mod jobs;
 mod letters;
+mod office;
 mod opendata;
 mod outbox;
 pub mod postgres;

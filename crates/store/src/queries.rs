@@ -32,6 +32,8 @@ pub const UPSERT_OFFICE: &str = "INSERT INTO offices (code, name, time_zone, clo
      opens_at = excluded.opens_at";
 pub const OFFICE: &str =
     "SELECT code, name, time_zone, opens_at, closes_at FROM offices WHERE code = $1";
+pub const OFFICES: &str =
+    "SELECT code, name, time_zone, opens_at, closes_at FROM offices ORDER BY code";
 
 pub const INSERT_UNIT: &str =
     "INSERT INTO units (code, name, office) VALUES ($1, $2, $3) RETURNING id";

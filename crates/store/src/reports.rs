@@ -4,6 +4,7 @@
 //! same rows a direct count would see.
 
 use crate::Result;
+use crate::office::for_office;
 use crate::rows::instant;
 use crate::tx::{Engine, Row, args, job};
 use async_trait::async_trait;
@@ -21,6 +22,11 @@ const CLOSED_CASES: &str = "SELECT c.id, c.opened_at, c.closed_at, s.first_conta
 
 /// Deadlines that ended in `[$1, $2)`: met or missed.
 const ENDED_CLOCKS: &str = "SELECT k.name, k.outcome, COUNT(*) AS n FROM clocks k \
+     WHERE k.stopped_at >= $1 AND k.stopped_at < $2 AND k.outcome IN ('met', 'missed') \
+     GROUP BY k.name, k.outcome ORDER BY k.name, k.outcome";
+/// The same, with each deadline's case (for one office's deadlines).
+const ENDED_CLOCKS_OF_CASES: &str = "SELECT k.name, k.outcome, COUNT(*) AS n FROM clocks k \
+     JOIN cases c ON c.id = k.case_id \
      WHERE k.stopped_at >= $1 AND k.stopped_at < $2 AND k.outcome IN ('met', 'missed') \
      GROUP BY k.name, k.outcome ORDER BY k.name, k.outcome";
 
@@ -61,6 +67,9 @@ const SET_CUSTOMERS: &str = "INSERT INTO company_customers (company_id, year, cu
 /// Calls recorded in `[$1, $2)`.
 const CALLS: &str = "SELECT t.at, t.data FROM timeline t WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 \
      ORDER BY t.at";
+/// The same, with each call's case (for one office's calls).
+const CALLS_OF_CASES: &str = "SELECT t.at, t.data FROM timeline t JOIN cases c ON c.id = t.case_id \
+     WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 ORDER BY t.at";
 
 /// A case as the backlog report lists it among the oldest open.
 #[derive(Debug, Clone)]
@@ -116,22 +125,34 @@ pub struct CallRecord {
 
 #[async_trait]
 pub trait ReportData {
-    async fn closed_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ClosedCase>>;
+    async fn closed_cases(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        office: Option<&str>,
+    ) -> Result<Vec<ClosedCase>>;
     /// (clock, outcome `met`/`missed`, count) for deadlines that ended in the period.
     async fn ended_clocks(
         &self,
         from: Timestamp,
         to: Timestamp,
+        office: Option<&str>,
     ) -> Result<Vec<(String, String, i64)>>;
     /// (clock, count) of running deadlines already due at `now` on open cases.
-    async fn overdue_clocks(&self, now: Timestamp) -> Result<Vec<(String, i64)>>;
+    async fn overdue_clocks(
+        &self,
+        now: Timestamp,
+        office: Option<&str>,
+    ) -> Result<Vec<(String, i64)>>;
     /// Complaints about companies opened in the period, each company with its customers in
-    /// `year` (else its current count).
+    /// `year` (else its current count). Each report's data is the whole database's, or one
+    /// `office`'s.
     async fn company_tallies(
         &self,
         from: Timestamp,
         to: Timestamp,
         year: i64,
+        office: Option<&str>,
     ) -> Result<Vec<CompanyTally>>;
     /// A company's customers by year, oldest first.
     async fn company_customers(&self, company_id: i64) -> Result<Vec<(i64, i64)>>;
@@ -144,7 +165,12 @@ pub trait ReportData {
         customers: i64,
         at: Timestamp,
     ) -> Result<()>;
-    async fn calls(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CallRecord>>;
+    async fn calls(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        office: Option<&str>,
+    ) -> Result<Vec<CallRecord>>;
 }
 
 /// A row of `FLOW_CASES` (or of the oldest open cases).
@@ -170,11 +196,18 @@ fn at(r: &Row, col: &str) -> Result<Option<Timestamp>> {
 
 #[async_trait]
 impl<E: Engine> ReportData for E {
-    async fn closed_cases(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ClosedCase>> {
+    async fn closed_cases(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        office: Option<&str>,
+    ) -> Result<Vec<ClosedCase>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        let mut args = args![from, to];
+        let sql = for_office(CLOSED_CASES, office, &mut args);
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(CLOSED_CASES, args![from, to]).await?;
+                let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| {
                         let responded = at(r, "responded_at")?;
@@ -201,11 +234,17 @@ impl<E: Engine> ReportData for E {
         &self,
         from: Timestamp,
         to: Timestamp,
+        office: Option<&str>,
     ) -> Result<Vec<(String, String, i64)>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        let mut args = args![from, to];
+        let sql = match office {
+            None => ENDED_CLOCKS,
+            Some(_) => for_office(ENDED_CLOCKS_OF_CASES, office, &mut args),
+        };
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(ENDED_CLOCKS, args![from, to]).await?;
+                let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| Ok((r.text("name")?, r.text("outcome")?, r.int("n")?)))
                     .collect()
@@ -214,11 +253,17 @@ impl<E: Engine> ReportData for E {
         .await
     }
 
-    async fn overdue_clocks(&self, now: Timestamp) -> Result<Vec<(String, i64)>> {
+    async fn overdue_clocks(
+        &self,
+        now: Timestamp,
+        office: Option<&str>,
+    ) -> Result<Vec<(String, i64)>> {
         let now = now.as_microsecond();
+        let mut args = args![now];
+        let sql = for_office(OVERDUE_CLOCKS, office, &mut args);
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(OVERDUE_CLOCKS, args![now]).await?;
+                let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| Ok((r.text("name")?, r.int("n")?)))
                     .collect()
@@ -283,11 +328,14 @@ impl<E: Engine> ReportData for E {
         from: Timestamp,
         to: Timestamp,
         year: i64,
+        office: Option<&str>,
     ) -> Result<Vec<CompanyTally>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        let mut args = args![from, to, year];
+        let sql = for_office(COMPANY_TALLIES, office, &mut args);
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(COMPANY_TALLIES, args![from, to, year]).await?;
+                let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| {
                         Ok(CompanyTally {
@@ -307,11 +355,21 @@ impl<E: Engine> ReportData for E {
         .await
     }
 
-    async fn calls(&self, from: Timestamp, to: Timestamp) -> Result<Vec<CallRecord>> {
+    async fn calls(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        office: Option<&str>,
+    ) -> Result<Vec<CallRecord>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
+        let mut args = args![from, to];
+        let sql = match office {
+            None => CALLS,
+            Some(_) => for_office(CALLS_OF_CASES, office, &mut args),
+        };
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(CALLS, args![from, to]).await?;
+                let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| {
                         let data: serde_json::Value =

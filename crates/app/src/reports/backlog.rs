@@ -25,14 +25,17 @@ pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<
     let age_of = |t: Timestamp| i64::from((as_of_day - p.day_of(t)).get_days()).max(0);
     let mut counts = vec![0i64; AGES.len()];
     let mut open = 0i64;
-    for c in app.store.open_by_opened(as_of).await? {
+    for c in app.store.open_by_opened(as_of, p.office()).await? {
         let age = age_of(c.at);
         if let Some(i) = AGES.iter().position(|(_, lo, hi)| age >= *lo && age <= *hi) {
             counts[i] += c.cases;
         }
         open += c.cases;
     }
-    let oldest_cases = app.store.oldest_open(as_of, OLDEST as i64).await?;
+    let oldest_cases = app
+        .store
+        .oldest_open(as_of, OLDEST as i64, p.office())
+        .await?;
     let aged: Vec<(i64, &redress_store::FlowCase)> = oldest_cases
         .iter()
         .map(|c| (age_of(c.opened_at), c))
@@ -66,7 +69,7 @@ pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<
     }
     let mut overdue = Table::new("overdue", &["clock", "cases"]);
     let mut overdue_total = 0;
-    for (clock, n) in app.store.overdue_clocks(now).await? {
+    for (clock, n) in app.store.overdue_clocks(now, p.office()).await? {
         overdue_total += n;
         overdue.rows.push(vec![Cell::text(clock), Cell::Int(n)]);
     }

@@ -50,12 +50,12 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let before_to = p.from.yesterday().unwrap_or(p.from);
     let now = tally(
         app.store
-            .company_tallies(from, to, i64::from(p.to.year()))
+            .company_tallies(from, to, i64::from(p.to.year()), p.office())
             .await?,
     );
     let before = tally(
         app.store
-            .company_tallies(before_from, from, i64::from(before_to.year()))
+            .company_tallies(before_from, from, i64::from(before_to.year()), p.office())
             .await?,
     );
     let mut ranked: Vec<(i64, &Tally, Option<f64>)> = now

@@ -44,7 +44,7 @@ impl Tally {
 }
 
 pub(crate) async fn compute(app: &App, p: &Period, answer_seconds: i64) -> AppResult<Computed> {
-    let calls = app.store.calls(p.start()?, p.end()?).await?;
+    let calls = app.store.calls(p.start()?, p.end()?, p.office()).await?;
     let mut hours = vec![Tally::default(); 24];
     let mut days: BTreeMap<Date, Tally> = BTreeMap::new();
     let mut all = Tally::default();

@@ -169,6 +169,10 @@ pub struct ReportRequest {
     /// Another period to set beside this one (its first and last day): the totals of both,
     /// side by side, with the change.
     pub compare: Option<(Date, Date)>,
+    /// The office whose cases the report counts (an office's code); every office's when absent.
+    pub office: Option<String>,
+    /// Another office to set beside this one (or beside every office) for the same period.
+    pub compare_office: Option<String>,
 }
 
 /// The parameters the reports know (besides `format`, which the HTTP layer reads).
@@ -181,6 +185,8 @@ pub const REPORT_PARAMS: &[&str] = &[
     "by",
     "target_days",
     "answer_seconds",
+    "office",
+    "compare_office",
 ];
 
 /// The longest period a report covers.
@@ -276,6 +282,11 @@ pub struct Report {
     /// `comparison`).
     #[schema(value_type = Option<Vec<String>>)]
     pub compared: Option<(Date, Date)>,
+    /// The office whose cases were counted (every office's when absent).
+    pub office: Option<String>,
+    /// The office set beside it, when one was asked for (its totals are the table
+    /// `comparison`).
+    pub compared_office: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub generated_at: Timestamp,
     /// The headline figures: `[key, value]` pairs.
@@ -316,9 +327,14 @@ pub(crate) struct Period {
     pub from: Date,
     pub to: Date,
     pub interval: Interval,
+    /// The office whose cases count (all offices' when absent).
+    pub office: Option<String>,
 }
 
 impl Period {
+    pub fn office(&self) -> Option<&str> {
+        self.office.as_deref()
+    }
     /// The instant a day starts, office time.
     pub fn start_of(&self, d: Date) -> AppResult<Timestamp> {
         d.to_zoned(self.tz.clone())
@@ -361,7 +377,7 @@ impl Period {
 impl App {
     /// Reads a report's parameters (`from`, `to` as YYYY-MM-DD; `interval`; `by`;
     /// `target_days`; `answer_seconds`), naming each mistake.
-    pub fn report_request(
+    pub async fn report_request(
         &self,
         name: &str,
         q: &HashMap<String, String>,
@@ -369,6 +385,16 @@ impl App {
         let mut errors = FieldErrors::new();
         let Some(name) = ReportName::parse(name) else {
             return Err(AppError::NotFound);
+        };
+        let offices: Vec<String> = if q.contains_key("office") || q.contains_key("compare_office") {
+            self.store
+                .offices()
+                .await?
+                .into_iter()
+                .map(|o| o.code)
+                .collect()
+        } else {
+            Vec::new()
         };
         let get = |k: &str| q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let tz = TimeZone::get(&self.office.time_zone)
@@ -465,6 +491,28 @@ impl App {
         };
         let target_days = number("target_days", 30, 3650);
         let answer_seconds = number("answer_seconds", 30, 3600);
+        let mut office_of = |field: &str| -> Option<String> {
+            let code = get(field)?;
+            if offices.iter().any(|o| o == code) {
+                Some(code.to_string())
+            } else {
+                errors.push(
+                    field,
+                    "unknown_value",
+                    format!("An office's code: {}.", offices.join(", ")),
+                );
+                None
+            }
+        };
+        let office = office_of("office");
+        let compare_office = office_of("compare_office");
+        if compare_office.is_some() && compare.is_some() {
+            errors.push(
+                "compare_office",
+                "not_allowed",
+                "Compare with another period or with another office, not both.",
+            );
+        }
         for k in q.keys() {
             if !REPORT_PARAMS.contains(&k.as_str()) && k != "format" && k != "lang" {
                 errors.push(
@@ -484,6 +532,8 @@ impl App {
             target_days,
             answer_seconds,
             compare,
+            office,
+            compare_office,
         })
     }
 
@@ -496,13 +546,21 @@ impl App {
     /// Computes a report (for a scheduled job or a person already checked); with a period to
     /// compare, its totals beside this period's.
     pub async fn compute_report(&self, r: &ReportRequest) -> AppResult<Report> {
-        let mut report = self.compute_one(r, r.from, r.to).await?;
-        if let Some((from, to)) = r.compare {
-            let other = self.compute_one(r, from, to).await?;
-            let mut table = Table::new(
-                "comparison",
-                &["total", "this_period", "other_period", "change_pct"],
-            );
+        let mut report = self.compute_one(r, r.from, r.to, r.office.clone()).await?;
+        let other = match (r.compare, &r.compare_office) {
+            (Some((from, to)), _) => Some((
+                self.compute_one(r, from, to, r.office.clone()).await?,
+                ["total", "this_period", "other_period", "change_pct"],
+            )),
+            (None, Some(office)) => Some((
+                self.compute_one(r, r.from, r.to, Some(office.clone()))
+                    .await?,
+                ["total", "this_office", "other_office", "change_pct"],
+            )),
+            (None, None) => None,
+        };
+        if let Some((other, columns)) = other {
+            let mut table = Table::new("comparison", &columns);
             for ((key, a), (_, b)) in report.totals.iter().zip(other.totals.iter()) {
                 let number = |c: &Cell| match c {
                     Cell::Int(i) => Some(*i as f64),
@@ -520,13 +578,20 @@ impl App {
                     Cell::num(change),
                 ]);
             }
-            report.compared = Some((from, to));
+            report.compared = r.compare;
+            report.compared_office = r.compare_office.clone();
             report.tables.push(table);
         }
         Ok(report)
     }
 
-    async fn compute_one(&self, r: &ReportRequest, from: Date, to: Date) -> AppResult<Report> {
+    async fn compute_one(
+        &self,
+        r: &ReportRequest,
+        from: Date,
+        to: Date,
+        office: Option<String>,
+    ) -> AppResult<Report> {
         let tz = TimeZone::get(&self.office.time_zone)
             .map_err(|e| AppError::Internal(format!("office time zone: {e}")))?;
         let period = Period {
@@ -534,6 +599,7 @@ impl App {
             from,
             to,
             interval: r.interval,
+            office: office.clone(),
         };
         let now = self.clock.now();
         let (totals, chart, tables) = match r.name {
@@ -550,7 +616,9 @@ impl App {
             from,
             to,
             interval: r.interval,
+            office,
             compared: None,
+            compared_office: None,
             generated_at: now,
             totals: totals
                 .into_iter()
@@ -586,6 +654,7 @@ mod tests {
             from: jiff::civil::date(2026, 11, 4),
             to: jiff::civil::date(2026, 11, 20),
             interval: Interval::Week,
+            office: None,
         };
         let b = p.buckets();
         assert_eq!(
@@ -647,6 +716,15 @@ impl App {
     }
 
     /// Adds a root cause or changes one by its code (managers and administrators; audited).
+    /// The offices whose cases the reports count and compare.
+    pub async fn report_offices(
+        &self,
+        person: &Person,
+    ) -> AppResult<Vec<redress_domain::records::Office>> {
+        person.require(Permission::ReportRead)?;
+        Ok(self.store.offices().await?)
+    }
+
     pub async fn save_root_cause(
         &self,
         person: &Person,

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 pub const NOT_RECORDED: &str = "not_recorded";
 
 pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
-    let closed = app.store.closed_with_causes(p.start()?, p.end()?).await?;
+    let closed = app
+        .store
+        .closed_with_causes(p.start()?, p.end()?, p.office())
+        .await?;
     let order: BTreeMap<String, i64> = app
         .store
         .root_causes()

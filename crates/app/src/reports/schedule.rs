@@ -242,6 +242,8 @@ impl App {
             target_days: 30,
             answer_seconds: 30,
             compare: (!spikes_only).then_some((prev_from, prev_to)),
+            office: None,
+            compare_office: None,
         };
         let report = self.compute_report(&request).await?;
         let link = self.public_link(&format!("/reports/{}?from={from}&to={to}", name.as_str()));

@@ -14,7 +14,7 @@ fn days(from: Timestamp, to: Timestamp) -> Option<f64> {
 
 pub(crate) async fn compute(app: &App, p: &Period, target_days: i64) -> AppResult<Computed> {
     let (from, to) = (p.start()?, p.end()?);
-    let closed = app.store.closed_cases(from, to).await?;
+    let closed = app.store.closed_cases(from, to, p.office()).await?;
     let mut to_close = Vec::new();
     let mut to_contact = Vec::new();
     let mut to_response = Vec::new();
@@ -59,7 +59,7 @@ pub(crate) async fn compute(app: &App, p: &Period, target_days: i64) -> AppResul
     }
     let mut deadlines = Table::new("deadlines", &["clock", "met", "missed", "met_pct"]);
     let mut by_clock: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (clock, outcome, n) in app.store.ended_clocks(from, to).await? {
+    for (clock, outcome, n) in app.store.ended_clocks(from, to, p.office()).await? {
         let e = by_clock.entry(clock).or_default();
         if outcome == "met" {
             e.0 += n;

@@ -68,7 +68,7 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
         ("category", FlowKey::Category),
         ("company", FlowKey::Company),
     ] {
-        for c in app.store.opened_counts(from, to, key).await? {
+        for c in app.store.opened_counts(from, to, key, p.office()).await? {
             let Some(i) = week_of(c.at) else {
                 continue;
             };

@@ -18,24 +18,24 @@ pub(crate) async fn compute(app: &App, p: &Period, by: Dimension) -> AppResult<C
     let mut closed = vec![0i64; buckets.len()];
     // By the breakdown's value: new, closed, open at the end.
     let mut by_key: BTreeMap<String, [i64; 3]> = BTreeMap::new();
-    for c in app.store.opened_counts(from, to, key).await? {
+    for c in app.store.opened_counts(from, to, key, p.office()).await? {
         if let Some(i) = p.bucket_of(&buckets, p.day_of(c.at)) {
             new[i] += c.cases;
             by_key.entry(name(&c.key)).or_default()[0] += c.cases;
         }
     }
-    for c in app.store.closed_counts(from, to, key).await? {
+    for c in app.store.closed_counts(from, to, key, p.office()).await? {
         if let Some(i) = p.bucket_of(&buckets, p.day_of(c.at)) {
             closed[i] += c.cases;
             by_key.entry(name(&c.key)).or_default()[1] += c.cases;
         }
     }
-    for c in app.store.open_counts(to, key).await? {
+    for c in app.store.open_counts(to, key, p.office()).await? {
         by_key.entry(name(&c.key)).or_default()[2] += c.cases;
     }
     let open_at_start: i64 = app
         .store
-        .open_counts(from, key)
+        .open_counts(from, key, p.office())
         .await?
         .iter()
         .map(|c| c.cases)

@@ -933,3 +933,10 @@ schedule-every-week = Every week
 schedule-every-month = Every month
 schedule-format-xlsx = Spreadsheet (XLSX)
 schedule-format-csv = CSV
+
+report-office = Office
+report-office-all = Every office
+report-compare-office = Compare with the office
+report-compare-office-none = No other office
+col-report-this_office = This office
+col-report-other_office = The other office

@@ -933,3 +933,10 @@ schedule-every-week = Cada semana
 schedule-every-month = Cada mes
 schedule-format-xlsx = Hoja de cálculo (XLSX)
 schedule-format-csv = CSV
+
+report-office = Oficina
+report-office-all = Todas las oficinas
+report-compare-office = Comparar con la oficina
+report-compare-office-none = Ninguna otra oficina
+col-report-this_office = Esta oficina
+col-report-other_office = La otra oficina

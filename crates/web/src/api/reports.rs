@@ -64,7 +64,9 @@ pub const XLSX: &str = redress_app::reports::render::XLSX;
 /// spikes), `hotline` (calls, handle time, speed of answer and service level per hour and day)
 /// or `root_causes` (closed cases by root cause and outcome, by company and category). With
 /// `compare_from` and `compare_to`, the table `comparison` sets the totals of that period beside
-/// this one's. CSV holds the first table; XLSX the totals and every table.
+/// this one's; with `compare_office`, another office's totals for the same period. With
+/// `office`, only that office's cases count (offices share one database). CSV holds the first
+/// table; XLSX the totals and every table.
 #[utoipa::path(get, path = "/reports/{name}", tag = "reports",
     params(("name" = inline(ReportNameParam), Path),
            ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
@@ -75,7 +77,9 @@ pub const XLSX: &str = redress_app::reports::render::XLSX;
            ("interval" = Option<String>, Query, description = "day, week or month (default by the period's length)"),
            ("by" = Option<String>, Query, description = "workload: unit (default), agent, channel, kind, category or company"),
            ("target_days" = Option<i64>, Query, minimum = 1, maximum = 3650, description = "speed: the target days to close (default 30)"),
-           ("answer_seconds" = Option<i64>, Query, minimum = 1, maximum = 3600, description = "hotline: the service level's answer time (default 30)")),
+           ("answer_seconds" = Option<i64>, Query, minimum = 1, maximum = 3600, description = "hotline: the service level's answer time (default 30)"),
+           ("office" = Option<String>, Query, description = "Count only this office's cases (an office's code); every office's by default"),
+           ("compare_office" = Option<String>, Query, description = "Another office's code: the table `comparison` sets its totals for the same period beside these (not with compare_from)")),
     responses((status = 200, description = "The report (JSON), or the file (CSV, XLSX)", content(
                   (Report = "application/json"),
                   (String = "text/csv"),
@@ -94,7 +98,7 @@ pub async fn get_report(
         e.push("format", "unknown_value", "json, csv or xlsx.");
         return Err(ApiError::from(redress_app::AppError::Validation(e)));
     }
-    let request = state.report_request(&name, &q)?;
+    let request = state.report_request(&name, &q).await?;
     let report = state.report(&user, &request).await?;
     let file = format!("{}-{}-{}", request.name.as_str(), request.from, request.to);
     Ok(match format {

@@ -357,6 +357,8 @@ pub fn field_label(tr: &Tr, field: &str) -> String {
         "format" => "schedule-format",
         "language" => "schedule-language",
         "recipients" => "schedule-recipients",
+        "office" => "report-office",
+        "compare_office" => "report-compare-office",
         "from" => "report-from",
         "to" => "report-to",
         "interval" => "report-interval",

@@ -63,6 +63,8 @@ struct ReportPage {
     show_by: bool,
     show_target: bool,
     show_answer: bool,
+    /// The offices sharing the database (code, name), when there are several to compare.
+    offices: Options,
     totals: Vec<(String, String)>,
     svg: String,
     chart_caption: String,
@@ -285,6 +287,7 @@ fn page_of(tr: Tr, user: &CurrentUser, ctx: &Ctx, name: ReportName, uri: &Uri) -
         show_by: name == ReportName::Workload,
         show_target: name == ReportName::Speed,
         show_answer: name == ReportName::Hotline,
+        offices: Vec::new(),
         totals: Vec::new(),
         svg: String::new(),
         chart_caption: String::new(),
@@ -383,7 +386,14 @@ async fn report_page(
     let tr = ctx.tr;
     let mut page = page_of(tr, &user, &ctx, report_name, &uri);
     let q: HashMap<String, String> = q.into_iter().filter(|(k, _)| k != "lang").collect();
-    match state.report_request(&name, &q) {
+    match state.report_offices(&user).await {
+        Ok(offices) if offices.len() > 1 => {
+            page.offices = offices.into_iter().map(|o| (o.code, o.name)).collect();
+        }
+        Ok(_) => {}
+        Err(e) => return store_failed(&ctx, e),
+    }
+    match state.report_request(&name, &q).await {
         Ok(request) => match state.report(&user, &request).await {
             Ok(report) => {
                 let spanish = tr.lang == Lang::Es;
@@ -406,6 +416,14 @@ async fn report_page(
                         .values
                         .insert("compare_from".into(), a.to_string());
                     page.form.values.insert("compare_to".into(), b.to_string());
+                }
+                for (k, v) in [
+                    ("office", &report.office),
+                    ("compare_office", &report.compared_office),
+                ] {
+                    if let Some(code) = v {
+                        page.form.values.insert(k.into(), code.clone());
+                    }
                 }
                 ctx.render(StatusCode::OK, &page)
             }
@@ -436,7 +454,7 @@ async fn download(
         .into_iter()
         .filter(|(k, _)| k != "lang" && k != "format")
         .collect();
-    let request = match state.report_request(&name, &q) {
+    let request = match state.report_request(&name, &q).await {
         Ok(r) => r,
         Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
         Err(_) => return StatusCode::UNPROCESSABLE_ENTITY.into_response(),

@@ -23,6 +23,7 @@ mod pages_case;
 mod pages_intake;
 mod pages_portal;
 mod print_queue;
+mod report_offices;
 mod reports;
 mod routing;
 mod saved;
