@@ -805,6 +805,11 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
         ("/api/v1/letter-batches/{id}/pdf", &["get"]),
         ("/api/v1/letter-batches/{id}/mailed", &["post"]),
         ("/api/v1/reports/{name}", &["get"]),
+        ("/api/v1/report-schedules", &["get", "post"]),
+        ("/api/v1/report-schedules/{id}", &["delete"]),
+        ("/api/v1/saved-searches", &["get", "post"]),
+        ("/api/v1/saved-searches/{id}", &["get", "delete"]),
+        ("/api/v1/saved-searches/{id}/cases", &["get"]),
         ("/api/v1/root-causes", &["get", "post"]),
         ("/api/v1/companies/{id}/customers", &["get"]),
         ("/api/v1/companies/{id}/customers/{year}", &["put"]),
@@ -845,7 +850,7 @@ both_stores!(health_and_openapi, async |app: &TestApp| {
     }
     assert_eq!(
         paths.len(),
-        54,
+        59,
         "every path is listed above: {:?}",
         paths.keys().collect::<Vec<_>>()
     );
