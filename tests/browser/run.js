@@ -260,6 +260,18 @@ async function expectLang(page, lang) {
     await Promise.all([page.waitForURL(/sort=consumer/), page.keyboard.press('Enter')]);
     assert.strictEqual(await page.getAttribute('table.worklist th[aria-sort]', 'aria-sort'), 'ascending');
     await shot(page, 'cases.png');
+    // The list kept under a name, by keyboard: the form opens, a name is missing, then given.
+    await tabTo(page, 'details.save-search summary');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'details.save-search button[type=submit]');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    await page.waitForSelector('#save-problems');
+    await axe(page, 'en /cases (save errors)');
+    await typeInto(page, '#saved-name', 'By consumer');
+    await tabTo(page, 'details.save-search button[type=submit]');
+    await Promise.all([page.waitForURL(/sort=consumer/), page.keyboard.press('Enter')]);
+    assert.ok(await page.isVisible('.saved-list a:has-text("By consumer")'), 'the saved search is listed');
+    await axe(page, 'en /cases (saved search)');
     await page.goto(base + '/help?lang=en');
     await axe(page, 'en /help');
     // Bad input through the intake form: errors next to fields, linked from the summary.
@@ -353,6 +365,21 @@ async function expectLang(page, lang) {
     await shot(a, 'supervision.png');
     await a.goto(base + '/reports/workload?lang=en');
     await shot(a, 'report-workload.png');
+    // A report emailed every week, by keyboard: a wrong address is named, then it is kept.
+    await a.goto(base + '/reports?lang=en');
+    await typeInto(a, '#recipients', 'director@example.gov\nnot-an-address');
+    await tabTo(a, 'form[action="/reports/schedules"] button[type=submit]');
+    await Promise.all([a.waitForNavigation(), a.keyboard.press('Enter')]);
+    await a.waitForSelector('#error-summary a[href="#recipients"]');
+    await axe(a, 'en /reports (schedule errors)');
+    await a.fill('#recipients', 'director@example.gov');
+    await tabTo(a, 'form[action="/reports/schedules"] button[type=submit]');
+    await Promise.all([a.waitForNavigation(), a.keyboard.press('Enter')]);
+    assert.ok((await a.textContent('#schedules table')).includes('director@example.gov'), 'the schedule is listed');
+    await axe(a, 'en /reports (scheduled)');
+    await a.goto(base + '/reports?lang=es');
+    await axe(a, 'es /reports (scheduled)');
+    await noEnglish(a, 'es /reports (scheduled)');
     // The administrator adds a company and names a category in Spanish, by keyboard.
     await a.goto(base + '/admin/companies?lang=en');
     await typeInto(a, '#name', 'Suez Water New York');
