@@ -152,6 +152,7 @@ impl App {
             s.text = Some(TextQuery {
                 fts5: t.fts5(parts),
                 tsquery: t.tsquery(parts),
+                one_word: t.is_one_word(),
             });
         }
         s.order = match get("sort") {

@@ -143,6 +143,11 @@ impl SearchTerms {
         typed_star || as_you_type
     }
 
+    /// One whole word: not several, not a prefix.
+    pub fn is_one_word(&self) -> bool {
+        self.words.len() == 1 && !self.is_prefix(0)
+    }
+
     /// An FTS5 query: every word, in the parts given (words are letters and digits only, so
     /// quoting them is enough).
     pub fn fts5(&self, parts: &[Part]) -> String {

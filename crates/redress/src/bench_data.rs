@@ -528,6 +528,10 @@ async fn reads(
     let agent = Person::new(user);
     let mut rng = Rng(42);
     let mut times = Vec::with_capacity(args.searches);
+    // The same times apart: in date order, and by relevance.
+    let (mut by_date, mut by_relevance) = (Vec::new(), Vec::new());
+    // The slowest searches, to say which words cost most.
+    let mut slowest: Vec<(std::time::Duration, String)> = Vec::new();
     let mut found = 0usize;
     for i in 0..args.searches {
         let words: Vec<&str> = (0..1 + rng.below(3))
@@ -553,9 +557,19 @@ async fn reads(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         times.push(t.elapsed());
+        let mut asked: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        asked.sort();
+        slowest.push((t.elapsed(), asked.join("&")));
+        if i % 4 == 3 {
+            by_date.push(t.elapsed());
+        } else {
+            by_relevance.push(t.elapsed());
+        }
         found += page.items.len();
     }
     times.sort();
+    by_date.sort();
+    by_relevance.sort();
     println!(
         "  search (full text + filter, 50 a page) x{}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({} hits shown)",
         args.searches,
@@ -564,6 +578,29 @@ async fn reads(
         percentile(&times, 0.99),
         found
     );
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let newest: Vec<_> = slowest
+        .iter()
+        .filter(|(_, q)| q.contains("sort=newest"))
+        .collect();
+    let ranked: Vec<_> = slowest
+        .iter()
+        .filter(|(_, q)| !q.contains("sort=newest"))
+        .collect();
+    for (t, q) in newest.iter().take(3).chain(ranked.iter().take(3)) {
+        println!("    slow: {:.0} ms {q}", t.as_secs_f64() * 1000.0);
+    }
+    for (order, t) in [("newest first", &by_date), ("by relevance", &by_relevance)] {
+        if !t.is_empty() {
+            println!(
+                "    {order} x{}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+                t.len(),
+                percentile(t, 0.5),
+                percentile(t, 0.95),
+                percentile(t, 0.99)
+            );
+        }
+    }
     // Reports over the last year.
     let analyst = Person::new(analyst);
     for name in redress_app::reports::ReportName::ALL {

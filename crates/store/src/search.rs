@@ -96,6 +96,41 @@ macro_rules! sqlite_text {
     };
 }
 
+/// The same page of matches, found the other way round: walking the cases in date order (the
+/// `(opened_at, id)` index, after the cursor) and keeping the matches, until the page is full.
+/// For words in many cases this stops after a page's worth of cases instead of sorting every
+/// match. The walk goes at most `WALK_CASES` cases: a page it does not fill there is found by
+/// sorting the matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not
+/// reorder it), so the first `$9` kept are the page.
+macro_rules! sqlite_walk {
+    ($direction:literal, $after:literal, $matches:expr, $outer_order:expr) => {
+        concat!(
+            summary_columns!(),
+            ", case_search.head AS s_head, case_search.shared AS s_shared, case_search.internal AS s_internal, \
+             case_search.person AS s_person FROM (SELECT c.id AS hit FROM (SELECT id FROM cases INDEXED BY cases_opened_id \
+             WHERE $20 IS NULL OR opened_at ", $after, " $20 OR (opened_at = $20 AND id ", $after, " $21) \
+             ORDER BY opened_at ", $direction, ", id ", $direction, " LIMIT 20000) walk \
+             CROSS JOIN cases c ON c.id = walk.id LEFT JOIN categories cat ON cat.id = c.category_id \
+             WHERE ", $matches, " AND",
+            search_filters!(),
+            " LIMIT $9 OFFSET $22) page CROSS JOIN cases c ON c.id = page.hit \
+             CROSS JOIN case_search ON case_search.rowid = page.hit",
+            joins!(),
+            $outer_order
+        )
+    };
+}
+
+/// How many matches (at most `$2`) some words have, about how many cases there are, and how
+/// many of the last thousand cases filed match (how dense the matches are where a walk starts).
+const SQLITE_MATCHES: &str = "SELECT (SELECT COUNT(*) FROM (SELECT rowid FROM case_search WHERE case_search MATCH $1 LIMIT $2)) AS n, \
+     (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
+     (SELECT COUNT(*) FROM case_search WHERE case_search MATCH $1 \
+       AND rowid > (SELECT COALESCE(MAX(id), 0) - 1000 FROM cases)) AS recent";
+/// From this many matches on (or one case in ten), a date-ordered search first walks the cases
+/// (see `sqlite_walk!`).
+const WALK_FROM_MATCHES: i64 = 20_000;
+
 macro_rules! pg_text {
     ($order:expr) => {
         concat!(
@@ -114,6 +149,42 @@ const LIST_NEWEST: &str = list!(newest);
 const LIST_OLDEST: &str = list!(oldest);
 const SQLITE_NEWEST: &str = sqlite_text!(newest!(), " ORDER BY c.opened_at DESC, c.id DESC");
 const SQLITE_OLDEST: &str = sqlite_text!(oldest!(), " ORDER BY c.opened_at ASC, c.id ASC");
+/// Whether a case matches, asked of each case walked: a probe of the index for one word in
+/// most cases (a page is a few dozen probes); otherwise the matches gathered once (probes for
+/// several words, a prefix or a sparser word cost more than gathering them).
+macro_rules! probe {
+    () => {
+        "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = c.id)"
+    };
+}
+macro_rules! gathered {
+    () => {
+        "+c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH $23)"
+    };
+}
+const SQLITE_NEWEST_WALK: [&str; 2] = [
+    sqlite_walk!(
+        "DESC",
+        "<",
+        probe!(),
+        " ORDER BY c.opened_at DESC, c.id DESC"
+    ),
+    sqlite_walk!(
+        "DESC",
+        "<",
+        gathered!(),
+        " ORDER BY c.opened_at DESC, c.id DESC"
+    ),
+];
+const SQLITE_OLDEST_WALK: [&str; 2] = [
+    sqlite_walk!("ASC", ">", probe!(), " ORDER BY c.opened_at ASC, c.id ASC"),
+    sqlite_walk!(
+        "ASC",
+        ">",
+        gathered!(),
+        " ORDER BY c.opened_at ASC, c.id ASC"
+    ),
+];
 const SQLITE_RELEVANCE: &str = sqlite_text!(
     " AND ($20 IS NULL OR $21 IS NULL OR TRUE) ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22",
     " ORDER BY page.hit_rank, c.opened_at DESC, c.id DESC"
@@ -140,6 +211,9 @@ pub enum SearchOrder {
 pub struct TextQuery {
     pub fts5: String,
     pub tsquery: String,
+    /// One whole word (not several, not a prefix): each case is quickly asked whether it
+    /// matches, which the date orders' walk uses (see `sqlite_walk!`).
+    pub one_word: bool,
 }
 
 /// A search: the list's filters and more, words, order and page.
@@ -235,6 +309,30 @@ fn search_args(s: &CaseSearch, scope: Scope) -> Vec<Arg> {
     a
 }
 
+/// The cases found, with their indexed text when words were searched.
+fn hits(rows: &[crate::tx::Row], texts: bool) -> Result<Vec<SearchHit>> {
+    rows.iter()
+        .map(|r| {
+            let parts = if texts {
+                Some([
+                    r.text("s_head")?,
+                    r.text("s_shared")?,
+                    r.text("s_internal")?,
+                    r.text("s_person")?,
+                ])
+            } else {
+                None
+            };
+            Ok(SearchHit {
+                id: r.int("id")?,
+                opened_at: crate::rows::instant(r.int("opened_at")?)?,
+                summary: summary(r)?,
+                parts,
+            })
+        })
+        .collect()
+}
+
 #[async_trait]
 impl<E: Engine> CaseSearching for E {
     async fn search_texts(&self, references: Vec<String>) -> Result<Vec<(String, [String; 4])>> {
@@ -284,27 +382,29 @@ impl<E: Engine> CaseSearching for E {
                 {
                     *last = Arg::Text(Some(t.tsquery.clone()));
                 }
+                // Words in many cases, in date order: walk the cases first, rather than sort
+                // every match; a page the walk does not fill is found by the sort.
+                let walk = match (&s.text, s.order, pg) {
+                    (Some(_), SearchOrder::Newest, false) => Some(SQLITE_NEWEST_WALK),
+                    (Some(_), SearchOrder::Oldest, false) => Some(SQLITE_OLDEST_WALK),
+                    _ => None,
+                };
+                if let (Some(walks), Some(t)) = (walk, &s.text) {
+                    let m = tx
+                        .one(SQLITE_MATCHES, args![t.fts5.as_str(), WALK_FROM_MATCHES])
+                        .await?;
+                    let (n, cases, recent) = (m.int("n")?, m.int("cases")?, m.int("recent")?);
+                    if n > 0 && (n >= WALK_FROM_MATCHES || n * 10 >= cases) {
+                        let dense = recent * 2 >= cases.min(1000);
+                        let walk = walks[usize::from(!(t.one_word && dense))];
+                        let rows = tx.query(walk, bound.clone()).await?;
+                        if rows.len() as i64 >= s.filter.limit {
+                            return hits(&rows, s.text.is_some());
+                        }
+                    }
+                }
                 let rows = tx.query(sql, bound).await?;
-                rows.iter()
-                    .map(|r| {
-                        let parts = if s.text.is_some() {
-                            Some([
-                                r.text("s_head")?,
-                                r.text("s_shared")?,
-                                r.text("s_internal")?,
-                                r.text("s_person")?,
-                            ])
-                        } else {
-                            None
-                        };
-                        Ok(SearchHit {
-                            id: r.int("id")?,
-                            opened_at: crate::rows::instant(r.int("opened_at")?)?,
-                            summary: summary(r)?,
-                            parts,
-                        })
-                    })
-                    .collect()
+                hits(&rows, s.text.is_some())
             })
         }))
         .await

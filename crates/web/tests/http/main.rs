@@ -29,4 +29,5 @@ mod routing;
 mod saved;
 mod schedules;
 mod search;
+mod search_many;
 mod validation;
