@@ -31,6 +31,7 @@ pub const SAVED_NAME_MAX: usize = 80;
 pub struct SavedSearchInput {
     /// What the list is called, e.g. `Shut-offs this week` (1 to 80 characters, unique among
     /// the owner's).
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     /// The case list's filters by name, as `/cases` takes them: `q`, `status`, `kind`, `unit`,
     /// `assignee` (`me`, `none` or a user name), `company`, `consumer`, `closed` (`1`: closed

@@ -325,8 +325,8 @@ impl SavedSearch {
     }
 }
 
-/// A query string's value: everything but letters, digits and `-_.~` escaped.
-fn percent(s: &str) -> String {
+/// A query string's name or value: everything but letters, digits and `-_.~` escaped.
+pub fn percent(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

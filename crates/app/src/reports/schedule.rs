@@ -36,17 +36,22 @@ pub const MAX_RECIPIENTS: usize = 50;
 pub struct ScheduleInput {
     /// `workload`, `backlog`, `speed`, `companies`, `trends`, `hotline`, `root_causes`, or
     /// `spikes` (the week's spikes, sent only when there are some).
+    #[schema(pattern = "^(workload|backlog|speed|companies|trends|hotline|root_causes|spikes)$")]
     pub report: String,
     /// `week` (sent each Monday for the week before) or `month` (on the 1st, for the month
     /// before).
+    #[schema(pattern = "^(week|month)$")]
     pub every: String,
     /// `xlsx` (the default: the totals and every table) or `csv` (the main table).
     #[serde(default)]
+    #[schema(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
     /// The message's language: `en` (the default) or `es`.
     #[serde(default)]
+    #[schema(pattern = "^(en|es)$")]
     pub language: Option<String>,
     /// Who receives it: 1 to 50 email addresses.
+    #[schema(min_items = 1, max_items = 50)]
     pub recipients: Vec<String>,
 }
 
