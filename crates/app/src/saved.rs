@@ -241,7 +241,7 @@ impl App {
         paging: &HashMap<String, String>,
     ) -> AppResult<CasePage> {
         let row = self.reachable_saved_search(person, id).await?;
-        let mut q = api_params(person, &row.search.params);
+        let mut q = search_params(person, &row.search.params);
         for (k, val) in paging {
             if k == "cursor" || k == "limit" {
                 q.insert(k.clone(), val.clone());
@@ -271,8 +271,9 @@ pub fn may_keep_for_unit(person: &Person, unit: &str) -> bool {
         && (manages_any_unit(person) || person.user.unit.as_deref() == Some(unit))
 }
 
-/// The case list's filters as the API's case search names them.
-fn api_params(person: &Person, p: &BTreeMap<String, String>) -> HashMap<String, String> {
+/// The case list's filters (see [`SAVED_PARAMS`]) as the case search names them
+/// ([`crate::search::LIST_PARAMS`]): what a saved search runs, and what the list's downloads hold.
+pub fn search_params(person: &Person, p: &BTreeMap<String, String>) -> HashMap<String, String> {
     let mut q = HashMap::new();
     for k in ["q", "status", "kind", "unit", "company", "consumer"] {
         if let Some(v) = p.get(k) {

@@ -940,3 +940,6 @@ report-compare-office = Compare with the office
 report-compare-office-none = No other office
 col-report-this_office = This office
 col-report-other_office = The other office
+
+cases-download-csv = Download these cases (CSV)
+cases-download-xlsx = Download these cases (spreadsheet, XLSX)

@@ -940,3 +940,6 @@ report-compare-office = Comparar con la oficina
 report-compare-office-none = Ninguna otra oficina
 col-report-this_office = Esta oficina
 col-report-other_office = La otra oficina
+
+cases-download-csv = Descargar estos casos (CSV)
+cases-download-xlsx = Descargar estos casos (hoja de cálculo, XLSX)

@@ -4,6 +4,7 @@
 use super::staff::{csrf_ok, refused};
 use super::{Ctx, NavUser, clock_label, contact_line, local_time, session, store_failed};
 use crate::AppState;
+use crate::api::reports::{XLSX, file_response};
 use crate::auth::CurrentUser;
 use crate::i18n::Tr;
 use askama::Template;
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use redress_app::AppError;
 use redress_app::lists::{CaseList, ListRequest};
-use redress_app::saved::{SAVED_PARAMS, SavedSearchInput, may_keep_for_unit};
+use redress_app::saved::{SAVED_PARAMS, SavedSearchInput, may_keep_for_unit, search_params};
 use redress_app::work::Found;
 use redress_domain::records::WorkRow;
 use redress_domain::{CaseKind, Status, WorkOrder};
@@ -322,6 +323,8 @@ struct CasesPage {
     current: Vec<(String, String)>,
     /// (code, name) of the units the person keeps searches for.
     units_for_saving: Vec<(String, String)>,
+    /// The filters shown, as a query string, for the download links.
+    download_query: String,
     csrf: String,
 }
 
@@ -332,6 +335,50 @@ struct SavedLink {
     unit: Option<String>,
     href: String,
     may_forget: bool,
+}
+
+/// Every case the list's filters find (up to 100,000), as CSV or XLSX
+/// (`GET /cases/download?format=csv|xlsx&...`): the case search's export, for the filters shown.
+pub(super) async fn download(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let user = match session(&state, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let ctx = Ctx::new(&state, &uri, &headers);
+    let xlsx = query.get("format").map(String::as_str) == Some("xlsx");
+    let shown: std::collections::BTreeMap<String, String> = query
+        .into_iter()
+        .filter(|(k, v)| SAVED_PARAMS.contains(&k.as_str()) && !v.trim().is_empty())
+        .collect();
+    let q = search_params(&user, &shown);
+    let table = match state.export_cases(&user, &q).await {
+        Ok(t) => t,
+        Err(AppError::Validation(_)) => {
+            return cases_render(
+                &state,
+                &ctx,
+                &user,
+                shown.into_iter().collect(),
+                vec![],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(e) => return refused(&ctx, &user, e),
+    };
+    let written = if xlsx {
+        redress_app::reports::render::table_xlsx(&table)
+            .map(|b| file_response(b, XLSX, "cases.xlsx"))
+    } else {
+        redress_app::reports::render::table_csv(&table)
+            .map(|b| file_response(b, "text/csv; charset=utf-8", "cases.csv"))
+    };
+    written.unwrap_or_else(super::internal)
 }
 
 /// Keeps the shown filters under a name (`POST /cases/saved`), then shows the saved list.
@@ -648,6 +695,11 @@ async fn cases_render(
             .into_iter()
             .collect(),
         units_for_saving,
+        download_query: links
+            .href(&[])
+            .trim_start_matches("/cases")
+            .trim_start_matches('?')
+            .to_string(),
         csrf: user.csrf.clone().unwrap_or_default(),
     };
     ctx.render(status, &page)

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/cases", get(lists::cases_page))
         .route("/cases/saved", axum::routing::post(lists::save_search))
+        .route("/cases/download", get(lists::download))
         .route(
             "/cases/saved/{id}/forget",
             axum::routing::post(lists::forget_search),

@@ -327,3 +327,57 @@ both_stores!(
         assert_eq!(app.count("saved_searches").await, 0);
     }
 );
+
+both_stores!(
+    the_case_list_downloads_the_cases_it_shows,
+    async |app: &TestApp| {
+        let meter = app
+            .create_case(&json!({"kind":"complaint","channel":"phone",
+                "description":"The gas meter runs fast; please test it.",
+                "consumer":{"name":"María López","phone":"518-555-0101"}}))
+            .await;
+        app.create_case(&json!({"kind":"inquiry","channel":"web",
+                "description":"How do I read my bill?",
+                "consumer":{"name":"Ana Díaz","phone":"518-555-0102"}}))
+            .await;
+        let b = logged_in(app, "agent").await;
+        let (_, html) = page(&b, app, "/cases?kind=complaint").await;
+        assert!(
+            html.contains("href=\"/cases/download?format=csv&amp;kind=complaint\""),
+            "{html}"
+        );
+        let r = b
+            .get(app.url("/cases/download?format=csv&kind=complaint"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        let csv = r.text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2, "{csv}");
+        assert!(lines[0].starts_with("reference,opened_at,kind"));
+        assert!(lines[1].starts_with(meter["reference"].as_str().unwrap()));
+        let r = b
+            .get(app.url("/cases/download?format=xlsx&q=meter"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .contains("spreadsheetml")
+        );
+        assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
+        // Without a session, the sign-in page.
+        let anonymous = crate::pages::browser();
+        let r = anonymous
+            .get(app.url("/cases/download?format=csv"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+);
