@@ -583,13 +583,14 @@ pub const CASES_AUDITED_SQLITE: &str = concat!(
 );
 pub const CASES_AUDITED_POSTGRES: &str = concat!(
     case_audited!(),
-    "WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)"
+    "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint))"
 );
-/// The timeline entries of the cases whose ids are the array `$1`, as stored.
+/// The timeline entries of the cases whose ids are the array `$1`, as stored. (On PostgreSQL the
+/// ids are an array the index is searched with, not a set joined to the timeline.)
 pub const ENTRIES_OF_CASES_SQLITE: &str = "SELECT case_id, seq, entry_type, body, visibility, data, author_id, at \
      FROM timeline WHERE case_id IN (SELECT value FROM json_each($1)) ORDER BY case_id, seq";
 pub const ENTRIES_OF_CASES_POSTGRES: &str = "SELECT case_id, seq, entry_type, body, visibility, data, author_id, at \
-     FROM timeline WHERE case_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) ORDER BY case_id, seq";
+     FROM timeline WHERE case_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint)) ORDER BY case_id, seq";
 pub const NEW_CHAINS_POSTGRES: &str = "INSERT INTO audit_chains (chain, seq, hash) \
      SELECT value->>0, 1, value->>1 FROM jsonb_array_elements($1::jsonb)";
 pub const FILE_AUDIT_POSTGRES: &str = "INSERT INTO audit_log (chain, seq, at, actor, action, subject, detail, prev_hash, hash) \
