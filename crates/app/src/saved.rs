@@ -126,10 +126,14 @@ impl App {
                     "Your role does not see consumers.",
                 );
             }
-            if let Some(code) = &r.unit
-                && self.store.unit_by_code(code).await.is_err()
-            {
-                errors.push("params.unit", "unknown_unit", "No such unit.");
+            if let Some(code) = &r.unit {
+                match self.store.unit_by_code(code).await {
+                    Ok(_) => {}
+                    Err(StoreError::NotFound) => {
+                        errors.push("params.unit", "unknown_unit", "No such unit.")
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             if let Some(Assignee::User(name)) = &r.assignee {
                 self.lookup_staff(&mut errors, "params.assignee", name)

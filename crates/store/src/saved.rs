@@ -8,16 +8,21 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 pub use redress_domain::records::SavedSearch;
 
-const SAVED_FOR: &str = "SELECT s.id, s.name, s.params, s.created_at, un.code AS unit_code, \
-     cb.username AS created_by, s.user_id, s.unit_id \
-     FROM saved_searches s LEFT JOIN units un ON un.id = s.unit_id \
-     LEFT JOIN users cb ON cb.id = s.created_by \
-     WHERE s.user_id = $1 OR s.unit_id = $2 OR (s.unit_id IS NOT NULL AND s.created_by = $1) \
-     ORDER BY s.unit_id IS NOT NULL, lower(s.name), s.id";
-const SAVED_ONE: &str = "SELECT s.id, s.name, s.params, s.created_at, un.code AS unit_code, \
-     cb.username AS created_by, s.user_id, s.unit_id \
-     FROM saved_searches s LEFT JOIN units un ON un.id = s.unit_id \
-     LEFT JOIN users cb ON cb.id = s.created_by WHERE s.id = $1";
+/// A saved search's columns, with its unit's code and its author's user name.
+macro_rules! saved_select {
+    () => {
+        "SELECT s.id, s.name, s.params, s.created_at, un.code AS unit_code, \
+         cb.username AS created_by, s.user_id, s.unit_id \
+         FROM saved_searches s LEFT JOIN units un ON un.id = s.unit_id \
+         LEFT JOIN users cb ON cb.id = s.created_by "
+    };
+}
+const SAVED_FOR: &str = concat!(
+    saved_select!(),
+    "WHERE s.user_id = $1 OR s.unit_id = $2 OR (s.unit_id IS NOT NULL AND s.created_by = $1) \
+     ORDER BY s.unit_id IS NOT NULL, lower(s.name), s.id"
+);
+const SAVED_ONE: &str = concat!(saved_select!(), "WHERE s.id = $1");
 const SAVED_NAMED: &str = "SELECT id FROM saved_searches \
      WHERE name = $1 AND ((user_id = $2) OR (unit_id = $3))";
 const SAVED_COUNT: &str =

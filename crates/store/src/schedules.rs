@@ -8,12 +8,16 @@ use crate::{Actor, Result, StoreError};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-const SCHEDULES: &str = "SELECT s.id, s.report, s.every, s.format, s.language, s.recipients, \
-     s.last_period_to, s.created_at, u.username AS created_by \
-     FROM report_schedules s LEFT JOIN users u ON u.id = s.created_by ORDER BY s.id";
-const SCHEDULE: &str = "SELECT s.id, s.report, s.every, s.format, s.language, s.recipients, \
-     s.last_period_to, s.created_at, u.username AS created_by \
-     FROM report_schedules s LEFT JOIN users u ON u.id = s.created_by WHERE s.id = $1";
+/// A schedule's columns, with its author's user name.
+macro_rules! schedule_select {
+    () => {
+        "SELECT s.id, s.report, s.every, s.format, s.language, s.recipients, \
+         s.last_period_to, s.created_at, u.username AS created_by \
+         FROM report_schedules s LEFT JOIN users u ON u.id = s.created_by "
+    };
+}
+const SCHEDULES: &str = concat!(schedule_select!(), "ORDER BY s.id");
+const SCHEDULE: &str = concat!(schedule_select!(), "WHERE s.id = $1");
 const INSERT_SCHEDULE: &str = "INSERT INTO report_schedules \
      (report, every, format, language, recipients, last_period_to, created_by, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";

@@ -205,7 +205,15 @@ impl App {
             if to.to_string() <= s.last_period_to {
                 continue;
             }
-            let mail = self.scheduled_mail(&s, from, to).await?;
+            // One schedule that cannot be written this time does not hold up the others; it
+            // is tried again at the next sweep.
+            let mail = match self.scheduled_mail(&s, from, to).await {
+                Ok(mail) => mail,
+                Err(e) => {
+                    tracing::warn!(schedule = s.id, report = %s.report, error = %e, "a scheduled report was not written");
+                    continue;
+                }
+            };
             if self
                 .store
                 .send_report_period(s.id, &to.to_string(), &mail, self.clock.now())

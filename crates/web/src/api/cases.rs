@@ -140,6 +140,20 @@ pub async fn correct_consumer(
     Ok(case_response(StatusCode::OK, case))
 }
 
+/// The cases a search found, as the file to download: `cases.xlsx` or `cases.csv`.
+pub fn cases_file(
+    table: &redress_app::reports::Table,
+    xlsx: bool,
+) -> Result<Response, redress_app::AppError> {
+    use crate::api::reports::{XLSX, file_response};
+    use redress_app::reports::render::{table_csv, table_xlsx};
+    Ok(if xlsx {
+        file_response(table_xlsx(table)?, XLSX, "cases.xlsx")
+    } else {
+        file_response(table_csv(table)?, "text/csv; charset=utf-8", "cases.csv")
+    })
+}
+
 /// Find cases: full-text words (`q`: every word must occur in the case, its timeline or its
 /// consumer's details, as far as the caller's role may read them; a trailing `*` makes the last
 /// word a prefix), filters, sorted by when cases were received or by relevance, with a snippet
@@ -173,24 +187,12 @@ pub async fn list_cases(
     Query(mut q): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     let format = q.remove("format").unwrap_or_else(|| "json".into());
-    let file = |table: &redress_app::reports::Table, xlsx: bool| -> ApiResult<Response> {
-        Ok(if xlsx {
-            crate::api::reports::file_response(
-                redress_app::reports::render::table_xlsx(table)?,
-                crate::api::reports::XLSX,
-                "cases.xlsx",
-            )
-        } else {
-            crate::api::reports::file_response(
-                redress_app::reports::render::table_csv(table)?,
-                "text/csv; charset=utf-8",
-                "cases.csv",
-            )
-        })
-    };
     match format.trim() {
         "json" => Ok(Json(state.list_cases(&user, &q).await?).into_response()),
-        f @ ("csv" | "xlsx") => file(&state.export_cases(&user, &q).await?, f == "xlsx"),
+        f @ ("csv" | "xlsx") => Ok(cases_file(
+            &state.export_cases(&user, &q).await?,
+            f == "xlsx",
+        )?),
         _ => {
             let mut e = FieldErrors::new();
             e.push("format", "unknown_value", "json, csv or xlsx.");

@@ -4,7 +4,6 @@
 use super::staff::{csrf_ok, refused};
 use super::{Ctx, NavUser, clock_label, contact_line, local_time, session, store_failed};
 use crate::AppState;
-use crate::api::reports::{XLSX, file_response};
 use crate::auth::CurrentUser;
 use crate::i18n::Tr;
 use askama::Template;
@@ -371,14 +370,7 @@ pub(super) async fn download(
         }
         Err(e) => return refused(&ctx, &user, e),
     };
-    let written = if xlsx {
-        redress_app::reports::render::table_xlsx(&table)
-            .map(|b| file_response(b, XLSX, "cases.xlsx"))
-    } else {
-        redress_app::reports::render::table_csv(&table)
-            .map(|b| file_response(b, "text/csv; charset=utf-8", "cases.csv"))
-    };
-    written.unwrap_or_else(super::internal)
+    crate::api::cases::cases_file(&table, xlsx).unwrap_or_else(super::internal)
 }
 
 /// Keeps the shown filters under a name (`POST /cases/saved`), then shows the saved list.
@@ -448,6 +440,15 @@ pub(super) async fn forget_search(
         Err(r) => return r,
     };
     let ctx = Ctx::new(&state, &uri, &headers);
+    let not_found = || {
+        super::message(
+            &ctx,
+            Some(NavUser::of(&user)),
+            StatusCode::NOT_FOUND,
+            "notfound-title",
+            "notfound-body",
+        )
+    };
     if !csrf_ok(&user, &headers, fields.get("csrf").map(String::as_str)) {
         let problems = vec![(ctx.tr.t("saved-title"), ctx.tr.t("error-csrf"))];
         return cases_render(
@@ -461,23 +462,11 @@ pub(super) async fn forget_search(
         .await;
     }
     let Ok(id) = id.parse::<i64>() else {
-        return super::message(
-            &ctx,
-            Some(NavUser::of(&user)),
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        );
+        return not_found();
     };
     match state.forget_saved_search(&user, id).await {
         Ok(()) => Redirect::to("/cases").into_response(),
-        Err(AppError::NotFound) => super::message(
-            &ctx,
-            Some(NavUser::of(&user)),
-            StatusCode::NOT_FOUND,
-            "notfound-title",
-            "notfound-body",
-        ),
+        Err(AppError::NotFound) => not_found(),
         Err(e) => refused(&ctx, &user, e),
     }
 }
@@ -508,7 +497,6 @@ async fn cases_render(
     save_problems: Vec<(String, String)>,
     status: StatusCode,
 ) -> Response {
-    let (state, user) = (state.clone(), user.clone());
     let tr = ctx.tr;
     let words = query
         .get("q")
@@ -516,7 +504,7 @@ async fn cases_render(
         .unwrap_or_default();
     let mut people = vec![];
     if !words.is_empty() {
-        match state.search(&user, &words).await {
+        match state.search(user, &words).await {
             Ok(Found::Case(r)) => return Redirect::to(&format!("/cases/{r}")).into_response(),
             Ok(Found::People(found)) => people = found,
             Err(e) => return store_failed(ctx, e),
@@ -545,12 +533,12 @@ async fn cases_render(
         Err(AppError::Validation(f)) => (ListRequest::default(), named(&f)),
         Err(e) => return store_failed(ctx, e),
     };
-    let list = match state.case_list(&user, &req).await {
+    let list = match state.case_list(user, &req).await {
         Ok(l) => l,
         Err(AppError::Validation(f)) => {
             problems.extend(named(&f));
             req = ListRequest::default();
-            match state.case_list(&user, &req).await {
+            match state.case_list(user, &req).await {
                 Ok(l) => l,
                 Err(e) => return store_failed(ctx, e),
             }
@@ -559,7 +547,7 @@ async fn cases_render(
     };
     let staff_view = !user.is_company();
     let (units, staff) = if staff_view {
-        match state.list_choices(&user).await {
+        match state.list_choices(user).await {
             Ok((units, staff)) => (
                 units.into_iter().map(|u| (u.code, u.name)).collect(),
                 staff
@@ -572,14 +560,11 @@ async fn cases_render(
     } else {
         (vec![], vec![])
     };
-    let saved = match state.saved_searches(&user).await {
+    let saved = match state.saved_searches(user).await {
         Ok(list) => list
             .into_iter()
             .map(|s| SavedLink {
-                may_forget: s
-                    .unit
-                    .as_deref()
-                    .is_none_or(|u| may_keep_for_unit(&user, u)),
+                may_forget: s.unit.as_deref().is_none_or(|u| may_keep_for_unit(user, u)),
                 id: s.id,
                 name: s.name,
                 unit: s.unit,
@@ -588,7 +573,7 @@ async fn cases_render(
             .collect(),
         Err(e) => return store_failed(ctx, e),
     };
-    let units_for_saving = match state.units_for_saved_searches(&user).await {
+    let units_for_saving = match state.units_for_saved_searches(user).await {
         Ok(units) => units.into_iter().map(|u| (u.code, u.name)).collect(),
         Err(e) => return store_failed(ctx, e),
     };
@@ -623,11 +608,11 @@ async fn cases_render(
         caption: tr.t("cases-caption"),
         empty: tr.t("cases-none"),
     };
-    let table = case_table(&state, &tr, &list, &req, &links, shown);
+    let table = case_table(state, &tr, &list, &req, &links, shown);
     let any = tr.t("filter-any");
     let page = CasesPage {
         tr,
-        nav: Some(NavUser::of(&user)),
+        nav: Some(NavUser::of(user)),
         switch_href: ctx.switch_href.clone(),
         query: words,
         people: people
