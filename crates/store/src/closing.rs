@@ -15,23 +15,24 @@ const INSERT_ROOT_CAUSE: &str =
     "INSERT INTO root_causes (code, name, name_es, position, active) VALUES ($1, $2, $3, $4, $5)";
 const UPDATE_ROOT_CAUSE: &str =
     "UPDATE root_causes SET name = $2, name_es = $3, position = $4, active = $5 WHERE code = $1";
-const CLOSED_WITH_CAUSES: &str = "SELECT c.id, rc.value AS root_cause, oc.value AS outcome, \
-     co.name AS company_name, cat.path AS category_path \
-     FROM cases c \
-     LEFT JOIN case_facts rc ON rc.case_id = c.id AND rc.name = 'root_cause' \
-     LEFT JOIN case_facts oc ON oc.case_id = c.id AND oc.name = 'outcome' \
-     LEFT JOIN companies co ON co.id = c.company_id \
-     LEFT JOIN categories cat ON cat.id = c.category_id \
-     WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2 ORDER BY c.id";
+/// The cases closed in `[$1, $2)` counted by cause, outcome, company and category, from the
+/// cases' rows in `case_stats` (kept by triggers from the cases and their facts).
+const CLOSED_WITH_CAUSES: &str = "SELECT g.root_cause, g.outcome, co.name AS company_name, \
+     cat.path AS category_path, g.n FROM \
+     (SELECT c.root_cause, c.outcome, c.company_id, c.category_id, COUNT(*) AS n FROM case_stats c \
+       WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2 \
+       GROUP BY c.root_cause, c.outcome, c.company_id, c.category_id) g \
+     LEFT JOIN companies co ON co.id = g.company_id \
+     LEFT JOIN categories cat ON cat.id = g.category_id";
 
-/// A case closed in a period, with its recorded cause and outcome.
+/// The cases closed in a period with one recorded cause and outcome, company and category.
 #[derive(Debug, Clone)]
 pub struct ClosedWithCause {
-    pub id: i64,
     pub root_cause: Option<String>,
     pub outcome: Option<String>,
     pub company: Option<String>,
     pub category: Option<String>,
+    pub cases: i64,
 }
 
 #[async_trait]
@@ -128,7 +129,7 @@ impl<E: Engine> RootCauses for E {
                 rows.iter()
                     .map(|r| {
                         Ok(ClosedWithCause {
-                            id: r.int("id")?,
+                            cases: r.int("n")?,
                             root_cause: r.opt_text("root_cause")?,
                             outcome: r.opt_text("outcome")?,
                             company: r.opt_text("company_name")?,

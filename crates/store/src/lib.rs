@@ -63,7 +63,7 @@ pub use redress_domain::audit::ChainHead;
 pub use redress_domain::lifecycle::{ClockEffect, DueAt, Plan};
 use redress_domain::records::*;
 use redress_domain::*;
-pub use reports::{CallRecord, ClosedCase, CompanyTally, FlowCase, ReportData};
+pub use reports::{CallTally, ClosedCase, CompanyTally, FlowCase, ReportData};
 pub use saved::{NewSavedSearch, SavedSearchRow, SavedSearches};
 pub use schedules::{ReportSchedule, ReportSchedules};
 pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};

@@ -1,6 +1,7 @@
 //! Reports for one office of several sharing a database: each report statement has a variant
 //! that counts only the cases of one office (`c.office = $N`, `N` one past the statement's own
-//! parameters, inserted after the `WHERE` that filters each `cases c`). The variants are made
+//! parameters, inserted after the `WHERE` that filters each `cases c`, or each `case_stats c`,
+//! the reports' copy of the case's columns). The variants are made
 //! once from the statements' own text, never from input; the office's code is bound.
 
 use crate::tx::Arg;
@@ -32,20 +33,27 @@ fn last_parameter(sql: &str) -> usize {
     max
 }
 
+/// Where the next table of cases (as `c`) is named, and the length of its name and alias.
+fn next_cases(sql: &str) -> Option<(usize, usize)> {
+    ["cases c ", "case_stats c "]
+        .iter()
+        .filter_map(|t| sql.find(t).map(|at| (at, t.len())))
+        .min()
+}
+
 /// The statement restricted to the office bound as one more parameter.
 fn restrict(sql: &str) -> String {
-    const CASES: &str = "cases c ";
     const WHERE: &str = " WHERE ";
     let condition = format!("c.office = ${} AND ", last_parameter(sql) + 1);
     let mut out = String::with_capacity(sql.len() + 64);
     let mut rest = sql;
-    while let Some(at) = rest.find(CASES) {
+    while let Some((at, len)) = next_cases(rest) {
         // Up to the alias; the space after it stays, for the WHERE that may follow.
-        let after = at + CASES.len() - 1;
+        let after = at + len - 1;
         out.push_str(&rest[..after]);
         rest = &rest[after..];
         // The WHERE of this `cases c`, if it has one before the next.
-        let next_cases = rest[1..].find(CASES).map_or(rest.len(), |n| n + 1);
+        let next_cases = next_cases(&rest[1..]).map_or(rest.len(), |(n, _)| n + 1);
         if let Some(w) = rest[..next_cases].find(WHERE) {
             let end = w + WHERE.len();
             out.push_str(&rest[..end]);
@@ -99,6 +107,16 @@ mod tests {
                 "SELECT (SELECT 1 FROM clocks k WHERE k.case_id = c.id) FROM cases c LEFT JOIN s ON s.id = c.id WHERE c.a = $1"
             ),
             "SELECT (SELECT 1 FROM clocks k WHERE k.case_id = c.id) FROM cases c LEFT JOIN s ON s.id = c.id WHERE c.office = $2 AND c.a = $1"
+        );
+    }
+
+    #[test]
+    fn the_reports_copy_of_the_cases_gains_it_too() {
+        assert_eq!(
+            restrict(
+                "SELECT n FROM (SELECT COUNT(*) AS n FROM case_stats c WHERE c.a = $1) g JOIN cases c ON c.id = g.id"
+            ),
+            "SELECT n FROM (SELECT COUNT(*) AS n FROM case_stats c WHERE c.office = $2 AND c.a = $1) g JOIN cases c ON c.id = g.id"
         );
     }
 

@@ -12,13 +12,11 @@ use jiff::Timestamp;
 
 /// Cases closed in `[$1, $2)`, with when someone first reached the consumer (a call, or an email
 /// or letter a person wrote), when the company first answered, and whether it was ever
-/// reopened (the timeline's part from `case_stats`, kept by a trigger as entries are added).
-const CLOSED_CASES: &str = "SELECT c.id, c.opened_at, c.closed_at, s.first_contact_at, \
-     (SELECT MIN(k.stopped_at) FROM clocks k WHERE k.case_id = c.id AND k.name = 'company_response' \
-       AND k.outcome = 'met') AS responded_at, \
-     s.response_entry_at, COALESCE(s.reopenings, 0) AS reopenings \
-     FROM cases c LEFT JOIN case_stats s ON s.case_id = c.id \
-     WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2 ORDER BY c.id";
+/// reopened: all from the case's row in `case_stats`, kept by triggers as the case, its entries
+/// and its clocks change, read from the index of cases by when they closed.
+const CLOSED_CASES: &str = "SELECT c.case_id AS id, c.opened_at, c.closed_at, c.first_contact_at, \
+     c.response_clock_at AS responded_at, c.response_entry_at, c.reopenings \
+     FROM case_stats c WHERE c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2";
 
 /// Deadlines that ended in `[$1, $2)`: met or missed.
 const ENDED_CLOCKS: &str = "SELECT k.name, k.outcome, COUNT(*) AS n FROM clocks k \
@@ -35,27 +33,23 @@ const OVERDUE_CLOCKS: &str = "SELECT k.name, COUNT(*) AS n FROM clocks k JOIN ca
      WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $1 \
      AND c.status NOT IN ('resolved', 'closed', 'merged') GROUP BY k.name ORDER BY k.name";
 
-/// Complaints about each company opened in `[$1, $2)`, counted in the database: how many, how
-/// many were answered (the response clock ended, or a response was recorded), how many on time
-/// (the clock was met, or, without a clock, a response came on time), and how many were ever
-/// escalated; with the company's customers in year `$3` (else its current count).
+/// Complaints about each company opened in `[$1, $2)`, counted in the database from the cases'
+/// rows in `case_stats`: how many, how many were answered (the response clock ended, or a
+/// response was recorded), how many on time (the clock was met, or, without a clock, a response
+/// came on time), and how many were ever escalated; with the company's customers in year `$3`
+/// (else its current count).
 const COMPANY_TALLIES: &str = "SELECT co.id AS company_id, co.name AS company_name, co.industry, \
      COALESCE((SELECT cc.customers FROM company_customers cc WHERE cc.company_id = co.id AND cc.year = $3), \
        co.customer_count) AS customer_count, \
      y.complaints, y.answered, y.timely, y.escalated \
-     FROM (SELECT x.company_id, COUNT(*) AS complaints, \
-       SUM(CASE WHEN x.clock_met IS NOT NULL OR x.responses > 0 THEN 1 ELSE 0 END) AS answered, \
-       SUM(CASE WHEN x.clock_met = 1 OR (x.clock_met IS NULL AND x.responses > 0 AND x.timely_responses > 0) \
-         THEN 1 ELSE 0 END) AS timely, \
-       SUM(x.escalated) AS escalated \
-       FROM (SELECT c.company_id, \
-         (SELECT MIN(CASE WHEN k.outcome = 'met' THEN 1 ELSE 0 END) FROM clocks k WHERE k.case_id = c.id \
-           AND k.name = 'company_response' AND k.stopped_at IS NOT NULL) AS clock_met, \
-         COALESCE(s.responses, 0) AS responses, COALESCE(s.timely_responses, 0) AS timely_responses, \
-         CASE WHEN c.status = 'escalated' OR s.escalated > 0 THEN 1 ELSE 0 END AS escalated \
-         FROM cases c LEFT JOIN case_stats s ON s.case_id = c.id \
-         WHERE c.status <> 'merged' AND c.company_id IS NOT NULL AND c.opened_at >= $1 AND c.opened_at < $2) x \
-       GROUP BY x.company_id) y \
+     FROM (SELECT c.company_id, COUNT(*) AS complaints, \
+       SUM(CASE WHEN c.response_clock_met IS NOT NULL OR c.responses > 0 THEN 1 ELSE 0 END) AS answered, \
+       SUM(CASE WHEN c.response_clock_met = 1 \
+         OR (c.response_clock_met IS NULL AND c.responses > 0 AND c.timely_responses > 0) THEN 1 ELSE 0 END) AS timely, \
+       SUM(CASE WHEN c.status = 'escalated' OR c.escalated > 0 THEN 1 ELSE 0 END) AS escalated \
+       FROM case_stats c \
+       WHERE c.status <> 'merged' AND c.company_id IS NOT NULL AND c.opened_at >= $1 AND c.opened_at < $2 \
+       GROUP BY c.company_id) y \
      JOIN companies co ON co.id = y.company_id ORDER BY co.id";
 
 const CUSTOMERS_OF: &str =
@@ -64,12 +58,35 @@ const COMPANY_EXISTS: &str = "SELECT id FROM companies WHERE id = $1";
 const SET_CUSTOMERS: &str = "INSERT INTO company_customers (company_id, year, customers, set_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (company_id, year) DO UPDATE SET customers = excluded.customers, set_at = excluded.set_at";
 
-/// Calls recorded in `[$1, $2)`.
-const CALLS: &str = "SELECT t.at, t.data FROM timeline t WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 \
-     ORDER BY t.at";
+/// Calls recorded in `[$1, $2)` (from `call_stats`, a row a call entry, kept by a trigger),
+/// counted per quarter hour (UTC): inbound and outbound calls, and of the inbound ones the handle
+/// time and speed of answer where recorded, and how many were answered within `$3` seconds.
+macro_rules! calls {
+    ($from:literal, $where:literal) => {
+        concat!(
+            "SELECT s.at / 900000000 AS q, CAST(SUM(s.inbound) AS BIGINT) AS inbound, \
+             CAST(SUM(1 - s.inbound) AS BIGINT) AS outbound, \
+             CAST(SUM(CASE WHEN s.inbound = 1 AND s.duration_seconds IS NOT NULL THEN s.duration_seconds ELSE 0 END) \
+               AS BIGINT) AS handle_seconds, \
+             CAST(SUM(CASE WHEN s.inbound = 1 AND s.duration_seconds IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS with_duration, \
+             CAST(SUM(CASE WHEN s.inbound = 1 AND s.wait_seconds IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS waited, \
+             CAST(SUM(CASE WHEN s.inbound = 1 AND s.wait_seconds IS NOT NULL THEN s.wait_seconds ELSE 0 END) AS BIGINT) \
+               AS wait_seconds, \
+             CAST(SUM(CASE WHEN s.inbound = 1 AND s.wait_seconds <= $3 THEN 1 ELSE 0 END) AS BIGINT) AS within \
+             FROM ",
+            $from,
+            " WHERE ",
+            $where,
+            "s.at >= $1 AND s.at < $2 GROUP BY 1"
+        )
+    };
+}
+const CALLS: &str = calls!("call_stats s", "");
 /// The same, with each call's case (for one office's calls).
-const CALLS_OF_CASES: &str = "SELECT t.at, t.data FROM timeline t JOIN cases c ON c.id = t.case_id \
-     WHERE t.entry_type = 'call' AND t.at >= $1 AND t.at < $2 ORDER BY t.at";
+const CALLS_OF_CASES: &str = calls!(
+    "call_stats s JOIN cases c ON c.id = s.case_id",
+    "c.office = $4 AND "
+);
 
 /// A case as the backlog report lists it among the oldest open.
 #[derive(Debug, Clone)]
@@ -113,14 +130,21 @@ pub struct CompanyTally {
     pub escalated: i64,
 }
 
-/// A call from the timeline.
-#[derive(Debug, Clone)]
-pub struct CallRecord {
+/// The calls of a quarter hour, as the hotline report counts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallTally {
+    /// The quarter hour's start.
     pub at: Timestamp,
-    pub inbound: bool,
-    pub duration_seconds: Option<i64>,
-    /// Seconds the caller waited before a person answered, when recorded.
-    pub wait_seconds: Option<i64>,
+    pub inbound: i64,
+    pub outbound: i64,
+    /// Of the inbound calls: the seconds of those whose handle time was recorded, and how many.
+    pub handle_seconds: i64,
+    pub with_duration: i64,
+    /// Of the inbound calls: how many had their wait recorded, the seconds, and how many were
+    /// answered within the threshold.
+    pub waited: i64,
+    pub wait_seconds: i64,
+    pub within: i64,
 }
 
 #[async_trait]
@@ -165,12 +189,15 @@ pub trait ReportData {
         customers: i64,
         at: Timestamp,
     ) -> Result<()>;
+    /// The calls recorded in `[from, to)`, per quarter hour, with how many inbound ones were
+    /// answered within `answer_seconds`.
     async fn calls(
         &self,
         from: Timestamp,
         to: Timestamp,
+        answer_seconds: i64,
         office: Option<&str>,
-    ) -> Result<Vec<CallRecord>>;
+    ) -> Result<Vec<CallTally>>;
 }
 
 /// A row of `FLOW_CASES` (or of the oldest open cases).
@@ -359,28 +386,32 @@ impl<E: Engine> ReportData for E {
         &self,
         from: Timestamp,
         to: Timestamp,
+        answer_seconds: i64,
         office: Option<&str>,
-    ) -> Result<Vec<CallRecord>> {
+    ) -> Result<Vec<CallTally>> {
         let (from, to) = (from.as_microsecond(), to.as_microsecond());
-        let mut args = args![from, to];
+        let mut args = args![from, to, answer_seconds];
         let sql = match office {
             None => CALLS,
-            Some(_) => for_office(CALLS_OF_CASES, office, &mut args),
+            Some(code) => {
+                args.push(crate::tx::Arg::Text(Some(code.to_string())));
+                CALLS_OF_CASES
+            }
         };
         self.read(job(move |tx| {
             Box::pin(async move {
                 let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| {
-                        let data: serde_json::Value =
-                            serde_json::from_str(&r.text("data")?).unwrap_or_default();
-                        let int = |k: &str| data.get(k).and_then(serde_json::Value::as_i64);
-                        Ok(CallRecord {
-                            at: instant(r.int("at")?)?,
-                            inbound: data.get("direction").and_then(|d| d.as_str())
-                                != Some("outbound"),
-                            duration_seconds: int("duration_seconds"),
-                            wait_seconds: int("wait_seconds"),
+                        Ok(CallTally {
+                            at: instant(r.int("q")? * crate::flow::QUARTER_HOUR_MICROS)?,
+                            inbound: r.int("inbound")?,
+                            outbound: r.int("outbound")?,
+                            handle_seconds: r.int("handle_seconds")?,
+                            with_duration: r.int("with_duration")?,
+                            waited: r.int("waited")?,
+                            wait_seconds: r.int("wait_seconds")?,
+                            within: r.int("within")?,
                         })
                     })
                     .collect()

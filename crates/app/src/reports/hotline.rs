@@ -5,6 +5,7 @@
 use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table, percent};
 use crate::{App, AppResult};
 use jiff::civil::Date;
+use redress_store::CallTally;
 use std::collections::BTreeMap;
 
 #[derive(Default, Clone)]
@@ -18,19 +19,13 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, duration: Option<i64>, wait: Option<i64>, answer_seconds: i64) {
-        self.calls += 1;
-        if let Some(d) = duration {
-            self.handle_seconds += d;
-            self.with_duration += 1;
-        }
-        if let Some(w) = wait {
-            self.waited += 1;
-            self.wait_seconds += w;
-            if w <= answer_seconds {
-                self.within += 1;
-            }
-        }
+    fn add(&mut self, q: &CallTally) {
+        self.calls += q.inbound;
+        self.handle_seconds += q.handle_seconds;
+        self.with_duration += q.with_duration;
+        self.waited += q.waited;
+        self.wait_seconds += q.wait_seconds;
+        self.within += q.within;
     }
     fn cells(&self) -> [Cell; 4] {
         let avg = |sum: i64, n: i64| (n > 0).then(|| sum as f64 / n as f64);
@@ -44,25 +39,25 @@ impl Tally {
 }
 
 pub(crate) async fn compute(app: &App, p: &Period, answer_seconds: i64) -> AppResult<Computed> {
-    let calls = app.store.calls(p.start()?, p.end()?, p.office()).await?;
+    // Per quarter hour: every time zone's hours and days are whole quarter hours.
+    let calls = app
+        .store
+        .calls(p.start()?, p.end()?, answer_seconds, p.office())
+        .await?;
     let mut hours = vec![Tally::default(); 24];
     let mut days: BTreeMap<Date, Tally> = BTreeMap::new();
     let mut all = Tally::default();
     let mut outbound = 0;
-    for c in &calls {
-        if !c.inbound {
-            outbound += 1;
+    for q in &calls {
+        outbound += q.outbound;
+        if q.inbound == 0 {
             continue;
         }
-        let local = c.at.to_zoned(p.tz.clone());
+        let local = q.at.to_zoned(p.tz.clone());
         let hour = usize::try_from(local.hour()).unwrap_or(0).min(23);
-        hours[hour].add(c.duration_seconds, c.wait_seconds, answer_seconds);
-        days.entry(local.date()).or_default().add(
-            c.duration_seconds,
-            c.wait_seconds,
-            answer_seconds,
-        );
-        all.add(c.duration_seconds, c.wait_seconds, answer_seconds);
+        hours[hour].add(q);
+        days.entry(local.date()).or_default().add(q);
+        all.add(q);
     }
     let columns = ["calls", "aht_seconds", "asa_seconds", "service_level_pct"];
     let mut by_hour = Table::new(

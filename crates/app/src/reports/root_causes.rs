@@ -25,14 +25,16 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let mut causes: BTreeMap<String, [i64; 6]> = BTreeMap::new();
     let mut by_company: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut by_category: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut recorded = 0;
+    let (mut recorded, mut total) = (0, 0);
     for c in &closed {
+        let n = c.cases;
+        total += n;
         let cause = c.root_cause.clone().unwrap_or_else(|| NOT_RECORDED.into());
         if c.root_cause.is_some() {
-            recorded += 1;
+            recorded += n;
         }
         let t = causes.entry(cause.clone()).or_default();
-        t[0] += 1;
+        t[0] += n;
         let slot = match c.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()) {
             Some(Outcome::ConsumerFavour) => 1,
             Some(Outcome::Partly) => 2,
@@ -40,12 +42,12 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
             Some(Outcome::Referred) => 4,
             None => 5,
         };
-        t[slot] += 1;
+        t[slot] += n;
         if let Some(co) = &c.company {
-            *by_company.entry((co.clone(), cause.clone())).or_default() += 1;
+            *by_company.entry((co.clone(), cause.clone())).or_default() += n;
         }
         if let Some(cat) = &c.category {
-            *by_category.entry((cat.clone(), cause.clone())).or_default() += 1;
+            *by_category.entry((cat.clone(), cause.clone())).or_default() += n;
         }
     }
     let mut ranked: Vec<(&String, &[i64; 6])> = causes.iter().collect();
@@ -99,7 +101,7 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     };
     Ok((
         vec![
-            ("closed", Cell::Int(closed.len() as i64)),
+            ("closed", Cell::Int(total)),
             ("with_root_cause", Cell::Int(recorded)),
         ],
         chart,

@@ -625,6 +625,8 @@ both_stores!(assignment_links_and_merge, async |app: &TestApp| {
         )
         .await;
     assert_eq!(r.status(), 409);
+    // The reports' copy of both cases follows the merge.
+    crate::reports::assert_report_rows_exact(app).await;
     // Assignments, links and merges leave the audited digests matching both cases.
     let verdict = app.store.verify_audit().await.unwrap();
     assert!(

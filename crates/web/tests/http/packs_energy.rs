@@ -122,6 +122,8 @@ both_stores!(
         assert_eq!(fact(&c, "relief_amount").as_deref(), Some("4000"));
         let l = life(app, Role::Agent, &r).await;
         assert_eq!(state(&l, "company_response"), "met", "timely");
+        // The company report's row of the case has the clock met, as its clocks say.
+        crate::reports::assert_report_rows_exact(app).await;
         assert_eq!(due(&l, "consumer_confirmation"), "2026-12-21T22:00:00Z");
 
         // T6: the consumer is not satisfied; T7: records are requested, pausing the office's target.

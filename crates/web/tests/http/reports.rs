@@ -309,9 +309,7 @@ both_stores!(report_totals_match_direct_counts, async |app: &TestApp| {
         )
         .await;
     assert_eq!(reopened.status(), 200, "{:?}", reopened.text().await);
-    assert!(app.sql_count(CASE_STATS_DIRECT_ROWS, &[]).await > 0);
-    assert_eq!(app.sql_count(CASE_STATS_MISSING, &[]).await, 0);
-    assert_eq!(app.sql_count(CASE_STATS_EXTRA, &[]).await, 0);
+    assert_report_rows_exact(app).await;
     assert_eq!(
         app.sql_count("SELECT COUNT(*) FROM case_stats WHERE reopenings = 1", &[])
             .await,
@@ -319,36 +317,79 @@ both_stores!(report_totals_match_direct_counts, async |app: &TestApp| {
     );
 });
 
-/// The summary of each case's timeline, counted from the entries.
+/// Each case's row of `case_stats` made from the rows it copies: the case's columns, the
+/// summary of its timeline counted from the entries, its response clocks and its facts.
 macro_rules! case_stats_direct {
     () => {
-        "SELECT t.case_id, \
-         MIN(CASE WHEN t.entry_type = 'call' OR (t.entry_type IN ('email', 'letter') AND t.author_id IS NOT NULL) THEN t.at END), \
-         MIN(CASE WHEN t.data LIKE '%\"event\":\"company_response\"%' THEN t.at END), \
-         SUM(CASE WHEN t.data LIKE '%\"event\":\"company_response\"%' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN t.data LIKE '%\"event\":\"company_response\"%' AND t.data LIKE '%\"timely\":true%' THEN 1 ELSE 0 END), \
-         MAX(CASE WHEN t.entry_type = 'status_change' AND t.data LIKE '%\"to_status\":\"escalated\"%' THEN 1 ELSE 0 END), \
+        "SELECT c.id, t.first_contact_at, t.response_entry_at, COALESCE(t.responses, 0), \
+         COALESCE(t.timely_responses, 0), COALESCE(t.escalated, 0), COALESCE(t.reopenings, 0), \
+         c.opened_at, c.closed_at, c.status, c.office, c.company_id, c.category_id, \
+         (SELECT MIN(CASE WHEN k.outcome = 'met' THEN 1 ELSE 0 END) FROM clocks k \
+           WHERE k.case_id = c.id AND k.name = 'company_response' AND k.stopped_at IS NOT NULL), \
+         (SELECT MIN(k.stopped_at) FROM clocks k \
+           WHERE k.case_id = c.id AND k.name = 'company_response' AND k.outcome = 'met'), \
+         (SELECT f.value FROM case_facts f WHERE f.case_id = c.id AND f.name = 'root_cause'), \
+         (SELECT f.value FROM case_facts f WHERE f.case_id = c.id AND f.name = 'outcome') \
+         FROM cases c LEFT JOIN (SELECT t.case_id, \
+         MIN(CASE WHEN t.entry_type = 'call' OR (t.entry_type IN ('email', 'letter') AND t.author_id IS NOT NULL) THEN t.at END) AS first_contact_at, \
+         MIN(CASE WHEN t.data LIKE '%\"event\":\"company_response\"%' THEN t.at END) AS response_entry_at, \
+         SUM(CASE WHEN t.data LIKE '%\"event\":\"company_response\"%' THEN 1 ELSE 0 END) AS responses, \
+         SUM(CASE WHEN t.data LIKE '%\"event\":\"company_response\"%' AND t.data LIKE '%\"timely\":true%' THEN 1 ELSE 0 END) AS timely_responses, \
+         MAX(CASE WHEN t.entry_type = 'status_change' AND t.data LIKE '%\"to_status\":\"escalated\"%' THEN 1 ELSE 0 END) AS escalated, \
          SUM(CASE WHEN t.entry_type = 'status_change' \
            AND (t.data LIKE '%\"from_status\":\"closed\"%' OR t.data LIKE '%\"from_status\":\"resolved\"%') \
-           AND t.data NOT LIKE '%\"to_status\":\"closed\"%' AND t.data NOT LIKE '%\"to_status\":\"resolved\"%' THEN 1 ELSE 0 END) \
+           AND t.data NOT LIKE '%\"to_status\":\"closed\"%' AND t.data NOT LIKE '%\"to_status\":\"resolved\"%' THEN 1 ELSE 0 END) AS reopenings \
          FROM timeline t WHERE t.entry_type IN ('call', 'email', 'letter', 'status_change') \
-         OR t.data LIKE '%\"event\":\"company_response\"%' GROUP BY t.case_id"
+         OR t.data LIKE '%\"event\":\"company_response\"%' GROUP BY t.case_id) t ON t.case_id = c.id"
+    };
+}
+/// `case_stats` as the direct form lists it.
+macro_rules! case_stats_kept {
+    () => {
+        "SELECT case_id, first_contact_at, response_entry_at, responses, timely_responses, escalated, reopenings, \
+         opened_at, closed_at, status, office, company_id, category_id, response_clock_met, response_clock_at, \
+         root_cause, outcome FROM case_stats"
     };
 }
 const CASE_STATS_DIRECT_ROWS: &str = concat!("SELECT COUNT(*) FROM (", case_stats_direct!(), ") d");
-/// Rows counted from the entries that `case_stats` lacks or has otherwise, and the reverse.
+/// Rows made from the cases that `case_stats` lacks or has otherwise, and the reverse.
 const CASE_STATS_MISSING: &str = concat!(
     "SELECT COUNT(*) FROM (",
     case_stats_direct!(),
-    " EXCEPT SELECT case_id, first_contact_at, response_entry_at, responses, timely_responses, escalated, reopenings \
-     FROM case_stats) x"
+    " EXCEPT ",
+    case_stats_kept!(),
+    ") x"
 );
 const CASE_STATS_EXTRA: &str = concat!(
-    "SELECT COUNT(*) FROM (SELECT case_id, first_contact_at, response_entry_at, responses, timely_responses, \
-     escalated, reopenings FROM case_stats EXCEPT ",
+    "SELECT COUNT(*) FROM (",
+    case_stats_kept!(),
+    " EXCEPT ",
     case_stats_direct!(),
     ") x"
 );
+/// The reports' rows (`case_stats` and `call_stats`, kept by triggers) are exactly what the rows
+/// they copy give: a row a case, a row a call.
+pub(crate) async fn assert_report_rows_exact(app: &TestApp) {
+    let cases = app.sql_count("SELECT COUNT(*) FROM cases", &[]).await;
+    assert!(cases > 0);
+    assert_eq!(app.sql_count(CASE_STATS_DIRECT_ROWS, &[]).await, cases);
+    assert_eq!(
+        app.sql_count(CASE_STATS_MISSING, &[]).await,
+        0,
+        "case_stats lacks"
+    );
+    assert_eq!(
+        app.sql_count(CASE_STATS_EXTRA, &[]).await,
+        0,
+        "case_stats has more"
+    );
+    assert_eq!(app.sql_count(CALL_STATS_OFF, &[]).await, 0, "call_stats");
+}
+
+/// A row of `call_stats` for every call entry, and none other.
+const CALL_STATS_OFF: &str = "SELECT COUNT(*) FROM timeline t FULL JOIN call_stats s ON s.entry_id = t.id \
+     WHERE (t.entry_type = 'call' AND (s.entry_id IS NULL OR s.case_id <> t.case_id OR s.at <> t.at)) \
+     OR (s.entry_id IS NOT NULL AND (t.id IS NULL OR t.entry_type <> 'call'))";
 
 both_stores!(
     reports_are_for_those_who_read_them_and_mistakes_are_named,
@@ -652,6 +693,7 @@ both_stores!(
             html.contains("Sin acceso al medidor") && html.contains("Causa de fondo"),
             "{html}"
         );
+        crate::reports::assert_report_rows_exact(app).await;
     }
 );
 
