@@ -322,6 +322,12 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// Starts the peak over again from what is resident now (Linux: `5` to `clear_refs`), so that each
+/// part of the run reports its own; false where that cannot be done.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -524,6 +530,8 @@ async fn reads(
         office,
         redress_app::Settings::default(),
     );
+    let filing_peak = peak_rss_mib();
+    let parts = reset_peak_rss();
     // Searches: one to three words of the narratives, half with a filter, as an agent.
     let agent = Person::new(user);
     let mut rng = Rng(42);
@@ -601,6 +609,8 @@ async fn reads(
             );
         }
     }
+    let search_peak = peak_rss_mib();
+    reset_peak_rss();
     // Reports over the last year.
     let analyst = Person::new(analyst);
     for name in redress_app::reports::ReportName::ALL {
@@ -627,6 +637,14 @@ async fn reads(
             report.tables.iter().map(|t| t.rows.len()).sum::<usize>()
         );
     }
-    println!("  peak memory (resident): {:.0} MiB", peak_rss_mib());
+    let report_peak = peak_rss_mib();
+    if parts {
+        println!(
+            "  peak memory (resident): {:.0} MiB; before the searches {filing_peak:.0}, searches {search_peak:.0}, reports {report_peak:.0} MiB",
+            filing_peak.max(search_peak).max(report_peak)
+        );
+    } else {
+        println!("  peak memory (resident): {report_peak:.0} MiB");
+    }
     Ok(())
 }

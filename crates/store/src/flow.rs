@@ -81,16 +81,131 @@ macro_rules! closed_since {
     };
 }
 
-/// Cases opened in `[$1, $2)`, per quarter hour and value.
-const OPENED: [&str; 6] = keyed!(
-    "c.opened_at / 900000000 AS q";
-    "c.status <> 'merged' AND c.opened_at >= $1 AND c.opened_at < $2"
-);
-/// Cases closed in `[$1, $2)`, per quarter hour and value.
-const CLOSED: [&str; 6] = keyed!(
-    "c.closed_at / 900000000 AS q";
-    "c.status <> 'merged' AND c.closed_at >= $1 AND c.closed_at < $2"
-);
+/// Cases whose `$col` falls in each span of the JSON array `$1` (`[start, end)` pairs, in
+/// microseconds), counted per span (`s`, its place in the array: reading the start back from the
+/// JSON for every case would cost three times the count) and the id in `$id`, then named from
+/// `$names`.
+/// The spans come first (`CROSS JOIN` keeps SQLite to that order), so each span is one range of
+/// the covering index on `$col`, and only a row per span and value comes back.
+macro_rules! span_named {
+    ($id:literal, $names:literal, $name:literal, $spans:literal, $key:literal, $lo:literal, $hi:literal, $col:literal) => {
+        concat!(
+            "SELECT g.s, nm.",
+            $name,
+            " AS k, g.n FROM (SELECT ",
+            $key,
+            " AS s, c.",
+            $id,
+            " AS id, COUNT(*) AS n FROM ",
+            $spans,
+            " CROSS JOIN cases c WHERE c.status <> 'merged' AND c.",
+            $col,
+            " >= ",
+            $lo,
+            " AND c.",
+            $col,
+            " < ",
+            $hi,
+            " GROUP BY 1, 2) g LEFT JOIN ",
+            $names,
+            " nm ON nm.id = g.id"
+        )
+    };
+}
+
+/// The same, for a column that is its own name.
+macro_rules! span_plain {
+    ($column:literal, $spans:literal, $key:literal, $lo:literal, $hi:literal, $col:literal) => {
+        concat!(
+            "SELECT ",
+            $key,
+            " AS s, c.",
+            $column,
+            " AS k, COUNT(*) AS n FROM ",
+            $spans,
+            " CROSS JOIN cases c WHERE c.status <> 'merged' AND c.",
+            $col,
+            " >= ",
+            $lo,
+            " AND c.",
+            $col,
+            " < ",
+            $hi,
+            " GROUP BY 1, 2"
+        )
+    };
+}
+
+/// Per breakdown, in `FlowKey` order: unit, agent, channel, kind, category, company.
+macro_rules! spanned {
+    ($spans:literal, $key:literal, $lo:literal, $hi:literal, $col:literal) => {
+        [
+            span_named!("unit_id", "units", "code", $spans, $key, $lo, $hi, $col),
+            span_named!(
+                "assignee_id",
+                "users",
+                "username",
+                $spans,
+                $key,
+                $lo,
+                $hi,
+                $col
+            ),
+            span_plain!("channel", $spans, $key, $lo, $hi, $col),
+            span_plain!("kind", $spans, $key, $lo, $hi, $col),
+            span_named!(
+                "category_id",
+                "categories",
+                "path",
+                $spans,
+                $key,
+                $lo,
+                $hi,
+                $col
+            ),
+            span_named!(
+                "company_id",
+                "companies",
+                "name",
+                $spans,
+                $key,
+                $lo,
+                $hi,
+                $col
+            ),
+        ]
+    };
+}
+
+/// The spans of `$1`, a row each, on each store.
+macro_rules! sqlite_spans {
+    ($col:literal) => {
+        spanned!(
+            "json_each($1) w",
+            "w.key",
+            "json_extract(w.value, '$[0]')",
+            "json_extract(w.value, '$[1]')",
+            $col
+        )
+    };
+}
+macro_rules! postgres_spans {
+    ($col:literal) => {
+        spanned!(
+            "jsonb_array_elements($1::jsonb) WITH ORDINALITY w(value, i)",
+            "w.i - 1",
+            "(w.value->>0)::bigint",
+            "(w.value->>1)::bigint",
+            $col
+        )
+    };
+}
+
+/// Cases opened, and closed, in each span, per value.
+const OPENED_SQLITE: [&str; 6] = sqlite_spans!("opened_at");
+const CLOSED_SQLITE: [&str; 6] = sqlite_spans!("closed_at");
+const OPENED_POSTGRES: [&str; 6] = postgres_spans!("opened_at");
+const CLOSED_POSTGRES: [&str; 6] = postgres_spans!("closed_at");
 /// Cases open at `$1` (opened before it, not closed before it), per value (`q` is 0).
 const STILL_OPEN: [&str; 6] = keyed!("0 AS q"; still_open!());
 const CLOSED_SINCE: [&str; 6] = keyed!("0 AS q"; closed_since!());
@@ -143,19 +258,18 @@ fn index(key: FlowKey) -> usize {
 
 #[async_trait]
 pub trait FlowCounts: Send + Sync {
-    /// Cases opened in `[from, to)`, per quarter hour and value of `key`.
+    /// Cases opened in each span between consecutive `bounds` (ascending), per value of `key`
+    /// (`FlowCount::at` is the span's start).
     async fn opened_counts(
         &self,
-        from: Timestamp,
-        to: Timestamp,
+        bounds: &[Timestamp],
         key: FlowKey,
         office: Option<&str>,
     ) -> Result<Vec<FlowCount>>;
-    /// Cases closed in `[from, to)`, per quarter hour and value of `key`.
+    /// Cases closed in each span between consecutive `bounds`, per value of `key`.
     async fn closed_counts(
         &self,
-        from: Timestamp,
-        to: Timestamp,
+        bounds: &[Timestamp],
         key: FlowKey,
         office: Option<&str>,
     ) -> Result<Vec<FlowCount>>;
@@ -206,29 +320,91 @@ async fn counts<E: Engine + ?Sized>(
         .await
 }
 
+/// Counts per span and value: the bounds as `[start, end)` pairs, the statement of the store's
+/// kind (`[sqlite, postgres]`) for `key`, restricted to `office`.
+async fn span_counts<E: Engine + ?Sized>(
+    engine: &E,
+    bounds: &[Timestamp],
+    sql: [&'static [&'static str; 6]; 2],
+    key: FlowKey,
+    office: Option<&str>,
+) -> Result<Vec<FlowCount>> {
+    let spans: Vec<String> = bounds
+        .windows(2)
+        .map(|w| (w[0].as_microsecond(), w[1].as_microsecond()))
+        .filter(|(lo, hi)| lo < hi)
+        .map(|(lo, hi)| format!("[{lo},{hi}]"))
+        .collect();
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The spans' starts, by their place in the array.
+    let starts: Vec<Timestamp> = bounds
+        .windows(2)
+        .filter(|w| w[0] < w[1])
+        .map(|w| w[0])
+        .collect();
+    let spans = (format!("[{}]", spans.join(",")), starts);
+    let office = office.map(str::to_string);
+    engine
+        .read(job(move |tx| {
+            Box::pin(async move {
+                let mut args = args![spans.0];
+                let sql = sql[usize::from(tx.is_postgres())][index(key)];
+                let sql = for_office(sql, office.as_deref(), &mut args);
+                tx.query(sql, args)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let at = usize::try_from(r.int("s")?)
+                            .ok()
+                            .and_then(|i| spans.1.get(i).copied())
+                            .ok_or_else(|| {
+                                crate::StoreError::Corrupt("a span the query was not given".into())
+                            })?;
+                        Ok(FlowCount {
+                            at,
+                            key: r.opt_text("k")?,
+                            cases: r.int("n")?,
+                        })
+                    })
+                    .collect()
+            })
+        }))
+        .await
+}
+
 #[async_trait]
 impl<E: Engine> FlowCounts for E {
     async fn opened_counts(
         &self,
-        from: Timestamp,
-        to: Timestamp,
+        bounds: &[Timestamp],
         key: FlowKey,
         office: Option<&str>,
     ) -> Result<Vec<FlowCount>> {
-        let mut args = args![from.as_microsecond(), to.as_microsecond()];
-        let sql = for_office(OPENED[index(key)], office, &mut args);
-        counts(self, sql, args, None).await
+        span_counts(
+            self,
+            bounds,
+            [&OPENED_SQLITE, &OPENED_POSTGRES],
+            key,
+            office,
+        )
+        .await
     }
     async fn closed_counts(
         &self,
-        from: Timestamp,
-        to: Timestamp,
+        bounds: &[Timestamp],
         key: FlowKey,
         office: Option<&str>,
     ) -> Result<Vec<FlowCount>> {
-        let mut args = args![from.as_microsecond(), to.as_microsecond()];
-        let sql = for_office(CLOSED[index(key)], office, &mut args);
-        counts(self, sql, args, None).await
+        span_counts(
+            self,
+            bounds,
+            [&CLOSED_SQLITE, &CLOSED_POSTGRES],
+            key,
+            office,
+        )
+        .await
     }
     async fn open_by_opened(&self, at: Timestamp, office: Option<&str>) -> Result<Vec<FlowCount>> {
         let mut open = Vec::new();

@@ -362,15 +362,15 @@ impl Period {
         }
         out
     }
-    /// The index of the bucket holding day `d` (inside the period).
-    pub fn bucket_of(&self, buckets: &[Date], d: Date) -> Option<usize> {
-        if d < self.from || d > self.to {
-            return None;
-        }
-        match buckets.binary_search(&d) {
-            Ok(i) => Some(i),
-            Err(i) => i.checked_sub(1),
-        }
+    /// Where each bucket starts, and where the last one ends (the period's end): the spans the
+    /// database counts cases in.
+    pub fn bounds(&self, buckets: &[Date]) -> AppResult<Vec<Timestamp>> {
+        let mut out = buckets
+            .iter()
+            .map(|d| self.start_of(*d))
+            .collect::<AppResult<Vec<_>>>()?;
+        out.push(self.end()?);
+        Ok(out)
     }
 }
 
@@ -665,9 +665,21 @@ mod tests {
                 jiff::civil::date(2026, 11, 16)
             ]
         );
-        assert_eq!(p.bucket_of(&b, jiff::civil::date(2026, 11, 8)), Some(0));
-        assert_eq!(p.bucket_of(&b, jiff::civil::date(2026, 11, 9)), Some(1));
-        assert_eq!(p.bucket_of(&b, jiff::civil::date(2026, 11, 21)), None);
+        // The spans the database counts in: each bucket's first instant, then the period's end
+        // (the day after its last), in the office's time zone.
+        let at = |d: jiff::civil::Date| d.to_zoned(TimeZone::UTC).map(|z| z.timestamp());
+        assert_eq!(
+            p.bounds(&b).ok(),
+            [
+                at(jiff::civil::date(2026, 11, 4)),
+                at(jiff::civil::date(2026, 11, 9)),
+                at(jiff::civil::date(2026, 11, 16)),
+                at(jiff::civil::date(2026, 11, 21)),
+            ]
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .ok()
+        );
         let m = Period {
             interval: Interval::Month,
             from: jiff::civil::date(2026, 1, 15),

@@ -6,7 +6,6 @@
 
 use super::{Cell, Chart, ChartKind, Computed, Interval, Period, Series, Table};
 use crate::{App, AppResult};
-use jiff::Timestamp;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use redress_store::FlowKey;
@@ -46,7 +45,7 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let history_start = first_week
         .checked_sub((BASELINE_WEEKS as i64).weeks())
         .unwrap_or(first_week);
-    let (from, to) = (p.start_of(history_start)?, p.end()?);
+    let to = p.end()?;
     let mut weeks: Vec<Date> = Vec::new();
     let mut w = history_start;
     while w <= p.to {
@@ -57,19 +56,18 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let mut totals = vec![0i64; weeks.len()];
     // (dimension, name) -> counts per week.
     let mut series: BTreeMap<(&'static str, String), Vec<i64>> = BTreeMap::new();
-    let week_of = |t: Timestamp| {
-        let day = p.day_of(t);
-        if day > p.to {
-            return None;
-        }
-        weeks.binary_search(&Interval::Week.start(day)).ok()
-    };
+    // Each week's start, and the period's end.
+    let mut bounds = weeks
+        .iter()
+        .map(|w| p.start_of(*w))
+        .collect::<AppResult<Vec<_>>>()?;
+    bounds.push(to);
     for (dimension, key) in [
         ("category", FlowKey::Category),
         ("company", FlowKey::Company),
     ] {
-        for c in app.store.opened_counts(from, to, key, p.office()).await? {
-            let Some(i) = week_of(c.at) else {
+        for c in app.store.opened_counts(&bounds, key, p.office()).await? {
+            let Ok(i) = bounds.binary_search(&c.at) else {
                 continue;
             };
             if key == FlowKey::Category {

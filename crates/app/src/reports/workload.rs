@@ -14,18 +14,19 @@ pub(crate) async fn compute(app: &App, p: &Period, by: Dimension) -> AppResult<C
     let (from, to) = (p.start()?, p.end()?);
     let key = by.flow_key();
     let buckets = p.buckets();
+    let bounds = p.bounds(&buckets)?;
     let mut new = vec![0i64; buckets.len()];
     let mut closed = vec![0i64; buckets.len()];
     // By the breakdown's value: new, closed, open at the end.
     let mut by_key: BTreeMap<String, [i64; 3]> = BTreeMap::new();
-    for c in app.store.opened_counts(from, to, key, p.office()).await? {
-        if let Some(i) = p.bucket_of(&buckets, p.day_of(c.at)) {
+    for c in app.store.opened_counts(&bounds, key, p.office()).await? {
+        if let Ok(i) = bounds.binary_search(&c.at) {
             new[i] += c.cases;
             by_key.entry(name(&c.key)).or_default()[0] += c.cases;
         }
     }
-    for c in app.store.closed_counts(from, to, key, p.office()).await? {
-        if let Some(i) = p.bucket_of(&buckets, p.day_of(c.at)) {
+    for c in app.store.closed_counts(&bounds, key, p.office()).await? {
+        if let Ok(i) = bounds.binary_search(&c.at) {
             closed[i] += c.cases;
             by_key.entry(name(&c.key)).or_default()[1] += c.cases;
         }

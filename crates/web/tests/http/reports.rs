@@ -177,6 +177,22 @@ both_stores!(report_totals_match_direct_counts, async |app: &TestApp| {
     assert_eq!(flow["rows"].as_array().unwrap().len(), 14, "a row a day");
     assert_eq!(column_sum(flow, "new"), new);
     assert_eq!(column_sum(flow, "closed"), closed);
+    // Day by day, in the office's days (the database counts in the spans the days make).
+    for row in flow["rows"].as_array().unwrap() {
+        let day: jiff::civil::Date = row[0].as_str().unwrap().parse().unwrap();
+        let span = [
+            start_of(&day.to_string()),
+            start_of(&day.tomorrow().unwrap().to_string()),
+        ];
+        let on = |sql: &'static str| async move { app.sql_count(sql, &span).await };
+        let opened = on("SELECT COUNT(*) FROM cases WHERE status <> 'merged' AND opened_at >= $1 AND opened_at < $2").await;
+        let shut = on("SELECT COUNT(*) FROM cases WHERE status <> 'merged' AND closed_at >= $1 AND closed_at < $2").await;
+        assert_eq!(
+            (row[1].as_i64(), row[2].as_i64()),
+            (Some(opened), Some(shut)),
+            "{day}"
+        );
+    }
     assert_eq!(
         column_sum(&w["tables"][1], "new"),
         new,
