@@ -471,12 +471,12 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
         args.data_cases,
         source.display()
     );
-    // Filing: batches of 500 cases, one transaction each, as the import does.
+    // Filing: batches of the import's size, one transaction each, as the import does.
     let started = Instant::now();
     let mut done = 0usize;
     let mut entries = 0usize;
     while done < args.data_cases {
-        let n = (args.data_cases - done).min(500);
+        let n = (args.data_cases - done).min(redress_app::import::BATCH);
         let batch = (done..done + n)
             .map(|i| generator.case(i))
             .collect::<anyhow::Result<Vec<_>>>()?;

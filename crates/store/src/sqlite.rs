@@ -213,6 +213,11 @@ fn open_writer(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
     // there). The operating system's cache keeps the files in memory anyway.
     conn.pragma_update(None, "temp_store", "FILE")?;
     conn.pragma_update(None, "cache_size", "-32000")?;
+    // The log is copied into the database after about 40 MB of it rather than SQLite's 4 MB: a
+    // page that many transactions change (an index's, a report row's) is copied once per
+    // checkpoint, not once a transaction. Filing 100,000 imported cases went from 1,861 to 2,247
+    // cases/s (`redress bench --only data --data-cases 100000`) without longer transactions.
+    conn.pragma_update(None, "wal_autocheckpoint", "10000")?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
