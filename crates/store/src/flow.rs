@@ -83,37 +83,9 @@ macro_rules! closed_since {
 
 /// Cases whose `$col` falls in each span of the JSON array `$1` (`[start, end)` pairs, in
 /// microseconds), counted per span (`s`, its place in the array: reading the start back from the
-/// JSON for every case would cost three times the count) and the id in `$id`, then named from
-/// `$names`.
+/// JSON for every case would cost three times the count) and value of `$column` (`k`).
 /// The spans come first (`CROSS JOIN` keeps SQLite to that order), so each span is one range of
 /// the covering index on `$col`, and only a row per span and value comes back.
-macro_rules! span_named {
-    ($id:literal, $names:literal, $name:literal, $spans:literal, $key:literal, $lo:literal, $hi:literal, $col:literal) => {
-        concat!(
-            "SELECT g.s, nm.",
-            $name,
-            " AS k, g.n FROM (SELECT ",
-            $key,
-            " AS s, c.",
-            $id,
-            " AS id, COUNT(*) AS n FROM ",
-            $spans,
-            " CROSS JOIN cases c WHERE c.status <> 'merged' AND c.",
-            $col,
-            " >= ",
-            $lo,
-            " AND c.",
-            $col,
-            " < ",
-            $hi,
-            " GROUP BY 1, 2) g LEFT JOIN ",
-            $names,
-            " nm ON nm.id = g.id"
-        )
-    };
-}
-
-/// The same, for a column that is its own name.
 macro_rules! span_plain {
     ($column:literal, $spans:literal, $key:literal, $lo:literal, $hi:literal, $col:literal) => {
         concat!(
@@ -132,6 +104,21 @@ macro_rules! span_plain {
             " < ",
             $hi,
             " GROUP BY 1, 2"
+        )
+    };
+}
+
+/// The same for an id in `$id`, then named from `$names` (`nm.$name`).
+macro_rules! span_named {
+    ($id:literal, $names:literal, $name:literal, $spans:literal, $key:literal, $lo:literal, $hi:literal, $col:literal) => {
+        concat!(
+            "SELECT g.s, nm.",
+            $name,
+            " AS k, g.n FROM (",
+            span_plain!($id, $spans, $key, $lo, $hi, $col),
+            ") g LEFT JOIN ",
+            $names,
+            " nm ON nm.id = g.k"
         )
     };
 }
