@@ -316,27 +316,25 @@ async fn span_counts<E: Engine + ?Sized>(
     key: FlowKey,
     office: Option<&str>,
 ) -> Result<Vec<FlowCount>> {
-    let spans: Vec<String> = bounds
+    // The non-empty spans; a row's `s` is its place among them.
+    let spans: Vec<(Timestamp, Timestamp)> = bounds
         .windows(2)
-        .map(|w| (w[0].as_microsecond(), w[1].as_microsecond()))
+        .map(|w| (w[0], w[1]))
         .filter(|(lo, hi)| lo < hi)
-        .map(|(lo, hi)| format!("[{lo},{hi}]"))
         .collect();
     if spans.is_empty() {
         return Ok(Vec::new());
     }
-    // The spans' starts, by their place in the array.
-    let starts: Vec<Timestamp> = bounds
-        .windows(2)
-        .filter(|w| w[0] < w[1])
-        .map(|w| w[0])
-        .collect();
-    let spans = (format!("[{}]", spans.join(",")), starts);
+    let json = spans
+        .iter()
+        .map(|(lo, hi)| format!("[{},{}]", lo.as_microsecond(), hi.as_microsecond()))
+        .collect::<Vec<_>>()
+        .join(",");
     let office = office.map(str::to_string);
     engine
         .read(job(move |tx| {
             Box::pin(async move {
-                let mut args = args![spans.0];
+                let mut args = args![format!("[{json}]")];
                 let sql = sql[usize::from(tx.is_postgres())][index(key)];
                 let sql = for_office(sql, office.as_deref(), &mut args);
                 tx.query(sql, args)
@@ -345,7 +343,7 @@ async fn span_counts<E: Engine + ?Sized>(
                     .map(|r| {
                         let at = usize::try_from(r.int("s")?)
                             .ok()
-                            .and_then(|i| spans.1.get(i).copied())
+                            .and_then(|i| spans.get(i).map(|(lo, _)| *lo))
                             .ok_or_else(|| {
                                 crate::StoreError::Corrupt("a span the query was not given".into())
                             })?;

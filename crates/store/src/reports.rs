@@ -64,7 +64,7 @@ const SET_CUSTOMERS: &str = "INSERT INTO company_customers (company_id, year, cu
 /// index on the quarter hour is read between the period's first and last quarter hours, in the
 /// order the counts are grouped, and the calls' times keep exactly the period's.
 macro_rules! calls {
-    ($from:literal, $where:literal) => {
+    ($from:literal) => {
         concat!(
             "SELECT s.quarter AS q, CAST(SUM(s.inbound) AS BIGINT) AS inbound, \
              CAST(SUM(1 - s.inbound) AS BIGINT) AS outbound, \
@@ -77,19 +77,14 @@ macro_rules! calls {
              CAST(SUM(CASE WHEN s.inbound = 1 AND s.wait_seconds <= $3 THEN 1 ELSE 0 END) AS BIGINT) AS within \
              FROM ",
             $from,
-            " WHERE ",
-            $where,
-            "s.quarter >= $1 / 900000000 AND s.quarter <= $2 / 900000000 AND s.at >= $1 AND s.at < $2 \
+            " WHERE s.quarter >= $1 / 900000000 AND s.quarter <= $2 / 900000000 AND s.at >= $1 AND s.at < $2 \
              GROUP BY s.quarter"
         )
     };
 }
-const CALLS: &str = calls!("call_stats s", "");
+const CALLS: &str = calls!("call_stats s");
 /// The same, with each call's case (for one office's calls).
-const CALLS_OF_CASES: &str = calls!(
-    "call_stats s JOIN cases c ON c.id = s.case_id",
-    "c.office = $4 AND "
-);
+const CALLS_OF_CASES: &str = calls!("call_stats s JOIN cases c ON c.id = s.case_id");
 
 /// A case as the backlog report lists it among the oldest open.
 #[derive(Debug, Clone)]
@@ -396,10 +391,7 @@ impl<E: Engine> ReportData for E {
         let mut args = args![from, to, answer_seconds];
         let sql = match office {
             None => CALLS,
-            Some(code) => {
-                args.push(crate::tx::Arg::Text(Some(code.to_string())));
-                CALLS_OF_CASES
-            }
+            Some(_) => for_office(CALLS_OF_CASES, office, &mut args),
         };
         self.read(job(move |tx| {
             Box::pin(async move {

@@ -45,7 +45,6 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let history_start = first_week
         .checked_sub((BASELINE_WEEKS as i64).weeks())
         .unwrap_or(first_week);
-    let to = p.end()?;
     let mut weeks: Vec<Date> = Vec::new();
     let mut w = history_start;
     while w <= p.to {
@@ -57,11 +56,7 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     // (dimension, name) -> counts per week.
     let mut series: BTreeMap<(&'static str, String), Vec<i64>> = BTreeMap::new();
     // Each week's start, and the period's end.
-    let mut bounds = weeks
-        .iter()
-        .map(|w| p.start_of(*w))
-        .collect::<AppResult<Vec<_>>>()?;
-    bounds.push(to);
+    let bounds = p.bounds(&weeks)?;
     for (dimension, key) in [
         ("category", FlowKey::Category),
         ("company", FlowKey::Company),
