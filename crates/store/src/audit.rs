@@ -382,8 +382,8 @@ pub(crate) async fn audit_new_cases(
             hash
         ]);
     }
-    insert_rows(tx, q::NEW_CHAIN, q::NEW_CHAINS_POSTGRES, chains).await?;
-    insert_rows(tx, q::INSERT_AUDIT, q::FILE_AUDIT_POSTGRES, log).await
+    insert_rows(tx, [q::NEW_CHAINS_SQLITE, q::NEW_CHAINS_POSTGRES], chains).await?;
+    insert_rows(tx, [q::FILE_AUDIT_SQLITE, q::FILE_AUDIT_POSTGRES], log).await
 }
 
 /// What a case's chain says about the case: the digest of each timeline entry it covers

@@ -205,11 +205,31 @@ pub(crate) async fn file_batch(
             at: c.opened_at,
         });
     }
-    insert_rows(tx, q::FILE_CONSUMER, q::FILE_CONSUMERS_POSTGRES, consumers).await?;
-    insert_rows(tx, q::INSERT_ACCOUNT, q::FILE_ACCOUNTS_POSTGRES, accounts).await?;
-    insert_rows(tx, q::FILE_CASE, q::FILE_CASES_POSTGRES, rows).await?;
-    insert_rows(tx, q::INSERT_CASE_SOURCE, q::FILE_SOURCES_POSTGRES, sources).await?;
-    insert_rows(tx, q::FILE_ENTRY, q::FILE_ENTRIES_POSTGRES, entries).await?;
+    insert_rows(
+        tx,
+        [q::FILE_CONSUMERS_SQLITE, q::FILE_CONSUMERS_POSTGRES],
+        consumers,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        [q::FILE_ACCOUNTS_SQLITE, q::FILE_ACCOUNTS_POSTGRES],
+        accounts,
+    )
+    .await?;
+    insert_rows(tx, [q::FILE_CASES_SQLITE, q::FILE_CASES_POSTGRES], rows).await?;
+    insert_rows(
+        tx,
+        [q::FILE_SOURCES_SQLITE, q::FILE_SOURCES_POSTGRES],
+        sources,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        [q::FILE_ENTRIES_SQLITE, q::FILE_ENTRIES_POSTGRES],
+        entries,
+    )
+    .await?;
     audit_new_cases(tx, actor, filed).await?;
     Ok((added, case_ids))
 }

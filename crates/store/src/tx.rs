@@ -182,35 +182,28 @@ pub trait Tx: Send {
     }
 }
 
-/// Inserts a set of rows: on SQLite one prepared statement per row (`row_sql`, with no round
-/// trip to save), on PostgreSQL the whole set as one JSON array of rows (`set_sql`, which reads
-/// the array `$1` with a column per position).
+/// Inserts a set of rows with one statement: the rows as one JSON array `$1` (a row an array,
+/// a column per position), read by the statement of the store's kind (`[sqlite, postgres]`).
 pub(crate) async fn insert_rows(
     tx: &mut dyn Tx,
-    row_sql: &'static str,
-    set_sql: &'static str,
+    set_sql: [&'static str; 2],
     rows: Vec<Vec<Arg>>,
 ) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    if tx.is_postgres() {
-        let value = |a: Arg| match a {
-            Arg::Int(v) => serde_json::Value::from(v),
-            Arg::Text(v) => serde_json::Value::from(v),
-            Arg::Bool(v) => serde_json::Value::from(v),
-        };
-        let set: Vec<serde_json::Value> = rows
-            .into_iter()
-            .map(|r| serde_json::Value::Array(r.into_iter().map(value).collect()))
-            .collect();
-        tx.execute(set_sql, args![serde_json::Value::from(set).to_string()])
-            .await?;
-    } else {
-        for r in rows {
-            tx.execute(row_sql, r).await?;
-        }
-    }
+    let value = |a: Arg| match a {
+        Arg::Int(v) => serde_json::Value::from(v),
+        Arg::Text(v) => serde_json::Value::from(v),
+        Arg::Bool(v) => serde_json::Value::from(v),
+    };
+    let set: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| serde_json::Value::Array(r.into_iter().map(value).collect()))
+        .collect();
+    let sql = set_sql[usize::from(tx.is_postgres())];
+    tx.execute(sql, args![serde_json::Value::from(set).to_string()])
+        .await?;
     Ok(())
 }
 
