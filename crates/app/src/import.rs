@@ -301,6 +301,9 @@ impl App {
         reader
             .await
             .map_err(|e| AppError::Internal(format!("the file reader stopped: {e}")))?;
+        if summary.added > 0 {
+            self.store.refresh_statistics().await?;
+        }
         summary.companies_added = directory.companies_added;
         Ok(summary)
     }

@@ -613,3 +613,17 @@ pub const NEW_CHAINS_POSTGRES: &str = "INSERT INTO audit_chains (chain, seq, has
 pub const FILE_AUDIT_POSTGRES: &str = "INSERT INTO audit_log (chain, seq, at, actor, action, subject, detail, prev_hash, hash) \
      SELECT value->>0, (value->>1)::bigint, (value->>2)::bigint, value->>3, value->>4, value->>5, value->>6, value->>7, \
      value->>8 FROM jsonb_array_elements($1::jsonb)";
+
+/// The tables filing fills, brought up to date after an import (PostgreSQL; outside a
+/// transaction).
+pub const REFRESH_STATISTICS_POSTGRES: [&str; 9] = [
+    "VACUUM (ANALYZE) cases",
+    "VACUUM (ANALYZE) case_stats",
+    "VACUUM (ANALYZE) call_stats",
+    "VACUUM (ANALYZE) timeline",
+    "VACUUM (ANALYZE) case_search",
+    "VACUUM (ANALYZE) consumers",
+    "VACUUM (ANALYZE) case_sources",
+    "VACUUM (ANALYZE) audit_log",
+    "VACUUM (ANALYZE) audit_chains",
+];

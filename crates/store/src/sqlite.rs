@@ -408,6 +408,10 @@ impl Engine for SqliteStore {
         Ok(())
     }
 
+    async fn refresh_statistics(&self) -> Result<()> {
+        Ok(())
+    }
+
     async fn schema_versions(&self) -> Result<Vec<i64>> {
         self.read(crate::tx::job(|tx| {
             Box::pin(async move {
