@@ -302,7 +302,7 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("the file reader stopped: {e}")))?;
         if summary.added > 0 {
-            self.store.refresh_statistics().await?;
+            self.store.refresh_statistics(summary.added).await?;
         }
         summary.companies_added = directory.companies_added;
         Ok(summary)

@@ -493,7 +493,7 @@ pub async fn run(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
     // As the import does when it ends (PostgreSQL's statistics; nothing on SQLite), counted in
     // the filing time.
     let refreshing = Instant::now();
-    store.refresh_statistics().await?;
+    store.refresh_statistics(done as u64).await?;
     let refresh = refreshing.elapsed().as_secs_f64();
     let secs = started.elapsed().as_secs_f64();
     println!(

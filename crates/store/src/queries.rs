@@ -614,6 +614,11 @@ pub const FILE_AUDIT_POSTGRES: &str = "INSERT INTO audit_log (chain, seq, at, ac
      SELECT value->>0, (value->>1)::bigint, (value->>2)::bigint, value->>3, value->>4, value->>5, value->>6, value->>7, \
      value->>8 FROM jsonb_array_elements($1::jsonb)";
 
+/// The cases the planner's statistics last counted, and the cases added or changed since
+/// (PostgreSQL; the server's own counts).
+pub const STATISTICS_BASIS_POSTGRES: &str = "SELECT CAST(GREATEST(c.reltuples, 0) AS BIGINT), \
+     COALESCE(s.n_mod_since_analyze, 0) FROM pg_class c \
+     LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass('cases')";
 /// The tables filing fills, brought up to date after an import (PostgreSQL; outside a
 /// transaction).
 pub const REFRESH_STATISTICS_POSTGRES: [&str; 9] = [

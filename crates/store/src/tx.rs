@@ -239,6 +239,7 @@ pub trait Engine: Send + Sync + 'static {
     async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T>;
     async fn migrate(&self) -> Result<()>;
     async fn schema_versions(&self) -> Result<Vec<i64>>;
-    /// After many rows were filed at once: brings the engine's own bookkeeping up to date.
-    async fn refresh_statistics(&self) -> Result<()>;
+    /// After `added` cases were filed at once: brings the engine's own bookkeeping up to date
+    /// when they are many; whether it did.
+    async fn refresh_statistics(&self, added: u64) -> Result<bool>;
 }
