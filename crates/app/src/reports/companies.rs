@@ -48,16 +48,14 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let before_from = p.start_of(p.from.checked_sub(days.days()).unwrap_or(p.from))?;
     // Each period against the customers of the year it ends in.
     let before_to = p.from.yesterday().unwrap_or(p.from);
-    let now = tally(
+    // The two periods are counted at once, each on its own connection.
+    let (now, before) = tokio::try_join!(
         app.store
-            .company_tallies(from, to, i64::from(p.to.year()), p.office())
-            .await?,
-    );
-    let before = tally(
+            .company_tallies(from, to, i64::from(p.to.year()), p.office()),
         app.store
-            .company_tallies(before_from, from, i64::from(before_to.year()), p.office())
-            .await?,
-    );
+            .company_tallies(before_from, from, i64::from(before_to.year()), p.office()),
+    )?;
+    let (now, before) = (tally(now), tally(before));
     let mut ranked: Vec<(i64, &Tally, Option<f64>)> = now
         .iter()
         .map(|(id, t)| (*id, t, per_100k(t.complaints, t.customers)))
