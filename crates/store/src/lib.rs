@@ -228,8 +228,7 @@ pub trait Store:
     /// 0.6 s for the workload report). SQLite is left as it is: Redress gathers no statistics
     /// there, and its statements are written for the planner's default choices. `added` is the
     /// number of cases the import filed; a few among many leave the statistics as they are.
-    /// Whether they were refreshed.
-    async fn refresh_statistics(&self, added: u64) -> Result<bool>;
+    async fn refresh_statistics(&self, added: u64) -> Result<()>;
 }
 
 /// One store, for any engine.
@@ -247,7 +246,7 @@ impl<E: Engine> Store for E {
         Engine::schema_versions(self).await
     }
 
-    async fn refresh_statistics(&self, added: u64) -> Result<bool> {
+    async fn refresh_statistics(&self, added: u64) -> Result<()> {
         Engine::refresh_statistics(self, added).await
     }
 

@@ -209,19 +209,19 @@ impl Engine for PostgresStore {
         Ok(())
     }
 
-    async fn refresh_statistics(&self, added: u64) -> Result<bool> {
+    async fn refresh_statistics(&self, added: u64) -> Result<()> {
         let (seen, changed): (i64, i64) = sqlx::query_as(crate::queries::STATISTICS_BASIS_POSTGRES)
             .fetch_optional(&self.pool)
             .await?
             .unwrap_or((0, 0));
         if !statistics_stale(added, seen, changed) {
-            return Ok(false);
+            return Ok(());
         }
         // Outside a transaction, as VACUUM must be: a table at a time.
         for sql in crate::queries::REFRESH_STATISTICS_POSTGRES {
             sqlx::query(sql).execute(&self.pool).await?;
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn schema_versions(&self) -> Result<Vec<i64>> {

@@ -408,8 +408,8 @@ impl Engine for SqliteStore {
         Ok(())
     }
 
-    async fn refresh_statistics(&self, _added: u64) -> Result<bool> {
-        Ok(false)
+    async fn refresh_statistics(&self, _added: u64) -> Result<()> {
+        Ok(())
     }
 
     async fn schema_versions(&self) -> Result<Vec<i64>> {

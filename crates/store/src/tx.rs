@@ -240,6 +240,6 @@ pub trait Engine: Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
     async fn schema_versions(&self) -> Result<Vec<i64>>;
     /// After `added` cases were filed at once: brings the engine's own bookkeeping up to date
-    /// when they are many; whether it did.
-    async fn refresh_statistics(&self, added: u64) -> Result<bool>;
+    /// when they are many.
+    async fn refresh_statistics(&self, added: u64) -> Result<()>;
 }
