@@ -25,17 +25,19 @@ pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<
     let age_of = |t: Timestamp| i64::from((as_of_day - p.day_of(t)).get_days()).max(0);
     let mut counts = vec![0i64; AGES.len()];
     let mut open = 0i64;
-    for c in app.store.open_by_opened(as_of, p.office()).await? {
+    // The open cases by age, the oldest of them and the overdue deadlines, read at once.
+    let (open_cases, oldest_cases, overdue_clocks) = tokio::try_join!(
+        app.store.open_by_opened(as_of, p.office()),
+        app.store.oldest_open(as_of, OLDEST as i64, p.office()),
+        app.store.overdue_clocks(now, p.office()),
+    )?;
+    for c in open_cases {
         let age = age_of(c.at);
         if let Some(i) = AGES.iter().position(|(_, lo, hi)| age >= *lo && age <= *hi) {
             counts[i] += c.cases;
         }
         open += c.cases;
     }
-    let oldest_cases = app
-        .store
-        .oldest_open(as_of, OLDEST as i64, p.office())
-        .await?;
     let aged: Vec<(i64, &redress_store::FlowCase)> = oldest_cases
         .iter()
         .map(|c| (age_of(c.opened_at), c))
@@ -69,7 +71,7 @@ pub(crate) async fn compute(app: &App, p: &Period, now: Timestamp) -> AppResult<
     }
     let mut overdue = Table::new("overdue", &["clock", "cases"]);
     let mut overdue_total = 0;
-    for (clock, n) in app.store.overdue_clocks(now, p.office()).await? {
+    for (clock, n) in overdue_clocks {
         overdue_total += n;
         overdue.rows.push(vec![Cell::text(clock), Cell::Int(n)]);
     }

@@ -2,7 +2,7 @@
 //! share answered within the threshold) per hour of the day and per day, from the calls on the
 //! timeline. Speed of answer and service level count the inbound calls whose wait was recorded.
 
-use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table, percent};
+use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table, by_halves, percent};
 use crate::{App, AppResult};
 use jiff::civil::Date;
 use redress_store::CallTally;
@@ -40,10 +40,12 @@ impl Tally {
 
 pub(crate) async fn compute(app: &App, p: &Period, answer_seconds: i64) -> AppResult<Computed> {
     // Per quarter hour: every time zone's hours and days are whole quarter hours.
-    let calls = app
-        .store
-        .calls(p.start()?, p.end()?, answer_seconds, p.office())
-        .await?;
+    // Each half of the period read at once: the halves meet at a day's start, so no quarter
+    // hour is in both.
+    let calls = by_halves(p, |from, to| {
+        app.store.calls(from, to, answer_seconds, p.office())
+    })
+    .await?;
     let mut hours = vec![Tally::default(); 24];
     let mut days: BTreeMap<Date, Tally> = BTreeMap::new();
     let mut all = Tally::default();

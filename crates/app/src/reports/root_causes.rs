@@ -1,7 +1,7 @@
 //! Root causes: the cases closed in the period by what kept going wrong and how they ended for
 //! the consumer, and the causes by company and by category, so managers see what repeats.
 
-use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table};
+use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table, by_halves};
 use crate::{App, AppResult};
 use redress_domain::Outcome;
 use std::collections::BTreeMap;
@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 pub const NOT_RECORDED: &str = "not_recorded";
 
 pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
-    let closed = app
-        .store
-        .closed_with_causes(p.start()?, p.end()?, p.office())
-        .await?;
+    let closed = by_halves(p, |from, to| {
+        app.store.closed_with_causes(from, to, p.office())
+    })
+    .await?;
     let order: BTreeMap<String, i64> = app
         .store
         .root_causes()

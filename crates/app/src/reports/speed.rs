@@ -2,8 +2,10 @@
 //! first contact, to the company's response and to closing; the share closed within the target;
 //! the share reopened; and the deadlines met and missed.
 
-use super::{Cell, Chart, ChartKind, Computed, Period, Series, Table, median_p90, percent};
-use crate::{App, AppResult};
+use super::{
+    Cell, Chart, ChartKind, Computed, Period, Series, Table, by_halves, median_p90, percent,
+};
+use crate::{App, AppError, AppResult};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 
@@ -14,7 +16,11 @@ fn days(from: Timestamp, to: Timestamp) -> Option<f64> {
 
 pub(crate) async fn compute(app: &App, p: &Period, target_days: i64) -> AppResult<Computed> {
     let (from, to) = (p.start()?, p.end()?);
-    let closed = app.store.closed_cases(from, to, p.office()).await?;
+    // The cases closed (in two halves) and the deadlines ended, read at once.
+    let (closed, ended) = tokio::try_join!(
+        by_halves(p, |from, to| app.store.closed_cases(from, to, p.office())),
+        async { Ok::<_, AppError>(app.store.ended_clocks(from, to, p.office()).await?) },
+    )?;
     let mut to_close = Vec::new();
     let mut to_contact = Vec::new();
     let mut to_response = Vec::new();
@@ -59,7 +65,7 @@ pub(crate) async fn compute(app: &App, p: &Period, target_days: i64) -> AppResul
     }
     let mut deadlines = Table::new("deadlines", &["clock", "met", "missed", "met_pct"]);
     let mut by_clock: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (clock, outcome, n) in app.store.ended_clocks(from, to, p.office()).await? {
+    for (clock, outcome, n) in ended {
         let e = by_clock.entry(clock).or_default();
         if outcome == "met" {
             e.0 += n;

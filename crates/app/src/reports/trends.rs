@@ -57,11 +57,18 @@ pub(crate) async fn compute(app: &App, p: &Period) -> AppResult<Computed> {
     let mut series: BTreeMap<(&'static str, String), Vec<i64>> = BTreeMap::new();
     // Each week's start, and the period's end.
     let bounds = p.bounds(&weeks)?;
-    for (dimension, key) in [
-        ("category", FlowKey::Category),
-        ("company", FlowKey::Company),
+    // Both breakdowns are read at once, each on its own connection.
+    let (categories, companies) = tokio::try_join!(
+        app.store
+            .opened_counts(&bounds, FlowKey::Category, p.office()),
+        app.store
+            .opened_counts(&bounds, FlowKey::Company, p.office()),
+    )?;
+    for (dimension, key, counts) in [
+        ("category", FlowKey::Category, categories),
+        ("company", FlowKey::Company, companies),
     ] {
-        for c in app.store.opened_counts(&bounds, key, p.office()).await? {
+        for c in counts {
             let Ok(i) = bounds.binary_search(&c.at) else {
                 continue;
             };
