@@ -232,24 +232,27 @@ impl<E: Engine> ReportData for E {
         let sql = for_office(CLOSED_CASES, office, &mut args);
         self.read(job(move |tx| {
             Box::pin(async move {
-                let rows = tx.query(sql, args).await?;
-                rows.iter()
-                    .map(|r| {
-                        let responded = at(r, "responded_at")?;
-                        let entry = at(r, "response_entry_at")?;
-                        Ok(ClosedCase {
-                            id: r.int("id")?,
-                            opened_at: instant(r.int("opened_at")?)?,
-                            closed_at: instant(r.int("closed_at")?)?,
-                            first_contact_at: at(r, "first_contact_at")?,
-                            company_response_at: match (responded, entry) {
-                                (Some(a), Some(b)) => Some(a.min(b)),
-                                (a, b) => a.or(b),
-                            },
-                            reopened: r.int("reopenings")? > 0,
-                        })
-                    })
-                    .collect()
+                // A year is a third of a million cases: each row becomes a `ClosedCase` as it
+                // is read.
+                let mut closed = Vec::new();
+                tx.query_each(sql, args, &mut |r| {
+                    let responded = at(r, "responded_at")?;
+                    let entry = at(r, "response_entry_at")?;
+                    closed.push(ClosedCase {
+                        id: r.int("id")?,
+                        opened_at: instant(r.int("opened_at")?)?,
+                        closed_at: instant(r.int("closed_at")?)?,
+                        first_contact_at: at(r, "first_contact_at")?,
+                        company_response_at: match (responded, entry) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        },
+                        reopened: r.int("reopenings")? > 0,
+                    });
+                    Ok(())
+                })
+                .await?;
+                Ok(closed)
             })
         }))
         .await

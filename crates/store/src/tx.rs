@@ -159,6 +159,22 @@ pub trait Tx: Send {
     /// Runs a statement; returns the number of rows it changed.
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64>;
 
+    /// Runs a query and hands each row to `each` as it is read, without keeping the rows: for
+    /// reads of a third of a million rows (the speed report's closed cases), which `query` would
+    /// hold all at once before they are turned into what the caller keeps. By default the rows
+    /// are read with `query` first.
+    async fn query_each(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Arg>,
+        each: &mut (dyn for<'r> FnMut(&'r Row) -> Result<()> + Send),
+    ) -> Result<()> {
+        for row in self.query(sql, args).await? {
+            each(&row)?;
+        }
+        Ok(())
+    }
+
     /// Whether this is PostgreSQL: its claims skip rows other transactions hold (`FOR UPDATE
     /// SKIP LOCKED`; SQLite has one writer and needs no skipping), and its plans are explained
     /// in its own words.
