@@ -138,20 +138,16 @@ fn prepare<'c>(
 #[async_trait]
 impl Tx for SqliteTx<'_> {
     async fn query(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<Vec<Row>> {
-        let mut stmt = prepare(self.conn, sql, &args)?;
-        let names: Arc<Vec<String>> =
-            Arc::new(stmt.column_names().iter().map(|s| s.to_string()).collect());
-        let width = names.len();
-        let mut rows = stmt.raw_query();
         let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(sqlite_err)? {
-            let mut values = Vec::with_capacity(width);
-            read_values(r, width, &mut values)?;
+        each_row(self.conn, sql, &args, |names, r| {
+            let mut values = Vec::with_capacity(names.len());
+            read_values(r, names.len(), &mut values)?;
             out.push(Row {
                 names: names.clone(),
                 values,
             });
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -162,27 +158,39 @@ impl Tx for SqliteTx<'_> {
         args: Vec<Arg>,
         each: &mut (dyn for<'r> FnMut(&'r Row) -> Result<()> + Send),
     ) -> Result<()> {
-        let mut stmt = prepare(self.conn, sql, &args)?;
-        let names: Arc<Vec<String>> =
-            Arc::new(stmt.column_names().iter().map(|s| s.to_string()).collect());
-        let width = names.len();
-        let mut rows = stmt.raw_query();
-        let mut row = Row {
-            names,
-            values: Vec::with_capacity(width),
-        };
-        while let Some(r) = rows.next().map_err(sqlite_err)? {
+        let mut buffer: Option<Row> = None;
+        each_row(self.conn, sql, &args, |names, r| {
+            let row = buffer.get_or_insert_with(|| Row {
+                names: names.clone(),
+                values: Vec::with_capacity(names.len()),
+            });
             row.values.clear();
-            read_values(r, width, &mut row.values)?;
-            each(&row)?;
-        }
-        Ok(())
+            read_values(r, names.len(), &mut row.values)?;
+            each(row)
+        })
     }
 
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64> {
         let mut stmt = prepare(self.conn, sql, &args)?;
         Ok(stmt.raw_execute().map_err(sqlite_err)? as u64)
     }
+}
+
+/// Runs a query and hands `on_row` the columns' names and each row as SQLite steps to it.
+fn each_row(
+    conn: &Connection,
+    sql: &'static str,
+    args: &[Arg],
+    mut on_row: impl FnMut(&Arc<Vec<String>>, &rusqlite::Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = prepare(conn, sql, args)?;
+    let names: Arc<Vec<String>> =
+        Arc::new(stmt.column_names().iter().map(|s| s.to_string()).collect());
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next().map_err(sqlite_err)? {
+        on_row(&names, r)?;
+    }
+    Ok(())
 }
 
 /// A row's columns as the generic layer holds them.
@@ -230,7 +238,7 @@ impl Tx for FailedTx {
 /// writer each caching up to 32 MB of a million-case database came to a third of a gigabyte.
 /// At a million cases 64 MiB kept the searches and reports as fast as 96 MiB did (within this
 /// machine's noise) and the process's peak 20–30 MiB lower.
-pub const HEAP_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+const HEAP_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 
 fn open_writer(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
