@@ -85,6 +85,10 @@ pub struct Settings {
     pub mail_retry: jiff::SignedDuration,
     /// Incoming mail: size limit, routes, the office's own addresses.
     pub mail: correspondence::MailSettings,
+    /// A search by relevance for words in very many cases ranks about this many of the most
+    /// recent matches first, then the older ones; 0 ranks every match together (see
+    /// [`search::RELEVANCE_POOL`]).
+    pub relevance_pool: u32,
 }
 
 impl Default for Settings {
@@ -100,6 +104,7 @@ impl Default for Settings {
             office_address: vec![],
             mail_retry: jiff::SignedDuration::from_mins(2),
             mail: correspondence::MailSettings::default(),
+            relevance_pool: search::RELEVANCE_POOL,
         }
     }
 }

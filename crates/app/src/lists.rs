@@ -290,7 +290,7 @@ impl App {
                 redress_store::TextQuery {
                     fts5: t.fts5(parts),
                     tsquery: t.tsquery(parts),
-                    one_word: t.is_one_word(),
+                    whole_words: t.is_whole_words(),
                 }
             }),
             order: r.order,

@@ -135,6 +135,7 @@ impl App {
                 limit: 50,
                 ..CaseFilter::default()
             },
+            relevance_pool: i64::from(self.settings.relevance_pool),
             ..CaseSearch::default()
         };
         let terms = match get("q") {
@@ -152,7 +153,7 @@ impl App {
             s.text = Some(TextQuery {
                 fts5: t.fts5(parts),
                 tsquery: t.tsquery(parts),
-                one_word: t.is_one_word(),
+                whole_words: t.is_whole_words(),
             });
         }
         s.order = match get("sort") {
@@ -319,6 +320,12 @@ impl App {
         Ok(CasePage { items, next_cursor })
     }
 }
+
+/// How many of the most recent matches a search by relevance for words in very many cases
+/// ranks first, before the older ones (see `redress_store::search::RankedTier`). Ranking scores
+/// every match it is given: at a million cases a word in half of them took a second
+/// (`redress bench --only data`); about this many take a few milliseconds.
+pub const RELEVANCE_POOL: u32 = 5_000;
 
 /// The most cases one export writes.
 pub const EXPORT_MAX: usize = 100_000;

@@ -143,9 +143,9 @@ impl SearchTerms {
         typed_star || as_you_type
     }
 
-    /// One whole word: not several, not a prefix.
-    pub fn is_one_word(&self) -> bool {
-        self.words.len() == 1 && !self.is_prefix(0)
+    /// Every word whole: none is a prefix.
+    pub fn is_whole_words(&self) -> bool {
+        (0..self.words.len()).all(|i| !self.is_prefix(i))
     }
 
     /// An FTS5 query: every word, in the parts given (words are letters and digits only, so

@@ -52,6 +52,9 @@ pub struct Config {
     pub lifecycles_dir: Option<PathBuf>,
     /// Seconds a node holds a claimed job before another node may take it over.
     pub job_lease_secs: u64,
+    /// A search by relevance for words in very many cases ranks about this many of the most
+    /// recent matches first, then the older ones; 0 ranks every match together.
+    pub relevance_pool: u32,
     /// Fault injection for fail-over drills (never in production): hold each claimed job this
     /// many milliseconds before running it.
     pub fault_job_stall_ms: Option<u64>,
@@ -217,6 +220,7 @@ impl Default for Config {
             letter_template: None,
             lifecycles_dir: None,
             job_lease_secs: 300,
+            relevance_pool: redress_app::search::RELEVANCE_POOL,
             fault_job_stall_ms: None,
             audit_checkpoint_key: None,
             audit_checkpoint_key_file: None,
@@ -316,6 +320,7 @@ impl Config {
                 .fault_job_stall_ms
                 .map(std::time::Duration::from_millis),
             agents_take_cases: self.agents_take_cases,
+            relevance_pool: self.relevance_pool,
             office_phone: self.office.phone.clone(),
             office_address: self.office.address.clone(),
             mail_retry: jiff::SignedDuration::from_secs(
@@ -406,6 +411,11 @@ impl Config {
             cfg.job_lease_secs = v
                 .parse()
                 .context("REDRESS_JOB_LEASE_SECS must be a number of seconds")?;
+        }
+        if let Some(v) = env("REDRESS_RELEVANCE_POOL") {
+            cfg.relevance_pool = v
+                .parse()
+                .context("REDRESS_RELEVANCE_POOL must be a number of matches")?;
         }
         if let Some(v) = env("REDRESS_FAULT_JOB_STALL_MS") {
             cfg.fault_job_stall_ms = Some(

@@ -99,9 +99,11 @@ macro_rules! sqlite_text {
 /// The same page of matches, found the other way round: walking the cases in date order (the
 /// `(opened_at, id)` index, after the cursor) and keeping the matches, until the page is full.
 /// For words in many cases this stops after a page's worth of cases instead of sorting every
-/// match. The walk goes at most `WALK_CASES` cases: a page it does not fill there is found by
-/// sorting the matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not
-/// reorder it), so the first `$9` kept are the page.
+/// match. The walk reads only the index, and asks whether each case matches before the case's
+/// row is read (`$matches` names `walk.id`), so only matching cases are looked up for the
+/// filters. It goes at most 50,000 cases: a page it does not fill there is found by sorting
+/// the matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it),
+/// so the first `$9` kept are the page.
 macro_rules! sqlite_walk {
     ($direction:literal, $after:literal, $matches:expr, $outer_order:expr) => {
         concat!(
@@ -109,7 +111,7 @@ macro_rules! sqlite_walk {
             ", case_search.head AS s_head, case_search.shared AS s_shared, case_search.internal AS s_internal, \
              case_search.person AS s_person FROM (SELECT c.id AS hit FROM (SELECT id FROM cases INDEXED BY cases_opened_id \
              WHERE $20 IS NULL OR opened_at ", $after, " $20 OR (opened_at = $20 AND id ", $after, " $21) \
-             ORDER BY opened_at ", $direction, ", id ", $direction, " LIMIT 20000) walk \
+             ORDER BY opened_at ", $direction, ", id ", $direction, " LIMIT 50000) walk \
              CROSS JOIN cases c ON c.id = walk.id LEFT JOIN categories cat ON cat.id = c.category_id \
              WHERE ", $matches, " AND",
             search_filters!(),
@@ -128,8 +130,11 @@ const SQLITE_MATCHES: &str = "SELECT (SELECT COUNT(*) FROM (SELECT rowid FROM ca
      (SELECT COUNT(*) FROM case_search WHERE case_search MATCH $1 \
        AND rowid > (SELECT COALESCE(MAX(id), 0) - 1000 FROM cases)) AS recent";
 /// From this many matches on (or one case in ten), a date-ordered search first walks the cases
-/// (see `sqlite_walk!`).
-const WALK_FROM_MATCHES: i64 = 20_000;
+/// (see `sqlite_walk!`). Sorting the matches looks up each one's case (about 3 µs each at a
+/// million cases, with the store in memory); the walk gathers the matches (a tenth of that) and
+/// steps through the index until it has a page, about `cases / matches` index entries a result.
+/// At a million cases, a word in 14,889 cases: 48 ms sorted, 3 ms walked.
+const WALK_FROM_MATCHES: i64 = 2_000;
 
 macro_rules! pg_text {
     ($order:expr) => {
@@ -145,21 +150,55 @@ macro_rules! pg_text {
     };
 }
 
+/// The same page on PostgreSQL for words in few cases: the matches are gathered first (the GIN
+/// index's bitmap), then sorted by date, and only the page's text is read. Left to itself the
+/// planner may walk the date index and test each case's words instead, which for two words in
+/// 2,106 of a million cases read 41,956 cases' words (380 ms against 20).
+macro_rules! pg_sorted {
+    ($inner_order:expr, $outer_order:expr) => {
+        concat!(
+            "WITH m AS MATERIALIZED (SELECT case_id FROM case_search WHERE doc @@ to_tsquery('simple', $23)) ",
+            summary_columns!(),
+            ", s.head AS s_head, s.shared AS s_shared, s.internal AS s_internal, s.person AS s_person \
+             FROM (SELECT c.id AS hit FROM m JOIN cases c ON c.id = m.case_id \
+             LEFT JOIN categories cat ON cat.id = c.category_id WHERE",
+            search_filters!(),
+            $inner_order,
+            ") page JOIN cases c ON c.id = page.hit JOIN case_search s ON s.case_id = page.hit",
+            joins!(),
+            $outer_order
+        )
+    };
+}
+const PG_NEWEST_SORTED: &str = pg_sorted!(newest!(), " ORDER BY c.opened_at DESC, c.id DESC");
+const PG_OLDEST_SORTED: &str = pg_sorted!(oldest!(), " ORDER BY c.opened_at ASC, c.id ASC");
+/// Whether a date-ordered search on PostgreSQL sorts its matches (see `pg_sorted!`) rather
+/// than leave the plan to the planner, which walks the date index for all but the rarest words:
+/// when about `expected` of `cases` match (judged by how many of the last [`RECENT_CASES`] cases
+/// filed do). Sorting costs about 15 µs a match at a million cases; walking, about 20 µs a
+/// case walked, `cases / expected` cases a result: even at about `8 * sqrt(cases)` matches (one
+/// word in 3,075 of a million: 44 ms sorted, 391 ms walked).
+fn pg_sorts(expected: i64, cases: i64) -> bool {
+    expected.saturating_mul(expected) < cases.saturating_mul(64)
+}
+
 const LIST_NEWEST: &str = list!(newest);
 const LIST_OLDEST: &str = list!(oldest);
 const SQLITE_NEWEST: &str = sqlite_text!(newest!(), " ORDER BY c.opened_at DESC, c.id DESC");
 const SQLITE_OLDEST: &str = sqlite_text!(oldest!(), " ORDER BY c.opened_at ASC, c.id ASC");
-/// Whether a case matches, asked of each case walked: a probe of the index for one word in
-/// most cases (a page is a few dozen probes); otherwise the matches gathered once (probes for
-/// several words, a prefix or a sparser word cost more than gathering them).
+/// Whether a case matches, asked of each case walked: a probe of the index when the words are
+/// whole and in a fifth of the recent cases or more (a page is a few hundred probes at most);
+/// otherwise the matches gathered once. At a million cases: three words in half the cases, 14 ms probed against 167 gathered; two
+/// words in one case in a hundred, 99 ms probed against 12 gathered; a prefix in most cases, 6 s
+/// probed (each probe expands the prefix again) against 0.24 gathered.
 macro_rules! probe {
     () => {
-        "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = c.id)"
+        "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = walk.id)"
     };
 }
 macro_rules! gathered {
     () => {
-        "+c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH $23)"
+        "walk.id IN (SELECT rowid FROM case_search WHERE case_search MATCH $23)"
     };
 }
 const SQLITE_NEWEST_WALK: [&str; 2] = [
@@ -185,15 +224,71 @@ const SQLITE_OLDEST_WALK: [&str; 2] = [
         " ORDER BY c.opened_at ASC, c.id ASC"
     ),
 ];
+/// By relevance, among the matches whose case id is above `$24` and at most `$25` (see
+/// [`RankedTier`]).
 const SQLITE_RELEVANCE: &str = sqlite_text!(
-    " AND ($20 IS NULL OR $21 IS NULL OR TRUE) ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22",
+    " AND case_search.rowid > $24 AND case_search.rowid <= $25 AND ($20 IS NULL OR $21 IS NULL OR TRUE) \
+     ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22",
     " ORDER BY page.hit_rank, c.opened_at DESC, c.id DESC"
 );
 const PG_NEWEST: &str = pg_text!(newest!());
 const PG_OLDEST: &str = pg_text!(oldest!());
 const PG_RELEVANCE: &str = pg_text!(
-    " AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) ORDER BY ts_rank(s.doc, to_tsquery('simple', $23)) DESC, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
+    " AND s.case_id > $24 AND s.case_id <= $25 AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) \
+     ORDER BY ts_rank(s.doc, to_tsquery('simple', $23)) DESC, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
 );
+/// How many cases filed last (`$2` of them) the words (`$1`) are in, and the last case id.
+const SQLITE_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
+     (SELECT COUNT(*) FROM case_search WHERE case_search MATCH $1 \
+       AND rowid > (SELECT COALESCE(MAX(id), 0) - $2 FROM cases)) AS recent";
+const PG_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
+     (SELECT COUNT(*) FROM case_search s WHERE s.case_id > (SELECT COALESCE(MAX(id), 0) - $2 FROM cases) \
+       AND s.doc @@ to_tsquery('simple', $1)) AS recent";
+/// How many matches pass the filters among the cases with an id above `$24` and at most `$25`.
+const SQLITE_TIER_COUNT: &str = concat!(
+    "SELECT COUNT(*) AS n FROM case_search JOIN cases c ON c.id = case_search.rowid \
+     LEFT JOIN categories cat ON cat.id = c.category_id WHERE case_search MATCH $23 \
+     AND case_search.rowid > $24 AND case_search.rowid <= $25 AND",
+    search_filters!()
+);
+const PG_TIER_COUNT: &str = concat!(
+    "SELECT COUNT(*) AS n FROM case_search s JOIN cases c ON c.id = s.case_id \
+     LEFT JOIN categories cat ON cat.id = c.category_id WHERE s.doc @@ to_tsquery('simple', $23) \
+     AND s.case_id > $24 AND s.case_id <= $25 \
+     AND ($9::BIGINT IS NULL OR $20::BIGINT IS NULL OR $21::BIGINT IS NULL OR $22::BIGINT IS NULL OR TRUE) AND",
+    search_filters!()
+);
+/// The cases filed last whose matches tell how common some words are.
+const RECENT_CASES: i64 = 1_000;
+
+/// Which matches a relevance-ordered search ranks together. Ranking scores every match, and
+/// words in a large share of a million cases have hundreds of thousands; so for words that
+/// common the most recent matches (about [`CaseSearch::relevance_pool`] of them, judged by how
+/// many of the last [`RECENT_CASES`] cases filed match) are ranked first, then the older ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankedTier {
+    /// Every match, ranked together.
+    All,
+    /// The matches in cases with an id above this one first, then the others.
+    RecentAbove(i64),
+}
+
+impl RankedTier {
+    /// The tiers for words in `recent` of the last [`RECENT_CASES`] cases filed, when the last
+    /// case id is `last_id`: the recent tier holds the cases expected to have about `pool`
+    /// matches; when that is every case (or `pool` is 0), there is one tier.
+    pub fn for_matches(pool: i64, recent: i64, last_id: i64) -> RankedTier {
+        if pool <= 0 || recent <= 0 {
+            return RankedTier::All;
+        }
+        let window = pool.saturating_mul(RECENT_CASES) / recent;
+        if window >= last_id {
+            RankedTier::All
+        } else {
+            RankedTier::RecentAbove(last_id - window)
+        }
+    }
+}
 
 /// The order of a search's results.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -211,9 +306,9 @@ pub enum SearchOrder {
 pub struct TextQuery {
     pub fts5: String,
     pub tsquery: String,
-    /// One whole word (not several, not a prefix): each case is quickly asked whether it
-    /// matches, which the date orders' walk uses (see `sqlite_walk!`).
-    pub one_word: bool,
+    /// No word is a prefix: each case can be asked on its own whether it matches, which the
+    /// date orders' walk uses when the matches are dense (see `sqlite_walk!`).
+    pub whole_words: bool,
 }
 
 /// A search: the list's filters and more, words, order and page.
@@ -237,6 +332,10 @@ pub struct CaseSearch {
     pub after: Option<(Timestamp, i64)>,
     /// Rows to skip, for the relevance order.
     pub offset: i64,
+    /// By relevance, for words in very many cases: about how many of the most recent matches
+    /// are ranked first, before the older ones (see [`RankedTier`]); 0 ranks every match
+    /// together.
+    pub relevance_pool: i64,
 }
 
 /// A case found, with the indexed text of each part (for snippets; the caller shows only the
@@ -395,12 +494,34 @@ impl<E: Engine> CaseSearching for E {
                         .await?;
                     let (n, cases, recent) = (m.int("n")?, m.int("cases")?, m.int("recent")?);
                     if n > 0 && (n >= WALK_FROM_MATCHES || n * 10 >= cases) {
-                        let dense = recent * 2 >= cases.min(1000);
-                        let walk = walks[usize::from(!(t.one_word && dense))];
+                        // Probes cost about a page over the share that matches; gathering, every
+                        // match: at a million cases they break even near one case in seven.
+                        let dense = recent * 5 >= cases.min(1000);
+                        let walk = walks[usize::from(!(t.whole_words && dense))];
                         let rows = tx.query(walk, bound.clone()).await?;
                         if rows.len() as i64 >= s.filter.limit {
                             return hits(&rows, s.text.is_some());
                         }
+                    }
+                }
+                if let (Some(t), SearchOrder::Relevance) = (&s.text, s.order) {
+                    let rows = ranked(tx, &s, t, bound).await?;
+                    return hits(&rows, true);
+                }
+                let mut sql = sql;
+                if let (Some(t), true, SearchOrder::Newest | SearchOrder::Oldest) =
+                    (&s.text, pg, s.order)
+                {
+                    let m = tx
+                        .one(PG_RECENT_MATCHES, args![t.tsquery.as_str(), RECENT_CASES])
+                        .await?;
+                    let expected = m.int("recent")?.saturating_mul(m.int("cases")?) / RECENT_CASES;
+                    if pg_sorts(expected, m.int("cases")?) {
+                        sql = if s.order == SearchOrder::Newest {
+                            PG_NEWEST_SORTED
+                        } else {
+                            PG_OLDEST_SORTED
+                        };
                     }
                 }
                 let rows = tx.query(sql, bound).await?;
@@ -408,5 +529,113 @@ impl<E: Engine> CaseSearching for E {
             })
         }))
         .await
+    }
+}
+
+/// A page of matches by relevance (`bound`: the search's arguments, `$1`–`$23`): the recent
+/// tier's page, and when the recent matches run out on it, the older tier's (see
+/// [`RankedTier`]).
+async fn ranked(
+    tx: &mut dyn crate::tx::Tx,
+    s: &CaseSearch,
+    text: &TextQuery,
+    bound: Vec<Arg>,
+) -> Result<Vec<crate::tx::Row>> {
+    let pg = tx.is_postgres();
+    let (rank, count, recent) = if pg {
+        (PG_RELEVANCE, PG_TIER_COUNT, PG_RECENT_MATCHES)
+    } else {
+        (SQLITE_RELEVANCE, SQLITE_TIER_COUNT, SQLITE_RECENT_MATCHES)
+    };
+    let words = if pg { &text.tsquery } else { &text.fts5 };
+    let tier = if s.relevance_pool > 0 {
+        let m = tx.one(recent, args![words.as_str(), RECENT_CASES]).await?;
+        RankedTier::for_matches(s.relevance_pool, m.int("recent")?, m.int("cases")?)
+    } else {
+        RankedTier::All
+    };
+    // The arguments with the ids of a tier (`$24` < id <= `$25`), a page size and an offset.
+    let within = |above: i64, upto: i64, limit: i64, offset: i64| {
+        let mut a = bound.clone();
+        a[8] = Arg::Int(Some(limit));
+        a[21] = Arg::Int(Some(offset));
+        a.push(Arg::Int(Some(above)));
+        a.push(Arg::Int(Some(upto)));
+        a
+    };
+    let (limit, offset) = (s.filter.limit, s.offset);
+    let RankedTier::RecentAbove(cut) = tier else {
+        return tx.query(rank, within(0, i64::MAX, limit, offset)).await;
+    };
+    let mut rows = tx.query(rank, within(cut, i64::MAX, limit, offset)).await?;
+    let taken = rows.len() as i64;
+    if taken >= limit {
+        return Ok(rows);
+    }
+    // The recent matches that pass the filters end on this page (or before it).
+    let recent_count = if taken > 0 || offset == 0 {
+        offset + taken
+    } else {
+        tx.one(count, within(cut, i64::MAX, limit, offset))
+            .await?
+            .int("n")?
+    };
+    let older_offset = (offset - recent_count).max(0);
+    rows.extend(
+        tx.query(rank, within(0, cut, limit - taken, older_offset))
+            .await?,
+    );
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recent_tier_holds_the_cases_expected_to_have_the_pool() {
+        // Every recent case matches: the pool is the last 5,000 cases.
+        assert_eq!(
+            RankedTier::for_matches(5_000, 1_000, 1_000_000),
+            RankedTier::RecentAbove(995_000)
+        );
+        // One in ten: the last 50,000.
+        assert_eq!(
+            RankedTier::for_matches(5_000, 100, 1_000_000),
+            RankedTier::RecentAbove(950_000)
+        );
+        // Five in a thousand: about 5,000 matches in all, ranked together.
+        assert_eq!(
+            RankedTier::for_matches(5_000, 5, 1_000_000),
+            RankedTier::All
+        );
+        // None recent, no pool, or fewer cases than the window: one tier.
+        assert_eq!(
+            RankedTier::for_matches(5_000, 0, 1_000_000),
+            RankedTier::All
+        );
+        assert_eq!(
+            RankedTier::for_matches(0, 1_000, 1_000_000),
+            RankedTier::All
+        );
+        assert_eq!(
+            RankedTier::for_matches(5_000, 1_000, 5_000),
+            RankedTier::All
+        );
+        assert_eq!(
+            RankedTier::for_matches(5_000, 1_000, 5_001),
+            RankedTier::RecentAbove(1)
+        );
+        assert_eq!(RankedTier::for_matches(i64::MAX, 1, 10), RankedTier::All);
+    }
+
+    #[test]
+    fn postgres_sorts_the_matches_of_rarer_words() {
+        assert!(pg_sorts(0, 1_000_000));
+        assert!(pg_sorts(7_999, 1_000_000));
+        assert!(!pg_sorts(8_000, 1_000_000));
+        assert!(pg_sorts(799, 10_000));
+        assert!(!pg_sorts(800, 10_000));
+        assert!(!pg_sorts(i64::MAX, i64::MAX));
     }
 }

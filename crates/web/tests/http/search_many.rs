@@ -58,6 +58,28 @@ both_stores!(
             every_page(app, "q=city%20services&sort=newest").await,
             newest
         );
+        // A prefix (its matches gathered once rather than probed case by case) finds the same.
+        assert_eq!(every_page(app, "q=servic*&sort=newest").await, newest);
+        // A word in some of the cases: every one of its matches, newest first, once.
+        let borough = every_page(app, "q=brooklyn&sort=newest").await;
+        let borough_refs: BTreeSet<&String> = borough.iter().map(|(r, _)| r).collect();
+        assert_eq!(borough_refs.len(), borough.len(), "no case twice");
+        assert!(
+            borough.len() > 300 && borough.len() < newest.len(),
+            "{}",
+            borough.len()
+        );
+        let ranked_borough = every_page(app, "q=brooklyn").await;
+        assert_eq!(
+            ranked_borough
+                .iter()
+                .map(|(r, _)| r)
+                .collect::<BTreeSet<_>>(),
+            borough_refs
+        );
+        let borough_times: Vec<jiff::Timestamp> =
+            borough.iter().map(|(_, t)| t.parse().unwrap()).collect();
+        assert!(borough_times.windows(2).all(|w| w[0] >= w[1]));
         // Oldest first is the same list the other way round.
         let mut oldest = every_page(app, "q=services&sort=oldest").await;
         oldest.reverse();
@@ -78,5 +100,105 @@ both_stores!(
         let closed_times: Vec<jiff::Timestamp> =
             closed.iter().map(|(_, t)| t.parse().unwrap()).collect();
         assert!(closed_times.windows(2).all(|w| w[0] >= w[1]));
+    }
+);
+
+/// Every case a search by relevance finds, page by page (`limit` a page), through an office
+/// whose relevance pool is `pool`: the references, in order.
+async fn ranked_pages(app: &TestApp, pool: u32, query: &[(&str, &str)], limit: u32) -> Vec<String> {
+    let mut office = (*app.state).clone();
+    office.settings.relevance_pool = pool;
+    let agent = office
+        .person_by_token(app.token(Role::Agent))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q: std::collections::HashMap<String, String> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        q.insert("limit".into(), limit.to_string());
+        if let Some(c) = &cursor {
+            q.insert("cursor".into(), c.clone());
+        }
+        let page = office.list_cases(&agent, &q).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        out.extend(page.items.into_iter().map(|h| h.case.reference));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+both_stores!(
+    words_in_very_many_cases_rank_the_recent_matches_first_then_the_older,
+    async |app: &TestApp| {
+        let mapping = redress_app::import::load_mapping("nyc311").unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/nyc_311_sample_2016-09.csv.gz");
+        let file = redress_app::import::ImportFile::open(&path, &mapping).unwrap();
+        let summary = app
+            .state
+            .import_file(file, &mut |_| {}, &mut |_| {})
+            .await
+            .unwrap();
+        assert!(summary.added > 3000, "{summary:?}");
+        let id_of = |reference: &str| -> i64 {
+            reference
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        };
+        // Every case is filed under "City services > ...", so of the last 1,000 cases filed
+        // every one matches: a pool of 300 is the last 300 cases.
+        let all = ranked_pages(app, 0, &[("q", "services")], 500).await;
+        assert_eq!(all.len() as u64, summary.added);
+        for (pool, limit) in [(300, 7), (300, 50), (1_000, 500)] {
+            let tiered = ranked_pages(app, pool, &[("q", "services")], limit).await;
+            // Every match once, none missed, whatever the page size.
+            let set: BTreeSet<&String> = tiered.iter().collect();
+            assert_eq!(
+                set.len(),
+                tiered.len(),
+                "no case twice (pool {pool}, limit {limit})"
+            );
+            assert_eq!(set, all.iter().collect::<BTreeSet<_>>());
+            // The recent tier first: the pool's cases are the ones filed last, and every one
+            // of them comes before every older case.
+            let recent = app
+                .sql_count(
+                    "SELECT COUNT(*) FROM cases WHERE id > (SELECT MAX(id) FROM cases) - $1",
+                    &[i64::from(pool)],
+                )
+                .await as usize;
+            assert_eq!(recent, pool as usize);
+            // (Reference numbers are handed out in filing order, within one office and year.)
+            let year = |r: &str| r.rsplit_once('-').unwrap().0.to_string();
+            assert!(tiered.iter().all(|r| year(r) == year(&tiered[0])));
+            let numbers: Vec<i64> = tiered.iter().map(|r| id_of(r)).collect();
+            let (first, rest) = numbers.split_at(recent);
+            let oldest_recent = first.iter().min().unwrap();
+            assert!(
+                rest.iter().all(|n| n < oldest_recent),
+                "pool {pool}, limit {limit}: the recent matches come first"
+            );
+        }
+        // With a filter, the tiers hold the matches that pass it: the closed cases, each once.
+        let closed = ranked_pages(app, 300, &[("q", "services"), ("status", "closed")], 40).await;
+        let direct = app
+            .sql_count("SELECT COUNT(*) FROM cases WHERE status = 'closed'", &[])
+            .await;
+        assert_eq!(closed.len() as i64, direct);
+        assert_eq!(closed.iter().collect::<BTreeSet<_>>().len(), closed.len());
+        // A pool larger than the cases ranks every match together, as with no pool.
+        assert_eq!(
+            ranked_pages(app, 10_000, &[("q", "services")], 500).await,
+            all
+        );
     }
 );
