@@ -594,39 +594,28 @@ mod tests {
 
     #[test]
     fn the_recent_tier_holds_the_cases_expected_to_have_the_pool() {
-        // Every recent case matches: the pool is the last 5,000 cases.
-        assert_eq!(
-            RankedTier::for_matches(5_000, 1_000, 1_000_000),
-            RankedTier::RecentAbove(995_000)
-        );
-        // One in ten: the last 50,000.
-        assert_eq!(
-            RankedTier::for_matches(5_000, 100, 1_000_000),
-            RankedTier::RecentAbove(950_000)
-        );
-        // Five in a thousand: about 5,000 matches in all, ranked together.
-        assert_eq!(
-            RankedTier::for_matches(5_000, 5, 1_000_000),
-            RankedTier::All
-        );
-        // None recent, no pool, or fewer cases than the window: one tier.
-        assert_eq!(
-            RankedTier::for_matches(5_000, 0, 1_000_000),
-            RankedTier::All
-        );
-        assert_eq!(
-            RankedTier::for_matches(0, 1_000, 1_000_000),
-            RankedTier::All
-        );
-        assert_eq!(
-            RankedTier::for_matches(5_000, 1_000, 5_000),
-            RankedTier::All
-        );
-        assert_eq!(
-            RankedTier::for_matches(5_000, 1_000, 5_001),
-            RankedTier::RecentAbove(1)
-        );
-        assert_eq!(RankedTier::for_matches(i64::MAX, 1, 10), RankedTier::All);
+        use RankedTier::*;
+        // (pool, recent matches of the last 1,000 cases, last case id, tiers)
+        for (pool, recent, last, tiers) in [
+            // Every recent case matches: the pool is the last 5,000 cases.
+            (5_000, 1_000, 1_000_000, RecentAbove(995_000)),
+            // One in ten: the last 50,000.
+            (5_000, 100, 1_000_000, RecentAbove(950_000)),
+            // Five in a thousand: about 5,000 matches in all, ranked together.
+            (5_000, 5, 1_000_000, All),
+            // None recent, no pool, or no more cases than the window: one tier.
+            (5_000, 0, 1_000_000, All),
+            (0, 1_000, 1_000_000, All),
+            (5_000, 1_000, 5_000, All),
+            (5_000, 1_000, 5_001, RecentAbove(1)),
+            (i64::MAX, 1, 10, All),
+        ] {
+            assert_eq!(
+                RankedTier::for_matches(pool, recent, last),
+                tiers,
+                "{pool} {recent} {last}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,21 @@ use redress_domain::Role;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+/// Files the NYC 311 sample (three thousand requests, each under "City services > ...").
+async fn import_311(app: &TestApp) -> redress_app::import::ImportSummary {
+    let mapping = redress_app::import::load_mapping("nyc311").unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/nyc_311_sample_2016-09.csv.gz");
+    let file = redress_app::import::ImportFile::open(&path, &mapping).unwrap();
+    let summary = app
+        .state
+        .import_file(file, &mut |_| {}, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(summary.added > 3000, "{summary:?}");
+    summary
+}
+
 /// Every case a search finds, page by page: (reference, opened_at).
 async fn every_page(app: &TestApp, query: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -36,16 +51,7 @@ async fn every_page(app: &TestApp, query: &str) -> Vec<(String, String)> {
 both_stores!(
     words_in_thousands_of_cases_page_through_every_match_in_date_order,
     async |app: &TestApp| {
-        let mapping = redress_app::import::load_mapping("nyc311").unwrap();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/nyc_311_sample_2016-09.csv.gz");
-        let file = redress_app::import::ImportFile::open(&path, &mapping).unwrap();
-        let summary = app
-            .state
-            .import_file(file, &mut |_| {}, &mut |_| {})
-            .await
-            .unwrap();
-        assert!(summary.added > 3000, "{summary:?}");
+        let summary = import_311(app).await;
         // Every case is filed under "City services > ...".
         let newest = every_page(app, "q=services&sort=newest").await;
         assert_eq!(newest.len() as u64, summary.added);
@@ -136,16 +142,7 @@ async fn ranked_pages(app: &TestApp, pool: u32, query: &[(&str, &str)], limit: u
 both_stores!(
     words_in_very_many_cases_rank_the_recent_matches_first_then_the_older,
     async |app: &TestApp| {
-        let mapping = redress_app::import::load_mapping("nyc311").unwrap();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/nyc_311_sample_2016-09.csv.gz");
-        let file = redress_app::import::ImportFile::open(&path, &mapping).unwrap();
-        let summary = app
-            .state
-            .import_file(file, &mut |_| {}, &mut |_| {})
-            .await
-            .unwrap();
-        assert!(summary.added > 3000, "{summary:?}");
+        let summary = import_311(app).await;
         let id_of = |reference: &str| -> i64 {
             reference
                 .rsplit('-')
