@@ -649,13 +649,50 @@ async fn reads(
         );
     }
     let report_peak = peak_rss_mib();
+    reset_peak_rss();
+    // The agents' cases page (`/cases`): a page of 50 with its total, as an agent opens it.
+    use redress_app::lists::ListRequest;
+    for (what, request) in [
+        ("open cases by next deadline", ListRequest::default()),
+        (
+            "open cases with \"credit\", by next deadline",
+            ListRequest {
+                text: Some("credit".into()),
+                ..ListRequest::default()
+            },
+        ),
+        (
+            "every case, newest first",
+            ListRequest {
+                open_only: false,
+                order: WorkOrder::Age,
+                ..ListRequest::default()
+            },
+        ),
+    ] {
+        let t = Instant::now();
+        let list = app
+            .case_list(&agent, &request)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "  cases page, {what}: {:.0} ms ({} of {})",
+            t.elapsed().as_secs_f64() * 1000.0,
+            list.rows.len(),
+            list.total
+        );
+    }
+    let list_peak = peak_rss_mib();
     if parts {
         println!(
-            "  peak memory (resident): {:.0} MiB; before the searches {filing_peak:.0}, searches {search_peak:.0}, reports {report_peak:.0} MiB",
-            filing_peak.max(search_peak).max(report_peak)
+            "  peak memory (resident): {:.0} MiB; before the searches {filing_peak:.0}, searches {search_peak:.0}, reports {report_peak:.0}, cases page {list_peak:.0} MiB",
+            filing_peak.max(search_peak).max(report_peak).max(list_peak)
         );
     } else {
-        println!("  peak memory (resident): {report_peak:.0} MiB");
+        println!(
+            "  peak memory (resident): {:.0} MiB",
+            report_peak.max(list_peak)
+        );
     }
     Ok(())
 }
