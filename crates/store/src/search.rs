@@ -124,11 +124,11 @@ macro_rules! sqlite_walk {
 }
 
 /// How many matches (at most `$2`) some words have, about how many cases there are, and how
-/// many of the last thousand cases filed match (how dense the matches are where a walk starts).
+/// many of the last `$3` cases filed match (how dense the matches are where a walk starts).
 const SQLITE_MATCHES: &str = "SELECT (SELECT COUNT(*) FROM (SELECT rowid FROM case_search WHERE case_search MATCH $1 LIMIT $2)) AS n, \
      (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
      (SELECT COUNT(*) FROM case_search WHERE case_search MATCH $1 \
-       AND rowid > (SELECT COALESCE(MAX(id), 0) - 1000 FROM cases)) AS recent";
+       AND rowid > (SELECT COALESCE(MAX(id), 0) - $3 FROM cases)) AS recent";
 /// From this many matches on (or one case in ten), a date-ordered search first walks the cases
 /// (see `sqlite_walk!`). Sorting the matches looks up each one's case (about 3 µs each at a
 /// million cases, with the store in memory); the walk gathers the matches (a tenth of that) and
@@ -188,9 +188,10 @@ const SQLITE_NEWEST: &str = sqlite_text!(newest!(), " ORDER BY c.opened_at DESC,
 const SQLITE_OLDEST: &str = sqlite_text!(oldest!(), " ORDER BY c.opened_at ASC, c.id ASC");
 /// Whether a case matches, asked of each case walked: a probe of the index when the words are
 /// whole and in a fifth of the recent cases or more (a page is a few hundred probes at most);
-/// otherwise the matches gathered once. At a million cases: three words in half the cases, 14 ms probed against 167 gathered; two
-/// words in one case in a hundred, 99 ms probed against 12 gathered; a prefix in most cases, 6 s
-/// probed (each probe expands the prefix again) against 0.24 gathered.
+/// otherwise the matches gathered once. At a million cases: three words in half the cases,
+/// 14 ms probed against 167 gathered; two words in one case in a hundred, 99 ms probed against
+/// 12 gathered; a prefix in most cases, 6 s probed (each probe expands the prefix again) against
+/// 0.24 gathered.
 macro_rules! probe {
     () => {
         "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = walk.id)"
@@ -466,37 +467,44 @@ impl<E: Engine> CaseSearching for E {
             Box::pin(async move {
                 let pg = tx.is_postgres();
                 let mut bound = search_args(&s, scope);
-                let sql = match (&s.text, s.order, pg) {
-                    (None, SearchOrder::Oldest, _) => LIST_OLDEST,
-                    (None, _, _) => LIST_NEWEST,
-                    (Some(_), SearchOrder::Newest, false) => SQLITE_NEWEST,
-                    (Some(_), SearchOrder::Oldest, false) => SQLITE_OLDEST,
-                    (Some(_), SearchOrder::Relevance, false) => SQLITE_RELEVANCE,
-                    (Some(_), SearchOrder::Newest, true) => PG_NEWEST,
-                    (Some(_), SearchOrder::Oldest, true) => PG_OLDEST,
-                    (Some(_), SearchOrder::Relevance, true) => PG_RELEVANCE,
-                };
                 if let (Some(t), true) = (&s.text, pg)
                     && let Some(last) = bound.last_mut()
                 {
                     *last = Arg::Text(Some(t.tsquery.clone()));
                 }
+                if let (Some(t), SearchOrder::Relevance) = (&s.text, s.order) {
+                    let rows = ranked(tx, &s, t, bound).await?;
+                    return hits(&rows, true);
+                }
+                // Without words, or by date (relevance is ranked above).
+                let oldest = s.order == SearchOrder::Oldest;
+                let sql = match (&s.text, oldest, pg) {
+                    (None, true, _) => LIST_OLDEST,
+                    (None, false, _) => LIST_NEWEST,
+                    (Some(_), true, false) => SQLITE_OLDEST,
+                    (Some(_), false, false) => SQLITE_NEWEST,
+                    (Some(_), true, true) => PG_OLDEST,
+                    (Some(_), false, true) => PG_NEWEST,
+                };
                 // Words in many cases, in date order: walk the cases first, rather than sort
                 // every match; a page the walk does not fill is found by the sort.
-                let walk = match (&s.text, s.order, pg) {
-                    (Some(_), SearchOrder::Newest, false) => Some(SQLITE_NEWEST_WALK),
-                    (Some(_), SearchOrder::Oldest, false) => Some(SQLITE_OLDEST_WALK),
+                let walk = match (&s.text, oldest, pg) {
+                    (Some(_), false, false) => Some(SQLITE_NEWEST_WALK),
+                    (Some(_), true, false) => Some(SQLITE_OLDEST_WALK),
                     _ => None,
                 };
                 if let (Some(walks), Some(t)) = (walk, &s.text) {
                     let m = tx
-                        .one(SQLITE_MATCHES, args![t.fts5.as_str(), WALK_FROM_MATCHES])
+                        .one(
+                            SQLITE_MATCHES,
+                            args![t.fts5.as_str(), WALK_FROM_MATCHES, RECENT_CASES],
+                        )
                         .await?;
                     let (n, cases, recent) = (m.int("n")?, m.int("cases")?, m.int("recent")?);
                     if n > 0 && (n >= WALK_FROM_MATCHES || n * 10 >= cases) {
                         // Probes cost about a page over the share that matches; gathering, every
                         // match: at a million cases they break even near one case in seven.
-                        let dense = recent * 5 >= cases.min(1000);
+                        let dense = recent * 5 >= cases.min(RECENT_CASES);
                         let walk = walks[usize::from(!(t.whole_words && dense))];
                         let rows = tx.query(walk, bound.clone()).await?;
                         if rows.len() as i64 >= s.filter.limit {
@@ -504,23 +512,15 @@ impl<E: Engine> CaseSearching for E {
                         }
                     }
                 }
-                if let (Some(t), SearchOrder::Relevance) = (&s.text, s.order) {
-                    let rows = ranked(tx, &s, t, bound).await?;
-                    return hits(&rows, true);
-                }
                 let mut sql = sql;
-                if let (Some(t), true, SearchOrder::Newest | SearchOrder::Oldest) =
-                    (&s.text, pg, s.order)
-                {
-                    let m = tx
-                        .one(PG_RECENT_MATCHES, args![t.tsquery.as_str(), RECENT_CASES])
-                        .await?;
-                    let expected = m.int("recent")?.saturating_mul(m.int("cases")?) / RECENT_CASES;
-                    if pg_sorts(expected, m.int("cases")?) {
-                        sql = if s.order == SearchOrder::Newest {
-                            PG_NEWEST_SORTED
-                        } else {
+                if let (Some(t), true) = (&s.text, pg) {
+                    let (recent, cases) = recent_matches(tx, t).await?;
+                    let expected = recent.saturating_mul(cases) / RECENT_CASES;
+                    if pg_sorts(expected, cases) {
+                        sql = if oldest {
                             PG_OLDEST_SORTED
+                        } else {
+                            PG_NEWEST_SORTED
                         };
                     }
                 }
@@ -532,6 +532,25 @@ impl<E: Engine> CaseSearching for E {
     }
 }
 
+/// How many of the last [`RECENT_CASES`] cases filed the words are in, and the last case id:
+/// how common the words are, for the relevance tiers and PostgreSQL's date orders.
+async fn recent_matches(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Result<(i64, i64)> {
+    let m = if tx.is_postgres() {
+        tx.one(
+            PG_RECENT_MATCHES,
+            args![text.tsquery.as_str(), RECENT_CASES],
+        )
+        .await?
+    } else {
+        tx.one(
+            SQLITE_RECENT_MATCHES,
+            args![text.fts5.as_str(), RECENT_CASES],
+        )
+        .await?
+    };
+    Ok((m.int("recent")?, m.int("cases")?))
+}
+
 /// A page of matches by relevance (`bound`: the search's arguments, `$1`–`$23`): the recent
 /// tier's page, and when the recent matches run out on it, the older tier's (see
 /// [`RankedTier`]).
@@ -541,16 +560,14 @@ async fn ranked(
     text: &TextQuery,
     bound: Vec<Arg>,
 ) -> Result<Vec<crate::tx::Row>> {
-    let pg = tx.is_postgres();
-    let (rank, count, recent) = if pg {
-        (PG_RELEVANCE, PG_TIER_COUNT, PG_RECENT_MATCHES)
+    let (rank, count) = if tx.is_postgres() {
+        (PG_RELEVANCE, PG_TIER_COUNT)
     } else {
-        (SQLITE_RELEVANCE, SQLITE_TIER_COUNT, SQLITE_RECENT_MATCHES)
+        (SQLITE_RELEVANCE, SQLITE_TIER_COUNT)
     };
-    let words = if pg { &text.tsquery } else { &text.fts5 };
     let tier = if s.relevance_pool > 0 {
-        let m = tx.one(recent, args![words.as_str(), RECENT_CASES]).await?;
-        RankedTier::for_matches(s.relevance_pool, m.int("recent")?, m.int("cases")?)
+        let (recent, cases) = recent_matches(tx, text).await?;
+        RankedTier::for_matches(s.relevance_pool, recent, cases)
     } else {
         RankedTier::All
     };
