@@ -89,6 +89,9 @@ pub struct Settings {
     /// recent matches first, then the older ones; 0 ranks every match together (see
     /// [`search::RELEVANCE_POOL`]).
     pub relevance_pool: u32,
+    /// The work lists count their cases up to this many; a longer list says "more than" (see
+    /// [`lists::LIST_COUNT_LIMIT`]).
+    pub list_count_limit: u32,
 }
 
 impl Default for Settings {
@@ -105,6 +108,7 @@ impl Default for Settings {
             mail_retry: jiff::SignedDuration::from_mins(2),
             mail: correspondence::MailSettings::default(),
             relevance_pool: search::RELEVANCE_POOL,
+            list_count_limit: lists::LIST_COUNT_LIMIT,
         }
     }
 }

@@ -14,6 +14,10 @@ use redress_store::{AgentLoad, CaseFilter, WorkQuery};
 pub const PER_PAGE: i64 = 25;
 /// The most rows one page holds.
 pub const MAX_PER_PAGE: i64 = 100;
+/// A work list counts its cases up to this many; a longer one says it holds "more than" this
+/// many. Counting stops there so that a list of a million cases costs no more than one of ten
+/// thousand: its pages are found by walking an index in the order shown.
+pub const LIST_COUNT_LIMIT: u32 = 10_000;
 
 /// Whose cases a list holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +181,9 @@ impl ListRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseList {
     pub rows: Vec<WorkRow>,
+    /// The cases the list holds, counted up to a limit (`more`: it holds more than that).
     pub total: i64,
+    pub more: bool,
     pub page: i64,
     pub per_page: i64,
     /// Where the words searched for are, by case reference (from text the reader may see).
@@ -185,9 +191,15 @@ pub struct CaseList {
 }
 
 impl CaseList {
-    /// How many pages the list has (at least one).
+    /// How many pages the list has (at least one; of a list counted only in part, the pages
+    /// counted).
     pub fn pages(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page.max(1)).max(1)
+    }
+
+    /// Whether a page follows this one.
+    pub fn has_next(&self) -> bool {
+        self.page < self.pages() || (self.more && self.rows.len() as i64 == self.per_page)
     }
 }
 
@@ -265,6 +277,7 @@ impl App {
             return Ok(CaseList {
                 rows: Vec::new(),
                 total: 0,
+                more: false,
                 page: r.page.max(1),
                 per_page: r.per_page,
                 snippets: Default::default(),
@@ -296,8 +309,13 @@ impl App {
             order: r.order,
             descending: r.descending,
             offset: (r.page.max(1) - 1) * r.per_page,
+            count_limit: i64::from(self.settings.list_count_limit.max(1)),
         };
-        let WorkList { mut rows, total } = self.store.work_list(&query, person.scope()).await?;
+        let WorkList {
+            mut rows,
+            total,
+            more,
+        } = self.store.work_list(&query, person.scope()).await?;
         if !sees_consumer_name(person.audience()) {
             for row in &mut rows {
                 row.consumer = None;
@@ -323,6 +341,7 @@ impl App {
         Ok(CaseList {
             rows,
             total,
+            more,
             page: r.page.max(1),
             per_page: r.per_page,
             snippets,
@@ -470,6 +489,7 @@ mod tests {
         let list = |total| CaseList {
             rows: vec![],
             total,
+            more: false,
             page: 1,
             per_page: 25,
             snippets: Default::default(),
@@ -477,5 +497,39 @@ mod tests {
         assert_eq!(list(0).pages(), 1);
         assert_eq!(list(25).pages(), 1);
         assert_eq!(list(26).pages(), 2);
+        // A list counted in part goes on while its pages are full.
+        let row = || WorkRow {
+            case: redress_domain::records::CaseSummary {
+                reference: "NYC-2026-000001".into(),
+                kind: CaseKind::Complaint,
+                channel: redress_domain::Channel::Phone,
+                status: Status::New,
+                priority: redress_domain::Priority::Normal,
+                flags: vec![],
+                category: None,
+                company: None,
+                unit: None,
+                assignee: None,
+                opened_at: Timestamp::UNIX_EPOCH,
+                updated_at: Timestamp::UNIX_EPOCH,
+                version: 1,
+            },
+            consumer: None,
+            assignee_name: None,
+            next_deadline: None,
+        };
+        let counted_in_part = |page, rows: usize| CaseList {
+            rows: (0..rows).map(|_| row()).collect(),
+            total: 50,
+            more: true,
+            page,
+            per_page: 25,
+            snippets: Default::default(),
+        };
+        assert!(counted_in_part(1, 25).has_next());
+        assert!(counted_in_part(2, 25).has_next());
+        assert!(counted_in_part(3, 25).has_next());
+        assert!(!counted_in_part(3, 24).has_next());
+        assert!(!list(25).has_next() && list(26).has_next());
     }
 }

@@ -210,7 +210,10 @@ pub struct NextDeadline {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WorkList {
     pub rows: Vec<WorkRow>,
+    /// The cases the list holds, counted up to a limit (see `more`).
     pub total: i64,
+    /// The list holds more cases than `total`, where counting stopped.
+    pub more: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

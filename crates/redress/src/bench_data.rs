@@ -650,14 +650,36 @@ async fn reads(
     }
     let report_peak = peak_rss_mib();
     reset_peak_rss();
-    // The agents' cases page (`/cases`): a page of 50 with its total, as an agent opens it.
-    use redress_app::lists::ListRequest;
+    // The agents' cases page (`/cases`): a page of 25 with its total, as an agent opens it,
+    // sorted and filtered as they would.
+    use redress_app::lists::{Assignee, ListRequest};
     for (what, request) in [
         ("open cases by next deadline", ListRequest::default()),
+        (
+            "open cases by next deadline, page 40",
+            ListRequest {
+                page: 40,
+                ..ListRequest::default()
+            },
+        ),
         (
             "open cases with \"credit\", by next deadline",
             ListRequest {
                 text: Some("credit".into()),
+                ..ListRequest::default()
+            },
+        ),
+        (
+            "open cases overdue",
+            ListRequest {
+                overdue_only: true,
+                ..ListRequest::default()
+            },
+        ),
+        (
+            "the agent's own open cases",
+            ListRequest {
+                assignee: Some(Assignee::Me),
                 ..ListRequest::default()
             },
         ),
@@ -669,6 +691,21 @@ async fn reads(
                 ..ListRequest::default()
             },
         ),
+        (
+            "every case, latest activity first",
+            ListRequest {
+                open_only: false,
+                order: WorkOrder::Activity,
+                ..ListRequest::default()
+            },
+        ),
+        (
+            "open cases by company",
+            ListRequest {
+                order: WorkOrder::Company,
+                ..ListRequest::default()
+            },
+        ),
     ] {
         let t = Instant::now();
         let list = app
@@ -676,9 +713,10 @@ async fn reads(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(
-            "  cases page, {what}: {:.0} ms ({} of {})",
+            "  cases page, {what}: {:.0} ms ({} of {}{})",
             t.elapsed().as_secs_f64() * 1000.0,
             list.rows.len(),
+            if list.more { "more than " } else { "" },
             list.total
         );
     }

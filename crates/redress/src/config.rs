@@ -55,6 +55,9 @@ pub struct Config {
     /// A search by relevance for words in very many cases ranks about this many of the most
     /// recent matches first, then the older ones; 0 ranks every match together.
     pub relevance_pool: u32,
+    /// The work lists count their cases up to this many (at least 1); a longer list shows
+    /// "more than" this many and is paged without counting further.
+    pub list_count_limit: u32,
     /// Fault injection for fail-over drills (never in production): hold each claimed job this
     /// many milliseconds before running it.
     pub fault_job_stall_ms: Option<u64>,
@@ -221,6 +224,7 @@ impl Default for Config {
             lifecycles_dir: None,
             job_lease_secs: 300,
             relevance_pool: redress_app::search::RELEVANCE_POOL,
+            list_count_limit: redress_app::lists::LIST_COUNT_LIMIT,
             fault_job_stall_ms: None,
             audit_checkpoint_key: None,
             audit_checkpoint_key_file: None,
@@ -321,6 +325,7 @@ impl Config {
                 .map(std::time::Duration::from_millis),
             agents_take_cases: self.agents_take_cases,
             relevance_pool: self.relevance_pool,
+            list_count_limit: self.list_count_limit.max(1),
             office_phone: self.office.phone.clone(),
             office_address: self.office.address.clone(),
             mail_retry: jiff::SignedDuration::from_secs(
@@ -416,6 +421,11 @@ impl Config {
             cfg.relevance_pool = v
                 .parse()
                 .context("REDRESS_RELEVANCE_POOL must be a number of matches")?;
+        }
+        if let Some(v) = env("REDRESS_LIST_COUNT_LIMIT") {
+            cfg.list_count_limit = v
+                .parse()
+                .context("REDRESS_LIST_COUNT_LIMIT must be a number of cases")?;
         }
         if let Some(v) = env("REDRESS_FAULT_JOB_STALL_MS") {
             cfg.fault_job_stall_ms = Some(

@@ -128,11 +128,14 @@ pub struct WorkQuery {
     pub order: WorkOrder,
     pub descending: bool,
     pub offset: i64,
+    /// Count the list's cases up to this many (at least 1); a longer list is paged by walking
+    /// an index in the order shown.
+    pub count_limit: i64,
 }
 
 impl WorkQuery {
     /// The order as the query names it.
-    fn order_word(&self) -> String {
+    pub(crate) fn order_word(&self) -> String {
         if self.descending {
             format!("{}-desc", self.order.as_str())
         } else {
@@ -980,65 +983,7 @@ impl<E: Engine> Cases for E {
     async fn work_list(&self, query: &WorkQuery, scope: Scope) -> Result<WorkList> {
         let w = query.clone();
         self.read(job(move |tx| {
-            Box::pin(async move {
-                let f = &w.filter;
-                let rows = tx
-                    .query(
-                        if tx.is_postgres() {
-                            q::WORK_LIST_POSTGRES
-                        } else {
-                            q::WORK_LIST_SQLITE
-                        },
-                        args![
-                            f.status.map(|s| s.as_str()),
-                            f.kind.map(|k| k.as_str()),
-                            f.unit_id,
-                            f.assignee_id,
-                            f.company_id,
-                            f.opened_after.map(micros),
-                            f.before_id,
-                            scope.company_id,
-                            f.limit,
-                            f.consumer_id,
-                            f.open_only.then_some(1i64),
-                            f.unassigned_only.then_some(1i64),
-                            w.due_before.map(micros),
-                            w.order_word(),
-                            w.offset.max(0),
-                            w.text.as_ref().map(|t| if tx.is_postgres() {
-                                t.tsquery.clone()
-                            } else {
-                                t.fts5.clone()
-                            }),
-                            None::<i64>
-                        ],
-                    )
-                    .await?;
-                let total = match rows.first() {
-                    Some(r) => r.int("total")?,
-                    None => 0,
-                };
-                let rows = rows
-                    .iter()
-                    .map(|r| {
-                        let next_deadline =
-                            match (r.opt_text("next_clock")?, r.opt_int("next_due")?) {
-                                (Some(clock), Some(due)) => Some(NextDeadline {
-                                    clock,
-                                    due_at: instant(due)?,
-                                }),
-                                _ => None,
-                            };
-                        Ok(WorkRow {
-                            case: summary(r)?,
-                            consumer: r.opt_text("consumer_name")?,
-                            assignee_name: r.opt_text("assignee_name")?,
-                            next_deadline,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(WorkList { rows, total })
-            })
+            Box::pin(async move { crate::work_list::work_page(tx, &w, scope).await })
         }))
         .await
     }

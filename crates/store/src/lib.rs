@@ -42,6 +42,7 @@ mod search;
 pub mod sqlite;
 mod timeline;
 pub mod tx;
+mod work_list;
 
 pub use accounts::{Accounts, Credentials, LoginThrottle, NewUser, Session, Throttle, UserChange};
 use async_trait::async_trait;

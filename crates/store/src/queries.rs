@@ -227,58 +227,304 @@ pub const CASE_LIST: &str = concat!(
     case_filters!(),
     " ORDER BY c.id DESC LIMIT $9"
 );
-/// A work list: the case list's filters (`$1`–`$12` as in `CASE_LIST`, with `$9` the page size),
-/// the consumer's and assignee's names and the next running deadline of each case; only cases
-/// with a running clock due before `$13` when it is set; whose entry in the search index matches `$16` (an FTS5 query on SQLite, a `tsquery` on PostgreSQL, limited to
-/// the parts the reader may search; `$17` is unused) when it is set;
-/// ordered by `$14` (a `WorkOrder` word, `-desc` for the other way; every order ends with the
-/// newest case first) from row `$15`.
-/// `total` is the number of cases in the whole list.
-macro_rules! work_list {
-    ($text:expr) => {
+// ---- work lists (see `work_list.rs`) ----
+//
+// Every work-list statement takes the case list's filters `$1`–`$12` (as in `CASE_LIST`; `$9` is
+// the number of rows wanted), `$13` (only cases with a running clock due before it), `$14` (only
+// cases whose entry in the search index matches it: an FTS5 query on SQLite, a `tsquery` on
+// PostgreSQL, limited to the parts the reader may search); the pages also `$15` (the rows to
+// skip), and the sorted page `$16` (a `WorkOrder` word, `-desc` for the other way).
+
+/// Only cases whose search entry matches `$14`, on SQLite (`$id` names the case's id).
+macro_rules! work_text_sqlite {
+    ($id:literal) => {
         concat!(
-    "SELECT w.*, COUNT(*) OVER () AS total FROM ( \
-     SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
-     cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, un.code AS unit_code, \
-     a.username AS assignee, a.display_name AS assignee_name, p.name AS consumer_name, \
-     c.opened_at, c.updated_at, c.version, \
-     (SELECT MIN(k.due_at) FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL) AS next_due, \
-     (SELECT k.name FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL \
-      ORDER BY k.due_at, k.id LIMIT 1) AS next_clock \
-     FROM cases c \
-     LEFT JOIN categories cat ON cat.id = c.category_id \
-     LEFT JOIN companies co ON co.id = c.company_id \
-     LEFT JOIN units un ON un.id = c.unit_id \
-     LEFT JOIN users a ON a.id = c.assignee_id \
-     LEFT JOIN consumers p ON p.id = c.consumer_id ",
-    case_filters!(),
-    $text,
-    " ) w \
-     WHERE ($13 IS NULL OR w.next_due < $13) \
-     ORDER BY \
-     CASE WHEN $14 IN ('due', 'due-desc') THEN (CASE WHEN w.next_due IS NULL THEN 1 ELSE 0 END) END, \
-     CASE WHEN $14 = 'due' THEN w.next_due END ASC, CASE WHEN $14 = 'due-desc' THEN w.next_due END DESC, \
-     CASE WHEN $14 = 'due' THEN w.id END ASC, \
-     CASE WHEN $14 = 'reference' THEN w.id END ASC, CASE WHEN $14 = 'reference-desc' THEN w.id END DESC, \
-     CASE WHEN $14 IN ('consumer', 'consumer-desc') THEN (CASE WHEN w.consumer_name IS NULL THEN 1 ELSE 0 END) END, \
-     CASE WHEN $14 = 'consumer' THEN LOWER(w.consumer_name) END ASC, CASE WHEN $14 = 'consumer-desc' THEN LOWER(w.consumer_name) END DESC, \
-     CASE WHEN $14 IN ('company', 'company-desc') THEN (CASE WHEN w.company_name IS NULL THEN 1 ELSE 0 END) END, \
-     CASE WHEN $14 = 'company' THEN LOWER(w.company_name) END ASC, CASE WHEN $14 = 'company-desc' THEN LOWER(w.company_name) END DESC, \
-     CASE WHEN $14 = 'stage' THEN w.status END ASC, CASE WHEN $14 = 'stage-desc' THEN w.status END DESC, \
-     CASE WHEN $14 = 'age' THEN w.opened_at END DESC, CASE WHEN $14 = 'age-desc' THEN w.opened_at END ASC, \
-     CASE WHEN $14 = 'activity' THEN w.updated_at END DESC, CASE WHEN $14 = 'activity-desc' THEN w.updated_at END ASC, \
-     w.id DESC \
-     LIMIT $9 OFFSET $15"
+            " AND ($14 IS NULL OR ",
+            $id,
+            " IN (SELECT rowid FROM case_search WHERE case_search MATCH $14))"
         )
     };
 }
+/// The same on PostgreSQL.
+macro_rules! work_text_postgres {
+    ($id:literal) => {
+        concat!(
+            " AND ($14::TEXT IS NULL OR ",
+            $id,
+            " IN (SELECT case_id FROM case_search WHERE doc @@ to_tsquery('simple', $14::TEXT)))"
+        )
+    };
+}
+/// Only cases with a running clock due before `$13`.
+macro_rules! work_due {
+    () => {
+        " AND ($13 IS NULL OR EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id \
+         AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $13))"
+    };
+}
+/// How many cases a work list holds, counted up to `$9`. `$from` and `$driver` repeat one filter
+/// that is set in a form an index answers (SQLite cannot use one through `$n IS NULL OR`).
+macro_rules! work_count {
+    ($from:literal, $text:expr, $driver:expr) => {
+        concat!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            $driver,
+            " LIMIT $9) kept"
+        )
+    };
+}
+/// A page of a work list, every case it holds ordered by `$16`: for lists of a few thousand
+/// cases, and the orders no index gives. Each order's key is read only for its own order.
+macro_rules! work_sorted {
+    ($from:literal, $text:expr, $driver:expr) => {
+        concat!(
+            "SELECT w.id FROM (SELECT c.id, c.status, c.opened_at, c.updated_at, \
+             CASE WHEN $16 IN ('due', 'due-desc') THEN (SELECT MIN(k.due_at) FROM clocks k WHERE k.case_id = c.id \
+               AND k.stopped_at IS NULL AND k.paused_at IS NULL) END AS next_due, \
+             CASE WHEN $16 IN ('consumer', 'consumer-desc') THEN \
+               (SELECT LOWER(p.name) FROM consumers p WHERE p.id = c.consumer_id) END AS consumer_key, \
+             CASE WHEN $16 IN ('company', 'company-desc') THEN \
+               (SELECT LOWER(co.name) FROM companies co WHERE co.id = c.company_id) END AS company_key \
+             FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            $driver,
+            ") w ORDER BY \
+             CASE WHEN $16 IN ('due', 'due-desc') THEN (CASE WHEN w.next_due IS NULL THEN 1 ELSE 0 END) END, \
+             CASE WHEN $16 = 'due' THEN w.next_due END ASC, CASE WHEN $16 = 'due-desc' THEN w.next_due END DESC, \
+             CASE WHEN $16 = 'due' THEN w.id END ASC, \
+             CASE WHEN $16 = 'reference' THEN w.id END ASC, CASE WHEN $16 = 'reference-desc' THEN w.id END DESC, \
+             CASE WHEN $16 IN ('consumer', 'consumer-desc') THEN (CASE WHEN w.consumer_key IS NULL THEN 1 ELSE 0 END) END, \
+             CASE WHEN $16 = 'consumer' THEN w.consumer_key END ASC, CASE WHEN $16 = 'consumer-desc' THEN w.consumer_key END DESC, \
+             CASE WHEN $16 IN ('company', 'company-desc') THEN (CASE WHEN w.company_key IS NULL THEN 1 ELSE 0 END) END, \
+             CASE WHEN $16 = 'company' THEN w.company_key END ASC, CASE WHEN $16 = 'company-desc' THEN w.company_key END DESC, \
+             CASE WHEN $16 = 'stage' THEN w.status END ASC, CASE WHEN $16 = 'stage-desc' THEN w.status END DESC, \
+             CASE WHEN $16 = 'age' THEN w.opened_at END DESC, CASE WHEN $16 = 'age-desc' THEN w.opened_at END ASC, \
+             CASE WHEN $16 = 'activity' THEN w.updated_at END DESC, CASE WHEN $16 = 'activity-desc' THEN w.updated_at END ASC, \
+             w.id DESC \
+             LIMIT $9 OFFSET $15"
+        )
+    };
+}
+/// Each case once, at its first running clock (by due instant), when that is due before `$13`
+/// (or whenever it is due, when `$13` is not set): the clock `k` of the case `c`.
+macro_rules! first_running_clock {
+    () => {
+        " AND c.id = k.case_id AND k.stopped_at IS NULL AND k.paused_at IS NULL \
+         AND k.due_at < COALESCE($13, 9223372036854775807) \
+         AND k.id = (SELECT k2.id FROM clocks k2 WHERE k2.case_id = k.case_id AND k2.stopped_at IS NULL \
+           AND k2.paused_at IS NULL ORDER BY k2.due_at, k2.id LIMIT 1)"
+    };
+}
+/// The filters that drive a SQLite count or sorted page through an index, in the order of
+/// `work_list::Driver`: none, the consumer, the assignee, the caller's company, the company, the
+/// unit, the running clocks due before `$13` (walked by due instant, each case at its first),
+/// nobody assigned, the words (the matches as the index lists them), the status.
+macro_rules! sqlite_drivers {
+    ($each:ident) => {
+        [
+            $each!("cases c", work_text_sqlite!("c.id"), ""),
+            $each!(
+                "cases c",
+                work_text_sqlite!("c.id"),
+                " AND c.consumer_id = $10"
+            ),
+            $each!(
+                "cases c",
+                work_text_sqlite!("c.id"),
+                " AND c.assignee_id = $4"
+            ),
+            $each!(
+                "cases c",
+                work_text_sqlite!("c.id"),
+                " AND c.company_id = $8"
+            ),
+            $each!(
+                "cases c",
+                work_text_sqlite!("c.id"),
+                " AND c.company_id = $5"
+            ),
+            $each!("cases c", work_text_sqlite!("c.id"), " AND c.unit_id = $3"),
+            $each!(
+                "clocks k INDEXED BY clocks_running CROSS JOIN cases c",
+                work_text_sqlite!("k.case_id"),
+                first_running_clock!()
+            ),
+            $each!(
+                "cases c",
+                work_text_sqlite!("c.id"),
+                " AND c.assignee_id IS NULL"
+            ),
+            $each!(
+                "case_search s CROSS JOIN cases c",
+                "",
+                " AND c.id = s.rowid AND s.case_search MATCH $14"
+            ),
+            $each!("cases c", work_text_sqlite!("c.id"), " AND c.status = $1"),
+        ]
+    };
+}
+pub const WORK_COUNT_SQLITE: [&str; 10] = sqlite_drivers!(work_count);
+pub const WORK_SORTED_SQLITE: [&str; 10] = sqlite_drivers!(work_sorted);
+/// PostgreSQL plans each statement for its values (`plan_cache_mode`), so the filters left
+/// empty fall away and its planner picks the index itself.
+pub const WORK_COUNT_POSTGRES: &str = work_count!("cases c", work_text_postgres!("c.id"), "");
+pub const WORK_SORTED_POSTGRES: &str = work_sorted!("cases c", work_text_postgres!("c.id"), "");
 
-pub const WORK_LIST_SQLITE: &str = work_list!(
-    " AND ($16 IS NULL OR c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH $16)) AND ($17 IS NULL OR TRUE)"
+/// A page of a long list by next deadline: the running clocks walked by due instant (`$dir`),
+/// each case at its first running clock (its next deadline), kept when the filters keep its case
+/// and due before `$13` when set. The cases without a running clock follow (`WORK_UNCLOCKED_*`).
+macro_rules! work_due_walk {
+    ($indexed:literal, $text:expr, $tail:literal) => {
+        concat!(
+            "SELECT c.id FROM clocks k ",
+            $indexed,
+            " CROSS JOIN cases c ",
+            case_filters!(),
+            $text,
+            first_running_clock!(),
+            $tail
+        )
+    };
+}
+pub const WORK_DUE_WALK_SQLITE: [&str; 2] = [
+    work_due_walk!(
+        "INDEXED BY clocks_running",
+        work_text_sqlite!("k.case_id"),
+        " ORDER BY k.due_at ASC, k.case_id ASC LIMIT $9 OFFSET $15"
+    ),
+    work_due_walk!(
+        "INDEXED BY clocks_running",
+        work_text_sqlite!("k.case_id"),
+        " ORDER BY k.due_at DESC, k.case_id DESC LIMIT $9 OFFSET $15"
+    ),
+];
+pub const WORK_DUE_WALK_POSTGRES: [&str; 2] = [
+    work_due_walk!(
+        "",
+        work_text_postgres!("k.case_id"),
+        " ORDER BY k.due_at ASC, k.case_id ASC LIMIT $9 OFFSET $15"
+    ),
+    work_due_walk!(
+        "",
+        work_text_postgres!("k.case_id"),
+        " ORDER BY k.due_at DESC, k.case_id DESC LIMIT $9 OFFSET $15"
+    ),
+];
+/// How many cases of a list have a running clock (counted up to `$9`; `$15` is unused).
+pub const WORK_CLOCKED_SQLITE: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (",
+    work_due_walk!(
+        "INDEXED BY clocks_running",
+        work_text_sqlite!("k.case_id"),
+        " LIMIT $9) kept WHERE $15 IS NULL OR TRUE"
+    )
 );
-pub const WORK_LIST_POSTGRES: &str = work_list!(
-    " AND ($16::TEXT IS NULL OR c.id IN (SELECT case_id FROM case_search WHERE doc @@ to_tsquery('simple', $16::TEXT))) AND ($17::BIGINT IS NULL OR TRUE)"
+pub const WORK_CLOCKED_POSTGRES: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (",
+    work_due_walk!(
+        "",
+        work_text_postgres!("k.case_id"),
+        " LIMIT $9) kept WHERE $15::BIGINT IS NULL OR TRUE"
+    )
 );
+/// The cases of a list without a running clock, by id (they follow the others in the orders by
+/// next deadline: the oldest first, or the newest when the order is reversed).
+macro_rules! work_unclocked {
+    ($text:expr, $direction:literal) => {
+        concat!(
+            "SELECT c.id FROM cases c ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            " AND NOT EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL \
+             AND k.paused_at IS NULL) ORDER BY c.id ",
+            $direction,
+            " LIMIT $9 OFFSET $15"
+        )
+    };
+}
+pub const WORK_UNCLOCKED_SQLITE: [&str; 2] = [
+    work_unclocked!(work_text_sqlite!("c.id"), "ASC"),
+    work_unclocked!(work_text_sqlite!("c.id"), "DESC"),
+];
+pub const WORK_UNCLOCKED_POSTGRES: [&str; 2] = [
+    work_unclocked!(work_text_postgres!("c.id"), "ASC"),
+    work_unclocked!(work_text_postgres!("c.id"), "DESC"),
+];
+/// A page of a long list walked in the order of an index: `$from` names the cases (on SQLite
+/// with the index to walk), `$order` the order.
+macro_rules! work_walk {
+    ($from:literal, $text:expr, $order:literal) => {
+        concat!(
+            "SELECT c.id FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            " ORDER BY ",
+            $order,
+            " LIMIT $9 OFFSET $15"
+        )
+    };
+}
+/// By reference (the order cases were filed), each way; by age (newest first, then oldest first);
+/// by last activity (latest first, then earliest first). Ties go to the newest case.
+macro_rules! work_walks {
+    ($text:expr, $by_id:literal, $by_opened:literal, $by_updated:literal) => {
+        [
+            work_walk!($by_id, $text, "c.id ASC"),
+            work_walk!($by_id, $text, "c.id DESC"),
+            work_walk!($by_opened, $text, "c.opened_at DESC, c.id DESC"),
+            work_walk!($by_opened, $text, "c.opened_at ASC, c.id DESC"),
+            work_walk!($by_updated, $text, "c.updated_at DESC, c.id DESC"),
+            work_walk!($by_updated, $text, "c.updated_at ASC, c.id DESC"),
+        ]
+    };
+}
+pub const WORK_WALK_SQLITE: [&str; 6] = work_walks!(
+    work_text_sqlite!("c.id"),
+    "cases c",
+    "cases c INDEXED BY cases_opened_id",
+    "cases c INDEXED BY cases_updated"
+);
+pub const WORK_WALK_POSTGRES: [&str; 6] =
+    work_walks!(work_text_postgres!("c.id"), "cases c", "cases c", "cases c");
+/// What a work list shows of each case of a page: the case's summary, the consumer's and the
+/// assignee's names, and its next running deadline; `$1` is the array of the page's case ids.
+macro_rules! work_rows {
+    ($ids:literal) => {
+        concat!(
+            "SELECT c.id, c.reference, c.office, c.kind, c.channel, c.status, c.stage, c.priority, c.flags, \
+             cat.path AS category_path, c.consumer_id, c.company_id, co.name AS company_name, un.code AS unit_code, \
+             a.username AS assignee, a.display_name AS assignee_name, p.name AS consumer_name, \
+             c.opened_at, c.updated_at, c.version, \
+             (SELECT MIN(k.due_at) FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL) AS next_due, \
+             (SELECT k.name FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL \
+              ORDER BY k.due_at, k.id LIMIT 1) AS next_clock \
+             FROM cases c \
+             LEFT JOIN categories cat ON cat.id = c.category_id \
+             LEFT JOIN companies co ON co.id = c.company_id \
+             LEFT JOIN units un ON un.id = c.unit_id \
+             LEFT JOIN users a ON a.id = c.assignee_id \
+             LEFT JOIN consumers p ON p.id = c.consumer_id \
+             WHERE c.id ",
+            $ids
+        )
+    };
+}
+pub const WORK_ROWS_SQLITE: &str = work_rows!("IN (SELECT value FROM json_each($1))");
+pub const WORK_ROWS_POSTGRES: &str =
+    work_rows!("= ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint))");
 /// Each active user (in unit `$4`, or all; the caller keeps those whose role works cases): open cases assigned to them, those with a
 /// running clock already due (`$1` is now), due by `$2`, and opened since `$3`.
 pub const AGENT_LOADS: &str = "SELECT u.id, u.username, u.display_name, u.role, un.code AS unit_code, \

@@ -468,6 +468,7 @@ age-days = { $days ->
    *[other] { $days } days
 }
 list-range = Cases { $first }–{ $last } of { $total }
+list-range-more = Cases { $first }–{ $last } of more than { $total }
 list-pages = Pages of the list
 list-prev = Previous page
 list-next = Next page

@@ -468,6 +468,7 @@ age-days = { $days ->
    *[other] { $days } días
 }
 list-range = Casos { $first }–{ $last } de { $total }
+list-range-more = Casos { $first }–{ $last } de más de { $total }
 list-pages = Páginas de la lista
 list-prev = Página anterior
 list-next = Página siguiente

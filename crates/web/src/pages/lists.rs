@@ -237,12 +237,15 @@ pub fn case_table(
             }
         })
         .collect();
-    let pages = list.pages();
     let first = (list.page - 1) * list.per_page + 1;
     let last = (first + list.rows.len() as i64 - 1).max(first);
     let range = if list.total > list.rows.len() as i64 || list.page > 1 {
         tr.targs(
-            "list-range",
+            if list.more {
+                "list-range-more"
+            } else {
+                "list-range"
+            },
             &[
                 ("first", &first.to_string()),
                 ("last", &last.to_string()),
@@ -274,7 +277,7 @@ pub fn case_table(
         } else {
             String::new()
         },
-        next_href: if list.page < pages {
+        next_href: if list.has_next() {
             page_href(list.page + 1)
         } else {
             String::new()

@@ -215,3 +215,167 @@ both_stores!(
         assert_eq!(rows(unassigned), refs[27..]);
     }
 );
+
+/// Every row of a list, page by page, through an office that counts its lists up to `limit`
+/// cases (a list longer than that is walked in the order of an index rather than sorted).
+async fn every_row(
+    app: &TestApp,
+    limit: u32,
+    request: &redress_app::lists::ListRequest,
+) -> Vec<String> {
+    let mut office = (*app.state).clone();
+    office.settings.list_count_limit = limit;
+    let agent = office
+        .person_by_token(app.token(Role::Agent))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let mut counts = Vec::new();
+    for page in 1.. {
+        let r = redress_app::lists::ListRequest {
+            page,
+            ..request.clone()
+        };
+        let list = office.case_list(&agent, &r).await.unwrap();
+        counts.push((list.total, list.more));
+        out.extend(list.rows.iter().map(|w| w.case.reference.clone()));
+        if !list.has_next() {
+            break;
+        }
+        assert!(page < 200, "{request:?}");
+    }
+    // Each page counts the list up to the limit, and says whether it holds more.
+    let len = out.len() as i64;
+    let limit = i64::from(limit);
+    for counted in counts {
+        assert_eq!(counted, (len.min(limit), len > limit), "{request:?}");
+    }
+    out
+}
+
+both_stores!(
+    long_lists_are_walked_to_the_same_pages_they_are_sorted_to,
+    async |app: &TestApp| {
+        let refs = thirty_cases(app).await;
+        // Four more at one instant (the same age and deadlines: ties), and some cases closed
+        // (no running clock) or waiting on the company (a second clock).
+        let now: jiff::Timestamp = NOW.parse().unwrap();
+        app.clock
+            .set(now - jiff::SignedDuration::from_hours(24 * 20));
+        let mut tied = Vec::new();
+        for i in 0..4 {
+            let mut body = json!({
+                "kind": "complaint", "channel": "web", "unit": "CALL",
+                "description": format!("Tied number {i}"),
+                "consumer": {"name": format!("Tied {i}"), "email": format!("t{i}@example.org")},
+            });
+            if i % 2 == 0 {
+                body["company_id"] = json!(app.company_id);
+            }
+            tied.push(
+                app.create_case(&body).await["reference"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        app.clock.set(now);
+        let referred = json!({"status": "pending_company", "reason": "Referred"});
+        let closed = json!({"status": "closed", "reason": "Answered"});
+        for (r, status) in [
+            (&refs[4], &referred),
+            (&refs[4], &closed),
+            (&refs[10], &referred),
+            (&refs[10], &closed),
+            (&tied[0], &referred),
+            (&tied[0], &closed),
+            (&refs[20], &referred),
+            (&tied[2], &referred),
+        ] {
+            let r = app
+                .post_json(
+                    Role::Supervisor,
+                    &format!("/api/v1/cases/{r}/status"),
+                    status,
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        }
+        use redress_app::lists::{Assignee, ListRequest};
+        use redress_domain::WorkOrder;
+        let filters = [
+            ListRequest::default(),
+            ListRequest {
+                open_only: false,
+                ..ListRequest::default()
+            },
+            ListRequest {
+                company_id: Some(app.company_id),
+                open_only: false,
+                ..ListRequest::default()
+            },
+            ListRequest {
+                assignee: Some(Assignee::Me),
+                ..ListRequest::default()
+            },
+            ListRequest {
+                assignee: Some(Assignee::Nobody),
+                open_only: false,
+                ..ListRequest::default()
+            },
+            ListRequest {
+                text: Some("number".into()),
+                open_only: false,
+                ..ListRequest::default()
+            },
+        ];
+        let orders = [
+            WorkOrder::Due,
+            WorkOrder::Reference,
+            WorkOrder::Consumer,
+            WorkOrder::Company,
+            WorkOrder::Stage,
+            WorkOrder::Age,
+            WorkOrder::Activity,
+        ];
+        for (n, filter) in filters.iter().enumerate() {
+            for order in orders {
+                for descending in [false, true] {
+                    for per_page in [3, 25] {
+                        let request = ListRequest {
+                            order,
+                            descending,
+                            per_page,
+                            ..filter.clone()
+                        };
+                        let sorted = every_row(app, 10_000, &request).await;
+                        let walked = every_row(app, 1, &request).await;
+                        assert_eq!(walked, sorted, "{request:?}");
+                        let distinct: std::collections::BTreeSet<_> = sorted.iter().collect();
+                        assert_eq!(distinct.len(), sorted.len(), "no case twice");
+                        assert!(sorted.len() > 3, "{n}: {}", sorted.len());
+                    }
+                }
+            }
+        }
+        // The sizes are those of the lists: open cases, and every case.
+        let open = every_row(app, 10_000, &ListRequest::default()).await;
+        assert_eq!(open.len(), 34 - 3);
+        let all = ListRequest {
+            open_only: false,
+            ..ListRequest::default()
+        };
+        let every = every_row(app, 10_000, &all).await;
+        assert_eq!(every.len(), 34);
+        // By next deadline, the closed cases (no running clock) come last, oldest first.
+        let closed_last: Vec<&String> = every[31..].iter().collect();
+        assert_eq!(closed_last, [&refs[4], &refs[10], &tied[0]]);
+        // Page by page with a single row each, walked.
+        let one = ListRequest {
+            per_page: 1,
+            ..all.clone()
+        };
+        assert_eq!(every_row(app, 1, &one).await, every);
+        assert_eq!(every_row(app, 5, &one).await, every);
+    }
+);

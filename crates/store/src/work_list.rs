@@ -1,0 +1,335 @@
+//! Work lists at any size: a page of the cases the filters keep, in the order shown, found
+//! without ordering every case the list holds.
+//!
+//! A list is counted first, up to `WorkQuery::count_limit` cases (10,000 unless configured). A list of no more than that is sorted
+//! whole, its cases found through the index of its most selective filter. A longer one is walked
+//! in the order of an index (the running clocks by due instant; the cases by id, opening or last
+//! activity) until the page is full: the filters keep at least one case in a hundred of a
+//! million, so a page is a few thousand index entries away at most. The orders no index gives
+//! (consumer, company, stage) are always sorted. Only the page's cases are then read in full,
+//! with their names and next deadline.
+
+use crate::cases::{WorkQuery, summary};
+use crate::queries as q;
+use crate::rows::{instant, micros};
+use crate::tx::{Arg, Tx, args};
+use crate::{Result, Scope, StoreError};
+use redress_domain::WorkOrder;
+use redress_domain::records::{NextDeadline, WorkList, WorkRow};
+use std::collections::HashMap;
+
+/// The filter a SQLite count or sort finds its cases through (the index of `q::WORK_COUNT_SQLITE`
+/// and `q::WORK_SORTED_SQLITE`): the one set that likely keeps the fewest cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    Nothing = 0,
+    Consumer,
+    Assignee,
+    CallerCompany,
+    Company,
+    Unit,
+    DueBefore,
+    Unassigned,
+    Words,
+    Status,
+}
+
+impl Driver {
+    fn of(w: &WorkQuery, scope: Scope) -> Driver {
+        let f = &w.filter;
+        if f.consumer_id.is_some() {
+            Driver::Consumer
+        } else if f.assignee_id.is_some() {
+            Driver::Assignee
+        } else if scope.company_id.is_some() {
+            Driver::CallerCompany
+        } else if f.company_id.is_some() {
+            Driver::Company
+        } else if f.unit_id.is_some() {
+            Driver::Unit
+        } else if w.due_before.is_some() {
+            Driver::DueBefore
+        } else if f.unassigned_only {
+            Driver::Unassigned
+        } else if w.text.is_some() {
+            Driver::Words
+        } else if f.status.is_some() {
+            Driver::Status
+        } else {
+            Driver::Nothing
+        }
+    }
+}
+
+/// How a page is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Every case of the list ordered, the page cut from them.
+    Sorted,
+    /// The running clocks walked by due instant (backwards when `true`), then the cases
+    /// without one.
+    ByClock(bool),
+    /// An index of the cases walked: the statement of `q::WORK_WALK_*`.
+    Walk(usize),
+}
+
+/// How a page is found: `more`, the list holds more cases than it counts.
+fn plan(order: WorkOrder, descending: bool, more: bool) -> Plan {
+    if !more {
+        return Plan::Sorted;
+    }
+    let way = usize::from(descending);
+    match order {
+        WorkOrder::Due => Plan::ByClock(descending),
+        WorkOrder::Reference => Plan::Walk(way),
+        WorkOrder::Age => Plan::Walk(2 + way),
+        WorkOrder::Activity => Plan::Walk(4 + way),
+        WorkOrder::Consumer | WorkOrder::Company | WorkOrder::Stage => Plan::Sorted,
+    }
+}
+
+/// A page of a work list and the number of cases it holds (see the module's notes).
+pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> Result<WorkList> {
+    let pg = tx.is_postgres();
+    let f = &w.filter;
+    let limit = f.limit.max(1);
+    let offset = w.offset.max(0);
+    let text = w.text.as_ref().map(|t| {
+        if pg {
+            t.tsquery.clone()
+        } else {
+            t.fts5.clone()
+        }
+    });
+    // `$1`–`$14`, with `rows` as `$9`; then `more` from `$15` on.
+    let bind = |rows: i64, more: Vec<Arg>| {
+        let mut a = args![
+            f.status.map(|s| s.as_str()),
+            f.kind.map(|k| k.as_str()),
+            f.unit_id,
+            f.assignee_id,
+            f.company_id,
+            f.opened_after.map(micros),
+            f.before_id,
+            scope.company_id,
+            rows,
+            f.consumer_id,
+            f.open_only.then_some(1i64),
+            f.unassigned_only.then_some(1i64),
+            w.due_before.map(micros),
+            text.clone()
+        ];
+        a.extend(more);
+        a
+    };
+    let count_limit = w.count_limit.max(1);
+    let driver = Driver::of(w, scope) as usize;
+    let counted = tx
+        .one(
+            if pg {
+                q::WORK_COUNT_POSTGRES
+            } else {
+                q::WORK_COUNT_SQLITE[driver]
+            },
+            bind(count_limit + 1, vec![]),
+        )
+        .await?
+        .int("n")?;
+    let more = counted > count_limit;
+    let total = counted.min(count_limit);
+    let ids = match plan(w.order, w.descending, more) {
+        Plan::Sorted if !more && offset >= total => Vec::new(),
+        Plan::Sorted => {
+            let sql = if pg {
+                q::WORK_SORTED_POSTGRES
+            } else {
+                q::WORK_SORTED_SQLITE[driver]
+            };
+            let order = w.order_word();
+            ids_of(tx, sql, bind(limit, args![offset, order])).await?
+        }
+        Plan::Walk(i) => {
+            let sql = if pg {
+                q::WORK_WALK_POSTGRES[i]
+            } else {
+                q::WORK_WALK_SQLITE[i]
+            };
+            ids_of(tx, sql, bind(limit, args![offset])).await?
+        }
+        Plan::ByClock(backwards) => {
+            let way = usize::from(backwards);
+            let sql = if pg {
+                q::WORK_DUE_WALK_POSTGRES[way]
+            } else {
+                q::WORK_DUE_WALK_SQLITE[way]
+            };
+            let mut ids = ids_of(tx, sql, bind(limit, args![offset])).await?;
+            let short = limit - ids.len() as i64;
+            if short > 0 && w.due_before.is_none() {
+                // The page reaches past the cases with a running clock: the others follow.
+                let clocked = if ids.is_empty() {
+                    let sql = if pg {
+                        q::WORK_CLOCKED_POSTGRES
+                    } else {
+                        q::WORK_CLOCKED_SQLITE
+                    };
+                    tx.one(sql, bind(i64::MAX, args![None::<i64>]))
+                        .await?
+                        .int("n")?
+                } else {
+                    offset + ids.len() as i64
+                };
+                let sql = if pg {
+                    q::WORK_UNCLOCKED_POSTGRES[way]
+                } else {
+                    q::WORK_UNCLOCKED_SQLITE[way]
+                };
+                let skip = (offset - clocked).max(0);
+                ids.extend(ids_of(tx, sql, bind(short, args![skip])).await?);
+            }
+            ids
+        }
+    };
+    Ok(WorkList {
+        rows: page_rows(tx, &ids, pg).await?,
+        total,
+        more,
+    })
+}
+
+async fn ids_of(tx: &mut dyn Tx, sql: &'static str, args: Vec<Arg>) -> Result<Vec<i64>> {
+    tx.query(sql, args)
+        .await?
+        .iter()
+        .map(|r| r.int("id"))
+        .collect()
+}
+
+/// The page's cases as a list shows them, in the page's order.
+async fn page_rows(tx: &mut dyn Tx, ids: &[i64], pg: bool) -> Result<Vec<WorkRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let array = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let sql = if pg {
+        q::WORK_ROWS_POSTGRES
+    } else {
+        q::WORK_ROWS_SQLITE
+    };
+    let mut found = HashMap::with_capacity(ids.len());
+    for r in tx.query(sql, args![array]).await? {
+        let next_deadline = match (r.opt_text("next_clock")?, r.opt_int("next_due")?) {
+            (Some(clock), Some(due)) => Some(NextDeadline {
+                clock,
+                due_at: instant(due)?,
+            }),
+            _ => None,
+        };
+        let row = WorkRow {
+            case: summary(&r)?,
+            consumer: r.opt_text("consumer_name")?,
+            assignee_name: r.opt_text("assignee_name")?,
+            next_deadline,
+        };
+        found.insert(r.int("id")?, row);
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CaseFilter;
+
+    #[test]
+    fn the_most_selective_filter_set_drives() {
+        let query = |filter: CaseFilter| WorkQuery {
+            filter,
+            ..WorkQuery::default()
+        };
+        let anyone = Scope::default();
+        let company = Scope {
+            company_id: Some(3),
+        };
+        let cases = [
+            (query(CaseFilter::default()), anyone, Driver::Nothing),
+            (
+                query(CaseFilter {
+                    consumer_id: Some(1),
+                    assignee_id: Some(2),
+                    ..CaseFilter::default()
+                }),
+                company,
+                Driver::Consumer,
+            ),
+            (
+                query(CaseFilter {
+                    assignee_id: Some(2),
+                    open_only: true,
+                    ..CaseFilter::default()
+                }),
+                company,
+                Driver::Assignee,
+            ),
+            (
+                query(CaseFilter {
+                    company_id: Some(4),
+                    ..CaseFilter::default()
+                }),
+                company,
+                Driver::CallerCompany,
+            ),
+            (
+                query(CaseFilter {
+                    unassigned_only: true,
+                    status: Some(redress_domain::Status::New),
+                    ..CaseFilter::default()
+                }),
+                anyone,
+                Driver::Unassigned,
+            ),
+            (
+                query(CaseFilter {
+                    status: Some(redress_domain::Status::New),
+                    open_only: true,
+                    ..CaseFilter::default()
+                }),
+                anyone,
+                Driver::Status,
+            ),
+        ];
+        for (q, scope, driver) in cases {
+            assert_eq!(Driver::of(&q, scope), driver, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn only_long_lists_are_walked_and_only_in_an_indexed_order() {
+        use WorkOrder::*;
+        let table = [
+            (Due, false, false, Plan::Sorted),
+            (Due, false, true, Plan::ByClock(false)),
+            (Due, true, true, Plan::ByClock(true)),
+            (Reference, false, true, Plan::Walk(0)),
+            (Reference, true, true, Plan::Walk(1)),
+            (Age, false, true, Plan::Walk(2)),
+            (Age, true, true, Plan::Walk(3)),
+            (Activity, false, true, Plan::Walk(4)),
+            (Activity, true, true, Plan::Walk(5)),
+            (Activity, true, false, Plan::Sorted),
+            (Consumer, false, true, Plan::Sorted),
+            (Company, true, true, Plan::Sorted),
+            (Stage, false, true, Plan::Sorted),
+        ];
+        for (order, descending, more, expected) in table {
+            assert_eq!(
+                plan(order, descending, more),
+                expected,
+                "{order:?} {descending} {more}"
+            );
+        }
+        // Each walk names the order it is used for.
+        assert!(q::WORK_WALK_SQLITE[2].contains("c.opened_at DESC, c.id DESC"));
+        assert!(q::WORK_WALK_POSTGRES[5].contains("c.updated_at ASC, c.id DESC"));
+    }
+}
