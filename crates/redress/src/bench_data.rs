@@ -651,8 +651,35 @@ async fn reads(
     let report_peak = peak_rss_mib();
     reset_peak_rss();
     // The agents' cases page (`/cases`): a page of 25 with its total, as an agent opens it,
-    // sorted and filtered as they would.
+    // sorted and filtered as they would. The agent first takes 40 open cases of their own (on a
+    // store used before, they have them already).
     use redress_app::lists::{Assignee, ListRequest};
+    let mine = ListRequest {
+        assignee: Some(Assignee::Me),
+        per_page: 40,
+        ..ListRequest::default()
+    };
+    let held = app
+        .case_list(&agent, &mine)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if held.rows.is_empty() {
+        let newest_open = ListRequest {
+            order: WorkOrder::Reference,
+            descending: true,
+            per_page: 40,
+            ..ListRequest::default()
+        };
+        let open = app
+            .case_list(&agent, &newest_open)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for row in open.rows {
+            app.take_case(&agent, &row.case.reference, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
     for (what, request) in [
         ("open cases by next deadline", ListRequest::default()),
         (
@@ -720,6 +747,25 @@ async fn reads(
             list.total
         );
     }
+    // The homes that open with lists: the agent's (their cases, today's deadlines, the latest
+    // activity) and the supervisors' (each unit's load, the team's, what falls due, the cases
+    // nobody has).
+    let t = Instant::now();
+    app.my_work(&agent)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "  the agent's home: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let t = Instant::now();
+    app.supervision(&agent)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "  the supervisors' page: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let list_peak = peak_rss_mib();
     if parts {
         println!(

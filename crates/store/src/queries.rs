@@ -283,7 +283,7 @@ macro_rules! work_count {
 macro_rules! work_sorted {
     ($from:literal, $text:expr, $driver:expr) => {
         concat!(
-            "SELECT w.id FROM (SELECT c.id, c.status, c.opened_at, c.updated_at, \
+            "SELECT w.id FROM (SELECT c.id, c.status, c.opened_at, c.updated_at, c.company_id, \
              CASE WHEN $16 IN ('due', 'due-desc') THEN (SELECT MIN(k.due_at) FROM clocks k WHERE k.case_id = c.id \
                AND k.stopped_at IS NULL AND k.paused_at IS NULL) END AS next_due, \
              CASE WHEN $16 IN ('consumer', 'consumer-desc') THEN \
@@ -305,7 +305,8 @@ macro_rules! work_sorted {
              CASE WHEN $16 IN ('consumer', 'consumer-desc') THEN (CASE WHEN w.consumer_key IS NULL THEN 1 ELSE 0 END) END, \
              CASE WHEN $16 = 'consumer' THEN w.consumer_key END ASC, CASE WHEN $16 = 'consumer-desc' THEN w.consumer_key END DESC, \
              CASE WHEN $16 IN ('company', 'company-desc') THEN (CASE WHEN w.company_key IS NULL THEN 1 ELSE 0 END) END, \
-             CASE WHEN $16 = 'company' THEN w.company_key END ASC, CASE WHEN $16 = 'company-desc' THEN w.company_key END DESC, \
+             CASE WHEN $16 = 'company' THEN w.company_key END ASC, CASE WHEN $16 = 'company' THEN w.company_id END ASC, \
+             CASE WHEN $16 = 'company-desc' THEN w.company_key END DESC, CASE WHEN $16 = 'company-desc' THEN w.company_id END DESC, \
              CASE WHEN $16 = 'stage' THEN w.status END ASC, CASE WHEN $16 = 'stage-desc' THEN w.status END DESC, \
              CASE WHEN $16 = 'age' THEN w.opened_at END DESC, CASE WHEN $16 = 'age-desc' THEN w.opened_at END ASC, \
              CASE WHEN $16 = 'activity' THEN w.updated_at END DESC, CASE WHEN $16 = 'activity-desc' THEN w.updated_at END ASC, \
@@ -460,6 +461,83 @@ pub const WORK_UNCLOCKED_POSTGRES: [&str; 2] = [
     work_unclocked!(work_text_postgres!("c.id"), "ASC"),
     work_unclocked!(work_text_postgres!("c.id"), "DESC"),
 ];
+/// A page of a long list by company: the companies walked by name (lower case; then by id, so
+/// that each company's cases stay together), each one's cases newest first. The cases about no
+/// company follow (`WORK_NO_COMPANY_*`).
+macro_rules! work_company_walk {
+    ($from:literal, $text:expr, $tail:literal) => {
+        concat!(
+            "SELECT c.id FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            " AND c.company_id = co.id",
+            $tail
+        )
+    };
+}
+macro_rules! work_company_walks {
+    ($from:literal, $text:expr) => {
+        [
+            work_company_walk!(
+                $from,
+                $text,
+                " ORDER BY LOWER(co.name) ASC, co.id ASC, c.id DESC LIMIT $9 OFFSET $15"
+            ),
+            work_company_walk!(
+                $from,
+                $text,
+                " ORDER BY LOWER(co.name) DESC, co.id DESC, c.id DESC LIMIT $9 OFFSET $15"
+            ),
+        ]
+    };
+}
+pub const WORK_COMPANY_WALK_SQLITE: [&str; 2] = work_company_walks!(
+    "companies co INDEXED BY companies_by_name CROSS JOIN cases c INDEXED BY cases_company",
+    work_text_sqlite!("c.id")
+);
+pub const WORK_COMPANY_WALK_POSTGRES: [&str; 2] = work_company_walks!(
+    "companies co CROSS JOIN cases c",
+    work_text_postgres!("c.id")
+);
+/// How many cases of a list are about a company (counted up to `$9`; `$15` is unused).
+pub const WORK_WITH_COMPANY_SQLITE: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (",
+    work_company_walk!(
+        "companies co CROSS JOIN cases c INDEXED BY cases_company",
+        work_text_sqlite!("c.id"),
+        " LIMIT $9) kept WHERE $15 IS NULL OR TRUE"
+    )
+);
+pub const WORK_WITH_COMPANY_POSTGRES: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (",
+    work_company_walk!(
+        "companies co CROSS JOIN cases c",
+        work_text_postgres!("c.id"),
+        " LIMIT $9) kept WHERE $15::BIGINT IS NULL OR TRUE"
+    )
+);
+/// The cases of a list about no company, newest first (last in the orders by company).
+macro_rules! work_no_company {
+    ($from:literal, $text:expr) => {
+        concat!(
+            "SELECT c.id FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            " AND c.company_id IS NULL ORDER BY c.id DESC LIMIT $9 OFFSET $15"
+        )
+    };
+}
+pub const WORK_NO_COMPANY_SQLITE: &str = work_no_company!(
+    "cases c INDEXED BY cases_company",
+    work_text_sqlite!("c.id")
+);
+pub const WORK_NO_COMPANY_POSTGRES: &str = work_no_company!("cases c", work_text_postgres!("c.id"));
 /// A page of a long list walked in the order of an index: `$from` names the cases (on SQLite
 /// with the index to walk), `$order` the order.
 macro_rules! work_walk {
@@ -673,10 +751,12 @@ pub const PAUSE_CLOCK: &str =
 pub const RESUME_CLOCK: &str = "UPDATE clocks SET paused_at = NULL, due_at = $2, warn_at = $3 WHERE id = $1 AND paused_at IS NOT NULL";
 pub const CASE_ID_BY_REFERENCE: &str =
     "SELECT id, kind, office FROM cases WHERE reference = $1 AND ($2 IS NULL OR company_id = $2)";
-/// Open, running clocks due by `$2` on cases assigned to `$1`, soonest first (uses the index on
-/// the due instant).
-pub const DEADLINES_FOR: &str = "SELECT c.reference, c.kind, k.name, k.due_at FROM clocks k JOIN cases c ON c.id = k.case_id \
-     WHERE k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2 AND c.assignee_id = $1 ORDER BY k.due_at LIMIT 100";
+/// Open, running clocks due by `$2` on cases assigned to `$1`, soonest first: the person's cases
+/// first, then their clocks (`CROSS JOIN` keeps SQLite from walking every running clock due by
+/// then, which at a million cases with a backlog took 1.5 s against 2 ms).
+pub const DEADLINES_FOR: &str = "SELECT c.reference, c.kind, k.name, k.due_at FROM cases c CROSS JOIN clocks k \
+     WHERE c.assignee_id = $1 AND k.case_id = c.id AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at <= $2 \
+     ORDER BY k.due_at LIMIT 100";
 /// Running clocks whose due-soon instant has come (`$1`) and not yet warned about (through the
 /// index on the warning instant).
 pub const CLOCKS_TO_WARN: &str = "SELECT k.id, k.case_id, k.name, k.due_at, k.policy, c.reference, c.priority FROM clocks k JOIN cases c ON c.id = k.case_id \

@@ -1,13 +1,13 @@
 //! Work lists at any size: a page of the cases the filters keep, in the order shown, found
 //! without ordering every case the list holds.
 //!
-//! A list is counted first, up to `WorkQuery::count_limit` cases (10,000 unless configured). A list of no more than that is sorted
-//! whole, its cases found through the index of its most selective filter. A longer one is walked
-//! in the order of an index (the running clocks by due instant; the cases by id, opening or last
-//! activity) until the page is full: the filters keep at least one case in a hundred of a
-//! million, so a page is a few thousand index entries away at most. The orders no index gives
-//! (consumer, company, stage) are always sorted. Only the page's cases are then read in full,
-//! with their names and next deadline.
+//! A list is counted first, up to `WorkQuery::count_limit` cases (10,000 unless configured). A
+//! list of no more than that is sorted whole, its cases found through the index of its most
+//! selective filter. A longer one is walked in the order of an index (the running clocks by due
+//! instant; the cases by id, opening or last activity; the companies by name) until the page is
+//! full: the filters keep at least one case in a hundred of a million, so a page is a few
+//! thousand index entries away at most. The orders no index gives (consumer, stage) are always
+//! sorted. Only the page's cases are then read in full, with their names and next deadline.
 
 use crate::cases::{WorkQuery, summary};
 use crate::queries as q;
@@ -69,6 +69,9 @@ enum Plan {
     /// The running clocks walked by due instant (backwards when `true`), then the cases
     /// without one.
     ByClock(bool),
+    /// The companies walked by name (backwards when `true`), each one's cases newest first,
+    /// then the cases about no company.
+    ByCompany(bool),
     /// An index of the cases walked: the statement of `q::WORK_WALK_*`.
     Walk(usize),
 }
@@ -84,7 +87,8 @@ fn plan(order: WorkOrder, descending: bool, more: bool) -> Plan {
         WorkOrder::Reference => Plan::Walk(way),
         WorkOrder::Age => Plan::Walk(2 + way),
         WorkOrder::Activity => Plan::Walk(4 + way),
-        WorkOrder::Consumer | WorkOrder::Company | WorkOrder::Stage => Plan::Sorted,
+        WorkOrder::Company => Plan::ByCompany(descending),
+        WorkOrder::Consumer | WorkOrder::Stage => Plan::Sorted,
     }
 }
 
@@ -158,36 +162,39 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
         }
         Plan::ByClock(backwards) => {
             let way = usize::from(backwards);
-            let sql = if pg {
-                q::WORK_DUE_WALK_POSTGRES[way]
+            let parts = if pg {
+                [
+                    q::WORK_DUE_WALK_POSTGRES[way],
+                    q::WORK_CLOCKED_POSTGRES,
+                    q::WORK_UNCLOCKED_POSTGRES[way],
+                ]
             } else {
-                q::WORK_DUE_WALK_SQLITE[way]
+                [
+                    q::WORK_DUE_WALK_SQLITE[way],
+                    q::WORK_CLOCKED_SQLITE,
+                    q::WORK_UNCLOCKED_SQLITE[way],
+                ]
             };
-            let mut ids = ids_of(tx, sql, bind(limit, args![offset])).await?;
-            let short = limit - ids.len() as i64;
-            if short > 0 && w.due_before.is_none() {
-                // The page reaches past the cases with a running clock: the others follow.
-                let clocked = if ids.is_empty() {
-                    let sql = if pg {
-                        q::WORK_CLOCKED_POSTGRES
-                    } else {
-                        q::WORK_CLOCKED_SQLITE
-                    };
-                    tx.one(sql, bind(i64::MAX, args![None::<i64>]))
-                        .await?
-                        .int("n")?
-                } else {
-                    offset + ids.len() as i64
-                };
-                let sql = if pg {
-                    q::WORK_UNCLOCKED_POSTGRES[way]
-                } else {
-                    q::WORK_UNCLOCKED_SQLITE[way]
-                };
-                let skip = (offset - clocked).max(0);
-                ids.extend(ids_of(tx, sql, bind(short, args![skip])).await?);
-            }
-            ids
+            // With a due filter, every case kept has a running clock.
+            let second = w.due_before.is_none();
+            two_parts(tx, parts, second, &bind, limit, offset).await?
+        }
+        Plan::ByCompany(backwards) => {
+            let way = usize::from(backwards);
+            let parts = if pg {
+                [
+                    q::WORK_COMPANY_WALK_POSTGRES[way],
+                    q::WORK_WITH_COMPANY_POSTGRES,
+                    q::WORK_NO_COMPANY_POSTGRES,
+                ]
+            } else {
+                [
+                    q::WORK_COMPANY_WALK_SQLITE[way],
+                    q::WORK_WITH_COMPANY_SQLITE,
+                    q::WORK_NO_COMPANY_SQLITE,
+                ]
+            };
+            two_parts(tx, parts, true, &bind, limit, offset).await?
         }
     };
     Ok(WorkList {
@@ -195,6 +202,34 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
         total,
         more,
     })
+}
+
+/// A page of a list in two parts, each walked in its order: `[first, count of first, second]`
+/// (`second` false: the list has no second part). The second part starts where the first ends:
+/// on the page that holds the end, from its first case; further on, after as many cases as the
+/// first part holds beyond the offset, which only then is counted.
+async fn two_parts(
+    tx: &mut dyn Tx,
+    [first, first_count, then]: [&'static str; 3],
+    second: bool,
+    bind: &(dyn Fn(i64, Vec<Arg>) -> Vec<Arg> + Sync),
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<i64>> {
+    let mut ids = ids_of(tx, first, bind(limit, args![offset])).await?;
+    let short = limit - ids.len() as i64;
+    if short > 0 && second {
+        let in_first = if ids.is_empty() {
+            tx.one(first_count, bind(i64::MAX, args![None::<i64>]))
+                .await?
+                .int("n")?
+        } else {
+            offset + ids.len() as i64
+        };
+        let skip = (offset - in_first).max(0);
+        ids.extend(ids_of(tx, then, bind(short, args![skip])).await?);
+    }
+    Ok(ids)
 }
 
 async fn ids_of(tx: &mut dyn Tx, sql: &'static str, args: Vec<Arg>) -> Result<Vec<i64>> {
@@ -318,7 +353,8 @@ mod tests {
             (Activity, true, true, Plan::Walk(5)),
             (Activity, true, false, Plan::Sorted),
             (Consumer, false, true, Plan::Sorted),
-            (Company, true, true, Plan::Sorted),
+            (Company, true, true, Plan::ByCompany(true)),
+            (Company, false, false, Plan::Sorted),
             (Stage, false, true, Plan::Sorted),
         ];
         for (order, descending, more, expected) in table {

@@ -257,20 +257,37 @@ both_stores!(
     long_lists_are_walked_to_the_same_pages_they_are_sorted_to,
     async |app: &TestApp| {
         let refs = thirty_cases(app).await;
-        // Four more at one instant (the same age and deadlines: ties), and some cases closed
+        // Six more at one instant (the same age and deadlines: ties), and some cases closed
         // (no running clock) or waiting on the company (a second clock).
         let now: jiff::Timestamp = NOW.parse().unwrap();
         app.clock
             .set(now - jiff::SignedDuration::from_hours(24 * 20));
+        // Two more companies whose names differ only in case: each one's cases stay together.
+        let mut twins = Vec::new();
+        for name in ["AAA Power", "aaa power"] {
+            let r = app
+                .post_json(
+                    Role::Admin,
+                    "/api/v1/companies",
+                    &json!({"name": name, "industry": "Energy", "customer_count": 10}),
+                )
+                .await;
+            assert_eq!(r.status(), 201, "{:?}", r.text().await);
+            let c: serde_json::Value = r.json().await.unwrap();
+            twins.push(c["id"].as_i64().unwrap());
+        }
         let mut tied = Vec::new();
-        for i in 0..4 {
+        for i in 0..6 {
             let mut body = json!({
                 "kind": "complaint", "channel": "web", "unit": "CALL",
                 "description": format!("Tied number {i}"),
                 "consumer": {"name": format!("Tied {i}"), "email": format!("t{i}@example.org")},
             });
-            if i % 2 == 0 {
-                body["company_id"] = json!(app.company_id);
+            match i {
+                0 | 2 => body["company_id"] = json!(app.company_id),
+                3 | 4 => body["company_id"] = json!(twins[1]),
+                5 => body["company_id"] = json!(twins[0]),
+                _ => {}
             }
             tied.push(
                 app.create_case(&body).await["reference"]
@@ -360,16 +377,27 @@ both_stores!(
         }
         // The sizes are those of the lists: open cases, and every case.
         let open = every_row(app, 10_000, &ListRequest::default()).await;
-        assert_eq!(open.len(), 34 - 3);
+        assert_eq!(open.len(), 36 - 3);
         let all = ListRequest {
             open_only: false,
             ..ListRequest::default()
         };
         let every = every_row(app, 10_000, &all).await;
-        assert_eq!(every.len(), 34);
+        assert_eq!(every.len(), 36);
         // By next deadline, the closed cases (no running clock) come last, oldest first.
-        let closed_last: Vec<&String> = every[31..].iter().collect();
+        let closed_last: Vec<&String> = every[33..].iter().collect();
         assert_eq!(closed_last, [&refs[4], &refs[10], &tied[0]]);
+        // By company: the names compared in lower case, each company's cases together (the
+        // one added first first), newest first.
+        let by_company = ListRequest {
+            order: WorkOrder::Company,
+            ..all.clone()
+        };
+        let walked = every_row(app, 1, &by_company).await;
+        assert_eq!(
+            walked[..3],
+            [tied[5].clone(), tied[4].clone(), tied[3].clone()]
+        );
         // Page by page with a single row each, walked.
         let one = ListRequest {
             per_page: 1,
