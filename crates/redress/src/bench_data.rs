@@ -733,6 +733,20 @@ async fn reads(
                 ..ListRequest::default()
             },
         ),
+        (
+            "open cases by consumer",
+            ListRequest {
+                order: WorkOrder::Consumer,
+                ..ListRequest::default()
+            },
+        ),
+        (
+            "open cases by stage",
+            ListRequest {
+                order: WorkOrder::Stage,
+                ..ListRequest::default()
+            },
+        ),
     ] {
         let t = Instant::now();
         let list = app

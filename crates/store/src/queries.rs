@@ -283,7 +283,7 @@ macro_rules! work_count {
 macro_rules! work_sorted {
     ($from:literal, $text:expr, $driver:expr) => {
         concat!(
-            "SELECT w.id FROM (SELECT c.id, c.status, c.opened_at, c.updated_at, c.company_id, \
+            "SELECT w.id FROM (SELECT c.id, c.status, c.opened_at, c.updated_at, c.company_id, c.consumer_id, \
              CASE WHEN $16 IN ('due', 'due-desc') THEN (SELECT MIN(k.due_at) FROM clocks k WHERE k.case_id = c.id \
                AND k.stopped_at IS NULL AND k.paused_at IS NULL) END AS next_due, \
              CASE WHEN $16 IN ('consumer', 'consumer-desc') THEN \
@@ -303,7 +303,8 @@ macro_rules! work_sorted {
              CASE WHEN $16 = 'due' THEN w.id END ASC, \
              CASE WHEN $16 = 'reference' THEN w.id END ASC, CASE WHEN $16 = 'reference-desc' THEN w.id END DESC, \
              CASE WHEN $16 IN ('consumer', 'consumer-desc') THEN (CASE WHEN w.consumer_key IS NULL THEN 1 ELSE 0 END) END, \
-             CASE WHEN $16 = 'consumer' THEN w.consumer_key END ASC, CASE WHEN $16 = 'consumer-desc' THEN w.consumer_key END DESC, \
+             CASE WHEN $16 = 'consumer' THEN w.consumer_key END ASC, CASE WHEN $16 = 'consumer' THEN w.consumer_id END ASC, \
+             CASE WHEN $16 = 'consumer-desc' THEN w.consumer_key END DESC, CASE WHEN $16 = 'consumer-desc' THEN w.consumer_id END DESC, \
              CASE WHEN $16 IN ('company', 'company-desc') THEN (CASE WHEN w.company_key IS NULL THEN 1 ELSE 0 END) END, \
              CASE WHEN $16 = 'company' THEN w.company_key END ASC, CASE WHEN $16 = 'company' THEN w.company_id END ASC, \
              CASE WHEN $16 = 'company-desc' THEN w.company_key END DESC, CASE WHEN $16 = 'company-desc' THEN w.company_id END DESC, \
@@ -465,7 +466,13 @@ pub const WORK_UNCLOCKED_POSTGRES: [&str; 2] = [
 /// that each company's cases stay together), each one's cases newest first. The cases about no
 /// company follow (`WORK_NO_COMPANY_*`).
 macro_rules! work_company_walk {
-    ($from:literal, $text:expr, $tail:literal) => {
+    ($from:literal, $text:expr, $tail:expr) => {
+        work_named_walk!($from, $text, " AND c.company_id = co.id", $tail)
+    };
+}
+/// Cases walked through a table of names (`$join` ties the case to its row), in `$tail`'s order.
+macro_rules! work_named_walk {
+    ($from:literal, $text:expr, $join:literal, $tail:expr) => {
         concat!(
             "SELECT c.id FROM ",
             $from,
@@ -473,34 +480,68 @@ macro_rules! work_company_walk {
             case_filters!(),
             $text,
             work_due!(),
-            " AND c.company_id = co.id",
+            $join,
             $tail
         )
     };
 }
-macro_rules! work_company_walks {
-    ($from:literal, $text:expr) => {
+/// Both ways through the names of `$t` (`co` or `p`).
+macro_rules! work_named_walks {
+    ($from:literal, $text:expr, $join:literal, $t:literal) => {
         [
-            work_company_walk!(
+            work_named_walk!(
                 $from,
                 $text,
-                " ORDER BY LOWER(co.name) ASC, co.id ASC, c.id DESC LIMIT $9 OFFSET $15"
+                $join,
+                concat!(
+                    " ORDER BY LOWER(",
+                    $t,
+                    ".name) ASC, ",
+                    $t,
+                    ".id ASC, c.id DESC LIMIT $9 OFFSET $15"
+                )
             ),
-            work_company_walk!(
+            work_named_walk!(
                 $from,
                 $text,
-                " ORDER BY LOWER(co.name) DESC, co.id DESC, c.id DESC LIMIT $9 OFFSET $15"
+                $join,
+                concat!(
+                    " ORDER BY LOWER(",
+                    $t,
+                    ".name) DESC, ",
+                    $t,
+                    ".id DESC, c.id DESC LIMIT $9 OFFSET $15"
+                )
             ),
         ]
     };
 }
-pub const WORK_COMPANY_WALK_SQLITE: [&str; 2] = work_company_walks!(
+pub const WORK_COMPANY_WALK_SQLITE: [&str; 2] = work_named_walks!(
     "companies co INDEXED BY companies_by_name CROSS JOIN cases c INDEXED BY cases_company",
-    work_text_sqlite!("c.id")
+    work_text_sqlite!("c.id"),
+    " AND c.company_id = co.id",
+    "co"
 );
-pub const WORK_COMPANY_WALK_POSTGRES: [&str; 2] = work_company_walks!(
+pub const WORK_COMPANY_WALK_POSTGRES: [&str; 2] = work_named_walks!(
     "companies co CROSS JOIN cases c",
-    work_text_postgres!("c.id")
+    work_text_postgres!("c.id"),
+    " AND c.company_id = co.id",
+    "co"
+);
+/// A page of a long list by consumer: the consumers walked by name (lower case; then by id, so
+/// that each person's cases stay together), each one's cases newest first. Every case has a
+/// consumer.
+pub const WORK_CONSUMER_WALK_SQLITE: [&str; 2] = work_named_walks!(
+    "consumers p INDEXED BY consumers_by_name CROSS JOIN cases c INDEXED BY cases_consumer_id",
+    work_text_sqlite!("c.id"),
+    " AND c.consumer_id = p.id",
+    "p"
+);
+pub const WORK_CONSUMER_WALK_POSTGRES: [&str; 2] = work_named_walks!(
+    "consumers p CROSS JOIN cases c",
+    work_text_postgres!("c.id"),
+    " AND c.consumer_id = p.id",
+    "p"
 );
 /// How many cases of a list are about a company (counted up to `$9`; `$15` is unused).
 pub const WORK_WITH_COMPANY_SQLITE: &str = concat!(

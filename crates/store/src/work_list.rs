@@ -4,10 +4,10 @@
 //! A list is counted first, up to `WorkQuery::count_limit` cases (10,000 unless configured). A
 //! list of no more than that is sorted whole, its cases found through the index of its most
 //! selective filter. A longer one is walked in the order of an index (the running clocks by due
-//! instant; the cases by id, opening or last activity; the companies by name) until the page is
-//! full: the filters keep at least one case in a hundred of a million, so a page is a few
-//! thousand index entries away at most. The orders no index gives (consumer, stage) are always
-//! sorted. Only the page's cases are then read in full, with their names and next deadline.
+//! instant; the cases by id, opening or last activity; the companies or consumers by name) until
+//! the page is full: the filters keep at least one case in a hundred of a million, so a page is a
+//! few thousand index entries away at most. The order no index gives (stage) is always sorted.
+//! Only the page's cases are then read in full, with their names and next deadline.
 
 use crate::cases::{WorkQuery, summary};
 use crate::queries as q;
@@ -74,6 +74,8 @@ enum Plan {
     ByCompany(bool),
     /// An index of the cases walked: the statement of `q::WORK_WALK_*`.
     Walk(usize),
+    /// The consumers walked by name (backwards when `true`), each one's cases newest first.
+    ByConsumer(bool),
 }
 
 /// How a page is found: `more`, the list holds more cases than it counts.
@@ -88,7 +90,8 @@ fn plan(order: WorkOrder, descending: bool, more: bool) -> Plan {
         WorkOrder::Age => Plan::Walk(2 + way),
         WorkOrder::Activity => Plan::Walk(4 + way),
         WorkOrder::Company => Plan::ByCompany(descending),
-        WorkOrder::Consumer | WorkOrder::Stage => Plan::Sorted,
+        WorkOrder::Consumer => Plan::ByConsumer(descending),
+        WorkOrder::Stage => Plan::Sorted,
     }
 }
 
@@ -157,6 +160,15 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
                 q::WORK_WALK_POSTGRES[i]
             } else {
                 q::WORK_WALK_SQLITE[i]
+            };
+            ids_of(tx, sql, bind(limit, args![offset])).await?
+        }
+        Plan::ByConsumer(backwards) => {
+            let way = usize::from(backwards);
+            let sql = if pg {
+                q::WORK_CONSUMER_WALK_POSTGRES[way]
+            } else {
+                q::WORK_CONSUMER_WALK_SQLITE[way]
             };
             ids_of(tx, sql, bind(limit, args![offset])).await?
         }
@@ -352,7 +364,8 @@ mod tests {
             (Activity, false, true, Plan::Walk(4)),
             (Activity, true, true, Plan::Walk(5)),
             (Activity, true, false, Plan::Sorted),
-            (Consumer, false, true, Plan::Sorted),
+            (Consumer, false, true, Plan::ByConsumer(false)),
+            (Consumer, true, false, Plan::Sorted),
             (Company, true, true, Plan::ByCompany(true)),
             (Company, false, false, Plan::Sorted),
             (Stage, false, true, Plan::Sorted),

@@ -262,7 +262,8 @@ both_stores!(
         let now: jiff::Timestamp = NOW.parse().unwrap();
         app.clock
             .set(now - jiff::SignedDuration::from_hours(24 * 20));
-        // Two more companies whose names differ only in case: each one's cases stay together.
+        // Two more companies whose names differ only in case, and four people whose names do:
+        // each one's cases stay together.
         let mut twins = Vec::new();
         for name in ["AAA Power", "aaa power"] {
             let r = app
@@ -276,12 +277,13 @@ both_stores!(
             let c: serde_json::Value = r.json().await.unwrap();
             twins.push(c["id"].as_i64().unwrap());
         }
+        let names = ["Tied", "tied", "Tied", "TIED", "Tied 4", "Tied 5"];
         let mut tied = Vec::new();
         for i in 0..6 {
             let mut body = json!({
                 "kind": "complaint", "channel": "web", "unit": "CALL",
                 "description": format!("Tied number {i}"),
-                "consumer": {"name": format!("Tied {i}"), "email": format!("t{i}@example.org")},
+                "consumer": {"name": names[i], "email": format!("t{i}@example.org")},
             });
             match i {
                 0 | 2 => body["company_id"] = json!(app.company_id),
