@@ -579,6 +579,54 @@ pub const WORK_NO_COMPANY_SQLITE: &str = work_no_company!(
     work_text_sqlite!("c.id")
 );
 pub const WORK_NO_COMPANY_POSTGRES: &str = work_no_company!("cases c", work_text_postgres!("c.id"));
+/// The words of `$1` (a JSON array of the statuses) in the order the database sorts them, as
+/// the orders by stage compare them.
+pub const STATUS_ORDER_SQLITE: &str = "SELECT value AS status FROM json_each($1) ORDER BY value";
+pub const STATUS_ORDER_POSTGRES: &str =
+    "SELECT value AS status FROM jsonb_array_elements_text($1::jsonb) ORDER BY value";
+/// A page of a long list by stage, one status (`$16`) at a time: the status's cases, newest
+/// first.
+macro_rules! work_in_status {
+    ($from:literal, $text:expr, $tail:literal) => {
+        concat!(
+            "SELECT c.id FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            " AND c.status = $16",
+            $tail
+        )
+    };
+}
+pub const WORK_IN_STATUS_SQLITE: &str = work_in_status!(
+    "cases c INDEXED BY cases_status",
+    work_text_sqlite!("c.id"),
+    " ORDER BY c.id DESC LIMIT $9 OFFSET $15"
+);
+pub const WORK_IN_STATUS_POSTGRES: &str = work_in_status!(
+    "cases c",
+    work_text_postgres!("c.id"),
+    " ORDER BY c.id DESC LIMIT $9 OFFSET $15"
+);
+/// How many cases of a list have the status `$16` (counted up to `$9`; `$15` is unused).
+pub const WORK_IN_STATUS_COUNT_SQLITE: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (",
+    work_in_status!(
+        "cases c INDEXED BY cases_status",
+        work_text_sqlite!("c.id"),
+        " LIMIT $9) kept WHERE $15 IS NULL OR TRUE"
+    )
+);
+pub const WORK_IN_STATUS_COUNT_POSTGRES: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (",
+    work_in_status!(
+        "cases c",
+        work_text_postgres!("c.id"),
+        " LIMIT $9) kept WHERE $15::BIGINT IS NULL OR TRUE"
+    )
+);
 /// A page of a long list walked in the order of an index: `$from` names the cases (on SQLite
 /// with the index to walk), `$order` the order.
 macro_rules! work_walk {

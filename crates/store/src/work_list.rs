@@ -4,18 +4,18 @@
 //! A list is counted first, up to `WorkQuery::count_limit` cases (10,000 unless configured). A
 //! list of no more than that is sorted whole, its cases found through the index of its most
 //! selective filter. A longer one is walked in the order of an index (the running clocks by due
-//! instant; the cases by id, opening or last activity; the companies or consumers by name) until
-//! the page is full: the filters keep at least one case in a hundred of a million, so a page is a
-//! few thousand index entries away at most. The order no index gives (stage) is always sorted.
-//! Only the page's cases are then read in full, with their names and next deadline.
+//! instant; the cases by id, opening or last activity; the companies or consumers by name; the
+//! statuses one at a time) until the page is full: the filters keep at least one case in a
+//! hundred of a million, so a page is a few thousand index entries away at most. Only the page's
+//! cases are then read in full, with their names and next deadline.
 
 use crate::cases::{WorkQuery, summary};
 use crate::queries as q;
 use crate::rows::{instant, micros};
 use crate::tx::{Arg, Tx, args};
 use crate::{Result, Scope, StoreError};
-use redress_domain::WorkOrder;
 use redress_domain::records::{NextDeadline, WorkList, WorkRow};
+use redress_domain::{Status, WorkOrder};
 use std::collections::HashMap;
 
 /// The filter a SQLite count or sort finds its cases through (the index of `q::WORK_COUNT_SQLITE`
@@ -76,6 +76,8 @@ enum Plan {
     Walk(usize),
     /// The consumers walked by name (backwards when `true`), each one's cases newest first.
     ByConsumer(bool),
+    /// The statuses in order (backwards when `true`), each one's cases newest first.
+    ByStage(bool),
 }
 
 /// How a page is found: `more`, the list holds more cases than it counts.
@@ -91,7 +93,7 @@ fn plan(order: WorkOrder, descending: bool, more: bool) -> Plan {
         WorkOrder::Activity => Plan::Walk(4 + way),
         WorkOrder::Company => Plan::ByCompany(descending),
         WorkOrder::Consumer => Plan::ByConsumer(descending),
-        WorkOrder::Stage => Plan::Sorted,
+        WorkOrder::Stage => Plan::ByStage(descending),
     }
 }
 
@@ -172,6 +174,9 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
             };
             ids_of(tx, sql, bind(limit, args![offset])).await?
         }
+        Plan::ByStage(backwards) => {
+            by_stage(tx, pg, backwards, f.status, &bind, limit, offset).await?
+        }
         Plan::ByClock(backwards) => {
             let way = usize::from(backwards);
             let parts = if pg {
@@ -240,6 +245,67 @@ async fn two_parts(
         };
         let skip = (offset - in_first).max(0);
         ids.extend(ids_of(tx, then, bind(short, args![skip])).await?);
+    }
+    Ok(ids)
+}
+
+/// A page of a list by stage: the statuses in the order the database sorts their words, each
+/// one's cases newest first. A status's cases are counted only when the page starts after them.
+async fn by_stage(
+    tx: &mut dyn Tx,
+    pg: bool,
+    backwards: bool,
+    only: Option<Status>,
+    bind: &(dyn Fn(i64, Vec<Arg>) -> Vec<Arg> + Sync),
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<i64>> {
+    let (order, count, page) = if pg {
+        (
+            q::STATUS_ORDER_POSTGRES,
+            q::WORK_IN_STATUS_COUNT_POSTGRES,
+            q::WORK_IN_STATUS_POSTGRES,
+        )
+    } else {
+        (
+            q::STATUS_ORDER_SQLITE,
+            q::WORK_IN_STATUS_COUNT_SQLITE,
+            q::WORK_IN_STATUS_SQLITE,
+        )
+    };
+    let words: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let array = serde_json::to_string(&words).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut stages = tx
+        .query(order, args![array])
+        .await?
+        .iter()
+        .map(|r| r.text("status"))
+        .collect::<Result<Vec<_>>>()?;
+    if backwards {
+        stages.reverse();
+    }
+    let mut ids = Vec::new();
+    let mut skip = offset;
+    for stage in stages {
+        let want = limit - ids.len() as i64;
+        if want <= 0 {
+            break;
+        }
+        if only.is_some_and(|s| s.as_str() != stage) {
+            continue;
+        }
+        if skip > 0 {
+            let n = tx
+                .one(count, bind(skip, args![None::<i64>, stage.as_str()]))
+                .await?
+                .int("n")?;
+            if n < skip {
+                skip -= n;
+                continue;
+            }
+        }
+        ids.extend(ids_of(tx, page, bind(want, args![skip, stage.as_str()])).await?);
+        skip = 0;
     }
     Ok(ids)
 }
@@ -368,7 +434,8 @@ mod tests {
             (Consumer, true, false, Plan::Sorted),
             (Company, true, true, Plan::ByCompany(true)),
             (Company, false, false, Plan::Sorted),
-            (Stage, false, true, Plan::Sorted),
+            (Stage, false, true, Plan::ByStage(false)),
+            (Stage, true, false, Plan::Sorted),
         ];
         for (order, descending, more, expected) in table {
             assert_eq!(
