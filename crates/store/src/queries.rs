@@ -245,14 +245,24 @@ macro_rules! work_text_sqlite {
         )
     };
 }
-/// The same on PostgreSQL.
+/// The same on PostgreSQL, asked of each case in turn (a walk stops after a page of matches). An
+/// `IN (SELECT ...)` under `OR` is never turned into a join: PostgreSQL ran it again for each case
+/// when the matches did not fit in `work_mem`, and a list with "credit" did not answer in minutes.
 macro_rules! work_text_postgres {
     ($id:literal) => {
         concat!(
-            " AND ($14::TEXT IS NULL OR ",
+            " AND ($14::TEXT IS NULL OR (SELECT s.doc @@ to_tsquery('simple', $14::TEXT) \
+             FROM case_search s WHERE s.case_id = ",
             $id,
-            " IN (SELECT case_id FROM case_search WHERE doc @@ to_tsquery('simple', $14::TEXT)))"
+            "))"
         )
+    };
+}
+/// The matches of `$14` as a set PostgreSQL joins the cases with (for counts and sorted pages of
+/// lists with words).
+macro_rules! work_words_postgres {
+    () => {
+        " AND c.id IN (SELECT case_id FROM case_search WHERE doc @@ to_tsquery('simple', $14::TEXT))"
     };
 }
 /// Only cases with a running clock due before `$13`.
@@ -378,8 +388,15 @@ pub const WORK_COUNT_SQLITE: [&str; 10] = sqlite_drivers!(work_count);
 pub const WORK_SORTED_SQLITE: [&str; 10] = sqlite_drivers!(work_sorted);
 /// PostgreSQL plans each statement for its values (`plan_cache_mode`), so the filters left
 /// empty fall away and its planner picks the index itself.
-pub const WORK_COUNT_POSTGRES: &str = work_count!("cases c", work_text_postgres!("c.id"), "");
-pub const WORK_SORTED_POSTGRES: &str = work_sorted!("cases c", work_text_postgres!("c.id"), "");
+/// Without words, and with them.
+pub const WORK_COUNT_POSTGRES: [&str; 2] = [
+    work_count!("cases c", work_text_postgres!("c.id"), ""),
+    work_count!("cases c", "", work_words_postgres!()),
+];
+pub const WORK_SORTED_POSTGRES: [&str; 2] = [
+    work_sorted!("cases c", work_text_postgres!("c.id"), ""),
+    work_sorted!("cases c", "", work_words_postgres!()),
+];
 
 /// A page of a long list by next deadline: the running clocks walked by due instant (`$dir`),
 /// each case at its first running clock (its next deadline), kept when the filters keep its case

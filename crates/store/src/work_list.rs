@@ -133,10 +133,11 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
     };
     let count_limit = w.count_limit.max(1);
     let driver = Driver::of(w, scope) as usize;
+    let words = usize::from(w.text.is_some());
     let counted = tx
         .one(
             if pg {
-                q::WORK_COUNT_POSTGRES
+                q::WORK_COUNT_POSTGRES[words]
             } else {
                 q::WORK_COUNT_SQLITE[driver]
             },
@@ -150,7 +151,7 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
         Plan::Sorted if !more && offset >= total => Vec::new(),
         Plan::Sorted => {
             let sql = if pg {
-                q::WORK_SORTED_POSTGRES
+                q::WORK_SORTED_POSTGRES[words]
             } else {
                 q::WORK_SORTED_SQLITE[driver]
             };
