@@ -279,11 +279,11 @@ both_stores!(
         }
         let names = ["Tied", "tied", "Tied", "TIED", "Tied 4", "Tied 5"];
         let mut tied = Vec::new();
-        for i in 0..6 {
+        for (i, name) in names.into_iter().enumerate() {
             let mut body = json!({
                 "kind": "complaint", "channel": "web", "unit": "CALL",
                 "description": format!("Tied number {i}"),
-                "consumer": {"name": names[i], "email": format!("t{i}@example.org")},
+                "consumer": {"name": name, "email": format!("t{i}@example.org")},
             });
             match i {
                 0 | 2 => body["company_id"] = json!(app.company_id),
