@@ -210,6 +210,28 @@ both_stores!(report_totals_match_direct_counts, async |app: &TestApp| {
     let b = report(app, "backlog", "").await;
     assert_eq!(total(&b, "open"), json!(open_end));
     assert_eq!(column_sum(&b["tables"][0], "cases"), open_end);
+    // The running deadlines already due on open cases, by clock: now, and months later when
+    // every open case's are.
+    let overdue_at = |now: jiff::Timestamp| async move {
+        app.sql_count(
+            "SELECT COUNT(*) FROM clocks k JOIN cases c ON c.id = k.case_id WHERE k.stopped_at IS NULL \
+             AND k.paused_at IS NULL AND k.due_at < $1 AND c.status NOT IN ('resolved', 'closed', 'merged')",
+            &[now.as_microsecond()],
+        )
+        .await
+    };
+    let now = app.clock.now_ts();
+    assert_eq!(total(&b, "overdue_now"), json!(overdue_at(now).await));
+    at(app, "2027-03-01T15:00:00Z").await;
+    let later = report(app, "backlog", "").await;
+    let overdue = overdue_at(app.clock.now_ts()).await;
+    assert!(
+        overdue > total(&b, "overdue_now").as_i64().unwrap(),
+        "{overdue}"
+    );
+    assert_eq!(total(&later, "overdue_now"), json!(overdue));
+    assert_eq!(column_sum(&later["tables"][2], "cases"), overdue);
+    at(app, &now.to_string()).await;
 
     // Speed: the cases closed in the period.
     let s = report(app, "speed", "&target_days=5").await;
