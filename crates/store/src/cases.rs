@@ -224,6 +224,24 @@ fn company_ref(r: &Row) -> Result<Option<CompanyRef>> {
     )
 }
 
+/// The case list's filters as `$1`–`$12` (see `q::CASE_LIST`), with `rows` as `$9`.
+pub(crate) fn filter_args(f: &CaseFilter, scope: Scope, rows: i64) -> Vec<crate::tx::Arg> {
+    args![
+        f.status.map(|s| s.as_str()),
+        f.kind.map(|k| k.as_str()),
+        f.unit_id,
+        f.assignee_id,
+        f.company_id,
+        f.opened_after.map(micros),
+        f.before_id,
+        scope.company_id,
+        rows,
+        f.consumer_id,
+        f.open_only.then_some(1i64),
+        f.unassigned_only.then_some(1i64)
+    ]
+}
+
 pub(crate) fn summary(r: &Row) -> Result<CaseSummary> {
     Ok(CaseSummary {
         reference: r.text("reference")?,
@@ -954,23 +972,7 @@ impl<E: Engine> Cases for E {
         self.read(job(move |tx| {
             Box::pin(async move {
                 let rows = tx
-                    .query(
-                        q::CASE_LIST,
-                        args![
-                            f.status.map(|s| s.as_str()),
-                            f.kind.map(|k| k.as_str()),
-                            f.unit_id,
-                            f.assignee_id,
-                            f.company_id,
-                            f.opened_after.map(micros),
-                            f.before_id,
-                            scope.company_id,
-                            f.limit,
-                            f.consumer_id,
-                            f.open_only.then_some(1i64),
-                            f.unassigned_only.then_some(1i64)
-                        ],
-                    )
+                    .query(q::CASE_LIST, filter_args(&f, scope, f.limit))
                     .await?;
                 rows.iter()
                     .map(|r| Ok((r.int("id")?, summary(r)?)))

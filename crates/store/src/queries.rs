@@ -272,6 +272,20 @@ macro_rules! work_due {
          AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $13))"
     };
 }
+/// The ids of the cases a work list keeps among `$from` (which names the cases `c`), then `$tail`.
+macro_rules! work_kept {
+    ($from:literal, $text:expr, $tail:expr) => {
+        concat!(
+            "SELECT c.id FROM ",
+            $from,
+            " ",
+            case_filters!(),
+            $text,
+            work_due!(),
+            $tail
+        )
+    };
+}
 /// How many cases a work list holds, counted up to `$9`. `$from` and `$driver` repeat one filter
 /// that is set in a form an index answers (SQLite cannot use one through `$n IS NULL OR`).
 macro_rules! work_count {
@@ -459,15 +473,15 @@ pub const WORK_CLOCKED_POSTGRES: &str = concat!(
 /// next deadline: the oldest first, or the newest when the order is reversed).
 macro_rules! work_unclocked {
     ($text:expr, $direction:literal) => {
-        concat!(
-            "SELECT c.id FROM cases c ",
-            case_filters!(),
+        work_kept!(
+            "cases c",
             $text,
-            work_due!(),
-            " AND NOT EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL \
-             AND k.paused_at IS NULL) ORDER BY c.id ",
-            $direction,
-            " LIMIT $9 OFFSET $15"
+            concat!(
+                " AND NOT EXISTS (SELECT 1 FROM clocks k WHERE k.case_id = c.id AND k.stopped_at IS NULL \
+                 AND k.paused_at IS NULL) ORDER BY c.id ",
+                $direction,
+                " LIMIT $9 OFFSET $15"
+            )
         )
     };
 }
@@ -490,46 +504,36 @@ macro_rules! work_company_walk {
 /// Cases walked through a table of names (`$join` ties the case to its row), in `$tail`'s order.
 macro_rules! work_named_walk {
     ($from:literal, $text:expr, $join:literal, $tail:expr) => {
-        concat!(
-            "SELECT c.id FROM ",
+        work_kept!($from, $text, concat!($join, $tail))
+    };
+}
+/// Through the names of `$t` (`co` or `p`) one way (`$dir`), each one's cases newest first.
+macro_rules! work_named_walk_one_way {
+    ($from:literal, $text:expr, $join:literal, $t:literal, $dir:literal) => {
+        work_named_walk!(
             $from,
-            " ",
-            case_filters!(),
             $text,
-            work_due!(),
             $join,
-            $tail
+            concat!(
+                " ORDER BY LOWER(",
+                $t,
+                ".name) ",
+                $dir,
+                ", ",
+                $t,
+                ".id ",
+                $dir,
+                ", c.id DESC LIMIT $9 OFFSET $15"
+            )
         )
     };
 }
-/// Both ways through the names of `$t` (`co` or `p`).
+/// Both ways through the names of `$t`.
 macro_rules! work_named_walks {
     ($from:literal, $text:expr, $join:literal, $t:literal) => {
         [
-            work_named_walk!(
-                $from,
-                $text,
-                $join,
-                concat!(
-                    " ORDER BY LOWER(",
-                    $t,
-                    ".name) ASC, ",
-                    $t,
-                    ".id ASC, c.id DESC LIMIT $9 OFFSET $15"
-                )
-            ),
-            work_named_walk!(
-                $from,
-                $text,
-                $join,
-                concat!(
-                    " ORDER BY LOWER(",
-                    $t,
-                    ".name) DESC, ",
-                    $t,
-                    ".id DESC, c.id DESC LIMIT $9 OFFSET $15"
-                )
-            ),
+            work_named_walk_one_way!($from, $text, $join, $t, "ASC"),
+            work_named_walk_one_way!($from, $text, $join, $t, "DESC"),
         ]
     };
 }
@@ -580,13 +584,9 @@ pub const WORK_WITH_COMPANY_POSTGRES: &str = concat!(
 /// The cases of a list about no company, newest first (last in the orders by company).
 macro_rules! work_no_company {
     ($from:literal, $text:expr) => {
-        concat!(
-            "SELECT c.id FROM ",
+        work_kept!(
             $from,
-            " ",
-            case_filters!(),
             $text,
-            work_due!(),
             " AND c.company_id IS NULL ORDER BY c.id DESC LIMIT $9 OFFSET $15"
         )
     };
@@ -605,16 +605,7 @@ pub const STATUS_ORDER_POSTGRES: &str =
 /// first.
 macro_rules! work_in_status {
     ($from:literal, $text:expr, $tail:literal) => {
-        concat!(
-            "SELECT c.id FROM ",
-            $from,
-            " ",
-            case_filters!(),
-            $text,
-            work_due!(),
-            " AND c.status = $16",
-            $tail
-        )
+        work_kept!($from, $text, concat!(" AND c.status = $16", $tail))
     };
 }
 pub const WORK_IN_STATUS_SQLITE: &str = work_in_status!(
@@ -648,16 +639,10 @@ pub const WORK_IN_STATUS_COUNT_POSTGRES: &str = concat!(
 /// with the index to walk), `$order` the order.
 macro_rules! work_walk {
     ($from:literal, $text:expr, $order:literal) => {
-        concat!(
-            "SELECT c.id FROM ",
+        work_kept!(
             $from,
-            " ",
-            case_filters!(),
             $text,
-            work_due!(),
-            " ORDER BY ",
-            $order,
-            " LIMIT $9 OFFSET $15"
+            concat!(" ORDER BY ", $order, " LIMIT $9 OFFSET $15")
         )
     };
 }

@@ -9,7 +9,7 @@
 //! hundred of a million, so a page is a few thousand index entries away at most. Only the page's
 //! cases are then read in full, with their names and next deadline.
 
-use crate::cases::{WorkQuery, summary};
+use crate::cases::{WorkQuery, filter_args, summary};
 use crate::queries as q;
 use crate::rows::{instant, micros};
 use crate::tx::{Arg, Tx, args};
@@ -112,22 +112,8 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
     });
     // `$1`–`$14`, with `rows` as `$9`; then `more` from `$15` on.
     let bind = |rows: i64, more: Vec<Arg>| {
-        let mut a = args![
-            f.status.map(|s| s.as_str()),
-            f.kind.map(|k| k.as_str()),
-            f.unit_id,
-            f.assignee_id,
-            f.company_id,
-            f.opened_after.map(micros),
-            f.before_id,
-            scope.company_id,
-            rows,
-            f.consumer_id,
-            f.open_only.then_some(1i64),
-            f.unassigned_only.then_some(1i64),
-            w.due_before.map(micros),
-            text.clone()
-        ];
+        let mut a = filter_args(f, scope, rows);
+        a.extend(args![w.due_before.map(micros), text.clone()]);
         a.extend(more);
         a
     };
