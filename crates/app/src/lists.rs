@@ -316,6 +316,13 @@ impl App {
             total,
             more,
         } = self.store.work_list(&query, person.scope()).await?;
+        // The last page of a list counted in part tells how many it holds.
+        let shown = rows.len() as i64;
+        let (total, more) = if more && shown > 0 && shown < query.filter.limit {
+            (query.offset + shown, false)
+        } else {
+            (total, more)
+        };
         if !sees_consumer_name(person.audience()) {
             for row in &mut rows {
                 row.consumer = None;

@@ -239,7 +239,7 @@ pub fn case_table(
         .collect();
     let first = (list.page - 1) * list.per_page + 1;
     let last = (first + list.rows.len() as i64 - 1).max(first);
-    let range = if list.total > list.rows.len() as i64 || list.page > 1 {
+    let range = if list.more || list.total > list.rows.len() as i64 || list.page > 1 {
         tr.targs(
             if list.more {
                 "list-range-more"

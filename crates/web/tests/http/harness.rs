@@ -221,6 +221,23 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Another server on the same store, clock and sessions, its office's settings changed by
+    /// `change`: its address (a signed-in client's cookie is sent to it too). It runs until the
+    /// test ends.
+    pub async fn serve_with(&self, change: impl FnOnce(&mut Settings)) -> String {
+        let mut office = (*self.state).clone();
+        change(&mut office.settings);
+        let state = AppState::new(office, redress_web::Settings::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = redress_web::serve(listener, state, std::future::pending::<()>()).await;
+        });
+        format!("http://{addr}")
+    }
+
     /// A request as `role`.
     pub fn req(&self, role: Role, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client
