@@ -41,14 +41,16 @@ impl Driver {
             Driver::Consumer
         } else if f.assignee_id.is_some() {
             Driver::Assignee
+        } else if w.due_before.is_some() {
+            // Only open cases have running clocks, and the team view's window is two days: fewer
+            // than a company's or a unit's cases, which count every case they ever had.
+            Driver::DueBefore
         } else if scope.company_id.is_some() {
             Driver::CallerCompany
         } else if f.company_id.is_some() {
             Driver::Company
         } else if f.unit_id.is_some() {
             Driver::Unit
-        } else if w.due_before.is_some() {
-            Driver::DueBefore
         } else if f.unassigned_only {
             Driver::Unassigned
         } else if w.text.is_some() {
@@ -378,6 +380,18 @@ mod tests {
                 }),
                 company,
                 Driver::CallerCompany,
+            ),
+            (
+                WorkQuery {
+                    due_before: Some(jiff::Timestamp::UNIX_EPOCH),
+                    ..query(CaseFilter {
+                        unit_id: Some(5),
+                        company_id: Some(4),
+                        ..CaseFilter::default()
+                    })
+                },
+                company,
+                Driver::DueBefore,
             ),
             (
                 query(CaseFilter {
