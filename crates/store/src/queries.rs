@@ -272,34 +272,29 @@ macro_rules! work_due {
          AND k.stopped_at IS NULL AND k.paused_at IS NULL AND k.due_at < $13))"
     };
 }
-/// The ids of the cases a work list keeps among `$from` (which names the cases `c`), then `$tail`.
+/// The cases a work list keeps among `$from` (which names the cases `c`), then `$tail`.
+macro_rules! work_kept_from {
+    ($from:literal, $text:expr, $tail:expr) => {
+        concat!($from, " ", case_filters!(), $text, work_due!(), $tail)
+    };
+}
+/// Their ids.
 macro_rules! work_kept {
     ($from:literal, $text:expr, $tail:expr) => {
-        concat!(
-            "SELECT c.id FROM ",
-            $from,
-            " ",
-            case_filters!(),
-            $text,
-            work_due!(),
-            $tail
-        )
+        concat!("SELECT c.id FROM ", work_kept_from!($from, $text, $tail))
+    };
+}
+/// How many rows `$select` gives, up to `$9` (its tail must not end in a `LIMIT`).
+macro_rules! counted {
+    ($select:expr) => {
+        concat!("SELECT COUNT(*) AS n FROM (", $select, " LIMIT $9) kept")
     };
 }
 /// How many cases a work list holds, counted up to `$9`. `$from` and `$driver` repeat one filter
 /// that is set in a form an index answers (SQLite cannot use one through `$n IS NULL OR`).
 macro_rules! work_count {
     ($from:literal, $text:expr, $driver:expr) => {
-        concat!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ",
-            $from,
-            " ",
-            case_filters!(),
-            $text,
-            work_due!(),
-            $driver,
-            " LIMIT $9) kept"
-        )
+        counted!(work_kept!($from, $text, $driver))
     };
 }
 /// A page of a work list, every case it holds ordered by `$16`: for lists of a few thousand
@@ -315,12 +310,7 @@ macro_rules! work_sorted {
              CASE WHEN $16 IN ('company', 'company-desc') THEN \
                (SELECT LOWER(co.name) FROM companies co WHERE co.id = c.company_id) END AS company_key \
              FROM ",
-            $from,
-            " ",
-            case_filters!(),
-            $text,
-            work_due!(),
-            $driver,
+            work_kept_from!($from, $text, $driver),
             ") w ORDER BY \
              CASE WHEN $16 IN ('due', 'due-desc') THEN (CASE WHEN w.next_due IS NULL THEN 1 ELSE 0 END) END, \
              CASE WHEN $16 = 'due' THEN w.next_due END ASC, CASE WHEN $16 = 'due-desc' THEN w.next_due END DESC, \
@@ -452,23 +442,14 @@ pub const WORK_DUE_WALK_POSTGRES: [&str; 2] = [
         " ORDER BY k.due_at DESC, k.case_id DESC LIMIT $9 OFFSET $15"
     ),
 ];
-/// How many cases of a list have a running clock (counted up to `$9`; `$15` is unused).
-pub const WORK_CLOCKED_SQLITE: &str = concat!(
-    "SELECT COUNT(*) AS n FROM (",
-    work_due_walk!(
-        "INDEXED BY clocks_running",
-        work_text_sqlite!("k.case_id"),
-        " LIMIT $9) kept WHERE $15 IS NULL OR TRUE"
-    )
-);
-pub const WORK_CLOCKED_POSTGRES: &str = concat!(
-    "SELECT COUNT(*) AS n FROM (",
-    work_due_walk!(
-        "",
-        work_text_postgres!("k.case_id"),
-        " LIMIT $9) kept WHERE $15::BIGINT IS NULL OR TRUE"
-    )
-);
+/// How many cases of a list have a running clock (counted up to `$9`).
+pub const WORK_CLOCKED_SQLITE: &str = counted!(work_due_walk!(
+    "INDEXED BY clocks_running",
+    work_text_sqlite!("k.case_id"),
+    ""
+));
+pub const WORK_CLOCKED_POSTGRES: &str =
+    counted!(work_due_walk!("", work_text_postgres!("k.case_id"), ""));
 /// The cases of a list without a running clock, by id (they follow the others in the orders by
 /// next deadline: the oldest first, or the newest when the order is reversed).
 macro_rules! work_unclocked {
@@ -496,11 +477,6 @@ pub const WORK_UNCLOCKED_POSTGRES: [&str; 2] = [
 /// A page of a long list by company: the companies walked by name (lower case; then by id, so
 /// that each company's cases stay together), each one's cases newest first. The cases about no
 /// company follow (`WORK_NO_COMPANY_*`).
-macro_rules! work_company_walk {
-    ($from:literal, $text:expr, $tail:expr) => {
-        work_named_walk!($from, $text, " AND c.company_id = co.id", $tail)
-    };
-}
 /// Cases walked through a table of names (`$join` ties the case to its row), in `$tail`'s order.
 macro_rules! work_named_walk {
     ($from:literal, $text:expr, $join:literal, $tail:expr) => {
@@ -564,23 +540,19 @@ pub const WORK_CONSUMER_WALK_POSTGRES: [&str; 2] = work_named_walks!(
     " AND c.consumer_id = p.id",
     "p"
 );
-/// How many cases of a list are about a company (counted up to `$9`; `$15` is unused).
-pub const WORK_WITH_COMPANY_SQLITE: &str = concat!(
-    "SELECT COUNT(*) AS n FROM (",
-    work_company_walk!(
-        "companies co CROSS JOIN cases c INDEXED BY cases_company",
-        work_text_sqlite!("c.id"),
-        " LIMIT $9) kept WHERE $15 IS NULL OR TRUE"
-    )
-);
-pub const WORK_WITH_COMPANY_POSTGRES: &str = concat!(
-    "SELECT COUNT(*) AS n FROM (",
-    work_company_walk!(
-        "companies co CROSS JOIN cases c",
-        work_text_postgres!("c.id"),
-        " LIMIT $9) kept WHERE $15::BIGINT IS NULL OR TRUE"
-    )
-);
+/// How many cases of a list are about a company (counted up to `$9`).
+pub const WORK_WITH_COMPANY_SQLITE: &str = counted!(work_named_walk!(
+    "companies co CROSS JOIN cases c INDEXED BY cases_company",
+    work_text_sqlite!("c.id"),
+    " AND c.company_id = co.id",
+    ""
+));
+pub const WORK_WITH_COMPANY_POSTGRES: &str = counted!(work_named_walk!(
+    "companies co CROSS JOIN cases c",
+    work_text_postgres!("c.id"),
+    " AND c.company_id = co.id",
+    ""
+));
 /// The cases of a list about no company, newest first (last in the orders by company).
 macro_rules! work_no_company {
     ($from:literal, $text:expr) => {
@@ -604,37 +576,35 @@ pub const STATUS_ORDER_POSTGRES: &str =
 /// A page of a long list by stage, one status (`$16`) at a time: the status's cases, newest
 /// first.
 macro_rules! work_in_status {
-    ($from:literal, $text:expr, $tail:literal) => {
-        work_kept!($from, $text, concat!(" AND c.status = $16", $tail))
+    ($from:literal, $text:expr, $status:literal, $tail:literal) => {
+        work_kept!($from, $text, concat!(" AND c.status = ", $status, $tail))
     };
 }
 pub const WORK_IN_STATUS_SQLITE: &str = work_in_status!(
     "cases c INDEXED BY cases_status",
     work_text_sqlite!("c.id"),
+    "$16",
     " ORDER BY c.id DESC LIMIT $9 OFFSET $15"
 );
 pub const WORK_IN_STATUS_POSTGRES: &str = work_in_status!(
     "cases c",
     work_text_postgres!("c.id"),
+    "$16",
     " ORDER BY c.id DESC LIMIT $9 OFFSET $15"
 );
-/// How many cases of a list have the status `$16` (counted up to `$9`; `$15` is unused).
-pub const WORK_IN_STATUS_COUNT_SQLITE: &str = concat!(
-    "SELECT COUNT(*) AS n FROM (",
-    work_in_status!(
-        "cases c INDEXED BY cases_status",
-        work_text_sqlite!("c.id"),
-        " LIMIT $9) kept WHERE $15 IS NULL OR TRUE"
-    )
-);
-pub const WORK_IN_STATUS_COUNT_POSTGRES: &str = concat!(
-    "SELECT COUNT(*) AS n FROM (",
-    work_in_status!(
-        "cases c",
-        work_text_postgres!("c.id"),
-        " LIMIT $9) kept WHERE $15::BIGINT IS NULL OR TRUE"
-    )
-);
+/// How many cases of a list have the status `$15` (counted up to `$9`).
+pub const WORK_IN_STATUS_COUNT_SQLITE: &str = counted!(work_in_status!(
+    "cases c INDEXED BY cases_status",
+    work_text_sqlite!("c.id"),
+    "$15",
+    ""
+));
+pub const WORK_IN_STATUS_COUNT_POSTGRES: &str = counted!(work_in_status!(
+    "cases c",
+    work_text_postgres!("c.id"),
+    "$15",
+    ""
+));
 /// A page of a long list walked in the order of an index: `$from` names the cases (on SQLite
 /// with the index to walk), `$order` the order.
 macro_rules! work_walk {

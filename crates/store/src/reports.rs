@@ -294,17 +294,16 @@ impl<E: Engine> ReportData for E {
         office: Option<&str>,
     ) -> Result<Vec<(String, i64)>> {
         let now = now.as_microsecond();
-        let mut pg_args = args![now];
-        let pg_sql = for_office(OVERDUE_CLOCKS_POSTGRES, office, &mut pg_args);
-        let mut sqlite_args = args![now];
-        let sqlite_sql = for_office(OVERDUE_CLOCKS_SQLITE, office, &mut sqlite_args);
+        let office = office.map(str::to_string);
         self.read(job(move |tx| {
             Box::pin(async move {
-                let (sql, args) = if tx.is_postgres() {
-                    (pg_sql, pg_args)
+                let statement = if tx.is_postgres() {
+                    OVERDUE_CLOCKS_POSTGRES
                 } else {
-                    (sqlite_sql, sqlite_args)
+                    OVERDUE_CLOCKS_SQLITE
                 };
+                let mut args = args![now];
+                let sql = for_office(statement, office.as_deref(), &mut args);
                 let rows = tx.query(sql, args).await?;
                 rows.iter()
                     .map(|r| Ok((r.text("name")?, r.int("n")?)))

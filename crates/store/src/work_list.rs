@@ -82,7 +82,8 @@ enum Plan {
     ByStage(bool),
 }
 
-/// How a page is found: `more`, the list holds more cases than it counts.
+/// How a page is found: `more`, the list holds more cases than it counts (only a list counted
+/// whole is sorted).
 fn plan(order: WorkOrder, descending: bool, more: bool) -> Plan {
     if !more {
         return Plan::Sorted;
@@ -105,14 +106,9 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
     let f = &w.filter;
     let limit = f.limit.max(1);
     let offset = w.offset.max(0);
-    let text = w.text.as_ref().map(|t| {
-        if pg {
-            t.tsquery.clone()
-        } else {
-            t.fts5.clone()
-        }
-    });
-    // `$1`–`$14`, with `rows` as `$9`; then `more` from `$15` on.
+    let text = w.text.as_ref().map(|t| on(pg, &t.tsquery, &t.fts5).clone());
+    // `$1`–`$14`, with `rows` as `$9`; then `more` from `$15` on (the counts stop at `$14`, but
+    // that of one status, which takes it as `$15`).
     let bind = |rows: i64, more: Vec<Arg>| {
         let mut a = filter_args(f, scope, rows);
         a.extend(args![w.due_before.map(micros), text.clone()]);
@@ -124,11 +120,11 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
     let words = usize::from(w.text.is_some());
     let counted = tx
         .one(
-            if pg {
-                q::WORK_COUNT_POSTGRES[words]
-            } else {
-                q::WORK_COUNT_SQLITE[driver]
-            },
+            on(
+                pg,
+                q::WORK_COUNT_POSTGRES[words],
+                q::WORK_COUNT_SQLITE[driver],
+            ),
             bind(count_limit + 1, vec![]),
         )
         .await?
@@ -136,31 +132,27 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
     let more = counted > count_limit;
     let total = counted.min(count_limit);
     let ids = match plan(w.order, w.descending, more) {
-        Plan::Sorted if !more && offset >= total => Vec::new(),
+        Plan::Sorted if offset >= total => Vec::new(),
         Plan::Sorted => {
-            let sql = if pg {
-                q::WORK_SORTED_POSTGRES[words]
-            } else {
-                q::WORK_SORTED_SQLITE[driver]
-            };
+            let sql = on(
+                pg,
+                q::WORK_SORTED_POSTGRES[words],
+                q::WORK_SORTED_SQLITE[driver],
+            );
             let order = w.order_word();
             ids_of(tx, sql, bind(limit, args![offset, order])).await?
         }
         Plan::Walk(i) => {
-            let sql = if pg {
-                q::WORK_WALK_POSTGRES[i]
-            } else {
-                q::WORK_WALK_SQLITE[i]
-            };
+            let sql = on(pg, q::WORK_WALK_POSTGRES[i], q::WORK_WALK_SQLITE[i]);
             ids_of(tx, sql, bind(limit, args![offset])).await?
         }
         Plan::ByConsumer(backwards) => {
             let way = usize::from(backwards);
-            let sql = if pg {
-                q::WORK_CONSUMER_WALK_POSTGRES[way]
-            } else {
-                q::WORK_CONSUMER_WALK_SQLITE[way]
-            };
+            let sql = on(
+                pg,
+                q::WORK_CONSUMER_WALK_POSTGRES[way],
+                q::WORK_CONSUMER_WALK_SQLITE[way],
+            );
             ids_of(tx, sql, bind(limit, args![offset])).await?
         }
         Plan::ByStage(backwards) => {
@@ -168,38 +160,38 @@ pub(crate) async fn work_page(tx: &mut dyn Tx, w: &WorkQuery, scope: Scope) -> R
         }
         Plan::ByClock(backwards) => {
             let way = usize::from(backwards);
-            let parts = if pg {
+            let parts = on(
+                pg,
                 [
                     q::WORK_DUE_WALK_POSTGRES[way],
                     q::WORK_CLOCKED_POSTGRES,
                     q::WORK_UNCLOCKED_POSTGRES[way],
-                ]
-            } else {
+                ],
                 [
                     q::WORK_DUE_WALK_SQLITE[way],
                     q::WORK_CLOCKED_SQLITE,
                     q::WORK_UNCLOCKED_SQLITE[way],
-                ]
-            };
+                ],
+            );
             // With a due filter, every case kept has a running clock.
             let second = w.due_before.is_none();
             two_parts(tx, parts, second, &bind, limit, offset).await?
         }
         Plan::ByCompany(backwards) => {
             let way = usize::from(backwards);
-            let parts = if pg {
+            let parts = on(
+                pg,
                 [
                     q::WORK_COMPANY_WALK_POSTGRES[way],
                     q::WORK_WITH_COMPANY_POSTGRES,
                     q::WORK_NO_COMPANY_POSTGRES,
-                ]
-            } else {
+                ],
                 [
                     q::WORK_COMPANY_WALK_SQLITE[way],
                     q::WORK_WITH_COMPANY_SQLITE,
                     q::WORK_NO_COMPANY_SQLITE,
-                ]
-            };
+                ],
+            );
             two_parts(tx, parts, true, &bind, limit, offset).await?
         }
     };
@@ -226,7 +218,7 @@ async fn two_parts(
     let short = limit - ids.len() as i64;
     if short > 0 && second {
         let in_first = if ids.is_empty() {
-            tx.one(first_count, bind(i64::MAX, args![None::<i64>]))
+            tx.one(first_count, bind(i64::MAX, vec![]))
                 .await?
                 .int("n")?
         } else {
@@ -249,19 +241,19 @@ async fn by_stage(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<i64>> {
-    let (order, count, page) = if pg {
+    let (order, count, page) = on(
+        pg,
         (
             q::STATUS_ORDER_POSTGRES,
             q::WORK_IN_STATUS_COUNT_POSTGRES,
             q::WORK_IN_STATUS_POSTGRES,
-        )
-    } else {
+        ),
         (
             q::STATUS_ORDER_SQLITE,
             q::WORK_IN_STATUS_COUNT_SQLITE,
             q::WORK_IN_STATUS_SQLITE,
-        )
-    };
+        ),
+    );
     let words: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let array = serde_json::to_string(&words).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut stages = tx
@@ -285,7 +277,7 @@ async fn by_stage(
         }
         if skip > 0 {
             let n = tx
-                .one(count, bind(skip, args![None::<i64>, stage.as_str()]))
+                .one(count, bind(skip, args![stage.as_str()]))
                 .await?
                 .int("n")?;
             if n < skip {
@@ -297,6 +289,11 @@ async fn by_stage(
         skip = 0;
     }
     Ok(ids)
+}
+
+/// What the store at hand takes (its statements, its query language).
+fn on<T>(pg: bool, postgres: T, sqlite: T) -> T {
+    if pg { postgres } else { sqlite }
 }
 
 async fn ids_of(tx: &mut dyn Tx, sql: &'static str, args: Vec<Arg>) -> Result<Vec<i64>> {
@@ -313,11 +310,7 @@ async fn page_rows(tx: &mut dyn Tx, ids: &[i64], pg: bool) -> Result<Vec<WorkRow
         return Ok(Vec::new());
     }
     let array = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let sql = if pg {
-        q::WORK_ROWS_POSTGRES
-    } else {
-        q::WORK_ROWS_SQLITE
-    };
+    let sql = on(pg, q::WORK_ROWS_POSTGRES, q::WORK_ROWS_SQLITE);
     let mut found = HashMap::with_capacity(ids.len());
     for r in tx.query(sql, args![array]).await? {
         let next_deadline = match (r.opt_text("next_clock")?, r.opt_int("next_due")?) {

@@ -54,6 +54,21 @@ pub fn pg_admin_url() -> String {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// Serves `state` on a free local port until `shutdown` completes: its address.
+async fn listen(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = redress_web::serve(listener, state, shutdown).await;
+    });
+    format!("http://{addr}")
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -181,20 +196,14 @@ impl TestApp {
             redress_web::Settings::default(),
         );
         let app_state = state.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = redress_web::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let base = listen(state, async {
+            let _ = rx.await;
+        })
+        .await;
         TestApp {
             state: app_state,
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::new(),
             store,
             clock,
@@ -228,14 +237,7 @@ impl TestApp {
         let mut office = (*self.state).clone();
         change(&mut office.settings);
         let state = AppState::new(office, redress_web::Settings::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = redress_web::serve(listener, state, std::future::pending::<()>()).await;
-        });
-        format!("http://{addr}")
+        listen(state, std::future::pending::<()>()).await
     }
 
     /// A request as `role`.
