@@ -300,11 +300,7 @@ impl App {
             text: terms.clone().and_then(Result::ok).map(|t| {
                 let t = t.as_you_type();
                 let parts = redress_domain::search::searchable_parts(person.audience());
-                redress_store::TextQuery {
-                    fts5: t.fts5(parts),
-                    tsquery: t.tsquery(parts),
-                    whole_words: t.is_whole_words(),
-                }
+                redress_store::TextQuery::new(&t, parts)
             }),
             order: r.order,
             descending: r.descending,

@@ -150,11 +150,7 @@ impl App {
         };
         let parts = searchable_parts(person.audience());
         if let Some(t) = &terms {
-            s.text = Some(TextQuery {
-                fts5: t.fts5(parts),
-                tsquery: t.tsquery(parts),
-                whole_words: t.is_whole_words(),
-            });
+            s.text = Some(TextQuery::new(t, parts));
         }
         s.order = match get("sort") {
             None if terms.is_some() => SearchOrder::Relevance,

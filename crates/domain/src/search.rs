@@ -151,6 +151,12 @@ impl SearchTerms {
     /// An FTS5 query: every word, in the parts given (words are letters and digits only, so
     /// quoting them is enough).
     pub fn fts5(&self, parts: &[Part]) -> String {
+        self.fts5_words(parts).join(" AND ")
+    }
+
+    /// Each word alone as an FTS5 query, in the parts given: [`SearchTerms::fts5`] is these
+    /// joined by `AND`.
+    pub fn fts5_words(&self, parts: &[Part]) -> Vec<String> {
         let all = parts.len() == 4;
         let columns: Vec<&str> = parts.iter().map(|p| p.column()).collect();
         self.words
@@ -164,13 +170,17 @@ impl SearchTerms {
                     format!("{{{}}} : {phrase}", columns.join(" "))
                 }
             })
-            .collect::<Vec<_>>()
-            .join(" AND ")
+            .collect()
     }
 
     /// A PostgreSQL `tsquery` (for `to_tsquery('simple', …)`): every word, in the weights of
     /// the parts given.
     pub fn tsquery(&self, parts: &[Part]) -> String {
+        self.tsquery_words(parts).join(" & ")
+    }
+
+    /// Each word alone as a `tsquery`: [`SearchTerms::tsquery`] is these joined by `&`.
+    pub fn tsquery_words(&self, parts: &[Part]) -> Vec<String> {
         let weights: String = if parts.len() == 4 {
             String::new()
         } else {
@@ -187,8 +197,7 @@ impl SearchTerms {
                     format!("{w}:{star}{weights}")
                 }
             })
-            .collect::<Vec<_>>()
-            .join(" & ")
+            .collect()
     }
 
     fn matches(&self, word: &str) -> bool {
@@ -313,6 +322,15 @@ mod tests {
             consumer_details: false,
         });
         assert_eq!(t.tsquery(analyst), "estimated:ABC & bill:*ABC");
+        // Each word alone, as ranking weighs them.
+        assert_eq!(
+            t.fts5_words(company),
+            [
+                "{head shared person} : \"estimated\"",
+                "{head shared person} : \"bill\"*"
+            ]
+        );
+        assert_eq!(t.tsquery_words(all), ["estimated", "bill:*"]);
     }
 
     #[test]

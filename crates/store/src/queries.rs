@@ -1001,6 +1001,9 @@ pub const FILE_AUDIT_POSTGRES: &str = "INSERT INTO audit_log (chain, seq, at, ac
      SELECT value->>0, (value->>1)::bigint, (value->>2)::bigint, value->>3, value->>4, value->>5, value->>6, value->>7, \
      value->>8 FROM jsonb_array_elements($1::jsonb)";
 
+/// The search index's segments merged into one (SQLite; see `refresh_statistics`).
+pub const MERGE_SEARCH_INDEX_SQLITE: &str =
+    "INSERT INTO case_search (case_search) VALUES ('optimize')";
 /// The cases the planner's statistics last counted, and the cases added or changed since
 /// (PostgreSQL; the server's own counts).
 pub const STATISTICS_BASIS_POSTGRES: &str = "SELECT CAST(GREATEST(c.reltuples, 0) AS BIGINT), \

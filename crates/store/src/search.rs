@@ -10,6 +10,7 @@ use crate::{Result, Scope};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use redress_domain::records::CaseSummary;
+use redress_domain::search::{Part, SearchTerms};
 use redress_domain::{Channel, Flag};
 
 /// The filters, `$1`–`$22`: status, kind, unit, assignee, company, opened after, opened
@@ -81,12 +82,15 @@ macro_rules! list {
 /// text is read for its snippets: sorting every match with its text made common words slow.
 macro_rules! sqlite_text {
     ($inner_order:expr, $outer_order:expr) => {
+        sqlite_text!("$23", $inner_order, $outer_order)
+    };
+    ($matched:expr, $inner_order:expr, $outer_order:expr) => {
         concat!(
             summary_columns!(),
             ", case_search.head AS s_head, case_search.shared AS s_shared, case_search.internal AS s_internal, \
              case_search.person AS s_person FROM (SELECT c.id AS hit, case_search.rank AS hit_rank \
              FROM case_search JOIN cases c ON c.id = case_search.rowid \
-             LEFT JOIN categories cat ON cat.id = c.category_id WHERE case_search MATCH $23 AND",
+             LEFT JOIN categories cat ON cat.id = c.category_id WHERE case_search MATCH ", $matched, " AND",
             search_filters!(),
             $inner_order,
             ") page JOIN cases c ON c.id = page.hit JOIN case_search ON case_search.rowid = page.hit",
@@ -99,10 +103,8 @@ macro_rules! sqlite_text {
 /// The same page of matches, found the other way round: walking the cases in date order (the
 /// `(opened_at, id)` index, after the cursor) and keeping the matches, until the page is full.
 /// For words in many cases this stops after a page's worth of cases instead of sorting every
-/// match. The walk reads only the index, and asks whether each case matches before the case's
-/// row is read (`$matches` names `walk.id`), so only matching cases are looked up for the
-/// filters. It goes at most 50,000 cases: a page it does not fill there is found by sorting
-/// the matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it),
+/// match. Whether each case matches is asked after the filters (see `probe!`, `gathered!`).
+/// It goes at most 50,000 cases: a page it does not fill there is found by sorting the matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it),
 /// so the first `$9` kept are the page.
 macro_rules! sqlite_walk {
     ($direction:literal, $after:literal, $matches:expr, $outer_order:expr) => {
@@ -191,10 +193,14 @@ const SQLITE_OLDEST: &str = sqlite_text!(oldest!(), " ORDER BY c.opened_at ASC, 
 /// otherwise the matches gathered once. At a million cases: three words in half the cases,
 /// 14 ms probed against 167 gathered; two words in one case in a hundred, 99 ms probed against
 /// 12 gathered; a prefix in most cases, 6 s probed (each probe expands the prefix again) against
-/// 0.24 gathered.
+/// 0.24 gathered. A probe names the case's row (`c.id`), so that the filters on the row are
+/// tested first (SQLite tests a correlated subquery after a loop's other terms): for a common
+/// word among the closed cases, where the newest cases are open, probing each case walked
+/// before its status took 513 ms, after it 40. The gathered matches are looked up cheaply, so
+/// they are asked of the index entry (`walk.id`) before the row is read.
 macro_rules! probe {
     () => {
-        "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = walk.id)"
+        "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = c.id)"
     };
 }
 macro_rules! gathered {
@@ -232,11 +238,22 @@ const SQLITE_RELEVANCE: &str = sqlite_text!(
      ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22",
     " ORDER BY page.hit_rank, c.opened_at DESC, c.id DESC"
 );
+/// The same, ranked by some of the words (`$26`: those in fewer than half of the cases, see
+/// [`Weighed`]) among the cases all the words are in: the matches of every word in the tier are
+/// gathered once (`+` keeps SQLite from probing the ranked words case by case, which would
+/// count them again for each case).
+const SQLITE_RELEVANCE_SOME: &str = sqlite_text!(
+    "$26 AND +case_search.rowid IN (SELECT rowid FROM case_search every WHERE every.case_search MATCH $23 \
+     AND every.rowid > $24 AND every.rowid <= $25)",
+    " AND case_search.rowid > $24 AND case_search.rowid <= $25 AND ($20 IS NULL OR $21 IS NULL OR TRUE) \
+     ORDER BY case_search.rank, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22",
+    " ORDER BY page.hit_rank, c.opened_at DESC, c.id DESC"
+);
 const PG_NEWEST: &str = pg_text!(newest!());
 const PG_OLDEST: &str = pg_text!(oldest!());
 const PG_RELEVANCE: &str = pg_text!(
     " AND s.case_id > $24 AND s.case_id <= $25 AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) \
-     ORDER BY ts_rank(s.doc, to_tsquery('simple', $23)) DESC, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
+     ORDER BY ts_rank(s.doc, to_tsquery('simple', $26)) DESC, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
 );
 /// How many cases filed last (`$2` of them) the words (`$1`) are in, and the last case id.
 const SQLITE_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
@@ -310,6 +327,23 @@ pub struct TextQuery {
     /// No word is a prefix: each case can be asked on its own whether it matches, which the
     /// date orders' walk uses when the matches are dense (see `sqlite_walk!`).
     pub whole_words: bool,
+    /// Each word alone, in each language (`fts5` and `tsquery` are these joined), to weigh how
+    /// common each word is when ranking (see [`Weighed`]).
+    pub fts5_words: Vec<String>,
+    pub tsquery_words: Vec<String>,
+}
+
+impl TextQuery {
+    /// The words searched, in the parts of a case the reader may search.
+    pub fn new(terms: &SearchTerms, parts: &[Part]) -> TextQuery {
+        TextQuery {
+            fts5: terms.fts5(parts),
+            tsquery: terms.tsquery(parts),
+            whole_words: terms.is_whole_words(),
+            fts5_words: terms.fts5_words(parts),
+            tsquery_words: terms.tsquery_words(parts),
+        }
+    }
 }
 
 /// A search: the list's filters and more, words, order and page.
@@ -473,10 +507,15 @@ impl<E: Engine> CaseSearching for E {
                     *last = Arg::Text(Some(t.tsquery.clone()));
                 }
                 if let (Some(t), SearchOrder::Relevance) = (&s.text, s.order) {
-                    let rows = ranked(tx, &s, t, bound).await?;
-                    return hits(&rows, true);
+                    let weighed = weigh(tx, t).await?;
+                    if !weighed.ranked.is_empty() {
+                        let rows = ranked(tx, &s, t, &weighed, bound).await?;
+                        return hits(&rows, true);
+                    }
+                    // Every word is in half of the cases or more: none weighs in the
+                    // ranking, and the matches come newest first.
                 }
-                // Without words, or by date (relevance is ranked above).
+                // Without words, by date, or by relevance when no word weighs.
                 let oldest = s.order == SearchOrder::Oldest;
                 let sql = match (&s.text, oldest, pg) {
                     (None, true, _) => LIST_OLDEST,
@@ -514,7 +553,7 @@ impl<E: Engine> CaseSearching for E {
                 }
                 let mut sql = sql;
                 if let (Some(t), true) = (&s.text, pg) {
-                    let (recent, cases) = recent_matches(tx, t).await?;
+                    let (recent, cases) = recent_matches(tx, &t.tsquery).await?;
                     let expected = recent.saturating_mul(cases) / RECENT_CASES;
                     if pg_sorts(expected, cases) {
                         sql = if oldest {
@@ -532,46 +571,112 @@ impl<E: Engine> CaseSearching for E {
     }
 }
 
-/// How many of the last [`RECENT_CASES`] cases filed the words are in, and the last case id:
-/// how common the words are, for the relevance tiers and PostgreSQL's date orders.
-async fn recent_matches(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Result<(i64, i64)> {
-    let m = if tx.is_postgres() {
-        tx.one(
-            PG_RECENT_MATCHES,
-            args![text.tsquery.as_str(), RECENT_CASES],
-        )
-        .await?
+/// How many of the last [`RECENT_CASES`] cases filed these words (`query`, in the store's
+/// language) are in, and the last case id.
+async fn recent_matches(tx: &mut dyn crate::tx::Tx, query: &str) -> Result<(i64, i64)> {
+    let sql = if tx.is_postgres() {
+        PG_RECENT_MATCHES
     } else {
-        tx.one(
-            SQLITE_RECENT_MATCHES,
-            args![text.fts5.as_str(), RECENT_CASES],
-        )
-        .await?
+        SQLITE_RECENT_MATCHES
     };
+    let m = tx.one(sql, args![query, RECENT_CASES]).await?;
     Ok((m.int("recent")?, m.int("cases")?))
+}
+
+/// How common the words searched are, judged by the last [`RECENT_CASES`] cases filed: the
+/// last case id, how many of those cases hold every word, and which words weigh in a ranking.
+/// A word in half of the cases or more does not: FTS5's bm25 gives it a weight of a millionth
+/// (its inverse document frequency, `ln((N - n + ½) / (n + ½))`, would be zero or less), yet
+/// counts every case it is in to find that out, about 55 ms for a word in every case of a
+/// million. So such words only choose the matches, and the others rank them; when no word
+/// weighs, the matches come newest first. PostgreSQL, whose `ts_rank` does not weigh words
+/// by how common they are, follows the same rule, so that both stores rank alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Weighed {
+    /// The last case id.
+    pub cases: i64,
+    /// How many of the recent cases hold every word.
+    pub recent: i64,
+    /// The words (their places in the query) that weigh in a ranking.
+    pub ranked: Vec<usize>,
+}
+
+impl Weighed {
+    /// From the last case id, the recent cases that hold every word, and those that hold each.
+    pub fn new(cases: i64, recent: i64, each: &[i64]) -> Weighed {
+        let window = cases.min(RECENT_CASES);
+        let ranked = each
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.saturating_mul(2) < window)
+            .map(|(i, _)| i)
+            .collect();
+        Weighed {
+            cases,
+            recent,
+            ranked,
+        }
+    }
+
+    /// The words that weigh, joined as the query language wants them, from each word alone.
+    fn query(&self, words: &[String], and: &str) -> String {
+        self.ranked
+            .iter()
+            .filter_map(|&i| words.get(i).map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(and)
+    }
+}
+
+/// How common the words are (see [`Weighed`]).
+async fn weigh(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Result<Weighed> {
+    let words = if tx.is_postgres() {
+        &text.tsquery_words
+    } else {
+        &text.fts5_words
+    };
+    let whole = if tx.is_postgres() {
+        &text.tsquery
+    } else {
+        &text.fts5
+    };
+    let (recent, cases) = recent_matches(tx, whole).await?;
+    let mut each = Vec::with_capacity(words.len());
+    if words.len() == 1 {
+        each.push(recent);
+    } else {
+        for w in words {
+            each.push(recent_matches(tx, w).await?.0);
+        }
+    }
+    Ok(Weighed::new(cases, recent, &each))
 }
 
 /// A page of matches by relevance (`bound`: the search's arguments, `$1`–`$23`): the recent
 /// tier's page, and when the recent matches run out on it, the older tier's (see
-/// [`RankedTier`]).
+/// [`RankedTier`]), ranked by the words that weigh (see [`Weighed`]).
 async fn ranked(
     tx: &mut dyn crate::tx::Tx,
     s: &CaseSearch,
     text: &TextQuery,
+    weighed: &Weighed,
     bound: Vec<Arg>,
 ) -> Result<Vec<crate::tx::Row>> {
-    let (rank, count) = if tx.is_postgres() {
-        (PG_RELEVANCE, PG_TIER_COUNT)
-    } else {
-        (SQLITE_RELEVANCE, SQLITE_TIER_COUNT)
+    let pg = tx.is_postgres();
+    let every = weighed.ranked.len() == text.fts5_words.len();
+    let (rank, count) = match (pg, every) {
+        (true, _) => (PG_RELEVANCE, PG_TIER_COUNT),
+        (false, true) => (SQLITE_RELEVANCE, SQLITE_TIER_COUNT),
+        (false, false) => (SQLITE_RELEVANCE_SOME, SQLITE_TIER_COUNT),
     };
-    let tier = if s.relevance_pool > 0 {
-        let (recent, cases) = recent_matches(tx, text).await?;
-        RankedTier::for_matches(s.relevance_pool, recent, cases)
+    let weighing = if pg {
+        weighed.query(&text.tsquery_words, " & ")
     } else {
-        RankedTier::All
+        weighed.query(&text.fts5_words, " AND ")
     };
-    // The arguments with the ids of a tier (`$24` < id <= `$25`), a page size and an offset.
+    let tier = RankedTier::for_matches(s.relevance_pool, weighed.recent, weighed.cases);
+    // The arguments with the ids of a tier (`$24` < id <= `$25`), a page size and an offset;
+    // a ranking's also with the words that weigh (`$26`).
     let within = |above: i64, upto: i64, limit: i64, offset: i64| {
         let mut a = bound.clone();
         a[8] = Arg::Int(Some(limit));
@@ -580,11 +685,18 @@ async fn ranked(
         a.push(Arg::Int(Some(upto)));
         a
     };
+    let ranking = |above: i64, upto: i64, limit: i64, offset: i64| {
+        let mut a = within(above, upto, limit, offset);
+        a.push(Arg::Text(Some(weighing.clone())));
+        a
+    };
     let (limit, offset) = (s.filter.limit, s.offset);
     let RankedTier::RecentAbove(cut) = tier else {
-        return tx.query(rank, within(0, i64::MAX, limit, offset)).await;
+        return tx.query(rank, ranking(0, i64::MAX, limit, offset)).await;
     };
-    let mut rows = tx.query(rank, within(cut, i64::MAX, limit, offset)).await?;
+    let mut rows = tx
+        .query(rank, ranking(cut, i64::MAX, limit, offset))
+        .await?;
     let taken = rows.len() as i64;
     if taken >= limit {
         return Ok(rows);
@@ -599,7 +711,7 @@ async fn ranked(
     };
     let older_offset = (offset - recent_count).max(0);
     rows.extend(
-        tx.query(rank, within(0, cut, limit - taken, older_offset))
+        tx.query(rank, ranking(0, cut, limit - taken, older_offset))
             .await?,
     );
     Ok(rows)
@@ -633,6 +745,27 @@ mod tests {
                 "{pool} {recent} {last}"
             );
         }
+    }
+
+    #[test]
+    fn words_in_half_of_the_cases_or_more_do_not_weigh() {
+        // (last case id, recent cases holding each word, the words that weigh)
+        for (cases, each, ranked) in [
+            // Of the last 1,000: 499 weighs, 500 does not.
+            (1_000_000, vec![499, 500, 1_000, 3], vec![0, 3]),
+            (1_000_000, vec![1_000, 999], vec![]),
+            (1_000_000, vec![0], vec![0]),
+            // A small office is its own window: 3 of 5 cases do not weigh, 2 of 5 do.
+            (5, vec![3, 2], vec![1]),
+            (4, vec![2], vec![]),
+            (0, vec![0], vec![]),
+        ] {
+            let w = Weighed::new(cases, 0, &each);
+            assert_eq!(w.ranked, ranked, "{cases} {each:?}");
+        }
+        let w = Weighed::new(10, 1, &[1, 9, 2]);
+        let words = ["\"a\"", "\"b\"", "\"c\""].map(String::from);
+        assert_eq!(w.query(&words, " AND "), "\"a\" AND \"c\"");
     }
 
     #[test]

@@ -457,8 +457,29 @@ impl Engine for SqliteStore {
         Ok(())
     }
 
-    async fn refresh_statistics(&self, _added: u64) -> Result<()> {
-        Ok(())
+    /// SQLite keeps no statistics Redress asks for; what an import leaves behind is its search
+    /// index in pieces (FTS5 writes a segment for each batch's transaction, and merges them only
+    /// a few at a time). Every segment is read by each search, and asking the index whether one
+    /// case holds a word costs about 83 µs with the segments of a million cases filed in batches,
+    /// 6 µs with them merged into one (FTS5's `optimize`, 13 s at a million cases). So after an
+    /// import that grew the store by a tenth or more (and at least a thousand cases) the index
+    /// is merged, in the import's time.
+    async fn refresh_statistics(&self, added: u64) -> Result<()> {
+        let added = i64::try_from(added).unwrap_or(i64::MAX);
+        self.write(crate::tx::job(move |tx| {
+            Box::pin(async move {
+                let cases = tx
+                    .one(crate::queries::LAST_CASE_ID_SQLITE, vec![])
+                    .await?
+                    .int("id")?;
+                if search_index_scattered(added, cases) {
+                    tx.execute(crate::queries::MERGE_SEARCH_INDEX_SQLITE, vec![])
+                        .await?;
+                }
+                Ok(())
+            })
+        }))
+        .await
     }
 
     async fn schema_versions(&self) -> Result<Vec<i64>> {
@@ -475,9 +496,25 @@ impl Engine for SqliteStore {
     }
 }
 
+/// Whether an import that added `added` cases to a store whose last case id is `cases` left its
+/// search index in enough pieces to merge: a thousand cases or more, and a tenth of the store.
+fn search_index_scattered(added: i64, cases: i64) -> bool {
+    added >= 1_000 && added.saturating_mul(10) >= cases
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{HEAP_LIMIT_BYTES, open_reader, open_writer};
+    use super::{HEAP_LIMIT_BYTES, open_reader, open_writer, search_index_scattered};
+
+    #[test]
+    fn an_import_of_a_tenth_of_the_store_merges_the_search_index() {
+        assert!(search_index_scattered(3_075, 3_075));
+        assert!(search_index_scattered(1_000_000, 1_000_000));
+        assert!(search_index_scattered(100_000, 1_000_000));
+        assert!(!search_index_scattered(99_999, 1_000_000));
+        assert!(!search_index_scattered(999, 999));
+        assert!(search_index_scattered(1_000, 10_000));
+    }
 
     #[test]
     fn the_process_keeps_sqlite_within_its_memory_limit() -> rusqlite::Result<()> {

@@ -20,6 +20,15 @@ async fn import_311(app: &TestApp) -> redress_app::import::ImportSummary {
         .await
         .unwrap();
     assert!(summary.added > 3000, "{summary:?}");
+    // On SQLite the import ends with its search index merged: its seven batches wrote a
+    // segment each.
+    if app.backend == Backend::Sqlite {
+        assert_eq!(
+            app.sql_count("SELECT COUNT(DISTINCT segid) FROM case_search_idx", &[])
+                .await,
+            1
+        );
+    }
     summary
 }
 
@@ -142,21 +151,26 @@ async fn ranked_pages(app: &TestApp, pool: u32, query: &[(&str, &str)], limit: u
 both_stores!(
     words_in_very_many_cases_rank_the_recent_matches_first_then_the_older,
     async |app: &TestApp| {
-        let summary = import_311(app).await;
-        let id_of = |reference: &str| -> i64 {
-            reference
-                .rsplit('-')
-                .next()
-                .unwrap()
-                .parse::<i64>()
-                .unwrap()
-        };
-        // Every case is filed under "City services > ...", so of the last 1,000 cases filed
-        // every one matches: a pool of 300 is the last 300 cases.
-        let all = ranked_pages(app, 0, &[("q", "services")], 500).await;
-        assert_eq!(all.len() as u64, summary.added);
-        for (pool, limit) in [(300, 7), (300, 50), (1_000, 500)] {
-            let tiered = ranked_pages(app, pool, &[("q", "services")], limit).await;
+        import_311(app).await;
+        // Each case's id, by its reference.
+        let ids: std::collections::HashMap<String, i64> = app
+            .sql_texts("SELECT reference || ' ' || CAST(id AS TEXT) FROM cases")
+            .await
+            .iter()
+            .map(|t| {
+                let (r, id) = t.split_once(' ').unwrap();
+                (r.to_string(), id.parse().unwrap())
+            })
+            .collect();
+        let last = app.sql_count("SELECT MAX(id) FROM cases", &[]).await;
+        // "brooklyn" is in about a third of the requests: it weighs in a ranking. Every match,
+        // ranked together:
+        let all = ranked_pages(app, 0, &[("q", "brooklyn")], 500).await;
+        assert!(all.len() > 600 && all.len() < 1_500, "{}", all.len());
+        let recent = all.iter().filter(|r| ids[*r] > last - 1_000).count() as i64;
+        assert!(recent > 100, "{recent}");
+        for (pool, limit) in [(100, 7), (100, 50), (300, 500)] {
+            let tiered = ranked_pages(app, pool, &[("q", "brooklyn")], limit).await;
             // Every match once, none missed, whatever the page size.
             let set: BTreeSet<&String> = tiered.iter().collect();
             assert_eq!(
@@ -165,37 +179,68 @@ both_stores!(
                 "no case twice (pool {pool}, limit {limit})"
             );
             assert_eq!(set, all.iter().collect::<BTreeSet<_>>());
-            // The recent tier first: the pool's cases are the ones filed last, and every one
-            // of them comes before every older case.
-            let recent = app
-                .sql_count(
-                    "SELECT COUNT(*) FROM cases WHERE id > (SELECT MAX(id) FROM cases) - $1",
-                    &[i64::from(pool)],
-                )
-                .await as usize;
-            assert_eq!(recent, pool as usize);
-            // (Reference numbers are handed out in filing order, within one office and year.)
-            let year = |r: &str| r.rsplit_once('-').unwrap().0.to_string();
-            assert!(tiered.iter().all(|r| year(r) == year(&tiered[0])));
-            let numbers: Vec<i64> = tiered.iter().map(|r| id_of(r)).collect();
-            let (first, rest) = numbers.split_at(recent);
-            let oldest_recent = first.iter().min().unwrap();
+            // The recent tier first: the cases filed last that are expected to hold about
+            // `pool` matches (judged by the last 1,000), ranked as among all the matches; then
+            // the older ones, ranked the same way.
+            let cut = last - i64::from(pool) * 1_000 / recent;
+            let (newer, older): (Vec<String>, Vec<String>) =
+                all.iter().cloned().partition(|r| ids[r] > cut);
             assert!(
-                rest.iter().all(|n| n < oldest_recent),
-                "pool {pool}, limit {limit}: the recent matches come first"
+                newer.len() as i64 > i64::from(pool) / 2 && newer.len() < all.len(),
+                "pool {pool}: {} recent matches",
+                newer.len()
+            );
+            assert_eq!(
+                tiered[..newer.len()],
+                newer[..],
+                "pool {pool}, limit {limit}"
+            );
+            assert_eq!(
+                tiered[newer.len()..],
+                older[..],
+                "pool {pool}, limit {limit}"
             );
         }
-        // With a filter, the tiers hold the matches that pass it: the closed cases, each once.
-        let closed = ranked_pages(app, 300, &[("q", "services"), ("status", "closed")], 40).await;
-        let direct = app
-            .sql_count("SELECT COUNT(*) FROM cases WHERE status = 'closed'", &[])
-            .await;
-        assert_eq!(closed.len() as i64, direct);
+        // With a filter, the tiers hold the matches that pass it: the closed ones, each once.
+        let closed = ranked_pages(app, 100, &[("q", "brooklyn"), ("status", "closed")], 40).await;
+        let closed_newest = every_page(app, "q=brooklyn&status=closed&sort=newest").await;
+        assert!(closed.len() > 100, "{}", closed.len());
+        assert_eq!(
+            closed.iter().collect::<BTreeSet<_>>(),
+            closed_newest
+                .iter()
+                .map(|(r, _)| r)
+                .collect::<BTreeSet<_>>()
+        );
         assert_eq!(closed.iter().collect::<BTreeSet<_>>().len(), closed.len());
         // A pool larger than the cases ranks every match together, as with no pool.
         assert_eq!(
-            ranked_pages(app, 10_000, &[("q", "services")], 500).await,
+            ranked_pages(app, 10_000, &[("q", "brooklyn")], 500).await,
             all
+        );
+        // A word in half of the cases or more ("services" is in every one) does not weigh:
+        // with "brooklyn" it only chooses the matches, ranked as by "brooklyn" alone...
+        for pool in [0, 100] {
+            assert_eq!(
+                ranked_pages(app, pool, &[("q", "services brooklyn")], 50).await,
+                ranked_pages(app, pool, &[("q", "brooklyn")], 50).await,
+                "pool {pool}"
+            );
+        }
+        // ... and alone, no word weighs: the matches come newest first.
+        let newest: Vec<String> = every_page(app, "q=services&sort=newest")
+            .await
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(newest.len(), ids.len());
+        assert_eq!(
+            ranked_pages(app, 0, &[("q", "services")], 500).await,
+            newest
+        );
+        assert_eq!(
+            ranked_pages(app, 300, &[("q", "services")], 40).await,
+            newest
         );
     }
 );
