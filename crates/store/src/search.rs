@@ -262,6 +262,13 @@ const SQLITE_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM ca
 const PG_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
      (SELECT COUNT(*) FROM case_search s WHERE s.case_id > (SELECT COALESCE(MAX(id), 0) - $2 FROM cases) \
        AND s.doc @@ to_tsquery('simple', $1)) AS recent";
+/// The same for several queries at once on PostgreSQL (`$1`: a JSON array of `tsquery`s), in
+/// their order: the recent cases' words are read once, and each query tested against them.
+const PG_RECENT_MATCHES_EACH: &str = "WITH recent AS MATERIALIZED (SELECT doc FROM case_search \
+     WHERE case_id > (SELECT COALESCE(MAX(id), 0) FROM cases) - $2) \
+     SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
+     (SELECT COUNT(*) FROM recent r WHERE r.doc @@ to_tsquery('simple', w.q)) AS recent \
+     FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS w(q, i) ORDER BY w.i";
 /// How many matches pass the filters among the cases with an id above `$24` and at most `$25`.
 const SQLITE_TIER_COUNT: &str = concat!(
     "SELECT COUNT(*) AS n FROM case_search JOIN cases c ON c.id = case_search.rowid \
@@ -640,6 +647,26 @@ async fn weigh(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Result<Weighed> 
     } else {
         &text.fts5
     };
+    if words.len() > 1 && tx.is_postgres() {
+        // The whole query first, then each word.
+        let queries: Vec<&String> = std::iter::once(whole).chain(words).collect();
+        let rows = tx
+            .query(
+                PG_RECENT_MATCHES_EACH,
+                args![serde_json::json!(queries).to_string(), RECENT_CASES],
+            )
+            .await?;
+        let counts = rows
+            .iter()
+            .map(|r| r.int("recent"))
+            .collect::<Result<Vec<_>>>()?;
+        let cases = match rows.first() {
+            Some(r) => r.int("cases")?,
+            None => 0,
+        };
+        let (recent, each) = counts.split_first().unwrap_or((&0, &[]));
+        return Ok(Weighed::new(cases, *recent, each));
+    }
     let (recent, cases) = recent_matches(tx, whole).await?;
     let mut each = Vec::with_capacity(words.len());
     if words.len() == 1 {
