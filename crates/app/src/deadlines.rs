@@ -1,6 +1,6 @@
 //! The deadline sweep: warns about deadlines due soon and escalates missed ones, and reminds
-//! consumers of the deadlines they must meet, and queues the scheduled reports whose period
-//! is over, every minute.
+//! consumers of the deadlines they must meet, queues the scheduled reports whose period is
+//! over, and keeps the search index in few pieces, every minute.
 //! Each effect happens once even with several nodes (the store marks each clock conditionally);
 //! system transitions it decides on are queued as jobs (see [`crate::jobs`]).
 
@@ -34,6 +34,13 @@ pub fn spawn_deadline_sweeper(app: App) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(periods = n, "scheduled reports queued"),
                 Err(e) => tracing::error!(error = %e, "scheduled reports"),
+            }
+            match app.tidy_search_index().await {
+                Ok((before, after)) if before != after => {
+                    tracing::debug!(before, after, "search index segments merged")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "merging the search index"),
             }
             tokio::time::sleep(Duration::from_secs(60)).await;
         }

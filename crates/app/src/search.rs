@@ -96,6 +96,13 @@ fn amount(errors: &mut FieldErrors, field: &str, s: &str) -> Option<i64> {
 }
 
 impl App {
+    /// Keeps the search index in few pieces (on SQLite, merges the small segments that writes
+    /// leave; see the store's `tidy_search_index`): run by the deadline sweep every minute. The
+    /// segments before and after.
+    pub async fn tidy_search_index(&self) -> AppResult<(i64, i64)> {
+        Ok(self.store.tidy_search_index().await?)
+    }
+
     /// Reads a search's parameters (see [`LIST_PARAMS`]), naming each mistake: what to ask
     /// the store, and the words typed (for snippets).
     async fn case_search(

@@ -396,8 +396,19 @@ const TEXTS_SQLITE: &str = "SELECT s.head, s.shared, s.internal, s.person FROM c
 const TEXTS_POSTGRES: &str = "SELECT s.head, s.shared, s.internal, s.person FROM cases c \
      JOIN case_search s ON s.case_id = c.id WHERE c.reference = $1";
 
+/// How many segments the search index is in (SQLite).
+const SEARCH_SEGMENTS_SQLITE: &str = "SELECT COUNT(DISTINCT segid) AS n FROM case_search_idx";
+/// Merges the search index's small segments, writing at most about 500 pages (SQLite; see
+/// migration 0036).
+const MERGE_SEARCH_SEGMENTS_SQLITE: &str =
+    "INSERT INTO case_search (case_search, rank) VALUES ('merge', 500)";
+
 #[async_trait]
 pub trait CaseSearching {
+    /// Keeps the search index in few pieces: on SQLite, when it is in more than one segment,
+    /// merges the small ones (FTS5's `merge`); PostgreSQL's index needs nothing. The segments
+    /// before and after (both 0 on PostgreSQL).
+    async fn tidy_search_index(&self) -> Result<(i64, i64)>;
     async fn search_cases(&self, search: &CaseSearch, scope: Scope) -> Result<Vec<SearchHit>>;
     /// The indexed text (head, shared, internal, person) of each of these cases, for the
     /// snippets of a page of results.
@@ -476,6 +487,28 @@ fn hits(rows: &[crate::tx::Row], texts: bool) -> Result<Vec<SearchHit>> {
 
 #[async_trait]
 impl<E: Engine> CaseSearching for E {
+    async fn tidy_search_index(&self) -> Result<(i64, i64)> {
+        if E::BACKEND == "postgres" {
+            return Ok((0, 0));
+        }
+        let before = self
+            .read(job(|tx| {
+                Box::pin(async move { tx.one(SEARCH_SEGMENTS_SQLITE, args![]).await?.int("n") })
+            }))
+            .await?;
+        if before <= 1 {
+            return Ok((before, before));
+        }
+        self.write(job(move |tx| {
+            Box::pin(async move {
+                tx.execute(MERGE_SEARCH_SEGMENTS_SQLITE, args![]).await?;
+                let after = tx.one(SEARCH_SEGMENTS_SQLITE, args![]).await?.int("n")?;
+                Ok((before, after))
+            })
+        }))
+        .await
+    }
+
     async fn search_texts(&self, references: Vec<String>) -> Result<Vec<(String, [String; 4])>> {
         self.read(job(move |tx| {
             Box::pin(async move {

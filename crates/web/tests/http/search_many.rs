@@ -244,3 +244,46 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    the_minutes_sweep_merges_the_small_pieces_writes_leave_in_the_search_index,
+    async |app: &TestApp| {
+        import_311(app).await;
+        // Cases opened one at a time: each writes its own small piece of the index.
+        for i in 0..12 {
+            app.create_case(&serde_json::json!({
+                "kind": "complaint", "channel": "phone", "unit": "CALL",
+                "description": format!("Upkeep case {i} about a quokka"),
+                "consumer": {"name": format!("Upkeep {i}"), "email": format!("u{i}@example.org")},
+            }))
+            .await;
+        }
+        let (before, after) = app.state.tidy_search_index().await.unwrap();
+        if app.backend == Backend::Sqlite {
+            let segments = app
+                .sql_count("SELECT COUNT(DISTINCT segid) FROM case_search_idx", &[])
+                .await;
+            assert!(before > 2, "{before} segments before");
+            assert_eq!(after, segments);
+            assert!(after <= 2, "{before} segments, then {after}");
+            // The small pieces become one; nothing is left to merge after that.
+            assert_eq!(app.state.tidy_search_index().await.unwrap().1, after);
+        } else {
+            assert_eq!((before, after), (0, 0));
+        }
+        // Every case is still found, the new ones and the imported ones.
+        let r = app
+            .get(Role::Agent, "/api/v1/cases?q=quokka&limit=50")
+            .await;
+        let page: Value = r.json().await.unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 12);
+        let r = app
+            .get(
+                Role::Agent,
+                "/api/v1/cases?q=brooklyn&sort=newest&limit=500",
+            )
+            .await;
+        let page: Value = r.json().await.unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 500);
+    }
+);
