@@ -262,13 +262,12 @@ const SQLITE_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM ca
 const PG_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
      (SELECT COUNT(*) FROM case_search s WHERE s.case_id > (SELECT COALESCE(MAX(id), 0) - $2 FROM cases) \
        AND s.doc @@ to_tsquery('simple', $1)) AS recent";
-/// The same for several queries at once on PostgreSQL (`$1`: a JSON array of `tsquery`s), in
-/// their order: the recent cases' words are read once, and each query tested against them.
-const PG_RECENT_MATCHES_EACH: &str = "WITH recent AS MATERIALIZED (SELECT doc FROM case_search \
-     WHERE case_id > (SELECT COALESCE(MAX(id), 0) FROM cases) - $2) \
-     SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
-     (SELECT COUNT(*) FROM recent r WHERE r.doc @@ to_tsquery('simple', w.q)) AS recent \
-     FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS w(q, i) ORDER BY w.i";
+/// How many of the last `$2` cases filed hold each of several queries on PostgreSQL (`$1`: a
+/// JSON array of `tsquery`s), in their order, in one pass over those cases.
+const PG_RECENT_MATCHES_EACH: &str = "SELECT w.i, COUNT(s.case_id) FILTER (WHERE s.doc @@ w.tq) AS recent \
+     FROM (SELECT i, to_tsquery('simple', q) AS tq FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS w(q, i)) w \
+     LEFT JOIN case_search s ON s.case_id > (SELECT COALESCE(MAX(id), 0) FROM cases) - $2 \
+     GROUP BY w.i ORDER BY w.i";
 /// How many matches pass the filters among the cases with an id above `$24` and at most `$25`.
 const SQLITE_TIER_COUNT: &str = concat!(
     "SELECT COUNT(*) AS n FROM case_search JOIN cases c ON c.id = case_search.rowid \
@@ -593,7 +592,7 @@ impl<E: Engine> CaseSearching for E {
                 }
                 let mut sql = sql;
                 if let (Some(t), true) = (&s.text, pg) {
-                    let (recent, cases) = recent_matches(tx, &t.tsquery).await?;
+                    let (recent, cases) = recent_matches(tx, &t.tsquery, RECENT_CASES).await?;
                     let expected = recent.saturating_mul(cases) / RECENT_CASES;
                     if pg_sorts(expected, cases) {
                         sql = if oldest {
@@ -611,20 +610,31 @@ impl<E: Engine> CaseSearching for E {
     }
 }
 
-/// How many of the last [`RECENT_CASES`] cases filed these words (`query`, in the store's
-/// language) are in, and the last case id.
-async fn recent_matches(tx: &mut dyn crate::tx::Tx, query: &str) -> Result<(i64, i64)> {
+/// How many of the last `window` cases filed these words (`query`, in the store's language)
+/// are in, and the last case id.
+async fn recent_matches(
+    tx: &mut dyn crate::tx::Tx,
+    query: &str,
+    window: i64,
+) -> Result<(i64, i64)> {
     let sql = if tx.is_postgres() {
         PG_RECENT_MATCHES
     } else {
         SQLITE_RECENT_MATCHES
     };
-    let m = tx.one(sql, args![query, RECENT_CASES]).await?;
+    let m = tx.one(sql, args![query, window]).await?;
     Ok((m.int("recent")?, m.int("cases")?))
 }
 
-/// How common the words searched are, judged by the last [`RECENT_CASES`] cases filed: the
-/// last case id, how many of those cases hold every word, and which words weigh in a ranking.
+/// The cases filed last that each word of several is judged by (see [`Weighed`]): enough to
+/// tell half from not (a share near a half is known within about 3 %), and a quarter of
+/// [`RECENT_CASES`], since PostgreSQL reads each case's words once for every word (about 5 ms
+/// for three words at 250 cases, 19 at 1,000).
+const WEIGHING_CASES: i64 = 250;
+
+/// How common the words searched are: the last case id, how many of the last
+/// [`RECENT_CASES`] cases filed hold every word, and which words weigh in a ranking, judged by
+/// the last [`WEIGHING_CASES`] (one word, by the same thousand).
 /// A word in half of the cases or more does not: FTS5's bm25 gives it a weight of a millionth
 /// (its inverse document frequency, `ln((N - n + ½) / (n + ½))`, would be zero or less), yet
 /// counts every case it is in to find that out, about 55 ms for a word in every case of a
@@ -642,9 +652,10 @@ pub(crate) struct Weighed {
 }
 
 impl Weighed {
-    /// From the last case id, the recent cases that hold every word, and those that hold each.
-    pub fn new(cases: i64, recent: i64, each: &[i64]) -> Weighed {
-        let window = cases.min(RECENT_CASES);
+    /// From the last case id, the recent cases that hold every word, and how many of the last
+    /// `window` cases hold each word.
+    pub fn new(cases: i64, recent: i64, each: &[i64], window: i64) -> Weighed {
+        let window = cases.min(window);
         let ranked = each
             .iter()
             .enumerate()
@@ -670,46 +681,32 @@ impl Weighed {
 
 /// How common the words are (see [`Weighed`]).
 async fn weigh(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Result<Weighed> {
-    let words = if tx.is_postgres() {
-        &text.tsquery_words
+    let (words, whole) = if tx.is_postgres() {
+        (&text.tsquery_words, &text.tsquery)
     } else {
-        &text.fts5_words
+        (&text.fts5_words, &text.fts5)
     };
-    let whole = if tx.is_postgres() {
-        &text.tsquery
-    } else {
-        &text.fts5
-    };
-    if words.len() > 1 && tx.is_postgres() {
-        // The whole query first, then each word.
-        let queries: Vec<&String> = std::iter::once(whole).chain(words).collect();
-        let rows = tx
+    let (recent, cases) = recent_matches(tx, whole, RECENT_CASES).await?;
+    if words.len() == 1 {
+        return Ok(Weighed::new(cases, recent, &[recent], RECENT_CASES));
+    }
+    let mut each = Vec::with_capacity(words.len());
+    if tx.is_postgres() {
+        for r in tx
             .query(
                 PG_RECENT_MATCHES_EACH,
-                args![serde_json::json!(queries).to_string(), RECENT_CASES],
+                args![serde_json::json!(words).to_string(), WEIGHING_CASES],
             )
-            .await?;
-        let counts = rows
-            .iter()
-            .map(|r| r.int("recent"))
-            .collect::<Result<Vec<_>>>()?;
-        let cases = match rows.first() {
-            Some(r) => r.int("cases")?,
-            None => 0,
-        };
-        let (recent, each) = counts.split_first().unwrap_or((&0, &[]));
-        return Ok(Weighed::new(cases, *recent, each));
-    }
-    let (recent, cases) = recent_matches(tx, whole).await?;
-    let mut each = Vec::with_capacity(words.len());
-    if words.len() == 1 {
-        each.push(recent);
+            .await?
+        {
+            each.push(r.int("recent")?);
+        }
     } else {
         for w in words {
-            each.push(recent_matches(tx, w).await?.0);
+            each.push(recent_matches(tx, w, WEIGHING_CASES).await?.0);
         }
     }
-    Ok(Weighed::new(cases, recent, &each))
+    Ok(Weighed::new(cases, recent, &each, WEIGHING_CASES))
 }
 
 /// A page of matches by relevance (`bound`: the search's arguments, `$1`–`$23`): the recent
@@ -820,10 +817,10 @@ mod tests {
             (4, vec![2], vec![]),
             (0, vec![0], vec![]),
         ] {
-            let w = Weighed::new(cases, 0, &each);
+            let w = Weighed::new(cases, 0, &each, 1_000);
             assert_eq!(w.ranked, ranked, "{cases} {each:?}");
         }
-        let w = Weighed::new(10, 1, &[1, 9, 2]);
+        let w = Weighed::new(10, 1, &[1, 9, 2], 250);
         let words = ["\"a\"", "\"b\"", "\"c\""].map(String::from);
         assert_eq!(w.query(&words, " AND "), "\"a\" AND \"c\"");
     }
