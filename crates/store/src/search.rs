@@ -104,8 +104,9 @@ macro_rules! sqlite_text {
 /// `(opened_at, id)` index, after the cursor) and keeping the matches, until the page is full.
 /// For words in many cases this stops after a page's worth of cases instead of sorting every
 /// match. Whether each case matches is asked after the filters (see `probe!`, `gathered!`).
-/// It goes at most 50,000 cases: a page it does not fill there is found by sorting the matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it),
-/// so the first `$9` kept are the page.
+/// It goes at most 50,000 cases: a page it does not fill there is found by sorting the
+/// matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it), so
+/// the first `$9` kept are the page.
 macro_rules! sqlite_walk {
     ($direction:literal, $after:literal, $matches:expr, $outer_order:expr) => {
         concat!(
@@ -545,6 +546,8 @@ impl<E: Engine> CaseSearching for E {
                 {
                     *last = Arg::Text(Some(t.tsquery.clone()));
                 }
+                // How common the words are among the recent cases, once asked.
+                let mut recent_known = None;
                 if let (Some(t), SearchOrder::Relevance) = (&s.text, s.order) {
                     let weighed = weigh(tx, t).await?;
                     if !weighed.ranked.is_empty() {
@@ -553,6 +556,7 @@ impl<E: Engine> CaseSearching for E {
                     }
                     // Every word is in half of the cases or more: none weighs in the
                     // ranking, and the matches come newest first.
+                    recent_known = Some((weighed.recent, weighed.cases));
                 }
                 // Without words, by date, or by relevance when no word weighs.
                 let oldest = s.order == SearchOrder::Oldest;
@@ -592,7 +596,10 @@ impl<E: Engine> CaseSearching for E {
                 }
                 let mut sql = sql;
                 if let (Some(t), true) = (&s.text, pg) {
-                    let (recent, cases) = recent_matches(tx, &t.tsquery, RECENT_CASES).await?;
+                    let (recent, cases) = match recent_known {
+                        Some(known) => known,
+                        None => recent_matches(tx, &t.tsquery, RECENT_CASES).await?,
+                    };
                     let expected = recent.saturating_mul(cases) / RECENT_CASES;
                     if pg_sorts(expected, cases) {
                         sql = if oldest {
