@@ -621,8 +621,9 @@ async fn reads(
     }
     let search_peak = peak_rss_mib();
     reset_peak_rss();
-    // Reports over the last year.
+    // Reports over the last year, each with the process's peak while it ran.
     let analyst = Person::new(analyst);
+    let mut report_peak = 0.0f64;
     for name in redress_app::reports::ReportName::ALL {
         let mut q = HashMap::new();
         let today = now.to_zoned(tz.clone()).date();
@@ -635,19 +636,22 @@ async fn reads(
             .report_request(name.as_str(), &q)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let before = peak_rss_mib();
+        reset_peak_rss();
         let t = Instant::now();
         let report = app
             .report(&analyst, &request)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let peak = peak_rss_mib();
+        report_peak = report_peak.max(before).max(peak);
         println!(
-            "  report {:<12} (a year, {} rows): {ms:.0} ms",
+            "  report {:<12} (a year, {} rows): {ms:.0} ms, peak {peak:.0} MiB",
             name.as_str(),
             report.tables.iter().map(|t| t.rows.len()).sum::<usize>()
         );
     }
-    let report_peak = peak_rss_mib();
     reset_peak_rss();
     // The agents' cases page (`/cases`): a page of 25 with its total, as an agent opens it,
     // sorted and filtered as they would. The agent first takes 40 open cases of their own (on a

@@ -7,6 +7,7 @@ mod checkpoint;
 mod config;
 mod demo;
 mod export;
+mod heaps;
 mod import;
 #[cfg(feature = "pdf")]
 mod press;
@@ -290,6 +291,7 @@ enum AuditCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    heaps::limit();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("REDRESS_LOG")

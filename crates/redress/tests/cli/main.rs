@@ -1104,3 +1104,59 @@ async fn sqlite_audit_checkpoints() {
 async fn postgres_audit_checkpoints() {
     checkpoints(true).await;
 }
+
+/// The environment `redress serve` runs with (Linux: its `/proc/PID/environ`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn environment_of(pid: u32) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    raw.split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// `redress` starts itself again with the C library's heaps limited (one for every two cores),
+/// answers as usual, and keeps a limit the environment already sets.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn serve_runs_with_the_heaps_limited_unless_told_otherwise() {
+    let t = target(false, "heaps").await;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let expected = format!("MALLOC_ARENA_MAX={}", (cores / 2).max(1));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut plain = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(&t.args)
+        .current_dir(&t.dir)
+        .env_remove("MALLOC_ARENA_MAX")
+        .env_remove("GLIBC_TUNABLES")
+        .env("REDRESS_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{base}/readyz"))
+        .await
+        .map(|r| r.status().is_success())
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let env = environment_of(plain.id());
+    let _ = plain.kill();
+    let _ = plain.wait();
+    assert!(env.contains(&expected), "{expected} in {env:?}");
+
+    let (mut told, _) = start_node(&t, &[("MALLOC_ARENA_MAX", "3")]).await;
+    let env = environment_of(told.id());
+    let _ = told.kill();
+    let _ = told.wait();
+    assert!(env.iter().any(|v| v == "MALLOC_ARENA_MAX=3"), "{env:?}");
+    let _ = std::fs::remove_dir_all(&t.dir);
+}
