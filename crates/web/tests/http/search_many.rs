@@ -20,14 +20,18 @@ async fn import_311(app: &TestApp) -> redress_app::import::ImportSummary {
         .await
         .unwrap();
     assert!(summary.added > 3000, "{summary:?}");
-    // On SQLite the import ends with its search index merged: its seven batches wrote a
-    // segment each.
+    // On SQLite the import ends with its search index merged (its seven batches wrote a
+    // segment each), and the write-ahead log the merge filled copied into the database and
+    // emptied.
     if app.backend == Backend::Sqlite {
         assert_eq!(
             app.sql_count("SELECT COUNT(DISTINCT segid) FROM case_search_idx", &[])
                 .await,
             1
         );
+        let path = app.database_url.trim_start_matches("sqlite:");
+        let log = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+        assert_eq!(log, 0, "the write-ahead log after the import");
     }
     summary
 }
