@@ -252,29 +252,10 @@ const SQLITE_RELEVANCE_SOME: &str = sqlite_text!(
 );
 const PG_NEWEST: &str = pg_text!(newest!());
 const PG_OLDEST: &str = pg_text!(oldest!());
-/// By relevance on PostgreSQL, among the matches whose case id is above `$24` and at most
-/// `$25`, ranked by the words that weigh (`$26`). The planner is left to choose how to find
-/// them; it reads the tier's cases by id and tests each one's words, which is right when most
-/// of them match (see [`pg_gathers`]).
 const PG_RELEVANCE: &str = pg_text!(
     " AND s.case_id > $24 AND s.case_id <= $25 AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) \
      ORDER BY ts_rank(s.doc, to_tsquery('simple', $26)) DESC, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
 );
-/// The same, with every match gathered from the words' index first and the tier's kept
-/// (`+ 0`: the ids are not looked up in their own index).
-const PG_RELEVANCE_GATHERED: &str = pg_text!(
-    " AND s.case_id + 0 > $24 AND s.case_id + 0 <= $25 AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) \
-     ORDER BY ts_rank(s.doc, to_tsquery('simple', $26)) DESC, c.opened_at DESC, c.id DESC LIMIT $9 OFFSET $22"
-);
-/// Whether a relevance tier of `window` cases on PostgreSQL gathers the matches from the
-/// words' index (about 1.2 µs a match in the whole store, `expected` of them) rather than read
-/// the tier's cases by id and test each (about 1 µs a case). The planner reads the tier by id
-/// even for words in one case in ten: at 100,000 cases, "because" (10,048 matches, a tier of
-/// 44,247 cases) 58 ms read by id, 33 gathered; "credit" (77,414 matches, a tier of 6,393)
-/// 40 ms by id, 118 gathered.
-fn pg_gathers(expected: i64, window: i64) -> bool {
-    expected.saturating_mul(5) < window.saturating_mul(4)
-}
 /// How many cases filed last (`$2` of them) the words (`$1`) are in, and the last case id.
 const SQLITE_RECENT_MATCHES: &str = "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases) AS cases, \
      (SELECT COUNT(*) FROM case_search WHERE case_search MATCH $1 \
@@ -747,21 +728,10 @@ async fn ranked(
 ) -> Result<Vec<crate::tx::Row>> {
     let pg = tx.is_postgres();
     let every = weighed.ranked.len() == text.fts5_words.len();
-    let (ranked_sql, count) = match (pg, every) {
+    let (rank, count) = match (pg, every) {
         (true, _) => (PG_RELEVANCE, PG_TIER_COUNT),
         (false, true) => (SQLITE_RELEVANCE, SQLITE_TIER_COUNT),
         (false, false) => (SQLITE_RELEVANCE_SOME, SQLITE_TIER_COUNT),
-    };
-    // How many matches the store holds, judged by the recent cases; on PostgreSQL a tier
-    // (`above` < id <= `upto`) that holds many more cases than that gathers them.
-    let expected = weighed.recent.saturating_mul(weighed.cases) / RECENT_CASES;
-    let rank = |above: i64, upto: i64| {
-        let window = upto.min(weighed.cases).saturating_sub(above);
-        if pg && pg_gathers(expected, window) {
-            PG_RELEVANCE_GATHERED
-        } else {
-            ranked_sql
-        }
     };
     let weighing = if pg {
         weighed.query(&text.tsquery_words, " & ")
@@ -786,12 +756,10 @@ async fn ranked(
     };
     let (limit, offset) = (s.filter.limit, s.offset);
     let RankedTier::RecentAbove(cut) = tier else {
-        return tx
-            .query(rank(0, i64::MAX), ranking(0, i64::MAX, limit, offset))
-            .await;
+        return tx.query(rank, ranking(0, i64::MAX, limit, offset)).await;
     };
     let mut rows = tx
-        .query(rank(cut, i64::MAX), ranking(cut, i64::MAX, limit, offset))
+        .query(rank, ranking(cut, i64::MAX, limit, offset))
         .await?;
     let taken = rows.len() as i64;
     if taken >= limit {
@@ -807,7 +775,7 @@ async fn ranked(
     };
     let older_offset = (offset - recent_count).max(0);
     rows.extend(
-        tx.query(rank(0, cut), ranking(0, cut, limit - taken, older_offset))
+        tx.query(rank, ranking(0, cut, limit - taken, older_offset))
             .await?,
     );
     Ok(rows)
@@ -862,21 +830,6 @@ mod tests {
         let w = Weighed::new(10, 1, &[1, 9, 2], 250);
         let words = ["\"a\"", "\"b\"", "\"c\""].map(String::from);
         assert_eq!(w.query(&words, " AND "), "\"a\" AND \"c\"");
-    }
-
-    #[test]
-    fn postgres_gathers_the_matches_when_a_tier_holds_many_more_cases() {
-        // "because" at 100,000 cases: 10,048 matches, a recent tier of 44,247 cases.
-        assert!(pg_gathers(10_048, 44_247));
-        // "credit": 77,414 matches, a tier of 6,393; "the": in every case.
-        assert!(!pg_gathers(77_414, 6_393));
-        assert!(!pg_gathers(100_000, 100_000));
-        // Every match ranked together: gathered unless nearly every case matches.
-        assert!(pg_gathers(5_000, 1_000_000));
-        assert!(pg_gathers(799, 1_000));
-        assert!(!pg_gathers(800, 1_000));
-        assert!(!pg_gathers(0, 0));
-        assert!(!pg_gathers(i64::MAX, i64::MAX));
     }
 
     #[test]
