@@ -668,6 +668,20 @@ fn wall_clock() -> jiff::Timestamp {
 /// Starts `redress serve` on a free port with extra environment; returns it and its base URL
 /// once it answers.
 async fn start_node(t: &Target, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    start_serve(t, |cmd| {
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+    })
+    .await
+}
+
+/// Starts `redress serve` on a free port, its command first changed by `adjust`; returns it and
+/// its base URL once it answers.
+async fn start_serve(
+    t: &Target,
+    adjust: impl FnOnce(&mut Command),
+) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -680,9 +694,7 @@ async fn start_node(t: &Target, env: &[(&str, &str)]) -> (std::process::Child, S
         .env("REDRESS_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    adjust(&mut cmd);
     let child = cmd.spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -1122,32 +1134,11 @@ async fn serve_runs_with_the_heaps_limited_unless_told_otherwise() {
     let t = target(false, "heaps").await;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let expected = format!("MALLOC_ARENA_MAX={}", (cores / 2).max(1));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut plain = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(&t.args)
-        .current_dir(&t.dir)
-        .env_remove("MALLOC_ARENA_MAX")
-        .env_remove("GLIBC_TUNABLES")
-        .env("REDRESS_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(format!("{base}/readyz"))
-        .await
-        .map(|r| r.status().is_success())
-        .unwrap_or(false)
-    {
-        assert!(Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (mut plain, _) = start_serve(&t, |cmd| {
+        cmd.env_remove("MALLOC_ARENA_MAX")
+            .env_remove("GLIBC_TUNABLES");
+    })
+    .await;
     let env = environment_of(plain.id());
     let _ = plain.kill();
     let _ = plain.wait();
