@@ -1004,8 +1004,8 @@ pub const FILE_AUDIT_POSTGRES: &str = "INSERT INTO audit_log (chain, seq, at, ac
 /// The search index's segments merged into one (SQLite; see `refresh_statistics`).
 pub const MERGE_SEARCH_INDEX_SQLITE: &str =
     "INSERT INTO case_search (case_search) VALUES ('optimize')";
-/// The write-ahead log copied into the database and emptied (SQLite; after the merge above,
-/// see `refresh_statistics`): busy (1 if it could not finish), pages in the log, pages copied.
+/// The write-ahead log copied into the database and its file emptied (SQLite; after the merge
+/// above, see `refresh_statistics`): busy (1 if it could not finish), pages in the log, pages copied.
 pub const CHECKPOINT_SQLITE: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 /// The cases the planner's statistics last counted, and the cases added or changed since
 /// (PostgreSQL; the server's own counts).

@@ -240,14 +240,20 @@ impl Tx for FailedTx {
 /// machine's noise) and the process's peak 20–30 MiB lower.
 const HEAP_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 
+/// A connection to the store's file, waiting up to five seconds for a lock another holds.
+fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 fn open_writer(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
+    let conn = connect(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -272,11 +278,10 @@ fn open_writer(path: &Path, synchronous: &str) -> rusqlite::Result<Connection> {
 }
 
 fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
+    let conn = connect(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(Duration::from_secs(5))?;
     // Reports look up a row a case in narrow tables (`case_stats`) across a year of cases.
     conn.pragma_update(None, "cache_size", "-32000")?;
     conn.set_prepared_statement_cache_capacity(128);
@@ -465,11 +470,9 @@ impl Engine for SqliteStore {
     /// import that grew the store by a tenth or more (and at least a thousand cases) the index
     /// is merged, in the import's time.
     ///
-    /// The merge rewrites the whole index into the write-ahead log (650 MB at a million cases),
-    /// and every read then looks its pages up there until the log is copied into the database,
-    /// which SQLite does only at a later write. So the log is copied and emptied at once: the
-    /// bench's searches right after filing a million cases took p95 33–36 ms with the log
-    /// full, 24.6–24.8 with it copied.
+    /// The merge rewrites the whole index into the write-ahead log. SQLite's own checkpoint after
+    /// the commit copies its pages into the database, but keeps the file at its largest (650 MB
+    /// at a million cases) until the last connection closes; so the log is then emptied.
     async fn refresh_statistics(&self, added: u64) -> Result<()> {
         let added = i64::try_from(added).unwrap_or(i64::MAX);
         let merged = self
@@ -490,8 +493,8 @@ impl Engine for SqliteStore {
             .await?;
         if merged {
             let path = self.path.clone();
-            // The import's cases are in: a log not copied now only makes reads slower until
-            // SQLite copies it at a later write, so what goes wrong here is told, not returned.
+            // The import's cases are in: a log not emptied now only takes disk until SQLite
+            // reuses it, so what goes wrong here is told, not returned.
             match tokio::task::spawn_blocking(move || checkpoint(&path)).await {
                 Ok(Ok(Checkpoint {
                     busy: false,
@@ -501,10 +504,10 @@ impl Engine for SqliteStore {
                 }
                 // Readers or a writer still used the log after the busy timeout.
                 Ok(Ok(Checkpoint { busy: true, .. })) => {
-                    tracing::warn!("the write-ahead log was in use; it is copied later")
+                    tracing::warn!("the write-ahead log was in use; it is emptied later")
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "copying the write-ahead log failed"),
-                Err(e) => tracing::warn!(error = %e, "copying the write-ahead log stopped"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "emptying the write-ahead log failed"),
+                Err(e) => tracing::warn!(error = %e, "emptying the write-ahead log stopped"),
             }
         }
         Ok(())
@@ -534,11 +537,10 @@ struct Checkpoint {
 /// checkpoint cannot run inside the writer's transactions); it waits for a writer or readers
 /// still in the log up to the busy timeout.
 fn checkpoint(path: &Path) -> rusqlite::Result<Checkpoint> {
-    let conn = Connection::open_with_flags(
+    let conn = connect(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(Duration::from_secs(5))?;
     conn.query_row(crate::queries::CHECKPOINT_SQLITE, [], |r| {
         Ok(Checkpoint {
             busy: r.get::<_, i64>(0)? != 0,
