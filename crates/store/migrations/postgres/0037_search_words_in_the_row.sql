@@ -1,0 +1,11 @@
+-- A case's words (`doc`, its `tsvector`) stay in the table's row, and its texts go out to the
+-- TOAST table first. Searches test the words of many cases (a ranked tier, a walk in date order)
+-- and read the texts of a page only. With every column left to PostgreSQL's default, the row's
+-- largest value, the words, went out to TOAST: testing a case's words looked up its chunks
+-- through TOAST's index, about five buffers a case. With the words kept in the row, a word in 7 %
+-- of a million cases, its tier of 96,000 cases walked: 317,000 buffers and 326 ms before, 37,700
+-- buffers and 170 ms after.
+--
+-- Rows written from now on are stored this way; rows already written keep their layout until
+-- the table is rewritten (`VACUUM FULL case_search`, which takes the table's lock while it runs).
+ALTER TABLE case_search ALTER COLUMN doc SET STORAGE MAIN;
