@@ -116,10 +116,10 @@ fn to_rows(rows: Vec<PgRow>) -> Result<Vec<Row>> {
         .collect()
 }
 
-/// A transaction, or a plain connection for reads.
+/// A write transaction (with the pool reference numbers are taken from), or a read-only one.
 enum PgTx {
     Tx(sqlx::Transaction<'static, Postgres>, PgPool),
-    Conn(sqlx::pool::PoolConnection<Postgres>),
+    Read(sqlx::Transaction<'static, Postgres>),
 }
 
 #[async_trait]
@@ -139,7 +139,7 @@ impl Tx for PgTx {
     async fn next_references(&mut self, office: &str, year: i64, count: i64) -> Result<i64> {
         let pool = match self {
             PgTx::Tx(_, pool) => pool.clone(),
-            PgTx::Conn(_) => {
+            PgTx::Read(_) => {
                 return Err(StoreError::Corrupt(
                     "reference numbers are taken in write transactions".into(),
                 ));
@@ -160,7 +160,7 @@ impl Tx for PgTx {
         let q = bind(sql, args);
         let rows = match self {
             PgTx::Tx(t, _) => q.fetch_all(&mut **t).await,
-            PgTx::Conn(c) => q.fetch_all(&mut **c).await,
+            PgTx::Read(t) => q.fetch_all(&mut **t).await,
         }
         .map_err(db_err)?;
         to_rows(rows)
@@ -170,7 +170,7 @@ impl Tx for PgTx {
         let q = bind(sql, args);
         let done = match self {
             PgTx::Tx(t, _) => q.execute(&mut **t).await,
-            PgTx::Conn(c) => q.execute(&mut **c).await,
+            PgTx::Read(t) => q.execute(&mut **t).await,
         }
         .map_err(db_err)?;
         Ok(done.rows_affected())
@@ -199,13 +199,30 @@ impl Engine for PostgresStore {
                 let _ = t.rollback().await;
                 Err(e)
             }
-            (r, PgTx::Conn(_)) => r,
+            (r, PgTx::Read(_)) => r,
         }
     }
 
+    /// In a read-only transaction at `REPEATABLE READ`: every statement of the job sees the
+    /// same snapshot (a page's case, timeline and clocks; a report's totals and its tables), as a
+    /// SQLite reader's transaction does. Read-only snapshots in PostgreSQL take no locks and
+    /// cannot fail to serialize.
     async fn read<T: Send + 'static>(&self, job: Job<T>) -> Result<T> {
-        let mut conn = PgTx::Conn(self.pool.acquire().await?);
-        job(&mut conn).await
+        let mut tx = PgTx::Read(
+            self.pool
+                .begin_with(crate::queries::READ_SNAPSHOT_POSTGRES)
+                .await?,
+        );
+        let result = job(&mut tx).await;
+        if let PgTx::Read(t) = tx {
+            match &result {
+                Ok(_) => t.commit().await?,
+                Err(_) => {
+                    let _ = t.rollback().await;
+                }
+            }
+        }
+        result
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -165,6 +165,8 @@ pub const NEXT_REFERENCES: &str = "INSERT INTO reference_counters (office, year,
 /// PostgreSQL only, for the reference-counter sessions: commits do not wait for their own
 /// WAL flush (the case's later, synchronous commit flushes them).
 pub const ASYNC_COMMIT_SESSION: &str = "SET synchronous_commit TO OFF";
+/// PostgreSQL only: a job that only reads sees one snapshot throughout, and cannot write.
+pub const READ_SNAPSHOT_POSTGRES: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, channel, status, priority, flags, category_id, \
      consumer_id, company_id, account_number, amount_cents, description, unit_id, assignee_id, opened_at, closed_at, \
      updated_at, created_by, version, stage, lifecycle, publish_consent) \
