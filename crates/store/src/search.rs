@@ -331,6 +331,12 @@ const PG_TIER_COUNT: &str = concat!(
 /// The cases filed last whose matches tell how common some words are.
 const RECENT_CASES: i64 = 1_000;
 
+/// How many of `cases` cases some words are expected in, when `recent` of the last
+/// [`RECENT_CASES`] cases filed hold them.
+fn expected_matches(recent: i64, cases: i64) -> i64 {
+    recent.saturating_mul(cases) / RECENT_CASES
+}
+
 /// Which matches a relevance-ordered search ranks together. Ranking scores every match, and
 /// words in a large share of a million cases have hundreds of thousands; so for words that
 /// common the most recent matches (about [`CaseSearch::relevance_pool`] of them, judged by how
@@ -645,7 +651,7 @@ impl<E: Engine> CaseSearching for E {
                         Some(known) => known,
                         None => recent_matches(tx, &t.tsquery, RECENT_CASES).await?,
                     };
-                    let expected = recent.saturating_mul(cases) / RECENT_CASES;
+                    let expected = expected_matches(recent, cases);
                     if pg_sorts(expected, cases) {
                         sql = if oldest {
                             PG_OLDEST_SORTED
@@ -803,7 +809,7 @@ async fn ranked(
     let RankedTier::RecentAbove(cut) = tier else {
         return tx.query(rank, ranking(0, i64::MAX, limit, offset)).await;
     };
-    let expected = weighed.recent.saturating_mul(weighed.cases) / RECENT_CASES;
+    let expected = expected_matches(weighed.recent, weighed.cases);
     let recent_rank = if pg && walk_pays(weighed.cases - cut, expected, weighed.cases) {
         PG_RELEVANCE_WALK
     } else {
