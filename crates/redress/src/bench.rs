@@ -38,6 +38,9 @@ pub struct BenchArgs {
     /// Searches timed by `--only data`
     #[arg(long, default_value_t = 400)]
     pub searches: usize,
+    /// The searches' `relevance_pool` (see *Configuration*) [default: the office's default]
+    #[arg(long)]
+    pub relevance_pool: Option<u32>,
     /// Keep the store `--only data` built (its SQLite file or PostgreSQL database) and print
     /// its URL, for `--data-reuse`
     #[arg(long)]

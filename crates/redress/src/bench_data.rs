@@ -534,12 +534,12 @@ async fn reads(
     now: Timestamp,
     tz: &jiff::tz::TimeZone,
 ) -> anyhow::Result<()> {
-    let app = App::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        office,
-        redress_app::Settings::default(),
-    );
+    let mut settings = redress_app::Settings::default();
+    if let Some(pool) = args.relevance_pool {
+        settings.relevance_pool = pool;
+    }
+    let searched_pool = settings.relevance_pool;
+    let app = App::new(store.clone(), Arc::new(SystemClock), office, settings);
     let filing_peak = peak_rss_mib();
     let parts = reset_peak_rss();
     // Searches: one to three words of the narratives, half with a filter, as an agent.
@@ -589,7 +589,7 @@ async fn reads(
     by_date.sort();
     by_relevance.sort();
     println!(
-        "  search (full text + filter, 50 a page) x{}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({} hits shown)",
+        "  search (full text + filter, 50 a page, relevance pool {searched_pool}) x{}: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({} hits shown)",
         args.searches,
         percentile(&times, 0.5),
         percentile(&times, 0.95),

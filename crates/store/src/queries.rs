@@ -175,15 +175,16 @@ pub const INSERT_CASE: &str = "INSERT INTO cases (reference, office, kind, chann
 pub const DEFER_SEARCH: &str = "INSERT INTO search_deferred (id) VALUES (1)";
 pub const UNDEFER_SEARCH: &str = "DELETE FROM search_deferred";
 macro_rules! index_cases {
-    ($key:literal, $agg:literal) => {
+    ($key:literal, $agg:literal, $more:literal, $more_values:literal) => {
         concat!(
-            "INSERT INTO case_search (", $key, ", head, shared, internal, person) \
+            "INSERT INTO case_search (", $key, ", head, shared, internal, person", $more, ") \
              SELECT c.id, \
              c.reference || ' ' || COALESCE(co.name, '') || ' ' || COALESCE(cat.path, '') || ' ' || c.description, \
              COALESCE((SELECT ", $agg, " FROM timeline t WHERE t.case_id = c.id AND t.visibility = 'company'), ''), \
              COALESCE((SELECT ", $agg, " FROM timeline t WHERE t.case_id = c.id AND t.visibility <> 'company'), ''), \
-             COALESCE(p.name, '') || ' ' || COALESCE(p.email, '') || ' ' || COALESCE(p.phone, '') || ' ' || COALESCE(c.account_number, '') \
-             FROM cases c \
+             COALESCE(p.name, '') || ' ' || COALESCE(p.email, '') || ' ' || COALESCE(p.phone, '') || ' ' || COALESCE(c.account_number, '')",
+            $more_values,
+            " FROM cases c \
              LEFT JOIN companies co ON co.id = c.company_id \
              LEFT JOIN categories cat ON cat.id = c.category_id \
              LEFT JOIN consumers p ON p.id = c.consumer_id \
@@ -195,11 +196,15 @@ macro_rules! index_cases {
 /// deferred), their entries in order, at most 200,000 characters a part.
 pub const INDEX_CASES_SQLITE: &str = index_cases!(
     "rowid",
-    "substr(group_concat(t.body, ' ' ORDER BY t.seq), 1, 200000)"
+    "substr(group_concat(t.body, ' ' ORDER BY t.seq), 1, 200000)",
+    "",
+    ""
 );
 pub const INDEX_CASES_POSTGRES: &str = index_cases!(
     "case_id",
-    "left(string_agg(t.body, ' ' ORDER BY t.seq), 200000)"
+    "left(string_agg(t.body, ' ' ORDER BY t.seq), 200000)",
+    ", opened_at",
+    ", c.opened_at"
 );
 /// The case an imported row became.
 pub const CASE_BY_SOURCE: &str =

@@ -38,10 +38,15 @@ async fn import_311(app: &TestApp) -> redress_app::import::ImportSummary {
 
 /// Every case a search finds, page by page: (reference, opened_at).
 async fn every_page(app: &TestApp, query: &str) -> Vec<(String, String)> {
+    pages_of(app, query, 500).await
+}
+
+/// Every case a search finds, `limit` a page.
+async fn pages_of(app: &TestApp, query: &str, limit: u32) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = format!("/api/v1/cases?{query}&limit=500");
+        let mut url = format!("/api/v1/cases?{query}&limit={limit}");
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
@@ -121,6 +126,60 @@ both_stores!(
         assert!(closed_times.windows(2).all(|w| w[0] >= w[1]));
     }
 );
+
+both_stores!(
+    a_word_in_few_of_thousands_of_cases_pages_alike_in_small_pages_and_large,
+    async |app: &TestApp| {
+        import_311(app).await;
+        // "construction" is in a few in a hundred of the requests. In pages of three,
+        // PostgreSQL looks for each page among the matches received in a window of the newest
+        // (or oldest) cases after the cursor, widened when it holds too few; in pages of 500 it
+        // sorts every match. SQLite sorts its matches both ways.
+        let windows_before = windows_asked(app).await;
+        for query in [
+            "q=construction&sort=newest",
+            "q=construction&sort=oldest",
+            "q=construction&sort=newest&status=closed",
+        ] {
+            let whole = every_page(app, query).await;
+            // Several pages of three, and a small share of the cases.
+            assert!(
+                whole.len() > 9 && whole.len() < 200,
+                "{query}: {}",
+                whole.len()
+            );
+            let small = pages_of(app, query, 3).await;
+            assert_eq!(small, whole, "{query}");
+        }
+        if app.backend == Backend::Postgres {
+            // The dates' index was asked (the windows' edges and cases): the pages of three
+            // were found through windows.
+            let mut asked = windows_asked(app).await;
+            for _ in 0..50 {
+                if asked > windows_before {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                asked = windows_asked(app).await;
+            }
+            assert!(asked > windows_before, "{windows_before} -> {asked}");
+        }
+    }
+);
+
+/// How many times PostgreSQL has scanned the index of when cases were received beside their
+/// words (0 on SQLite, which has none).
+async fn windows_asked(app: &TestApp) -> i64 {
+    if app.backend != Backend::Postgres {
+        return 0;
+    }
+    app.sql_count(
+        "SELECT COALESCE(SUM(idx_scan), 0)::BIGINT FROM pg_stat_user_indexes \
+         WHERE indexrelname = 'case_search_opened'",
+        &[],
+    )
+    .await
+}
 
 /// Every case a search by relevance finds, page by page (`limit` a page), through an office
 /// whose relevance pool is `pool`: the references, in order.
