@@ -327,8 +327,10 @@ impl App {
 /// How many of the most recent matches a search by relevance for words in very many cases
 /// ranks first, before the older ones (see `redress_store::search::RankedTier`). Ranking scores
 /// every match it is given: at a million cases a word in half of them took a second
-/// (`redress bench --only data`); about this many take a few milliseconds.
-pub const RELEVANCE_POOL: u32 = 5_000;
+/// (`redress bench --only data`). On PostgreSQL each match ranked is a read of its words,
+/// 10–15 µs: with 5,000 a page of a tier took up to 100 ms, search p95 80–92 ms; with 1,000,
+/// p95 41–42 ms.
+pub const RELEVANCE_POOL: u32 = 1_000;
 
 /// The most cases one export writes.
 pub const EXPORT_MAX: usize = 100_000;

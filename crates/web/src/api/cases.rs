@@ -172,7 +172,7 @@ pub fn cases_file(
            ("opened_before" = Option<String>, Query, description = "Received before: RFC 3339 instant or YYYY-MM-DD (office time)"),
            ("amount_min" = Option<String>, Query, description = "Amount in dispute at least, e.g. `100` or `125.40`"),
            ("amount_max" = Option<String>, Query, description = "Amount in dispute at most"),
-           ("sort" = Option<String>, Query, description = "`newest` (default without q), `oldest`, or `relevance` (default with q). By relevance, words in very many cases rank the most recent matches (about `relevance_pool`, 5,000) first, then the older ones; a word in half of the cases or more only chooses the matches, and when every word is that common they come newest first"),
+           ("sort" = Option<String>, Query, description = "`newest` (default without q), `oldest`, or `relevance` (default with q). By relevance, words in very many cases rank the most recent matches (about `relevance_pool`, 1,000) first, then the older ones; a word in half of the cases or more only chooses the matches, and when every word is that common they come newest first"),
            ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50"),
            ("format" = Option<String>, Query, description = "`json` (the default, a page); `csv` or `xlsx`: every case found (up to 100,000), as a file")),
