@@ -153,9 +153,11 @@ both_stores!(
         }
         if app.backend == Backend::Postgres {
             // The dates' index was asked (the windows' edges and cases): the pages of three
-            // were found through windows.
+            // were found through windows. A server process reports its counts when it goes
+            // idle, at most once a second, else ten seconds later (PostgreSQL 15's
+            // PGSTAT_IDLE_INTERVAL), so the count may take that long to show.
             let mut asked = windows_asked(app).await;
-            for _ in 0..50 {
+            for _ in 0..250 {
                 if asked > windows_before {
                     break;
                 }
