@@ -153,63 +153,47 @@ macro_rules! pg_text {
     };
 }
 
-/// Date orders by the matches' own dates (`case_search.opened_at`, migration 0038, the same as
-/// their cases'), so that PostgreSQL sorts the matches first and reads their cases, for the
-/// filters, only until the page is full (see `pg_ranked!`).
-macro_rules! newest_matches {
-    () => {
-        " AND ($20::BIGINT IS NULL OR m.opened_at < $20 OR (m.opened_at = $20 AND m.case_id < $21)) \
-          ORDER BY m.opened_at DESC, m.case_id DESC LIMIT $9 OFFSET $22"
-    };
-}
-macro_rules! oldest_matches {
-    () => {
-        " AND ($20::BIGINT IS NULL OR m.opened_at > $20 OR (m.opened_at = $20 AND m.case_id > $21)) \
-          ORDER BY m.opened_at ASC, m.case_id ASC LIMIT $9 OFFSET $22"
-    };
-}
-
 /// The same page on PostgreSQL for words in few cases: the matches are gathered first (the GIN
 /// index's bitmap), then sorted by date, and only the page's text is read. Left to itself the
 /// planner may walk the date index and test each case's words instead, which for two words in
-/// 2,106 of a million cases read 41,956 cases' words (380 ms against 20).
+/// 2,106 of a million cases read 41,956 cases' words (380 ms against 20). The matches are
+/// sorted by their own dates (`case_search.opened_at`, migration 0038, the same as their
+/// cases') in a subquery of their own (`OFFSET 0` keeps PostgreSQL from folding it into the
+/// join), and their cases read in that order, for the filters, only until the page is full:
+/// sorted after the join, every match's case was read ("consent please", 3,779 matches: 59 ms,
+/// of which 33 reading their cases).
 macro_rules! pg_sorted {
-    ($inner_order:expr, $outer_order:expr) => {
-        pg_sorted!("", $inner_order, $outer_order)
+    ($within:literal, newest) => {
+        pg_sorted!(@ $within, "<", "DESC")
     };
-    ($within:literal, $inner_order:expr, $outer_order:expr) => {
+    ($within:literal, oldest) => {
+        pg_sorted!(@ $within, ">", "ASC")
+    };
+    (@ $within:literal, $before:literal, $dir:literal) => {
         concat!(
             "WITH m AS MATERIALIZED (SELECT case_id, opened_at FROM case_search WHERE doc @@ to_tsquery('simple', $23)",
             $within,
-            ") ",
+            " AND ($20::BIGINT IS NULL OR opened_at ", $before, " $20 OR (opened_at = $20 AND case_id ", $before, " $21))) ",
             summary_columns!(),
             ", s.head AS s_head, s.shared AS s_shared, s.internal AS s_internal, s.person AS s_person \
-             FROM (SELECT c.id AS hit FROM m JOIN cases c ON c.id = m.case_id \
+             FROM (SELECT c.id AS hit FROM (SELECT case_id, opened_at FROM m \
+             ORDER BY opened_at ", $dir, ", case_id ", $dir, " OFFSET 0) m JOIN cases c ON c.id = m.case_id \
              LEFT JOIN categories cat ON cat.id = c.category_id WHERE",
             search_filters!(),
-            $inner_order,
-            ") page JOIN cases c ON c.id = page.hit JOIN case_search s ON s.case_id = page.hit",
+            " ORDER BY m.opened_at ", $dir, ", m.case_id ", $dir, " LIMIT $9 OFFSET $22\
+             ) page JOIN cases c ON c.id = page.hit JOIN case_search s ON s.case_id = page.hit",
             joins!(),
-            $outer_order
+            " ORDER BY c.opened_at ", $dir, ", c.id ", $dir
         )
     };
 }
-const PG_NEWEST_SORTED: &str =
-    pg_sorted!(newest_matches!(), " ORDER BY c.opened_at DESC, c.id DESC");
-const PG_OLDEST_SORTED: &str = pg_sorted!(oldest_matches!(), " ORDER BY c.opened_at ASC, c.id ASC");
+const PG_NEWEST_SORTED: &str = pg_sorted!("", newest);
+const PG_OLDEST_SORTED: &str = pg_sorted!("", oldest);
 /// The same, among the cases received from `$24` to `$25` (both included): the words' index and
 /// the dates' index of `case_search` (migration 0038) are asked together, so that only the
 /// matches received in that window are read (see [`windowed`]).
-const PG_NEWEST_WINDOW: &str = pg_sorted!(
-    " AND opened_at >= $24 AND opened_at <= $25",
-    newest_matches!(),
-    " ORDER BY c.opened_at DESC, c.id DESC"
-);
-const PG_OLDEST_WINDOW: &str = pg_sorted!(
-    " AND opened_at >= $24 AND opened_at <= $25",
-    oldest_matches!(),
-    " ORDER BY c.opened_at ASC, c.id ASC"
-);
+const PG_NEWEST_WINDOW: &str = pg_sorted!(" AND opened_at >= $24 AND opened_at <= $25", newest);
+const PG_OLDEST_WINDOW: &str = pg_sorted!(" AND opened_at >= $24 AND opened_at <= $25", oldest);
 /// When the `$2`-th case received before `$1` (included) was received; none when there are
 /// fewer cases.
 const PG_NEWEST_EDGE: &str = "SELECT opened_at FROM case_search WHERE opened_at <= $1 \
@@ -327,25 +311,29 @@ const PG_NEWEST: &str = pg_text!(newest!());
 const PG_OLDEST: &str = pg_text!(oldest!());
 /// By relevance on PostgreSQL (`$matches`: how the words are tested): the page of matches is
 /// chosen first, carrying only ids and the rank, and only that page's text is read (as on
-/// SQLite). Sorting the matches with their text carried about a kilobyte and a half a match
-/// through the sort, which spilled to disk past `work_mem` (a word in 9,469 of a million cases:
-/// 4 MB a worker). Ties are broken by the matches' own dates and ids (`case_search.opened_at`,
-/// migration 0038, the same as their cases'), so that PostgreSQL ranks and sorts the matches
-/// first and reads their cases, for the filters, only until the page is full: a word in 2,653
-/// of a million cases, with a channel filter, read 2,653 cases in 59 ms, now 61 in 19.
+/// SQLite). The tier's matches are ranked and sorted on their own, in a subquery that yields
+/// only their ids, dates and ranks (`OFFSET 0` keeps PostgreSQL from folding it into the
+/// join), then their cases are read in that order, for the filters, only until the page is
+/// full. Ranked in the join, the sort carried each match's words along (a kilobyte and three
+/// quarters), which spilled to disk past `work_mem`: a word in 9,469 of a million cases, its
+/// tier's 3,198 matches, 34 ms, now 18. Ties are broken by the matches' own dates and ids
+/// (`case_search.opened_at`, migration 0038, the same as their cases').
 macro_rules! pg_ranked {
     ($matches:literal) => {
         concat!(
             summary_columns!(),
             ", s.head AS s_head, s.shared AS s_shared, s.internal AS s_internal, s.person AS s_person \
-             FROM (SELECT c.id AS hit, ts_rank(m.doc, to_tsquery('simple', $26)) AS hit_rank \
-             FROM case_search m JOIN cases c ON c.id = m.case_id \
-             LEFT JOIN categories cat ON cat.id = c.category_id WHERE ",
+             FROM (SELECT c.id AS hit, m.hit_rank \
+             FROM (SELECT case_id, opened_at, ts_rank(doc, to_tsquery('simple', $26)) AS hit_rank \
+             FROM case_search WHERE ",
             $matches,
-            " AND",
+            " AND case_id > $24 AND case_id <= $25 \
+             ORDER BY hit_rank DESC, opened_at DESC, case_id DESC OFFSET 0) m \
+             JOIN cases c ON c.id = m.case_id \
+             LEFT JOIN categories cat ON cat.id = c.category_id WHERE",
             search_filters!(),
-            " AND m.case_id > $24 AND m.case_id <= $25 AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) \
-             ORDER BY hit_rank DESC, m.opened_at DESC, m.case_id DESC LIMIT $9 OFFSET $22) page \
+            " AND ($20::BIGINT IS NULL OR $21::BIGINT IS NULL OR TRUE) \
+             ORDER BY m.hit_rank DESC, m.opened_at DESC, m.case_id DESC LIMIT $9 OFFSET $22) page \
              JOIN cases c ON c.id = page.hit JOIN case_search s ON s.case_id = page.hit",
             joins!(),
             " ORDER BY page.hit_rank DESC, c.opened_at DESC, c.id DESC"
@@ -353,10 +341,10 @@ macro_rules! pg_ranked {
     };
 }
 /// The planner chooses how to find the tier's matches: the words' index, or the tier's cases.
-const PG_RELEVANCE: &str = pg_ranked!("m.doc @@ to_tsquery('simple', $23)");
+const PG_RELEVANCE: &str = pg_ranked!("doc @@ to_tsquery('simple', $23)");
 /// The tier's cases walked by id, each case's words tested (the words' index cannot answer a
 /// test wrapped in `COALESCE`); see [`walk_pays`].
-const PG_RELEVANCE_WALK: &str = pg_ranked!("COALESCE(m.doc @@ to_tsquery('simple', $23), FALSE)");
+const PG_RELEVANCE_WALK: &str = pg_ranked!("COALESCE(doc @@ to_tsquery('simple', $23), FALSE)");
 
 /// Whether a recent tier of `tier` cases is found faster on PostgreSQL by testing each of its
 /// cases' words than through the words' index, for words expected in `expected` of `cases`
@@ -394,6 +382,8 @@ const PG_RECENT_MATCHES_EACH: &str = "SELECT w.i, COUNT(s.case_id) FILTER (WHERE
      FROM (SELECT i, to_tsquery('simple', q) AS tq FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS w(q, i)) w \
      LEFT JOIN case_search s ON s.case_id > (SELECT COALESCE(MAX(id), 0) FROM cases) - $2 \
      GROUP BY w.i ORDER BY w.i";
+/// How many cases PostgreSQL's planner expects the words (`$1`) in (migration 0039).
+const PG_ESTIMATED_MATCHES: &str = "SELECT redress_estimated_matches($1) AS n";
 /// How many matches pass the filters among the cases with an id above `$24` and at most `$25`.
 const SQLITE_TIER_COUNT: &str = concat!(
     "SELECT COUNT(*) AS n FROM case_search JOIN cases c ON c.id = case_search.rowid \
@@ -731,7 +721,14 @@ impl<E: Engine> CaseSearching for E {
                         Some(known) => known,
                         None => recent_matches(tx, &t.tsquery, RECENT_CASES).await?,
                     };
-                    let expected = expected_matches(recent, cases);
+                    // The last thousand cases misjudge rarer words, and the planner's
+                    // statistics words found together: the larger guess.
+                    let estimated = tx
+                        .one(PG_ESTIMATED_MATCHES, args![t.tsquery.as_str()])
+                        .await?
+                        .opt_int("n")?
+                        .unwrap_or(0);
+                    let expected = expected_matches(recent, cases).max(estimated);
                     let sorted = if oldest {
                         PG_OLDEST_SORTED
                     } else {
