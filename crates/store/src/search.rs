@@ -201,9 +201,12 @@ const PG_NEWEST_EDGE: &str = "SELECT opened_at FROM case_search WHERE opened_at 
 const PG_OLDEST_EDGE: &str = "SELECT opened_at FROM case_search WHERE opened_at >= $1 \
      ORDER BY opened_at ASC LIMIT 1 OFFSET $2";
 /// How a date-ordered search on PostgreSQL finds a page of `limit` matches of words expected in
-/// `expected` of `cases` cases (judged by how many of the last [`RECENT_CASES`] cases filed
-/// hold them), whichever costs least. In tenths of a microsecond, measured at a million cases:
-/// - sorting every match (`pg_sorted!`) reads each match's case, about 15 µs a match;
+/// `expected` of `cases` cases (the larger of what the last [`RECENT_CASES`] cases filed and
+/// the planner's statistics say), whichever costs least. In tenths of a microsecond, measured
+/// at a million cases:
+/// - sorting every match (`pg_sorted!`) reads each match's row, about 15 µs a match when its
+///   case was read too; since the matches are sorted on their own, about 7 µs ("consent
+///   please", 3,779 matches in 25 ms), not yet weighed here;
 /// - walking the cases in date order (the planner's plan for `pg_text!`) tests each case's
 ///   words, about 11 µs a case, `cases / expected` cases a result ("verifiable", in 6,931 of a
 ///   million cases: 27,793 cases walked, 307 ms), and up to four times as many where the cases
@@ -316,7 +319,8 @@ const PG_OLDEST: &str = pg_text!(oldest!());
 /// join), then their cases are read in that order, for the filters, only until the page is
 /// full. Ranked in the join, the sort carried each match's words along (a kilobyte and three
 /// quarters), which spilled to disk past `work_mem`: a word in 9,469 of a million cases, its
-/// tier's 3,198 matches, 34 ms, now 18. Ties are broken by the matches' own dates and ids
+/// tier's 3,198 matches, 43 ms (31–34 with the block range index of migration 0039, which
+/// finds the tier's cases), now 18. Ties are broken by the matches' own dates and ids
 /// (`case_search.opened_at`, migration 0038, the same as their cases').
 macro_rules! pg_ranked {
     ($matches:literal) => {
