@@ -726,13 +726,18 @@ impl<E: Engine> CaseSearching for E {
                         None => recent_matches(tx, &t.tsquery, RECENT_CASES).await?,
                     };
                     // The last thousand cases misjudge rarer words, and the planner's
-                    // statistics words found together: the larger guess.
-                    let estimated = tx
-                        .one(PG_ESTIMATED_MATCHES, args![t.tsquery.as_str()])
-                        .await?
-                        .opt_int("n")?
-                        .unwrap_or(0);
-                    let expected = expected_matches(recent, cases).max(estimated);
+                    // statistics words found together: the larger guess. A larger guess only
+                    // moves the plan towards the walk, so words the thousand already walk for
+                    // are not asked about.
+                    let mut expected = expected_matches(recent, cases);
+                    if date_plan(expected, cases, s.filter.limit) != DatePlan::Walk {
+                        let estimated = tx
+                            .one(PG_ESTIMATED_MATCHES, args![t.tsquery.as_str()])
+                            .await?
+                            .opt_int("n")?
+                            .unwrap_or(0);
+                        expected = expected.max(estimated);
+                    }
                     let sorted = if oldest {
                         PG_OLDEST_SORTED
                     } else {
@@ -1070,6 +1075,22 @@ mod tests {
                 plan,
                 "{expected} {cases} {limit}"
             );
+        }
+    }
+
+    #[test]
+    fn once_the_walk_pays_it_pays_for_more_matches_too() {
+        // The search skips the planner's guess when the recent cases alone choose the walk,
+        // which holds only if a larger guess never chooses anything else.
+        for cases in [1_000, 100_000, 1_000_000, 10_000_000] {
+            for limit in [2, 51, 501] {
+                let mut walked = false;
+                for expected in (1..=200).map(|i| cases * i / 200) {
+                    let walk = date_plan(expected, cases, limit) == DatePlan::Walk;
+                    assert!(walk || !walked, "{expected} of {cases}, {limit} a page");
+                    walked |= walk;
+                }
+            }
         }
     }
 
