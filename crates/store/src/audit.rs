@@ -6,7 +6,7 @@
 use crate::queries as q;
 use crate::rows::{instant, micros};
 use crate::tx::{Engine, Row, Tx, args, insert_rows, job};
-use crate::{Actor, ChainHead, Result, StoreError};
+use crate::{Actor, ChainHead, Result};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use redress_domain::audit::{AuditContent, GENESIS, chain_hash};
@@ -300,15 +300,32 @@ pub(crate) async fn audit_case_change(
 
 /// A case just filed by a batch, for [`audit_new_cases`].
 pub(crate) struct FiledCase {
-    pub id: i64,
     pub reference: String,
     pub detail: serde_json::Value,
     pub at: Timestamp,
+    /// The digest of each of its timeline entries (position → digest).
+    pub entries: serde_json::Map<String, serde_json::Value>,
+    /// The digest of its row and the short digest of each column.
+    pub row: (String, Vec<(String, String)>),
+}
+
+/// The digest of a case row from the values it is filed with, column by column in the order of
+/// `CASE_AUDITED_COLUMNS` (the same digest as [`case_row_digest`] of the row they make: numbers
+/// in decimal, `None` for NULL).
+pub(crate) fn filed_row_digest(
+    values: [Option<String>; CASE_AUDITED_COLUMNS.len()],
+) -> (String, Vec<(String, String)>) {
+    let fields: Vec<redress_domain::audit::CaseField<'_>> = CASE_AUDITED_COLUMNS
+        .iter()
+        .zip(&values)
+        .map(|(n, v)| (*n, v.as_deref()))
+        .collect();
+    redress_domain::audit::case_digest(&fields)
 }
 
 /// Starts the chain of each case a batch filed with one `case.create` row apiece, exactly as
-/// [`audit_case_change`] would for each (the digests of its entries and of its row), in a few
-/// statements for the whole batch.
+/// [`audit_case_change`] would for each (the digests of its entries and of its row, computed
+/// from the values filed rather than read back), in two statements for the whole batch.
 pub(crate) async fn audit_new_cases(
     tx: &mut dyn Tx,
     actor: &Actor,
@@ -317,41 +334,13 @@ pub(crate) async fn audit_new_cases(
     if filed.is_empty() {
         return Ok(());
     }
-    let pg = tx.is_postgres();
-    let ids = serde_json::Value::from(filed.iter().map(|f| f.id).collect::<Vec<_>>()).to_string();
-    let mut entries: std::collections::HashMap<i64, serde_json::Map<String, serde_json::Value>> =
-        std::collections::HashMap::new();
-    let sql = if pg {
-        q::ENTRIES_OF_CASES_POSTGRES
-    } else {
-        q::ENTRIES_OF_CASES_SQLITE
-    };
-    for r in tx.query(sql, args![ids.as_str()]).await? {
-        let (seq, digest) = entry_row_digest(&r)?;
-        entries
-            .entry(r.int("case_id")?)
-            .or_default()
-            .insert(seq.to_string(), digest.into());
-    }
-    let mut rows = std::collections::HashMap::new();
-    let sql = if pg {
-        q::CASES_AUDITED_POSTGRES
-    } else {
-        q::CASES_AUDITED_SQLITE
-    };
-    for r in tx.query(sql, args![ids.as_str()]).await? {
-        rows.insert(r.int("id")?, case_row_digest(&r)?);
-    }
     let (mut chains, mut log) = (
         Vec::with_capacity(filed.len()),
         Vec::with_capacity(filed.len()),
     );
     for f in filed {
-        let row = rows
-            .remove(&f.id)
-            .ok_or_else(|| StoreError::Corrupt(format!("case {} was not filed", f.reference)))?;
         let mut detail = f.detail;
-        add_digests(&mut detail, entries.remove(&f.id).unwrap_or_default(), row);
+        add_digests(&mut detail, f.entries, f.row);
         let (chain, detail, at) = (
             format!("case:{}", f.reference),
             detail.to_string(),

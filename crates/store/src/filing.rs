@@ -1,18 +1,30 @@
 //! Filing an import's batch as a set. The cases an import files are all alike: a new consumer
 //! each, no clocks to start, no mail to claim, a source key. So instead of some twenty
 //! statements a case, the whole batch takes a dozen: which keys were imported before, the ids
-//! and reference numbers in blocks, then one insert per table with the batch as a JSON array,
-//! and the audit rows (each exactly the `case.create` row the case-by-case path writes).
+//! and reference numbers in blocks, then the rows of each table (see `FILE_CONSUMERS_SQLITE`
+//! for how), and the audit rows (each exactly the `case.create` row the case-by-case path
+//! writes, its digests computed from the values filed rather than read back: 2.3 s of 22.6 at
+//! 100,000 cases went on reading them back).
 
-use crate::audit::{FiledCase, audit_new_cases};
+use crate::audit::{FiledCase, audit_new_cases, filed_row_digest};
 use crate::cases::{NewCase, created_detail, opened_entry};
 use crate::queries as q;
 use crate::rows::micros;
-use crate::tx::{Tx, args, insert_rows};
+use crate::tx::{Arg, Tx, args, insert_rows, insert_set};
 use crate::{Actor, Result, StoreError};
+use redress_domain::audit::{EntryContent, entry_digest};
 use redress_domain::*;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
+
+/// A value as the audit's digests read it back: numbers in decimal, `None` for NULL.
+fn as_text(a: &Arg) -> Option<String> {
+    match a {
+        Arg::Int(v) => v.map(|i| i.to_string()),
+        Arg::Text(t) => t.clone(),
+        Arg::Bool(b) => b.map(|b| b.to_string()),
+    }
+}
 
 /// Whether a case can be filed with its batch as a set.
 pub(crate) fn fits(c: &NewCase) -> bool {
@@ -152,7 +164,7 @@ pub(crate) async fn file_batch(
         if let Some(acct) = &p.account_number {
             accounts.push(args![*consumer_id, acct]);
         }
-        rows.push(args![
+        let row = args![
             *case_id,
             reference.as_str(),
             c.office.as_str(),
@@ -175,7 +187,35 @@ pub(crate) async fn file_batch(
             &c.stage,
             &c.lifecycle,
             c.publish_consent
-        ]);
+        ];
+        // The row's audited columns, in the audit's order (positions in `row` above).
+        let text = |i: usize| row.get(i).and_then(as_text);
+        let audited = [
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            text(4),
+            text(5),
+            text(19),
+            text(6),
+            text(7),
+            text(8),
+            text(9),
+            text(10),
+            text(11),
+            text(12),
+            text(13),
+            text(14),
+            text(15),
+            None,
+            text(16),
+            text(17),
+            text(18),
+            Some("1".to_string()),
+        ];
+        let row_digest = filed_row_digest(audited);
+        rows.push(row);
         if let Some(s) = &c.source {
             sources.push(args![
                 s.source.as_str(),
@@ -184,25 +224,39 @@ pub(crate) async fn file_batch(
                 at
             ]);
         }
+        let mut digests = serde_json::Map::new();
         for (seq, e) in
             (1i64..).zip(std::iter::once(opened_entry(c, actor)).chain(c.history.iter().cloned()))
         {
+            let data = e.data.to_string();
+            let digest = entry_digest(&EntryContent {
+                case_id: *case_id,
+                seq,
+                entry_type: e.entry_type.as_str(),
+                body: &e.body,
+                visibility: e.visibility.as_str(),
+                data: &data,
+                author_id: e.author_id,
+                at_micros: micros(e.at),
+            });
+            digests.insert(seq.to_string(), digest.into());
             entries.push(args![
                 *case_id,
                 seq,
                 e.entry_type.as_str(),
                 e.body,
                 e.visibility.as_str(),
-                e.data.to_string(),
+                data,
                 e.author_id,
                 micros(e.at)
             ]);
         }
         filed.push(FiledCase {
-            id: *case_id,
             reference,
             detail: created_detail(c, *consumer_id),
             at: c.opened_at,
+            entries: digests,
+            row: row_digest,
         });
     }
     insert_rows(
@@ -217,14 +271,14 @@ pub(crate) async fn file_batch(
         accounts,
     )
     .await?;
-    insert_rows(tx, [q::FILE_CASES_SQLITE, q::FILE_CASES_POSTGRES], rows).await?;
+    insert_set(tx, [q::FILE_CASES_SQLITE, q::FILE_CASES_POSTGRES], rows).await?;
     insert_rows(
         tx,
         [q::FILE_SOURCES_SQLITE, q::FILE_SOURCES_POSTGRES],
         sources,
     )
     .await?;
-    insert_rows(
+    insert_set(
         tx,
         [q::FILE_ENTRIES_SQLITE, q::FILE_ENTRIES_POSTGRES],
         entries,

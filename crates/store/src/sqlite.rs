@@ -117,8 +117,14 @@ fn prepare<'c>(
     args: &[Arg],
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql).map_err(sqlite_err)?;
+    bind(&mut stmt, sql, args)?;
+    Ok(stmt)
+}
+
+/// Binds a statement's parameters: `$n` binds the n-th argument, wherever it first appears in
+/// the statement.
+fn bind(stmt: &mut rusqlite::Statement<'_>, sql: &str, args: &[Arg]) -> Result<()> {
     for i in 1..=stmt.parameter_count() {
-        // `$n` binds the n-th argument, wherever it first appears in the statement.
         let n = match stmt.parameter_name(i) {
             Some(name) => name
                 .trim_start_matches(['$', '?'])
@@ -132,7 +138,7 @@ fn prepare<'c>(
         stmt.raw_bind_parameter(i, to_value(arg))
             .map_err(sqlite_err)?;
     }
-    Ok(stmt)
+    Ok(())
 }
 
 #[async_trait]
@@ -173,6 +179,17 @@ impl Tx for SqliteTx<'_> {
     async fn execute(&mut self, sql: &'static str, args: Vec<Arg>) -> Result<u64> {
         let mut stmt = prepare(self.conn, sql, &args)?;
         Ok(stmt.raw_execute().map_err(sqlite_err)? as u64)
+    }
+
+    /// Prepares the statement once and binds each row to it.
+    async fn execute_rows(&mut self, sql: &'static str, rows: Vec<Vec<Arg>>) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite_err)?;
+        let mut changed = 0;
+        for args in rows {
+            bind(&mut stmt, sql, &args)?;
+            changed += stmt.raw_execute().map_err(sqlite_err)? as u64;
+        }
+        Ok(changed)
     }
 }
 

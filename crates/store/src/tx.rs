@@ -175,6 +175,16 @@ pub trait Tx: Send {
         Ok(())
     }
 
+    /// Runs a statement once for each row of arguments; returns the rows changed in all. By
+    /// default each row is a call of `execute`.
+    async fn execute_rows(&mut self, sql: &'static str, rows: Vec<Vec<Arg>>) -> Result<u64> {
+        let mut changed = 0;
+        for r in rows {
+            changed += self.execute(sql, r).await?;
+        }
+        Ok(changed)
+    }
+
     /// Whether this is PostgreSQL: its claims skip rows other transactions hold (`FOR UPDATE
     /// SKIP LOCKED`; SQLite has one writer and needs no skipping), and its plans are explained
     /// in its own words.
@@ -198,9 +208,28 @@ pub trait Tx: Send {
     }
 }
 
-/// Inserts a set of rows with one statement: the rows as one JSON array `$1` (a row an array,
-/// a column per position), read by the statement of the store's kind (`[sqlite, postgres]`).
+/// Inserts a set of rows into a table without insert triggers: on SQLite by one prepared
+/// statement bound to each row in turn (`[sqlite, postgres]`: the SQLite statement takes one
+/// row), on PostgreSQL as [`insert_set`] does.
 pub(crate) async fn insert_rows(
+    tx: &mut dyn Tx,
+    [each_sqlite, set_postgres]: [&'static str; 2],
+    rows: Vec<Vec<Arg>>,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if !tx.is_postgres() {
+        tx.execute_rows(each_sqlite, rows).await?;
+        return Ok(());
+    }
+    insert_set(tx, [set_postgres, set_postgres], rows).await
+}
+
+/// Inserts rows with one statement on both stores, the rows as a JSON array `$1` (a row an
+/// array, a column per position): for tables with triggers on SQLite, where a statement a row
+/// would journal the pages each row changes first.
+pub(crate) async fn insert_set(
     tx: &mut dyn Tx,
     set_sql: [&'static str; 2],
     rows: Vec<Vec<Arg>>,
