@@ -325,7 +325,7 @@ impl App {
 }
 
 /// How many of the most recent matches a search by relevance for words in very many cases
-/// ranks first, before the older ones (see `redress_store::search::RankedTier`). Ranking scores
+/// ranks first, before the older ones (see `redress_store::search::ranked_tiers`). Ranking scores
 /// every match it is given: at a million cases a word in half of them took a second
 /// (`redress bench --only data`). On PostgreSQL each match ranked is a read of its words,
 /// 10–15 µs: with 5,000 a page of a tier took up to 100 ms, search p95 80–92 ms; with 1,000,

@@ -67,7 +67,10 @@ use redress_domain::*;
 pub use reports::{CallTally, ClosedCase, CompanyTally, FlowCase, ReportData};
 pub use saved::{NewSavedSearch, SavedSearchRow, SavedSearches};
 pub use schedules::{ReportSchedule, ReportSchedules};
-pub use search::{CaseSearch, CaseSearching, SearchHit, SearchOrder, TextQuery};
+pub use search::{
+    CaseSearch, CaseSearching, OLDER_CASES, RECENT_CASES, SearchHit, SearchOrder, TextQuery,
+    ranked_tiers,
+};
 use std::sync::Arc;
 pub use timeline::{NewAttachment, NewEntry, Timeline};
 use tx::{Engine, args, job};

@@ -232,8 +232,21 @@ both_stores!(
         // ranked together:
         let all = ranked_pages(app, 0, &[("q", "brooklyn")], 500).await;
         assert!(all.len() > 600 && all.len() < 1_500, "{}", all.len());
-        let recent = all.iter().filter(|r| ids[*r] > last - 1_000).count() as i64;
+        // How common the word is: of the last 1,000 cases, or judged by 250 from the middle
+        // of the store, whichever says more.
+        let recent = all
+            .iter()
+            .filter(|r| ids[*r] > last - redress_store::RECENT_CASES)
+            .count() as i64;
         assert!(recent > 100, "{recent}");
+        let middle = last / 2 - redress_store::OLDER_CASES / 2;
+        let older = all
+            .iter()
+            .filter(|r| ids[*r] > middle && ids[*r] <= middle + redress_store::OLDER_CASES)
+            .count() as i64
+            * redress_store::RECENT_CASES
+            / redress_store::OLDER_CASES;
+        let density = recent.max(older);
         for (pool, limit) in [(100, 7), (100, 50), (300, 500)] {
             let tiered = ranked_pages(app, pool, &[("q", "brooklyn")], limit).await;
             // Every match once, none missed, whatever the page size.
@@ -245,24 +258,32 @@ both_stores!(
             );
             assert_eq!(set, all.iter().collect::<BTreeSet<_>>());
             // The recent tier first: the cases filed last that are expected to hold about
-            // `pool` matches (judged by the last 1,000), ranked as among all the matches; then
-            // the older ones, ranked the same way.
-            let cut = last - i64::from(pool) * 1_000 / recent;
-            let (newer, older): (Vec<String>, Vec<String>) =
-                all.iter().cloned().partition(|r| ids[r] > cut);
+            // `pool` matches, ranked as among all the matches; then each older tier, expected
+            // to hold four times the matches of the one before, ranked the same way.
+            let tiers = redress_store::ranked_tiers(i64::from(pool), density, last);
+            // A pool of 100 (about 300 cases) reaches back in three tiers, of 300 the rest in two.
             assert!(
-                newer.len() as i64 > i64::from(pool) / 2 && newer.len() < all.len(),
-                "pool {pool}: {} recent matches",
-                newer.len()
+                tiers.len() >= if pool == 100 { 3 } else { 2 },
+                "pool {pool}: {tiers:?}"
+            );
+            let first = i64::from(pool) * redress_store::RECENT_CASES / density;
+            assert_eq!(tiers[0].0, last - first, "pool {pool}");
+            let mut expected = Vec::new();
+            for (above, upto) in &tiers {
+                let tier: Vec<&String> = all
+                    .iter()
+                    .filter(|r| ids[*r] > *above && ids[*r] <= *upto)
+                    .collect();
+                expected.extend(tier);
+            }
+            let newer = all.iter().filter(|r| ids[*r] > tiers[0].0).count();
+            assert!(
+                newer as i64 > i64::from(pool) / 2 && newer < all.len(),
+                "pool {pool}: {newer} recent matches"
             );
             assert_eq!(
-                tiered[..newer.len()],
-                newer[..],
-                "pool {pool}, limit {limit}"
-            );
-            assert_eq!(
-                tiered[newer.len()..],
-                older[..],
+                tiered.iter().collect::<Vec<_>>(),
+                expected,
                 "pool {pool}, limit {limit}"
             );
         }
