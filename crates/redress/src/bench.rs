@@ -38,6 +38,10 @@ pub struct BenchArgs {
     /// Searches timed by `--only data`
     #[arg(long, default_value_t = 400)]
     pub searches: usize,
+    /// How many of the slowest searches `--only data` lists, of each order (newest first, and
+    /// by relevance)
+    #[arg(long, default_value_t = 3)]
+    pub slowest: usize,
     /// The searches' `relevance_pool` (see *Configuration*) [default: the office's default]
     #[arg(long)]
     pub relevance_pool: Option<u32>,

@@ -616,7 +616,11 @@ async fn reads(
         .iter()
         .filter(|(_, q)| !q.contains("sort=newest"))
         .collect();
-    for (t, q) in newest.iter().take(3).chain(ranked.iter().take(3)) {
+    for (t, q) in newest
+        .iter()
+        .take(args.slowest)
+        .chain(ranked.iter().take(args.slowest))
+    {
         println!("    slow: {:.0} ms {q}", t.as_secs_f64() * 1000.0);
     }
     for (order, t) in [("newest first", &by_date), ("by relevance", &by_relevance)] {

@@ -100,21 +100,40 @@ macro_rules! sqlite_text {
     };
 }
 
-/// The same page of matches, found the other way round: walking the cases in date order (the
-/// `(opened_at, id)` index, after the cursor) and keeping the matches, until the page is full.
-/// For words in many cases this stops after a page's worth of cases instead of sorting every
-/// match. Whether each case matches is asked after the filters (see `probe!`, `gathered!`).
-/// It goes at most 50,000 cases: a page it does not fill there is found by sorting the
-/// matches. `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it), so
-/// the first `$9` kept are the page.
+/// The cases in date order after the cursor (`$20`, `$21`), at most `$limit` of them, walking
+/// the `(opened_at, id)` index.
+macro_rules! walk_dates {
+    ($direction:literal, $after:literal, $limit:literal) => {
+        concat!(
+            "SELECT id FROM cases INDEXED BY cases_opened_id \
+             WHERE $20 IS NULL OR opened_at ",
+            $after,
+            " $20 OR (opened_at = $20 AND id ",
+            $after,
+            " $21) \
+             ORDER BY opened_at ",
+            $direction,
+            ", id ",
+            $direction,
+            " LIMIT ",
+            $limit
+        )
+    };
+}
+
+/// The same page of matches, found the other way round: walking the cases in date order
+/// (`$walk`, see `walk_dates!`) and keeping the matches, until the page is full. For words in
+/// many cases this stops after a page's worth of cases instead of sorting every match. Whether
+/// each case matches is asked after the filters (see `probe!`), or of the walk's ids before
+/// them (see `window`). A page the walk does not fill is found by sorting the matches.
+/// `CROSS JOIN` keeps the walk's order as the join's (SQLite does not reorder it), so the
+/// first `$9` kept are the page.
 macro_rules! sqlite_walk {
-    ($direction:literal, $after:literal, $matches:expr, $outer_order:expr) => {
+    ($walk:expr, $matches:expr, $outer_order:expr) => {
         concat!(
             summary_columns!(),
             ", case_search.head AS s_head, case_search.shared AS s_shared, case_search.internal AS s_internal, \
-             case_search.person AS s_person FROM (SELECT c.id AS hit FROM (SELECT id FROM cases INDEXED BY cases_opened_id \
-             WHERE $20 IS NULL OR opened_at ", $after, " $20 OR (opened_at = $20 AND id ", $after, " $21) \
-             ORDER BY opened_at ", $direction, ", id ", $direction, " LIMIT 50000) walk \
+             case_search.person AS s_person FROM (SELECT c.id AS hit FROM (", $walk, ") walk \
              CROSS JOIN cases c ON c.id = walk.id LEFT JOIN categories cat ON cat.id = c.category_id \
              WHERE ", $matches, " AND",
             search_filters!(),
@@ -125,6 +144,8 @@ macro_rules! sqlite_walk {
         )
     };
 }
+
+mod window;
 
 /// How many matches (at most `$2`) some words have, about how many cases there are, and how
 /// many of the last `$3` cases filed match (how dense the matches are where a walk starts).
@@ -249,49 +270,29 @@ const LIST_NEWEST: &str = list!(newest);
 const LIST_OLDEST: &str = list!(oldest);
 const SQLITE_NEWEST: &str = sqlite_text!(newest!(), " ORDER BY c.opened_at DESC, c.id DESC");
 const SQLITE_OLDEST: &str = sqlite_text!(oldest!(), " ORDER BY c.opened_at ASC, c.id ASC");
-/// Whether a case matches, asked of each case walked: a probe of the index when the words are
-/// whole and in a fifth of the recent cases or more (a page is a few hundred probes at most);
-/// otherwise the matches gathered once. At a million cases: three words in half the cases,
-/// 14 ms probed against 167 gathered; two words in one case in a hundred, 99 ms probed against
-/// 12 gathered; a prefix in most cases, 6 s probed (each probe expands the prefix again) against
-/// 0.24 gathered. A probe names the case's row (`c.id`), so that the filters on the row are
-/// tested first (SQLite tests a correlated subquery after a loop's other terms): for a common
-/// word among the closed cases, where the newest cases are open, probing each case walked
-/// before its status took 513 ms, after it 40. The gathered matches are looked up cheaply, so
-/// they are asked of the index entry (`walk.id`) before the row is read.
+/// Whether a case matches, asked of each case walked when the words are whole and in a fifth
+/// of the recent cases or more (a page is a few hundred probes at most; otherwise the walk
+/// goes in windows, see `window`). At a million cases: three words in half the cases, 14 ms
+/// probed against 167 with every match gathered; two words in one case in a hundred, 99 ms
+/// probed against 12 gathered. A probe names the case's row (`c.id`), so that the filters on
+/// the row are tested first (SQLite tests a correlated subquery after a loop's other terms):
+/// for a common word among the closed cases, where the newest cases are open, probing each
+/// case walked before its status took 513 ms, after it 40. The walk goes at most 50,000 cases.
 macro_rules! probe {
     () => {
         "EXISTS (SELECT 1 FROM case_search WHERE case_search MATCH $23 AND rowid = c.id)"
     };
 }
-macro_rules! gathered {
-    () => {
-        "walk.id IN (SELECT rowid FROM case_search WHERE case_search MATCH $23)"
-    };
-}
-const SQLITE_NEWEST_WALK: [&str; 2] = [
-    sqlite_walk!(
-        "DESC",
-        "<",
-        probe!(),
-        " ORDER BY c.opened_at DESC, c.id DESC"
-    ),
-    sqlite_walk!(
-        "DESC",
-        "<",
-        gathered!(),
-        " ORDER BY c.opened_at DESC, c.id DESC"
-    ),
-];
-const SQLITE_OLDEST_WALK: [&str; 2] = [
-    sqlite_walk!("ASC", ">", probe!(), " ORDER BY c.opened_at ASC, c.id ASC"),
-    sqlite_walk!(
-        "ASC",
-        ">",
-        gathered!(),
-        " ORDER BY c.opened_at ASC, c.id ASC"
-    ),
-];
+const SQLITE_NEWEST_PROBED: &str = sqlite_walk!(
+    walk_dates!("DESC", "<", "50000"),
+    probe!(),
+    " ORDER BY c.opened_at DESC, c.id DESC"
+);
+const SQLITE_OLDEST_PROBED: &str = sqlite_walk!(
+    walk_dates!("ASC", ">", "50000"),
+    probe!(),
+    " ORDER BY c.opened_at ASC, c.id ASC"
+);
 /// By relevance, among the matches whose case id is above `$24` and at most `$25` (see
 /// [`ranked_tiers`]).
 const SQLITE_RELEVANCE: &str = sqlite_text!(
@@ -392,6 +393,12 @@ const PG_MATCHES_AMONG: &str = "SELECT COUNT(*) FILTER (WHERE doc @@ to_tsquery(
 const PG_RECENT_MATCHES_EACH: &str = "SELECT w.i, COUNT(s.case_id) FILTER (WHERE s.doc @@ w.tq) AS recent \
      FROM (SELECT i, to_tsquery('simple', q) AS tq FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS w(q, i)) w \
      LEFT JOIN case_search s ON s.case_id > (SELECT COALESCE(MAX(id), 0) FROM cases) - $2 \
+     GROUP BY w.i ORDER BY w.i";
+/// How many of the cases with ids above `$2` and at most `$3` hold each of several queries on
+/// PostgreSQL (`$1`, as for `PG_RECENT_MATCHES_EACH`), in their order.
+const PG_MATCHES_AMONG_EACH: &str = "SELECT w.i, COUNT(s.case_id) FILTER (WHERE s.doc @@ w.tq) AS n \
+     FROM (SELECT i, to_tsquery('simple', q) AS tq FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS w(q, i)) w \
+     LEFT JOIN case_search s ON s.case_id > $2 AND s.case_id <= $3 \
      GROUP BY w.i ORDER BY w.i";
 /// How many cases PostgreSQL's planner expects the words (`$1`) in (migration 0039).
 const PG_ESTIMATED_MATCHES: &str = "SELECT redress_estimated_matches($1) AS n";
@@ -704,12 +711,12 @@ impl<E: Engine> CaseSearching for E {
                 };
                 // Words in many cases, in date order: walk the cases first, rather than sort
                 // every match; a page the walk does not fill is found by the sort.
-                let walk = match (&s.text, oldest, pg) {
-                    (Some(_), false, false) => Some(SQLITE_NEWEST_WALK),
-                    (Some(_), true, false) => Some(SQLITE_OLDEST_WALK),
+                let probed = match (&s.text, oldest, pg) {
+                    (Some(_), false, false) => Some(SQLITE_NEWEST_PROBED),
+                    (Some(_), true, false) => Some(SQLITE_OLDEST_PROBED),
                     _ => None,
                 };
-                if let (Some(walks), Some(t)) = (walk, &s.text) {
+                if let (Some(probed), Some(t)) = (probed, &s.text) {
                     let m = tx
                         .one(
                             SQLITE_MATCHES,
@@ -718,13 +725,18 @@ impl<E: Engine> CaseSearching for E {
                         .await?;
                     let (n, cases, recent) = (m.int("n")?, m.int("cases")?, m.int("recent")?);
                     if n > 0 && (n >= WALK_FROM_MATCHES || n * 10 >= cases) {
-                        // Probes cost about a page over the share that matches; gathering, every
-                        // match: at a million cases they break even near one case in seven.
+                        // Probes cost about a page over the share that matches; a window, the
+                        // cases in it and the matches among them.
                         let dense = recent * 5 >= cases.min(RECENT_CASES);
-                        let walk = walks[usize::from(!(t.whole_words && dense))];
-                        let rows = tx.query(walk, bound.clone()).await?;
-                        if rows.len() as i64 >= s.filter.limit {
-                            return hits(&rows, s.text.is_some());
+                        if t.whole_words && dense {
+                            let rows = tx.query(probed, bound.clone()).await?;
+                            if rows.len() as i64 >= s.filter.limit {
+                                return hits(&rows, true);
+                            }
+                        } else if let Some(rows) =
+                            window::walked(tx, &s, recent, cases, &bound).await?
+                        {
+                            return hits(&rows, true);
                         }
                     }
                 }
@@ -875,8 +887,9 @@ const WEIGHING_CASES: i64 = 250;
 
 /// How common the words searched are: the last case id, how many of the last
 /// [`RECENT_CASES`] cases filed hold every word (or of as many older ones, see
-/// [`older_matches`]), and which words weigh in a ranking, judged by
-/// the last [`WEIGHING_CASES`] (one word, by the same thousand).
+/// [`older_matches`]), and which words weigh in a ranking, each judged by the last
+/// [`WEIGHING_CASES`] and as many from the middle of the store, whichever hold it more (one
+/// word, as every word).
 /// A word in half of the cases or more does not: FTS5's bm25 gives it a weight of a millionth
 /// (its inverse document frequency, `ln((N - n + ½) / (n + ½))`, would be zero or less), yet
 /// counts every case it is in to find that out, about 55 ms for a word in every case of a
@@ -934,20 +947,44 @@ async fn weigh(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Result<Weighed> 
     if words.len() == 1 {
         return Ok(Weighed::new(cases, recent, &[recent], RECENT_CASES));
     }
+    // Each word by the last cases filed, and by as many from the middle of the store (see
+    // `older_matches`): filed in date order, "company" was in 70 of the last 250 cases and in
+    // 997,727 of a million, and ranking by it counted every one of those.
+    let middle = (cases > 2 * RECENT_CASES).then(|| {
+        let above = cases / 2 - WEIGHING_CASES / 2;
+        (above, above + WEIGHING_CASES)
+    });
     let mut each = Vec::with_capacity(words.len());
     if tx.is_postgres() {
+        let listed = serde_json::json!(words).to_string();
         for r in tx
             .query(
                 PG_RECENT_MATCHES_EACH,
-                args![serde_json::json!(words).to_string(), WEIGHING_CASES],
+                args![listed.as_str(), WEIGHING_CASES],
             )
             .await?
         {
             each.push(r.int("recent")?);
         }
+        if let Some((above, upto)) = middle {
+            for (n, r) in each.iter_mut().zip(
+                tx.query(PG_MATCHES_AMONG_EACH, args![listed.as_str(), above, upto])
+                    .await?,
+            ) {
+                *n = (*n).max(r.int("n")?);
+            }
+        }
     } else {
         for w in words {
-            each.push(recent_matches(tx, w, WEIGHING_CASES).await?.0);
+            let mut n = recent_matches(tx, w, WEIGHING_CASES).await?.0;
+            if let Some((above, upto)) = middle {
+                n = n.max(
+                    tx.one(SQLITE_MATCHES_AMONG, args![w.as_str(), above, upto])
+                        .await?
+                        .int("n")?,
+                );
+            }
+            each.push(n);
         }
     }
     Ok(Weighed::new(cases, recent, &each, WEIGHING_CASES))

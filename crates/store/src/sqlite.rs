@@ -200,13 +200,24 @@ fn each_row(
     args: &[Arg],
     mut on_row: impl FnMut(&Arc<Vec<String>>, &rusqlite::Row<'_>) -> Result<()>,
 ) -> Result<()> {
+    let started = std::time::Instant::now();
     let mut stmt = prepare(conn, sql, args)?;
     let names: Arc<Vec<String>> =
         Arc::new(stmt.column_names().iter().map(|s| s.to_string()).collect());
     let mut rows = stmt.raw_query();
+    let mut n = 0;
     while let Some(r) = rows.next().map_err(sqlite_err)? {
         on_row(&names, r)?;
+        n += 1;
     }
+    // Each query's time, for finding what is slow (`REDRESS_LOG=redress_store::statements=trace`);
+    // the values bound are not logged, since they may be personal data.
+    tracing::trace!(
+        target: "redress_store::statements",
+        us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        rows = n,
+        sql
+    );
     Ok(())
 }
 

@@ -15,6 +15,13 @@ pub enum Arg {
     Bool(Option<bool>),
 }
 
+impl Arg {
+    /// Whether this is SQL's NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Arg::Int(None) | Arg::Text(None) | Arg::Bool(None))
+    }
+}
+
 impl From<i64> for Arg {
     fn from(v: i64) -> Arg {
         Arg::Int(Some(v))

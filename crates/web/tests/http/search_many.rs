@@ -373,3 +373,43 @@ both_stores!(
         assert_eq!(page["items"].as_array().unwrap().len(), 500);
     }
 );
+
+both_stores!(
+    words_walked_in_windows_page_alike_in_small_pages_and_large_and_find_what_the_ranking_finds,
+    async |app: &TestApp| {
+        import_311(app).await;
+        // A prefix, and a word in some in ten of the requests, alone and with filters. On
+        // SQLite these are walked in windows of the newest (or oldest) cases, each gathering
+        // the matches among its ids; in pages of three the first windows are small and are
+        // widened, and a status filter walks the cases that pass it alone.
+        for (query, ranked) in [
+            ("q=brookl*&sort=newest", "q=brookl*"),
+            ("q=brookl*&sort=oldest", "q=brookl*"),
+            (
+                "q=brookl*&sort=newest&status=closed",
+                "q=brookl*&status=closed",
+            ),
+            ("q=bronx&sort=newest", "q=bronx"),
+            ("q=bronx&sort=oldest&status=closed", "q=bronx&status=closed"),
+        ] {
+            let whole = every_page(app, query).await;
+            assert!(whole.len() > 50, "{query}: {}", whole.len());
+            let times: Vec<jiff::Timestamp> =
+                whole.iter().map(|(_, t)| t.parse().unwrap()).collect();
+            if query.contains("oldest") {
+                assert!(times.windows(2).all(|w| w[0] <= w[1]), "{query}");
+            } else {
+                assert!(times.windows(2).all(|w| w[0] >= w[1]), "{query}");
+            }
+            let refs: BTreeSet<&String> = whole.iter().map(|(r, _)| r).collect();
+            assert_eq!(refs.len(), whole.len(), "{query}: no case twice");
+            assert_eq!(pages_of(app, query, 3).await, whole, "{query}");
+            let by_relevance = every_page(app, ranked).await;
+            assert_eq!(
+                by_relevance.iter().map(|(r, _)| r).collect::<BTreeSet<_>>(),
+                refs,
+                "{query}"
+            );
+        }
+    }
+);
