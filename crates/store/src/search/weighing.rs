@@ -63,20 +63,35 @@ pub const OLDER_CASES: i64 = 250;
 /// so the recent tier of a search by relevance (see [`super::ranked_tiers`]) held 70,000 matches; the
 /// words are judged by the denser of the two samples.
 async fn older_matches(tx: &mut dyn crate::tx::Tx, query: &str, cases: i64) -> Result<i64> {
-    if cases <= 2 * RECENT_CASES {
+    let Some(ids) = middle(cases, OLDER_CASES) else {
         return Ok(0);
-    }
-    let above = cases / 2 - OLDER_CASES / 2;
+    };
+    let n = matches_among(tx, query, ids).await?;
+    Ok(n.saturating_mul(RECENT_CASES) / OLDER_CASES)
+}
+
+/// The ids (above, up to) of `count` cases from the middle of a store whose last case id is
+/// `cases`; none for a store of no more than twice [`RECENT_CASES`], which the recent cases
+/// judge well.
+fn middle(cases: i64, count: i64) -> Option<(i64, i64)> {
+    (cases > 2 * RECENT_CASES).then(|| {
+        let above = cases / 2 - count / 2;
+        (above, above + count)
+    })
+}
+
+/// How many of the cases with ids in `(above, upto]` hold some words.
+async fn matches_among(
+    tx: &mut dyn crate::tx::Tx,
+    query: &str,
+    (above, upto): (i64, i64),
+) -> Result<i64> {
     let sql = if tx.is_postgres() {
         PG_MATCHES_AMONG
     } else {
         SQLITE_MATCHES_AMONG
     };
-    let n = tx
-        .one(sql, args![query, above, above + OLDER_CASES])
-        .await?
-        .int("n")?;
-    Ok(n.saturating_mul(RECENT_CASES) / OLDER_CASES)
+    tx.one(sql, args![query, above, upto]).await?.int("n")
 }
 
 /// The cases filed last that each word of several is judged by (see [`Weighed`]): enough to
@@ -150,10 +165,7 @@ pub(super) async fn weigh(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Resul
     // Each word by the last cases filed, and by as many from the middle of the store (see
     // `older_matches`): filed in date order, "company" was in 70 of the last 250 cases and in
     // 997,727 of a million, and ranking by it counted every one of those.
-    let middle = (cases > 2 * RECENT_CASES).then(|| {
-        let above = cases / 2 - WEIGHING_CASES / 2;
-        (above, above + WEIGHING_CASES)
-    });
+    let middle = middle(cases, WEIGHING_CASES);
     let mut each = Vec::with_capacity(words.len());
     if tx.is_postgres() {
         let listed = serde_json::json!(words).to_string();
@@ -177,12 +189,8 @@ pub(super) async fn weigh(tx: &mut dyn crate::tx::Tx, text: &TextQuery) -> Resul
     } else {
         for w in words {
             let mut n = recent_matches(tx, w, WEIGHING_CASES).await?.0;
-            if let Some((above, upto)) = middle {
-                n = n.max(
-                    tx.one(SQLITE_MATCHES_AMONG, args![w.as_str(), above, upto])
-                        .await?
-                        .int("n")?,
-                );
+            if let Some(ids) = middle {
+                n = n.max(matches_among(tx, w, ids).await?);
             }
             each.push(n);
         }

@@ -66,38 +66,32 @@ struct Walk {
     page: &'static str,
 }
 
-const NEWEST: Walk = Walk {
-    span: span!(walk_dates!("DESC", "<", "$24")),
-    page: sqlite_walk!(
-        walk_dates!("DESC", "<", "$24"),
-        in_window!(),
-        " ORDER BY c.opened_at DESC, c.id DESC"
-    ),
-};
-const OLDEST: Walk = Walk {
-    span: span!(walk_dates!("ASC", ">", "$24")),
-    page: sqlite_walk!(
-        walk_dates!("ASC", ">", "$24"),
-        in_window!(),
-        " ORDER BY c.opened_at ASC, c.id ASC"
-    ),
-};
-const NEWEST_FILTERED: Walk = Walk {
-    span: span!(walk_filtered!("DESC", "<")),
-    page: sqlite_walk!(
-        walk_filtered!("DESC", "<"),
-        in_window!(),
-        " ORDER BY c.opened_at DESC, c.id DESC"
-    ),
-};
-const OLDEST_FILTERED: Walk = Walk {
-    span: span!(walk_filtered!("ASC", ">")),
-    page: sqlite_walk!(
-        walk_filtered!("ASC", ">"),
-        in_window!(),
-        " ORDER BY c.opened_at ASC, c.id ASC"
-    ),
-};
+/// A window's span and its walk along `$walk`, the page in `$order`.
+macro_rules! walk {
+    ($walk:expr, $order:literal) => {
+        Walk {
+            span: span!($walk),
+            page: sqlite_walk!($walk, in_window!(), $order),
+        }
+    };
+}
+
+const NEWEST: Walk = walk!(
+    walk_dates!("DESC", "<", "$24"),
+    " ORDER BY c.opened_at DESC, c.id DESC"
+);
+const OLDEST: Walk = walk!(
+    walk_dates!("ASC", ">", "$24"),
+    " ORDER BY c.opened_at ASC, c.id ASC"
+);
+const NEWEST_FILTERED: Walk = walk!(
+    walk_filtered!("DESC", "<"),
+    " ORDER BY c.opened_at DESC, c.id DESC"
+);
+const OLDEST_FILTERED: Walk = walk!(
+    walk_filtered!("ASC", ">"),
+    " ORDER BY c.opened_at ASC, c.id ASC"
+);
 
 /// The most cases a walk goes before the matches are sorted instead.
 pub(crate) const MOST_WALKED: i64 = 50_000;
