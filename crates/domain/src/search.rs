@@ -74,6 +74,9 @@ pub fn searchable_parts(audience: Audience) -> &'static [Part] {
 /// A character as the index keeps it: lower case, without its accent (the letters both stores
 /// fold alike).
 pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
     let lower = c.to_lowercase().next().unwrap_or(c);
     match lower {
         'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'ā' => 'a',
@@ -211,17 +214,29 @@ impl SearchTerms {
     /// matching words marked; `None` when no word of the search is in it.
     pub fn snippet(&self, text: &str, width: usize) -> Option<Vec<SnippetPart>> {
         let chars: Vec<char> = text.chars().collect();
-        // Words as (start, end) character positions, with their folded form.
+        // Words as (start, end) character positions, and whether each matches; none is needed
+        // past `width` characters after the first match (a page of results folds the words of
+        // fifty cases' texts).
         let mut spans = Vec::new();
+        let mut folded = String::new();
+        let mut first_at = None;
         let mut i = 0;
         while i < chars.len() {
+            if first_at.is_some_and(|f: usize| i > f + width) {
+                break;
+            }
             if chars[i].is_alphanumeric() {
                 let start = i;
                 while i < chars.len() && chars[i].is_alphanumeric() {
                     i += 1;
                 }
-                let folded: String = chars[start..i].iter().map(|c| fold_char(*c)).collect();
-                spans.push((start, i, self.matches(&folded)));
+                folded.clear();
+                folded.extend(chars[start..i].iter().map(|c| fold_char(*c)));
+                let hit = self.matches(&folded);
+                if hit && first_at.is_none() {
+                    first_at = Some(start);
+                }
+                spans.push((start, i, hit));
             } else {
                 i += 1;
             }
