@@ -241,8 +241,7 @@ impl SearchTerms {
                 i += 1;
             }
         }
-        let first = spans.iter().find(|s| s.2)?;
-        let mut from = first.0.saturating_sub(width / 3);
+        let mut from = first_at?.saturating_sub(width / 3);
         let mut to = (from + width).min(chars.len());
         if to == chars.len() {
             from = to.saturating_sub(width);
