@@ -890,7 +890,8 @@ impl<E: Engine> Cases for E {
             Box::pin(async move {
                 let mut added = Vec::with_capacity(cases.len());
                 let mut ids = Vec::with_capacity(cases.len());
-                // The batch is indexed for search once, at the end (see 0022_search_batches).
+                // The batch is indexed for search once, at the end (see 0022_search_batches);
+                // on SQLite, with FTS5's merging held until the import's end.
                 tx.execute(q::DEFER_SEARCH, args![]).await?;
                 if cases.iter().all(crate::filing::fits) {
                     (added, ids) = crate::filing::file_batch(tx, &actor, &cases).await?;
@@ -909,6 +910,9 @@ impl<E: Engine> Cases for E {
                     } else {
                         q::INDEX_CASES_SQLITE
                     };
+                    if !tx.is_postgres() {
+                        tx.execute(q::HOLD_SEARCH_MERGES_SQLITE, args![]).await?;
+                    }
                     tx.execute(index, args![*first, *last]).await?;
                 }
                 tx.execute(q::UNDEFER_SEARCH, args![]).await?;

@@ -484,10 +484,17 @@ impl Engine for SqliteStore {
             .max_connections(1)
             .connect_with(opts)
             .await?;
-        let result = MIGRATOR.run(&pool).await;
+        // An import that stopped half way left FTS5's merging held.
+        let mut result = MIGRATOR.run(&pool).await.map_err(StoreError::from);
+        if result.is_ok() {
+            result = sqlx::query(crate::queries::RESUME_SEARCH_MERGES_SQLITE)
+                .execute(&pool)
+                .await
+                .map(|_| ())
+                .map_err(StoreError::from);
+        }
         pool.close().await;
-        result?;
-        Ok(())
+        result
     }
 
     /// SQLite keeps no statistics Redress asks for; what an import leaves behind is its search
@@ -497,6 +504,9 @@ impl Engine for SqliteStore {
     /// 6 µs with them merged into one (FTS5's `optimize`, 13 s at a million cases). So after an
     /// import that grew the store by a tenth or more (and at least a thousand cases) the index
     /// is merged, in the import's time.
+    ///
+    /// An import's batches hold FTS5's own merging while they file (`HOLD_SEARCH_MERGES_SQLITE`);
+    /// it goes again here, whatever the import added, before the merge.
     ///
     /// The merge rewrites the whole index into the write-ahead log. SQLite's own checkpoint after
     /// the commit copies its pages into the database, but keeps the file at its largest (650 MB
@@ -510,6 +520,8 @@ impl Engine for SqliteStore {
                         .one(crate::queries::LAST_CASE_ID_SQLITE, vec![])
                         .await?
                         .int("id")?;
+                    tx.execute(crate::queries::RESUME_SEARCH_MERGES_SQLITE, vec![])
+                        .await?;
                     let scattered = search_index_scattered(added, cases);
                     if scattered {
                         tx.execute(crate::queries::MERGE_SEARCH_INDEX_SQLITE, vec![])
