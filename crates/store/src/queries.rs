@@ -1007,6 +1007,9 @@ pub const HOLD_SEARCH_MERGES_SQLITE: &str =
 /// import's end, and when the store opens (an import that stopped half way).
 pub const RESUME_SEARCH_MERGES_SQLITE: &str =
     "INSERT INTO case_search (case_search, rank) VALUES ('automerge', 4)";
+/// Whether FTS5's merging is held (1) or not (0), from its settings table.
+pub const SEARCH_MERGES_HELD_SQLITE: &str =
+    "SELECT COUNT(*) FROM case_search_config WHERE k = 'automerge' AND v = 0";
 /// The search index's segments merged into one (SQLite; see `refresh_statistics`).
 pub const MERGE_SEARCH_INDEX_SQLITE: &str =
     "INSERT INTO case_search (case_search) VALUES ('optimize')";

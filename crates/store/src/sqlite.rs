@@ -484,15 +484,21 @@ impl Engine for SqliteStore {
             .max_connections(1)
             .connect_with(opts)
             .await?;
-        // An import that stopped half way left FTS5's merging held.
-        let mut result = MIGRATOR.run(&pool).await.map_err(StoreError::from);
-        if result.is_ok() {
-            result = sqlx::query(crate::queries::RESUME_SEARCH_MERGES_SQLITE)
-                .execute(&pool)
-                .await
-                .map(|_| ())
-                .map_err(StoreError::from);
+        let result = async {
+            MIGRATOR.run(&pool).await?;
+            // An import that stopped half way left FTS5's merging held: only then is anything
+            // written here, so that opening a store otherwise takes no write lock.
+            let held: i64 = sqlx::query_scalar(crate::queries::SEARCH_MERGES_HELD_SQLITE)
+                .fetch_one(&pool)
+                .await?;
+            if held > 0 {
+                sqlx::query(crate::queries::RESUME_SEARCH_MERGES_SQLITE)
+                    .execute(&pool)
+                    .await?;
+            }
+            Ok(())
         }
+        .await;
         pool.close().await;
         result
     }
